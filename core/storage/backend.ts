@@ -1,0 +1,80 @@
+/**
+ * The storage seam (DESIGN §4): synchronous transactions over named, ordered sub-databases of
+ * binary keys and values, with explicit durability.
+ *
+ * Contracts every implementation keeps:
+ * - Keys order bytewise. Iteration ranges are half-open `[start, end)`; an absent `end` means
+ *   "to the last key".
+ * - A write transaction is atomic: after a crash either all of its writes are present or none.
+ * - {@link Backend.write} resolves only once the transaction is durable (fsynced), unless the
+ *   backend was opened with durability off. Concurrent `write` calls may share one fsync (group
+ *   commit); they are applied in call order.
+ * - Readers ({@link Backend.read}) see the state of the last *durable* write transaction, never a
+ *   transaction still being committed. This is what lets the MVCC layer answer reads at the last
+ *   durable revision while the next batch is being fsynced.
+ * - Buffers returned by reads may be reused by the implementation after the read callback
+ *   returns: copy what you keep.
+ */
+
+/** One key/value pair from an iteration. */
+export interface Entry {
+  key: Buffer;
+  value: Buffer;
+}
+
+/** Options for iterating a sub-database. */
+export interface IterateOptions {
+  /** Inclusive start key (default: the first key). */
+  start?: Buffer;
+  /** Exclusive end key (default: after the last key). */
+  end?: Buffer;
+  /** Iterate from the end backwards (then `start` is still the inclusive low bound). */
+  reverse?: boolean;
+  /** Stop after this many entries. */
+  limit?: number;
+}
+
+/** Read access to the sub-databases. Valid only inside the callback that received it. */
+export interface ReadTxn {
+  get(db: string, key: Buffer): Buffer | undefined;
+  /** Entries of `db` in key order (or reverse), within the bounds. */
+  iterate(db: string, options?: IterateOptions): Iterable<Entry>;
+}
+
+/** Read and write access. Reads see this transaction's own earlier writes. */
+export interface WriteTxn extends ReadTxn {
+  put(db: string, key: Buffer, value: Buffer): void;
+  /** Removes a key; removing an absent key is a no-op. */
+  del(db: string, key: Buffer): void;
+}
+
+/** Size facts for metrics, Status and the quota check. */
+export interface BackendStats {
+  /** Bytes the file occupies on disk (etcd `dbSize`). */
+  sizeBytes: number;
+  /** Bytes holding live data (etcd `dbSizeInUse`). */
+  sizeInUseBytes: number;
+}
+
+/** A durable, transactional, ordered key/value store. */
+export interface Backend {
+  /** Runs `fn` against a consistent snapshot of the last durable state. */
+  read<T>(fn: (txn: ReadTxn) => T): T;
+  /**
+   * Runs `fn` in a write transaction and resolves with its result once the transaction is
+   * durable. `fn` must be synchronous and must not throw for expected conditions: a throw aborts
+   * the transaction (nothing is written) and rejects the promise.
+   */
+  write<T>(fn: (txn: WriteTxn) => T): Promise<T>;
+  /** Size of the database, for Status, metrics and the quota. */
+  stats(): BackendStats;
+  /**
+   * Writes a consistent copy of the whole database to `path` (a file that does not exist yet).
+   * Used for the Maintenance Snapshot stream and for Raft snapshots.
+   */
+  copyTo(path: string): Promise<void>;
+  /** Reclaims free space where the engine can (etcd Defragment). */
+  compactFile(): Promise<void>;
+  /** Flushes and closes; pending writes finish first. */
+  close(): Promise<void>;
+}

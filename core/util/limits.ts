@@ -1,0 +1,62 @@
+/**
+ * Every bound in the system, with the reason for it (DESIGN §7). Reaching a bound is a clear
+ * protocol error for the client that hit it, never a crash and never a stall for others.
+ * Values that operators can change have a flag; the constant here is the default.
+ */
+
+/** etcd `--max-request-bytes` default (1.5 MiB); larger requests get `etcdserver: request is too large`. */
+export const MAX_REQUEST_BYTES_DEFAULT = 1.5 * 1024 * 1024;
+
+/** gRPC receive limit = max request bytes + this overhead, as etcd sets it (so 2 MiB by default). */
+export const GRPC_OVERHEAD_BYTES = 512 * 1024;
+
+/** etcd `--max-txn-ops` default: max(len(compare), len(success), len(failure)) per txn. */
+export const MAX_TXN_OPS_DEFAULT = 128;
+
+/** etcd `--quota-backend-bytes` default when 0 is given: 2 GiB. */
+export const QUOTA_BACKEND_BYTES_DEFAULT = 2 * 1024 * 1024 * 1024;
+
+/** The largest lease TTL etcd accepts, in seconds (`etcdserver: too large lease TTL`). */
+export const MAX_LEASE_TTL_SECONDS = 9_000_000_000;
+
+/** Watchers on one gRPC watch stream; beyond this a create is cancelled with a reason. */
+export const MAX_WATCHERS_PER_STREAM = 100_000;
+
+/**
+ * Watch events buffered for one slow stream before it is treated as a victim and caught up
+ * from history instead (etcd: 128-entry channel; events are never dropped, only re-read).
+ */
+export const WATCH_STREAM_BUFFER_EVENTS = 1024;
+
+/** Revisions per catch-up batch for an unsynced watcher (etcd `watchBatchMaxRevs`). */
+export const WATCH_BATCH_MAX_REVISIONS = 1000;
+
+/** Keys deleted per physical-compaction batch (etcd `--experimental-compaction-batch-limit`). */
+export const COMPACTION_BATCH_LIMIT = 1000;
+
+/** Backpressure: committed − applied beyond this answers `etcdserver: too many requests`. */
+export const MAX_APPLY_BACKLOG = 5000;
+
+/** Proposals waiting for commit on one member; beyond this writes are refused with `too many requests`. */
+export const MAX_PENDING_PROPOSALS = 100_000;
+
+/** ZooKeeper `jute.maxbuffer` default: a frame's payload may be at most 1 MiB (0xfffff bytes). */
+export const ZK_MAX_BUFFER_DEFAULT = 0xfffff;
+
+/** ZooKeeper replies queued on one connection before it is closed as too slow a reader. */
+export const ZK_MAX_QUEUED_REPLIES = 10_000;
+
+/** Outstanding (unanswered) ZooKeeper requests per connection; reading pauses beyond this. */
+export const ZK_MAX_INFLIGHT_REQUESTS = 1000;
+
+/** Raft: max bytes of entries in one append message (etcd MaxSizePerMsg). */
+export const RAFT_MAX_SIZE_PER_MSG = 1024 * 1024;
+
+/** Raft: max in-flight append messages per follower (etcd MaxInflightMsgs). */
+export const RAFT_MAX_INFLIGHT_MSGS = 512;
+
+/** Raft: max bytes of uncommitted entries a leader accepts before refusing proposals. */
+export const RAFT_MAX_UNCOMMITTED_BYTES = 64 * 1024 * 1024;
+
+/** Raft messages queued to one peer before new ones are dropped (Raft retransmits). */
+export const PEER_QUEUE_MESSAGES = 4096;

@@ -1,0 +1,182 @@
+/**
+ * `KvBackend`: the only thing zkproxy knows about the store (DESIGN §4). It is etcd-shaped
+ * (range, txn, one ordered revision-stamped watch, leases) so that two implementations can sit
+ * behind it unchanged: the in-process core (`local-backend.ts`) and any etcd v3 cluster over
+ * gRPC (`remote-backend.ts`).
+ *
+ * Conventions (those of etcd, see ../shared/reference/etcd.md §2):
+ * - Keys and values are `Buffer`s; ranges are `[key, rangeEnd)`, an absent `rangeEnd` means the
+ *   single key `key`, and a `rangeEnd` of one zero byte means "every key ≥ key".
+ * - Revisions are safe integers (`number`): the store's revision counter, bumped by exactly one
+ *   per write transaction. zkproxy uses it as the zxid. Lease ids are `bigint` (they exceed 2^53).
+ * - Every result carries `revision`: the store's revision when the request was served.
+ * - Failures reject with a {@link KvError}; nothing else is thrown for expected conditions.
+ */
+
+/** A key's current (or historical) version, as etcd's `mvccpb.KeyValue`. */
+export interface KvPair {
+  key: Buffer;
+  value: Buffer;
+  /** Revision of the key's latest creation. */
+  createRevision: number;
+  /** Revision of the key's latest change. */
+  modRevision: number;
+  /** 1 on creation, +1 per put; the key is absent when 0. */
+  version: number;
+  /** Attached lease id, or 0n. */
+  lease: bigint;
+}
+
+/** Options of a range read. */
+export interface KvRangeOptions {
+  rangeEnd?: Buffer;
+  /** 0 or absent: no limit. */
+  limit?: number;
+  /** Read at this historical revision (0 or absent: current). */
+  revision?: number;
+  keysOnly?: boolean;
+  countOnly?: boolean;
+  /** Serve from local state without a linearizability round (may be stale on a follower). */
+  serializable?: boolean;
+  sortOrder?: 'none' | 'ascend' | 'descend';
+  sortTarget?: 'key' | 'version' | 'create' | 'mod' | 'value';
+}
+
+/** Result of a range read. */
+export interface KvRangeResult {
+  revision: number;
+  kvs: KvPair[];
+  /** True when `limit` cut the result short. */
+  more: boolean;
+  /** Number of keys in the range, ignoring `limit`. */
+  count: number;
+}
+
+/** One comparison of a transaction's guard; on a range, every key must satisfy it. */
+export interface KvCompare {
+  key: Buffer;
+  rangeEnd?: Buffer;
+  target: 'version' | 'create' | 'mod' | 'value' | 'lease';
+  result: 'equal' | 'greater' | 'less' | 'not_equal';
+  /** A number for version/create/mod, a bigint for lease, a Buffer for value. */
+  value: number | bigint | Buffer;
+}
+
+/** One operation of a transaction branch. */
+export type KvOp =
+  | { type: 'range'; key: Buffer; options?: KvRangeOptions }
+  | { type: 'put'; key: Buffer; value: Buffer; lease?: bigint; prevKv?: boolean }
+  | { type: 'delete'; key: Buffer; rangeEnd?: Buffer; prevKv?: boolean }
+  | { type: 'txn'; txn: KvTxn };
+
+/** A transaction: if every compare holds, run `success`, else `failure`; atomically, one revision. */
+export interface KvTxn {
+  compare: KvCompare[];
+  success: KvOp[];
+  failure: KvOp[];
+}
+
+/** The result of one {@link KvOp}, in the same position as the op. */
+export type KvOpResult =
+  | ({ type: 'range' } & KvRangeResult)
+  | { type: 'put'; prevKv?: KvPair }
+  | { type: 'delete'; deleted: number; prevKvs: KvPair[] }
+  | ({ type: 'txn' } & KvTxnResult);
+
+/** Result of a transaction. `revision` is the store revision after it. */
+export interface KvTxnResult {
+  revision: number;
+  succeeded: boolean;
+  results: KvOpResult[];
+}
+
+/** One change in the ordered feed. A delete's `kv` holds the key and `modRevision` = the deletion revision. */
+export interface KvEvent {
+  type: 'put' | 'delete';
+  kv: KvPair;
+  prevKv?: KvPair;
+}
+
+/** Receiver of a watch's feed. Calls arrive in revision order and never overlap. */
+export interface KvWatchHandler {
+  /** Events of one or more whole revisions, in order; one revision is never split across calls. */
+  onEvents(events: KvEvent[]): void;
+  /**
+   * Every event with revision ≤ `revision` has been delivered. Sent in answer to
+   * {@link KvWatch.requestProgress} and whenever the backend knows it.
+   */
+  onProgress(revision: number): void;
+  /** The watch ended and will deliver nothing more (compaction past its start, backend closed, error). */
+  onClosed(error: KvError): void;
+}
+
+/** Parameters of a watch. */
+export interface KvWatchOptions {
+  key: Buffer;
+  rangeEnd?: Buffer;
+  /** First revision to deliver (0: from the next revision). */
+  startRevision?: number;
+  prevKv?: boolean;
+}
+
+/** A running watch. */
+export interface KvWatch {
+  /** Asks for an {@link KvWatchHandler.onProgress} call reporting the current revision. */
+  requestProgress(): void;
+  /** Stops the feed; no handler call follows. */
+  cancel(): void;
+}
+
+/** What a lease looks like now. */
+export interface KvLeaseInfo {
+  id: bigint;
+  /** Seconds remaining; -1 when the lease does not exist. */
+  ttl: number;
+  grantedTtl: number;
+  keys: Buffer[];
+}
+
+/** Error kinds zkproxy must tell apart; the mapping to ZooKeeper codes is in zkproxy/errors. */
+export type KvErrorCode =
+  | 'compacted'
+  | 'future-revision'
+  | 'lease-not-found'
+  | 'lease-exists'
+  | 'too-large'
+  | 'too-many-ops'
+  | 'duplicate-key'
+  | 'invalid-argument'
+  | 'unavailable'
+  | 'no-space'
+  | 'closed'
+  | 'internal';
+
+/** A failure from the backend, with a stable code and the store's message text. */
+export class KvError extends Error {
+  constructor(
+    readonly code: KvErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'KvError';
+  }
+}
+
+/** The store as zkproxy sees it. */
+export interface KvBackend {
+  range(key: Buffer, options?: KvRangeOptions): Promise<KvRangeResult>;
+  txn(txn: KvTxn): Promise<KvTxnResult>;
+  /** Opens an ordered feed; the handler is called until the watch is cancelled or closed. */
+  watch(options: KvWatchOptions, handler: KvWatchHandler): KvWatch;
+  /** Grants a lease; `id` 0n or absent lets the store choose. Resolves with the id and the granted TTL. */
+  leaseGrant(ttlSeconds: number, id?: bigint): Promise<{ id: bigint; ttl: number }>;
+  /** Renews a lease; resolves with the new TTL, or 0 when the lease does not exist. */
+  leaseKeepAlive(id: bigint): Promise<number>;
+  /** Revokes a lease, deleting its keys in one revision; rejects with `lease-not-found`. */
+  leaseRevoke(id: bigint): Promise<void>;
+  leaseTimeToLive(id: bigint, withKeys?: boolean): Promise<KvLeaseInfo>;
+  /** A stable id of the cluster behind this backend (for deriving session passwords). */
+  clusterId(): Promise<bigint>;
+  /** Releases connections; pending calls reject with `closed`. */
+  close(): Promise<void>;
+}
