@@ -1,0 +1,85 @@
+/**
+ * The MVCC key-value record: the domain form of etcd's `mvccpb.KeyValue`, and its on-disk
+ * encoding in the `kv` sub-database (keyed by revision, see schema.ts).
+ *
+ * Record layout (all big-endian): flags u8 (bit 0 = tombstone) · key length u32 · key ·
+ * create revision u48 · version u48 · lease i64 · value (the rest). The mod revision is the
+ * record's own revision key, so it is not stored twice.
+ */
+import { assert } from '../util/assert';
+
+/** A key's state at one revision (etcd semantics, reference etcd.md §2.1). */
+export interface KeyValue {
+  key: Buffer;
+  /** Revision of the latest creation of the key. */
+  createRevision: number;
+  /** Revision of the last change. */
+  modRevision: number;
+  /** 1 on creation, +1 per put. */
+  version: number;
+  value: Buffer;
+  /** Attached lease id, 0n for none. */
+  lease: bigint;
+}
+
+/** A decoded record: a key-value, or a tombstone marking the key's deletion. */
+export interface KvRecord {
+  tombstone: boolean;
+  kv: KeyValue;
+}
+
+const HEADER = 1 + 4;
+const TAIL_FIXED = 6 + 6 + 8;
+
+/** Encodes a put record. */
+export function encodePutRecord(key: Buffer, createRevision: number, version: number, lease: bigint, value: Buffer): Buffer {
+  const buf = Buffer.allocUnsafe(HEADER + key.length + TAIL_FIXED + value.length);
+  let o = 0;
+  buf[o++] = 0;
+  buf.writeUInt32BE(key.length, o);
+  o += 4;
+  o += key.copy(buf, o);
+  buf.writeUIntBE(createRevision, o, 6);
+  buf.writeUIntBE(version, o + 6, 6);
+  buf.writeBigInt64BE(lease, o + 12);
+  o += TAIL_FIXED;
+  value.copy(buf, o);
+  return buf;
+}
+
+/** Encodes a tombstone record (the key's deletion). */
+export function encodeTombstoneRecord(key: Buffer): Buffer {
+  const buf = Buffer.alloc(HEADER + key.length + TAIL_FIXED);
+  buf[0] = 1;
+  buf.writeUInt32BE(key.length, 1);
+  key.copy(buf, HEADER);
+  return buf;
+}
+
+/** Decodes a record stored at revision `modRevision`. Copies out of `buf` (LMDB may reuse it). */
+export function decodeRecord(buf: Buffer, modRevision: number, keysOnly = false): KvRecord {
+  assert(buf.length >= HEADER + TAIL_FIXED, 'kv record too short');
+  const tombstone = (buf[0]! & 1) === 1;
+  const keyLen = buf.readUInt32BE(1);
+  const keyEnd = HEADER + keyLen;
+  assert(buf.length >= keyEnd + TAIL_FIXED, 'kv record key overruns');
+  const key = Buffer.from(buf.subarray(HEADER, keyEnd));
+  const createRevision = buf.readUIntBE(keyEnd, 6);
+  const version = buf.readUIntBE(keyEnd + 6, 6);
+  const lease = buf.readBigInt64BE(keyEnd + 12);
+  const value = keysOnly ? EMPTY_VALUE : Buffer.from(buf.subarray(keyEnd + TAIL_FIXED));
+  return { tombstone, kv: { key, createRevision, modRevision, version, value, lease } };
+}
+
+/** Reads only the key of a record (for history scans that filter by key first). */
+export function recordKey(buf: Buffer): Buffer {
+  const keyLen = buf.readUInt32BE(1);
+  return buf.subarray(HEADER, HEADER + keyLen);
+}
+
+/** True when the record is a tombstone. */
+export function recordIsTombstone(buf: Buffer): boolean {
+  return (buf[0]! & 1) === 1;
+}
+
+const EMPTY_VALUE = Buffer.alloc(0);

@@ -1,0 +1,189 @@
+/**
+ * The watch hub: delivers every change to every matching watcher, in revision order, exactly once
+ * (etcd's watchableStore; guarantees in etcd.md §2.6).
+ *
+ * - Synced watchers get each durable batch's events as soon as the batch is durable.
+ * - Unsynced watchers (a start revision in the past, or a sink that reported a full buffer) are
+ *   caught up from the stored history in bounded batches on later turns of the event loop, so a
+ *   slow watcher never blocks writes and never loses events.
+ * - A watcher whose next revision has been compacted away gets `compacted(rev)` and is removed.
+ * - One revision's events are never split across two `send` calls.
+ */
+import { DB, decodeRevisionMain, encodeRevisionKey } from '../storage/schema';
+import { assert } from '../util/assert';
+import { keyString, KeyString } from '../util/bytes';
+import { WATCH_BATCH_MAX_REVISIONS } from '../util/limits';
+import { decodeRecord, KeyValue } from './key-value';
+import { KvStore } from './kv-store';
+import { KvEvent } from './kv-types';
+import { keyBounds, readKv } from './range-reader';
+import { WatchEvent, Watcher, WatcherHandle, WatchOptions, WatchSink } from './watcher';
+
+/** Events of one revision, as the driver hands them over. */
+export interface RevisionEvents {
+  revision: number;
+  events: KvEvent[];
+}
+
+/** The hub. */
+export class WatchableStore {
+  private nextId = 1;
+  private readonly synced = new Set<Watcher>();
+  private readonly unsynced = new Set<Watcher>();
+  private catchUpScheduled = false;
+
+  constructor(private readonly kv: KvStore) {}
+
+  /** Number of registered watchers. */
+  get size(): number {
+    return this.synced.size + this.unsynced.size;
+  }
+
+  /** Registers a watcher. The caller has validated the range (etcd: `watcher range is empty`). */
+  watch(options: WatchOptions, sink: WatchSink): WatcherHandle {
+    const b = keyBounds(options.key, options.rangeEnd);
+    const readRev = this.kv.readRevision;
+    const start = options.startRevision > 0 ? options.startRevision : readRev + 1;
+    const w = new Watcher(this.nextId++, b.start, b.end, b.single, options, sink, start, this);
+    if (start <= readRev) {
+      this.unsynced.add(w);
+      this.scheduleCatchUp();
+    } else {
+      w.synced = true;
+      this.synced.add(w);
+    }
+    return w;
+  }
+
+  /** Called by the driver once revisions up to `readRevision` are durable, with their events in order. */
+  notify(batches: RevisionEvents[]): void {
+    if (batches.length === 0 || this.synced.size === 0) return;
+    const prevCache = new Map<KvEvent, KeyValue | undefined>();
+    for (const w of [...this.synced]) {
+      const out: WatchEvent[] = [];
+      for (const batch of batches) {
+        if (batch.revision < w.nextRev) continue;
+        for (const ev of batch.events) {
+          const k = keyString(ev.kv.key);
+          if (w.accepts(ev, k)) out.push(this.withPrev(ev, w.options.prevKv, prevCache));
+        }
+      }
+      const last = batches[batches.length - 1]!.revision;
+      if (out.length === 0) {
+        w.nextRev = Math.max(w.nextRev, last + 1);
+        continue;
+      }
+      this.deliver(w, out, last);
+    }
+  }
+
+  /** Called after a compaction at `rev` took effect: unsynced watchers behind it are cancelled. */
+  compacted(): void {
+    this.scheduleCatchUp();
+  }
+
+  /** Watcher owner callbacks. */
+  cancel(w: Watcher): void {
+    this.synced.delete(w);
+    this.unsynced.delete(w);
+  }
+
+  resume(w: Watcher): void {
+    if (w.synced) {
+      // It was synced but blocked: anything it missed is re-read from history.
+      this.synced.delete(w);
+      w.synced = false;
+    }
+    this.unsynced.add(w);
+    this.scheduleCatchUp();
+  }
+
+  private deliver(w: Watcher, events: WatchEvent[], lastRev: number): void {
+    const ok = w.sink.send(events);
+    w.nextRev = lastRev + 1;
+    if (!ok) {
+      w.blocked = true;
+      this.synced.delete(w);
+      w.synced = false;
+    }
+  }
+
+  private scheduleCatchUp(): void {
+    if (this.catchUpScheduled) return;
+    this.catchUpScheduled = true;
+    setImmediate(() => {
+      this.catchUpScheduled = false;
+      this.catchUp();
+    });
+  }
+
+  /** One bounded round of catch-up for every unsynced, unblocked watcher. */
+  private catchUp(): void {
+    let again = false;
+    for (const w of [...this.unsynced]) {
+      if (w.blocked || w.canceled) continue;
+      if (w.nextRev < this.kv.compactRevision) {
+        this.unsynced.delete(w);
+        w.canceled = true;
+        w.sink.compacted(this.kv.compactRevision);
+        continue;
+      }
+      const readRev = this.kv.readRevision;
+      const upTo = Math.min(readRev, w.nextRev + WATCH_BATCH_MAX_REVISIONS - 1);
+      if (w.nextRev <= upTo) {
+        const events = this.readHistory(w, w.nextRev, upTo);
+        if (events.length > 0) {
+          this.deliver(w, events, upTo);
+          if (w.blocked) continue;
+        } else {
+          w.nextRev = upTo + 1;
+        }
+      }
+      if (w.nextRev > this.kv.readRevision) {
+        this.unsynced.delete(w);
+        w.synced = true;
+        this.synced.add(w);
+      } else {
+        again = true;
+      }
+    }
+    if (again) this.scheduleCatchUp();
+  }
+
+  /** Reads the watcher's events for revisions [from, to] from the stored history. */
+  private readHistory(w: Watcher, from: number, to: number): WatchEvent[] {
+    const prevCache = new Map<KvEvent, KeyValue | undefined>();
+    return this.kv.backend.read((txn) => {
+      const out: WatchEvent[] = [];
+      const range = { start: encodeRevisionKey(from, 0), end: encodeRevisionKey(to + 1, 0) };
+      for (const { key, value } of txn.iterate(DB.kv, range)) {
+        const main = decodeRevisionMain(key);
+        assert(main >= from && main <= to, 'history scan out of bounds');
+        const rec = decodeRecord(value, main);
+        const ev: KvEvent = rec.tombstone
+          ? { type: 'delete', kv: { ...rec.kv, createRevision: 0, version: 0, value: EMPTY, lease: 0n } }
+          : { type: 'put', kv: rec.kv };
+        if (w.accepts(ev, keyString(rec.kv.key))) out.push(this.withPrev(ev, w.options.prevKv, prevCache));
+      }
+      return out;
+    });
+  }
+
+  /** Adds prev_kv (the key at mod_revision − 1) when asked for; absent for creations or if compacted. */
+  private withPrev(ev: KvEvent, wantPrev: boolean, cache: Map<KvEvent, KeyValue | undefined>): WatchEvent {
+    if (!wantPrev) return ev;
+    if (ev.type === 'put' && ev.kv.version === 1) return ev;
+    if (!cache.has(ev)) cache.set(ev, this.previous(keyString(ev.kv.key), ev.kv.modRevision - 1));
+    const prevKv = cache.get(ev);
+    return prevKv ? { ...ev, prevKv } : ev;
+  }
+
+  private previous(k: KeyString, rev: number): KeyValue | undefined {
+    if (rev < this.kv.compactRevision) return undefined;
+    const v = this.kv.index.visibleAt(k, rev);
+    if (!v) return undefined;
+    return this.kv.backend.read((txn) => readKv(txn, v));
+  }
+}
+
+const EMPTY = Buffer.alloc(0);

@@ -1,0 +1,140 @@
+/**
+ * The real {@link Backend}: LMDB through lmdb-js. This is the ONLY file that imports 'lmdb'.
+ *
+ * Durability: lmdb-js commits write transactions on its own thread and batches concurrent
+ * ones (group commit). With `overlappingSync` (its default on Linux) a commit becomes visible
+ * before it is flushed; {@link LmdbBackend.write} therefore resolves on the commit's `flushed`
+ * promise, i.e. only when the data is on disk. Readers may see a committed-but-unflushed
+ * transaction; the MVCC layer never exposes it, because it reads at the last revision whose
+ * write has resolved (see backend.ts).
+ */
+import { open, RootDatabase, Database } from 'lmdb';
+import { mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Backend, BackendStats, Entry, IterateOptions, ReadTxn, WriteTxn } from './backend';
+import { ALL_DBS } from './schema';
+
+/** Options for opening LMDB. */
+export interface LmdbBackendOptions {
+  /** Directory that holds the database files; created if missing. */
+  path: string;
+  /** Skip fsync (tests only; etcd's `--unsafe-no-fsync`). */
+  noSync?: boolean;
+  /** Initial map size in bytes; lmdb-js grows it as needed. */
+  mapSize?: number;
+}
+
+type Db = Database<Buffer, Buffer>;
+
+/** LMDB-backed storage. Open with {@link LmdbBackend.open}. */
+export class LmdbBackend implements Backend {
+  private readonly dbs = new Map<string, Db>();
+  private readonly txnView: WriteTxn;
+  private closed = false;
+
+  private constructor(
+    private readonly env: RootDatabase,
+    private readonly dir: string,
+  ) {
+    for (const name of ALL_DBS) {
+      this.dbs.set(name, env.openDB<Buffer, Buffer>({ name, keyEncoding: 'binary', encoding: 'binary' }));
+    }
+    // One view object serves both reads and writes: lmdb-js routes db calls made inside a
+    // transaction callback to that transaction, and calls made outside to the read snapshot.
+    this.txnView = {
+      get: (db, key) => this.db(db).get(key),
+      iterate: (db, options) => iterate(this.db(db), options),
+      put: (db, key, value) => {
+        this.db(db).put(key, value);
+      },
+      del: (db, key) => {
+        this.db(db).remove(key);
+      },
+    };
+  }
+
+  /** Opens (creating if needed) the database in `options.path`. Throws a clear error if unusable. */
+  static open(options: LmdbBackendOptions): LmdbBackend {
+    mkdirSync(options.path, { recursive: true });
+    const env = open({
+      path: options.path,
+      maxDbs: 32,
+      noSync: options.noSync ?? false,
+      separateFlushed: true,
+      mapSize: options.mapSize ?? 256 * 1024 * 1024,
+      compression: false,
+    });
+    return new LmdbBackend(env, options.path);
+  }
+
+  read<T>(fn: (txn: ReadTxn) => T): T {
+    return fn(this.txnView);
+  }
+
+  async write<T>(fn: (txn: WriteTxn) => T): Promise<T> {
+    if (this.closed) throw new Error('backend is closed');
+    let result!: T;
+    const committed = this.env.transaction(() => {
+      result = fn(this.txnView);
+    }) as Promise<unknown> & { flushed?: Promise<unknown> };
+    await committed;
+    if (committed.flushed) await committed.flushed;
+    return result;
+  }
+
+  stats(): BackendStats {
+    let sizeBytes = 0;
+    try {
+      sizeBytes = statSync(join(this.dir, 'data.mdb')).size;
+    } catch {
+      sizeBytes = 0;
+    }
+    const st = this.env.getStats() as { pageSize?: number; treeBranchPageCount?: number; treeLeafPageCount?: number; overflowPages?: number; lastPageNumber?: number; freelistEntries?: number };
+    const pageSize = st.pageSize ?? 4096;
+    const used = ((st.lastPageNumber ?? 0) + 1) * pageSize;
+    return { sizeBytes, sizeInUseBytes: Math.min(sizeBytes || used, used) };
+  }
+
+  async copyTo(path: string): Promise<void> {
+    await this.env.backup(path, true);
+  }
+
+  async compactFile(): Promise<void> {
+    // LMDB reuses freed pages in place; there is no online file shrink. Waiting for pending
+    // writes keeps Defragment's contract (returns after all earlier writes are on disk).
+    await this.env.flushed;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.env.close();
+  }
+
+  private db(name: string): Db {
+    const db = this.dbs.get(name);
+    if (!db) throw new Error(`unknown sub-database ${name}`);
+    return db;
+  }
+}
+
+function* iterate(db: Db, options: IterateOptions = {}): Iterable<Entry> {
+  const { start, end, reverse, limit } = options;
+  let count = 0;
+  if (!reverse) {
+    for (const { key, value } of db.getRange({ start, end })) {
+      if (limit !== undefined && count++ >= limit) return;
+      yield { key: key as Buffer, value: value as Buffer };
+    }
+    return;
+  }
+  // lmdb-js's reverse ranges start at `start` (inclusive) going down; our contract keeps
+  // `start` as the low inclusive bound and `end` as the high exclusive bound.
+  for (const { key, value } of db.getRange({ start: end, reverse: true })) {
+    const k = key as Buffer;
+    if (end && Buffer.compare(k, end) >= 0) continue;
+    if (start && Buffer.compare(k, start) < 0) return;
+    if (limit !== undefined && count++ >= limit) return;
+    yield { key: k, value: value as Buffer };
+  }
+}
