@@ -1,0 +1,175 @@
+/**
+ * A real etcd (Debian's 3.4) started for one test: 1 or 3 members on 127.0.0.1 with fresh ports
+ * and a fresh temp data dir, fsync on (the default), as the reference server for differential
+ * tests and benchmarks.
+ *
+ * Readiness is `GET /health` answering `"health":"true"` on every member (which in 3.4 needs a
+ * leader and a committed entry), polled in a bounded loop. If a member cannot bind its ports
+ * (another process took one between our check and etcd's bind), the whole start is retried with
+ * new ports, a bounded number of times.
+ */
+import * as http from 'node:http';
+import * as path from 'node:path';
+import { ETCD_BIN } from './peers';
+import { freePorts, releasePorts } from './ports';
+import { pollUntil, startProcess, type ManagedProcess } from './process';
+import { createTempDir, removeTempDir } from './temp-dir';
+
+/** Options for {@link startEtcd}. */
+export interface EtcdOptions {
+  /** Number of members (default 1). */
+  members?: number;
+  /** Extra flags for every member (e.g. `['--auto-compaction-retention=1']`). */
+  extraArgs?: string[];
+  /** Bound on waiting for health (default 30 s). */
+  startTimeoutMs?: number;
+}
+
+/** One running etcd member. */
+export interface EtcdMember {
+  name: string;
+  clientPort: number;
+  peerPort: number;
+  /** `http://127.0.0.1:<clientPort>` */
+  clientUrl: string;
+  dataDir: string;
+  /** The etcd process (replaced by {@link EtcdPeer.restartMember}). */
+  process: ManagedProcess;
+}
+
+/** A running etcd cluster owned by the test. */
+export interface EtcdPeer {
+  /** Client URLs of all members (`http://127.0.0.1:P`), for etcdctl `--endpoints` and etcd3 `hosts`. */
+  endpoints: string[];
+  members: EtcdMember[];
+  /** Milliseconds from spawn to all members healthy. */
+  startupMs: number;
+  /** Kill member `i` (SIGKILL: a crash, unsynced data is whatever etcd had fsynced). */
+  killMember(i: number): Promise<void>;
+  /** Start member `i` again on the same ports and data dir (after kill or stop); waits for health. */
+  restartMember(i: number): Promise<void>;
+  /** Stop all members (SIGTERM, then SIGKILL after a grace), free the ports, remove the data. */
+  stop(): Promise<void>;
+}
+
+const ADDRESS_IN_USE = /address already in use/i;
+const START_ATTEMPTS = 3;
+
+/** GET `url`; resolves with the body on 200, rejects otherwise or after `timeoutMs`. */
+export function httpGet(url: string, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        if (body.length < 1 << 20) body += c; // health bodies are tiny; bound a misbehaving server
+      });
+      res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`${url}: HTTP ${res.statusCode} ${body}`))));
+    });
+    req.on('timeout', () => req.destroy(new Error(`${url}: timeout`)));
+    req.on('error', reject);
+  });
+}
+
+async function waitHealthy(m: EtcdMember, timeoutMs: number): Promise<void> {
+  await pollUntil(
+    `etcd ${m.name} health`,
+    async () => {
+      if (m.process.exited) throw m.process.failure('exited during startup');
+      const body = await httpGet(`${m.clientUrl}/health`, 1000);
+      return /"health"\s*:\s*"true"/.test(body) ? true : undefined;
+    },
+    timeoutMs,
+  ).catch((err: Error) => {
+    throw m.process.exited ? err : m.process.failure(err.message);
+  });
+}
+
+function memberArgs(m: Omit<EtcdMember, 'process'>, initialCluster: string, token: string, extra: string[]): string[] {
+  return [
+    `--name=${m.name}`,
+    `--data-dir=${m.dataDir}`,
+    `--listen-client-urls=${m.clientUrl}`,
+    `--advertise-client-urls=${m.clientUrl}`,
+    `--listen-peer-urls=http://127.0.0.1:${m.peerPort}`,
+    `--initial-advertise-peer-urls=http://127.0.0.1:${m.peerPort}`,
+    `--initial-cluster=${initialCluster}`,
+    `--initial-cluster-token=${token}`,
+    '--initial-cluster-state=new',
+    '--logger=zap',
+    '--log-outputs=stderr',
+    ...extra,
+  ];
+}
+
+async function startOnce(n: number, extra: string[], timeoutMs: number): Promise<EtcdPeer> {
+  const root = createTempDir('coracle-etcd-');
+  const ports = await freePorts(2 * n);
+  const specs = Array.from({ length: n }, (_, i) => ({
+    name: `etcd-${i}`,
+    clientPort: ports[2 * i] as number,
+    peerPort: ports[2 * i + 1] as number,
+    clientUrl: `http://127.0.0.1:${ports[2 * i]}`,
+    dataDir: path.join(root, `etcd-${i}`),
+  }));
+  const initialCluster = specs.map((s) => `${s.name}=http://127.0.0.1:${s.peerPort}`).join(',');
+  const token = path.basename(root);
+  const argsOf = specs.map((s) => memberArgs(s, initialCluster, token, extra));
+  const spawnMember = (i: number): ManagedProcess =>
+    startProcess(ETCD_BIN, argsOf[i] as string[], { name: (specs[i] as { name: string }).name });
+  const started = performance.now();
+  const members: EtcdMember[] = specs.map((s, i) => ({ ...s, process: spawnMember(i) }));
+
+  const stop = async (): Promise<void> => {
+    await Promise.all(members.map((m) => m.process.stop()));
+    releasePorts(ports);
+    removeTempDir(root);
+  };
+  try {
+    await Promise.all(members.map((m) => waitHealthy(m, timeoutMs)));
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  const member = (i: number): EtcdMember => {
+    const m = members[i];
+    if (!m) throw new Error(`no etcd member ${i} (have ${members.length})`);
+    return m;
+  };
+  return {
+    endpoints: members.map((m) => m.clientUrl),
+    members,
+    startupMs: performance.now() - started,
+    async killMember(i) {
+      const m = member(i);
+      m.process.signal('SIGKILL');
+      await m.process.waitForExit(10_000);
+    },
+    async restartMember(i) {
+      const m = member(i);
+      await m.process.stop();
+      m.process = spawnMember(i);
+      await waitHealthy(m, timeoutMs);
+    },
+    stop,
+  };
+}
+
+/**
+ * Start a real etcd on 127.0.0.1 and wait until every member is healthy. The caller must
+ * `await peer.stop()` (in `t.after` or `finally`); if it does not, the process-exit handler
+ * kills the members and removes the data dir.
+ */
+export async function startEtcd(opts: EtcdOptions = {}): Promise<EtcdPeer> {
+  const n = opts.members ?? 1;
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
+    try {
+      return await startOnce(n, opts.extraArgs ?? [], opts.startTimeoutMs ?? 30_000);
+    } catch (err) {
+      lastError = err;
+      if (!(err instanceof Error && ADDRESS_IN_USE.test(err.message))) throw err;
+    }
+  }
+  throw lastError;
+}
