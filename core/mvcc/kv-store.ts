@@ -32,6 +32,8 @@ export class KvStore {
   private readable = 1;
   /** Main revision of the last compaction; reads below it fail. 0 = never compacted. */
   private compacted = 0;
+  /** Highest compaction applied (possibly not yet durable or finished); new ones must exceed it. */
+  private scheduled = 0;
 
   constructor(readonly backend: Backend) {}
 
@@ -79,6 +81,7 @@ export class KvStore {
       const finished = readNumber(txn, META.finishedCompactRevision);
       const scheduled = readNumber(txn, META.scheduledCompactRevision);
       this.compacted = scheduled;
+      this.scheduled = scheduled;
       if (scheduled > 0) this.index.compact(scheduled);
       return {
         attachments: [...attachments].map(([key, lease]) => ({ key, lease })),
@@ -132,13 +135,14 @@ export class KvStore {
    * compacted; beyond the current revision → future-revision.
    */
   checkCompact(rev: number): void {
-    if (rev <= this.compacted) throw new CoreError('compacted');
+    if (rev <= Math.max(this.compacted, this.scheduled)) throw new CoreError('compacted');
     if (rev > this.current) throw new CoreError('future-revision');
   }
 
   /** Records a scheduled compaction in the applier's transaction (first step; crash-safe). */
   scheduleCompact(txn: WriteTxn, rev: number): void {
     txn.put(DB.meta, META.scheduledCompactRevision, encodeNumber(rev));
+    this.scheduled = rev;
   }
 
   /**
@@ -147,7 +151,6 @@ export class KvStore {
    */
   compactIndex(rev: number): Array<{ main: number; sub: number }> {
     assert(rev <= this.readable, 'index compaction beyond the durable revision');
-    if (rev <= this.compacted && this.compacted !== 0 && rev !== this.compacted) return [];
     this.compacted = Math.max(this.compacted, rev);
     return this.index.compact(rev);
   }

@@ -1,0 +1,97 @@
+/**
+ * Command-line flags with etcd's names and their `ETCD_*` environment forms (etcd.md §4.1):
+ * `--some-flag` ↔ `ETCD_SOME_FLAG`; a flag on the command line wins over the environment.
+ * Unknown flags and bad values are usage errors with a message that says what to do.
+ */
+
+/** The kind of a flag's value. */
+type Kind = 'string' | 'int' | 'bool' | 'list';
+
+interface FlagSpec {
+  kind: Kind;
+  default: string | number | boolean | string[];
+  help: string;
+}
+
+/** Every flag `coracle` accepts. */
+export const FLAGS = {
+  name: { kind: 'string', default: 'default', help: 'Human-readable name for this member.' },
+  'data-dir': { kind: 'string', default: '', help: 'Path to the data directory (default: ${name}.coracle).' },
+  'listen-client-urls': { kind: 'list', default: ['http://127.0.0.1:2379'], help: 'URLs to serve the etcd v3 API (gRPC and HTTP/1.1 on one port).' },
+  'advertise-client-urls': { kind: 'list', default: [], help: 'Client URLs advertised to the cluster (default: the listen URLs).' },
+  'listen-peer-urls': { kind: 'list', default: ['http://127.0.0.1:2380'], help: 'URLs to listen on for peer traffic.' },
+  'initial-advertise-peer-urls': { kind: 'list', default: ['http://localhost:2380'], help: 'Peer URLs advertised to the cluster (they determine the member id).' },
+  'initial-cluster': { kind: 'string', default: '', help: 'Initial cluster configuration, name=peerURL,...' },
+  'initial-cluster-state': { kind: 'string', default: 'new', help: "'new' or 'existing'." },
+  'initial-cluster-token': { kind: 'string', default: 'etcd-cluster', help: 'Initial cluster token (part of the member and cluster ids).' },
+  'heartbeat-interval': { kind: 'int', default: 100, help: 'Time (ms) of a heartbeat interval.' },
+  'election-timeout': { kind: 'int', default: 1000, help: 'Time (ms) for an election to time out.' },
+  'snapshot-count': { kind: 'int', default: 100000, help: 'Applied entries between snapshots (log compaction).' },
+  'max-request-bytes': { kind: 'int', default: 1572864, help: 'Maximum client request size in bytes.' },
+  'max-txn-ops': { kind: 'int', default: 128, help: 'Maximum number of operations permitted in a transaction.' },
+  'quota-backend-bytes': { kind: 'int', default: 0, help: 'Raise an alarm when the backend exceeds this size (0 = 2 GiB).' },
+  'auto-compaction-mode': { kind: 'string', default: 'periodic', help: "'periodic' or 'revision'." },
+  'auto-compaction-retention': { kind: 'string', default: '0', help: 'Auto compaction retention (0 = off); hours for periodic, revisions for revision mode.' },
+  'log-level': { kind: 'string', default: 'info', help: 'debug, info, warn, error, panic or fatal.' },
+  'unsafe-no-fsync': { kind: 'bool', default: false, help: 'Disables fsync: unsafe, loses acknowledged writes on a crash.' },
+  'zk-listen': { kind: 'string', default: '127.0.0.1:2181', help: "host:port of the ZooKeeper front end ('' disables it)." },
+} satisfies Record<string, FlagSpec>;
+
+/** Parsed flag values. */
+export type FlagValues = { [K in keyof typeof FLAGS]: (typeof FLAGS)[K]['default'] extends string[] ? string[] : (typeof FLAGS)[K]['default'] };
+
+/** A usage error (exit code 2). */
+export class UsageError extends Error {}
+
+/** Parses argv (without node and script) and the environment. */
+export function parseFlags(argv: string[], env: NodeJS.ProcessEnv): FlagValues {
+  const values: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(FLAGS)) {
+    const fromEnv = env['ETCD_' + name.toUpperCase().replace(/-/g, '_')];
+    values[name] = fromEnv !== undefined ? convert(name, spec as FlagSpec, fromEnv, 'environment') : spec.default;
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--')) throw new UsageError(`unexpected argument '${arg}'`);
+    const eq = arg.indexOf('=');
+    const name = arg.slice(2, eq < 0 ? undefined : eq);
+    const spec = (FLAGS as Record<string, FlagSpec>)[name];
+    if (!spec) throw new UsageError(`unknown flag --${name}`);
+    let raw: string;
+    if (eq >= 0) raw = arg.slice(eq + 1);
+    else if (spec.kind === 'bool' && (argv[i + 1] === undefined || argv[i + 1]!.startsWith('--'))) raw = 'true';
+    else if (argv[i + 1] !== undefined) raw = argv[++i]!;
+    else throw new UsageError(`flag --${name} needs a value`);
+    values[name] = convert(name, spec, raw, 'flag');
+  }
+  if (!values['data-dir']) values['data-dir'] = `${values.name}.coracle`;
+  if ((values['advertise-client-urls'] as string[]).length === 0) values['advertise-client-urls'] = values['listen-client-urls'];
+  const state = values['initial-cluster-state'];
+  if (state !== 'new' && state !== 'existing') throw new UsageError(`invalid --initial-cluster-state '${state}' (want 'new' or 'existing')`);
+  return values as FlagValues;
+}
+
+function convert(name: string, spec: FlagSpec, raw: string, from: string): unknown {
+  switch (spec.kind) {
+    case 'string':
+      return raw;
+    case 'list':
+      return raw.split(',').map((s) => s.trim()).filter(Boolean);
+    case 'bool':
+      if (raw === 'true' || raw === '1') return true;
+      if (raw === 'false' || raw === '0') return false;
+      throw new UsageError(`invalid boolean '${raw}' for ${from} --${name}`);
+    case 'int': {
+      const n = Number(raw);
+      if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`invalid value '${raw}' for ${from} --${name}: want a non-negative integer`);
+      return n;
+    }
+  }
+}
+
+/** The help text. */
+export function helpText(): string {
+  const lines = ['Usage: coracle [flags]', '       coracle zk-proxy --endpoints=URL[,URL] [--zk-listen=host:port]', '', 'Flags (each also settable as ETCD_<FLAG_NAME>):'];
+  for (const [name, spec] of Object.entries(FLAGS)) lines.push(`  --${name}  ${spec.help} (default: ${JSON.stringify(spec.default)})`);
+  return lines.join('\n');
+}
