@@ -13,6 +13,8 @@
  * Scope: every `.ts` file under the directories tsconfig compiles (core, protocol, zkproxy,
  * bin, scripts, test, bench). Type-only imports count as edges for the boundary rules (a type
  * is coupling too), but may name devDependencies, since they are erased at compile time.
+ * Packages must be declared in package.json; code that ships (reachable from bin/ or a library
+ * index.ts) must take them from "dependencies".
  */
 import * as fs from 'node:fs';
 import { isBuiltin } from 'node:module';
@@ -28,7 +30,7 @@ export interface Violation {
 
 /** Directories whose `.ts` files are checked (those tsconfig.json compiles). */
 export const SOURCE_DIRS = ['core', 'protocol', 'zkproxy', 'bin', 'scripts', 'test', 'bench'];
-/** Library code: no console, no imports of bin/test/bench/scripts, runtime packages only from `dependencies`. */
+/** Library code: no console, no imports of bin/test/bench/scripts. */
 const LIBRARY_DIRS = ['core/', 'protocol/', 'zkproxy/'];
 const NON_LIBRARY_DIRS = ['bin/', 'test/', 'bench/', 'scripts/'];
 const STATE_DIRS = ['core/mvcc/', 'core/lease/', 'core/auth/', 'core/apply/'];
@@ -47,6 +49,12 @@ type Target =
 /** Context shared by all files of one run. */
 export interface CheckContext {
   root: string;
+  /**
+   * Files that ship: reachable by value imports from bin/ or from a library `index.ts`. Only
+   * these must take their packages from `dependencies`; a build-time tool that lives in a
+   * library directory (protocol/etcd/codegen) may use devDependencies.
+   */
+  runtime: Set<string>;
   /** Packages in package.json `dependencies`. */
   dependencies: Set<string>;
   /** Packages in package.json `devDependencies`. */
@@ -96,7 +104,7 @@ export function importRules(ctx: CheckContext, file: string, imp: ImportRef, tar
 
   if (target.kind === 'package') {
     // Runtime code ships without devDependencies; a type-only import is erased, so it may use one.
-    const runtime = under(file, LIBRARY_DIRS) || file.startsWith('bin/');
+    const runtime = ctx.runtime.has(file);
     const declared = ctx.dependencies.has(pkg) || (ctx.devDependencies.has(pkg) && (!runtime || imp.typeOnly));
     if (!declared) {
       out.push(
@@ -174,14 +182,40 @@ function raftGlobalRule(tokens: Token[], i: number): string | undefined {
   }
 }
 
-/** Check one file's text; `file` is its repo-relative path. */
-export function checkSource(ctx: CheckContext, file: string, text: string): Violation[] {
+/** One file's tokens and resolved imports. */
+interface Scanned {
+  file: string;
+  tokens: Token[];
+  imports: Array<{ imp: ImportRef; target: Target }>;
+}
+
+function scanFile(ctx: CheckContext, file: string, text: string): Scanned {
   const tokens = tokenize(text);
-  const out: Violation[] = [];
-  for (const imp of findImports(tokens)) {
-    for (const rule of importRules(ctx, file, imp, resolveImport(ctx, file, imp.specifier))) {
-      out.push({ file, line: imp.line, rule });
+  return { file, tokens, imports: findImports(tokens).map((imp) => ({ imp, target: resolveImport(ctx, file, imp.specifier) })) };
+}
+
+/** The closure of value imports from the runtime roots: bin/** and library index.ts files. */
+function runtimeClosure(scanned: Map<string, Scanned>): Set<string> {
+  const isRoot = (f: string): boolean => f.startsWith('bin/') || (under(f, LIBRARY_DIRS) && f.endsWith('/index.ts'));
+  const seen = new Set<string>([...scanned.keys()].filter(isRoot));
+  const queue = [...seen];
+  while (queue.length > 0) {
+    const s = scanned.get(queue.pop() as string);
+    for (const { imp, target } of s?.imports ?? []) {
+      if (imp.typeOnly || target.kind !== 'internal' || seen.has(target.path)) continue;
+      seen.add(target.path);
+      queue.push(target.path);
     }
+  }
+  return seen;
+}
+
+/** The violations in one scanned file. */
+function checkScanned(ctx: CheckContext, s: Scanned): Violation[] {
+  const { file, tokens } = s;
+  const out: Violation[] = [];
+  for (const { imp, target } of s.imports) {
+    for (const rule of importRules(ctx, file, imp, target)) out.push({ file, line: imp.line, rule });
   }
   const library = under(file, LIBRARY_DIRS);
   const raft = file.startsWith('core/raft/');
@@ -227,6 +261,7 @@ export function loadContext(root: string): CheckContext {
   };
   return {
     root,
+    runtime: new Set(),
     dependencies: new Set(Object.keys(pkg.dependencies ?? {})),
     devDependencies: new Set(Object.keys(pkg.devDependencies ?? {})),
   };
@@ -237,13 +272,16 @@ export function checkBoundaries(root: string): { files: number; violations: Viol
   const ctx = loadContext(root);
   const files = listSources(root);
   const violations: Violation[] = [];
+  const scanned = new Map<string, Scanned>();
   for (const f of files) {
     try {
-      violations.push(...checkSource(ctx, f, fs.readFileSync(path.join(root, f), 'utf8')));
+      scanned.set(f, scanFile(ctx, f, fs.readFileSync(path.join(root, f), 'utf8')));
     } catch (err) {
       violations.push({ file: f, line: 1, rule: `could not be checked: ${String(err)}` });
     }
   }
+  ctx.runtime = runtimeClosure(scanned);
+  for (const s of scanned.values()) violations.push(...checkScanned(ctx, s));
   violations.sort((a, b) => (a.file === b.file ? a.line - b.line : a.file < b.file ? -1 : 1));
   return { files: files.length, violations };
 }

@@ -192,9 +192,12 @@ const CASES: Case[] = [
     ],
   },
   {
-    name: 'packages must be declared; runtime code uses dependencies, type-only may use devDependencies',
+    name: 'packages must be declared; shipped code uses dependencies, type-only and build tools may use devDependencies',
     files: {
+      'core/index.ts': "export * from './server/fc';\nexport type { T } from './server/types-only';\n",
       'core/server/fc.ts': "import fc from 'fast-check';\nimport type { Arbitrary } from 'fast-check';\nimport lp from 'leftpad';\n",
+      'core/server/types-only.ts': "import fc from 'fast-check';\n",
+      'protocol/etcd/codegen/gen.ts': "import fc from 'fast-check';\n",
       'test/unit/x.test.ts': "import fc from 'fast-check';\nimport lp from 'leftpad';\nimport pino from 'pino';\n",
     },
     expect: [
