@@ -16,6 +16,7 @@ export * as v3election from './generated/v3election';
 export * as v3lock from './generated/v3lock';
 export { ENUM_TYPES, MESSAGE_TYPES, SERVICE_METHODS } from './generated/descriptors';
 export { isProtoDecodeError, ProtoDecodeError } from './wire/decode-error';
+export type { ProtoDecodeReason } from './wire/decode-error';
 export type { EnumInfo, FieldInfo, FieldType, MessageInfo, MethodInfo } from './wire/descriptor-types';
 export type { DeepPartial, MessageCodec } from './wire/message-codec';
 export { MAX_DECODE_DEPTH } from './wire/proto-reader';

@@ -6,18 +6,38 @@
  * and answer the client; nothing else escapes a decode.
  */
 
+/** Why a decode failed. */
+export type ProtoDecodeReason =
+  /** The input ended inside a field. */
+  | 'truncated'
+  /** A length prefix points past the end of the enclosing message. */
+  | 'length-overrun'
+  /** A varint longer than 10 bytes. */
+  | 'varint-too-long'
+  /** Field number 0, an unknown wire type, or an unmatched end-group. */
+  | 'bad-tag'
+  /** Messages (or groups) nested deeper than MAX_DECODE_DEPTH. */
+  | 'too-deep'
+  /** The input is not a Uint8Array. */
+  | 'not-bytes';
+
 /** Thrown by every `decode` for malformed, truncated or over-deep protobuf input. */
 export class ProtoDecodeError extends Error {
-  /** Byte offset into the top-level input where the problem was found (-1 if unknown). */
-  readonly offset: number;
   /** Fully qualified type being decoded at top level, e.g. `etcdserverpb.PutRequest`. */
-  typeName: string;
+  typeName = '';
 
-  constructor(message: string, offset = -1, typeName = '') {
-    super(message);
+  /**
+   * @param reason the kind of failure
+   * @param detail a human-readable detail (never the raw bytes)
+   * @param offset byte offset into the top-level input where the problem was found
+   */
+  constructor(
+    readonly reason: ProtoDecodeReason,
+    detail: string,
+    readonly offset: number,
+  ) {
+    super(`${detail} at offset ${offset}`);
     this.name = 'ProtoDecodeError';
-    this.offset = offset;
-    this.typeName = typeName;
   }
 }
 

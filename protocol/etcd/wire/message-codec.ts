@@ -75,17 +75,20 @@ export function encodeMessage<T>(write: (w: ProtoWriter, m: T) => void, message:
  * type; a stack overflow (which the depth bound should prevent) is reported the same way.
  */
 export function decodeMessage<T>(bytes: Uint8Array, read: (r: ProtoReader, end: number) => T, typeName: string): T {
-  if (!(bytes instanceof Uint8Array)) throw new ProtoDecodeError(`${typeName}: input is not a byte array`, -1, typeName);
-  const r = new ProtoReader(bytes);
-  try {
-    return read(r, r.buf.length);
-  } catch (err) {
-    if (err instanceof ProtoDecodeError) {
-      err.typeName = typeName;
-      err.message = `${typeName}: ${err.message}`;
-      throw err;
+  let failure: ProtoDecodeError;
+  if (bytes instanceof Uint8Array) {
+    const r = new ProtoReader(bytes);
+    try {
+      return read(r, r.buf.length);
+    } catch (err) {
+      if (err instanceof ProtoDecodeError) failure = err;
+      else if (err instanceof RangeError) failure = new ProtoDecodeError('too-deep', err.message, r.pos);
+      else throw err;
     }
-    if (err instanceof RangeError) throw new ProtoDecodeError(`${typeName}: ${err.message}`, r.pos, typeName);
-    throw err;
+  } else {
+    failure = new ProtoDecodeError('not-bytes', 'input is not a byte array', 0);
   }
+  failure.typeName = typeName;
+  failure.message = `${typeName}: ${failure.message}`;
+  throw failure;
 }

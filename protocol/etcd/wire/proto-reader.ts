@@ -10,6 +10,7 @@
  * `bytes` fields are returned as views (`subarray`) into the input buffer, not copies.
  */
 import { ProtoDecodeError } from './decode-error';
+import type { ProtoDecodeReason } from './decode-error';
 
 /**
  * Deepest message nesting accepted (a nested Txn inside a Txn inside …). etcd's own limit on
@@ -33,8 +34,8 @@ export class ProtoReader {
   }
 
   /** Throws a {@link ProtoDecodeError} at the current offset. */
-  fail(reason: string): never {
-    throw new ProtoDecodeError(`${reason} at offset ${this.pos}`, this.pos);
+  fail(reason: ProtoDecodeReason, detail: string): never {
+    throw new ProtoDecodeError(reason, detail, this.pos);
   }
 
   /** Reads a field tag: rejects field number 0 and wire types 6 and 7. */
@@ -48,7 +49,7 @@ export class ProtoReader {
     } else {
       t = this.varintLow32(end) >>> 0;
     }
-    if (t < 8 || (t & 7) > 5) this.fail(`invalid field tag ${t}`);
+    if (t < 8 || (t & 7) > 5) this.fail('bad-tag', `invalid field tag ${t}`);
     return t;
   }
 
@@ -84,7 +85,7 @@ export class ProtoReader {
     let pos = this.pos;
     let bits = 0;
     for (let i = 0; i < 10; i++) {
-      if (pos >= end) this.fail('truncated varint');
+      if (pos >= end) this.fail('truncated', 'truncated varint');
       const b = buf[pos++]!;
       bits |= b & 0x7f;
       if (b < 0x80) {
@@ -92,7 +93,7 @@ export class ProtoReader {
         return bits !== 0;
       }
     }
-    return this.fail('varint longer than 10 bytes');
+    return this.fail('varint-too-long', 'varint longer than 10 bytes');
   }
 
   /** Reads an int64 varint as a signed bigint. */
@@ -135,7 +136,7 @@ export class ProtoReader {
    */
   sub(end: number): number {
     const len = this.length(end);
-    if (++this.depth > MAX_DECODE_DEPTH) this.fail(`messages nested deeper than ${MAX_DECODE_DEPTH}`);
+    if (++this.depth > MAX_DECODE_DEPTH) this.fail('too-deep', `messages nested deeper than ${MAX_DECODE_DEPTH}`);
     return this.pos + len;
   }
 
@@ -158,18 +159,18 @@ export class ProtoReader {
         this.advance(4, end);
         return;
       default:
-        this.fail(`unexpected wire type ${tag & 7}`);
+        this.fail('bad-tag', `unexpected wire type ${tag & 7}`);
     }
   }
 
   private skipGroup(fieldNumber: number, end: number): void {
-    if (++this.depth > MAX_DECODE_DEPTH) this.fail(`groups nested deeper than ${MAX_DECODE_DEPTH}`);
+    if (++this.depth > MAX_DECODE_DEPTH) this.fail('too-deep', `groups nested deeper than ${MAX_DECODE_DEPTH}`);
     for (;;) {
-      if (this.pos >= end) this.fail('unterminated group');
+      if (this.pos >= end) this.fail('truncated', 'unterminated group');
       const t = this.varintLow32(end) >>> 0;
-      if (t < 8) this.fail(`invalid field tag ${t}`);
+      if (t < 8) this.fail('bad-tag', `invalid field tag ${t}`);
       if ((t & 7) === 4) {
-        if (t >>> 3 !== fieldNumber) this.fail('mismatched end-group tag');
+        if (t >>> 3 !== fieldNumber) this.fail('bad-tag', 'mismatched end-group tag');
         this.depth--;
         return;
       }
@@ -178,13 +179,13 @@ export class ProtoReader {
   }
 
   private advance(n: number, end: number): void {
-    if (n > end - this.pos) this.fail('truncated field');
+    if (n > end - this.pos) this.fail('truncated', 'truncated field');
     this.pos += n;
   }
 
   private length(end: number): number {
     const len = this.uint32(end);
-    if (len > end - this.pos) this.fail(`length ${len} runs past the end of the message`);
+    if (len > end - this.pos) this.fail('length-overrun', `length ${len} runs past the end of the message`);
     return len;
   }
 
@@ -194,7 +195,7 @@ export class ProtoReader {
     let pos = this.pos;
     let result = 0;
     for (let shift = 0; shift < 35; shift += 7) {
-      if (pos >= end) this.fail('truncated varint');
+      if (pos >= end) this.fail('truncated', 'truncated varint');
       const b = buf[pos++]!;
       result |= (b & 0x7f) << shift;
       if (b < 0x80) {
@@ -203,13 +204,13 @@ export class ProtoReader {
       }
     }
     for (let i = 5; i < 10; i++) {
-      if (pos >= end) this.fail('truncated varint');
+      if (pos >= end) this.fail('truncated', 'truncated varint');
       if (buf[pos++]! < 0x80) {
         this.pos = pos;
         return result;
       }
     }
-    return this.fail('varint longer than 10 bytes');
+    return this.fail('varint-too-long', 'varint longer than 10 bytes');
   }
 
   private varint64(end: number, signed: boolean): bigint {
@@ -219,7 +220,7 @@ export class ProtoReader {
     let value = 0;
     let scale = 1;
     for (let i = 0; i < 7; i++) {
-      if (pos >= end) this.fail('truncated varint');
+      if (pos >= end) this.fail('truncated', 'truncated varint');
       const b = buf[pos++]!;
       value += (b & 0x7f) * scale;
       if (b < 0x80) {
@@ -238,22 +239,22 @@ export class ProtoReader {
     let hi = 0;
     let b = 0;
     for (let shift = 0; shift < 28; shift += 7) {
-      if (pos >= end) this.fail('truncated varint');
+      if (pos >= end) this.fail('truncated', 'truncated varint');
       b = buf[pos++]!;
       lo |= (b & 0x7f) << shift;
     }
-    if (pos >= end) this.fail('truncated varint');
+    if (pos >= end) this.fail('truncated', 'truncated varint');
     b = buf[pos++]!;
     lo |= (b & 0x0f) << 28;
     hi = (b & 0x7f) >>> 4;
     let done = b < 0x80;
     for (let shift = 3; !done && shift < 38; shift += 7) {
-      if (pos >= end) this.fail('truncated varint');
+      if (pos >= end) this.fail('truncated', 'truncated varint');
       b = buf[pos++]!;
       hi |= (b & 0x7f) << shift;
       done = b < 0x80;
     }
-    if (!done) this.fail('varint longer than 10 bytes');
+    if (!done) this.fail('varint-too-long', 'varint longer than 10 bytes');
     this.pos = pos;
     const u = (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
     return signed ? BigInt.asIntN(64, u) : u;
