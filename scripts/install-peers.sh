@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Install the real peers that Coracle's interop, differential and fault tests and its benchmarks
+# run against (DESIGN.md §8), from Debian packages, idempotently:
+#   etcd-server etcd-client   etcd 3.4 and etcdctl
+#   zookeeper zookeeper-bin   Apache ZooKeeper 3.8 (jars, zkCli.sh) and the C client (cli_mt, load_gen)
+#   python3-kazoo             kazoo for /usr/bin/python3
+#   openjdk-17-jre-headless   only if no java is on PATH
+# The npm peers (etcd3, node-zookeeper-client) are devDependencies, installed by `npm ci`.
+#
+# Uses sudo only when not root. Runs `apt-get update` only if the install fails without it.
+# Prints what it installed and the versions found; exits non-zero if a peer is still missing.
+set -euo pipefail
+
+PACKAGES=(etcd-server etcd-client zookeeper zookeeper-bin python3-kazoo)
+SYSTEM_PYTHON=/usr/bin/python3
+ZK_JAR=/usr/share/java/zookeeper.jar
+ZKCLI=/usr/share/zookeeper/bin/zkCli.sh
+# zookeeper-bin puts the C client tools outside PATH.
+CLI_MT_CANDIDATES=(/usr/lib/zookeeper/bin/cli_mt /usr/bin/cli_mt /usr/local/bin/cli_mt)
+
+log() { printf 'install-peers: %s\n' "$*"; }
+
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+
+if ! command -v java >/dev/null 2>&1; then
+  PACKAGES=(openjdk-17-jre-headless "${PACKAGES[@]}")
+fi
+
+missing=()
+if command -v dpkg-query >/dev/null 2>&1; then
+  for p in "${PACKAGES[@]}"; do
+    installed "$p" || missing+=("$p")
+  done
+else
+  log "dpkg-query not found: this script needs a Debian-family system (apt-get)"
+  exit 1
+fi
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  log "all packages already installed: ${PACKAGES[*]}"
+else
+  if [ "$(id -u)" -eq 0 ]; then
+    SUDO=()
+  elif command -v sudo >/dev/null 2>&1; then
+    SUDO=(sudo)
+  else
+    log "not root and no sudo: install as root: apt-get install -y ${missing[*]}"
+    exit 1
+  fi
+  apt_install() {
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@"
+  }
+  log "installing: ${missing[*]}"
+  started=$(date +%s)
+  if ! apt_install "${missing[@]}"; then
+    log "install failed; running apt-get update and retrying once"
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    apt_install "${missing[@]}"
+  fi
+  log "installed ${missing[*]} in $(( $(date +%s) - started ))s"
+fi
+
+# Verify every peer and print its version; collect failures instead of stopping at the first.
+failures=0
+check() { # check <name> <command…>: run the command, print its first line of output
+  local name=$1; shift
+  local out
+  if out=$("$@" 2>&1); then
+    printf '  %-14s %s\n' "$name" "$(printf '%s\n' "$out" | head -n 1)"
+  else
+    printf '  %-14s MISSING (%s)\n' "$name" "$(printf '%s\n' "$out" | head -n 1)"
+    failures=$((failures + 1))
+  fi
+}
+find_cli_mt() {
+  for c in "${CLI_MT_CANDIDATES[@]}"; do
+    if [ -x "$c" ]; then echo "$c"; return 0; fi
+  done
+  echo "cli_mt not found in ${CLI_MT_CANDIDATES[*]}"
+  return 1
+}
+zk_version() {
+  [ -f "$ZK_JAR" ] || { echo "$ZK_JAR not found"; return 1; }
+  local versioned
+  versioned=$(cd "$(dirname "$ZK_JAR")" && ls zookeeper-[0-9]*.jar 2>/dev/null | head -n 1)
+  echo "${versioned:-$(basename "$ZK_JAR")} (package zookeeper $(dpkg-query -W -f='${Version}' zookeeper 2>/dev/null || echo '?'))"
+}
+zkcli_path() {
+  [ -x "$ZKCLI" ] || { echo "$ZKCLI not found"; return 1; }
+  echo "$ZKCLI"
+}
+
+log "peers:"
+check etcd etcd --version
+check etcdctl env ETCDCTL_API=3 etcdctl version
+check java java -version
+check zookeeper zk_version
+check zkCli.sh zkcli_path
+check cli_mt find_cli_mt
+check kazoo "$SYSTEM_PYTHON" -c 'import kazoo.version as v; print("kazoo " + v.__version__ + " for /usr/bin/python3")'
+
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet etcd 2>/dev/null; then
+  log "note: the etcd.service from etcd-server is running on 127.0.0.1:2379 (Coracle's default port);"
+  log "      tests use their own ports, but stop it (systemctl disable --now etcd) to run coracle with defaults"
+fi
+
+if [ "$failures" -gt 0 ]; then
+  log "$failures peer(s) missing"
+  exit 1
+fi
+log "ok"
