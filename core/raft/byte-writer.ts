@@ -1,0 +1,91 @@
+/**
+ * A growable byte buffer with the primitive encodings of the raft codec: unsigned LEB128
+ * varints for safe integers, fixed 8-byte big-endian words for 64-bit ids, and length-prefixed
+ * byte strings. Pure TypeScript over Uint8Array/DataView (core/raft may not import node:*).
+ */
+import { assert } from '../util/assert';
+
+/** Bytes needed to encode `n` (a non-negative safe integer) as an unsigned LEB128 varint. */
+export function varintSize(n: number): number {
+  assert(Number.isSafeInteger(n) && n >= 0, `varint value ${n} is not a non-negative safe integer`);
+  let size = 1;
+  // Division, not shifts: JavaScript shifts truncate to 32 bits and we need up to 2^53.
+  while (n >= 0x80) {
+    n = Math.floor(n / 0x80);
+    size++;
+  }
+  return size;
+}
+
+/** Bytes needed for a length-prefixed byte string. */
+export function bytesFieldSize(b: Uint8Array): number {
+  return varintSize(b.length) + b.length;
+}
+
+/** Appends encoded values to an internal buffer that doubles when full. */
+export class ByteWriter {
+  private buf: Uint8Array;
+  private view: DataView;
+  private pos = 0;
+
+  constructor(initialCapacity = 64) {
+    assert(initialCapacity > 0, 'capacity must be positive');
+    this.buf = new Uint8Array(initialCapacity);
+    this.view = new DataView(this.buf.buffer);
+  }
+
+  /** Ensures room for `n` more bytes. */
+  private reserve(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let cap = this.buf.length * 2;
+    while (cap < this.pos + n) cap *= 2;
+    const next = new Uint8Array(cap);
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+
+  /** One byte, 0..255. */
+  u8(v: number): void {
+    assert(Number.isInteger(v) && v >= 0 && v <= 0xff, `u8 out of range: ${v}`);
+    this.reserve(1);
+    this.buf[this.pos++] = v;
+  }
+
+  /** A non-negative safe integer as unsigned LEB128. */
+  varint(n: number): void {
+    assert(Number.isSafeInteger(n) && n >= 0, `varint value ${n} is not a non-negative safe integer`);
+    this.reserve(8);
+    while (n >= 0x80) {
+      this.buf[this.pos++] = (n % 0x80) | 0x80;
+      n = Math.floor(n / 0x80);
+    }
+    this.buf[this.pos++] = n;
+  }
+
+  /** An unsigned 64-bit value as 8 big-endian bytes. */
+  u64(v: bigint): void {
+    assert(v >= 0n && v <= 0xffff_ffff_ffff_ffffn, `u64 out of range: ${v}`);
+    this.reserve(8);
+    this.view.setBigUint64(this.pos, v, false);
+    this.pos += 8;
+  }
+
+  /** A boolean as one byte (0 or 1). */
+  bool(v: boolean): void {
+    this.u8(v ? 1 : 0);
+  }
+
+  /** A varint length followed by the bytes. */
+  bytes(b: Uint8Array): void {
+    this.varint(b.length);
+    this.reserve(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+
+  /** The bytes written so far (a copy sized exactly). */
+  finish(): Uint8Array {
+    return this.buf.slice(0, this.pos);
+  }
+}
