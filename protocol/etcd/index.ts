@@ -20,3 +20,8 @@ export type { ProtoDecodeReason } from './wire/decode-error';
 export type { EnumInfo, FieldInfo, FieldType, MessageInfo, MethodInfo } from './wire/descriptor-types';
 export type { DeepPartial, MessageCodec } from './wire/message-codec';
 export { MAX_DECODE_DEPTH } from './wire/proto-reader';
+export { fromGatewayJson, JsonGatewayError, toGatewayJson } from './json-gateway';
+export type { JsonObject, JsonValue } from './json-gateway';
+export { GATEWAY_ROUTES } from './gateway-routes';
+export { ETCD_METHODS, methodByGrpcPath, methodByHttpPath } from './service-table';
+export type { RpcMethod, StreamingKind } from './service-table';
