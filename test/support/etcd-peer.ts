@@ -12,7 +12,8 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import { ETCD_BIN } from './peers';
 import { freePorts, releasePorts } from './ports';
-import { pollUntil, startProcess, type ManagedProcess } from './process';
+import { pollUntil } from './poll';
+import { startProcess, type ManagedProcess } from './process';
 import { createTempDir, removeTempDir } from './temp-dir';
 
 /** Options for {@link startEtcd}. */

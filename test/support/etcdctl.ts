@@ -5,7 +5,7 @@
  * `endpoint health` prints its verdict on stderr.
  */
 import { ETCDCTL_BIN } from './peers';
-import { runCommand, type CommandResult } from './process';
+import { runCommand, type CommandResult } from './run-command';
 
 /** Options for {@link etcdctl}. */
 export interface EtcdctlOptions {

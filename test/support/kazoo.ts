@@ -23,7 +23,7 @@
  *   `);
  */
 import { SYSTEM_PYTHON } from './peers';
-import { runCommand } from './process';
+import { runCommand } from './run-command';
 
 /** Options for {@link kazoo}. */
 export interface KazooOptions {

@@ -15,8 +15,8 @@
  * the exit handler reaps the peer) instead of hanging until the runner's per-file timeout.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import * as fs from 'node:fs';
 import type { Socket } from 'node:net';
+import { signalTree, startTimeOf, treeOf, type ProcId } from './process-tree';
 
 /** How a process ended: exit code, or the signal that killed it. */
 export interface ExitInfo {
@@ -71,73 +71,6 @@ export class LineRing {
   /** The last `n` lines joined with newlines. */
   tail(n = this.capacity): string {
     return this.buf.slice(-n).join('\n');
-  }
-}
-
-/** Start time (clock ticks since boot, field 22 of /proc/PID/stat): with the pid, a process identity. */
-function startTimeOf(pid: number): string | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) is in parentheses and may contain spaces: split after it.
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return rest[19];
-  } catch {
-    return undefined;
-  }
-}
-
-function parentOf(pid: number): number | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return undefined;
-  }
-}
-
-/** A process identity that survives pid reuse: pid plus start time. */
-interface ProcId {
-  pid: number;
-  start: string | undefined;
-}
-
-/** `root` and all its live descendants (one /proc scan; bounded by the number of processes). */
-function treeOf(root: number): ProcId[] {
-  const children = new Map<number, number[]>();
-  let entries: string[] = [];
-  try {
-    entries = fs.readdirSync('/proc');
-  } catch {
-    // Not Linux: only the root itself can be identified.
-  }
-  for (const e of entries) {
-    if (!/^\d+$/.test(e)) continue;
-    const pid = Number(e);
-    const ppid = parentOf(pid);
-    if (ppid === undefined) continue;
-    const list = children.get(ppid);
-    if (list) list.push(pid);
-    else children.set(ppid, [pid]);
-  }
-  const out: ProcId[] = [];
-  const queue = [root];
-  while (queue.length > 0 && out.length < 10_000) {
-    const pid = queue.shift() as number;
-    out.push({ pid, start: startTimeOf(pid) });
-    for (const c of children.get(pid) ?? []) queue.push(c);
-  }
-  return out;
-}
-
-/** Signal each process of `ids` that is still the same process (pid and start time match). */
-function signalTree(ids: ProcId[], signal: NodeJS.Signals): void {
-  for (const id of ids) {
-    if (id.start === undefined || startTimeOf(id.pid) !== id.start) continue;
-    try {
-      process.kill(id.pid, signal);
-    } catch {
-      // Already gone between the check and the kill: nothing to do.
-    }
   }
 }
 
@@ -385,116 +318,4 @@ export function startProcess(command: string, args: readonly string[], opts: Sta
     // Errors after a successful spawn (e.g. a failed kill) surface through 'exit' or timeouts.
   });
   return new ManagedProcess(child, name, opts.ringLines ?? 2000, opts.echo ?? process.env.CORACLE_TEST_ECHO === '1');
-}
-
-/** Result of {@link runCommand}. */
-export interface CommandResult {
-  stdout: string;
-  stderr: string;
-  /** Exit code; null when killed by a signal (including our timeout). */
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  /** True when the command was killed because it exceeded `timeoutMs`. */
-  timedOut: boolean;
-  durationMs: number;
-}
-
-/** Options for {@link runCommand}. */
-export interface RunOptions {
-  /** Hard limit; the command's tree is killed after it (default 30 s). */
-  timeoutMs?: number;
-  /** Written to stdin, which is then closed. Without it stdin is closed at once. */
-  input?: string | Buffer;
-  cwd?: string;
-  /** Extra environment, merged over `process.env`. */
-  env?: NodeJS.ProcessEnv;
-  /** Cap on captured bytes per stream (default 16 MiB); the excess is dropped and marked. */
-  maxOutputBytes?: number;
-}
-
-/**
- * Run a short-lived command to completion with a timeout and capture its output. Never throws
- * for a non-zero exit: the caller asserts on {@link CommandResult}. Throws only if the command
- * cannot be spawned at all.
- */
-export function runCommand(command: string, args: readonly string[], opts: RunOptions = {}): Promise<CommandResult> {
-  const timeoutMs = opts.timeoutMs ?? 30_000;
-  const maxBytes = opts.maxOutputBytes ?? 16 * 1024 * 1024;
-  const started = performance.now();
-  return new Promise<CommandResult>((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd: opts.cwd,
-      env: { ...process.env, ...opts.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    const out = { stdout: [] as Buffer[], stderr: [] as Buffer[], outBytes: 0, errBytes: 0 };
-    const collect = (which: 'stdout' | 'stderr') => (b: Buffer) => {
-      const key = which === 'stdout' ? 'outBytes' : 'errBytes';
-      if (out[key] < maxBytes) out[which].push(b.subarray(0, maxBytes - out[key]));
-      out[key] += b.length;
-    };
-    child.stdout?.on('data', collect('stdout'));
-    child.stderr?.on('data', collect('stderr'));
-    let timedOut = false;
-    let tree: ProcId[] = [];
-    const timer = setTimeout(() => {
-      timedOut = true;
-      tree = child.pid !== undefined ? treeOf(child.pid) : [];
-      signalTree(tree, 'SIGTERM');
-      setTimeout(() => signalTree(tree, 'SIGKILL'), 2000).unref();
-    }, timeoutMs);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(new Error(`cannot run ${command}: ${err.message}`));
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      const text = (bufs: Buffer[], n: number): string =>
-        Buffer.concat(bufs).toString('utf8') + (n > maxBytes ? `\n…[${n - maxBytes} bytes dropped]` : '');
-      resolve({
-        stdout: text(out.stdout, out.outBytes),
-        stderr: text(out.stderr, out.errBytes),
-        code,
-        signal,
-        timedOut,
-        durationMs: performance.now() - started,
-      });
-    });
-    child.stdin?.on('error', () => {
-      // The command may exit without reading its input (EPIPE); its exit status tells the story.
-    });
-    child.stdin?.end(opts.input ?? '');
-  });
-}
-
-/** Sleep for `ms` milliseconds (for bounded polling loops). */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/**
- * Poll `probe` every `intervalMs` until it returns a value other than `undefined`, or fail after
- * `timeoutMs` with `what` and the last error the probe threw. The loop is bounded by both the
- * deadline and an attempt count.
- */
-export async function pollUntil<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs: number,
-  intervalMs = 100,
-): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  const maxAttempts = Math.ceil(timeoutMs / intervalMs) + 1;
-  let lastError: unknown;
-  for (let attempt = 0; attempt < maxAttempts && performance.now() < deadline; attempt++) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      lastError = err;
-    }
-    await sleep(intervalMs);
-  }
-  const why = lastError instanceof Error ? `: ${lastError.message}` : '';
-  throw new Error(`${what}: not ready within ${timeoutMs} ms${why}`);
 }

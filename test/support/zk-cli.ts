@@ -12,7 +12,7 @@
  * and use `mergeStderr` when the order between the two streams matters.
  */
 import { ZKCLI_SH } from './peers';
-import { runCommand, type CommandResult } from './process';
+import { runCommand, type CommandResult } from './run-command';
 
 /** Options for {@link zkCli}. */
 export interface ZkCliOptions {

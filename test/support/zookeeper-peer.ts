@@ -15,7 +15,8 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { JAVA_LIB_DIR, javaPath } from './peers';
 import { freePort, releasePorts } from './ports';
-import { pollUntil, startProcess, type ManagedProcess } from './process';
+import { pollUntil } from './poll';
+import { startProcess, type ManagedProcess } from './process';
 import { createTempDir, removeTempDir } from './temp-dir';
 
 /** ZooKeeper's runtime dependencies (3.8 pom, minus the admin server's Jetty which we disable). */
