@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+/**
+ * The `coracle` command: flags/env → start one member with its etcd API (gRPC + HTTP/1.1 on the
+ * client port). The composition root: the only place that makes the root logger.
+ */
+import pino from 'pino';
+import { FLAGS, helpText, parseFlags, UsageError } from './flags';
+import { Member, MEMBER_DEFAULTS } from '../core/server/member';
+import { GrpcServer } from '../core/server/grpc/grpc-server';
+import { ClientListener } from '../core/server/grpc/client-listener';
+import { registerKvService } from '../core/server/services/kv-service';
+import { httpRoutes } from '../core/server/http-routes';
+import { Logger } from '../core/util/logger';
+
+async function main(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(helpText() + '\n');
+    return 0;
+  }
+  let flags;
+  try {
+    flags = parseFlags(argv, process.env);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`coracle: ${err.message}\nRun 'coracle --help' for the list of flags.\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const logger = pino({ level: flags['log-level'] === 'panic' ? 'fatal' : flags['log-level'] }) as unknown as Logger;
+  let member: Member;
+  try {
+    member = await Member.start({
+      ...MEMBER_DEFAULTS,
+      name: flags.name,
+      dataDir: flags['data-dir'],
+      peerUrls: flags['initial-advertise-peer-urls'],
+      clientUrls: flags['advertise-client-urls'],
+      clusterToken: flags['initial-cluster-token'],
+      heartbeatMs: flags['heartbeat-interval'],
+      electionMs: flags['election-timeout'],
+      quotaBackendBytes: flags['quota-backend-bytes'],
+      maxTxnOps: flags['max-txn-ops'],
+      maxRequestBytes: flags['max-request-bytes'],
+      unsafeNoFsync: flags['unsafe-no-fsync'],
+      logger: logger.child({ component: 'member' }),
+    });
+  } catch (err) {
+    logger.fatal({ err }, (err as Error).message);
+    return 1;
+  }
+  const grpc = new GrpcServer({ maxReceiveMessageBytes: flags['max-request-bytes'] + 512 * 1024, logger: logger.child({ component: 'grpc' }) });
+  registerKvService(grpc, member);
+  const listeners: ClientListener[] = [];
+  for (const u of flags['listen-client-urls']) {
+    const url = new URL(u);
+    const l = await ClientListener.listen({ grpc, http: httpRoutes(member), host: url.hostname, port: Number(url.port || 2379), logger: logger.child({ component: 'client-listener' }) });
+    listeners.push(l);
+    logger.info({ url: u }, 'serving client requests');
+  }
+  await new Promise<void>((resolve) => {
+    const stop = (sig: string) => {
+      logger.info({ signal: sig }, 'shutting down');
+      resolve();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  grpc.stop();
+  await Promise.all(listeners.map((l) => l.close()));
+  await member.stop();
+  return 0;
+}
+
+void FLAGS;
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`coracle: ${(err as Error).stack ?? err}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,51 @@
+/**
+ * HTTP/1.1 routes on the client port (etcd.md §4.5): `/health`, `/version`. `/metrics` and the
+ * JSON gateway hang off the same handler.
+ */
+import { HttpRequest, HttpResponse } from './grpc/client-listener';
+import { Member } from './member';
+import { AlarmType } from '../apply/apply-request';
+
+/** The etcd version Coracle claims (3.5-compatible, etcd.md §7.25). */
+export const CLAIMED_VERSION = '3.5.0';
+
+/** Writes a status line, headers and body; the union of HTTP/1 and HTTP/2 responses shares these calls. */
+function send(res: HttpResponse, status: number, headers: Record<string, string>, body: string): void {
+  const r = res as import('node:http').ServerResponse;
+  r.writeHead(status, headers);
+  r.end(body);
+}
+
+function json(res: HttpResponse, status: number, body: unknown): void {
+  send(res, status, { 'content-type': 'application/json' }, JSON.stringify(body));
+}
+
+/** Builds the HTTP handler for a member. */
+export function httpRoutes(member: Member): (req: HttpRequest, res: HttpResponse) => void {
+  return (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname === '/version') return json(res, 200, { etcdserver: CLAIMED_VERSION, etcdcluster: '3.5.0' });
+    if (url.pathname === '/health') return void health(member, req, res, url);
+    send(res, 404, { 'content-type': 'text/plain; charset=utf-8' }, '404 page not found\n');
+  };
+}
+
+async function health(member: Member, req: HttpRequest, res: HttpResponse, url: URL): Promise<void> {
+  if (req.method !== 'GET') {
+    send(res, 405, { allow: 'GET' }, 'Method Not Allowed\n');
+    return;
+  }
+  const exclude = url.searchParams.getAll('exclude');
+  for (const a of member.alarms.list()) {
+    const name = a.alarm === AlarmType.NoSpace ? 'NOSPACE' : 'CORRUPT';
+    if (!exclude.includes(name)) return json(res, 503, { health: 'false', reason: `ALARM ${name}` });
+  }
+  const serializable = url.searchParams.get('serializable') === 'true';
+  if (!serializable && member.raftStatus().leader === 0n) return json(res, 503, { health: 'false', reason: 'RAFT NO LEADER' });
+  try {
+    if (!serializable) await member.linearize();
+    json(res, 200, { health: 'true', reason: '' });
+  } catch (err) {
+    json(res, 503, { health: 'false', reason: `RANGE ERROR:${(err as Error).message}` });
+  }
+}
