@@ -1,0 +1,43 @@
+/**
+ * Every bound of the ZooKeeper front end, with its reason (DESIGN §7). Values operators can
+ * change have a flag in `cli.ts`; the constants here are the defaults.
+ */
+
+/** Largest frame payload accepted or sent: ZooKeeper's `jute.maxbuffer` default (zk-protocol.md §1.1). */
+export const ZK_MAX_FRAME_DEFAULT = 0xfffff;
+
+/** ZooKeeper's tickTime default in ms; session timeouts are clamped to [2, 20] ticks (§2.1). */
+export const ZK_TICK_TIME_DEFAULT_MS = 2000;
+
+/** Requests read from one connection and not yet answered; reading pauses beyond this. */
+export const ZK_MAX_INFLIGHT_REQUESTS = 1000;
+
+/**
+ * Bytes queued for one connection's socket (replies and notifications) before the connection
+ * is closed as too slow a reader — a stuck client must not grow our memory without bound.
+ */
+export const ZK_MAX_QUEUED_BYTES = 64 * 1024 * 1024;
+
+/** Optimistic-commit attempts for one write before it fails with SYSTEMERROR (contention bound). */
+export const ZK_MAX_COMMIT_ATTEMPTS = 64;
+
+/** How long a reply may wait for the change feed to reach its revision before we give up waiting. */
+export const ZK_FEED_WAIT_MS = 10_000;
+
+/** Extra seconds a session's lease outlives its ZooKeeper timeout, so the proxy (not the store) expires it. */
+export const ZK_LEASE_MARGIN_SECONDS = 3;
+
+/** Keys read per page when loading the znode tree at start. */
+export const ZK_LOAD_PAGE_KEYS = 5000;
+
+/** etcd's default `--max-txn-ops`: a multi whose key operations exceed it is refused. */
+export const ZK_MAX_TXN_OPS_DEFAULT = 128;
+
+/** Default interval of the container/TTL reaper (znode.container.checkIntervalMs). */
+export const ZK_CONTAINER_CHECK_INTERVAL_MS = 60_000;
+
+/** Connections accepted by one listener; more are closed at once. */
+export const ZK_MAX_CONNECTIONS = 10_000;
+
+/** Path depth the key schema can encode (4 decimal digits); deeper paths are BADARGUMENTS. */
+export const ZK_MAX_DEPTH = 9999;

@@ -1,0 +1,101 @@
+/**
+ * The znode ↔ key encoding (DESIGN §5, zk-protocol.md §3.3 for zetcd's precedent). Every key
+ * lives under one prefix (default `/zk/`) so one ordered watch covers the whole ZooKeeper
+ * space. Keys are readable text, unlike zetcd's binary scheme (zetcd#23, #52):
+ *
+ * - `<p>n/<depth:4 digits><path>` — the node: data plus a header (node-codec.ts). The depth
+ *   prefix makes "children of P" one contiguous range: depth(P)+1 and prefix `P/`.
+ *   Its createRevision is czxid, its modRevision is mzxid, its lease marks an ephemeral.
+ * - `<p>a<path>` — the ACL list; its version − 1 is aversion. Separate so setACL leaves mzxid.
+ * - `<p>c<path>` — the child-create counter (int32); its modRevision is pzxid. Every child
+ *   create puts it with counter+1 and every child delete puts it unchanged.
+ * - `<p>s/<id:16 hex>` — a session record, attached to the session's lease.
+ * - `<p>e` — put by a failed write so it spends a zxid as ZooKeeper does (§2.4).
+ * - `<p>secret` — the cluster secret from which session passwords are derived.
+ */
+import { depth } from './path-rules';
+
+/** Key builders and parsers for one prefix. */
+export class KeySchema {
+  readonly prefix: string;
+  private readonly nodePrefix: string;
+
+  /** @param prefix the key prefix; must end with '/' */
+  constructor(prefix = '/zk/') {
+    if (!prefix.endsWith('/')) throw new Error(`key prefix must end with '/': ${prefix}`);
+    this.prefix = prefix;
+    this.nodePrefix = `${prefix}n/`;
+  }
+
+  /** The node key of `path`. */
+  nodeKey(path: string): Buffer {
+    return Buffer.from(`${this.nodePrefix}${pad4(depth(path))}${path}`, 'utf8');
+  }
+
+  /** The ACL key of `path`. */
+  aclKey(path: string): Buffer {
+    return Buffer.from(`${this.prefix}a${path}`, 'utf8');
+  }
+
+  /** The child-counter key of `path`. */
+  counterKey(path: string): Buffer {
+    return Buffer.from(`${this.prefix}c${path}`, 'utf8');
+  }
+
+  /** The session record key of session `id`. */
+  sessionKey(id: bigint): Buffer {
+    return Buffer.from(`${this.prefix}s/${BigInt.asUintN(64, id).toString(16).padStart(16, '0')}`, 'utf8');
+  }
+
+  /** The key a failed write puts to spend a revision. */
+  errorKey(): Buffer {
+    return Buffer.from(`${this.prefix}e`, 'utf8');
+  }
+
+  /** The cluster-secret key. */
+  secretKey(): Buffer {
+    return Buffer.from(`${this.prefix}secret`, 'utf8');
+  }
+
+  /** The whole key space as a range [start, end). */
+  range(): { key: Buffer; rangeEnd: Buffer } {
+    const key = Buffer.from(this.prefix, 'utf8');
+    return { key, rangeEnd: prefixEnd(key) };
+  }
+
+  /** What a key of this schema is, and for node/acl/counter keys which path. */
+  classify(key: Buffer): KeyKind {
+    const s = key.toString('utf8');
+    if (!s.startsWith(this.prefix)) return { kind: 'other' };
+    const rest = s.slice(this.prefix.length);
+    if (rest.startsWith('n/') && rest.length >= 7) return { kind: 'node', path: rest.slice(6) };
+    if (rest.startsWith('a/')) return { kind: 'acl', path: rest.slice(1) };
+    if (rest.startsWith('c/')) return { kind: 'counter', path: rest.slice(1) };
+    if (rest.startsWith('s/')) return { kind: 'session', id: BigInt.asIntN(64, BigInt(`0x${rest.slice(2)}`)) };
+    if (rest === 'e') return { kind: 'error' };
+    if (rest === 'secret') return { kind: 'secret' };
+    return { kind: 'other' };
+  }
+}
+
+/** The meaning of one key. */
+export type KeyKind =
+  | { kind: 'node' | 'acl' | 'counter'; path: string }
+  | { kind: 'session'; id: bigint }
+  | { kind: 'error' | 'secret' | 'other' };
+
+function pad4(n: number): string {
+  return n.toString().padStart(4, '0');
+}
+
+/** The smallest key greater than every key starting with `key` (etcd's prefix range end). */
+export function prefixEnd(key: Buffer): Buffer {
+  const end = Buffer.from(key);
+  for (let i = end.length - 1; i >= 0; i--) {
+    if (end[i]! < 0xff) {
+      end[i] = end[i]! + 1;
+      return end.subarray(0, i + 1);
+    }
+  }
+  return Buffer.from([0]);
+}

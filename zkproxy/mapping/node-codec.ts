@@ -1,0 +1,87 @@
+/**
+ * Values of the node, ACL and counter keys (key-schema.ts). The node value is a fixed 32-byte
+ * header then the data bytes; etcd has no clock, so ctime/mtime live here, and so does the
+ * version (a multi may set the same node twice, but etcd bumps a key's version once per txn).
+ *
+ * Header: magic 'Z' (1) | format 1 (1) | kind (1) | flags (1: bit0 = data is null) |
+ *         version int32 | ctime int64 | mtime int64 | ttl int64.
+ */
+import { Acl, JuteReader, JuteWriter, readAclList, writeAclList } from '../../protocol/jute';
+
+/** What kind of znode a node key holds (an ephemeral is a `plain` node with a lease). */
+export type NodeKind = 'plain' | 'container' | 'ttl' | 'system';
+
+const KINDS: NodeKind[] = ['plain', 'container', 'ttl', 'system'];
+const HEADER_BYTES = 32;
+
+/** The decoded node value. */
+export interface NodeValue {
+  kind: NodeKind;
+  version: number;
+  ctime: bigint;
+  mtime: bigint;
+  ttl: bigint;
+  data: Buffer | null;
+}
+
+/** Encodes a node value. */
+export function encodeNodeValue(v: NodeValue): Buffer {
+  const dataLen = v.data?.length ?? 0;
+  const b = Buffer.allocUnsafe(HEADER_BYTES + dataLen);
+  b[0] = 0x5a;
+  b[1] = 1;
+  b[2] = KINDS.indexOf(v.kind);
+  b[3] = v.data === null ? 1 : 0;
+  b.writeInt32BE(v.version | 0, 4);
+  b.writeBigInt64BE(v.ctime, 8);
+  b.writeBigInt64BE(v.mtime, 16);
+  b.writeBigInt64BE(v.ttl, 24);
+  if (v.data) v.data.copy(b, HEADER_BYTES);
+  return b;
+}
+
+/**
+ * Decodes a node value; undefined when the bytes are not ours (a foreign writer under our
+ * prefix), which the tree treats as absent rather than crashing.
+ */
+export function decodeNodeValue(b: Buffer): NodeValue | undefined {
+  if (b.length < HEADER_BYTES || b[0] !== 0x5a || b[1] !== 1) return undefined;
+  const kind = KINDS[b[2]!];
+  if (!kind) return undefined;
+  return {
+    kind,
+    version: b.readInt32BE(4),
+    ctime: b.readBigInt64BE(8),
+    mtime: b.readBigInt64BE(16),
+    ttl: b.readBigInt64BE(24),
+    data: (b[3]! & 1) === 1 ? null : Buffer.from(b.subarray(HEADER_BYTES)),
+  };
+}
+
+/** Encodes an ACL list as a jute vector<ACL>. */
+export function encodeAclValue(acl: readonly Acl[]): Buffer {
+  const w = new JuteWriter(64);
+  writeAclList(w, acl);
+  return w.toBuffer();
+}
+
+/** Decodes an ACL value; a malformed one reads as the open ACL (never throws). */
+export function decodeAclValue(b: Buffer): Acl[] {
+  try {
+    return readAclList(new JuteReader(b));
+  } catch {
+    return [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
+  }
+}
+
+/** Encodes the child-create counter. */
+export function encodeCounterValue(n: number): Buffer {
+  const b = Buffer.allocUnsafe(4);
+  b.writeInt32BE(n | 0, 0);
+  return b;
+}
+
+/** Decodes the child-create counter (0 when malformed). */
+export function decodeCounterValue(b: Buffer): number {
+  return b.length >= 4 ? b.readInt32BE(0) : 0;
+}

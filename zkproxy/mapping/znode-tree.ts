@@ -1,0 +1,212 @@
+/**
+ * `ZnodeTree`: the proxy's in-memory replica of the ZooKeeper key space, kept current by the
+ * one ordered change feed (watch/change-feed.ts). Reads are answered from it at the feed's
+ * revision — ZooKeeper's own model, where a server answers reads from its local tree and
+ * `sync` catches it up (zk-protocol.md §2.2, §2.7). Writes plan against it and are guarded by
+ * the modRevisions they read, so a stale replica can only cause a retry, never a wrong commit.
+ *
+ * The tree keeps node, ACL and counter state apart (they are separate keys that may arrive in
+ * any order within one revision) and the child sets apart from the nodes (a child may arrive
+ * before its parent while loading).
+ */
+import { Acl } from '../../protocol/jute';
+import { KvPair } from '../backend/kv-backend';
+import { KeySchema } from './key-schema';
+import { NodeKind, decodeAclValue, decodeCounterValue, decodeNodeValue } from './node-codec';
+import { baseName, parentOf } from './path-rules';
+import { NodeView } from './znode-view';
+
+interface NodeState {
+  kind: NodeKind;
+  data: Buffer | null;
+  version: number;
+  ctime: bigint;
+  mtime: bigint;
+  ttl: bigint;
+  owner: bigint;
+  createRev: number;
+  modRev: number;
+}
+
+interface AclState {
+  acl: Acl[];
+  version: number;
+  modRev: number;
+}
+
+interface CounterState {
+  counter: number;
+  createRev: number;
+  modRev: number;
+}
+
+/** A znode-level change produced by applying one key event. */
+export interface NodeChange {
+  type: 'created' | 'changed' | 'deleted';
+  path: string;
+}
+
+const OPEN_ACL: Acl[] = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
+const NO_CHILDREN: ReadonlySet<string> = new Set();
+
+/** The replica. Single-threaded: only the change feed mutates it. */
+export class ZnodeTree {
+  private readonly nodes = new Map<string, NodeState>();
+  private readonly acls = new Map<string, AclState>();
+  private readonly counters = new Map<string, CounterState>();
+  private readonly children = new Map<string, Set<string>>();
+  private readonly ephemerals = new Map<bigint, Set<string>>();
+  private dataBytes = 0;
+  /** The store revision the tree reflects. */
+  revision = 0;
+  /** The cluster secret, once seen. */
+  secret: Buffer | undefined;
+
+  constructor(readonly keys: KeySchema) {}
+
+  /** Number of znodes. */
+  size(): number {
+    return this.nodes.size;
+  }
+
+  /** Sum of data lengths (mntr's zk_approximate_data_size). */
+  approximateDataSize(): number {
+    return this.dataBytes;
+  }
+
+  /** Number of ephemeral nodes. */
+  ephemeralCount(): number {
+    let n = 0;
+    for (const s of this.ephemerals.values()) n += s.size;
+    return n;
+  }
+
+  /** True when `path` exists. */
+  has(path: string): boolean {
+    return this.nodes.has(path);
+  }
+
+  /** Every path (for the reaper and tests); iteration order is insertion order. */
+  paths(): IterableIterator<string> {
+    return this.nodes.keys();
+  }
+
+  /** Paths of the ephemerals owned by session `owner`. */
+  ephemeralsOf(owner: bigint): string[] {
+    return [...(this.ephemerals.get(owner) ?? [])];
+  }
+
+  /** The view of `path`, or undefined when absent. The children set is shared: do not mutate. */
+  view(path: string): NodeView | undefined {
+    const n = this.nodes.get(path);
+    if (!n) return undefined;
+    const a = this.acls.get(path);
+    const c = this.counters.get(path);
+    const system = n.kind === 'system';
+    const cMod = c?.modRev ?? 0;
+    return {
+      path, kind: n.kind, data: n.data, version: n.version, ctime: n.ctime, mtime: n.mtime, ttl: n.ttl,
+      owner: n.owner,
+      czxid: system ? 0 : n.createRev,
+      mzxid: system && n.modRev === n.createRev ? 0 : n.modRev,
+      pzxid: c === undefined ? n.createRev : system && c.modRev === c.createRev ? 0 : c.modRev,
+      acl: a?.acl ?? OPEN_ACL,
+      aversion: a ? a.version - 1 : 0,
+      counter: c?.counter ?? 0,
+      children: this.children.get(path) ?? NO_CHILDREN,
+      guard: { n: n.modRev, a: a?.modRev ?? 0, c: cMod },
+    };
+  }
+
+  /** Child names of `path` (shared set; empty when none). */
+  childrenOf(path: string): ReadonlySet<string> {
+    return this.children.get(path) ?? NO_CHILDREN;
+  }
+
+  /**
+   * Applies one key put/delete. Returns the znode change it makes, if any (only node keys make
+   * changes; ACL and counter keys change Stat fields but fire no watch, as in ZooKeeper).
+   */
+  apply(type: 'put' | 'delete', kv: KvPair): NodeChange | undefined {
+    const k = this.keys.classify(kv.key);
+    switch (k.kind) {
+      case 'node': return type === 'put' ? this.putNode(k.path, kv) : this.deleteNode(k.path);
+      case 'acl':
+        if (type === 'put') this.acls.set(k.path, { acl: decodeAclValue(kv.value), version: kv.version, modRev: kv.modRevision });
+        else this.acls.delete(k.path);
+        return undefined;
+      case 'counter':
+        if (type === 'put') {
+          this.counters.set(k.path, { counter: decodeCounterValue(kv.value), createRev: kv.createRevision, modRev: kv.modRevision });
+        } else this.counters.delete(k.path);
+        return undefined;
+      case 'secret':
+        if (type === 'put' && kv.value.length > 0) this.secret = Buffer.from(kv.value);
+        return undefined;
+      default:
+        return undefined;
+    }
+  }
+
+  private putNode(path: string, kv: KvPair): NodeChange | undefined {
+    const v = decodeNodeValue(kv.value);
+    if (!v) return undefined;
+    const prev = this.nodes.get(path);
+    this.nodes.set(path, {
+      kind: v.kind, data: v.data, version: v.version, ctime: v.ctime, mtime: v.mtime, ttl: v.ttl,
+      owner: kv.lease, createRev: kv.createRevision, modRev: kv.modRevision,
+    });
+    this.dataBytes += (v.data?.length ?? 0) - (prev?.data?.length ?? 0);
+    if (prev) {
+      if (prev.owner !== kv.lease) {
+        this.untrackEphemeral(prev.owner, path);
+        this.trackEphemeral(kv.lease, path);
+      }
+      return { type: 'changed', path };
+    }
+    this.trackEphemeral(kv.lease, path);
+    if (path !== '/') this.childSet(parentOf(path)).add(baseName(path));
+    return { type: 'created', path };
+  }
+
+  private deleteNode(path: string): NodeChange | undefined {
+    const prev = this.nodes.get(path);
+    if (!prev) return undefined;
+    this.nodes.delete(path);
+    this.dataBytes -= prev.data?.length ?? 0;
+    this.untrackEphemeral(prev.owner, path);
+    if (path !== '/') {
+      const parent = parentOf(path);
+      const set = this.children.get(parent);
+      set?.delete(baseName(path));
+      if (set && set.size === 0) this.children.delete(parent);
+    }
+    return { type: 'deleted', path };
+  }
+
+  private childSet(path: string): Set<string> {
+    let s = this.children.get(path);
+    if (!s) {
+      s = new Set();
+      this.children.set(path, s);
+    }
+    return s;
+  }
+
+  private trackEphemeral(owner: bigint, path: string): void {
+    if (owner === 0n) return;
+    let s = this.ephemerals.get(owner);
+    if (!s) {
+      s = new Set();
+      this.ephemerals.set(owner, s);
+    }
+    s.add(path);
+  }
+
+  private untrackEphemeral(owner: bigint, path: string): void {
+    if (owner === 0n) return;
+    const s = this.ephemerals.get(owner);
+    s?.delete(path);
+    if (s && s.size === 0) this.ephemerals.delete(owner);
+  }
+}

@@ -1,0 +1,279 @@
+/**
+ * `ZkConnection`: one client TCP connection (zk-protocol.md §1.1–§1.5, §2.1, §6.1, §6.4).
+ *
+ * - Four-letter words are recognised from the first four bytes of a fresh connection only.
+ * - The first frame is the ConnectRequest; bytes that arrive before our ConnectResponse (the
+ *   Java client pipelines auth and SetWatches behind it) stay buffered and are processed in
+ *   order afterwards.
+ * - Requests are processed one at a time, so replies leave strictly in request order
+ *   (the Java client drops the connection on an out-of-order xid); pings, auth and SetWatches
+ *   take their turn like everything else.
+ * - Every packet touches the session: liveness is client traffic, not the TCP connection.
+ * - Malformed input closes this connection only; an unknown op code is answered with
+ *   UNIMPLEMENTED first. Nothing a client sends can throw out of this class.
+ */
+import { Socket } from 'node:net';
+import {
+  FrameDecoder, JuteDecodeError, JuteReader, JuteWriter, ReplyHeader, WatcherEvent, ZkErr,
+  decodeRequest, encodeResponse, opName, readConnectRequest, readRequestHeader, writeConnectResponse,
+  writeReplyHeader, writeWatcherEvent, ConnectRequest,
+} from '../../protocol/jute';
+import { toZkCode } from '../errors/zk-error';
+import { ZkLogger } from '../logger';
+import { ZK_MAX_QUEUED_BYTES } from '../limits';
+import { normalizeAddress } from '../mapping/acl-rules';
+import { ZkContext, ZkHandler, ZkReply, dispatch } from '../dispatch/zk-handler';
+import { ZkServices } from '../ops/services';
+import { NOTIFICATION_ZXID } from '../ops/watch-ops';
+import { Session, SessionOwner } from '../session/session-table';
+import { PASSWORD_BYTES } from '../session/session-password';
+import { WatchTarget } from '../watch/watch-manager';
+import { FourLetterSource, answerFourLetterWord, fourLetterWord } from './four-letter-words';
+import { ConnectionStats, ServerStats } from './server-stats';
+
+/** What a connection needs from its listener. */
+export interface ConnectionDeps {
+  handler: ZkHandler;
+  services: ZkServices;
+  stats: ServerStats;
+  maxFrame: number;
+  logger: ZkLogger;
+  fourLetter: FourLetterSource;
+  onClose(conn: ZkConnection): void;
+}
+
+let nextWatchId = 1;
+
+/** One client connection. */
+export class ZkConnection implements WatchTarget, SessionOwner {
+  readonly watchId = nextWatchId++;
+  readonly stats: ConnectionStats;
+  private readonly decoder: FrameDecoder;
+  private state: 'new' | 'open' | 'closed' = 'new';
+  private busy = false;
+  private paused = false;
+  private ctx: ZkContext | undefined;
+  private readonly log: ZkLogger;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly deps: ConnectionDeps,
+  ) {
+    this.decoder = new FrameDecoder(deps.maxFrame);
+    const remote = `${normalizeAddress(socket.remoteAddress)}:${socket.remotePort ?? 0}`;
+    this.log = deps.logger.child({ conn: this.watchId, remote });
+    this.stats = {
+      remote, sessionId: 0n, timeoutMs: 0, received: 0, sent: 0, queued: 0, lastOp: 'NA', lastCxid: -1,
+      lastZxid: -1, lastResponse: 0, established: Date.now(), minLat: 0, maxLat: 0, totalLat: 0, countLat: 0,
+    };
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (e) => this.log.debug({ err: e.message }, 'socket error'));
+    socket.on('close', () => this.onSocketClosed());
+  }
+
+  /** The session on this connection, once the handshake is done. */
+  session(): Session | undefined {
+    return this.ctx?.session;
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.state === 'closed') return;
+    this.decoder.push(chunk);
+    if (this.state === 'new' && !this.busy && this.tryFourLetterWord()) return;
+    if (this.decoder.bufferedBytes() > this.deps.maxFrame * 2 + 8 && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    }
+    this.pump();
+  }
+
+  private tryFourLetterWord(): boolean {
+    const code = this.decoder.peekInt();
+    if (code === undefined) return false;
+    const word = fourLetterWord(code);
+    if (!word) return false;
+    this.state = 'closed';
+    this.socket.end(answerFourLetterWord(word, this.deps.fourLetter));
+    return true;
+  }
+
+  /** Takes the next complete frame, if idle, and processes it. */
+  private pump(): void {
+    while (!this.busy && this.state !== 'closed') {
+      let frame: Buffer | undefined;
+      try {
+        frame = this.decoder.next();
+      } catch (e) {
+        this.protocolError(e, 'bad frame');
+        return;
+      }
+      if (!frame) break;
+      this.busy = true;
+      const work = this.state === 'new' ? this.handshake(frame) : this.request(frame);
+      work.catch((e: unknown) => this.protocolError(e, 'request failed')).finally(() => {
+        this.busy = false;
+        this.pump();
+      });
+    }
+    if (this.paused && this.decoder.bufferedBytes() <= this.deps.maxFrame) {
+      this.paused = false;
+      this.socket.resume();
+    }
+  }
+
+  private protocolError(e: unknown, what: string): void {
+    if (e instanceof JuteDecodeError) this.log.info({ reason: e.reason, err: e.message }, `${what}; closing`);
+    else this.log.error({ err: e instanceof Error ? e.stack : String(e) }, `${what}; closing`);
+    this.close('protocol error');
+  }
+
+  private async handshake(frame: Buffer): Promise<void> {
+    const req = readConnectRequest(new JuteReader(frame, this.deps.maxFrame));
+    const s = this.deps.services;
+    if (!(await this.caughtUpTo(req.lastZxidSeen))) {
+      // ZooKeeper closes without a reply: "client must try another server" (§2.1).
+      this.log.info({ lastZxidSeen: req.lastZxidSeen.toString(), zxid: s.tree.revision }, 'client is ahead of us; refusing');
+      this.close('client ahead');
+      return;
+    }
+    const timeout = s.sessions.negotiate(req.timeOut);
+    const resumed = req.sessionId !== 0n;
+    const session = resumed
+      ? await s.sessions.resume(req.sessionId, req.passwd, timeout, this)
+      : await s.sessions.create(timeout, this);
+    if (this.state === 'closed') {
+      if (session) s.sessions.detach(session, this);
+      return;
+    }
+    if (!session) {
+      this.writeConnectResponse(req, 0, 0n, Buffer.alloc(PASSWORD_BYTES));
+      this.close('session expired');
+      return;
+    }
+    this.ctx = {
+      session, remoteAddress: normalizeAddress(this.socket.remoteAddress), watchTarget: this,
+      auth: [{ scheme: 'ip', id: normalizeAddress(this.socket.remoteAddress) }], notificationTaps: [],
+    };
+    this.stats.sessionId = session.id;
+    this.stats.timeoutMs = timeout;
+    this.writeConnectResponse(req, timeout, session.id, session.passwd);
+    this.state = 'open';
+    await this.deps.handler.sessionOpened?.(this.ctx, resumed);
+  }
+
+  /** True once our replica has every zxid the client has seen (waiting a little if the store has it). */
+  private async caughtUpTo(lastZxidSeen: bigint): Promise<boolean> {
+    const s = this.deps.services;
+    if (lastZxidSeen <= BigInt(s.tree.revision)) return true;
+    const res = await s.backend.range(s.keys.errorKey(), { countOnly: true });
+    if (BigInt(res.revision) < lastZxidSeen) return false;
+    await s.feed.reach(Number(lastZxidSeen));
+    return lastZxidSeen <= BigInt(s.tree.revision);
+  }
+
+  private writeConnectResponse(req: ConnectRequest, timeOut: number, sessionId: bigint, passwd: Buffer): void {
+    const w = new JuteWriter(64).startFrame();
+    // Echo the readOnly byte only to clients that sent one (compat/ProtocolManager).
+    writeConnectResponse(w, { protocolVersion: 0, timeOut, sessionId, passwd, readOnly: req.readOnly === undefined ? undefined : false });
+    this.send(w.endFrame().toBuffer());
+  }
+
+  private async request(frame: Buffer): Promise<void> {
+    const ctx = this.ctx!;
+    const s = this.deps.services;
+    const r = new JuteReader(frame, this.deps.maxFrame);
+    const header = readRequestHeader(r);
+    this.deps.stats.packetsReceived++;
+    this.stats.received++;
+    s.sessions.touch(ctx.session);
+    let reply: ZkReply;
+    const started = Date.now();
+    try {
+      const req = decodeRequest(header.type, r);
+      this.deps.stats.outstanding++;
+      try {
+        reply = await dispatch(this.deps.handler, ctx, req);
+      } finally {
+        this.deps.stats.outstanding--;
+      }
+    } catch (e) {
+      if (e instanceof JuteDecodeError && e.reason === 'unknown-op') {
+        // ZooKeeper: UnimplementedRequestProcessor replies ZUNIMPLEMENTED, then the connection closes.
+        reply = { err: ZkErr.UNIMPLEMENTED, zxid: s.tree.revision, close: true };
+      } else if (e instanceof JuteDecodeError) {
+        throw e;
+      } else {
+        this.log.error({ op: opName(header.type), err: e instanceof Error ? e.stack : String(e) }, 'op failed');
+        reply = { err: toZkCode(e), zxid: s.tree.revision };
+      }
+    }
+    this.recordReply(header.xid, header.type, reply, Date.now() - started);
+    this.writeReply({ xid: header.xid, zxid: BigInt(reply.zxid), err: reply.err }, reply);
+    if (reply.close) this.close('closed by request');
+  }
+
+  private recordReply(xid: number, type: number, reply: ZkReply, latency: number): void {
+    const c = this.stats;
+    this.deps.stats.recordLatency(latency);
+    c.lastOp = opName(type).slice(0, 4).toUpperCase();
+    c.lastCxid = xid;
+    c.lastZxid = reply.zxid;
+    c.lastResponse = Date.now();
+    c.minLat = c.countLat === 0 ? latency : Math.min(c.minLat, latency);
+    c.maxLat = Math.max(c.maxLat, latency);
+    c.totalLat += latency;
+    c.countLat++;
+  }
+
+  private writeReply(h: ReplyHeader, reply: ZkReply): void {
+    const w = new JuteWriter(128).startFrame();
+    writeReplyHeader(w, h);
+    if (reply.err === ZkErr.OK && reply.body) encodeResponse(w, reply.body);
+    this.send(w.endFrame().toBuffer());
+  }
+
+  /** WatchTarget: writes a notification (xid -1) now. ZooKeeper 3.8 puts zxid -1 on it. */
+  notify(event: WatcherEvent, _zxid: number): void {
+    if (this.state !== 'open') return;
+    const w = new JuteWriter(64).startFrame();
+    writeReplyHeader(w, { xid: -1, zxid: BigInt(NOTIFICATION_ZXID), err: 0 });
+    writeWatcherEvent(w, event);
+    this.send(w.endFrame().toBuffer());
+    for (const tap of this.ctx?.notificationTaps ?? []) tap(event);
+  }
+
+  private send(buf: Buffer): void {
+    if (this.state === 'closed' || this.socket.destroyed) return;
+    this.deps.stats.packetsSent++;
+    this.stats.sent++;
+    this.socket.write(buf);
+    if (this.socket.writableLength > ZK_MAX_QUEUED_BYTES) {
+      this.log.warn({ queued: this.socket.writableLength }, 'client not reading; closing');
+      this.socket.destroy();
+    }
+  }
+
+  /** SessionOwner: closes the connection after what was already written. */
+  closeConnection(reason: string): void {
+    this.close(reason);
+  }
+
+  /** Ends the connection (pending output is flushed first). */
+  close(reason: string): void {
+    if (this.state === 'closed') return;
+    this.log.debug({ reason }, 'closing connection');
+    this.state = 'closed';
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), 1000).unref();
+  }
+
+  private onSocketClosed(): void {
+    this.state = 'closed';
+    if (this.ctx) {
+      this.deps.services.sessions.detach(this.ctx.session, this);
+      this.deps.handler.connectionClosed?.(this.ctx);
+    }
+    this.deps.onClose(this);
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * Four-letter words (FourLetterCommands; zk-protocol.md §1.14): a connection whose first four
+ * bytes spell a known command gets a text answer and is closed; no framing either way. The
+ * formats follow ZooKeeper 3.8 because monitoring tools parse them (`zkServer.sh status` reads
+ * "Mode:", exporters read `mntr`'s tab-separated lines, health checks expect `imok`).
+ */
+import { hostname } from 'node:os';
+import { ConnectionStats, ServerStats } from './server-stats';
+
+/** Every command ZooKeeper knows (unknown words are treated as a normal handshake). */
+export const KNOWN_WORDS = ['conf', 'cons', 'crst', 'dirs', 'dump', 'envi', 'gtmk', 'ruok', 'stmk', 'srvr', 'srst', 'stat', 'wchc', 'wchp', 'wchs', 'mntr', 'isro', 'hash'];
+
+/** The words we answer; the rest get ZooKeeper's "not in the whitelist" text. */
+export const ENABLED_WORDS = new Set(['ruok', 'srvr', 'stat', 'mntr', 'conf', 'cons', 'envi', 'wchs', 'isro', 'srst', 'crst']);
+
+const CODES = new Map<number, string>(KNOWN_WORDS.map((w) => [Buffer.from(w, 'ascii').readInt32BE(0), w]));
+
+/** The word whose ASCII code is `code` (the first 4 bytes read as an int), if any. */
+export function fourLetterWord(code: number): string | undefined {
+  return CODES.get(code);
+}
+
+/** The version we report: a ZooKeeper version tools accept, marked as ours. */
+export const REPORTED_VERSION = '3.8.0-coracle-0.1.0, built on 2026-01-01 00:00 UTC';
+
+/** What the words need to know about the server. */
+export interface FourLetterSource {
+  stats: ServerStats;
+  connections(): ConnectionStats[];
+  zxid(): number;
+  nodeCount(): number;
+  watches(): { watches: number; paths: number; connections: number };
+  ephemerals(): number;
+  dataSize(): number;
+  config(): { clientPort: number; tickTime: number; minSessionTimeout: number; maxSessionTimeout: number; maxClientCnxns: number };
+}
+
+/** The text answer to `word`. */
+export function answerFourLetterWord(word: string, src: FourLetterSource): string {
+  if (!ENABLED_WORDS.has(word)) return `${word} is not executed because it is not in the whitelist.\n`;
+  switch (word) {
+    case 'ruok': return 'imok';
+    case 'isro': return 'rw';
+    case 'srvr': return srvr(src, false);
+    case 'stat': return srvr(src, true);
+    case 'mntr': return mntr(src);
+    case 'conf': return conf(src);
+    case 'cons': return cons(src);
+    case 'envi': return envi();
+    case 'wchs': {
+      const w = src.watches();
+      return `${w.connections} connections watching ${w.paths} paths\nTotal watches:${w.watches}\n`;
+    }
+    case 'srst': src.stats.reset(); return 'Server stats reset.\n';
+    case 'crst': return 'Connection stats reset.\n';
+    default: return '';
+  }
+}
+
+function srvr(src: FourLetterSource, withClients: boolean): string {
+  const s = src.stats;
+  let out = `Zookeeper version: ${REPORTED_VERSION}\n`;
+  if (withClients) {
+    out += 'Clients:\n';
+    for (const c of src.connections()) out += ` ${connLine(c, true)}\n`;
+    out += '\n';
+  }
+  out += `Latency min/avg/max: ${s.minLatency}/${s.avgLatency()}/${s.maxLatency}\n`;
+  out += `Received: ${s.packetsReceived}\nSent: ${s.packetsSent}\nConnections: ${src.connections().length}\n`;
+  out += `Outstanding: ${s.outstanding}\nZxid: 0x${src.zxid().toString(16)}\nMode: standalone\nNode count: ${src.nodeCount()}\n`;
+  return out;
+}
+
+function connLine(c: ConnectionStats, brief: boolean): string {
+  const base = `/${c.remote}[1](queued=${c.queued},recved=${c.received},sent=${c.sent}`;
+  if (brief) return `${base})`;
+  const avg = c.countLat === 0 ? 0 : Math.round(c.totalLat / c.countLat);
+  return `${base},sid=0x${c.sessionId.toString(16)},lop=${c.lastOp},est=${c.established},to=${c.timeoutMs},` +
+    `lcxid=0x${(c.lastCxid >>> 0).toString(16)},lzxid=0x${c.lastZxid.toString(16)},lresp=${c.lastResponse},` +
+    `llat=0,minlat=${c.minLat},avglat=${avg},maxlat=${c.maxLat})`;
+}
+
+function cons(src: FourLetterSource): string {
+  return src.connections().map((c) => ` ${connLine(c, false)}\n`).join('') + '\n';
+}
+
+function mntr(src: FourLetterSource): string {
+  const s = src.stats;
+  const w = src.watches();
+  const rows: [string, string | number][] = [
+    ['zk_version', REPORTED_VERSION], ['zk_server_state', 'standalone'],
+    ['zk_avg_latency', s.avgLatency()], ['zk_max_latency', s.maxLatency], ['zk_min_latency', s.minLatency],
+    ['zk_packets_received', s.packetsReceived], ['zk_packets_sent', s.packetsSent],
+    ['zk_num_alive_connections', src.connections().length], ['zk_outstanding_requests', s.outstanding],
+    ['zk_znode_count', src.nodeCount()], ['zk_watch_count', w.watches], ['zk_ephemerals_count', src.ephemerals()],
+    ['zk_approximate_data_size', src.dataSize()], ['zk_open_file_descriptor_count', 0],
+    ['zk_max_file_descriptor_count', 0], ['zk_uptime', Date.now() - s.startedAt],
+  ];
+  return rows.map(([k, v]) => `${k}\t${v}\n`).join('');
+}
+
+function conf(src: FourLetterSource): string {
+  const c = src.config();
+  return `clientPort=${c.clientPort}\nsecureClientPort=-1\ndataDir=coracle\ndataDirSize=0\ndataLogDir=coracle\n` +
+    `dataLogSize=0\ntickTime=${c.tickTime}\nmaxClientCnxns=${c.maxClientCnxns}\nminSessionTimeout=${c.minSessionTimeout}\n` +
+    `maxSessionTimeout=${c.maxSessionTimeout}\nclientPortListenBacklog=-1\nserverId=0\n`;
+}
+
+function envi(): string {
+  const rows = [
+    ['zookeeper.version', REPORTED_VERSION], ['host.name', hostname()], ['java.version', `node ${process.version}`],
+    ['java.vendor', 'coracle'], ['os.name', process.platform], ['os.arch', process.arch],
+    ['user.dir', process.cwd()], ['os.memory.free', `${Math.round(process.memoryUsage().heapUsed / 1048576)}MB`],
+  ];
+  return 'Environment:\n' + rows.map(([k, v]) => `${k}=${v}\n`).join('');
+}

@@ -1,0 +1,94 @@
+/**
+ * `ZkListener`: the TCP listener of the ZooKeeper port. Accepts connections (bounded), owns the
+ * server-wide stats and answers four-letter words through its connections.
+ */
+import { AddressInfo, Server, Socket, createServer } from 'node:net';
+import { ZkHandler } from '../dispatch/zk-handler';
+import { ZK_MAX_CONNECTIONS } from '../limits';
+import { ZkLogger } from '../logger';
+import { ZkServices } from '../ops/services';
+import { ZkConnection } from './connection';
+import { FourLetterSource } from './four-letter-words';
+import { ServerStats } from './server-stats';
+
+/** Listener settings. */
+export interface ListenerOptions {
+  host: string;
+  port: number;
+  maxFrame: number;
+  tickTime: number;
+  minSessionTimeout: number;
+  maxSessionTimeout: number;
+  maxConnections?: number;
+}
+
+/** The ZooKeeper port. */
+export class ZkListener {
+  readonly stats = new ServerStats();
+  private readonly connections = new Set<ZkConnection>();
+  private readonly server: Server;
+  private address: AddressInfo | undefined;
+
+  constructor(
+    private readonly handler: ZkHandler,
+    private readonly services: ZkServices,
+    private readonly opts: ListenerOptions,
+    private readonly logger: ZkLogger,
+  ) {
+    this.server = createServer((socket) => this.accept(socket));
+  }
+
+  /** Starts listening; resolves with the bound address. */
+  listen(): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.opts.port, this.opts.host, () => {
+        this.server.off('error', reject);
+        this.address = this.server.address() as AddressInfo;
+        this.logger.info({ address: this.address }, 'ZooKeeper listener started');
+        resolve(this.address);
+      });
+    });
+  }
+
+  private accept(socket: Socket): void {
+    if (this.connections.size >= (this.opts.maxConnections ?? ZK_MAX_CONNECTIONS)) {
+      socket.destroy();
+      return;
+    }
+    const conn = new ZkConnection(socket, {
+      handler: this.handler, services: this.services, stats: this.stats, maxFrame: this.opts.maxFrame,
+      logger: this.logger, fourLetter: this.fourLetterSource(), onClose: (c) => this.connections.delete(c),
+    });
+    this.connections.add(conn);
+  }
+
+  /** Live connections (tests, 4lw). */
+  connectionCount(): number {
+    return this.connections.size;
+  }
+
+  private fourLetterSource(): FourLetterSource {
+    const s = this.services;
+    return {
+      stats: this.stats,
+      connections: () => [...this.connections].filter((c) => c.session()).map((c) => c.stats),
+      zxid: () => s.tree.revision,
+      nodeCount: () => s.tree.size(),
+      watches: () => ({ ...s.watches.count(), connections: this.connections.size }),
+      ephemerals: () => s.tree.ephemeralCount(),
+      dataSize: () => s.tree.approximateDataSize(),
+      config: () => ({
+        clientPort: this.address?.port ?? this.opts.port, tickTime: this.opts.tickTime,
+        minSessionTimeout: this.opts.minSessionTimeout, maxSessionTimeout: this.opts.maxSessionTimeout,
+        maxClientCnxns: this.opts.maxConnections ?? ZK_MAX_CONNECTIONS,
+      }),
+    };
+  }
+
+  /** Stops accepting and closes every connection (sessions live on in the store). */
+  async close(): Promise<void> {
+    for (const c of this.connections) c.close('listener closing');
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}

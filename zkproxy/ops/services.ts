@@ -1,0 +1,33 @@
+/**
+ * `ZkServices`: the proxy-wide parts every operation family works with, bundled so op files
+ * take one argument. Built once per proxy by `zkproxy/index.ts`.
+ */
+import { KvBackend } from '../backend/kv-backend';
+import { ZkLogger } from '../logger';
+import { KeySchema } from '../mapping/key-schema';
+import { ZnodeTree } from '../mapping/znode-tree';
+import { SessionTable } from '../session/session-table';
+import { ChangeFeed } from '../watch/change-feed';
+import { WatchManager } from '../watch/watch-manager';
+import { WriteRunner } from './write-runner';
+
+/** Behaviour switches of the ZooKeeper semantics. */
+export interface ZkSemantics {
+  /** zookeeper.extendedTypesEnabled: allow TTL nodes (createTTL). */
+  ttlEnabled: boolean;
+  /** zookeeper.DigestAuthenticationProvider.superDigest: "super:<base64 sha1>" or undefined. */
+  superDigest?: string;
+}
+
+/** The shared services. */
+export interface ZkServices {
+  backend: KvBackend;
+  keys: KeySchema;
+  feed: ChangeFeed;
+  tree: ZnodeTree;
+  watches: WatchManager;
+  runner: WriteRunner;
+  sessions: SessionTable;
+  logger: ZkLogger;
+  semantics: ZkSemantics;
+}

@@ -1,0 +1,68 @@
+/**
+ * `WriteRunner`: runs one write (or multi) as an optimistic transaction against the store.
+ * Plan against the replica → commit with guards → on a guard failure the replica was stale:
+ * wait for the change feed to reach the store's revision and plan again (bounded). A planned
+ * failure (ZkError) is committed too, as a guarded put of the error key, so a failed write
+ * spends a zxid exactly like ZooKeeper's error txn (zk-protocol.md §2.4) and its error is
+ * confirmed against current state, not a stale replica.
+ *
+ * On return the change feed has applied the commit revision, so the caller's reply is written
+ * after every notification of that revision (DESIGN §5).
+ */
+import { KvBackend } from '../backend/kv-backend';
+import { ZkErr } from '../../protocol/jute';
+import { ZkError } from '../errors/zk-error';
+import { ZK_MAX_COMMIT_ATTEMPTS } from '../limits';
+import { ZkLogger } from '../logger';
+import { KeySchema } from '../mapping/key-schema';
+import { ChangeFeed } from '../watch/change-feed';
+import { TxnPlan } from './txn-plan';
+
+/** The outcome of a write: the commit revision, and the plan's result or error code. */
+export interface WriteOutcome<T> {
+  zxid: number;
+  /** The planned failure, committed as an error txn; absent on success. */
+  error?: ZkError;
+  result?: T;
+}
+
+/** Runs writes; one per proxy, shared by all connections. */
+export class WriteRunner {
+  /** Guard conflicts seen (for mntr). */
+  conflicts = 0;
+
+  constructor(
+    private readonly backend: KvBackend,
+    private readonly feed: ChangeFeed,
+    private readonly keys: KeySchema,
+    private readonly logger: ZkLogger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /**
+   * Plans with `fn` and commits. `fn` may throw ZkError (a failed write) and must be a pure
+   * function of the plan: it can run several times.
+   */
+  async run<T>(fn: (plan: TxnPlan) => T): Promise<WriteOutcome<T>> {
+    for (let attempt = 1; attempt <= ZK_MAX_COMMIT_ATTEMPTS; attempt++) {
+      const plan = new TxnPlan(this.feed.tree, this.keys, BigInt(this.now()));
+      let result: T | undefined;
+      let error: ZkError | undefined;
+      try {
+        result = fn(plan);
+      } catch (e) {
+        if (!(e instanceof ZkError)) throw e;
+        error = e;
+      }
+      const txn = error ? plan.failureTxn() : plan.commitTxn();
+      // A write with no key change (an empty multi) must still spend a zxid.
+      if (txn.success.length === 0) txn.success.push({ type: 'put', key: this.keys.errorKey(), value: Buffer.alloc(0) });
+      const res = await this.backend.txn(txn);
+      await this.feed.reach(res.revision);
+      if (res.succeeded) return error ? { zxid: res.revision, error } : { zxid: res.revision, result };
+      this.conflicts++;
+    }
+    this.logger.warn({ attempts: ZK_MAX_COMMIT_ATTEMPTS }, 'write gave up after repeated conflicts');
+    throw new ZkError(ZkErr.SYSTEMERROR, 'too much contention');
+  }
+}

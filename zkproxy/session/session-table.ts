@@ -1,0 +1,258 @@
+/**
+ * `SessionTable`: ZooKeeper sessions of this proxy (zk-protocol.md §2.1; DESIGN §5).
+ *
+ * A session IS a store lease: the session id is the lease id, the password is derived from it
+ * (session-password.ts). Liveness is driven by client traffic, not by TCP: every packet
+ * touches the session; the lease is kept alive at most every timeout/3 while traffic flows;
+ * the proxy expires the session itself when `timeout` passes without a packet — removing its
+ * ephemerals in one revision with the parents' pzxid/cversion updated — and only then revokes
+ * the lease. The lease outlives the ZooKeeper timeout by a margin so the store does not expire
+ * it first; if every proxy dies, the store's lease expiry is the fallback.
+ *
+ * Several proxies may know one session (the client reconnected elsewhere). Before expiring, a
+ * proxy asks the store how long the lease has left: if someone renewed it after us, the session
+ * lives on elsewhere and we only forget it.
+ */
+import { randomBytes } from 'node:crypto';
+import { KvBackend, KvCompare, KvError, KvOp, KvTxn } from '../backend/kv-backend';
+import { ZkLogger } from '../logger';
+import { ZK_LEASE_MARGIN_SECONDS } from '../limits';
+import { KeySchema } from '../mapping/key-schema';
+import { encodeCounterValue } from '../mapping/node-codec';
+import { parentOf } from '../mapping/path-rules';
+import { ZnodeTree } from '../mapping/znode-tree';
+import { ChangeFeed } from '../watch/change-feed';
+import { passwordMatches, sessionPassword } from './session-password';
+
+/** What a session needs from the connection that currently carries it. */
+export interface SessionOwner {
+  /** Closes the connection (session expired, or moved to another connection). */
+  closeConnection(reason: string): void;
+}
+
+/** One ZooKeeper session. */
+export interface Session {
+  readonly id: bigint;
+  readonly passwd: Buffer;
+  timeoutMs: number;
+  leaseTtl: number;
+  lastSeen: number;
+  lastKeepAlive: number;
+  owner: SessionOwner | undefined;
+  /** Set once closing/expiring started: no new request may run. */
+  closing: boolean;
+}
+
+/** Tunables of session handling. */
+export interface SessionOptions {
+  minTimeoutMs: number;
+  maxTimeoutMs: number;
+  maxTxnOps: number;
+  /** How often deadlines are checked. */
+  checkIntervalMs?: number;
+  now?: () => number;
+}
+
+/** The sessions this proxy knows. */
+export class SessionTable {
+  private readonly sessions = new Map<bigint, Session>();
+  private readonly timer: NodeJS.Timeout;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly backend: KvBackend,
+    private readonly keys: KeySchema,
+    private readonly feed: ChangeFeed,
+    private readonly opts: SessionOptions,
+    private readonly logger: ZkLogger,
+  ) {
+    this.now = opts.now ?? Date.now;
+    this.timer = setInterval(() => this.checkDeadlines(), opts.checkIntervalMs ?? 200);
+    this.timer.unref();
+  }
+
+  private get tree(): ZnodeTree {
+    return this.feed.tree;
+  }
+
+  /** The timeout ZooKeeper would grant for `requested` ms (clamped to [min, max]). */
+  negotiate(requested: number): number {
+    return Math.min(this.opts.maxTimeoutMs, Math.max(this.opts.minTimeoutMs, requested));
+  }
+
+  /** Number of live sessions known here. */
+  size(): number {
+    return this.sessions.size;
+  }
+
+  /** The session with `id`, if known here. */
+  get(id: bigint): Session | undefined {
+    return this.sessions.get(id);
+  }
+
+  private secret(): Buffer {
+    const s = this.tree.secret;
+    if (!s) throw new KvError('unavailable', 'cluster secret not loaded');
+    return s;
+  }
+
+  private leaseTtlFor(timeoutMs: number): number {
+    // Keep-alives are sent at most every timeout/3, so the lease must outlive timeout + timeout/3.
+    return Math.ceil((timeoutMs * 4) / 3 / 1000) + ZK_LEASE_MARGIN_SECONDS;
+  }
+
+  /** Creates a session: a lease plus a session record attached to it. */
+  async create(timeoutMs: number, owner: SessionOwner): Promise<Session> {
+    const ttl = this.leaseTtlFor(timeoutMs);
+    const lease = await this.backend.leaseGrant(ttl);
+    const value = Buffer.from(JSON.stringify({ timeoutMs }));
+    await this.backend.txn({ compare: [], success: [{ type: 'put', key: this.keys.sessionKey(lease.id), value, lease: lease.id }], failure: [] });
+    const now = this.now();
+    const s: Session = {
+      id: lease.id, passwd: sessionPassword(this.secret(), lease.id), timeoutMs, leaseTtl: ttl,
+      lastSeen: now, lastKeepAlive: now, owner, closing: false,
+    };
+    this.sessions.set(s.id, s);
+    return s;
+  }
+
+  /**
+   * Resumes session `id` on a new connection, or undefined when the password is wrong or the
+   * lease is gone (the client then sees an expired session). Any older connection of the
+   * session on this proxy is closed (ZooKeeper closes the stale connection too).
+   */
+  async resume(id: bigint, passwd: Buffer, timeoutMs: number, owner: SessionOwner): Promise<Session | undefined> {
+    if (!passwordMatches(this.secret(), id, passwd)) return undefined;
+    const local = this.sessions.get(id);
+    if (local?.closing) return undefined;
+    const ttl = await this.backend.leaseKeepAlive(id).catch(() => 0);
+    if (ttl <= 0) {
+      this.sessions.delete(id);
+      return undefined;
+    }
+    const now = this.now();
+    const s: Session = local ?? {
+      id, passwd: sessionPassword(this.secret(), id), timeoutMs, leaseTtl: ttl,
+      lastSeen: now, lastKeepAlive: now, owner: undefined, closing: false,
+    };
+    if (s.owner && s.owner !== owner) s.owner.closeConnection('session moved to a new connection');
+    s.owner = owner;
+    s.timeoutMs = timeoutMs;
+    s.leaseTtl = Math.max(ttl, this.leaseTtlFor(timeoutMs));
+    s.lastSeen = now;
+    s.lastKeepAlive = now;
+    this.sessions.set(id, s);
+    return s;
+  }
+
+  /** Client traffic on the session: push the deadline, keep the lease alive (throttled). */
+  touch(s: Session): void {
+    const now = this.now();
+    s.lastSeen = now;
+    if (now - s.lastKeepAlive >= s.timeoutMs / 3) {
+      s.lastKeepAlive = now;
+      this.backend.leaseKeepAlive(s.id).catch((e: unknown) => {
+        this.logger.warn({ session: s.id.toString(16), err: String(e) }, 'lease keep-alive failed');
+      });
+    }
+  }
+
+  /** The connection carrying `s` went away; the session lives on until its deadline. */
+  detach(s: Session, owner: SessionOwner): void {
+    if (s.owner === owner) s.owner = undefined;
+  }
+
+  private checkDeadlines(): void {
+    const now = this.now();
+    for (const s of this.sessions.values()) {
+      if (!s.closing && now - s.lastSeen > s.timeoutMs) void this.expireIfDue(s);
+    }
+  }
+
+  /** Expires `s` unless another proxy renewed its lease after us. */
+  private async expireIfDue(s: Session): Promise<void> {
+    s.closing = true;
+    try {
+      const info = await this.backend.leaseTimeToLive(s.id);
+      const expectedLeft = s.leaseTtl - (this.now() - s.lastKeepAlive) / 1000;
+      if (info.ttl > 0 && info.ttl > expectedLeft + 2) {
+        this.logger.info({ session: s.id.toString(16) }, 'session renewed elsewhere; forgetting it here');
+        this.sessions.delete(s.id);
+        s.owner?.closeConnection('session moved');
+        return;
+      }
+      this.logger.info({ session: s.id.toString(16), timeoutMs: s.timeoutMs }, 'session expired');
+      await this.close(s);
+      s.owner?.closeConnection('session expired');
+    } catch (e) {
+      s.closing = false;
+      this.logger.warn({ session: s.id.toString(16), err: String(e) }, 'session expiry failed; will retry');
+    }
+  }
+
+  /**
+   * Ends session `s`: deletes its ephemerals in one revision (parents' counters re-put so their
+   * pzxid moves, as ZooKeeper's closeSession txn does) and revokes the lease. Resolves with the
+   * revision of the deletion (the closeSession reply's zxid).
+   */
+  async close(s: Session): Promise<number> {
+    s.closing = true;
+    let revision = this.tree.revision;
+    for (let attempt = 0; attempt < 16; attempt++) {
+      const txn = this.cleanupTxn(s.id);
+      if (!txn) break;
+      const res = await this.backend.txn(txn);
+      if (res.succeeded) {
+        revision = res.revision;
+        break;
+      }
+      await this.feed.reach(res.revision);
+    }
+    try {
+      await this.backend.leaseRevoke(s.id);
+    } catch (e) {
+      if (!(e instanceof KvError && e.code === 'lease-not-found')) throw e;
+    }
+    this.sessions.delete(s.id);
+    return revision;
+  }
+
+  /** The guarded txn deleting every ephemeral of `id`, or undefined if it is too big for one txn. */
+  private cleanupTxn(id: bigint): KvTxn | undefined {
+    const paths = this.tree.ephemeralsOf(id);
+    const ops: KvOp[] = [{ type: 'delete', key: this.keys.sessionKey(id) }];
+    const parents = new Set<string>();
+    const compare: KvCompare[] = [];
+    for (const p of paths) {
+      const v = this.tree.view(p);
+      if (!v) continue;
+      compare.push({ key: this.keys.nodeKey(p), target: 'mod', result: 'equal', value: v.guard.n });
+      ops.push({ type: 'delete', key: this.keys.nodeKey(p) }, { type: 'delete', key: this.keys.aclKey(p) }, { type: 'delete', key: this.keys.counterKey(p) });
+      parents.add(parentOf(p));
+    }
+    for (const parent of parents) {
+      if (paths.includes(parent)) continue;
+      const pv = this.tree.view(parent);
+      if (!pv) continue;
+      compare.push({ key: this.keys.counterKey(parent), target: 'mod', result: 'equal', value: pv.guard.c });
+      ops.push({ type: 'put', key: this.keys.counterKey(parent), value: encodeCounterValue(pv.counter) });
+    }
+    if (ops.length > this.opts.maxTxnOps || compare.length > this.opts.maxTxnOps) {
+      // Too many for one txn: the lease revoke deletes them in one revision instead; the
+      // parents' pzxid is then not moved (logged, rare).
+      this.logger.warn({ session: id.toString(16), ephemerals: paths.length }, 'too many ephemerals for one txn; revoking lease');
+      return undefined;
+    }
+    return { compare, success: ops, failure: [] };
+  }
+
+  /** A fresh random cluster secret (bootstrap). */
+  static newSecret(): Buffer {
+    return randomBytes(32);
+  }
+
+  /** Stops the deadline timer (sessions stay in the store and expire there or elsewhere). */
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}

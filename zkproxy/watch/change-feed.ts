@@ -1,0 +1,179 @@
+/**
+ * `ChangeFeed`: the proxy's ONE ordered watch over the whole ZooKeeper key space (DESIGN §5).
+ * It loads the tree at a revision R0, then applies every later event revision by revision to
+ * the {@link ZnodeTree}, hands the znode changes of each revision to a sink (the watch
+ * manager), and only then releases the callbacks waiting for that revision. A reply with zxid
+ * R is written from such a callback, so every notification for revisions ≤ R has been written
+ * to the socket before it (zk-protocol.md §2.2, §6.2).
+ */
+import { KvBackend, KvError, KvEvent, KvWatch } from '../backend/kv-backend';
+import { ZK_FEED_WAIT_MS, ZK_LOAD_PAGE_KEYS } from '../limits';
+import { ZkLogger } from '../logger';
+import { ZnodeTree, NodeChange } from '../mapping/znode-tree';
+
+/** Receives the znode changes of each revision, in revision order. */
+export interface ChangeSink {
+  onChanges(changes: NodeChange[], revision: number): void;
+}
+
+interface Waiter {
+  revision: number;
+  cb: () => void;
+}
+
+/** The ordered change feed and revision waiters. */
+export class ChangeFeed {
+  private watch: KvWatch | undefined;
+  private waiters: Waiter[] = [];
+  private sinks: ChangeSink[] = [];
+  private closed = false;
+  private progressAsked = 0;
+  private restartTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly backend: KvBackend,
+    readonly tree: ZnodeTree,
+    private readonly logger: ZkLogger,
+  ) {}
+
+  /** Adds a receiver of znode changes. */
+  addSink(sink: ChangeSink): void {
+    this.sinks.push(sink);
+  }
+
+  /** Loads the whole key space at one revision, then starts the watch after it. */
+  async start(): Promise<void> {
+    const rev = await this.load();
+    this.startWatch(rev + 1);
+  }
+
+  /** Pages through the key space at one pinned revision into the tree. */
+  private async load(): Promise<number> {
+    const { key, rangeEnd } = this.tree.keys.range();
+    let start = key;
+    let revision = 0;
+    for (let page = 0; ; page++) {
+      const res = await this.backend.range(start, {
+        rangeEnd, limit: ZK_LOAD_PAGE_KEYS, revision: revision || undefined, sortOrder: 'ascend', sortTarget: 'key',
+      });
+      if (revision === 0) revision = res.revision;
+      for (const kv of res.kvs) this.tree.apply('put', kv);
+      if (!res.more || res.kvs.length === 0) break;
+      start = Buffer.concat([res.kvs[res.kvs.length - 1]!.key, Buffer.from([0])]);
+    }
+    this.tree.revision = revision;
+    this.logger.info({ revision, znodes: this.tree.size() }, 'znode tree loaded');
+    return revision;
+  }
+
+  private startWatch(from: number): void {
+    if (this.closed) return;
+    const { key, rangeEnd } = this.tree.keys.range();
+    this.watch = this.backend.watch({ key, rangeEnd, startRevision: from }, {
+      onEvents: (events) => this.onEvents(events),
+      onProgress: (rev) => this.advanceTo(rev),
+      onClosed: (err) => this.onClosed(err),
+    });
+  }
+
+  private onEvents(events: KvEvent[]): void {
+    let i = 0;
+    while (i < events.length) {
+      const rev = events[i]!.kv.modRevision;
+      if (rev <= this.tree.revision) { i++; continue; }
+      // Everything before `rev` is complete: release those waiters before applying `rev`.
+      this.advanceTo(rev - 1);
+      const changes: NodeChange[] = [];
+      for (; i < events.length && events[i]!.kv.modRevision === rev; i++) {
+        const ev = events[i]!;
+        const c = this.tree.apply(ev.type, ev.kv);
+        if (c) changes.push(c);
+      }
+      this.tree.revision = rev;
+      if (changes.length > 0) for (const s of this.sinks) s.onChanges(changes, rev);
+      this.release();
+    }
+  }
+
+  /** Records that every revision ≤ `rev` has been delivered. */
+  private advanceTo(rev: number): void {
+    if (rev > this.tree.revision) this.tree.revision = rev;
+    this.release();
+  }
+
+  private release(): void {
+    if (this.waiters.length === 0) return;
+    const now = this.tree.revision;
+    const ready = this.waiters.filter((w) => w.revision <= now);
+    if (ready.length === 0) return;
+    this.waiters = this.waiters.filter((w) => w.revision > now);
+    for (const w of ready) w.cb();
+  }
+
+  /**
+   * Calls `cb` once the tree reflects revision `rev` — synchronously if it already does, else
+   * right after that revision is applied (before the next one). If the feed does not get there
+   * within {@link ZK_FEED_WAIT_MS} the callback runs anyway (logged): a stall must not hang the
+   * connection forever.
+   */
+  at(rev: number, cb: () => void): void {
+    if (rev <= this.tree.revision) {
+      cb();
+      return;
+    }
+    let done = false;
+    const once = (): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      cb();
+    };
+    const timer = setTimeout(() => {
+      this.logger.warn({ revision: rev, at: this.tree.revision }, 'change feed did not reach revision in time');
+      this.waiters = this.waiters.filter((w) => w.cb !== once);
+      once();
+    }, ZK_FEED_WAIT_MS);
+    timer.unref();
+    this.waiters.push({ revision: rev, cb: once });
+    this.askProgress();
+  }
+
+  /** Resolves once the tree reflects revision `rev`. */
+  reach(rev: number): Promise<void> {
+    return new Promise((resolve) => this.at(rev, resolve));
+  }
+
+  /** A revision may never produce an event under our prefix; a progress request tells us it passed. */
+  private askProgress(): void {
+    const now = Date.now();
+    if (now - this.progressAsked < 5) {
+      setTimeout(() => this.askProgress(), 5).unref();
+      return;
+    }
+    this.progressAsked = now;
+    this.watch?.requestProgress();
+  }
+
+  private onClosed(err: KvError): void {
+    if (this.closed) return;
+    this.logger.warn({ err: err.message, code: err.code, revision: this.tree.revision }, 'change feed closed; restarting');
+    this.watch = undefined;
+    this.restartTimer = setTimeout(() => {
+      if (err.code === 'compacted') {
+        this.logger.error({ revision: this.tree.revision }, 'change feed compacted past our revision; watches may miss events');
+      }
+      this.startWatch(err.code === 'compacted' ? 0 : this.tree.revision + 1);
+    }, 200);
+    this.restartTimer.unref();
+  }
+
+  /** Stops the feed; pending waiters are released so nothing hangs. */
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.restartTimer);
+    this.watch?.cancel();
+    const w = this.waiters;
+    this.waiters = [];
+    for (const x of w) x.cb();
+  }
+}
