@@ -6,6 +6,7 @@
  */
 import { KvBackend } from '../../zkproxy/backend/kv-backend';
 import { MemoryBackend } from '../../zkproxy/backend/memory-backend';
+import { RemoteBackend } from '../../zkproxy/backend/remote-backend';
 import { ZkProxy, ZkProxyOptions, startZkProxy } from '../../zkproxy';
 import { ZkLogger, silentLogger } from '../../zkproxy/logger';
 
@@ -45,7 +46,9 @@ export function testLogger(): ZkLogger {
 if (require.main === module) {
   void (async () => {
     const port = Number(process.argv[2] ?? 0);
-    const h = await startHarness({ port });
+    const endpoints = process.argv[3];
+    const backend = endpoints ? new RemoteBackend({ endpoints: endpoints.split(',') }) : undefined;
+    const h = await startHarness({ port, backend });
     process.stdout.write(`zkproxy on ${h.connect}\n`);
   })();
 }

@@ -1,0 +1,179 @@
+/**
+ * `RemoteBackend`: the {@link KvBackend} over any etcd v3 cluster through gRPC (`@grpc/grpc-js`
+ * and our generated codecs; DESIGN §4), so `coracle zk-proxy --endpoints=...` fronts real etcd
+ * exactly as the in-process core. One channel (pick-first over the endpoints), one bidi stream
+ * per watch, one shared bidi stream for lease keep-alives.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { rpc } from '../../protocol/etcd';
+import { ZkLogger, silentLogger } from '../logger';
+import {
+  KvBackend, KvError, KvLeaseInfo, KvRangeOptions, KvRangeResult, KvTxn, KvTxnResult, KvWatch, KvWatchHandler,
+  KvWatchOptions,
+} from './kv-backend';
+import { eventOf, kvErrorOf, num, opResults, rangeRequest, rangeResult, txnRequest } from './etcd-conversions';
+
+interface Codec<T> {
+  encode(m: T): Buffer;
+  decode(b: Uint8Array): T;
+}
+
+/** Options of the remote backend. */
+export interface RemoteBackendOptions {
+  /** etcd client URLs or host:port pairs. */
+  endpoints: string[];
+  /** Per-call deadline (default 10 s). */
+  callTimeoutMs?: number;
+  logger?: ZkLogger;
+}
+
+/** The grpc-js target for a list of endpoints: `ipv4:` pick-first when all are IPv4 literals. */
+export function grpcTarget(endpoints: string[]): string {
+  const hosts = endpoints.map((e) => e.replace(/^[a-z]+:\/\//, '').replace(/\/.*$/, ''));
+  if (hosts.length === 0) throw new Error('no etcd endpoints');
+  if (hosts.every((h) => /^\d+\.\d+\.\d+\.\d+:\d+$/.test(h))) return `ipv4:${hosts.join(',')}`;
+  return `dns:${hosts[0]}`;
+}
+
+/** The backend over etcd gRPC. */
+export class RemoteBackend implements KvBackend {
+  private readonly client: grpc.Client;
+  private readonly timeout: number;
+  private readonly logger: ZkLogger;
+  private keepAliveStream: grpc.ClientDuplexStream<rpc.LeaseKeepAliveRequest, rpc.LeaseKeepAliveResponse> | undefined;
+  private readonly keepAliveWaiters = new Map<bigint, ((ttl: number) => void)[]>();
+  private readonly watches = new Set<grpc.ClientDuplexStream<rpc.WatchRequest, rpc.WatchResponse>>();
+  private closed = false;
+
+  constructor(opts: RemoteBackendOptions) {
+    this.client = new grpc.Client(grpcTarget(opts.endpoints), grpc.credentials.createInsecure(), {
+      'grpc.max_receive_message_length': 256 * 1024 * 1024,
+      'grpc.max_send_message_length': 64 * 1024 * 1024,
+      'grpc.keepalive_time_ms': 30_000,
+    });
+    this.timeout = opts.callTimeoutMs ?? 10_000;
+    this.logger = opts.logger ?? silentLogger;
+  }
+
+  private unary<Req, Res>(path: string, req: Codec<Req>, res: Codec<Res>, arg: Req): Promise<Res> {
+    if (this.closed) return Promise.reject(new KvError('closed', 'backend closed'));
+    return new Promise((resolve, reject) => {
+      this.client.makeUnaryRequest(
+        path, (m: Req) => req.encode(m), (b: Buffer) => res.decode(b), arg, new grpc.Metadata(),
+        { deadline: Date.now() + this.timeout },
+        (err, value) => (err ? reject(kvErrorOf(err)) : resolve(value!)),
+      );
+    });
+  }
+
+  async range(key: Buffer, options?: KvRangeOptions): Promise<KvRangeResult> {
+    const r = await this.unary('/etcdserverpb.KV/Range', rpc.RangeRequest, rpc.RangeResponse, rangeRequest(key, options));
+    return rangeResult(r);
+  }
+
+  async txn(txn: KvTxn): Promise<KvTxnResult> {
+    const r = await this.unary('/etcdserverpb.KV/Txn', rpc.TxnRequest, rpc.TxnResponse, txnRequest(txn));
+    return { revision: num(r.header?.revision ?? 0n), succeeded: r.succeeded, results: opResults(r.responses) };
+  }
+
+  watch(options: KvWatchOptions, handler: KvWatchHandler): KvWatch {
+    const stream = this.client.makeBidiStreamRequest(
+      '/etcdserverpb.Watch/Watch', (m: rpc.WatchRequest) => rpc.WatchRequest.encode(m), (b: Buffer) => rpc.WatchResponse.decode(b),
+    );
+    this.watches.add(stream);
+    let ended = false;
+    const end = (e: KvError): void => {
+      if (ended) return;
+      ended = true;
+      this.watches.delete(stream);
+      stream.cancel();
+      handler.onClosed(e);
+    };
+    stream.on('data', (r: rpc.WatchResponse) => {
+      if (ended) return;
+      if (r.canceled) {
+        end(r.compactRevision > 0n ? new KvError('compacted', `mvcc: required revision has been compacted (${r.compactRevision})`) : new KvError('internal', r.cancelReason || 'watch canceled'));
+        return;
+      }
+      if (r.events.length > 0) handler.onEvents(r.events.map(eventOf));
+      else if (!r.created) handler.onProgress(num(r.header?.revision ?? 0n));
+    });
+    stream.on('error', (e) => end(this.closed ? new KvError('closed', 'backend closed') : kvErrorOf(e)));
+    stream.on('end', () => end(new KvError(this.closed ? 'closed' : 'unavailable', 'watch stream ended')));
+    stream.write({
+      requestUnion: { $case: 'createRequest', createRequest: {
+        key: options.key, rangeEnd: options.rangeEnd ?? Buffer.alloc(0), startRevision: BigInt(options.startRevision ?? 0),
+        progressNotify: true, filters: [], prevKv: options.prevKv ?? false, watchId: 0n, fragment: false,
+      } },
+    });
+    return {
+      requestProgress: () => { if (!ended) stream.write({ requestUnion: { $case: 'progressRequest', progressRequest: {} } }); },
+      cancel: () => { ended = true; this.watches.delete(stream); stream.cancel(); },
+    };
+  }
+
+  async leaseGrant(ttlSeconds: number, id?: bigint): Promise<{ id: bigint; ttl: number }> {
+    const r = await this.unary('/etcdserverpb.Lease/LeaseGrant', rpc.LeaseGrantRequest, rpc.LeaseGrantResponse, { TTL: BigInt(ttlSeconds), ID: id ?? 0n });
+    if (r.error) throw kvErrorOf({ details: r.error });
+    return { id: r.ID, ttl: num(r.TTL) };
+  }
+
+  private keepAlives(): grpc.ClientDuplexStream<rpc.LeaseKeepAliveRequest, rpc.LeaseKeepAliveResponse> {
+    if (this.keepAliveStream) return this.keepAliveStream;
+    const s = this.client.makeBidiStreamRequest(
+      '/etcdserverpb.Lease/LeaseKeepAlive', (m: rpc.LeaseKeepAliveRequest) => rpc.LeaseKeepAliveRequest.encode(m),
+      (b: Buffer) => rpc.LeaseKeepAliveResponse.decode(b),
+    );
+    s.on('data', (r: rpc.LeaseKeepAliveResponse) => {
+      const q = this.keepAliveWaiters.get(r.ID);
+      const w = q?.shift();
+      if (q && q.length === 0) this.keepAliveWaiters.delete(r.ID);
+      w?.(num(r.TTL));
+    });
+    const reset = (e: unknown): void => {
+      if (this.keepAliveStream !== s) return;
+      this.keepAliveStream = undefined;
+      this.logger.debug({ err: String(e) }, 'lease keep-alive stream ended');
+      const waiters = [...this.keepAliveWaiters.values()].flat();
+      this.keepAliveWaiters.clear();
+      for (const w of waiters) w(-1);
+    };
+    s.on('error', reset);
+    s.on('end', () => reset('end'));
+    this.keepAliveStream = s;
+    return s;
+  }
+
+  leaseKeepAlive(id: bigint): Promise<number> {
+    if (this.closed) return Promise.reject(new KvError('closed', 'backend closed'));
+    return new Promise((resolve, reject) => {
+      const q = this.keepAliveWaiters.get(id) ?? [];
+      q.push((ttl) => (ttl < 0 ? reject(new KvError('unavailable', 'keep-alive stream broke')) : resolve(ttl)));
+      this.keepAliveWaiters.set(id, q);
+      this.keepAlives().write({ ID: id });
+    });
+  }
+
+  async leaseRevoke(id: bigint): Promise<void> {
+    await this.unary('/etcdserverpb.Lease/LeaseRevoke', rpc.LeaseRevokeRequest, rpc.LeaseRevokeResponse, { ID: id });
+  }
+
+  async leaseTimeToLive(id: bigint, withKeys?: boolean): Promise<KvLeaseInfo> {
+    const r = await this.unary('/etcdserverpb.Lease/LeaseTimeToLive', rpc.LeaseTimeToLiveRequest, rpc.LeaseTimeToLiveResponse, { ID: id, keys: withKeys ?? false });
+    return { id: r.ID, ttl: num(r.TTL), grantedTtl: num(r.grantedTTL), keys: r.keys.map((k) => Buffer.from(k)) };
+  }
+
+  async clusterId(): Promise<bigint> {
+    const r = await this.unary('/etcdserverpb.Maintenance/Status', rpc.StatusRequest, rpc.StatusResponse, {} as rpc.StatusRequest);
+    return r.header?.clusterId ?? 0n;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const w of this.watches) w.cancel();
+    this.watches.clear();
+    this.keepAliveStream?.end();
+    this.keepAliveStream = undefined;
+    this.client.close();
+  }
+}
