@@ -5,7 +5,7 @@
  * per watch, one shared bidi stream for lease keep-alives.
  */
 import * as grpc from '@grpc/grpc-js';
-import { rpc } from '../../protocol/etcd';
+import { MessageCodec, rpc } from '../../protocol/etcd';
 import { ZkLogger, silentLogger } from '../logger';
 import {
   KvBackend, KvError, KvLeaseInfo, KvRangeOptions, KvRangeResult, KvTxn, KvTxnResult, KvWatch, KvWatchHandler,
@@ -13,10 +13,6 @@ import {
 } from './kv-backend';
 import { eventOf, kvErrorOf, num, opResults, rangeRequest, rangeResult, txnRequest } from './etcd-conversions';
 
-interface Codec<T> {
-  encode(m: T): Buffer;
-  decode(b: Uint8Array): T;
-}
 
 /** Options of the remote backend. */
 export interface RemoteBackendOptions {
@@ -55,11 +51,11 @@ export class RemoteBackend implements KvBackend {
     this.logger = opts.logger ?? silentLogger;
   }
 
-  private unary<Req, Res>(path: string, req: Codec<Req>, res: Codec<Res>, arg: Req): Promise<Res> {
+  private unary<Req, Res>(path: string, req: MessageCodec<Req>, res: MessageCodec<Res>, arg: Req): Promise<Res> {
     if (this.closed) return Promise.reject(new KvError('closed', 'backend closed'));
     return new Promise((resolve, reject) => {
       this.client.makeUnaryRequest(
-        path, (m: Req) => req.encode(m), (b: Buffer) => res.decode(b), arg, new grpc.Metadata(),
+        path, (m: Req) => req.encode(m as Parameters<typeof req.encode>[0]), (b: Buffer) => res.decode(b), arg, new grpc.Metadata(),
         { deadline: Date.now() + this.timeout },
         (err, value) => (err ? reject(kvErrorOf(err)) : resolve(value!)),
       );

@@ -32,7 +32,9 @@ export interface ZkReply {
 }
 
 /** The request type of op `K`. */
-export type RequestOf<K extends ZkRequestOp> = Extract<ZkRequest, { op: K }>;
+export type RequestOf<K extends ZkRequestOp> = ZkRequest extends infer R
+  ? R extends { op: infer O } ? (K extends O ? Omit<R, 'op'> & { op: K } : never) : never
+  : never;
 
 /** One method per op code, each answering with a {@link ZkReply}. */
 export type ZkOpHandlers = {
