@@ -162,6 +162,9 @@ function handleAppendResponse(r: Raft, m: Message, pr: Progress): void {
     // Reads that waited for a commit in this term may go now.
     releasePendingReadIndexMessages(r);
     bcastAppend(r);
+  } else if (pr.canBumpCommit(r.raftLog.committed)) {
+    // The follower may have missed the latest commit index while it was paused.
+    sendAppend(r, m.from);
   }
   // Flow control may have opened up: send as many (non-empty) appends as it allows.
   for (let guard = 0; guard < r.trk.maxInflight + 1; guard++) {

@@ -81,6 +81,7 @@ export function maybeSendAppend(r: Raft, to: bigint, sendIfEmpty: boolean): bool
     newMessage({ type: MessageType.MsgApp, to, index: prevIndex, logTerm: prevTerm, entries: ents, commit: r.raftLog.committed }),
   );
   pr.sentEntries(ents.length, payloadsSize(ents));
+  pr.sentCommitIndex(r.raftLog.committed);
   return true;
 }
 
@@ -135,6 +136,7 @@ function sendHeartbeat(r: Raft, to: bigint, ctx: Uint8Array | undefined): void {
   // entries, and commitTo would find them out of range.
   const pr = r.trk.progress.get(to)!;
   const commit = Math.min(pr.match, r.raftLog.committed);
+  pr.sentCommitIndex(commit);
   const m = newMessage({ type: MessageType.MsgHeartbeat, to, commit });
   if (ctx) m.context = ctx;
   r.send(m);

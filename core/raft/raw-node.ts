@@ -198,7 +198,8 @@ export class RawNode {
       entries,
       committedEntries: r.raftLog.nextCommittedEntries(),
       messages: r.msgs,
-      mustSync: mustSync(hs, this.prevHardState, entries.length),
+      // A snapshot replaces the log: it must be as durable as entries would be.
+      mustSync: mustSync(hs, this.prevHardState, entries.length) || r.raftLog.unstable.snapshot !== undefined,
     };
     const ss = r.softState();
     if (!softStateEqual(ss, this.prevSoftState)) {

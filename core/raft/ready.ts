@@ -53,8 +53,8 @@ export interface Ready {
   /** Messages to send (step 2). */
   messages: Message[];
   /**
-   * True when step 1 must fsync: there are new entries, or the term or vote changed. A change
-   * of the commit index alone need not be synced (it can be recovered from the log).
+   * True when step 1 must fsync: there are new entries or a snapshot, or the term or vote
+   * changed. A change of the commit index alone need not be synced (it can be recovered).
    */
   mustSync: boolean;
 }

@@ -44,6 +44,8 @@ export class Progress {
   msgAppFlowPaused = false;
   inflights: Inflights;
   isLearner: boolean;
+  /** The highest commit index sent to the peer (in an append or heartbeat) this term. */
+  sentCommit = 0;
 
   constructor(init: { match: number; next: number; inflights: Inflights; isLearner: boolean; recentActive?: boolean }) {
     assert(init.match < init.next, `progress match ${init.match} must be < next ${init.next}`);
@@ -61,6 +63,7 @@ export class Progress {
     p.pendingSnapshot = this.pendingSnapshot;
     p.recentActive = this.recentActive;
     p.msgAppFlowPaused = this.msgAppFlowPaused;
+    p.sentCommit = this.sentCommit;
     return p;
   }
 
@@ -118,6 +121,21 @@ export class Progress {
       case ProgressState.Snapshot:
         assert(false, 'sending append in StateSnapshot');
     }
+  }
+
+  /** Records the commit index just sent to the peer. */
+  sentCommitIndex(commit: number): void {
+    this.sentCommit = commit;
+  }
+
+  /**
+   * True when sending `commit` could advance the follower's commit index: it is newer than what
+   * we sent, and what we sent does not already cover everything the follower has (next-1).
+   * Lets the leader tell a follower about a commit it missed while paused, without sending an
+   * empty append on every acknowledgement.
+   */
+  canBumpCommit(commit: number): boolean {
+    return commit > this.sentCommit && this.sentCommit < this.next - 1;
   }
 
   /**
