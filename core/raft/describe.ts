@@ -21,6 +21,7 @@ import {
   type Snapshot,
   StateType,
   asConfChangeV2,
+  isLeaveJoint,
 } from './types';
 
 const STATE_NAMES: Record<StateType, string> = {
@@ -63,6 +64,7 @@ export function describeConfChangeSingles(changes: readonly ConfChangeSingle[]):
 }
 
 function describeConfChangeV2(cc: ConfChangeV2): string {
+  if (isLeaveJoint(cc)) return 'leave-joint';
   const body = describeConfChangeSingles(cc.changes);
   if (cc.transition === ConfChangeTransition.Auto) return body;
   const t = cc.transition === ConfChangeTransition.JointImplicit ? 'implicit' : 'explicit';

@@ -191,6 +191,8 @@ export class InteractionEnv {
   /** Makes a snapshot at `index` and compacts the log of `id` up to it. */
   compact(id: bigint, index: number): void {
     const n = this.node(id);
+    // A snapshot is of applied state; compacting beyond it would skip applying entries.
+    if (index > n.applied) throw new Error(`compact ${index} beyond applied index ${n.applied} of node ${id}`);
     const snap: Snapshot = n.storage.createSnapshot(index, this.confStateAt(n, index), new Uint8Array(0));
     n.storage.compact(snap.metadata.index);
   }
