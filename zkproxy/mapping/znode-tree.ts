@@ -111,7 +111,8 @@ export class ZnodeTree {
       mzxid: system && n.modRev === n.createRev ? 0 : n.modRev,
       pzxid: c === undefined ? n.createRev : system && c.modRev === c.createRev ? 0 : c.modRev,
       acl: a?.acl ?? OPEN_ACL,
-      aversion: a ? a.version - 1 : 0,
+      // ZooKeeper's DataTree sets /zookeeper/config's ACL with version -1, so it reports aversion -1.
+      aversion: (a ? a.version - 1 : 0) - (system && path === '/zookeeper/config' ? 1 : 0),
       counter: c?.counter ?? 0,
       children: this.children.get(path) ?? NO_CHILDREN,
       guard: { n: n.modRev, a: a?.modRev ?? 0, c: cMod },

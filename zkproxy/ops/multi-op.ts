@@ -25,8 +25,10 @@ export class MultiFailure extends ZkError {
 function planOne(plan: TxnPlan, op: ZkRequest, ctx: WriteContext): Pending {
   switch (op.op) {
     case 'create': return { type: 'create', path: planCreate(plan, op, undefined, ctx).path };
-    case 'create2': case 'createContainer': {
-      const r = planCreate(plan, op.op === 'createContainer' ? { ...op, flags: 4 } : op, undefined, ctx);
+    // ZooKeeper 3.8 answers a create2 sub-op with a plain create result (type 1, path only).
+    case 'create2': return { type: 'create', path: planCreate(plan, op, undefined, ctx).path };
+    case 'createContainer': {
+      const r = planCreate(plan, { ...op, flags: 4 }, undefined, ctx);
       return { type: 'create2', path: r.path, stat: r.stat };
     }
     case 'createTTL': {

@@ -1,6 +1,6 @@
 /**
- * Session-level requests: ping, auth (digest and ip schemes), whoAmI, closeSession, sasl and
- * reconfig (zk-protocol.md §1.13, §2.1). Auth is answered at once in request order, as
+ * Session-level requests: ping, auth (digest and ip schemes), whoAmI, closeSession and sasl
+ * (zk-protocol.md §1.13, §2.1). Auth is answered at once in request order, as
  * ZooKeeper answers it outside its pipeline; a failed or unknown scheme gets AUTHFAILED and the
  * connection is closed.
  */
@@ -54,9 +54,4 @@ export async function closeSession(s: ZkServices, ctx: ZkContext): Promise<ZkRep
 /** sasl (102): no SASL mechanism is configured. */
 export function sasl(s: ZkServices): ZkReply {
   return { err: ZkErr.AUTHFAILED, zxid: s.tree.revision, close: true };
-}
-
-/** reconfig (16): dynamic reconfiguration is disabled (ZooKeeper's reconfigEnabled=false). */
-export function reconfig(s: ZkServices): ZkReply {
-  return { err: ZkErr.RECONFIGDISABLED, zxid: s.tree.revision };
 }

@@ -126,7 +126,10 @@ export class StoreHandler implements ZkHandler {
   auth(ctx: ZkContext, req: RequestOf<'auth'>): Promise<ZkReply> { return sync(this.s, () => sess.auth(this.s, ctx, req)); }
   whoAmI(ctx: ZkContext): Promise<ZkReply> { return sync(this.s, () => sess.whoAmI(this.s, ctx)); }
   sasl(): Promise<ZkReply> { return sync(this.s, () => sess.sasl(this.s)); }
-  reconfig(): Promise<ZkReply> { return sync(this.s, () => sess.reconfig(this.s)); }
+  /** reconfig: dynamic reconfiguration is disabled; ZooKeeper records that as an error txn (a zxid). */
+  reconfig(ctx: ZkContext): Promise<ZkReply> {
+    return this.write(ctx, () => fail(ZkErr.RECONFIGDISABLED), () => ({ err: ZkErr.OK, zxid: this.s.tree.revision }));
+  }
 
   async closeSession(ctx: ZkContext): Promise<ZkReply> {
     try {

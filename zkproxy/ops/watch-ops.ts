@@ -4,7 +4,7 @@
  * SetWatches is computed from current state only (DataTree.setWatches): no history is needed,
  * so compaction cannot break it. Its catch-up events are written before its reply.
  */
-import { AddWatchMode, EventType, KeeperState, ZkErr } from '../../protocol/jute';
+import { AddWatchMode, EventType, KeeperState, WatcherType, ZkErr } from '../../protocol/jute';
 import { fail } from '../errors/zk-error';
 import { RequestOf, ZkContext, ZkReply } from '../dispatch/zk-handler';
 import { WatchManager } from '../watch/watch-manager';
@@ -49,8 +49,10 @@ export function addWatch(s: ZkServices, ctx: ZkContext, req: RequestOf<'addWatch
 
 /** checkWatches (17) / removeWatches (18): NOWATCHER when the connection has no such watch. */
 export function checkOrRemoveWatches(s: ZkServices, ctx: ZkContext, req: RequestOf<'checkWatches' | 'removeWatches'>): ZkReply {
+  // ZooKeeper 3.8's WatcherType.fromInt knows only Children, Data and Any here; other values
+  // fail its request processing with MARSHALLINGERROR. Persistent watches are removed with Any.
+  if (req.type < WatcherType.Children || req.type > WatcherType.Any) fail(ZkErr.MARSHALLINGERROR, `bad watcher type ${req.type}`);
   const kinds = WatchManager.kindsOf(req.type);
-  if (kinds.length === 0) fail(ZkErr.BADARGUMENTS, `bad watcher type ${req.type}`);
   let found = false;
   for (const k of kinds) {
     if (req.op === 'removeWatches') found = s.watches.remove(k, req.path, ctx.watchTarget) || found;

@@ -57,7 +57,6 @@ export function planCreate(plan: TxnPlan, req: CreateRequest, ttl: bigint | unde
   if (lastSlash < 0 || req.path.indexOf('\0') >= 0) fail(ZkErr.BADARGUMENTS, 'bad path');
   const acl = fixupAcl(req.acl, ctx.auth);
   const parentPath = lastSlash === 0 ? '/' : req.path.slice(0, lastSlash);
-  if (pathProblem(parentPath)) fail(ZkErr.BADARGUMENTS, 'bad parent path');
   const parent = plan.get(parentPath);
   if (!parent) fail(ZkErr.NONODE, parentPath);
   checkAcl(parent.acl, Perms.CREATE, ctx.auth);

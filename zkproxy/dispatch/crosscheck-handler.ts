@@ -1,0 +1,127 @@
+/**
+ * The cross-checker decorator (DESIGN §4; after zetcd's xchk, zk-protocol.md §3.11): every
+ * request a client sends to Coracle is also sent, on a mirrored session, to an oracle — a real
+ * Apache ZooKeeper — and the two replies are compared field by field (reply-compare.ts). The
+ * client always gets Coracle's reply. Notifications of both sides are recorded per session and
+ * compared by {@link CrossChecker.finish}. Requests should be serialized across sessions while
+ * cross-checking (zxid comparison assumes one global order).
+ */
+import { WatcherEvent, ZkRequest, ZkRequestOp, errName } from '../../protocol/jute';
+import { ZkLogger, silentLogger } from '../logger';
+import { Mismatch, ReplyComparer } from './reply-compare';
+import { ZkContext, ZkHandler, ZkReply, decorate } from './zk-handler';
+import { ZkWireClient } from './zk-wire-client';
+
+/** Where the oracle is and what to do with differences. */
+export interface CrossCheckOptions {
+  oracleHost: string;
+  oraclePort: number;
+  logger?: ZkLogger;
+  onMismatch?: (m: Mismatch) => void;
+}
+
+interface Mirror {
+  oracle: ZkWireClient;
+  oracleEvents: WatcherEvent[];
+  candidateEvents: WatcherEvent[];
+}
+
+/** Ops whose replies are not compared (connection plumbing). */
+const SKIP: ReadonlySet<ZkRequestOp> = new Set(['ping', 'sasl']);
+
+/** The cross-checker: a handler decorator plus the collected mismatches. */
+export class CrossChecker {
+  readonly mismatches: Mismatch[] = [];
+  readonly compared = { replies: 0, events: 0 };
+  private readonly cmp = new ReplyComparer();
+  private readonly mirrors = new Map<bigint, Mirror>();
+  private readonly log: ZkLogger;
+
+  constructor(private readonly opts: CrossCheckOptions) {
+    this.log = (opts.logger ?? silentLogger).child({ component: 'crosscheck' });
+  }
+
+  /** Wraps `inner`. */
+  wrap(inner: ZkHandler): ZkHandler {
+    const h = decorate(inner, (op, ctx, req, next) => this.around(op, ctx, req, next));
+    h.sessionOpened = async (ctx, resumed) => {
+      await inner.sessionOpened?.(ctx, resumed);
+      await this.openMirror(ctx);
+    };
+    h.connectionClosed = (ctx) => {
+      inner.connectionClosed?.(ctx);
+      // The client went away without closing: let the oracle's session time out too.
+      this.mirrors.get(ctx.session.id)?.oracle.drop();
+    };
+    return h;
+  }
+
+  private report(m: Mismatch): void {
+    this.mismatches.push(m);
+    this.log.warn({ mismatch: m }, 'cross-check mismatch');
+    this.opts.onMismatch?.(m);
+  }
+
+  private async openMirror(ctx: ZkContext): Promise<void> {
+    const id = ctx.session.id;
+    const existing = this.mirrors.get(id);
+    if (existing) {
+      existing.oracle.drop();
+      const s = existing.oracle.session;
+      existing.oracle = await this.connect(existing, s.sessionId, s.passwd, ctx.session.timeoutMs);
+    } else {
+      const m: Mirror = { oracle: undefined as unknown as ZkWireClient, oracleEvents: [], candidateEvents: [] };
+      m.oracle = await this.connect(m, 0n, Buffer.alloc(16), ctx.session.timeoutMs);
+      this.mirrors.set(id, m);
+      this.cmp.sessions.set(m.oracle.session.sessionId, id);
+    }
+    const m = this.mirrors.get(id)!;
+    ctx.notificationTaps.push((e) => m.candidateEvents.push(e));
+  }
+
+  private connect(m: Mirror, sessionId: bigint, passwd: Buffer, timeoutMs: number): Promise<ZkWireClient> {
+    return ZkWireClient.connect({
+      host: this.opts.oracleHost, port: this.opts.oraclePort, timeoutMs, sessionId, passwd,
+      onNotification: (e) => m.oracleEvents.push(e),
+    });
+  }
+
+  private async around(op: ZkRequestOp, ctx: ZkContext, req: ZkRequest, next: () => Promise<ZkReply>): Promise<ZkReply> {
+    const m = this.mirrors.get(ctx.session.id);
+    if (!m || SKIP.has(op)) return next();
+    const [cand, orc] = await Promise.all([
+      next(),
+      m.oracle.send(req).catch((e: unknown) => ({ error: String(e) })),
+    ]);
+    if ('error' in orc) {
+      this.report({ op, field: 'oracle', oracle: orc.error, candidate: errName(cand.err) });
+      return cand;
+    }
+    this.compared.replies++;
+    const out: Mismatch[] = [];
+    if (orc.header.err !== cand.err) out.push({ op, field: 'err', oracle: errName(orc.header.err), candidate: errName(cand.err) });
+    const zx = this.cmp.zxid(orc.header.zxid, BigInt(cand.zxid));
+    if (zx && op !== 'auth') out.push({ op, field: `zxid (${zx})`, oracle: orc.header.zxid, candidate: cand.zxid });
+    if (orc.header.err === 0 || op === 'multi') this.cmp.body(op, orc.body, cand.err === 0 ? cand.body : undefined, out);
+    for (const x of out) this.report(x);
+    return cand;
+  }
+
+  /** Compares the notifications of every session (after letting in-flight ones arrive). */
+  async finish(settleMs = 500): Promise<Mismatch[]> {
+    await new Promise((r) => setTimeout(r, settleMs));
+    for (const [id, m] of this.mirrors) {
+      const out: Mismatch[] = [];
+      this.cmp.events(m.oracleEvents, m.candidateEvents, out);
+      this.compared.events += m.candidateEvents.length;
+      for (const x of out) this.report({ ...x, op: `notification session 0x${id.toString(16)}` });
+    }
+    return this.mismatches;
+  }
+
+  /** Closes every oracle connection (ending their sessions). */
+  async close(): Promise<void> {
+    await Promise.all([...this.mirrors.values()].map((m) => m.oracle.close()));
+    this.mirrors.clear();
+  }
+}
