@@ -58,6 +58,8 @@ export interface ZkProxyOptions {
 export interface ZkProxy {
   address: AddressInfo;
   services: ZkServices;
+  /** Cuts every client TCP connection (sessions live on): what a network blip looks like. */
+  dropConnections(): void;
   close(): Promise<void>;
 }
 
@@ -91,6 +93,7 @@ export async function startZkProxy(o: ZkProxyOptions): Promise<ZkProxy> {
   const address = await listener.listen();
   return {
     address, services,
+    dropConnections: () => listener.dropConnections(),
     close: async () => {
       reaper.stop();
       await listener.close();

@@ -268,6 +268,12 @@ export class ZkConnection implements WatchTarget, SessionOwner {
     setTimeout(() => this.socket.destroy(), 1000).unref();
   }
 
+  /** Cuts the TCP connection now, without flushing (a network failure, as the client sees it). */
+  destroy(): void {
+    this.state = 'closed';
+    this.socket.destroy();
+  }
+
   private onSocketClosed(): void {
     this.state = 'closed';
     if (this.ctx) {

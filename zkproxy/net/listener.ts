@@ -86,6 +86,11 @@ export class ZkListener {
     };
   }
 
+  /** Cuts every connection at once (tests: a network blip); sessions live on. */
+  dropConnections(): void {
+    for (const c of this.connections) c.destroy();
+  }
+
   /** Stops accepting and closes every connection (sessions live on in the store). */
   async close(): Promise<void> {
     for (const c of this.connections) c.close('listener closing');
