@@ -24,11 +24,10 @@ if [ "${1:-}" = "--ts-proto" ]; then
   protoc -I "$proto_dir" --plugin=node_modules/.bin/protoc-gen-ts_proto --ts_proto_out="$dest/src" \
     --ts_proto_opt=forceLong=bigint,env=node,esModuleInterop=true,outputServices=false,oneof=unions,outputJsonMethods=false \
     "$proto_dir"/*.proto
+  ln -sfn "$root/node_modules" "$dest/node_modules"
   cat >"$dest/tsconfig.json" <<JSON
-{ "compilerOptions": { "target": "ES2022", "module": "commonjs", "moduleResolution": "bundler",
-  "types": ["node"], "typeRoots": ["$root/node_modules/@types"], "strict": true, "skipLibCheck": true,
-  "baseUrl": ".", "paths": { "@bufbuild/protobuf/wire": ["$root/node_modules/@bufbuild/protobuf/dist/cjs/wire/index.d.ts"] },
-  "outDir": "out", "rootDir": "src" }, "include": ["src/*.ts"] }
+{ "compilerOptions": { "target": "ES2022", "module": "nodenext", "types": ["node"], "strict": true,
+  "skipLibCheck": true, "outDir": "out", "rootDir": "src" }, "include": ["src/*.ts"] }
 JSON
   npx tsc -p "$dest/tsconfig.json"
   echo "gen-proto: ts-proto codecs compiled into $dest/out"

@@ -214,17 +214,41 @@ export class ProtoReader {
   }
 
   private varint64(end: number, signed: boolean): bigint {
-    // Fast path: values below 2^49 (7 bytes) are exact in a double.
     const buf = this.buf;
-    let pos = this.pos;
+    const pos = this.pos;
+    // Fast path: up to four bytes (values below 2^28: versions, counts, most revisions).
+    if (end - pos >= 4) {
+      const b0 = buf[pos]!;
+      if (b0 < 0x80) {
+        this.pos = pos + 1;
+        return BigInt(b0);
+      }
+      const b1 = buf[pos + 1]!;
+      if (b1 < 0x80) {
+        this.pos = pos + 2;
+        return BigInt((b0 & 0x7f) | (b1 << 7));
+      }
+      const b2 = buf[pos + 2]!;
+      if (b2 < 0x80) {
+        this.pos = pos + 3;
+        return BigInt((b0 & 0x7f) | ((b1 & 0x7f) << 7) | (b2 << 14));
+      }
+      const b3 = buf[pos + 3]!;
+      if (b3 < 0x80) {
+        this.pos = pos + 4;
+        return BigInt((b0 & 0x7f) | ((b1 & 0x7f) << 7) | ((b2 & 0x7f) << 14) | (b3 << 21));
+      }
+    }
+    // Up to 7 bytes: values below 2^49 are exact in a double.
+    let p = pos;
     let value = 0;
     let scale = 1;
     for (let i = 0; i < 7; i++) {
-      if (pos >= end) this.fail('truncated', 'truncated varint');
-      const b = buf[pos++]!;
+      if (p >= end) this.fail('truncated', 'truncated varint');
+      const b = buf[p++]!;
       value += (b & 0x7f) * scale;
       if (b < 0x80) {
-        this.pos = pos;
+        this.pos = p;
         return BigInt(value);
       }
       scale *= 128;

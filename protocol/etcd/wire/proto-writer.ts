@@ -89,13 +89,21 @@ export class ProtoWriter {
 
   /** Writes an int64 varint; throws RangeError outside [-2^63, 2^63). */
   int64(v: bigint): void {
-    if (v >= 0n && v < TWO_POW_31) {
-      this.uint32(Number(v));
+    if (v >= 0n) {
+      if (v < TWO_POW_31) {
+        this.uint32(Number(v));
+        return;
+      }
+      if (v <= INT64_MAX) {
+        this.varint64(Number(v & LOW32), Number(v >> 32n));
+        return;
+      }
+    } else if (v >= INT64_MIN) {
+      const u = BigInt.asUintN(64, v);
+      this.varint64(Number(u & LOW32), Number(u >> 32n));
       return;
     }
-    if (v < INT64_MIN || v > INT64_MAX) throw new RangeError(`int64 value out of range: ${v}`);
-    const u = BigInt.asUintN(64, v);
-    this.varint64(Number(u & LOW32), Number(u >> 32n));
+    throw new RangeError(`int64 value out of range: ${v}`);
   }
 
   /** Writes a uint64 varint; throws RangeError outside [0, 2^64). */
