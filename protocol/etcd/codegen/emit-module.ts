@@ -223,7 +223,7 @@ function tagOf(f: FieldModel, wire: number): number {
 }
 
 function writeTag(tag: number): string {
-  return tag < 0x80 ? `w.byte(${tag});` : `w.uint32(${tag});`;
+  return tag < 0x80 ? `w.byte(${tag});` : `w.varint32(${tag});`;
 }
 
 function wireOf(f: FieldModel): number {

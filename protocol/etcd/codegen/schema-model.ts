@@ -38,6 +38,7 @@ export interface OneofModel {
   readonly comment: string;
 }
 
+/** One message type (nested types are listed as separate models). */
 export interface MessageModel {
   /** Fully qualified proto name, e.g. `etcdserverpb.RangeRequest`. */
   readonly typeName: string;
@@ -49,6 +50,7 @@ export interface MessageModel {
   readonly comment: string;
 }
 
+/** One enum type and its values in declaration order. */
 export interface EnumModel {
   readonly typeName: string;
   readonly tsName: string;
@@ -56,6 +58,7 @@ export interface EnumModel {
   readonly comment: string;
 }
 
+/** One RPC of a service. */
 export interface MethodModel {
   readonly name: string;
   /** gRPC path: `/etcdserverpb.KV/Range`. */
@@ -67,6 +70,7 @@ export interface MethodModel {
   readonly comment: string;
 }
 
+/** One service and its RPCs. */
 export interface ServiceModel {
   /** `etcdserverpb.KV`. */
   readonly typeName: string;
@@ -76,6 +80,7 @@ export interface ServiceModel {
   readonly comment: string;
 }
 
+/** One .proto file: everything declared in it, in declaration order. */
 export interface FileModel {
   /** `rpc.proto`. */
   readonly protoName: string;

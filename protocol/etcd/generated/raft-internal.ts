@@ -191,127 +191,127 @@ function writeInternalRaftRequest(w: ProtoWriter, m: DeepPartial<InternalRaftReq
     const mark = w.mark();
     DowngradeInfoSetRequest.write(w, m.downgradeInfoSet);
     w.lengthSince(mark);
-    w.uint32(10418);
+    w.varint32(10418);
   }
   if (m.clusterMemberAttrSet !== undefined) {
     const mark = w.mark();
     ClusterMemberAttrSetRequest.write(w, m.clusterMemberAttrSet);
     w.lengthSince(mark);
-    w.uint32(10410);
+    w.varint32(10410);
   }
   if (m.clusterVersionSet !== undefined) {
     const mark = w.mark();
     ClusterVersionSetRequest.write(w, m.clusterVersionSet);
     w.lengthSince(mark);
-    w.uint32(10402);
+    w.varint32(10402);
   }
   if (m.authRoleRevokePermission !== undefined) {
     const mark = w.mark();
     AuthRoleRevokePermissionRequest.write(w, m.authRoleRevokePermission);
     w.lengthSince(mark);
-    w.uint32(9634);
+    w.varint32(9634);
   }
   if (m.authRoleGrantPermission !== undefined) {
     const mark = w.mark();
     AuthRoleGrantPermissionRequest.write(w, m.authRoleGrantPermission);
     w.lengthSince(mark);
-    w.uint32(9626);
+    w.varint32(9626);
   }
   if (m.authRoleGet !== undefined) {
     const mark = w.mark();
     AuthRoleGetRequest.write(w, m.authRoleGet);
     w.lengthSince(mark);
-    w.uint32(9618);
+    w.varint32(9618);
   }
   if (m.authRoleDelete !== undefined) {
     const mark = w.mark();
     AuthRoleDeleteRequest.write(w, m.authRoleDelete);
     w.lengthSince(mark);
-    w.uint32(9610);
+    w.varint32(9610);
   }
   if (m.authRoleAdd !== undefined) {
     const mark = w.mark();
     AuthRoleAddRequest.write(w, m.authRoleAdd);
     w.lengthSince(mark);
-    w.uint32(9602);
+    w.varint32(9602);
   }
   if (m.authRoleList !== undefined) {
     const mark = w.mark();
     AuthRoleListRequest.write(w, m.authRoleList);
     w.lengthSince(mark);
-    w.uint32(8858);
+    w.varint32(8858);
   }
   if (m.authUserList !== undefined) {
     const mark = w.mark();
     AuthUserListRequest.write(w, m.authUserList);
     w.lengthSince(mark);
-    w.uint32(8850);
+    w.varint32(8850);
   }
   if (m.authUserRevokeRole !== undefined) {
     const mark = w.mark();
     AuthUserRevokeRoleRequest.write(w, m.authUserRevokeRole);
     w.lengthSince(mark);
-    w.uint32(8842);
+    w.varint32(8842);
   }
   if (m.authUserGrantRole !== undefined) {
     const mark = w.mark();
     AuthUserGrantRoleRequest.write(w, m.authUserGrantRole);
     w.lengthSince(mark);
-    w.uint32(8834);
+    w.varint32(8834);
   }
   if (m.authUserChangePassword !== undefined) {
     const mark = w.mark();
     AuthUserChangePasswordRequest.write(w, m.authUserChangePassword);
     w.lengthSince(mark);
-    w.uint32(8826);
+    w.varint32(8826);
   }
   if (m.authUserGet !== undefined) {
     const mark = w.mark();
     AuthUserGetRequest.write(w, m.authUserGet);
     w.lengthSince(mark);
-    w.uint32(8818);
+    w.varint32(8818);
   }
   if (m.authUserDelete !== undefined) {
     const mark = w.mark();
     AuthUserDeleteRequest.write(w, m.authUserDelete);
     w.lengthSince(mark);
-    w.uint32(8810);
+    w.varint32(8810);
   }
   if (m.authUserAdd !== undefined) {
     const mark = w.mark();
     AuthUserAddRequest.write(w, m.authUserAdd);
     w.lengthSince(mark);
-    w.uint32(8802);
+    w.varint32(8802);
   }
   if (m.authStatus !== undefined) {
     const mark = w.mark();
     AuthStatusRequest.write(w, m.authStatus);
     w.lengthSince(mark);
-    w.uint32(8106);
+    w.varint32(8106);
   }
   if (m.authenticate !== undefined) {
     const mark = w.mark();
     writeInternalAuthenticateRequest(w, m.authenticate);
     w.lengthSince(mark);
-    w.uint32(8098);
+    w.varint32(8098);
   }
   if (m.authDisable !== undefined) {
     const mark = w.mark();
     AuthDisableRequest.write(w, m.authDisable);
     w.lengthSince(mark);
-    w.uint32(8090);
+    w.varint32(8090);
   }
   if (m.authEnable !== undefined) {
     const mark = w.mark();
     AuthEnableRequest.write(w, m.authEnable);
     w.lengthSince(mark);
-    w.uint32(8002);
+    w.varint32(8002);
   }
   if (m.header !== undefined) {
     const mark = w.mark();
     writeRequestHeader(w, m.header);
     w.lengthSince(mark);
-    w.uint32(802);
+    w.varint32(802);
   }
   if (m.leaseCheckpoint !== undefined) {
     const mark = w.mark();

@@ -1512,7 +1512,7 @@ function writeCompare(w: ProtoWriter, m: DeepPartial<Compare>): void {
   const o_targetUnion = m.targetUnion;
   if (m.rangeEnd !== undefined && m.rangeEnd.length !== 0) {
     w.bytes(m.rangeEnd);
-    w.uint32(514);
+    w.varint32(514);
   }
   if (o_targetUnion !== undefined && o_targetUnion.$case === 'lease') {
     w.int64(o_targetUnion.lease);

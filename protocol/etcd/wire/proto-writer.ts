@@ -59,8 +59,8 @@ export class ProtoWriter {
     this.buf[--this.pos] = b;
   }
 
-  /** Writes an unsigned varint of a number in [0, 2^32). */
-  uint32(v: number): void {
+  /** Writes a varint of a number in [0, 2^32) without checking it (tags, lengths). */
+  varint32(v: number): void {
     if (this.pos < 5) this.grow(5);
     const buf = this.buf;
     if (v < 0x80) {
@@ -76,9 +76,19 @@ export class ProtoWriter {
     buf[p] = v;
   }
 
-  /** Writes an int32 (enum) varint; negative values take 10 bytes, sign-extended. */
+  /** Writes a uint32 field value; throws RangeError unless it is an integer in [0, 2^32). */
+  uint32(v: number): void {
+    if (v >>> 0 !== v) throw new RangeError(`uint32 value out of range: ${v}`);
+    this.varint32(v);
+  }
+
+  /**
+   * Writes an int32 or enum field value; negative values take 10 bytes, sign-extended. Throws
+   * RangeError unless it is an integer in [-2^31, 2^31).
+   */
   int32(v: number): void {
-    if (v >= 0) this.uint32(v);
+    if ((v | 0) !== v) throw new RangeError(`int32 value out of range: ${v}`);
+    if (v >= 0) this.varint32(v);
     else this.varint64(v >>> 0, 0xffffffff);
   }
 
@@ -91,7 +101,7 @@ export class ProtoWriter {
   int64(v: bigint): void {
     if (v >= 0n) {
       if (v < TWO_POW_31) {
-        this.uint32(Number(v));
+        this.varint32(Number(v));
         return;
       }
       if (v <= INT64_MAX) {
@@ -109,7 +119,7 @@ export class ProtoWriter {
   /** Writes a uint64 varint; throws RangeError outside [0, 2^64). */
   uint64(v: bigint): void {
     if (v >= 0n && v < TWO_POW_31) {
-      this.uint32(Number(v));
+      this.varint32(Number(v));
       return;
     }
     if (v < 0n || v > UINT64_MAX) throw new RangeError(`uint64 value out of range: ${v}`);
@@ -127,7 +137,7 @@ export class ProtoWriter {
     } else {
       buf.set(v, p);
     }
-    this.uint32(n);
+    this.varint32(n);
   }
 
   /** Writes a string as UTF-8 with its length prefix. */
@@ -136,7 +146,7 @@ export class ProtoWriter {
     if (this.pos < n + 5) this.grow(n + 5);
     this.pos -= n;
     this.buf.write(v, this.pos, n, 'utf8');
-    this.uint32(n);
+    this.varint32(n);
   }
 
   /**
@@ -149,12 +159,12 @@ export class ProtoWriter {
 
   /** Writes the length prefix of everything written since {@link mark} returned `mark`. */
   lengthSince(mark: number): void {
-    this.uint32(this.buf.length - this.pos - mark);
+    this.varint32(this.buf.length - this.pos - mark);
   }
 
   private varint64(lo: number, hi: number): void {
     if (hi === 0) {
-      this.uint32(lo);
+      this.varint32(lo);
       return;
     }
     if (this.pos < 10) this.grow(10);

@@ -1,7 +1,7 @@
 /**
  * 64-bit fields are bigint end to end (DESIGN §6; etcd.md §7.2): int64 keeps its sign
- * (lease -1, revision extremes), uint64 covers ids at and above 2^63, and values outside the
- * field's range are refused at encode time instead of being silently truncated.
+ * (lease -1, revision extremes), uint64 covers ids at and above 2^63, and values outside a
+ * field's range (64- or 32-bit) are refused at encode time instead of being silently truncated.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -73,10 +73,14 @@ const outOfRange: { name: string; encode: () => Buffer }[] = [
   { name: 'uint64 negative', encode: () => rpc.ResponseHeader.encode({ clusterId: -1n }) },
   { name: 'uint64 above 2^64-1', encode: () => rpc.ResponseHeader.encode({ memberId: UINT64_MAX + 1n }) },
   { name: 'oneof int64 out of range', encode: () => rpc.Compare.encode({ targetUnion: { $case: 'modRevision', modRevision: 2n ** 64n } }) },
+  { name: 'uint32 negative', encode: () => rpc.HashResponse.encode({ hash: -1 }) },
+  { name: 'uint32 above 2^32-1', encode: () => rpc.HashResponse.encode({ hash: 2 ** 32 }) },
+  { name: 'uint32 fraction', encode: () => rpc.HashResponse.encode({ hash: 1.5 }) },
+  { name: 'enum above 2^31-1', encode: () => rpc.RangeRequest.encode({ sortOrder: (2 ** 31) as rpc.RangeRequest_SortOrder }) },
 ];
 
 for (const c of outOfRange) {
-  test(`encode refuses an out-of-range 64-bit value: ${c.name}`, () => {
+  test(`encode refuses an out-of-range value: ${c.name}`, () => {
     assert.throws(c.encode, RangeError);
   });
 }
@@ -84,4 +88,10 @@ for (const c of outOfRange) {
 test('uint32 hash keeps values above 2^31 positive', () => {
   const h = rpc.HashKVResponse.decode(rpc.HashKVResponse.encode({ hash: 0xfedcba98, compactRevision: 5n }));
   assert.equal(h.hash, 0xfedcba98);
+});
+
+test('a negative enum number is a 10-byte sign-extended varint, as Go writes int32', () => {
+  const b = rpc.RangeRequest.encode({ sortOrder: -1 as rpc.RangeRequest_SortOrder });
+  assert.equal(b.toString('hex'), '28ffffffffffffffffff01');
+  assert.equal(rpc.RangeRequest.decode(b).sortOrder, -1);
 });
