@@ -4,7 +4,7 @@
  * parser {@link parseZkFlags} is shared with the embedded mode's `--zk-*` flags.
  */
 import { RemoteBackend } from './backend/remote-backend';
-import { ZkProxy, ZkProxyOptions, startZkProxy } from './index';
+import { ZkProxy, ZkProxyOptions, startZkProxy } from './zk-proxy';
 import { ZK_MAX_FRAME_DEFAULT, ZK_TICK_TIME_DEFAULT_MS } from './limits';
 import { ZkLogger } from './logger';
 

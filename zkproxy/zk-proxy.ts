@@ -1,0 +1,106 @@
+/**
+ * {@link startZkProxy} starts the ZooKeeper front end over any
+ * {@link KvBackend} — the in-process core (local-backend.ts) or an etcd v3 cluster
+ * (remote-backend.ts) — with one mapping for both (DESIGN §4, §5).
+ */
+import { AddressInfo } from 'node:net';
+import { KvBackend } from './backend/kv-backend';
+import { ZkHandler } from './dispatch/zk-handler';
+import { withLogging } from './dispatch/logging-handler';
+import { ZkMetrics, withMetrics } from './dispatch/metrics-handler';
+import { ZkLogger, silentLogger } from './logger';
+import {
+  ZK_CONTAINER_CHECK_INTERVAL_MS, ZK_MAX_FRAME_DEFAULT, ZK_MAX_TXN_OPS_DEFAULT, ZK_TICK_TIME_DEFAULT_MS,
+} from './limits';
+import { bootstrapKeySpace } from './mapping/bootstrap';
+import { KeySchema } from './mapping/key-schema';
+import { ZnodeTree } from './mapping/znode-tree';
+import { ZkListener } from './net/listener';
+import { ContainerReaper } from './ops/container-reaper';
+import { ZkServices } from './ops/services';
+import { StoreHandler } from './ops/store-handler';
+import { WriteRunner } from './ops/write-runner';
+import { SessionTable } from './session/session-table';
+import { ChangeFeed } from './watch/change-feed';
+import { WatchManager } from './watch/watch-manager';
+
+
+/** Options of {@link startZkProxy}; everything but `backend` has ZooKeeper's default. */
+export interface ZkProxyOptions {
+  backend: KvBackend;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 2181; 0 picks a free port. */
+  port?: number;
+  logger?: ZkLogger;
+  /** Key prefix of the ZooKeeper space in the store (default `/zk/`). */
+  keyPrefix?: string;
+  /** jute.maxbuffer (default 0xfffff). */
+  maxFrame?: number;
+  /** tickTime in ms (default 2000); session timeouts default to [2, 20] ticks. */
+  tickTime?: number;
+  minSessionTimeout?: number;
+  maxSessionTimeout?: number;
+  /** Allow TTL nodes (zookeeper.extendedTypesEnabled); default true. */
+  ttlEnabled?: boolean;
+  /** "super:<base64 sha1>" digest that bypasses ACLs. */
+  superDigest?: string;
+  /** Container/TTL reaper interval (znode.container.checkIntervalMs, default 60000). */
+  containerCheckIntervalMs?: number;
+  /** etcd --max-txn-ops of the backend (default 128). */
+  maxTxnOps?: number;
+  /** Wrap the store handler (logging, metrics, cross-checking). */
+  decorate?: (h: ZkHandler, services: ZkServices) => ZkHandler;
+}
+
+/** A running proxy. */
+export interface ZkProxy {
+  address: AddressInfo;
+  services: ZkServices;
+  /** Request/error/latency counters per op (the metrics decorator's). */
+  metrics: ZkMetrics;
+  /** Cuts every client TCP connection (sessions live on): what a network blip looks like. */
+  dropConnections(): void;
+  close(): Promise<void>;
+}
+
+/** Bootstraps the key space, loads the tree, starts the change feed, reaper and listener. */
+export async function startZkProxy(o: ZkProxyOptions): Promise<ZkProxy> {
+  const logger = (o.logger ?? silentLogger).child({ component: 'zkproxy' });
+  const tickTime = o.tickTime ?? ZK_TICK_TIME_DEFAULT_MS;
+  const minSessionTimeout = o.minSessionTimeout ?? 2 * tickTime;
+  const maxSessionTimeout = o.maxSessionTimeout ?? 20 * tickTime;
+  const keys = new KeySchema(o.keyPrefix);
+  await bootstrapKeySpace(o.backend, keys);
+  const tree = new ZnodeTree(keys);
+  const feed = new ChangeFeed(o.backend, tree, logger.child({ part: 'feed' }));
+  const watches = new WatchManager();
+  feed.addSink(watches);
+  await feed.start();
+  const maxTxnOps = o.maxTxnOps ?? ZK_MAX_TXN_OPS_DEFAULT;
+  const sessions = new SessionTable(o.backend, keys, feed, { minTimeoutMs: minSessionTimeout, maxTimeoutMs: maxSessionTimeout, maxTxnOps }, logger.child({ part: 'sessions' }));
+  const runner = new WriteRunner(o.backend, feed, keys, logger);
+  const services: ZkServices = {
+    backend: o.backend, keys, feed, tree, watches, runner, sessions, logger,
+    semantics: { ttlEnabled: o.ttlEnabled ?? true, superDigest: o.superDigest },
+  };
+  const metrics = new ZkMetrics();
+  const base = withLogging(withMetrics(new StoreHandler(services), metrics), logger);
+  const handler = o.decorate ? o.decorate(base, services) : base;
+  const reaper = new ContainerReaper(services, o.containerCheckIntervalMs ?? ZK_CONTAINER_CHECK_INTERVAL_MS);
+  const listener = new ZkListener(handler, services, {
+    host: o.host ?? '127.0.0.1', port: o.port ?? 2181, maxFrame: o.maxFrame ?? ZK_MAX_FRAME_DEFAULT,
+    tickTime, minSessionTimeout, maxSessionTimeout,
+  }, logger);
+  const address = await listener.listen();
+  return {
+    address, services, metrics,
+    dropConnections: () => listener.dropConnections(),
+    close: async () => {
+      reaper.stop();
+      await listener.close();
+      sessions.stop();
+      feed.close();
+    },
+  };
+}
