@@ -1,0 +1,61 @@
+/** ACL check, fix-up and the digest scheme (zk-protocol.md §1.13, §6.16). */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { ZkErr } from '../../../../protocol/jute';
+import { ZkError } from '../../../../zkproxy/errors/zk-error';
+import { aclAllows, digestId, fixupAcl, ipMatches, maskDigests } from '../../../../zkproxy/mapping/acl-rules';
+
+const ip = { scheme: 'ip', id: '127.0.0.1' };
+const alice = { scheme: 'digest', id: digestId('alice:secret') };
+
+test('digest id is user:base64(sha1("user:password"))', () => {
+  const expected = 'alice:' + createHash('sha1').update('alice:secret').digest('base64');
+  assert.equal(digestId('alice:secret'), expected);
+  assert.equal(digestId('alice:secret'), 'alice:aYXlLOpEooaV1cRAvUL1fp9Qt7E=');
+});
+
+test('world:anyone, digest, ip and super', () => {
+  const acl = [{ perms: 1, id: { scheme: 'world', id: 'anyone' } }, { perms: 2, id: alice }, { perms: 4, id: { scheme: 'ip', id: '127.0.0.0/8' } }];
+  assert.ok(aclAllows(acl, 1, [ip]));
+  assert.ok(!aclAllows(acl, 2, [ip]));
+  assert.ok(aclAllows(acl, 2, [ip, alice]));
+  assert.ok(aclAllows(acl, 4, [ip]));
+  assert.ok(!aclAllows(acl, 8, [ip, alice]));
+  assert.ok(aclAllows(acl, 8, [{ scheme: 'super', id: '' }]));
+  assert.ok(aclAllows([], 31, []), 'an empty ACL allows everything');
+});
+
+test('ip CIDR matching', () => {
+  assert.ok(ipMatches('10.1.2.3', '10.0.0.0/8'));
+  assert.ok(!ipMatches('11.1.2.3', '10.0.0.0/8'));
+  assert.ok(ipMatches('10.1.2.3', '10.1.2.3'));
+  assert.ok(ipMatches('1.2.3.4', '0.0.0.0/0'));
+});
+
+function code(f: () => unknown): number | undefined {
+  try {
+    f();
+    return undefined;
+  } catch (e) {
+    return e instanceof ZkError ? e.code : -999;
+  }
+}
+
+test('fixupAcl: empty, unknown scheme, bad ids and auth without identities are INVALIDACL', () => {
+  assert.equal(code(() => fixupAcl([], [ip])), ZkErr.INVALIDACL);
+  assert.equal(code(() => fixupAcl([{ perms: 31, id: { scheme: 'nosuch', id: 'x' } }], [ip])), ZkErr.INVALIDACL);
+  assert.equal(code(() => fixupAcl([{ perms: 31, id: { scheme: 'world', id: 'someone' } }], [ip])), ZkErr.INVALIDACL);
+  assert.equal(code(() => fixupAcl([{ perms: 31, id: { scheme: 'digest', id: 'nocolon' } }], [ip])), ZkErr.INVALIDACL);
+  assert.equal(code(() => fixupAcl([{ perms: 31, id: { scheme: 'ip', id: '300.1.1.1' } }], [ip])), ZkErr.INVALIDACL);
+  assert.equal(code(() => fixupAcl([{ perms: 31, id: { scheme: 'auth', id: '' } }], [ip])), ZkErr.INVALIDACL);
+});
+
+test('fixupAcl expands auth to the authenticated ids and drops duplicates', () => {
+  const out = fixupAcl([{ perms: 31, id: { scheme: 'auth', id: '' } }, { perms: 31, id: { scheme: 'auth', id: '' } }], [ip, alice]);
+  assert.deepEqual(out, [{ perms: 31, id: alice }]);
+});
+
+test('getACL without ADMIN masks digests', () => {
+  assert.deepEqual(maskDigests([{ perms: 1, id: alice }]), [{ perms: 1, id: { scheme: 'digest', id: 'alice:x' } }]);
+});

@@ -1,0 +1,44 @@
+/**
+ * The key schema: node keys are depth-prefixed so that the children of P are one contiguous
+ * range (DESIGN §5), keys classify back to their path, and (property) the children range of P
+ * holds exactly P's children.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { KeySchema, prefixEnd } from '../../../../zkproxy/mapping/key-schema';
+import { depth } from '../../../../zkproxy/mapping/path-rules';
+
+const keys = new KeySchema('/zk/');
+
+test('node, acl, counter, session keys round-trip through classify', () => {
+  assert.deepEqual(keys.classify(keys.nodeKey('/a/b')), { kind: 'node', path: '/a/b' });
+  assert.deepEqual(keys.classify(keys.nodeKey('/')), { kind: 'node', path: '/' });
+  assert.deepEqual(keys.classify(keys.aclKey('/a')), { kind: 'acl', path: '/a' });
+  assert.deepEqual(keys.classify(keys.counterKey('/')), { kind: 'counter', path: '/' });
+  assert.deepEqual(keys.classify(keys.sessionKey(-5n)), { kind: 'session', id: -5n });
+  assert.deepEqual(keys.classify(keys.errorKey()), { kind: 'error' });
+  assert.equal(keys.nodeKey('/a/b').toString(), '/zk/n/0002/a/b');
+});
+
+test('prefixEnd', () => {
+  assert.deepEqual(prefixEnd(Buffer.from('ab')), Buffer.from('ac'));
+  assert.deepEqual(prefixEnd(Buffer.from([0x61, 0xff])), Buffer.from('b'));
+  assert.deepEqual(prefixEnd(Buffer.from([0xff])), Buffer.from([0]));
+});
+
+const segment = fc.stringMatching(/^[a-z0-9.-]{1,4}$/).filter((s) => s !== '.' && s !== '..');
+const path = fc.array(segment, { minLength: 1, maxLength: 4 }).map((a) => '/' + a.join('/'));
+
+test('property: the children range of P contains exactly the children of P', () => {
+  fc.assert(fc.property(fc.uniqueArray(path, { maxLength: 30 }), path, (paths, p) => {
+    const start = Buffer.from(`/zk/n/${String(depth(p) + 1).padStart(4, '0')}${p}/`);
+    const end = prefixEnd(start);
+    const inRange = paths.filter((x) => {
+      const k = keys.nodeKey(x);
+      return Buffer.compare(k, start) >= 0 && Buffer.compare(k, end) < 0;
+    });
+    const children = paths.filter((x) => x.startsWith(p + '/') && depth(x) === depth(p) + 1);
+    assert.deepEqual(inRange.sort(), children.sort());
+  }));
+});

@@ -1,0 +1,67 @@
+/**
+ * Which change fires which watch (zk-protocol.md §2.3; ZooKeeper programmer's guide,
+ * "Watches"): one-shot standard watches, dedup per connection, a child's data change does not
+ * fire the parent's child watch, delete fires child watches with NodeDeleted, persistent
+ * watches stay, recursive ones never get NodeChildrenChanged.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { WatcherEvent } from '../../../../protocol/jute';
+import { WatchManager, WatchTarget } from '../../../../zkproxy/watch/watch-manager';
+
+function target(id: number): WatchTarget & { got: string[] } {
+  const got: string[] = [];
+  return { watchId: id, got, notify: (e: WatcherEvent) => got.push(`${e.type} ${e.path}`) };
+}
+
+test('standard watches are one-shot and deduplicated per connection', () => {
+  const m = new WatchManager();
+  const t = target(1);
+  m.add('data', '/a', t);
+  m.add('data', '/a', t);
+  m.onChanges([{ type: 'changed', path: '/a' }], 5);
+  m.onChanges([{ type: 'changed', path: '/a' }], 6);
+  assert.deepEqual(t.got, ['3 /a']);
+});
+
+test('create fires NodeCreated and the parent child watch; a child data change fires nothing', () => {
+  const m = new WatchManager();
+  const t = target(1);
+  m.add('data', '/p/c', t);
+  m.add('child', '/p', t);
+  m.onChanges([{ type: 'created', path: '/p/c' }], 5);
+  assert.deepEqual(t.got, ['1 /p/c', '4 /p']);
+  m.add('child', '/p', t);
+  m.onChanges([{ type: 'changed', path: '/p/c' }], 6);
+  assert.deepEqual(t.got, ['1 /p/c', '4 /p']);
+});
+
+test('delete: NodeDeleted once for data+child watchers of the node, then the parent', () => {
+  const m = new WatchManager();
+  const t = target(1);
+  const u = target(2);
+  m.add('data', '/p/c', t);
+  m.add('child', '/p/c', t);
+  m.add('child', '/p/c', u);
+  m.add('child', '/p', u);
+  m.onChanges([{ type: 'deleted', path: '/p/c' }], 5);
+  assert.deepEqual(t.got, ['2 /p/c']);
+  assert.deepEqual(u.got, ['2 /p/c', '4 /p']);
+});
+
+test('persistent watches stay; recursive ones see descendants but never NodeChildrenChanged', () => {
+  const m = new WatchManager();
+  const p = target(1);
+  const r = target(2);
+  m.add('persistent', '/p', p);
+  m.add('recursive', '/p', r);
+  m.onChanges([{ type: 'created', path: '/p' }], 5);
+  m.onChanges([{ type: 'created', path: '/p/c' }], 6);
+  m.onChanges([{ type: 'changed', path: '/p/c' }], 7);
+  m.onChanges([{ type: 'changed', path: '/p' }], 8);
+  assert.deepEqual(p.got, ['1 /p', '4 /p', '3 /p']);
+  assert.deepEqual(r.got, ['1 /p', '1 /p/c', '3 /p/c', '3 /p']);
+  m.removeTarget(p);
+  m.onChanges([{ type: 'changed', path: '/p' }], 9);
+  assert.equal(p.got.length, 3);
+});
