@@ -83,7 +83,11 @@ export class ClientListener {
   private readonly h1: http.Server;
   private readonly sockets = new Set<net.Socket>();
   private readonly sessions = new Set<http2.ServerHttp2Session>();
+  /** Sockets whose protocol is not known yet. */
+  private readonly sniffing = new Set<net.Socket>();
   private closing: Promise<void> | null = null;
+  private tcpClosed = false;
+  private onClosed: (() => void) | null = null;
   private boundPort = 0;
 
   private constructor(options: ClientListenerOptions) {
@@ -166,15 +170,31 @@ export class ClientListener {
   close(message: string = SERVER_STOPPED_MESSAGE): Promise<void> {
     if (this.closing !== null) return this.closing;
     this.closing = new Promise<void>((resolve) => {
-      this.tcp.close(() => resolve());
+      const force = setTimeout(() => this.destroyAll(), this.options.shutdownGraceMs);
+      force.unref();
+      this.onClosed = () => {
+        clearTimeout(force);
+        resolve();
+      };
+      this.tcp.close(() => {
+        this.tcpClosed = true;
+        this.maybeClosed();
+      });
       this.grpc.stop(message);
       for (const session of this.sessions) session.close();
       this.h1.closeIdleConnections();
-      const force = setTimeout(() => this.destroyAll(), this.options.shutdownGraceMs);
-      force.unref();
-      this.tcp.once('close', () => clearTimeout(force));
+      for (const socket of this.sniffing) socket.destroy();
     });
     return this.closing;
+  }
+
+  /** Resolves close() once the listener and every socket we tracked are closed. */
+  private maybeClosed(): void {
+    if (this.tcpClosed && this.sockets.size === 0 && this.onClosed !== null) {
+      const done = this.onClosed;
+      this.onClosed = null;
+      done();
+    }
   }
 
   private destroyAll(): void {
@@ -184,13 +204,19 @@ export class ClientListener {
 
   private onConnection(socket: net.Socket): void {
     this.sockets.add(socket);
-    socket.once('close', () => this.sockets.delete(socket));
+    this.sniffing.add(socket);
+    socket.once('close', () => {
+      this.sockets.delete(socket);
+      this.sniffing.delete(socket);
+      this.maybeClosed();
+    });
     socket.setNoDelay(true);
     if (this.closing !== null) {
       socket.destroy();
       return;
     }
     sniffProtocol(socket, this.options.sniffTimeoutMs, (protocol) => {
+      this.sniffing.delete(socket);
       const server: net.Server = protocol === 'http2' ? this.h2 : this.h1;
       server.emit('connection', socket);
       // Resume after the protocol server attached its readers, so no byte is emitted unobserved.

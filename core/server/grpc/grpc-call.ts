@@ -288,10 +288,10 @@ export class ServerCall implements CallContext, BidiStream<unknown, unknown>, De
 
   /** @internal node:http2 asks for the trailers after the last DATA frame. */
   handleWantTrailers(): void {
-    const s = this.stream;
-    s.sendTrailers(this.trailers);
-    // Tell a client still sending to stop (RST_STREAM NO_ERROR after the status, as grpc-go does).
-    if (this.shouldResetAfterStatus()) s.close(NGHTTP2_NO_ERROR);
+    // No RST_STREAM after these trailers even if the client has not half-closed: sent from inside
+    // this callback, node/nghttp2 may put the reset on the wire before the trailers, and grpc-js
+    // then reports "Call ended without gRPC status". Clients close their side on receiving status.
+    this.stream.sendTrailers(this.trailers);
   }
 
   /** @internal The send buffer drained. */
@@ -413,9 +413,10 @@ export class ServerCall implements CallContext, BidiStream<unknown, unknown>, De
   }
 
   /**
-   * After our status, should we reset a client that has not half-closed? Yes for streams and for
-   * a unary call whose request never completed (e.g. too large): it may still be uploading. A
-   * unary call that got its request is left alone: its END_STREAM is already on the way.
+   * After a Trailers-Only status, should we reset a client that has not half-closed? Yes for
+   * streams and for a unary call whose request never completed (e.g. too large): it may still be
+   * uploading, and the reset (RST_STREAM NO_ERROR, as grpc-go sends) stops it. A unary call that
+   * got its request is left alone: its END_STREAM is already on the way.
    */
   private shouldResetAfterStatus(): boolean {
     return !this.halfClosed && (this.method.kind !== 'unary' || this.received === 0);
