@@ -27,7 +27,8 @@ export interface RaftConfig {
   storage: RaftStorage;
   /**
    * The last applied index, when restarting with state already applied. Committed entries up
-   * to here are not handed out again. Must not exceed the saved commit index.
+   * to here are not handed out again. It may exceed the saved commit index (a commit-only
+   * HardState write is not synced) but never the durable log's last index.
    */
   applied?: number;
   /**

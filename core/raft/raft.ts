@@ -119,7 +119,7 @@ export class Raft {
     const restored = restoreConfState(confState, this.raftLog.lastIndex(), c.maxInflightMsgs, c.maxInflightBytes);
     switchToConfig(this, restored.config, restored.progress);
     if (!isEmptyHardState(hardState)) this.loadState(hardState);
-    if (c.applied > 0) this.raftLog.appliedTo(c.applied);
+    if (c.applied > 0) this.restoreApplied(c.applied);
     this.becomeFollower(this.term, NONE);
     this.logger.info(
       `newRaft ${this.hexId()} [peers: [${this.trk.voterNodes().map(toHex).join(',')}], term: ${this.term}, ` +
@@ -155,6 +155,20 @@ export class Raft {
     this.raftLog.committed = hs.commit;
     this.term = hs.term;
     this.vote = hs.vote;
+  }
+
+  /**
+   * Sets the applied index on restart. A commit-only HardState write need not be synced (see
+   * `mustSync`), so after a crash the saved commit index can lag what the application applied;
+   * anything applied was committed, so the commit index is raised to match. An applied index
+   * beyond the durable log means the application applied entries that were never made durable:
+   * the driver broke the Ready contract, and the node must not start.
+   */
+  private restoreApplied(applied: number): void {
+    const last = this.raftLog.lastIndex();
+    assert(applied <= last, `applied index ${applied} is beyond the durable log (last index ${last})`);
+    if (applied > this.raftLog.committed) this.raftLog.commitTo(applied);
+    this.raftLog.appliedTo(applied);
   }
 
   /**
