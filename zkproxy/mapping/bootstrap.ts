@@ -11,21 +11,22 @@ import { OPEN_ACL_UNSAFE, READ_ACL_UNSAFE } from './acl-rules';
 import { KeySchema } from './key-schema';
 import { encodeAclValue, encodeCounterValue, encodeNodeValue } from './node-codec';
 
-const SYSTEM_NODES: [string, Acl[]][] = [
-  ['/', OPEN_ACL_UNSAFE],
-  ['/zookeeper', OPEN_ACL_UNSAFE],
-  ['/zookeeper/quota', OPEN_ACL_UNSAFE],
-  ['/zookeeper/config', READ_ACL_UNSAFE],
+/** Path, ACL, and cversion offset (ZooKeeper reports cversion 2×0 − numChildren for these). */
+const SYSTEM_NODES: [string, Acl[], number][] = [
+  ['/', OPEN_ACL_UNSAFE, -1],
+  ['/zookeeper', OPEN_ACL_UNSAFE, -2],
+  ['/zookeeper/quota', OPEN_ACL_UNSAFE, 0],
+  ['/zookeeper/config', READ_ACL_UNSAFE, 0],
 ];
 
 /** Creates the system nodes and the cluster secret if they are missing. */
 export async function bootstrapKeySpace(backend: KvBackend, keys: KeySchema): Promise<void> {
   const ops: KvOp[] = [];
-  for (const [path, acl] of SYSTEM_NODES) {
+  for (const [path, acl, offset] of SYSTEM_NODES) {
     const value = encodeNodeValue({ kind: 'system', version: 0, ctime: 0n, mtime: 0n, ttl: 0n, data: Buffer.alloc(0) });
     ops.push({ type: 'put', key: keys.nodeKey(path), value });
     ops.push({ type: 'put', key: keys.aclKey(path), value: encodeAclValue(acl) });
-    ops.push({ type: 'put', key: keys.counterKey(path), value: encodeCounterValue(0) });
+    ops.push({ type: 'put', key: keys.counterKey(path), value: encodeCounterValue(offset) });
   }
   await backend.txn({
     compare: [{ key: keys.nodeKey('/'), target: 'mod', result: 'equal', value: 0 }],

@@ -7,8 +7,9 @@
  *   prefix makes "children of P" one contiguous range: depth(P)+1 and prefix `P/`.
  *   Its createRevision is czxid, its modRevision is mzxid, its lease marks an ephemeral.
  * - `<p>a<path>` — the ACL list; its version − 1 is aversion. Separate so setACL leaves mzxid.
- * - `<p>c<path>` — the child-create counter (int32); its modRevision is pzxid. Every child
- *   create puts it with counter+1 and every child delete puts it unchanged.
+ * - `<p>c<path>` — the child-change key: every child create or delete puts it, so its
+ *   modRevision is pzxid and its version − 1 (+ an offset kept in its value) is cversion;
+ *   the create counter behind sequential names is (cversion + numChildren) / 2.
  * - `<p>s/<id:16 hex>` — a session record, attached to the session's lease.
  * - `<p>e` — put by a failed write so it spends a zxid as ZooKeeper does (§2.4).
  * - `<p>secret` — the cluster secret from which session passwords are derived.

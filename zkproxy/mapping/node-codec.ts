@@ -74,14 +74,20 @@ export function decodeAclValue(b: Buffer): Acl[] {
   }
 }
 
-/** Encodes the child-create counter. */
+/**
+ * Encodes the value of a child-change key: an int32 offset added to (key version − 1) to give
+ * the reported cversion. It is 0 except for the bootstrap nodes (whose first children ZooKeeper
+ * does not count) and after a txn changed several children of one parent (etcd bumps a key's
+ * version once per txn). Keeping cversion in the key's version lets a create or delete bump it
+ * with a blind put, so concurrent creates under one parent do not conflict.
+ */
 export function encodeCounterValue(n: number): Buffer {
   const b = Buffer.allocUnsafe(4);
   b.writeInt32BE(n | 0, 0);
   return b;
 }
 
-/** Decodes the child-create counter (0 when malformed). */
+/** Decodes a child-change key's cversion offset (0 when malformed). */
 export function decodeCounterValue(b: Buffer): number {
   return b.length >= 4 ? b.readInt32BE(0) : 0;
 }

@@ -35,7 +35,8 @@ interface AclState {
 }
 
 interface CounterState {
-  counter: number;
+  offset: number;
+  version: number;
   createRev: number;
   modRev: number;
 }
@@ -113,9 +114,9 @@ export class ZnodeTree {
       acl: a?.acl ?? OPEN_ACL,
       // ZooKeeper's DataTree sets /zookeeper/config's ACL with version -1, so it reports aversion -1.
       aversion: (a ? a.version - 1 : 0) - (system && path === '/zookeeper/config' ? 1 : 0),
-      counter: c?.counter ?? 0,
+      cversion: c ? c.version - 1 + c.offset : 0,
       children: this.children.get(path) ?? NO_CHILDREN,
-      guard: { n: n.modRev, a: a?.modRev ?? 0, c: cMod },
+      guard: { nc: n.createRev, n: n.modRev, a: a?.modRev ?? 0, c: cMod, offset: c?.offset ?? 0 },
     };
   }
 
@@ -138,7 +139,7 @@ export class ZnodeTree {
         return undefined;
       case 'counter':
         if (type === 'put') {
-          this.counters.set(k.path, { counter: decodeCounterValue(kv.value), createRev: kv.createRevision, modRev: kv.modRevision });
+          this.counters.set(k.path, { offset: decodeCounterValue(kv.value), version: kv.version, createRev: kv.createRevision, modRev: kv.modRevision });
         } else this.counters.delete(k.path);
         return undefined;
       case 'secret':

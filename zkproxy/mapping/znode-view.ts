@@ -28,12 +28,26 @@ export interface NodeView {
   pzxid: number;
   acl: Acl[];
   aversion: number;
-  /** The persisted child-create counter (sequential suffixes; cversion derivation). */
-  counter: number;
+  /** Child creates + deletes (the reported cversion, int32). */
+  cversion: number;
+  /** How often this write changed the node's children (to keep cversion exact in one txn). */
+  childChanges?: number;
   /** Child names; shared with the tree — copy before changing ({@link withChildren}). */
   children: ReadonlySet<string>;
-  /** modRevisions of the node, ACL and counter keys when read (0 = absent): the commit guards. */
-  guard: { n: number; a: number; c: number };
+  /**
+   * What the keys looked like when read, for the commit guards: node createRevision (nc) and
+   * modRevision (n), ACL and child-change modRevisions (a, c) and the child-change offset; 0 =
+   * absent.
+   */
+  guard: { nc: number; n: number; a: number; c: number; offset: number };
+}
+
+/**
+ * The parent's create counter, whose `%010d` is the next sequential suffix: ZooKeeper persists
+ * only creates, and reports cversion = 2 × creates − numChildren (DataNode.copyStat).
+ */
+export function createCount(v: NodeView): number {
+  return ((v.cversion + v.children.size) / 2) | 0;
 }
 
 /** True for an ephemeral node. */
@@ -46,8 +60,8 @@ function zx(z: number, pending: number): bigint {
 }
 
 /**
- * The Stat of `v`. `pending` replaces {@link PENDING_ZXID}. cversion is reported as
- * 2 × creates − numChildren (DataNode.copyStat), i.e. creates + deletes, in int32.
+ * The Stat of `v`. `pending` replaces {@link PENDING_ZXID}. cversion counts creates + deletes
+ * of children (= 2 × creates − numChildren, DataNode.copyStat), in int32.
  */
 export function statOf(v: NodeView, pending = PENDING_ZXID): Stat {
   return {
@@ -56,7 +70,7 @@ export function statOf(v: NodeView, pending = PENDING_ZXID): Stat {
     ctime: v.ctime,
     mtime: v.mtime,
     version: v.version,
-    cversion: (2 * v.counter - v.children.size) | 0,
+    cversion: v.cversion | 0,
     aversion: v.aversion,
     ephemeralOwner: isEphemeral(v) ? v.owner : 0n,
     dataLength: v.data?.length ?? 0,

@@ -7,7 +7,7 @@
 import { ZkErr } from '../../protocol/jute';
 import { fail } from '../errors/zk-error';
 import { parentOf } from '../mapping/path-rules';
-import { PENDING_ZXID } from '../mapping/znode-view';
+import { createCount } from '../mapping/znode-view';
 import { ZkServices } from './services';
 
 /** Deletions per pass at most (znode.container.maxPerMinute default). */
@@ -32,7 +32,7 @@ export class ContainerReaper {
     for (const path of this.s.tree.paths()) {
       const v = this.s.tree.view(path);
       if (!v || v.children.size > 0) continue;
-      if (v.kind === 'container' && v.counter > 0) out.push(path);
+      if (v.kind === 'container' && createCount(v) > 0) out.push(path);
       else if (v.kind === 'ttl' && BigInt(now) - v.mtime > v.ttl) out.push(path);
       if (out.length >= MAX_PER_PASS) break;
     }
@@ -48,12 +48,11 @@ export class ContainerReaper {
       for (const path of this.candidates()) {
         const out = await this.s.runner.run((p) => {
           const v = p.get(path);
+          p.guard(path, 'node', 'children');
+          p.guard(parentOf(path), 'exists');
           if (!v || v.children.size > 0) fail(ZkErr.NOTEMPTY);
           p.remove(path);
-          const parent = p.edit(parentOf(path), 'c');
-          parent.pzxid = PENDING_ZXID;
-          (parent.children as Set<string>).delete(path.slice(path.lastIndexOf('/') + 1));
-        }).catch(() => undefined);
+        }, { recordFailure: false }).catch(() => undefined);
         if (out && !out.error) n++;
       }
     } finally {

@@ -4,7 +4,7 @@
  * each); reads are answered from the replica; ZkError becomes the reply's error code through
  * the one table in errors/zk-error.ts.
  */
-import { ZkErr, ZkRequest } from '../../protocol/jute';
+import { ZkErr, ZkRequest, createModeInfo } from '../../protocol/jute';
 import { ZkError, fail, toZkCode } from '../errors/zk-error';
 import { RequestOf, ZkContext, ZkHandler, ZkReply } from '../dispatch/zk-handler';
 import { resolveStat } from '../mapping/znode-view';
@@ -38,10 +38,10 @@ export class StoreHandler implements ZkHandler {
   }
 
   /** Runs a planned write; a planned failure is an error reply carrying the zxid it spent. */
-  private async write<T>(ctx: ZkContext, plan: (p: TxnPlan) => T, reply: (r: T, zxid: number) => ZkReply): Promise<ZkReply> {
+  private async write<T>(ctx: ZkContext, plan: (p: TxnPlan) => T, reply: (r: T, zxid: number) => ZkReply, serializeOn?: string): Promise<ZkReply> {
     if (ctx.session.closing) return { err: ZkErr.SESSIONEXPIRED, zxid: this.s.tree.revision };
     try {
-      const out = await this.s.runner.run(plan);
+      const out = await this.s.runner.run(plan, { serializeOn });
       if (out.error) return { err: out.error.code, zxid: out.zxid };
       return reply(out.result as T, out.zxid);
     } catch (e) {
@@ -53,10 +53,11 @@ export class StoreHandler implements ZkHandler {
     const r = req.op === 'createContainer' ? { ...req, flags: 4 } : req;
     const ttl = req.op === 'createTTL' ? req.ttl : undefined;
     if (req.op === 'createContainer' && req.flags !== 4) return Promise.resolve({ err: ZkErr.BADARGUMENTS, zxid: this.s.tree.revision });
+    const sequential = createModeInfo(r.flags)?.sequential ?? false;
     return this.write(ctx, (p) => planCreate(p, r, ttl, this.wctx(ctx)), (res, zxid) => ({
       err: ZkErr.OK, zxid,
       body: req.op === 'create' ? { op: 'create', path: res.path } : { op: 'create2', path: res.path, stat: resolveStat(res.stat, zxid) },
-    }));
+    }), sequential ? `seq:${parentOf(r.path.endsWith('/') ? r.path + 'x' : r.path)}` : undefined);
   }
 
   create(ctx: ZkContext, req: RequestOf<'create'>): Promise<ZkReply> { return this.createOp(ctx, req); }

@@ -2,21 +2,32 @@
  * `TxnPlan`: a write planned against the replica (znode-tree.ts) plus an overlay of this
  * write's own effects, so later ops of a multi see earlier ones (zk-protocol.md §2.6: create
  * then setData, two sequential creates under one parent). It turns into ONE store transaction:
- * compares on the modRevision of every node/ACL/counter key it read (so a stale replica can
- * only cause a retry), and the puts/deletes of the net effect, one op per key (etcd refuses a
- * key twice in one txn). A failed write becomes a guarded put of the error key, so it spends a
- * zxid like ZooKeeper's error txn.
+ * compares guarding exactly what the ops relied on, and the puts/deletes of the net effect, one
+ * op per key (etcd refuses a key twice in one txn). A failed write becomes a guarded put of the
+ * error key, so it spends a zxid like ZooKeeper's error txn.
+ *
+ * Guards are as narrow as the decision they protect, so unrelated writes do not conflict:
+ * - `exists`: the node is the same incarnation (createRevision) — a parent of a create;
+ * - `node`: the node key is unchanged (modRevision) — version checks, data rewrites;
+ * - `acl`: the ACL key is unchanged — permission checks;
+ * - `children`: the child-change key is unchanged — emptiness, sequence numbers;
+ * - on an absent node any guard means "still absent".
+ * A child create/delete bumps the parent's child-change key with a blind put (its version is
+ * the cversion), so creates of different children of one parent commute.
  */
 import { KvCompare, KvOp, KvTxn } from '../backend/kv-backend';
 import { KeySchema } from '../mapping/key-schema';
 import { encodeAclValue, encodeCounterValue, encodeNodeValue } from '../mapping/node-codec';
+import { parentOf } from '../mapping/path-rules';
 import { ZnodeTree } from '../mapping/znode-tree';
-import { NodeView, isEphemeral, withChildren } from '../mapping/znode-view';
+import { NodeView, PENDING_ZXID, isEphemeral, withChildren } from '../mapping/znode-view';
+
+/** What a decision relied on (see the file comment). */
+export type GuardKind = 'exists' | 'node' | 'acl' | 'children';
 
 interface Dirty {
   n: boolean;
   a: boolean;
-  c: boolean;
 }
 
 /** One write (or multi) being planned. */
@@ -25,6 +36,7 @@ export class TxnPlan {
   private readonly overlay = new Map<string, NodeView | null>();
   /** The replica's view of every path read (undefined = absent): the guards and the diff base. */
   private readonly base = new Map<string, NodeView | undefined>();
+  private readonly guardKinds = new Map<string, Set<GuardKind>>();
   private readonly dirty = new Map<string, Dirty>();
 
   /**
@@ -45,8 +57,20 @@ export class TxnPlan {
     return this.base.get(path);
   }
 
+  /** Records that the plan's outcome depends on `kind` of `path` as first read. */
+  guard(path: string, ...kinds: GuardKind[]): void {
+    this.get(path);
+    if (!this.base.has(path)) this.base.set(path, this.tree.view(path));
+    let s = this.guardKinds.get(path);
+    if (!s) {
+      s = new Set();
+      this.guardKinds.set(path, s);
+    }
+    for (const k of kinds) s.add(k);
+  }
+
   /** A private, mutable copy of the existing node at `path` (created on first change). */
-  edit(path: string, what: keyof Dirty): NodeView {
+  edit(path: string, what: 'n' | 'a' | 'c'): NodeView {
     const cur = this.get(path);
     if (!cur) throw new Error(`TxnPlan.edit of absent ${path}`);
     let v = cur;
@@ -54,41 +78,61 @@ export class TxnPlan {
       v = withChildren(cur);
       this.overlay.set(path, v);
     }
-    this.mark(path)[what] = true;
+    const d = this.mark(path);
+    if (what === 'n') d.n = true;
+    if (what === 'a') d.a = true;
     return v;
   }
 
-  /** Records a new node (a create). */
+  /** Records a new node (a create) and the parent's child change. */
   put(v: NodeView): void {
     this.get(v.path);
     this.overlay.set(v.path, v);
     const d = this.mark(v.path);
-    d.n = d.a = d.c = true;
+    d.n = d.a = true;
+    if (v.path !== '/') this.childChanged(parentOf(v.path), v.path, true);
   }
 
-  /** Records the deletion of `path`. */
+  /** Records the deletion of `path` and the parent's child change. */
   remove(path: string): void {
     this.get(path);
     this.overlay.set(path, null);
+    if (path !== '/') this.childChanged(parentOf(path), path, false);
+  }
+
+  private childChanged(parentPath: string, path: string, added: boolean): void {
+    const p = this.edit(parentPath, 'c');
+    const name = path.slice(parentPath === '/' ? 1 : parentPath.length + 1);
+    const kids = p.children as Set<string>;
+    if (added) kids.add(name);
+    else kids.delete(name);
+    p.cversion = (p.cversion + 1) | 0;
+    p.pzxid = PENDING_ZXID;
+    p.childChanges = (p.childChanges ?? 0) + 1;
   }
 
   private mark(path: string): Dirty {
     let d = this.dirty.get(path);
     if (!d) {
-      d = { n: false, a: false, c: false };
+      d = { n: false, a: false };
       this.dirty.set(path, d);
     }
     return d;
   }
 
-  /** The compares: every key read still has the modRevision it had (0 = still absent). */
+  /** The compares protecting every recorded decision. */
   private guards(): KvCompare[] {
     const out: KvCompare[] = [];
-    for (const [path, v] of this.base) {
-      out.push({ key: this.keys.nodeKey(path), target: 'mod', result: 'equal', value: v?.guard.n ?? 0 });
-      if (!v) continue;
-      out.push({ key: this.keys.aclKey(path), target: 'mod', result: 'equal', value: v.guard.a });
-      out.push({ key: this.keys.counterKey(path), target: 'mod', result: 'equal', value: v.guard.c });
+    for (const [path, kinds] of this.guardKinds) {
+      const v = this.base.get(path);
+      if (!v) {
+        out.push({ key: this.keys.nodeKey(path), target: 'mod', result: 'equal', value: 0 });
+        continue;
+      }
+      if (kinds.has('node')) out.push({ key: this.keys.nodeKey(path), target: 'mod', result: 'equal', value: v.guard.n });
+      else if (kinds.has('exists')) out.push({ key: this.keys.nodeKey(path), target: 'create', result: 'equal', value: v.guard.nc });
+      if (kinds.has('acl')) out.push({ key: this.keys.aclKey(path), target: 'mod', result: 'equal', value: v.guard.a });
+      if (kinds.has('children')) out.push({ key: this.keys.counterKey(path), target: 'mod', result: 'equal', value: v.guard.c });
     }
     return out;
   }
@@ -102,14 +146,31 @@ export class TxnPlan {
         if (was) ops.push(...this.deleteOps(path));
         continue;
       }
-      const d = this.dirty.get(path) ?? { n: false, a: false, c: false };
+      const d = this.dirty.get(path) ?? { n: false, a: false };
       const lease = isEphemeral(cur) ? cur.owner : undefined;
-      const created = !was;
-      if (created || d.n) ops.push({ type: 'put', key: this.keys.nodeKey(path), value: encodeNodeValue(cur), lease });
-      if (created || d.a) ops.push({ type: 'put', key: this.keys.aclKey(path), value: encodeAclValue(cur.acl), lease });
-      if (created || d.c) ops.push({ type: 'put', key: this.keys.counterKey(path), value: encodeCounterValue(cur.counter), lease });
+      if (!was) {
+        ops.push({ type: 'put', key: this.keys.nodeKey(path), value: encodeNodeValue(cur), lease });
+        ops.push({ type: 'put', key: this.keys.aclKey(path), value: encodeAclValue(cur.acl), lease });
+        // A new key has version 1, so its offset is the whole cversion (children made in this txn).
+        ops.push({ type: 'put', key: this.keys.counterKey(path), value: encodeCounterValue(cur.cversion), lease });
+        continue;
+      }
+      if (d.n) ops.push({ type: 'put', key: this.keys.nodeKey(path), value: encodeNodeValue(cur), lease });
+      if (d.a) ops.push({ type: 'put', key: this.keys.aclKey(path), value: encodeAclValue(cur.acl), lease });
+      if (cur.childChanges) ops.push(this.childChangeOp(path, cur, was, lease));
     }
     return { compare: this.guards(), success: ops, failure: [] };
+  }
+
+  /**
+   * The put of a parent's child-change key. One change: a blind put (the version bump is the
+   * cversion step). Several in one txn: the offset makes up the difference, which needs the
+   * offset as read, so the key is guarded then.
+   */
+  private childChangeOp(path: string, cur: NodeView, was: NodeView, lease: bigint | undefined): KvOp {
+    const changes = cur.childChanges ?? 0;
+    if (changes > 1) this.guard(path, 'children');
+    return { type: 'put', key: this.keys.counterKey(path), value: encodeCounterValue(was.guard.offset + changes - 1), lease };
   }
 
   /** The transaction recording a failed write: the same guards, then a put of the error key. */

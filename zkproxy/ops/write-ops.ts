@@ -9,7 +9,7 @@ import { fail } from '../errors/zk-error';
 import { AuthId, checkAcl, fixupAcl } from '../mapping/acl-rules';
 import { isSystemPath, parentOf, pathProblem } from '../mapping/path-rules';
 import { NodeKind } from '../mapping/node-codec';
-import { NodeView, PENDING_ZXID, isEphemeral, statOf } from '../mapping/znode-view';
+import { NodeView, PENDING_ZXID, createCount, isEphemeral, statOf } from '../mapping/znode-view';
 import { TxnPlan } from './txn-plan';
 
 /** Who is writing. */
@@ -58,23 +58,24 @@ export function planCreate(plan: TxnPlan, req: CreateRequest, ttl: bigint | unde
   const acl = fixupAcl(req.acl, ctx.auth);
   const parentPath = lastSlash === 0 ? '/' : req.path.slice(0, lastSlash);
   const parent = plan.get(parentPath);
+  plan.guard(parentPath, 'exists');
   if (!parent) fail(ZkErr.NONODE, parentPath);
+  plan.guard(parentPath, 'acl');
   checkAcl(parent.acl, Perms.CREATE, ctx.auth);
-  const path = mode.sequential ? req.path + sequenceSuffix(parent.counter) : req.path;
+  if (mode.sequential) plan.guard(parentPath, 'children');
+  const path = mode.sequential ? req.path + sequenceSuffix(createCount(parent)) : req.path;
   validateWritePath(path);
-  if (path === '/' || plan.get(path)) fail(ZkErr.NODEEXISTS, path);
+  if (path === '/') fail(ZkErr.NODEEXISTS, path);
+  plan.guard(path, 'exists');
+  if (plan.get(path)) fail(ZkErr.NODEEXISTS, path);
   if (isEphemeral(parent)) fail(ZkErr.NOCHILDRENFOREPHEMERALS, parentPath);
   const node: NodeView = {
     path, kind, data: req.data, version: 0, ctime: plan.now, mtime: plan.now, ttl: ttlMs,
     owner: mode.ephemeral ? ctx.sessionId : 0n,
     czxid: PENDING_ZXID, mzxid: PENDING_ZXID, pzxid: PENDING_ZXID,
-    acl, aversion: 0, counter: 0, children: new Set(), guard: { n: 0, a: 0, c: 0 },
+    acl, aversion: 0, cversion: 0, children: new Set(), guard: { nc: 0, n: 0, a: 0, c: 0, offset: 0 },
   };
   plan.put(node);
-  const p = plan.edit(parentPath, 'c');
-  p.counter = (p.counter + 1) | 0;
-  p.pzxid = PENDING_ZXID;
-  (p.children as Set<string>).add(path.slice(parentPath === '/' ? 1 : parentPath.length + 1));
   return { path, stat: statOf(node) };
 }
 
@@ -90,22 +91,23 @@ export function planDelete(plan: TxnPlan, path: string, version: number, ctx: Wr
   validateWritePath(path);
   const parentPath = parentOf(path);
   const parent = plan.get(parentPath);
+  plan.guard(parentPath, 'exists');
   if (!parent) fail(ZkErr.NONODE, path);
+  plan.guard(parentPath, 'acl');
   checkAcl(parent.acl, Perms.DELETE, ctx.auth);
   const node = plan.get(path);
+  plan.guard(path, 'node', 'children');
   if (!node) fail(ZkErr.NONODE, path);
   if (version !== -1 && node.version !== version) fail(ZkErr.BADVERSION, path);
   if (node.children.size > 0) fail(ZkErr.NOTEMPTY, path);
   plan.remove(path);
-  const p = plan.edit(parentPath, 'c');
-  p.pzxid = PENDING_ZXID;
-  (p.children as Set<string>).delete(path.slice(parentPath === '/' ? 1 : parentPath.length + 1));
 }
 
 /** setData: path → node → WRITE → version. Returns the new Stat. */
 export function planSetData(plan: TxnPlan, path: string, data: Buffer | null, version: number, ctx: WriteContext): Stat {
   validateWritePath(path);
   const node = plan.get(path);
+  plan.guard(path, 'node', 'acl');
   if (!node) fail(ZkErr.NONODE, path);
   checkAcl(node.acl, Perms.WRITE, ctx.auth);
   if (version !== -1 && node.version !== version) fail(ZkErr.BADVERSION, path);
@@ -123,6 +125,7 @@ export function planSetAcl(plan: TxnPlan, path: string, acl: readonly Acl[], ver
   validateWritePath(path);
   const fixed = fixupAcl(acl, ctx.auth);
   const node = plan.get(path);
+  plan.guard(path, 'exists', 'acl');
   if (!node) fail(ZkErr.NONODE, path);
   checkAcl(node.acl, Perms.ADMIN, ctx.auth);
   if (version !== -1 && node.aversion !== version) fail(ZkErr.BADVERSION, path);
@@ -136,6 +139,7 @@ export function planSetAcl(plan: TxnPlan, path: string, acl: readonly Acl[], ver
 export function planCheck(plan: TxnPlan, path: string, version: number, ctx: WriteContext): Stat {
   validateWritePath(path);
   const node = plan.get(path);
+  plan.guard(path, 'node', 'acl');
   if (!node) fail(ZkErr.NONODE, path);
   checkAcl(node.acl, Perms.READ, ctx.auth);
   if (version !== -1 && node.version !== version) fail(ZkErr.BADVERSION, path);

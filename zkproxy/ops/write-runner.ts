@@ -26,6 +26,18 @@ export interface WriteOutcome<T> {
   result?: T;
 }
 
+/** Options of one write. */
+export interface WriteOptions {
+  /**
+   * Writes with the same key run one after another on this proxy. Used for sequential creates
+   * under one parent: they all read-modify-write the parent's sequence, so running them
+   * concurrently only produces guard conflicts and retries.
+   */
+  serializeOn?: string;
+  /** Commit a planned failure as an error txn (default true; the reaper says false). */
+  recordFailure?: boolean;
+}
+
 /** Runs writes; one per proxy, shared by all connections. */
 export class WriteRunner {
   /** Guard conflicts seen (for mntr). */
@@ -43,7 +55,22 @@ export class WriteRunner {
    * Plans with `fn` and commits. `fn` may throw ZkError (a failed write) and must be a pure
    * function of the plan: it can run several times.
    */
-  async run<T>(fn: (plan: TxnPlan) => T): Promise<WriteOutcome<T>> {
+  run<T>(fn: (plan: TxnPlan) => T, opts: WriteOptions = {}): Promise<WriteOutcome<T>> {
+    const key = opts.serializeOn;
+    if (key === undefined) return this.attempt(fn, opts);
+    const prev = this.queues.get(key) ?? Promise.resolve();
+    const mine = prev.then(() => this.attempt(fn, opts));
+    const tail = mine.then(() => undefined, () => undefined);
+    this.queues.set(key, tail);
+    void tail.then(() => {
+      if (this.queues.get(key) === tail) this.queues.delete(key);
+    });
+    return mine;
+  }
+
+  private readonly queues = new Map<string, Promise<void>>();
+
+  private async attempt<T>(fn: (plan: TxnPlan) => T, opts: WriteOptions): Promise<WriteOutcome<T>> {
     for (let attempt = 1; attempt <= ZK_MAX_COMMIT_ATTEMPTS; attempt++) {
       const plan = new TxnPlan(this.feed.tree, this.keys, BigInt(this.now()));
       let result: T | undefined;
@@ -53,6 +80,7 @@ export class WriteRunner {
       } catch (e) {
         if (!(e instanceof ZkError)) throw e;
         error = e;
+        if (opts.recordFailure === false) return { zxid: this.feed.tree.revision, error };
       }
       const txn = error ? plan.failureTxn() : plan.commitTxn();
       // A write with no key change (an empty multi) must still spend a zxid.

@@ -13,15 +13,13 @@
  * proxy asks the store how long the lease has left: if someone renewed it after us, the session
  * lives on elsewhere and we only forget it.
  */
-import { randomBytes } from 'node:crypto';
-import { KvBackend, KvCompare, KvError, KvOp, KvTxn } from '../backend/kv-backend';
+import { KvBackend, KvError, KvTxn } from '../backend/kv-backend';
 import { ZkLogger } from '../logger';
 import { ZK_LEASE_MARGIN_SECONDS } from '../limits';
 import { KeySchema } from '../mapping/key-schema';
-import { encodeCounterValue } from '../mapping/node-codec';
-import { parentOf } from '../mapping/path-rules';
 import { ZnodeTree } from '../mapping/znode-tree';
 import { ChangeFeed } from '../watch/change-feed';
+import { TxnPlan } from '../ops/txn-plan';
 import { passwordMatches, sessionPassword } from './session-password';
 
 /** What a session needs from the connection that currently carries it. */
@@ -217,38 +215,26 @@ export class SessionTable {
     return revision;
   }
 
-  /** The guarded txn deleting every ephemeral of `id`, or undefined if it is too big for one txn. */
+  /**
+   * The guarded txn deleting every ephemeral of `id` (their parents' pzxid and cversion move, as
+   * in ZooKeeper's closeSession txn) and the session record; undefined if it is too big for one
+   * store txn, in which case the lease revoke deletes them in one revision instead (the parents'
+   * pzxid then does not move: logged, rare).
+   */
   private cleanupTxn(id: bigint): KvTxn | undefined {
     const paths = this.tree.ephemeralsOf(id);
-    const ops: KvOp[] = [{ type: 'delete', key: this.keys.sessionKey(id) }];
-    const parents = new Set<string>();
-    const compare: KvCompare[] = [];
+    const plan = new TxnPlan(this.tree, this.keys, BigInt(this.now()));
     for (const p of paths) {
-      const v = this.tree.view(p);
-      if (!v) continue;
-      compare.push({ key: this.keys.nodeKey(p), target: 'mod', result: 'equal', value: v.guard.n });
-      ops.push({ type: 'delete', key: this.keys.nodeKey(p) }, { type: 'delete', key: this.keys.aclKey(p) }, { type: 'delete', key: this.keys.counterKey(p) });
-      parents.add(parentOf(p));
+      plan.guard(p, 'node');
+      if (plan.get(p)) plan.remove(p);
     }
-    for (const parent of parents) {
-      if (paths.includes(parent)) continue;
-      const pv = this.tree.view(parent);
-      if (!pv) continue;
-      compare.push({ key: this.keys.counterKey(parent), target: 'mod', result: 'equal', value: pv.guard.c });
-      ops.push({ type: 'put', key: this.keys.counterKey(parent), value: encodeCounterValue(pv.counter) });
-    }
-    if (ops.length > this.opts.maxTxnOps || compare.length > this.opts.maxTxnOps) {
-      // Too many for one txn: the lease revoke deletes them in one revision instead; the
-      // parents' pzxid is then not moved (logged, rare).
+    const txn = plan.commitTxn();
+    txn.success.push({ type: 'delete', key: this.keys.sessionKey(id) });
+    if (Math.max(txn.success.length, txn.compare.length) > this.opts.maxTxnOps) {
       this.logger.warn({ session: id.toString(16), ephemerals: paths.length }, 'too many ephemerals for one txn; revoking lease');
       return undefined;
     }
-    return { compare, success: ops, failure: [] };
-  }
-
-  /** A fresh random cluster secret (bootstrap). */
-  static newSecret(): Buffer {
-    return randomBytes(32);
+    return txn;
   }
 
   /** Stops the deadline timer (sessions stay in the store and expire there or elsewhere). */

@@ -31,7 +31,8 @@ export function treeWith(nodes: FixtureNode[]): ZnodeTree {
     const lease = n.owner ?? 0n;
     put(keys.nodeKey(n.path), encodeNodeValue({ kind: n.kind ?? 'plain', version: 0, ctime: 1n, mtime: 1n, ttl: 0n, data: n.data === undefined ? null : Buffer.from(n.data) }), lease);
     put(keys.aclKey(n.path), encodeAclValue(n.acl ?? OPEN), lease);
-    put(keys.counterKey(n.path), encodeCounterValue(n.counter ?? 0), lease);
+    // `counter` creates with no children left: cversion = 2 × creates (offset on a version-1 key).
+    put(keys.counterKey(n.path), encodeCounterValue(2 * (n.counter ?? 0)), lease);
   }
   tree.revision = rev;
   return tree;

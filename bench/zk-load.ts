@@ -1,0 +1,94 @@
+/**
+ * ZooKeeper load generator for bench/zk-bench.ts: N connections, each with `depth`
+ * outstanding requests (closed loop), one workload (create, setData, getData, getChildren),
+ * for a fixed time. Prints one JSON line: ops/s, p50/p99 latency (ms), errors, and its own
+ * CPU use, so a saturated generator is visible (DESIGN §9). Uses our jute codec directly (no
+ * client library overhead), the same generator against every server.
+ *
+ *   node dist/bench/zk-load.js HOST PORT WORKLOAD CONNS DEPTH SECONDS [VALUE_BYTES]
+ */
+import { ZkRequest } from '../protocol/jute';
+import { ZkWireClient } from '../zkproxy/dispatch/zk-wire-client';
+
+const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
+
+/** One workload: setup on the first connection, then the request the loop sends. */
+interface Workload {
+  setup(c: ZkWireClient, conns: number): Promise<void>;
+  next(conn: number, i: number): ZkRequest;
+}
+
+function workload(name: string, value: Buffer, runId: string): Workload {
+  const root = `/bench-${runId}`;
+  const create = (c: ZkWireClient, path: string, data: Buffer | null = null) => c.send({ op: 'create', path, data, acl: OPEN, flags: 0 });
+  switch (name) {
+    case 'create':
+      return {
+        setup: async (c) => { await create(c, root); },
+        next: (conn, i) => ({ op: 'create', path: `${root}/n-${conn}-${i}`, data: value, acl: OPEN, flags: 0 }),
+      };
+    case 'setData':
+      return {
+        setup: async (c, n) => {
+          await create(c, root);
+          for (let k = 0; k < n; k++) await create(c, `${root}/k${k}`, value);
+        },
+        next: (conn) => ({ op: 'setData', path: `${root}/k${conn}`, data: value, version: -1 }),
+      };
+    case 'getData':
+      return {
+        setup: async (c) => {
+          await create(c, root);
+          await create(c, `${root}/k`, value);
+        },
+        next: () => ({ op: 'getData', path: `${root}/k`, watch: false }),
+      };
+    case 'getChildren':
+      return {
+        setup: async (c) => {
+          await create(c, root);
+          for (let k = 0; k < 100; k++) await create(c, `${root}/child-${String(k).padStart(3, '0')}`);
+        },
+        next: () => ({ op: 'getChildren', path: root, watch: false }),
+      };
+    default:
+      throw new Error(`unknown workload ${name}`);
+  }
+}
+
+async function main(): Promise<void> {
+  const [host, portText, name, connsText, depthText, secondsText, valueText] = process.argv.slice(2);
+  const port = Number(portText);
+  const conns = Number(connsText ?? 16);
+  const depth = Number(depthText ?? 1);
+  const seconds = Number(secondsText ?? 5);
+  const w = workload(name!, Buffer.alloc(Number(valueText ?? 100), 0x61), `${process.pid}-${Date.now()}`);
+  const clients = await Promise.all(Array.from({ length: conns }, () => ZkWireClient.connect({ host: host!, port, timeoutMs: 30_000 })));
+  await w.setup(clients[0]!, conns);
+  const latencies: number[] = [];
+  let errors = 0;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const end = t0 + seconds * 1000;
+  const loop = async (c: ZkWireClient, conn: number, lane: number): Promise<void> => {
+    for (let i = lane; performance.now() < end; i += depth) {
+      const s = performance.now();
+      const r = await c.send(w.next(conn, i));
+      latencies.push(performance.now() - s);
+      if (r.header.err !== 0) errors++;
+    }
+  };
+  await Promise.all(clients.flatMap((c, conn) => Array.from({ length: depth }, (_, lane) => loop(c, conn, lane))));
+  const elapsed = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  latencies.sort((a, b) => a - b);
+  const q = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
+  process.stdout.write(JSON.stringify({
+    workload: name, conns, depth, ops: latencies.length, seconds: elapsed, opsPerSec: latencies.length / elapsed,
+    p50: q(0.5), p99: q(0.99), errors, loadgenCpu: (cpu.user + cpu.system) / 1e6 / elapsed,
+  }) + '\n');
+  await Promise.all(clients.map((c) => c.close()));
+  process.exit(0);
+}
+
+void main();
