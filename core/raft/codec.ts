@@ -212,6 +212,7 @@ export function decodeEntry(buf: Uint8Array): Entry {
   return decode(buf, CodecKind.Entry, readEntry);
 }
 
+/** Encodes a hard state (for the durable log). */
 export function encodeHardState(hs: HardState): Uint8Array {
   return encode(CodecKind.HardState, (w) => {
     w.varint(hs.term);
@@ -230,6 +231,7 @@ export function decodeHardState(buf: Uint8Array): HardState {
   });
 }
 
+/** Encodes a ConfState (for storing the configuration next to the state machine). */
 export function encodeConfState(cs: ConfState): Uint8Array {
   return encode(CodecKind.ConfState, (w) => writeConfState(w, cs));
 }
@@ -239,6 +241,7 @@ export function decodeConfState(buf: Uint8Array): ConfState {
   return decode(buf, CodecKind.ConfState, readConfState);
 }
 
+/** Encodes a snapshot's metadata and data (for MsgSnap and the snapshot file). */
 export function encodeSnapshot(s: Snapshot): Uint8Array {
   return encode(CodecKind.Snapshot, (w) => writeSnapshot(w, s), 64 + s.data.length);
 }

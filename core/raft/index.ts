@@ -12,7 +12,7 @@ export type { RaftConfig } from './config';
 export type { ReadOnlyOption } from './read-only';
 export type { Ready } from './ready';
 export { mustSync, isEmptyReady } from './ready';
-export type { Status, ProgressStatus } from './status';
+export type { Status, BasicStatus, ProgressStatus } from './status';
 export { ProgressState } from './tracker/progress';
 export { RawNode, InvalidMessageError, type SnapshotStatus } from './raw-node';
 export { entrySize, payloadSize } from './entry-size';

@@ -50,16 +50,7 @@ export function stepFollower(r: Raft, m: Message): void {
       forward(r, m);
       return;
     case MessageType.MsgForgetLeader:
-      // Forgetting the leader lets this node grant votes right away (e.g. the application knows
-      // the leader is gone). Unsafe with lease-based reads, which rely on the lease.
-      if (r.readOnly.option === 'lease-based') {
-        r.logger.error('ignoring MsgForgetLeader due to ReadOnlyLeaseBased');
-        return;
-      }
-      if (r.lead !== NONE) {
-        r.logger.info(`${r.hexId()} forgetting leader ${toHex(r.lead)} at term ${r.term}`);
-        r.lead = NONE;
-      }
+      forgetLeader(r);
       return;
     case MessageType.MsgTimeoutNow:
       // A transfer campaign skips pre-vote: the old leader asked for it, there is no partition
@@ -83,6 +74,21 @@ export function stepFollower(r: Raft, m: Message): void {
       return;
     default:
       return;
+  }
+}
+
+/**
+ * Forgetting the leader lets this node grant votes right away (e.g. the application knows the
+ * leader is gone). Unsafe with lease-based reads, which rely on the lease.
+ */
+function forgetLeader(r: Raft): void {
+  if (r.readOnly.option === 'lease-based') {
+    r.logger.error('ignoring MsgForgetLeader due to ReadOnlyLeaseBased');
+    return;
+  }
+  if (r.lead !== NONE) {
+    r.logger.info(`${r.hexId()} forgetting leader ${toHex(r.lead)} at term ${r.term}`);
+    r.lead = NONE;
   }
 }
 

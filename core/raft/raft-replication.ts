@@ -125,6 +125,7 @@ export function bcastHeartbeat(r: Raft): void {
   bcastHeartbeatWithCtx(r, r.readOnly.lastPendingRequestCtx());
 }
 
+/** Heartbeats to every other member carrying `ctx` (a ReadIndex request context), if any. */
 export function bcastHeartbeatWithCtx(r: Raft, ctx: Uint8Array | undefined): void {
   r.trk.visit((id) => {
     if (id !== r.id) sendHeartbeat(r, id, ctx);

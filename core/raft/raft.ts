@@ -139,10 +139,12 @@ export class Raft {
     return pr !== undefined && !pr.isLearner && !this.raftLog.hasPendingSnapshot();
   }
 
+  /** The volatile leader/role pair reported in Readies. */
   softState(): SoftState {
     return { lead: this.lead, raftState: this.state };
   }
 
+  /** The state to persist: term, vote, commit. */
   hardState(): HardState {
     return { term: this.term, vote: this.vote, commit: this.raftLog.committed };
   }
@@ -225,6 +227,7 @@ export class Raft {
     return this.electionElapsed >= this.randomizedElectionTimeout;
   }
 
+  /** Draws a new election timeout in [electionTimeout, 2·electionTimeout) from the injected Rand. */
   resetRandomizedElectionTimeout(): void {
     this.randomizedElectionTimeout = this.electionTimeout + this.rand.intn(this.electionTimeout);
   }
@@ -257,6 +260,7 @@ export class Raft {
     this.readOnly = new ReadOnly(this.readOnly.option);
   }
 
+  /** Follows `lead` (or no one) at `term`; the term may only grow. */
   becomeFollower(term: number, lead: bigint): void {
     this.stepFn = stepFollower;
     this.reset(term);
@@ -265,6 +269,7 @@ export class Raft {
     this.logger.info(`${this.hexId()} became follower at term ${this.term}`);
   }
 
+  /** Starts a real election: next term, vote for ourselves (Raft thesis §3.4). */
   becomeCandidate(): void {
     assert(this.state !== StateType.Leader, 'invalid transition [leader -> candidate]');
     this.stepFn = stepCandidate;

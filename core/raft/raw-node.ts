@@ -18,7 +18,7 @@ import { ErrStepLocalMsg, ErrStepPeerNotFound, ProposalDroppedError, RaftError }
 import { Raft } from './raft';
 import { applyConfChange } from './raft-membership';
 import { type Ready, mustSync } from './ready';
-import { type Status, getStatus } from './status';
+import { type BasicStatus, type Status, getBasicStatus, getStatus } from './status';
 import {
   type AnyConfChange,
   ConfChangeTransition,
@@ -62,9 +62,12 @@ export class RawNode {
 
   /** Creates a node from `config` (validated; throws `RaftConfigError`) and its storage's state. */
   constructor(config: RaftConfig) {
-    this.raft = new Raft(validateConfig(config));
+    const validated = validateConfig(config);
+    this.raft = new Raft(validated);
     this.prevSoftState = this.raft.softState();
-    this.prevHardState = this.raft.hardState();
+    // What is on disk, not what raft derived from it: if raft raised the commit index on
+    // restart (see RaftConfig.applied), the first Ready carries it for persisting.
+    this.prevHardState = validated.storage.initialState().hardState;
   }
 
   /** Advances the logical clock: election timeouts, heartbeats, CheckQuorum. */
@@ -255,9 +258,14 @@ export class RawNode {
     }
   }
 
-  /** A copy of the node's current state. */
+  /** A copy of the node's current state, including every member's progress on the leader. */
   status(): Status {
     return getStatus(this.raft);
+  }
+
+  /** Term, vote, commit, leader, role and applied index, without the progress map (cheap). */
+  basicStatus(): BasicStatus {
+    return getBasicStatus(this.raft);
   }
 }
 

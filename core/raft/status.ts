@@ -42,6 +42,16 @@ export interface Status {
   config: string;
 }
 
+/** The cheap part of {@link Status}: no per-member progress (etcd-io/raft BasicStatus). */
+export type BasicStatus = Omit<Status, 'progress' | 'confState' | 'config'>;
+
+/** Builds a {@link BasicStatus} of `r` without walking the progress map. */
+export function getBasicStatus(r: Raft): BasicStatus {
+  const hardState = r.hardState();
+  const softState = r.softState();
+  return { id: r.id, hardState, softState, ...hardState, ...softState, applied: r.raftLog.applied, leadTransferee: r.leadTransferee };
+}
+
 /** Builds a {@link Status} of `r`. */
 export function getStatus(r: Raft): Status {
   const progress = new Map<bigint, ProgressStatus>();
