@@ -17,3 +17,13 @@ export { ProgressState } from './tracker/progress';
 export { RawNode, InvalidMessageError, type SnapshotStatus } from './raw-node';
 export { entrySize, payloadSize } from './entry-size';
 export * from './codec';
+export {
+  describeEntry,
+  describeEntries,
+  describeMessage,
+  describeReady,
+  describeHardState,
+  describeSnapshot,
+  describeConfState,
+  describeState,
+} from './describe';
