@@ -50,5 +50,8 @@ if (require.main === module) {
     const backend = endpoints ? new RemoteBackend({ endpoints: endpoints.split(',') }) : undefined;
     const h = await startHarness({ port, backend });
     process.stdout.write(`zkproxy on ${h.connect}\n`);
+    const stop = (): void => void h.stop().finally(() => process.exit(0));
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
   })();
 }

@@ -91,7 +91,61 @@ export function resolveStat(s: Stat, zxid: number): Stat {
   };
 }
 
-/** A copy of `v` with its own children set (copy-on-write for planning). */
+/**
+ * A set of child names over a shared base set plus this plan's additions and removals, so
+ * planning a create under a parent with many children does not copy them all.
+ */
+export class ChildDelta implements ReadonlySet<string> {
+  private readonly added = new Set<string>();
+  private readonly removed = new Set<string>();
+
+  constructor(private readonly base: ReadonlySet<string>) {}
+
+  get size(): number {
+    return this.base.size + this.added.size - this.removed.size;
+  }
+
+  has(name: string): boolean {
+    return this.added.has(name) || (this.base.has(name) && !this.removed.has(name));
+  }
+
+  /** Adds a child name. */
+  add(name: string): void {
+    if (this.has(name)) return;
+    if (this.removed.has(name)) this.removed.delete(name);
+    else this.added.add(name);
+  }
+
+  /** Removes a child name. */
+  delete(name: string): void {
+    if (!this.has(name)) return;
+    if (this.added.has(name)) this.added.delete(name);
+    else this.removed.add(name);
+  }
+
+  *[Symbol.iterator](): SetIterator<string> {
+    for (const n of this.base) if (!this.removed.has(n)) yield n;
+    yield* this.added;
+  }
+
+  keys(): SetIterator<string> {
+    return this[Symbol.iterator]();
+  }
+
+  values(): SetIterator<string> {
+    return this[Symbol.iterator]();
+  }
+
+  *entries(): SetIterator<[string, string]> {
+    for (const n of this) yield [n, n];
+  }
+
+  forEach(cb: (value: string, key: string, set: ReadonlySet<string>) => void): void {
+    for (const n of this) cb(n, n, this);
+  }
+}
+
+/** A copy of `v` whose children can change without touching the shared set (planning). */
 export function withChildren(v: NodeView): NodeView {
-  return { ...v, children: new Set(v.children) };
+  return { ...v, children: v.children instanceof ChildDelta ? v.children : new ChildDelta(v.children) };
 }

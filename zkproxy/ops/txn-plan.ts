@@ -20,7 +20,7 @@ import { KeySchema } from '../mapping/key-schema';
 import { encodeAclValue, encodeCounterValue, encodeNodeValue } from '../mapping/node-codec';
 import { parentOf } from '../mapping/path-rules';
 import { ZnodeTree } from '../mapping/znode-tree';
-import { NodeView, PENDING_ZXID, isEphemeral, withChildren } from '../mapping/znode-view';
+import { ChildDelta, NodeView, PENDING_ZXID, isEphemeral, withChildren } from '../mapping/znode-view';
 
 /** What a decision relied on (see the file comment). */
 export type GuardKind = 'exists' | 'node' | 'acl' | 'children';
@@ -103,7 +103,7 @@ export class TxnPlan {
   private childChanged(parentPath: string, path: string, added: boolean): void {
     const p = this.edit(parentPath, 'c');
     const name = path.slice(parentPath === '/' ? 1 : parentPath.length + 1);
-    const kids = p.children as Set<string>;
+    const kids = p.children as ChildDelta;
     if (added) kids.add(name);
     else kids.delete(name);
     p.cversion = (p.cversion + 1) | 0;

@@ -9,7 +9,7 @@ import { fail } from '../errors/zk-error';
 import { AuthId, checkAcl, fixupAcl } from '../mapping/acl-rules';
 import { isSystemPath, parentOf, pathProblem } from '../mapping/path-rules';
 import { NodeKind } from '../mapping/node-codec';
-import { NodeView, PENDING_ZXID, createCount, isEphemeral, statOf } from '../mapping/znode-view';
+import { ChildDelta, NodeView, PENDING_ZXID, createCount, isEphemeral, statOf } from '../mapping/znode-view';
 import { TxnPlan } from './txn-plan';
 
 /** Who is writing. */
@@ -73,7 +73,7 @@ export function planCreate(plan: TxnPlan, req: CreateRequest, ttl: bigint | unde
     path, kind, data: req.data, version: 0, ctime: plan.now, mtime: plan.now, ttl: ttlMs,
     owner: mode.ephemeral ? ctx.sessionId : 0n,
     czxid: PENDING_ZXID, mzxid: PENDING_ZXID, pzxid: PENDING_ZXID,
-    acl, aversion: 0, cversion: 0, children: new Set(), guard: { nc: 0, n: 0, a: 0, c: 0, offset: 0 },
+    acl, aversion: 0, cversion: 0, children: new ChildDelta(new Set()), guard: { nc: 0, n: 0, a: 0, c: 0, offset: 0 },
   };
   plan.put(node);
   return { path, stat: statOf(node) };

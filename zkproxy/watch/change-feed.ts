@@ -16,6 +16,9 @@ export interface ChangeSink {
   onChanges(changes: NodeChange[], revision: number): void;
 }
 
+/** How long a waiter waits for events before the feed asks the store for progress. */
+const PROGRESS_DELAY_MS = 10;
+
 interface Waiter {
   revision: number;
   cb: () => void;
@@ -27,7 +30,7 @@ export class ChangeFeed {
   private waiters: Waiter[] = [];
   private sinks: ChangeSink[] = [];
   private closed = false;
-  private progressAsked = 0;
+  private progressTimer: NodeJS.Timeout | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -143,15 +146,20 @@ export class ChangeFeed {
     return new Promise((resolve) => this.at(rev, resolve));
   }
 
-  /** A revision may never produce an event under our prefix; a progress request tells us it passed. */
+  /**
+   * A revision may never produce an event under our prefix (another user of the store wrote
+   * it); a progress request tells us it passed. Our own writes do produce events, so ask only
+   * if waiters are still there a little later — one timer at a time.
+   */
   private askProgress(): void {
-    const now = Date.now();
-    if (now - this.progressAsked < 5) {
-      setTimeout(() => this.askProgress(), 5).unref();
-      return;
-    }
-    this.progressAsked = now;
-    this.watch?.requestProgress();
+    if (this.progressTimer) return;
+    this.progressTimer = setTimeout(() => {
+      this.progressTimer = undefined;
+      if (this.waiters.length === 0) return;
+      this.watch?.requestProgress();
+      this.askProgress();
+    }, PROGRESS_DELAY_MS);
+    this.progressTimer.unref();
   }
 
   private onClosed(err: KvError): void {
@@ -171,6 +179,7 @@ export class ChangeFeed {
   close(): void {
     this.closed = true;
     clearTimeout(this.restartTimer);
+    clearTimeout(this.progressTimer);
     this.watch?.cancel();
     const w = this.waiters;
     this.waiters = [];
