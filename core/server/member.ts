@@ -141,7 +141,7 @@ export class Member {
 
   /** The header for a response at the given (default: readable) revision. */
   header(revision = this.kv.readRevision): Header {
-    return { clusterId: this.clusterId, memberId: this.memberId, revision, raftTerm: this.node.status().term };
+    return { clusterId: this.clusterId, memberId: this.memberId, revision, raftTerm: this.node.basicStatus().term };
   }
 
   /** Proposes a change and waits for its durable outcome; rejects with the apply error. */
@@ -163,7 +163,7 @@ export class Member {
 
   /** Raft facts for Status. */
   raftStatus(): { leader: bigint; term: number; commit: number; applied: number } {
-    const st = this.node.status();
+    const st = this.node.basicStatus();
     return { leader: this.driver.leader, term: st.term, commit: st.commit, applied: this.driver.applied };
   }
 

@@ -23,6 +23,7 @@ import { Logger } from '../util/logger';
 import { MAX_PENDING_PROPOSALS } from '../util/limits';
 import { Entry, EntryType, Message, ReadState, StateType } from '../raft/types';
 import { RawNode } from '../raft/raw-node';
+import { ProposalDroppedError, RaftError } from '../raft/errors';
 import { MemoryRaftStorage } from '../raft/memory-raft-storage';
 import { ApplyRequest } from '../apply/apply-request';
 import { Applier, ApplyOutcome } from '../apply/applier';
@@ -98,7 +99,15 @@ export class RaftDriver {
 
   /** Delivers a message from a peer. */
   step(m: Message): void {
-    this.node.step(m);
+    try {
+      this.node.step(m);
+    } catch (err) {
+      // A peer's bad or stale message (unknown sender, local type, malformed) is that peer's
+      // problem: log and drop it, never crash on input from the network.
+      if (!(err instanceof RaftError)) throw err;
+      this.logger.warn({ err, from: m.from.toString(16), type: m.type }, 'dropped raft message');
+      return;
+    }
     this.schedule();
   }
 
@@ -111,7 +120,7 @@ export class RaftDriver {
       try {
         this.node.propose(data);
       } catch (err) {
-        reject(this.lead === 0n ? new CoreError('no-leader') : new CoreError('not-leader', String(err)));
+        reject(proposalError(err));
         return;
       }
       this.waiters.set(req.header.id, { resolve, reject });
@@ -174,7 +183,7 @@ export class RaftDriver {
     try {
       const rd = this.node.ready();
       if (rd.softState) this.leaderChange(rd.softState.lead, rd.softState.raftState === StateType.Leader);
-      const isLeader = this.lead !== 0n && rd.softState?.raftState === StateType.Leader || this.node.status().raftState === StateType.Leader;
+      const isLeader = this.node.basicStatus().raftState === StateType.Leader;
       if (isLeader) this.hooks.send(rd.messages);
       const outcomes: Array<{ req: ApplyRequest; outcome: ApplyOutcome }> = [];
       await this.backend.write((txn) => {
@@ -273,5 +282,21 @@ export class RaftDriver {
     assert(!isLeader || lead !== 0n, 'leader without a lead id');
     this.hooks.onLeaderChange(lead, isLeader);
     for (const f of this.stalledProposals.splice(0)) f();
+  }
+}
+
+/** The etcd error for a proposal Raft refused (etcd.md §2.10: clients retry on Unavailable). */
+function proposalError(err: unknown): CoreError {
+  if (!(err instanceof ProposalDroppedError)) throw err;
+  switch (err.reason) {
+    case 'no-leader':
+    case 'forwarding-disabled':
+      return new CoreError('no-leader');
+    case 'transfer-in-progress':
+      return new CoreError('leader-changed');
+    case 'uncommitted-size-limit':
+      return new CoreError('too-many-requests');
+    default:
+      return new CoreError('not-capable', err.reason);
   }
 }
