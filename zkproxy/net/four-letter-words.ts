@@ -32,6 +32,8 @@ export interface FourLetterSource {
   watches(): { watches: number; paths: number; connections: number };
   ephemerals(): number;
   dataSize(): number;
+  /** Write attempts that lost a guard race and were re-planned. */
+  writeConflicts(): number;
   config(): { clientPort: number; tickTime: number; minSessionTimeout: number; maxSessionTimeout: number; maxClientCnxns: number };
 }
 
@@ -95,6 +97,7 @@ function mntr(src: FourLetterSource): string {
     ['zk_znode_count', src.nodeCount()], ['zk_watch_count', w.watches], ['zk_ephemerals_count', src.ephemerals()],
     ['zk_approximate_data_size', src.dataSize()], ['zk_open_file_descriptor_count', 0],
     ['zk_max_file_descriptor_count', 0], ['zk_uptime', Date.now() - s.startedAt],
+    ['coracle_write_conflicts', src.writeConflicts()],
   ];
   return rows.map(([k, v]) => `${k}\t${v}\n`).join('');
 }

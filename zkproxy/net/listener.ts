@@ -78,6 +78,7 @@ export class ZkListener {
       watches: () => ({ ...s.watches.count(), connections: this.connections.size }),
       ephemerals: () => s.tree.ephemeralCount(),
       dataSize: () => s.tree.approximateDataSize(),
+      writeConflicts: () => s.runner.conflicts,
       config: () => ({
         clientPort: this.address?.port ?? this.opts.port, tickTime: this.opts.tickTime,
         minSessionTimeout: this.opts.minSessionTimeout, maxSessionTimeout: this.opts.maxSessionTimeout,

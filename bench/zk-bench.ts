@@ -1,0 +1,101 @@
+/**
+ * ZooKeeper-port benchmark (DESIGN §9): the same load generator (bench/zk-load.ts, its own
+ * process) with the same connections and depth against Apache ZooKeeper 3.8 standalone
+ * (forceSync=yes) and against Coracle's ZooKeeper front end, each server in its own process
+ * on 127.0.0.1. Workloads: create, setData (100-byte values), getData, getChildren (100
+ * children). Prints a markdown table with throughput, p50/p99 and the ratio to ZooKeeper.
+ *
+ * Coracle targets:
+ *   etcd    zkproxy over a real etcd 3.4 (fsync on) through the remote backend
+ *   memory  zkproxy over the in-memory backend (no durability: the proxy's own cost)
+ *   coracle the `coracle` binary (in-process core, LMDB, fsync on), when bin/ starts zkproxy
+ *
+ *   node dist/bench/zk-bench.js [--seconds 5] [--conns 16] [--depth 1] [--targets etcd,memory]
+ *                               [--workloads create,setData,getData,getChildren]
+ */
+import * as path from 'node:path';
+import { startEtcd, EtcdPeer } from '../test/support/etcd-peer';
+import { freePort } from '../test/support/ports';
+import { ManagedProcess, startProcess } from '../test/support/process';
+import { runCommand } from '../test/support/run-command';
+import { ZookeeperPeer, startZookeeper } from '../test/support/zookeeper-peer';
+
+interface LoadResult {
+  workload: string;
+  opsPerSec: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  loadgenCpu: number;
+}
+
+function arg(name: string, dflt: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] ?? dflt : dflt;
+}
+
+const DIST = path.resolve(__dirname, '..');
+
+async function load(port: number, workload: string, conns: number, depth: number, seconds: number): Promise<LoadResult> {
+  const r = await runCommand(process.execPath, [path.join(DIST, 'bench/zk-load.js'), '127.0.0.1', String(port), workload, String(conns), String(depth), String(seconds)], { timeoutMs: (seconds + 120) * 1000 });
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  try {
+    return JSON.parse(line) as LoadResult;
+  } catch {
+    throw new Error(`load generator failed: ${r.stdout}\n${r.stderr}`);
+  }
+}
+
+async function startProxy(name: string, endpoints?: string): Promise<{ port: number; proc: ManagedProcess }> {
+  const port = await freePort();
+  const args = [path.join(DIST, 'test/interop/zk-harness.js'), String(port), ...(endpoints ? [endpoints] : [])];
+  const proc = startProcess(process.execPath, args, { name });
+  await proc.waitForLine(/zkproxy on/, 30_000);
+  return { port, proc };
+}
+
+async function main(): Promise<void> {
+  const seconds = Number(arg('seconds', '5'));
+  const conns = Number(arg('conns', '16'));
+  const depth = Number(arg('depth', '1'));
+  const targets = arg('targets', 'etcd,memory').split(',');
+  const workloads = arg('workloads', 'create,setData,getData,getChildren').split(',');
+  const servers: { name: string; port: number; stop: () => Promise<unknown> }[] = [];
+  let zk: ZookeeperPeer | undefined;
+  let etcd: EtcdPeer | undefined;
+  try {
+    zk = await startZookeeper({ logLevel: 'warn' });
+    servers.push({ name: 'ZooKeeper 3.8', port: zk.port, stop: () => zk!.stop() });
+    if (targets.includes('etcd')) {
+      etcd = await startEtcd();
+      const p = await startProxy('zkproxy-etcd', etcd.endpoints.join(','));
+      servers.push({ name: 'Coracle zkproxy over etcd 3.4', port: p.port, stop: () => p.proc.stop() });
+    }
+    if (targets.includes('memory')) {
+      const p = await startProxy('zkproxy-memory');
+      servers.push({ name: 'Coracle zkproxy over memory', port: p.port, stop: () => p.proc.stop() });
+    }
+    const rows: string[] = [];
+    for (const w of workloads) {
+      let base = 0;
+      for (const s of servers) {
+        const r = await load(s.port, w, conns, depth, seconds);
+        if (s === servers[0]) base = r.opsPerSec;
+        const ratio = base > 0 ? (r.opsPerSec / base).toFixed(2) : '-';
+        rows.push(`| ${w} | ${s.name} | ${r.opsPerSec.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors} | ${(r.loadgenCpu * 100).toFixed(0)}% | ${ratio}× |`);
+        process.stderr.write(`${w} ${s.name}: ${r.opsPerSec.toFixed(0)} ops/s\n`);
+      }
+    }
+    process.stdout.write(`conns=${conns} depth=${depth} seconds=${seconds}\n\n`);
+    process.stdout.write('| workload | server | ops/s | p50 ms | p99 ms | errors | loadgen CPU | vs ZooKeeper |\n|---|---|---|---|---|---|---|---|\n');
+    process.stdout.write(rows.join('\n') + '\n');
+  } finally {
+    for (const s of servers.reverse()) await s.stop().catch(() => undefined);
+    await etcd?.stop().catch(() => undefined);
+  }
+}
+
+void main().then(() => process.exit(0), (e: unknown) => {
+  process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`);
+  process.exit(1);
+});
