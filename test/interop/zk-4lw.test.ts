@@ -1,0 +1,43 @@
+/**
+ * Four-letter words on the ZooKeeper port (zk-protocol.md §1.14), in the formats monitoring
+ * tools parse: ruok → imok, isro → rw, srvr/stat ("Mode:", "Zxid:", "Node count:"), mntr
+ * (tab-separated zk_* lines), conf, cons, envi, wchs; other words get the whitelist message.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fourLetterWord } from '../support/zookeeper-peer';
+import { ZkWireClient } from '../../zkproxy/dispatch/zk-wire-client';
+import { startHarness } from './zk-harness';
+
+test('four-letter words', { timeout: 30_000 }, async () => {
+  const h = await startHarness();
+  const c = await ZkWireClient.connect({ host: h.host, port: h.port });
+  try {
+    await c.send({ op: 'getData', path: '/zookeeper', watch: true });
+    const word = (w: string): Promise<string> => fourLetterWord(h.host, h.port, w);
+    assert.equal(await word('ruok'), 'imok');
+    assert.equal(await word('isro'), 'rw');
+    const srvr = await word('srvr');
+    assert.match(srvr, /^Zookeeper version: 3\.8\.0-coracle/);
+    assert.match(srvr, /\nLatency min\/avg\/max: \d+\/[\d.]+\/\d+\n/);
+    assert.match(srvr, /\nMode: standalone\n/);
+    assert.match(srvr, /\nZxid: 0x[0-9a-f]+\n/);
+    assert.match(srvr, /\nNode count: 4\n/);
+    assert.match(await word('stat'), /Clients:\n \/127\.0\.0\.1:\d+\[1\]\(queued=0,recved=\d+,sent=\d+\)\n/);
+    const mntr = await word('mntr');
+    for (const key of ['zk_version', 'zk_server_state', 'zk_avg_latency', 'zk_packets_received', 'zk_num_alive_connections', 'zk_znode_count', 'zk_watch_count', 'zk_ephemerals_count', 'zk_approximate_data_size']) {
+      assert.match(mntr, new RegExp(`^${key}\\t\\S+`, 'm'), key);
+    }
+    assert.match(mntr, /^zk_watch_count\t1$/m);
+    assert.match(await word('conf'), /^clientPort=\d+\n(.*\n)*tickTime=2000\n(.*\n)*minSessionTimeout=4000\nmaxSessionTimeout=40000\n/m);
+    assert.match(await word('cons'), /sid=0x[0-9a-f]+/);
+    assert.match(await word('envi'), /^Environment:\nzookeeper\.version=/);
+    assert.match(await word('wchs'), /connections watching 1 paths\nTotal watches:1\n/);
+    assert.match(await word('dump'), /dump is not executed because it is not in the whitelist/);
+    const again = await c.send({ op: 'exists', path: '/', watch: false });
+    assert.equal(again.header.err, 0, 'normal sessions are unaffected');
+  } finally {
+    await c.close();
+    await h.stop();
+  }
+});

@@ -1,0 +1,101 @@
+/**
+ * Sessions (zk-protocol.md §1.3, §2.1; DESIGN §5): handshakes with and without the readOnly
+ * byte, timeout negotiation, resume by id and password on the same or ANOTHER proxy of the same
+ * store, refusal of a bad password and of a client whose lastZxidSeen is ahead, expiry driven
+ * by client traffic removing the session's ephemerals in one revision and firing watches, and
+ * watches crossing proxies through the change feed.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CreateMode, EventType, WatcherEvent } from '../../protocol/jute';
+import { MemoryBackend } from '../../zkproxy/backend/memory-backend';
+import { ZkWireClient } from '../../zkproxy/dispatch/zk-wire-client';
+import { startHarness } from './zk-harness';
+
+const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
+
+async function until(cond: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (cond()) return true;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return cond();
+}
+
+test('sessions across two proxies of one store', { timeout: 60_000 }, async (t) => {
+  const backend = new MemoryBackend();
+  const a = await startHarness({ backend });
+  const b = await startHarness({ backend });
+  try {
+    await t.test('handshake with and without the readOnly byte; timeouts clamped to [2, 20] ticks', async () => {
+      const c1 = await ZkWireClient.connect({ host: a.host, port: a.port, timeoutMs: 1000, readOnly: false });
+      assert.equal(c1.session.readOnly, undefined, 'no readOnly byte echoed to a client that sent none');
+      assert.equal(c1.session.timeOut, 4000);
+      const c2 = await ZkWireClient.connect({ host: a.host, port: a.port, timeoutMs: 100_000 });
+      assert.equal(c2.session.readOnly, false);
+      assert.equal(c2.session.timeOut, 40_000);
+      assert.equal(c2.session.passwd.length, 16);
+      await c1.close();
+      await c2.close();
+    });
+
+    await t.test('resume on another proxy keeps ephemerals; a wrong password is an expired session', async () => {
+      const c = await ZkWireClient.connect({ host: a.host, port: a.port, timeoutMs: 10_000 });
+      const { sessionId, passwd } = c.session;
+      await c.send({ op: 'create', path: '/eph', data: null, acl: OPEN, flags: CreateMode.EPHEMERAL });
+      c.drop();
+      const bad = await ZkWireClient.connect({ host: b.host, port: b.port, sessionId, passwd: Buffer.alloc(16, 1) });
+      assert.equal(bad.session.timeOut, 0);
+      assert.equal(bad.session.sessionId, 0n);
+      assert.ok(await bad.waitClosed(2000));
+      const r = await ZkWireClient.connect({ host: b.host, port: b.port, sessionId, passwd, timeoutMs: 10_000 });
+      assert.equal(r.session.sessionId, sessionId);
+      const st = await r.send({ op: 'exists', path: '/eph', watch: false });
+      assert.equal(st.header.err, 0);
+      assert.equal(st.body?.op === 'stat' && st.body.stat.ephemeralOwner, sessionId);
+      await r.close();
+      const after = await ZkWireClient.connect({ host: a.host, port: a.port });
+      assert.ok(await until(() => !a.proxy.services.tree.has('/eph'), 2000));
+      const gone = await after.send({ op: 'exists', path: '/eph', watch: false });
+      assert.equal(gone.header.err, -101);
+      const expired = await ZkWireClient.connect({ host: a.host, port: a.port, sessionId, passwd });
+      assert.equal(expired.session.timeOut, 0, 'a closed session cannot be resumed');
+      await after.close();
+    });
+
+    await t.test('a client whose lastZxidSeen is ahead is refused without a reply', async () => {
+      await assert.rejects(ZkWireClient.connect({ host: a.host, port: a.port, lastZxidSeen: 1n << 40n }), /closed during handshake/);
+    });
+
+    await t.test('expiry (no traffic) removes ephemerals in one revision and fires watches on the other proxy', async () => {
+      const events: WatcherEvent[] = [];
+      const w = await ZkWireClient.connect({ host: b.host, port: b.port, onNotification: (e) => events.push(e) });
+      await w.send({ op: 'create', path: '/p1', data: null, acl: OPEN, flags: 0 });
+      await w.send({ op: 'create', path: '/p2', data: null, acl: OPEN, flags: 0 });
+      const s = await ZkWireClient.connect({ host: a.host, port: a.port, timeoutMs: 4000, ping: false });
+      await s.send({ op: 'create', path: '/p1/e', data: null, acl: OPEN, flags: CreateMode.EPHEMERAL });
+      await s.send({ op: 'create', path: '/p2/e', data: null, acl: OPEN, flags: CreateMode.EPHEMERAL });
+      await w.send({ op: 'exists', path: '/p1/e', watch: true });
+      await w.send({ op: 'getChildren', path: '/p2', watch: true });
+      const started = Date.now();
+      // The connection stays open but silent: expiry is driven by traffic, not by TCP.
+      assert.ok(await until(() => events.length >= 2, 10_000), `events: ${JSON.stringify(events)}`);
+      const took = Date.now() - started;
+      assert.ok(took >= 3500 && took < 8000, `expired after ${took} ms`);
+      assert.deepEqual(events.map((e) => `${e.type} ${e.path}`).sort(), [`${EventType.NodeDeleted} /p1/e`, `${EventType.NodeChildrenChanged} /p2`]);
+      const s1 = await w.send({ op: 'exists', path: '/p1', watch: false });
+      const s2 = await w.send({ op: 'exists', path: '/p2', watch: false });
+      const p1 = s1.body?.op === 'stat' ? s1.body.stat : undefined;
+      const p2 = s2.body?.op === 'stat' ? s2.body.stat : undefined;
+      assert.equal(p1?.pzxid, p2?.pzxid, 'both parents changed in the same revision');
+      assert.equal(p1?.cversion, 2);
+      assert.ok(await s.waitClosed(3000), 'the expired session’s connection is closed');
+      await w.close();
+    });
+  } finally {
+    await a.stop();
+    await b.stop();
+    await backend.close();
+  }
+});
