@@ -16,6 +16,8 @@ import { ZK_MAX_FRAME_DEFAULT } from '../limits';
 export interface WireReply {
   header: ReplyHeader;
   body?: ZkResponse;
+  /** Ordinal of this frame among all frames received on the connection (ordering checks). */
+  frame: number;
 }
 
 /** Options of a connection. */
@@ -30,7 +32,8 @@ export interface WireClientOptions {
   readOnly?: boolean;
   /** Send pings every timeout/3 (default true). */
   ping?: boolean;
-  onNotification?: (e: WatcherEvent) => void;
+  /** Called for each notification with its frame ordinal (see {@link WireReply.frame}). */
+  onNotification?: (e: WatcherEvent, frame: number) => void;
 }
 
 interface Pending {
@@ -45,6 +48,7 @@ export class ZkWireClient {
   private readonly decoder = new FrameDecoder(ZK_MAX_FRAME_DEFAULT * 4);
   private readonly pending: Pending[] = [];
   private xid = 1;
+  private frames = 0;
   private pingTimer: NodeJS.Timeout | undefined;
   private closed = false;
   /** The ConnectResponse (session id, password, negotiated timeout). */
@@ -101,8 +105,9 @@ export class ZkWireClient {
     for (let f = this.decoder.next(); f; f = this.decoder.next()) {
       const r = new JuteReader(f, ZK_MAX_FRAME_DEFAULT * 4);
       const header = readReplyHeader(r);
+      const frame = ++this.frames;
       if (header.xid === -1) {
-        this.opts.onNotification?.(readWatcherEvent(r));
+        this.opts.onNotification?.(readWatcherEvent(r), frame);
         continue;
       }
       const p = this.pending.shift();
@@ -114,7 +119,7 @@ export class ZkWireClient {
       let body: ZkResponse | undefined;
       const multi = p.type === OpCode.multi || p.type === OpCode.multiRead;
       if ((header.err === 0 || multi) && r.remaining() > 0) body = decodeResponse(p.type, r);
-      p.resolve({ header, body });
+      p.resolve({ header, body, frame });
     }
   }
 
