@@ -155,7 +155,7 @@ export async function runWorkload(host: string, port: number, log: (s: string) =
     await bcl.send({ op: 'exists', path: '/e1', watch: true });
     await bcl.send({ op: 'getChildren', path: '/w', watch: true });
     c.drop();
-    await new Promise((r) => setTimeout(r, 8000));
+    await new Promise((r) => setTimeout(r, 10_000));
     await bcl.send({ op: 'exists', path: '/e1', watch: false });
     await bcl.send({ op: 'getChildren2', path: '/w', watch: false });
     await bcl.send({ op: 'getChildren2', path: '/', watch: false });
