@@ -7,26 +7,31 @@
 import { randomBytes } from 'node:crypto';
 import { KvBackend, KvOp } from '../backend/kv-backend';
 import { Acl } from '../../protocol/jute';
-import { OPEN_ACL_UNSAFE, READ_ACL_UNSAFE } from './acl-rules';
+import { READ_ACL_UNSAFE } from './acl-rules';
 import { KeySchema } from './key-schema';
 import { encodeAclValue, encodeCounterValue, encodeNodeValue } from './node-codec';
 
-/** Path, ACL, and cversion offset (ZooKeeper reports cversion 2×0 − numChildren for these). */
-const SYSTEM_NODES: [string, Acl[], number][] = [
-  ['/', OPEN_ACL_UNSAFE, -1],
-  ['/zookeeper', OPEN_ACL_UNSAFE, -2],
-  ['/zookeeper/quota', OPEN_ACL_UNSAFE, 0],
-  ['/zookeeper/config', READ_ACL_UNSAFE, 0],
+/**
+ * Path, ACL (undefined: open, no ACL key), cversion offset (ZooKeeper reports cversion
+ * 2×0 − numChildren for these) and aversion offset (DataTree sets /zookeeper/config's ACL with
+ * version -1, so it reports aversion -1).
+ */
+const SYSTEM_NODES: [string, Acl[] | undefined, number, number][] = [
+  ['/', undefined, -1, 0],
+  ['/zookeeper', undefined, -2, 0],
+  ['/zookeeper/quota', undefined, 0, 0],
+  ['/zookeeper/config', READ_ACL_UNSAFE, 0, -1],
 ];
 
 /** Creates the system nodes and the cluster secret if they are missing. */
 export async function bootstrapKeySpace(backend: KvBackend, keys: KeySchema): Promise<void> {
   const ops: KvOp[] = [];
-  for (const [path, acl, offset] of SYSTEM_NODES) {
+  for (const [path, acl, cOffset, aOffset] of SYSTEM_NODES) {
     const value = encodeNodeValue({ kind: 'system', version: 0, ctime: 0n, mtime: 0n, ttl: 0n, data: Buffer.alloc(0) });
     ops.push({ type: 'put', key: keys.nodeKey(path), value });
-    ops.push({ type: 'put', key: keys.aclKey(path), value: encodeAclValue(acl) });
-    ops.push({ type: 'put', key: keys.counterKey(path), value: encodeCounterValue(offset) });
+    if (acl) ops.push({ type: 'put', key: keys.aclKey(path), value: encodeAclValue(acl, aOffset) });
+    // Children exist from the start here, so the child-change key does too (pzxid then 0).
+    if (cOffset !== 0) ops.push({ type: 'put', key: keys.counterKey(path), value: encodeCounterValue(cOffset) });
   }
   await backend.txn({
     compare: [{ key: keys.nodeKey('/'), target: 'mod', result: 'equal', value: 0 }],

@@ -6,10 +6,13 @@
  * - `<p>n/<depth:4 digits><path>` — the node: data plus a header (node-codec.ts). The depth
  *   prefix makes "children of P" one contiguous range: depth(P)+1 and prefix `P/`.
  *   Its createRevision is czxid, its modRevision is mzxid, its lease marks an ephemeral.
- * - `<p>a<path>` — the ACL list; its version − 1 is aversion. Separate so setACL leaves mzxid.
- * - `<p>c<path>` — the child-change key: every child create or delete puts it, so its
- *   modRevision is pzxid and its version − 1 (+ an offset kept in its value) is cversion;
- *   the create counter behind sequential names is (cversion + numChildren) / 2.
+ * - `<p>a<path>` — the ACL list (absent for the open ACL, the common case); aversion is its
+ *   version − 1 plus an offset in its value. Separate so setACL leaves mzxid alone.
+ * - `<p>c<path>` — the child-change key, absent until the first child change: every child
+ *   create or delete puts it, so its modRevision is pzxid and its version − 1 (+ an offset kept
+ *   in its value) is cversion; the create counter behind sequential names is
+ *   (cversion + numChildren) / 2. Absent: pzxid = czxid, cversion = 0.
+ * A plain create therefore writes two keys: the node and its parent's child-change key.
  * - `<p>s/<id:16 hex>` — a session record, attached to the session's lease.
  * - `<p>e` — put by a failed write so it spends a zxid as ZooKeeper does (§2.4).
  * - `<p>secret` — the cluster secret from which session passwords are derived.

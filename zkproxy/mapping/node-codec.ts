@@ -58,19 +58,26 @@ export function decodeNodeValue(b: Buffer): NodeValue | undefined {
   };
 }
 
-/** Encodes an ACL list as a jute vector<ACL>. */
-export function encodeAclValue(acl: readonly Acl[]): Buffer {
+/**
+ * Encodes an ACL key's value: an int32 aversion offset (aversion = key version − 1 + offset;
+ * the key is absent for the open ACL, so a first setACL creates it at version 1) then the list
+ * as a jute vector<ACL>.
+ */
+export function encodeAclValue(acl: readonly Acl[], offset = 0): Buffer {
   const w = new JuteWriter(64);
+  w.writeInt(offset);
   writeAclList(w, acl);
   return w.toBuffer();
 }
 
 /** Decodes an ACL value; a malformed one reads as the open ACL (never throws). */
-export function decodeAclValue(b: Buffer): Acl[] {
+export function decodeAclValue(b: Buffer): { acl: Acl[]; offset: number } {
   try {
-    return readAclList(new JuteReader(b));
+    const r = new JuteReader(b);
+    const offset = r.readInt();
+    return { offset, acl: readAclList(r) };
   } catch {
-    return [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
+    return { offset: 0, acl: [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }] };
   }
 }
 

@@ -30,6 +30,7 @@ interface NodeState {
 
 interface AclState {
   acl: Acl[];
+  offset: number;
   version: number;
   modRev: number;
 }
@@ -110,13 +111,12 @@ export class ZnodeTree {
       owner: n.owner,
       czxid: system ? 0 : n.createRev,
       mzxid: system && n.modRev === n.createRev ? 0 : n.modRev,
-      pzxid: c === undefined ? n.createRev : system && c.modRev === c.createRev ? 0 : c.modRev,
+      pzxid: c === undefined ? (system ? 0 : n.createRev) : system && c.modRev === c.createRev ? 0 : c.modRev,
       acl: a?.acl ?? OPEN_ACL,
-      // ZooKeeper's DataTree sets /zookeeper/config's ACL with version -1, so it reports aversion -1.
-      aversion: (a ? a.version - 1 : 0) - (system && path === '/zookeeper/config' ? 1 : 0),
+      aversion: a ? a.version - 1 + a.offset : 0,
       cversion: c ? c.version - 1 + c.offset : 0,
       children: this.children.get(path) ?? NO_CHILDREN,
-      guard: { nc: n.createRev, n: n.modRev, a: a?.modRev ?? 0, c: cMod, offset: c?.offset ?? 0 },
+      guard: { nc: n.createRev, n: n.modRev, a: a?.modRev ?? 0, c: cMod, offset: c?.offset ?? 0, aOffset: a?.offset ?? 0 },
     };
   }
 
@@ -134,7 +134,7 @@ export class ZnodeTree {
     switch (k.kind) {
       case 'node': return type === 'put' ? this.putNode(k.path, kv) : this.deleteNode(k.path);
       case 'acl':
-        if (type === 'put') this.acls.set(k.path, { acl: decodeAclValue(kv.value), version: kv.version, modRev: kv.modRevision });
+        if (type === 'put') this.acls.set(k.path, { ...decodeAclValue(kv.value), version: kv.version, modRev: kv.modRevision });
         else this.acls.delete(k.path);
         return undefined;
       case 'counter':

@@ -36,10 +36,9 @@ export interface NodeView {
   children: ReadonlySet<string>;
   /**
    * What the keys looked like when read, for the commit guards: node createRevision (nc) and
-   * modRevision (n), ACL and child-change modRevisions (a, c) and the child-change offset; 0 =
-   * absent.
+   * modRevision (n), ACL and child-change modRevisions (a, c) and their offsets; 0 = absent.
    */
-  guard: { nc: number; n: number; a: number; c: number; offset: number };
+  guard: { nc: number; n: number; a: number; c: number; offset: number; aOffset: number };
 }
 
 /**

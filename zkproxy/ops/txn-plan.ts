@@ -15,12 +15,18 @@
  * A child create/delete bumps the parent's child-change key with a blind put (its version is
  * the cversion), so creates of different children of one parent commute.
  */
+import { Acl, Perms } from '../../protocol/jute';
 import { KvCompare, KvOp, KvTxn } from '../backend/kv-backend';
 import { KeySchema } from '../mapping/key-schema';
 import { encodeAclValue, encodeCounterValue, encodeNodeValue } from '../mapping/node-codec';
 import { parentOf } from '../mapping/path-rules';
 import { ZnodeTree } from '../mapping/znode-tree';
 import { ChildDelta, NodeView, PENDING_ZXID, isEphemeral, withChildren } from '../mapping/znode-view';
+
+/** True for exactly the open ACL (world:anyone, all permissions), stored as "no ACL key". */
+function isOpenAcl(acl: readonly Acl[]): boolean {
+  return acl.length === 1 && acl[0]!.perms === Perms.ALL && acl[0]!.id.scheme === 'world' && acl[0]!.id.id === 'anyone';
+}
 
 /** What a decision relied on (see the file comment). */
 export type GuardKind = 'exists' | 'node' | 'acl' | 'children';
@@ -149,14 +155,19 @@ export class TxnPlan {
       const d = this.dirty.get(path) ?? { n: false, a: false };
       const lease = isEphemeral(cur) ? cur.owner : undefined;
       if (!was) {
+        // Only the node key, unless the ACL is not the open one or children came in this txn
+        // (a new key has version 1, so its offset is the whole cversion).
         ops.push({ type: 'put', key: this.keys.nodeKey(path), value: encodeNodeValue(cur), lease });
-        ops.push({ type: 'put', key: this.keys.aclKey(path), value: encodeAclValue(cur.acl), lease });
-        // A new key has version 1, so its offset is the whole cversion (children made in this txn).
-        ops.push({ type: 'put', key: this.keys.counterKey(path), value: encodeCounterValue(cur.cversion), lease });
+        if (!isOpenAcl(cur.acl)) ops.push({ type: 'put', key: this.keys.aclKey(path), value: encodeAclValue(cur.acl), lease });
+        if (cur.childChanges) ops.push({ type: 'put', key: this.keys.counterKey(path), value: encodeCounterValue(cur.cversion), lease });
         continue;
       }
       if (d.n) ops.push({ type: 'put', key: this.keys.nodeKey(path), value: encodeNodeValue(cur), lease });
-      if (d.a) ops.push({ type: 'put', key: this.keys.aclKey(path), value: encodeAclValue(cur.acl), lease });
+      if (d.a) {
+        // setACL guards the ACL key, so whether it exists is known: its next version is 1 or +1.
+        const offset = was.guard.a === 0 ? cur.aversion : was.guard.aOffset;
+        ops.push({ type: 'put', key: this.keys.aclKey(path), value: encodeAclValue(cur.acl, offset), lease });
+      }
       if (cur.childChanges) ops.push(this.childChangeOp(path, cur, was, lease));
     }
     return { compare: this.guards(), success: ops, failure: [] };
@@ -170,7 +181,11 @@ export class TxnPlan {
   private childChangeOp(path: string, cur: NodeView, was: NodeView, lease: bigint | undefined): KvOp {
     const changes = cur.childChanges ?? 0;
     if (changes > 1) this.guard(path, 'children');
-    return { type: 'put', key: this.keys.counterKey(path), value: encodeCounterValue(was.guard.offset + changes - 1), lease };
+    // cversion = version − 1 + offset. An existing key: next version = old + 1, so the offset
+    // grows by changes − 1. An absent key (no child change yet): next version is 1, offset =
+    // changes; a concurrent blind put of the same offset then lands at version 2: still exact.
+    const offset = was.guard.c === 0 ? was.cversion + changes : was.guard.offset + changes - 1;
+    return { type: 'put', key: this.keys.counterKey(path), value: encodeCounterValue(offset), lease };
   }
 
   /** The transaction recording a failed write: the same guards, then a put of the error key. */
