@@ -58,6 +58,8 @@ export class ZnodeTree {
   private readonly counters = new Map<string, CounterState>();
   private readonly children = new Map<string, Set<string>>();
   private readonly ephemerals = new Map<bigint, Set<string>>();
+  /** Container and TTL nodes: the reaper's candidates, so it never scans the whole tree. */
+  private readonly reapable = new Set<string>();
   private dataBytes = 0;
   /** The store revision the tree reflects. */
   revision = 0;
@@ -91,6 +93,11 @@ export class ZnodeTree {
   /** Every path (for the reaper and tests); iteration order is insertion order. */
   paths(): IterableIterator<string> {
     return this.nodes.keys();
+  }
+
+  /** Paths of container and TTL nodes. */
+  reapablePaths(): IterableIterator<string> {
+    return this.reapable.values();
   }
 
   /** Paths of the ephemerals owned by session `owner`. */
@@ -159,6 +166,7 @@ export class ZnodeTree {
       owner: kv.lease, createRev: kv.createRevision, modRev: kv.modRevision,
     });
     this.dataBytes += (v.data?.length ?? 0) - (prev?.data?.length ?? 0);
+    if (v.kind === 'container' || v.kind === 'ttl') this.reapable.add(path);
     if (prev) {
       if (prev.owner !== kv.lease) {
         this.untrackEphemeral(prev.owner, path);
@@ -176,6 +184,7 @@ export class ZnodeTree {
     if (!prev) return undefined;
     this.nodes.delete(path);
     this.dataBytes -= prev.data?.length ?? 0;
+    this.reapable.delete(path);
     this.untrackEphemeral(prev.owner, path);
     if (path !== '/') {
       const parent = parentOf(path);

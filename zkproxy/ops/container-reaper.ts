@@ -29,7 +29,7 @@ export class ContainerReaper {
   /** The paths due for deletion now. */
   candidates(now = Date.now()): string[] {
     const out: string[] = [];
-    for (const path of this.s.tree.paths()) {
+    for (const path of this.s.tree.reapablePaths()) {
       const v = this.s.tree.view(path);
       if (!v || v.children.size > 0) continue;
       if (v.kind === 'container' && createCount(v) > 0) out.push(path);
