@@ -79,6 +79,8 @@ export async function startZkProxy(o: ZkProxyOptions): Promise<ZkProxy> {
   await feed.start();
   const maxTxnOps = o.maxTxnOps ?? ZK_MAX_TXN_OPS_DEFAULT;
   const sessions = new SessionTable(o.backend, keys, feed, { minTimeoutMs: minSessionTimeout, maxTimeoutMs: maxSessionTimeout, maxTxnOps }, logger.child({ part: 'sessions' }));
+  const adopted = sessions.adoptRecorded();
+  if (adopted > 0) logger.info({ sessions: adopted }, 'tracking sessions recorded in the store');
   const runner = new WriteRunner(o.backend, feed, keys, logger);
   const services: ZkServices = {
     backend: o.backend, keys, feed, tree, watches, runner, sessions, logger,

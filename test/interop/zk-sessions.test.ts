@@ -93,9 +93,31 @@ test('sessions across two proxies of one store', { timeout: 60_000 }, async (t) 
       assert.ok(await s.waitClosed(3000), 'the expired session’s connection is closed');
       await w.close();
     });
+
+    await t.test('a restarted proxy expires the sessions of clients that never came back', async () => {
+      const c = await ZkWireClient.connect({ host: b.host, port: b.port, timeoutMs: 4000, ping: false });
+      await c.send({ op: 'create', path: '/orphan-parent', data: null, acl: OPEN, flags: 0 });
+      await c.send({ op: 'create', path: '/orphan-parent/e', data: null, acl: OPEN, flags: CreateMode.EPHEMERAL });
+      c.drop();
+      await b.stop();
+      const b2 = await startHarness({ backend });
+      try {
+        const w = await ZkWireClient.connect({ host: b2.host, port: b2.port });
+        const before = await w.send({ op: 'exists', path: '/orphan-parent', watch: false });
+        assert.ok(await until(() => !b2.proxy.services.tree.has('/orphan-parent/e'), 12_000), 'expired by the new proxy');
+        const after = await w.send({ op: 'exists', path: '/orphan-parent', watch: false });
+        const p0 = before.body?.op === 'stat' ? before.body.stat : undefined;
+        const p1 = after.body?.op === 'stat' ? after.body.stat : undefined;
+        assert.ok(p0 && p1 && p1.pzxid > p0.pzxid, 'the parent’s pzxid moved with the deletion');
+        assert.equal(p1?.cversion, 2);
+        await w.close();
+      } finally {
+        await b2.stop();
+      }
+    });
   } finally {
     await a.stop();
-    await b.stop();
+    await b.stop().catch(() => undefined);
     await backend.close();
   }
 });

@@ -48,6 +48,16 @@ export interface NodeChange {
   path: string;
 }
 
+/** The timeout in a session record's JSON value (10 s if unreadable). */
+function sessionTimeout(value: Buffer): number {
+  try {
+    const t = (JSON.parse(value.toString('utf8')) as { timeoutMs?: unknown }).timeoutMs;
+    return typeof t === 'number' && t > 0 ? t : 10_000;
+  } catch {
+    return 10_000;
+  }
+}
+
 const OPEN_ACL: Acl[] = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 const NO_CHILDREN: ReadonlySet<string> = new Set();
 
@@ -58,6 +68,8 @@ export class ZnodeTree {
   private readonly counters = new Map<string, CounterState>();
   private readonly children = new Map<string, Set<string>>();
   private readonly ephemerals = new Map<bigint, Set<string>>();
+  /** Session records (id → negotiated timeout, ms) as stored by whichever proxy created them. */
+  private readonly sessionRecords = new Map<bigint, number>();
   /** Container and TTL nodes: the reaper's candidates, so it never scans the whole tree. */
   private readonly reapable = new Set<string>();
   private dataBytes = 0;
@@ -93,6 +105,11 @@ export class ZnodeTree {
   /** Every path (for the reaper and tests); iteration order is insertion order. */
   paths(): IterableIterator<string> {
     return this.nodes.keys();
+  }
+
+  /** Every session record in the store: id → timeout in ms. */
+  sessions(): ReadonlyMap<bigint, number> {
+    return this.sessionRecords;
   }
 
   /** Paths of container and TTL nodes. */
@@ -148,6 +165,10 @@ export class ZnodeTree {
         if (type === 'put') {
           this.counters.set(k.path, { offset: decodeCounterValue(kv.value), version: kv.version, createRev: kv.createRevision, modRev: kv.modRevision });
         } else this.counters.delete(k.path);
+        return undefined;
+      case 'session':
+        if (type === 'put') this.sessionRecords.set(k.id, sessionTimeout(kv.value));
+        else this.sessionRecords.delete(k.id);
         return undefined;
       case 'secret':
         if (type === 'put' && kv.value.length > 0) this.secret = Buffer.from(kv.value);

@@ -143,6 +143,27 @@ export class SessionTable {
     return s;
   }
 
+  /**
+   * Starts tracking every session recorded in the store that this proxy does not know (called
+   * once the tree is loaded). A proxy that restarts thus still expires the sessions of clients
+   * that never came back — deleting their ephemerals with the parents' pzxid moved — instead of
+   * leaving that to the store's lease expiry. Sessions alive on another proxy are recognised at
+   * their deadline (their lease was renewed) and forgotten.
+   */
+  adoptRecorded(): number {
+    let n = 0;
+    const now = this.now();
+    for (const [id, timeoutMs] of this.tree.sessions()) {
+      if (this.sessions.has(id)) continue;
+      this.sessions.set(id, {
+        id, passwd: sessionPassword(this.secret(), id), timeoutMs, leaseTtl: this.leaseTtlFor(timeoutMs),
+        lastSeen: now, lastKeepAlive: now, owner: undefined, closing: false,
+      });
+      n++;
+    }
+    return n;
+  }
+
   /** Client traffic on the session: push the deadline, keep the lease alive (throttled). */
   touch(s: Session): void {
     const now = this.now();
