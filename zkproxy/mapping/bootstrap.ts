@@ -23,8 +23,8 @@ const SYSTEM_NODES: [string, Acl[] | undefined, number, number][] = [
   ['/zookeeper/config', READ_ACL_UNSAFE, 0, -1],
 ];
 
-/** Creates the system nodes and the cluster secret if they are missing. */
-export async function bootstrapKeySpace(backend: KvBackend, keys: KeySchema): Promise<void> {
+/** The puts creating the system nodes (without the secret). */
+export function bootstrapOps(keys: KeySchema): KvOp[] {
   const ops: KvOp[] = [];
   for (const [path, acl, cOffset, aOffset] of SYSTEM_NODES) {
     const value = encodeNodeValue({ kind: 'system', version: 0, ctime: 0n, mtime: 0n, ttl: 0n, data: Buffer.alloc(0) });
@@ -33,6 +33,12 @@ export async function bootstrapKeySpace(backend: KvBackend, keys: KeySchema): Pr
     // Children exist from the start here, so the child-change key does too (pzxid then 0).
     if (cOffset !== 0) ops.push({ type: 'put', key: keys.counterKey(path), value: encodeCounterValue(cOffset) });
   }
+  return ops;
+}
+
+/** Creates the system nodes and the cluster secret if they are missing. */
+export async function bootstrapKeySpace(backend: KvBackend, keys: KeySchema): Promise<void> {
+  const ops = bootstrapOps(keys);
   await backend.txn({
     compare: [{ key: keys.nodeKey('/'), target: 'mod', result: 'equal', value: 0 }],
     success: ops,
