@@ -10,6 +10,7 @@ export const USAGE = `usage: node dist/bench/lib/grpc-load.js --target HOST:PORT
   [--conns N=1] [--concurrency M=1]      totals, split over processes
   [--total T=10000 | --duration SECONDS] [--procs P=1]
   [--header key:value]...                extra metadata (repeatable)
+  [--engine raw|node]                    HTTP/2 client (raw: hand-written framing, cheapest)
   [--stall-ms MS=10000] [--watch-pid PID] [--json]
 `;
 
@@ -66,6 +67,12 @@ export function parseArgs(argv: string[]): ParsedArgs {
         const colon = h.indexOf(':');
         if (colon <= 0) throw new Error('--header needs key:value');
         metadata[h.slice(0, colon).trim().toLowerCase()] = h.slice(colon + 1).trim();
+        break;
+      }
+      case '--engine': {
+        const engine = value();
+        if (engine !== 'raw' && engine !== 'node') throw new Error('--engine is raw or node');
+        options.engine = engine;
         break;
       }
       case '--json': json = true; break;

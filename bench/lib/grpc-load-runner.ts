@@ -1,21 +1,25 @@
 /**
- * A cheap gRPC unary load generator speaking HTTP/2 directly with node:http2 (no grpc-js: on a
- * 2-core machine grpc-js saturates a core before the server does, DESIGN.md §8). It works
- * against any gRPC server: ours, or real etcd.
+ * A cheap gRPC unary load generator speaking HTTP/2 directly (no grpc-js: on a 2-core machine
+ * grpc-js saturates a core before the server does, DESIGN.md §8). It works against any gRPC
+ * server: ours, or real etcd. Two engines: `node` (node:http2's client) and `raw` (hand-written
+ * framing, several times cheaper per call; raw-h2-connection.ts).
  *
  * Shape: `conns` HTTP/2 connections, `concurrency` calls in flight in total (slot i uses
  * connection i mod conns); each slot issues its next call when the previous one completes, until
  * `total` calls were issued or `durationMs` passed. Every loop is bounded: a run also ends if no
  * call completes for `stallMs` (the in-flight calls then count as `STALLED`).
  *
- * Per call: one `request` (shared header object), one `end(frame)`, listeners shared by all calls
- * (the slot is found through a symbol on the stream), latency into a fixed-size histogram.
+ * Per call: the engine's request, latency into a fixed-size histogram, the status counted by name.
  */
 
-import * as http2 from 'node:http2';
-import * as net from 'node:net';
 import { grpcStatusName } from '../../core/server/grpc/grpc-status';
+import { encodeRequestHeaders } from './hpack-lite';
 import { LatencyHistogram } from './latency-histogram';
+import { NodeH2Connection } from './node-h2-connection';
+import { RawH2Connection, type RawCallListener } from './raw-h2-connection';
+
+/** Which HTTP/2 client issues the calls. */
+export type LoadEngine = 'node' | 'raw';
 
 /** What to send and how hard. */
 export interface LoadOptions {
@@ -37,6 +41,8 @@ export interface LoadOptions {
   metadata?: Record<string, string>;
   /** End the run if nothing completes for this long (default 10 s). */
   stallMs?: number;
+  /** HTTP/2 client: `raw` (default, cheapest) or `node` (node:http2, any body size). */
+  engine?: LoadEngine;
 }
 
 /** The outcome of one run (one process). */
@@ -53,26 +59,28 @@ export interface LoadResult {
   latency: LatencyHistogram;
 }
 
-const kSlot = Symbol('loadSlot');
-type LoadStream = http2.ClientHttp2Stream & { [kSlot]?: Slot };
+/** What the runner needs from a connection (both engines implement it). */
+interface LoadConnection {
+  connected(): Promise<void>;
+  readonly usable: boolean;
+  start(slot: Slot, framed: Buffer): boolean;
+  close(): void;
+}
 
 /** One in-flight lane. */
 interface Slot {
-  readonly runner: GrpcLoadRunner;
   readonly id: number;
-  readonly session: number;
+  readonly connection: number;
   startedAt: number;
-  status: string | undefined;
 }
 
 /**
  * A prepared run: connections opened by {@link connect}, load applied by {@link run}. Split so a
  * multi-process driver can connect every process first and start them together.
  */
-export class GrpcLoadRunner {
+export class GrpcLoadRunner implements RawCallListener<Slot> {
   private readonly options: Required<Omit<LoadOptions, 'durationMs' | 'metadata'>> & Pick<LoadOptions, 'durationMs' | 'metadata'>;
-  private readonly sessions: http2.ClientHttp2Session[] = [];
-  private readonly headers: http2.OutgoingHttpHeaders;
+  private readonly connections: LoadConnection[] = [];
   private readonly staticFrame: Buffer | null;
   private readonly latency = new LatencyHistogram();
   private readonly statuses: Record<string, number> = {};
@@ -90,45 +98,35 @@ export class GrpcLoadRunner {
       concurrency: 1,
       total: 10_000,
       stallMs: 10_000,
+      engine: 'raw',
       ...options,
-    };
-    this.headers = {
-      ':method': 'POST',
-      ':path': options.path,
-      'content-type': 'application/grpc',
-      te: 'trailers',
-      ...(options.metadata ?? {}),
     };
     this.staticFrame = typeof options.body === 'function' ? null : frame(options.body);
   }
 
   /** Opens the connections and waits until each has exchanged SETTINGS. */
   async connect(): Promise<void> {
-    const url = `http://${this.options.target}`;
-    const colon = this.options.target.lastIndexOf(':');
-    const host = this.options.target.slice(0, colon).replace(/^\[|\]$/g, '');
-    const port = Number(this.options.target.slice(colon + 1));
-    const opens: Array<Promise<void>> = [];
+    const target = this.options.target;
+    const colon = target.lastIndexOf(':');
+    const host = target.slice(0, colon).replace(/^\[|\]$/g, '');
+    const port = Number(target.slice(colon + 1));
+    const metadata = this.options.metadata ?? {};
+    const rawHeaders = encodeRequestHeaders(this.options.path, target, metadata);
+    const nodeHeaders = { ':method': 'POST', ':path': this.options.path, 'content-type': 'application/grpc', te: 'trailers', ...metadata };
     for (let i = 0; i < this.options.conns; i++) {
-      const session = http2.connect(url, {
-        // Nagle + delayed ACK would add ~40 ms to small calls; node's http2 client leaves Nagle on.
-        createConnection: () => net.connect({ host, port, noDelay: true }),
-        maxSessionMemory: 64,
-        settings: { initialWindowSize: 4 * 1024 * 1024, enablePush: false },
-      });
-      session.on('error', () => {}); // surfaces as failed calls (TRANSPORT)
-      this.sessions.push(session);
-      opens.push(
-        new Promise((resolve, reject) => {
-          session.once('connect', () => {
-            session.setLocalWindowSize(16 * 1024 * 1024);
-            resolve();
-          });
-          session.once('error', reject);
-        }),
+      this.connections.push(
+        this.options.engine === 'raw'
+          ? new RawH2Connection<Slot>(host, port, rawHeaders, this)
+          : new NodeH2Connection<Slot>(host, port, nodeHeaders, this),
       );
     }
-    await Promise.all(opens);
+    await Promise.all(this.connections.map((c) => c.connected()));
+    for (const c of this.connections) {
+      if (c instanceof RawH2Connection && this.staticFrame !== null && this.staticFrame.length > c.maxBodyBytes) {
+        this.close();
+        throw new Error(`a ${this.staticFrame.length}-byte request exceeds the server's stream window (${c.maxBodyBytes}); use --engine node`);
+      }
+    }
   }
 
   /** Applies the load; resolves with the result. Call once, after {@link connect}. */
@@ -153,7 +151,7 @@ export class GrpcLoadRunner {
       };
       const lanes = Math.max(1, this.options.concurrency);
       for (let i = 0; i < lanes; i++) {
-        const slot: Slot = { runner: this, id: i, session: i % this.sessions.length, startedAt: 0, status: undefined };
+        const slot: Slot = { id: i, connection: i % this.connections.length, startedAt: 0 };
         if (!this.issue(slot)) break;
       }
       if (this.inFlight === 0) this.done();
@@ -162,39 +160,41 @@ export class GrpcLoadRunner {
 
   /** Closes every connection. */
   close(): void {
-    for (const s of this.sessions) s.destroy();
+    this.stopped = true;
+    for (const c of this.connections) c.close();
   }
 
   /** Starts the slot's next call if the budget allows; false when the run is over for it. */
   private issue(slot: Slot): boolean {
     if (this.stopped) return false;
     if (this.options.durationMs === undefined ? this.issued >= this.options.total : performance.now() >= this.endAt) return false;
-    const session = this.sessions[slot.session];
-    if (session.destroyed || session.closed) return false;
+    const connection = this.connections[slot.connection];
+    if (!connection.usable) return false;
     const body = this.staticFrame ?? frame((this.options.body as (i: number) => Uint8Array)(this.issued));
     this.issued++;
     this.inFlight++;
-    slot.status = undefined;
     slot.startedAt = performance.now();
-    let req: LoadStream;
+    let started: boolean;
     try {
-      req = session.request(this.headers, { endStream: false }) as LoadStream;
+      started = connection.start(slot, body);
     } catch {
-      this.complete(slot, 'TRANSPORT');
-      return false;
+      started = false; // e.g. a body over the raw engine's limit: counted, and this lane stops
+      this.statuses.CLIENT_ERROR = (this.statuses.CLIENT_ERROR ?? 0) + 1;
     }
-    req[kSlot] = slot;
-    req.on('response', onResponse);
-    req.on('trailers', onTrailers);
-    req.on('error', onError);
-    req.on('close', onClose);
-    req.resume(); // response bytes are not inspected; discard them as they arrive
-    req.end(body);
-    return true;
+    if (!started) {
+      this.issued--;
+      this.inFlight--;
+    }
+    return started;
   }
 
-  /** @internal One call ended. */
-  complete(slot: Slot, status: string): void {
+  /** @internal An engine reports a finished call: a gRPC status number or a transport failure name. */
+  onCallDone(slot: Slot, status: number | string): void {
+    this.complete(slot, typeof status === 'number' ? grpcStatusName(status) : status);
+  }
+
+  /** One call ended with `status` (a name); start the slot's next call. */
+  private complete(slot: Slot, status: string): void {
     if (this.stopped) return; // a late completion after a stall was already counted
     const now = performance.now();
     this.latency.record(now - slot.startedAt);
@@ -227,22 +227,4 @@ function frame(message: Uint8Array): Buffer {
   out.writeUInt32BE(message.length, 1);
   out.set(message, 5);
   return out;
-}
-
-function statusName(value: string | string[] | undefined): string {
-  return grpcStatusName(Number(value));
-}
-
-// Shared listeners (`this` is the request stream).
-function onResponse(this: LoadStream, headers: http2.IncomingHttpHeaders): void {
-  const slot = this[kSlot] as Slot;
-  if (headers['grpc-status'] !== undefined) slot.status = statusName(headers['grpc-status']); // Trailers-Only
-}
-function onTrailers(this: LoadStream, trailers: http2.IncomingHttpHeaders): void {
-  (this[kSlot] as Slot).status = statusName(trailers['grpc-status']);
-}
-function onError(this: LoadStream): void {}
-function onClose(this: LoadStream): void {
-  const slot = this[kSlot] as Slot;
-  slot.runner.complete(slot, slot.status ?? 'TRANSPORT');
 }

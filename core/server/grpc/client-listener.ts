@@ -8,7 +8,7 @@
  * {@link GrpcServer} through the core stream API (no compatibility objects on the hot path); any
  * other stream, and every HTTP/1 request, goes to the pluggable HTTP handler.
  *
- * HTTP/2 settings (§7 item 12): unlimited concurrent streams, large flow-control windows, more
+ * HTTP/2 settings (§7 item 12): unlimited concurrent streams, 1 MiB flow-control windows, more
  * session memory than node's 10 MB default; client pings are always answered and never punished
  * (node has no too-many-pings policy, unlike grpc-js's server), and the server itself pings an
  * idle-looking connection every `keepaliveIntervalMs` (etcd: 2 h) and drops it if the ack takes
@@ -45,7 +45,12 @@ export interface ClientListenerOptions {
   logger?: Logger;
   /** Per-stream receive window we advertise (default 1 MiB). */
   initialWindowBytes?: number;
-  /** Per-connection receive window (default 16 MiB). */
+  /**
+   * Per-connection receive window (default 1 MiB). Kept moderate on purpose: node:http2 stops
+   * reading a socket while its own write is in progress, so two node peers that both allow many
+   * MiB in flight can block each other at the TCP level; a bound here keeps what a node client
+   * can push at us within socket buffers. Go clients read continuously and are unaffected.
+   */
   connectionWindowBytes?: number;
   /** node:http2 `maxSessionMemory` in MB (default 64; node's default is 10). */
   maxSessionMemoryMb?: number;
@@ -98,7 +103,7 @@ export class ClientListener {
       host: options.host,
       port: options.port,
       initialWindowBytes: options.initialWindowBytes ?? MIB,
-      connectionWindowBytes: options.connectionWindowBytes ?? 16 * MIB,
+      connectionWindowBytes: options.connectionWindowBytes ?? MIB,
       maxSessionMemoryMb: options.maxSessionMemoryMb ?? 64,
       keepaliveIntervalMs: options.keepaliveIntervalMs ?? 2 * 3600 * 1000,
       keepaliveTimeoutMs: options.keepaliveTimeoutMs ?? 20_000,
@@ -172,8 +177,12 @@ export class ClientListener {
     this.closing = new Promise<void>((resolve) => {
       const force = setTimeout(() => this.destroyAll(), this.options.shutdownGraceMs);
       force.unref();
+      // An HTTP/1 keep-alive connection becomes idle when its request finishes; close it then.
+      const sweep = setInterval(() => this.h1.closeIdleConnections(), 50);
+      sweep.unref();
       this.onClosed = () => {
         clearTimeout(force);
+        clearInterval(sweep);
         resolve();
       };
       this.tcp.close(() => {
@@ -234,7 +243,9 @@ export class ClientListener {
       clearInterval(pinger);
     });
     // The connection-level window is not a SETTINGS value; node raises it with WINDOW_UPDATE.
-    if (!session.destroyed) session.setLocalWindowSize(this.options.connectionWindowBytes);
+    if (!session.destroyed && this.options.connectionWindowBytes > 65_535) {
+      session.setLocalWindowSize(this.options.connectionWindowBytes);
+    }
     const pinger = setInterval(() => this.keepalivePing(session), this.options.keepaliveIntervalMs);
     pinger.unref();
     if (this.closing !== null) session.close();

@@ -9,7 +9,10 @@ import { startEchoServer } from '../../../../../bench/lib/echo-server';
 import { formatReport, runLoad } from '../../../../../bench/lib/grpc-load';
 import { parseArgs } from '../../../../../bench/lib/grpc-load-args';
 import { LatencyHistogram } from '../../../../../bench/lib/latency-histogram';
-import type { ClientListener } from '../../../../../core/server/grpc/client-listener';
+import { decodeStatus, encodeRequestHeaders, huffmanDigits, huffmanEncode } from '../../../../../bench/lib/hpack-lite';
+import { ClientListener } from '../../../../../core/server/grpc/client-listener';
+import { GrpcServer } from '../../../../../core/server/grpc/grpc-server';
+import { GrpcStatus, GrpcStatusError } from '../../../../../core/server/grpc/grpc-status';
 
 describe('grpc-load against the transport', () => {
   let listener: ClientListener;
@@ -63,7 +66,78 @@ describe('grpc-load against the transport', () => {
   });
 
   it('reports a refused connection as an error, without hanging', async () => {
+    await assert.rejects(runLoad({ target: '127.0.0.1:1', path: '/a.B/C', body: Buffer.alloc(0), total: 1, engine: 'node' }));
     await assert.rejects(runLoad({ target: '127.0.0.1:1', path: '/a.B/C', body: Buffer.alloc(0), total: 1 }));
+  });
+});
+
+describe('grpc-load engines agree', () => {
+  let listener: ClientListener;
+  let target: string;
+  const tokens: string[] = [];
+
+  before(async () => {
+    const server = new GrpcServer();
+    // The first request byte picks the status: 0 = OK (echo), else that code.
+    server.unary('/t.S/Status', (b: Buffer) => b, (b: Uint8Array) => b, async (req: Buffer, ctx) => {
+      tokens.push(ctx.get('token') ?? '');
+      if (req.length === 0 || req[0] === 0) return req;
+      throw new GrpcStatusError(req[0], `status ${req[0]}`);
+    });
+    listener = await ClientListener.listen({ host: '127.0.0.1', port: 0, grpc: server });
+    target = `127.0.0.1:${listener.port}`;
+  });
+  after(() => listener.close());
+
+  for (const engine of ['raw', 'node'] as const) {
+    const cases = [
+      { name: 'OK, empty body', body: Buffer.alloc(0), path: '/t.S/Status', want: { OK: 40 } },
+      { name: 'OK, 60000-byte body split over DATA frames', body: Buffer.alloc(60000), path: '/t.S/Status', want: { OK: 40 } },
+      { name: 'UNAVAILABLE in trailers-only', body: Buffer.from([GrpcStatus.UNAVAILABLE]), path: '/t.S/Status', want: { UNAVAILABLE: 40 } },
+      { name: 'UNAUTHENTICATED (two digits)', body: Buffer.from([GrpcStatus.UNAUTHENTICATED]), path: '/t.S/Status', want: { UNAUTHENTICATED: 40 } },
+      { name: 'unknown method', body: Buffer.alloc(1), path: '/t.S/Nope', want: { UNIMPLEMENTED: 40 } },
+    ];
+    for (const c of cases) {
+      it(`${engine}: ${c.name}`, async () => {
+        const r = await runLoad({ target, path: c.path, body: c.body, engine, conns: 2, concurrency: 8, total: 40 });
+        assert.deepEqual(r.statuses, c.want);
+      });
+    }
+    it(`${engine}: sends metadata`, async () => {
+      tokens.length = 0;
+      await runLoad({ target, path: '/t.S/Status', body: Buffer.alloc(0), engine, total: 3, metadata: { token: 'tok-1' } });
+      assert.deepEqual(tokens, ['tok-1', 'tok-1', 'tok-1']);
+    });
+  }
+});
+
+describe('hpack-lite', () => {
+  it('round-trips digits through Huffman coding', () => {
+    for (const n of [0, 1, 2, 3, 9, 10, 14, 16, 200, 404, 1234567890]) {
+      const b = huffmanEncode(String(n));
+      assert.equal(huffmanDigits(b, 0, b.length), n, String(n));
+    }
+  });
+  it('rejects non-digit Huffman codes and bad padding', () => {
+    assert.ok(Number.isNaN(huffmanDigits(huffmanEncode('ac'), 0, 1)));
+    assert.ok(Number.isNaN(huffmanDigits(Buffer.from([0x00]), 0, 1))); // '0' then 000 padding
+  });
+  it('encodes grpc-status as RFC 7541 Appendix B says', () => {
+    assert.equal(huffmanEncode('grpc-status').toString('hex'), '9acac8b21234da8f');
+  });
+  const blocks: Array<[string, Buffer, number | undefined, number | undefined]> = [
+    ['indexed :status 200 + literal grpc-status 0', Buffer.from([0x88, 0x00, 0x0b, ...Buffer.from('grpc-status'), 0x01, 0x30]), 0, 200],
+    ['Huffman name, incremental indexing, value 14', Buffer.from([0x40, 0x88, ...huffmanEncode('grpc-status'), 0x02, 0x31, 0x34]), 14, undefined],
+    ['Huffman value', Buffer.from([0x00, 0x88, ...huffmanEncode('grpc-status'), 0x81, ...huffmanEncode('5')]), 5, undefined],
+    ['table size update then :status 404 literal', Buffer.from([0x20, 0x08, 0x03, 0x34, 0x30, 0x34]), undefined, 404],
+  ];
+  for (const [name, block, grpcStatus, httpStatus] of blocks) {
+    it(`decodes ${name}`, () => assert.deepEqual(decodeStatus(block), { grpcStatus, httpStatus }));
+  }
+  it('encodes a request block that node:http2 accepts (checked through the engines above)', () => {
+    const block = encodeRequestHeaders('/a.B/C', 'h:1', { token: 'x' });
+    assert.equal(block[0], 0x83);
+    assert.equal(block[1], 0x86);
   });
 });
 
