@@ -112,6 +112,39 @@ export class ZnodeTree {
     return this.sessionRecords;
   }
 
+  /**
+   * Replaces this tree's contents with `fresh` (a reload after the feed lost history) and
+   * returns the znode changes between the two, so watches fire for what was missed: a path
+   * only in `fresh` was created, only here was deleted, a different incarnation (createRevision)
+   * was deleted and created, a different modRevision changed its data.
+   */
+  replaceWith(fresh: ZnodeTree): NodeChange[] {
+    const changes: NodeChange[] = [];
+    for (const [path, old] of this.nodes) {
+      const now = fresh.nodes.get(path);
+      if (!now) changes.push({ type: 'deleted', path });
+      else if (now.createRev !== old.createRev) changes.push({ type: 'deleted', path }, { type: 'created', path });
+      else if (now.modRev !== old.modRev) changes.push({ type: 'changed', path });
+    }
+    for (const path of fresh.nodes.keys()) if (!this.nodes.has(path)) changes.push({ type: 'created', path });
+    const copy = <K, V>(to: Map<K, V>, from: Map<K, V>): void => {
+      to.clear();
+      for (const [k, v] of from) to.set(k, v);
+    };
+    copy(this.nodes, fresh.nodes);
+    copy(this.acls, fresh.acls);
+    copy(this.counters, fresh.counters);
+    copy(this.children, fresh.children);
+    copy(this.ephemerals, fresh.ephemerals);
+    copy(this.sessionRecords, fresh.sessionRecords);
+    this.reapable.clear();
+    for (const p of fresh.reapable) this.reapable.add(p);
+    this.dataBytes = fresh.dataBytes;
+    this.secret = fresh.secret ?? this.secret;
+    this.revision = fresh.revision;
+    return changes;
+  }
+
   /** Paths of container and TTL nodes. */
   reapablePaths(): IterableIterator<string> {
     return this.reapable.values();

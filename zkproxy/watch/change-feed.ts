@@ -46,12 +46,32 @@ export class ChangeFeed {
 
   /** Loads the whole key space at one revision, then starts the watch after it. */
   async start(): Promise<void> {
-    const rev = await this.load();
+    const rev = await this.load(this.tree);
     this.startWatch(rev + 1);
   }
 
-  /** Pages through the key space at one pinned revision into the tree. */
-  private async load(): Promise<number> {
+  /**
+   * The store compacted past the revision we need: reload everything at a new revision, fire
+   * the watches for the differences (zk-protocol.md §2.3: events reflect changes, not history),
+   * and resume the feed after it.
+   */
+  private async resync(): Promise<void> {
+    const fresh = new ZnodeTree(this.tree.keys);
+    const rev = await this.load(fresh);
+    if (this.closed) return;
+    if (rev <= this.tree.revision) {
+      this.startWatch(this.tree.revision + 1);
+      return;
+    }
+    const changes = this.tree.replaceWith(fresh);
+    this.logger.warn({ revision: rev, changes: changes.length }, 'change feed resynchronised from a full reload');
+    if (changes.length > 0) for (const s of this.sinks) s.onChanges(changes, rev);
+    this.release();
+    this.startWatch(rev + 1);
+  }
+
+  /** Pages through the key space at one pinned revision into `tree`. */
+  private async load(tree: ZnodeTree): Promise<number> {
     const { key, rangeEnd } = this.tree.keys.range();
     let start = key;
     let revision = 0;
@@ -60,12 +80,12 @@ export class ChangeFeed {
         rangeEnd, limit: ZK_LOAD_PAGE_KEYS, revision: revision || undefined, sortOrder: 'ascend', sortTarget: 'key',
       });
       if (revision === 0) revision = res.revision;
-      for (const kv of res.kvs) this.tree.apply('put', kv);
+      for (const kv of res.kvs) tree.apply('put', kv);
       if (!res.more || res.kvs.length === 0) break;
       start = Buffer.concat([res.kvs[res.kvs.length - 1]!.key, Buffer.from([0])]);
     }
-    this.tree.revision = revision;
-    this.logger.info({ revision, znodes: this.tree.size() }, 'znode tree loaded');
+    tree.revision = revision;
+    this.logger.info({ revision, znodes: tree.size() }, 'znode tree loaded');
     return revision;
   }
 
@@ -167,10 +187,14 @@ export class ChangeFeed {
     this.logger.warn({ err: err.message, code: err.code, revision: this.tree.revision }, 'change feed closed; restarting');
     this.watch = undefined;
     this.restartTimer = setTimeout(() => {
-      if (err.code === 'compacted') {
-        this.logger.error({ revision: this.tree.revision }, 'change feed compacted past our revision; watches may miss events');
+      if (err.code !== 'compacted') {
+        this.startWatch(this.tree.revision + 1);
+        return;
       }
-      this.startWatch(err.code === 'compacted' ? 0 : this.tree.revision + 1);
+      this.resync().catch((e: unknown) => {
+        this.logger.error({ err: String(e) }, 'change feed resync failed; retrying');
+        this.onClosed(err);
+      });
     }, 200);
     this.restartTimer.unref();
   }
