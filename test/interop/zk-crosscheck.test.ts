@@ -11,6 +11,7 @@ import { startZookeeper } from '../support/zookeeper-peer';
 import { CrossChecker } from '../../zkproxy/dispatch/crosscheck-handler';
 import { startHarness } from './zk-harness';
 import { runWorkload } from './zk-workload';
+import { runEdgeWorkload } from './zk-edge-workload';
 
 test('every reply and notification matches Apache ZooKeeper 3.8', { timeout: 120_000 }, async (t) => {
   const skip = requirePeer('zookeeper');
@@ -20,6 +21,7 @@ test('every reply and notification matches Apache ZooKeeper 3.8', { timeout: 120
   const h = await startHarness({ decorate: (inner) => checker.wrap(inner), containerCheckIntervalMs: 600_000 });
   try {
     await runWorkload(h.host, h.port);
+    await runEdgeWorkload(h.host, h.port);
     const mismatches = await checker.finish();
     t.diagnostic(`compared ${checker.compared.replies} replies and ${checker.compared.events} notifications`);
     assert.deepEqual(mismatches.map((m) => `${m.op} ${m.field}: oracle=${fmt(m.oracle)} candidate=${fmt(m.candidate)}`), []);

@@ -1,7 +1,8 @@
 /**
  * Ops outside the cross-checked workload: a standalone check (13) — ZooKeeper 3.8 fails to
  * answer it (a null Stat in FinalRequestProcessor), we answer with the node's Stat or the error
- * code — and a multi too large for one store transaction, which must fail cleanly (one error
+ * code —, createTTL with a non-TTL mode (ZooKeeper 3.8 drops the connection or even stops; we
+ * answer BADARGUMENTS), and a multi too large for one store transaction, which must fail cleanly (one error
  * code, connection alive) rather than half-apply.
  */
 import { test } from 'node:test';
@@ -22,6 +23,11 @@ test('standalone check and an oversized multi', { timeout: 30_000 }, async () =>
     assert.equal(ok.body?.op === 'stat' && ok.body.stat.version, 0);
     assert.equal((await c.send({ op: 'check', path: '/k', version: 3 })).header.err, ZkErr.BADVERSION);
     assert.equal((await c.send({ op: 'check', path: '/nope', version: -1 })).header.err, ZkErr.NONODE);
+
+    for (const [flags, ttl] of [[0, -1n], [1, 1000n], [0, 5n]] as const) {
+      const r = await c.send({ op: 'createTTL', path: '/ttl-bad', data: null, acl: OPEN, flags, ttl });
+      assert.equal(r.header.err, ZkErr.BADARGUMENTS, `createTTL flags=${flags} ttl=${ttl}`);
+    }
 
     const ops: ZkRequest[] = Array.from({ length: 200 }, (_, i) => ({ op: 'create', path: `/k/${i}`, data: null, acl: OPEN, flags: 0 }));
     const big = await c.send({ op: 'multi', ops });

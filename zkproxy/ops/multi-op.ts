@@ -28,7 +28,7 @@ function planOne(plan: TxnPlan, op: ZkRequest, ctx: WriteContext): Pending {
     // ZooKeeper 3.8 answers a create2 sub-op with a plain create result (type 1, path only).
     case 'create2': return { type: 'create', path: planCreate(plan, op, undefined, ctx).path };
     case 'createContainer': {
-      const r = planCreate(plan, { ...op, flags: 4 }, undefined, ctx);
+      const r = planCreate(plan, op, undefined, ctx);
       return { type: 'create2', path: r.path, stat: r.stat };
     }
     case 'createTTL': {

@@ -12,8 +12,16 @@ import { NodeView, statOf } from '../mapping/znode-view';
 import { RequestOf, ZkContext, ZkReply } from '../dispatch/zk-handler';
 import { ZkServices } from './services';
 
+/**
+ * The node a read names. Reads do not validate paths (a malformed one is just NONODE), and
+ * ZooKeeper's DataTree also files the root under "" — so a read of "" sees "/".
+ */
+function nodePath(path: string): string {
+  return path === '' ? '/' : path;
+}
+
 function readable(s: ZkServices, ctx: ZkContext, path: string): NodeView {
-  const v = s.tree.view(path);
+  const v = s.tree.view(nodePath(path));
   if (!v) fail(ZkErr.NONODE, path);
   checkAcl(v.acl, Perms.READ, ctx.auth);
   return v;
@@ -26,7 +34,7 @@ function ok(s: ZkServices, body: ZkReply['body']): ZkReply {
 /** exists: arms a data watch even on a missing node (statNode adds it before NONODE). */
 export function exists(s: ZkServices, ctx: ZkContext, req: RequestOf<'exists'>): ZkReply {
   if (req.path.indexOf('\0') >= 0) fail(ZkErr.BADARGUMENTS, 'null character in path');
-  const v = s.tree.view(req.path);
+  const v = s.tree.view(nodePath(req.path));
   if (v) checkAcl(v.acl, Perms.READ, ctx.auth);
   if (req.watch) s.watches.add('data', req.path, ctx.watchTarget);
   if (!v) fail(ZkErr.NONODE, req.path);
@@ -50,7 +58,7 @@ export function getChildren(s: ZkServices, ctx: ZkContext, req: { path: string; 
 
 /** getACL: READ or ADMIN; without ADMIN digest ids are masked. */
 export function getAcl(s: ZkServices, ctx: ZkContext, req: RequestOf<'getACL'>): ZkReply {
-  const v = s.tree.view(req.path);
+  const v = s.tree.view(nodePath(req.path));
   if (!v) fail(ZkErr.NONODE, req.path);
   checkAcl(v.acl, Perms.READ | Perms.ADMIN, ctx.auth);
   const acl = aclAllows(v.acl, Perms.ADMIN, ctx.auth) ? v.acl : maskDigests(v.acl);

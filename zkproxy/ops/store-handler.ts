@@ -50,9 +50,10 @@ export class StoreHandler implements ZkHandler {
   }
 
   private createOp(ctx: ZkContext, req: RequestOf<'create' | 'create2' | 'createContainer' | 'createTTL'>): Promise<ZkReply> {
-    const r = req.op === 'createContainer' ? { ...req, flags: 4 } : req;
+    // The create mode comes from the flags whatever the op code (ZooKeeper 3.8: createContainer
+    // with flags 0 makes a persistent node, create with flags 4 a container).
+    const r = req;
     const ttl = req.op === 'createTTL' ? req.ttl : undefined;
-    if (req.op === 'createContainer' && req.flags !== 4) return Promise.resolve({ err: ZkErr.BADARGUMENTS, zxid: this.s.tree.revision });
     const sequential = createModeInfo(r.flags)?.sequential ?? false;
     return this.write(ctx, (p) => planCreate(p, r, ttl, this.wctx(ctx)), (res, zxid) => ({
       err: ZkErr.OK, zxid,

@@ -41,7 +41,9 @@ function createKind(req: CreateRequest, ttl: bigint | undefined, ctx: WriteConte
     if (ttl === undefined || ttl <= 0n || ttl > MAX_TTL_MS) fail(ZkErr.BADARGUMENTS, 'bad ttl');
     return { kind: 'ttl', ttl };
   }
-  if (ttl !== undefined && ttl >= 0n) fail(ZkErr.BADARGUMENTS, 'ttl on a non-TTL mode');
+  // createTTL (21) with a non-TTL mode: ZooKeeper 3.8 drops the connection (ttl ≥ 0) or stops
+  // the server (ttl < 0, IllegalArgumentException in its SyncThread). We answer BADARGUMENTS.
+  if (ttl !== undefined) fail(ZkErr.BADARGUMENTS, 'createTTL needs a TTL create mode');
   return { kind: mode.container ? 'container' : 'plain', ttl: 0n };
 }
 
@@ -85,10 +87,12 @@ export function sequenceSuffix(counter: number): string {
   return n < 0 ? `-${String(-n).padStart(9, '0')}` : String(n).padStart(10, '0');
 }
 
-/** delete: special path → parent → DELETE on parent → node → version → children. */
+/**
+ * delete: no slash, \0 or a special path → parent → DELETE on parent → node → version →
+ * children. ZooKeeper does not validate the rest of a delete's path: an odd one is NONODE.
+ */
 export function planDelete(plan: TxnPlan, path: string, version: number, ctx: WriteContext): void {
-  if (isSystemPath(path) || path.indexOf('\0') >= 0) fail(ZkErr.BADARGUMENTS, path);
-  validateWritePath(path);
+  if (!path.includes('/') || isSystemPath(path) || path.indexOf('\0') >= 0) fail(ZkErr.BADARGUMENTS, path);
   const parentPath = parentOf(path);
   const parent = plan.get(parentPath);
   plan.guard(parentPath, 'exists');

@@ -1,0 +1,73 @@
+/**
+ * Edge cases of request validation, replayed through the cross-checker against a real
+ * ZooKeeper 3.8 (zk-crosscheck.test.ts): create modes under the wrong op code, TTL limits,
+ * odd paths for reads and writes, version edge values, ACL corner cases, data null vs empty.
+ */
+import { Acl } from '../../protocol/jute';
+import { ZkWireClient } from '../../zkproxy/dispatch/zk-wire-client';
+
+const OPEN: Acl[] = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
+
+/** Runs the edge workload against `host:port`. */
+export async function runEdgeWorkload(host: string, port: number): Promise<void> {
+  const c = await ZkWireClient.connect({ host, port });
+  const cr = (path: string, flags: number, data: Buffer | null = null, acl = OPEN) => ({ path, data, acl, flags });
+  const send = c.send.bind(c);
+  await send({ op: 'create', ...cr('/edge', 0) });
+  // Create modes under each create op code.
+  await send({ op: 'create', ...cr('/edge/c1', 4) });
+  await send({ op: 'create2', ...cr('/edge/c2', 4) });
+  await send({ op: 'createContainer', ...cr('/edge/c3', 0) });
+  await send({ op: 'create', ...cr('/edge/t1', 5) });
+  await send({ op: 'create2', ...cr('/edge/t2', 6) });
+  // (createTTL with a non-TTL mode: ZooKeeper 3.8 drops the connection, or with ttl < 0 stops
+  // the whole server; we answer BADARGUMENTS — see zk-ops.test.ts.)
+  await send({ op: 'createTTL', ...cr('/edge/t4', 5), ttl: 0xffffffffffn });
+  await send({ op: 'createTTL', ...cr('/edge/t5', 5), ttl: 0x10000000000n });
+  await send({ op: 'createTTL', ...cr('/edge/t6', 5), ttl: -1n });
+  await send({ op: 'create', ...cr('/edge/neg', -1) });
+  // Null vs empty data.
+  await send({ op: 'create', ...cr('/edge/null', 0, null) });
+  await send({ op: 'create', ...cr('/edge/empty', 0, Buffer.alloc(0)) });
+  await send({ op: 'getData', path: '/edge/null', watch: false });
+  await send({ op: 'getData', path: '/edge/empty', watch: false });
+  await send({ op: 'setData', path: '/edge/empty', data: null, version: -1 });
+  await send({ op: 'getData', path: '/edge/empty', watch: false });
+  // Odd paths on reads and writes.
+  for (const path of ['', 'x', '/edge/', '/edge//x', '/edge/.', '/edge/..', '/edge/a\u0000b', '/edge/\u0001']) {
+    await send({ op: 'exists', path, watch: false });
+    await send({ op: 'getData', path, watch: false });
+    await send({ op: 'getChildren', path, watch: false });
+    await send({ op: 'setData', path, data: null, version: -1 });
+    await send({ op: 'delete', path, version: -1 });
+    await send({ op: 'create', ...cr(path, 0) });
+    await send({ op: 'create', ...cr(path, 2) });
+  }
+  await send({ op: 'create', ...cr('/edge/', 2) });
+  await send({ op: 'create', ...cr('/', 0) });
+  await send({ op: 'delete', path: '/', version: -1 });
+  await send({ op: 'delete', path: '/zookeeper/config', version: -1 });
+  await send({ op: 'setData', path: '/zookeeper/config', data: Buffer.from('x'), version: -1 });
+  await send({ op: 'create', ...cr('/zookeeper/mine', 0) });
+  await send({ op: 'delete', path: '/zookeeper/mine', version: -1 });
+  // Versions.
+  await send({ op: 'setData', path: '/edge', data: null, version: -2 });
+  await send({ op: 'delete', path: '/edge/null', version: -2 });
+  await send({ op: 'setACL', path: '/edge/null', acl: OPEN, version: -2 });
+  // ACL corner cases.
+  await send({ op: 'setACL', path: '/edge/null', acl: [{ perms: 0, id: { scheme: 'world', id: 'anyone' } }], version: -1 });
+  await send({ op: 'getACL', path: '/edge/null' });
+  await send({ op: 'getData', path: '/edge/null', watch: false });
+  await send({ op: 'setACL', path: '/edge/empty', acl: [{ perms: 31, id: { scheme: 'ip', id: '10.0.0.0/8' } }, { perms: 1, id: { scheme: 'world', id: 'anyone' } }], version: -1 });
+  await send({ op: 'getACL', path: '/edge/empty' });
+  await send({ op: 'setData', path: '/edge/empty', data: null, version: -1 });
+  await send({ op: 'create', ...cr('/edge/dup', 0, null, [OPEN[0]!, OPEN[0]!]) });
+  await send({ op: 'getACL', path: '/edge/dup' });
+  await send({ op: 'create', ...cr('/edge/ipbad', 0, null, [{ perms: 31, id: { scheme: 'ip', id: '1.2.3.4/33' } }]) });
+  await send({ op: 'create', ...cr('/edge/dig', 0, null, [{ perms: 31, id: { scheme: 'digest', id: 'a:b:c' } }]) });
+  await send({ op: 'auth', type: 0, scheme: 'digest', auth: Buffer.from('nocolon') });
+  await send({ op: 'whoAmI' });
+  await send({ op: 'getAllChildrenNumber', path: '/nope' });
+  await send({ op: 'getEphemerals', prefixPath: 'nope' });
+  await c.close();
+}
