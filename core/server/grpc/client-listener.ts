@@ -124,6 +124,10 @@ export class ClientListener {
     this.h2.on('session', (session) => this.onSession(session));
     this.h1 = http.createServer((req, res) => this.onHttp1Request(req, res));
     this.h1.on('clientError', (err: Error, socket: net.Socket) => this.onHttp1ClientError(err, socket));
+    // The HTTP/1 server never listens itself (sockets are handed to it), but node starts its
+    // connection tracking on 'listening': without it headersTimeout/requestTimeout (slowloris
+    // protection) are not enforced and closeIdleConnections() finds nothing. Closed in close().
+    this.h1.emit('listening');
     this.tcp = net.createServer((socket) => this.onConnection(socket));
   }
 
@@ -191,7 +195,7 @@ export class ClientListener {
       });
       this.grpc.stop(message);
       for (const session of this.sessions) session.close();
-      this.h1.closeIdleConnections();
+      this.h1.close(); // closes idle HTTP/1 connections and stops node's connection checks
       for (const socket of this.sniffing) socket.destroy();
     });
     return this.closing;

@@ -177,6 +177,33 @@ describe('ClientListener shutdown and server pings', () => {
     f.client.close();
   });
 
+  it('close() lets an in-flight HTTP/1.1 keep-alive request finish, then closes its connection', async () => {
+    let started = false;
+    const f = await startFixture(() => {}, {}, {
+      http: (_req, res) => {
+        started = true;
+        setTimeout(() => res.end('late but fine'), 100);
+      },
+    });
+    const agent = new http.Agent({ keepAlive: true });
+    const response = new Promise<string>((resolve, reject) => {
+      http
+        .get({ host: '127.0.0.1', port: f.listener.port, path: '/health', agent }, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c));
+          res.on('end', () => resolve(body));
+        })
+        .on('error', reject);
+    });
+    await waitFor(() => started, 5000, 'request start');
+    const t0 = Date.now();
+    await f.listener.close();
+    assert.equal(await response, 'late but fine');
+    assert.ok(Date.now() - t0 < 1500, `close took ${Date.now() - t0} ms (grace is 2000)`);
+    agent.destroy();
+    f.client.close();
+  });
+
   it('listen() rejects when the port is taken', async () => {
     const f = await startFixture(() => {});
     try {
