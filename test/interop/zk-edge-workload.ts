@@ -67,6 +67,16 @@ export async function runEdgeWorkload(host: string, port: number): Promise<void>
   await send({ op: 'create', ...cr('/edge/dig', 0, null, [{ perms: 31, id: { scheme: 'digest', id: 'a:b:c' } }]) });
   await send({ op: 'auth', type: 0, scheme: 'digest', auth: Buffer.from('nocolon') });
   await send({ op: 'whoAmI' });
+  // Multis that create and delete the same path.
+  await send({ op: 'multi', ops: [{ op: 'create', ...cr('/edge/md', 0) }, { op: 'delete', path: '/edge/md', version: -1 }] });
+  await send({ op: 'exists', path: '/edge/md', watch: false });
+  await send({ op: 'create', ...cr('/edge/re', 0, Buffer.from('old')) });
+  await send({ op: 'create', ...cr('/edge/re/kid', 0) });
+  await send({ op: 'setData', path: '/edge/re', data: Buffer.from('old2'), version: -1 });
+  await send({ op: 'multi', ops: [{ op: 'delete', path: '/edge/re/kid', version: -1 }, { op: 'delete', path: '/edge/re', version: -1 }, { op: 'create', ...cr('/edge/re', 0, Buffer.from('new')) }] });
+  await send({ op: 'getData', path: '/edge/re', watch: false });
+  await send({ op: 'getChildren2', path: '/edge/re', watch: false });
+  await send({ op: 'getChildren2', path: '/edge', watch: false });
   await send({ op: 'getAllChildrenNumber', path: '/nope' });
   await send({ op: 'getEphemerals', prefixPath: 'nope' });
   await c.close();

@@ -3,8 +3,11 @@
  * header then the data bytes; etcd has no clock, so ctime/mtime live here, and so does the
  * version (a multi may set the same node twice, but etcd bumps a key's version once per txn).
  *
- * Header: magic 'Z' (1) | format 1 (1) | kind (1) | flags (1: bit0 = data is null) |
- *         version int32 | ctime int64 | mtime int64 | ttl int64.
+ * Header: magic 'Z' (1) | format 2 (1) | kind (1) | flags (1: bit0 = data is null) |
+ *         version int32 | ctime int64 | mtime int64 | ttl int64 | czxid int64.
+ * `czxid` is 0 when the key's createRevision is the czxid; a node deleted and created again in
+ * one multi keeps its key (etcd cannot delete and put a key in one txn), so its header says -1
+ * ("the revision of this write") and later rewrites carry the resolved value.
  */
 import { Acl, JuteReader, JuteWriter, readAclList, writeAclList } from '../../protocol/jute';
 
@@ -12,7 +15,7 @@ import { Acl, JuteReader, JuteWriter, readAclList, writeAclList } from '../../pr
 export type NodeKind = 'plain' | 'container' | 'ttl' | 'system';
 
 const KINDS: NodeKind[] = ['plain', 'container', 'ttl', 'system'];
-const HEADER_BYTES = 32;
+const HEADER_BYTES = 40;
 
 /** The decoded node value. */
 export interface NodeValue {
@@ -22,6 +25,8 @@ export interface NodeValue {
   mtime: bigint;
   ttl: bigint;
   data: Buffer | null;
+  /** 0: czxid = createRevision; -1: czxid = this write's revision; > 0: czxid itself. */
+  czxid?: bigint;
 }
 
 /** Encodes a node value. */
@@ -29,13 +34,14 @@ export function encodeNodeValue(v: NodeValue): Buffer {
   const dataLen = v.data?.length ?? 0;
   const b = Buffer.allocUnsafe(HEADER_BYTES + dataLen);
   b[0] = 0x5a;
-  b[1] = 1;
+  b[1] = 2;
   b[2] = KINDS.indexOf(v.kind);
   b[3] = v.data === null ? 1 : 0;
   b.writeInt32BE(v.version | 0, 4);
   b.writeBigInt64BE(v.ctime, 8);
   b.writeBigInt64BE(v.mtime, 16);
   b.writeBigInt64BE(v.ttl, 24);
+  b.writeBigInt64BE(v.czxid ?? 0n, 32);
   if (v.data) v.data.copy(b, HEADER_BYTES);
   return b;
 }
@@ -45,7 +51,7 @@ export function encodeNodeValue(v: NodeValue): Buffer {
  * prefix), which the tree treats as absent rather than crashing.
  */
 export function decodeNodeValue(b: Buffer): NodeValue | undefined {
-  if (b.length < HEADER_BYTES || b[0] !== 0x5a || b[1] !== 1) return undefined;
+  if (b.length < HEADER_BYTES || b[0] !== 0x5a || b[1] !== 2) return undefined;
   const kind = KINDS[b[2]!];
   if (!kind) return undefined;
   return {
@@ -54,6 +60,7 @@ export function decodeNodeValue(b: Buffer): NodeValue | undefined {
     ctime: b.readBigInt64BE(8),
     mtime: b.readBigInt64BE(16),
     ttl: b.readBigInt64BE(24),
+    czxid: b.readBigInt64BE(32),
     data: (b[3]! & 1) === 1 ? null : Buffer.from(b.subarray(HEADER_BYTES)),
   };
 }

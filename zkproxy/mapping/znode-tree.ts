@@ -18,6 +18,7 @@ import { NodeView } from './znode-view';
 
 interface NodeState {
   kind: NodeKind;
+  czxidStored: bigint;
   data: Buffer | null;
   version: number;
   ctime: bigint;
@@ -162,18 +163,20 @@ export class ZnodeTree {
     const a = this.acls.get(path);
     const c = this.counters.get(path);
     const system = n.kind === 'system';
-    const cMod = c?.modRev ?? 0;
+    const czxid = system ? 0 : n.czxidStored === 0n ? n.createRev : n.czxidStored === -1n ? n.modRev : Number(n.czxidStored);
     return {
       path, kind: n.kind, data: n.data, version: n.version, ctime: n.ctime, mtime: n.mtime, ttl: n.ttl,
       owner: n.owner,
-      czxid: system ? 0 : n.createRev,
+      czxid,
+      czxidStored: n.czxidStored,
       mzxid: system && n.modRev === n.createRev ? 0 : n.modRev,
-      pzxid: c === undefined ? (system ? 0 : n.createRev) : system && c.modRev === c.createRev ? 0 : c.modRev,
+      // No child change yet: pzxid = czxid.
+      pzxid: c === undefined ? czxid : system && c.modRev === c.createRev ? 0 : c.modRev,
       acl: a?.acl ?? OPEN_ACL,
       aversion: a ? a.version - 1 + a.offset : 0,
       cversion: c ? c.version - 1 + c.offset : 0,
       children: this.children.get(path) ?? NO_CHILDREN,
-      guard: { nc: n.createRev, n: n.modRev, a: a?.modRev ?? 0, c: cMod, offset: c?.offset ?? 0, aOffset: a?.offset ?? 0 },
+      guard: { nc: n.createRev, n: n.modRev, a: a?.modRev ?? 0, c: c?.modRev ?? 0, offset: c?.offset ?? 0, aOffset: a?.offset ?? 0 },
     };
   }
 
@@ -216,7 +219,7 @@ export class ZnodeTree {
     if (!v) return undefined;
     const prev = this.nodes.get(path);
     this.nodes.set(path, {
-      kind: v.kind, data: v.data, version: v.version, ctime: v.ctime, mtime: v.mtime, ttl: v.ttl,
+      kind: v.kind, czxidStored: v.czxid ?? 0n, data: v.data, version: v.version, ctime: v.ctime, mtime: v.mtime, ttl: v.ttl,
       owner: kv.lease, createRev: kv.createRevision, modRev: kv.modRevision,
     });
     this.dataBytes += (v.data?.length ?? 0) - (prev?.data?.length ?? 0);

@@ -24,6 +24,8 @@ export interface NodeView {
   /** Session (lease) id of an ephemeral, else 0n. */
   owner: bigint;
   czxid: number;
+  /** The czxid field as stored in the node header (see node-codec.ts); 0 for new nodes. */
+  czxidStored?: bigint;
   mzxid: number;
   pzxid: number;
   acl: Acl[];

@@ -28,6 +28,11 @@ function isOpenAcl(acl: readonly Acl[]): boolean {
   return acl.length === 1 && acl[0]!.perms === Perms.ALL && acl[0]!.id.scheme === 'world' && acl[0]!.id.id === 'anyone';
 }
 
+/** The node key's value for `v`, with the header's czxid field (see node-codec.ts). */
+function nodeValue(v: NodeView, czxid: bigint): Buffer {
+  return encodeNodeValue({ kind: v.kind, version: v.version, ctime: v.ctime, mtime: v.mtime, ttl: v.ttl, data: v.data, czxid });
+}
+
 /** What a decision relied on (see the file comment). */
 export type GuardKind = 'exists' | 'node' | 'acl' | 'children';
 
@@ -44,6 +49,8 @@ export class TxnPlan {
   private readonly base = new Map<string, NodeView | undefined>();
   private readonly guardKinds = new Map<string, Set<GuardKind>>();
   private readonly dirty = new Map<string, Dirty>();
+  /** Paths deleted and created again by this plan (their keys are rewritten, not deleted). */
+  private readonly recreated = new Set<string>();
 
   /**
    * @param tree the replica
@@ -93,6 +100,7 @@ export class TxnPlan {
   /** Records a new node (a create) and the parent's child change. */
   put(v: NodeView): void {
     this.get(v.path);
+    if (this.base.get(v.path)) this.recreated.add(v.path);
     this.overlay.set(v.path, v);
     const d = this.mark(v.path);
     d.n = d.a = true;
@@ -154,15 +162,21 @@ export class TxnPlan {
       }
       const d = this.dirty.get(path) ?? { n: false, a: false };
       const lease = isEphemeral(cur) ? cur.owner : undefined;
+      if (this.recreated.has(path)) {
+        ops.push(...this.recreateOps(path, cur, was!, lease));
+        continue;
+      }
       if (!was) {
         // Only the node key, unless the ACL is not the open one or children came in this txn
         // (a new key has version 1, so its offset is the whole cversion).
-        ops.push({ type: 'put', key: this.keys.nodeKey(path), value: encodeNodeValue(cur), lease });
+        ops.push({ type: 'put', key: this.keys.nodeKey(path), value: nodeValue(cur, 0n), lease });
         if (!isOpenAcl(cur.acl)) ops.push({ type: 'put', key: this.keys.aclKey(path), value: encodeAclValue(cur.acl), lease });
         if (cur.childChanges) ops.push({ type: 'put', key: this.keys.counterKey(path), value: encodeCounterValue(cur.cversion), lease });
         continue;
       }
-      if (d.n) ops.push({ type: 'put', key: this.keys.nodeKey(path), value: encodeNodeValue(cur), lease });
+      // A node whose header carries its czxid (re-created in a multi) keeps it, resolved.
+      const czxid = (cur.czxidStored ?? 0n) === 0n ? 0n : BigInt(cur.czxid);
+      if (d.n) ops.push({ type: 'put', key: this.keys.nodeKey(path), value: nodeValue(cur, czxid), lease });
       if (d.a) {
         // setACL guards the ACL key, so whether it exists is known: its next version is 1 or +1.
         const offset = was.guard.a === 0 ? cur.aversion : was.guard.aOffset;
@@ -171,6 +185,27 @@ export class TxnPlan {
       if (cur.childChanges) ops.push(this.childChangeOp(path, cur, was, lease));
     }
     return { compare: this.guards(), success: ops, failure: [] };
+  }
+
+  /**
+   * Keys of a node deleted and created again in this txn. etcd cannot delete and put one key in
+   * a txn, so the keys are rewritten: the node header says "czxid = this revision", and an ACL or
+   * child-change key left from the old node is put with an offset that restarts its count at 0
+   * (guarded, since the offset depends on its version).
+   */
+  private recreateOps(path: string, cur: NodeView, was: NodeView, lease: bigint | undefined): KvOp[] {
+    const ops: KvOp[] = [{ type: 'put', key: this.keys.nodeKey(path), value: nodeValue(cur, -1n), lease }];
+    if (was.guard.a !== 0 || !isOpenAcl(cur.acl)) {
+      this.guard(path, 'acl');
+      const oldVersion = was.guard.a === 0 ? 0 : was.aversion - was.guard.aOffset + 1;
+      ops.push({ type: 'put', key: this.keys.aclKey(path), value: encodeAclValue(cur.acl, cur.aversion - oldVersion), lease });
+    }
+    if (was.guard.c !== 0 || cur.childChanges) {
+      this.guard(path, 'children');
+      const oldVersion = was.guard.c === 0 ? 0 : was.cversion - was.guard.offset + 1;
+      ops.push({ type: 'put', key: this.keys.counterKey(path), value: encodeCounterValue(cur.cversion - oldVersion), lease });
+    }
+    return ops;
   }
 
   /**
