@@ -79,5 +79,38 @@ export async function runEdgeWorkload(host: string, port: number): Promise<void>
   await send({ op: 'getChildren2', path: '/edge', watch: false });
   await send({ op: 'getAllChildrenNumber', path: '/nope' });
   await send({ op: 'getEphemerals', prefixPath: 'nope' });
+  await watchEdges(host, port);
+  await c.close();
+}
+
+/** Watch corner cases: dedup across kinds, setACL firing nothing, removal by type, persistent + standard. */
+async function watchEdges(host: string, port: number): Promise<void> {
+  const w = await ZkWireClient.connect({ host, port });
+  const c = await ZkWireClient.connect({ host, port });
+  const mk = (path: string) => c.send({ op: 'create', path, data: null, acl: OPEN, flags: 0 });
+  await mk('/we');
+  await w.send({ op: 'exists', path: '/we', watch: true });
+  await w.send({ op: 'getData', path: '/we', watch: true });
+  await w.send({ op: 'getChildren', path: '/we', watch: true });
+  await c.send({ op: 'setACL', path: '/we', acl: OPEN, version: -1 });
+  await c.send({ op: 'setData', path: '/we', data: Buffer.from('1'), version: -1 });
+  await w.send({ op: 'removeWatches', path: '/we', type: 2 });
+  await w.send({ op: 'removeWatches', path: '/we', type: 1 });
+  await w.send({ op: 'checkWatches', path: '/we', type: 3 });
+  await w.send({ op: 'addWatch', path: '/we', mode: 0 });
+  await w.send({ op: 'getData', path: '/we', watch: true });
+  await mk('/we/k');
+  await c.send({ op: 'setData', path: '/we', data: Buffer.from('2'), version: -1 });
+  await c.send({ op: 'delete', path: '/we/k', version: -1 });
+  await c.send({ op: 'delete', path: '/we', version: -1 });
+  await mk('/we');
+  await w.send({ op: 'removeWatches', path: '/we', type: 3 });
+  await c.send({ op: 'setData', path: '/we', data: Buffer.from('3'), version: -1 });
+  await w.send({ op: 'addWatch', path: '/', mode: 1 });
+  await mk('/we/deep');
+  await mk('/we/deep/er');
+  await c.send({ op: 'delete', path: '/we/deep/er', version: -1 });
+  await w.send({ op: 'removeWatches', path: '/', type: 3 });
+  await w.close();
   await c.close();
 }

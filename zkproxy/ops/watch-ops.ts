@@ -52,11 +52,10 @@ export function checkOrRemoveWatches(s: ZkServices, ctx: ZkContext, req: Request
   // ZooKeeper 3.8's WatcherType.fromInt knows only Children, Data and Any here; other values
   // fail its request processing with MARSHALLINGERROR. Persistent watches are removed with Any.
   if (req.type < WatcherType.Children || req.type > WatcherType.Any) fail(ZkErr.MARSHALLINGERROR, `bad watcher type ${req.type}`);
-  const kinds = WatchManager.kindsOf(req.type);
   let found = false;
-  for (const k of kinds) {
-    if (req.op === 'removeWatches') found = s.watches.remove(k, req.path, ctx.watchTarget) || found;
-    else found = s.watches.has(k, req.path, ctx.watchTarget) || found;
+  for (const table of WatchManager.tablesOf(req.type)) {
+    if (req.op === 'removeWatches') found = s.watches.remove(table, req.path, ctx.watchTarget) || found;
+    else found = s.watches.has(table, req.path, ctx.watchTarget) || found;
   }
   if (!found) fail(ZkErr.NOWATCHER, `${req.path} (type: ${req.type})`);
   return { err: ZkErr.OK, zxid: s.tree.revision };

@@ -1,14 +1,19 @@
 /**
  * `WatchManager`: the local index of ZooKeeper watches, fed by the change feed (zk-protocol.md
- * §2.3, ZooKeeper programmer's guide "Watches"). Two standard tables as in ZooKeeper's
- * DataTree — data (getData/exists) and child (getChildren) — plus persistent and
- * persistent-recursive ones (addWatch, 3.6+). Standard watches are one-shot; one change gives a
- * watcher at most one event (watchers are sets); a child watch is NOT fired by a child's data
- * change; recursive watches never get NodeChildrenChanged.
+ * §2.3; ZooKeeper programmer's guide, "Watches"). It mirrors ZooKeeper 3.8's two tables —
+ * data (getData/exists) and child (getChildren) — where each (path, connection) entry has ONE
+ * mode, the latest one set: standard (one-shot), persistent, or persistent-recursive
+ * (WatchManager + WatcherModeManager). addWatch PERSISTENT registers in both tables,
+ * PERSISTENT_RECURSIVE in the data table only; a later getData/getChildren watch on the same
+ * path turns that table's entry back into a standard one, exactly as ZooKeeper does.
+ *
+ * Triggering (WatchManager.triggerWatch): entries on the changed path fire (standard ones are
+ * removed); recursive entries on the path or any ancestor fire too, except for
+ * NodeChildrenChanged. One change gives a connection at most one event (a set per trigger).
  */
 import { EventType, KeeperState, WatcherEvent, WatcherType } from '../../protocol/jute';
 import { NodeChange } from '../mapping/znode-tree';
-import { isUnder, parentOf } from '../mapping/path-rules';
+import { parentOf } from '../mapping/path-rules';
 import { ChangeSink } from './change-feed';
 
 /** Something that receives notifications: one client connection. */
@@ -19,83 +24,90 @@ export interface WatchTarget {
   notify(event: WatcherEvent, zxid: number): void;
 }
 
-type Table = Map<string, Set<WatchTarget>>;
+/** One of ZooKeeper's two watch tables. */
+export type WatchTable = 'data' | 'child';
 
-/** The kinds of watch a target can hold on a path. */
+/** What a watch request asks for. */
 export type WatchKind = 'data' | 'child' | 'persistent' | 'recursive';
+
+type Mode = 'standard' | 'persistent' | 'recursive';
+type Table = Map<string, Map<WatchTarget, Mode>>;
 
 /** All ZooKeeper watches of this proxy. */
 export class WatchManager implements ChangeSink {
-  private readonly tables: Record<WatchKind, Table> = {
-    data: new Map(), child: new Map(), persistent: new Map(), recursive: new Map(),
-  };
+  private readonly tables: Record<WatchTable, Table> = { data: new Map(), child: new Map() };
+  /** Recursive entries per table: while 0, triggering never walks ancestors. */
+  private recursiveCount = 0;
 
-  /** Adds a watch of `kind` on `path` for `t` (idempotent). */
-  add(kind: WatchKind, path: string, t: WatchTarget): void {
-    const table = this.tables[kind];
-    let s = table.get(path);
-    if (!s) {
-      s = new Set();
-      table.set(path, s);
+  private set(table: WatchTable, path: string, t: WatchTarget, mode: Mode): void {
+    let m = this.tables[table].get(path);
+    if (!m) {
+      m = new Map();
+      this.tables[table].set(path, m);
     }
-    s.add(t);
+    const prev = m.get(t);
+    if (prev === 'recursive') this.recursiveCount--;
+    if (mode === 'recursive') this.recursiveCount++;
+    m.set(t, mode);
   }
 
-  /** True when `t` holds a watch of `kind` on `path`. */
-  has(kind: WatchKind, path: string, t: WatchTarget): boolean {
-    return this.tables[kind].get(path)?.has(t) ?? false;
+  /** Adds a watch of `kind` on `path` for `t`; the latest mode per table wins. */
+  add(kind: WatchKind, path: string, t: WatchTarget): void {
+    switch (kind) {
+      case 'data': this.set('data', path, t, 'standard'); break;
+      case 'child': this.set('child', path, t, 'standard'); break;
+      case 'persistent':
+        this.set('data', path, t, 'persistent');
+        this.set('child', path, t, 'persistent');
+        break;
+      case 'recursive': this.set('data', path, t, 'recursive'); break;
+    }
   }
 
-  /** Removes one watch; true when it existed. */
-  remove(kind: WatchKind, path: string, t: WatchTarget): boolean {
-    const table = this.tables[kind];
-    const s = table.get(path);
-    if (!s || !s.delete(t)) return false;
-    if (s.size === 0) table.delete(path);
+  /** True when `t` has an entry (any mode) on `path` in `table`. */
+  has(table: WatchTable, path: string, t: WatchTarget): boolean {
+    return this.tables[table].get(path)?.has(t) ?? false;
+  }
+
+  /** Removes `t`'s entry on `path` in `table`; true when it existed. */
+  remove(table: WatchTable, path: string, t: WatchTarget): boolean {
+    const m = this.tables[table].get(path);
+    const mode = m?.get(t);
+    if (!m || mode === undefined) return false;
+    if (mode === 'recursive') this.recursiveCount--;
+    m.delete(t);
+    if (m.size === 0) this.tables[table].delete(path);
     return true;
   }
 
-  /** The watch kinds a WatcherType of check/removeWatches covers (DataTree.removeWatch). */
-  static kindsOf(type: number): WatchKind[] {
+  /** The tables a WatcherType of check/removeWatches covers (DataTree.removeWatch, 3.8). */
+  static tablesOf(type: number): WatchTable[] {
     switch (type) {
       case WatcherType.Children: return ['child'];
       case WatcherType.Data: return ['data'];
-      case WatcherType.Any: return ['data', 'child', 'persistent', 'recursive'];
-      case WatcherType.Persistent: return ['persistent'];
-      case WatcherType.PersistentRecursive: return ['recursive'];
+      case WatcherType.Any: return ['child', 'data'];
       default: return [];
     }
   }
 
   /** Drops every watch of `t` (its connection closed). */
   removeTarget(t: WatchTarget): void {
-    for (const table of Object.values(this.tables)) {
-      for (const [path, s] of table) {
-        if (s.delete(t) && s.size === 0) table.delete(path);
-      }
+    for (const table of ['data', 'child'] as const) {
+      for (const path of [...this.tables[table].keys()]) this.remove(table, path, t);
     }
   }
 
-  /** Number of watches (path × target pairs), for mntr/wchs. */
+  /** Number of watches (path × connection entries) and watched paths, for mntr/wchs. */
   count(): { watches: number; paths: number } {
     let watches = 0;
     const paths = new Set<string>();
     for (const table of Object.values(this.tables)) {
-      for (const [p, s] of table) {
-        watches += s.size;
+      for (const [p, m] of table) {
+        watches += m.size;
         paths.add(p);
       }
     }
     return { watches, paths: paths.size };
-  }
-
-  /** The paths watched by `t` per kind (for cons/wchc-like output and tests). */
-  pathsOf(t: WatchTarget): Record<WatchKind, string[]> {
-    const out = { data: [], child: [], persistent: [], recursive: [] } as Record<WatchKind, string[]>;
-    for (const kind of Object.keys(this.tables) as WatchKind[]) {
-      for (const [p, s] of this.tables[kind]) if (s.has(t)) out[kind].push(p);
-    }
-    return out;
   }
 
   /** ChangeSink: fire the watches of each znode change of one revision, in order. */
@@ -119,24 +131,26 @@ export class WatchManager implements ChangeSink {
     }
   }
 
-  /**
-   * Fires one event on one of ZooKeeper's two tables (WatchManager.triggerWatch): the standard
-   * watches on `path` (removed), the persistent ones on `path`, and — for the data table — the
-   * recursive ones on `path` and its ancestors, except for NodeChildrenChanged. Targets in
-   * `suppress` were already told. Returns the targets told.
-   */
-  private trigger(path: string, type: number, table: 'data' | 'child', zxid: number, suppress?: Set<WatchTarget>): Set<WatchTarget> {
+  /** One event on one table (WatchManager.triggerWatch). Returns the targets told. */
+  private trigger(path: string, type: number, table: WatchTable, zxid: number, suppress?: Set<WatchTarget>): Set<WatchTarget> {
     const told = new Set<WatchTarget>();
-    const std = this.tables[table].get(path);
-    if (std) {
-      for (const t of std) told.add(t);
-      this.tables[table].delete(path);
+    const entries = this.tables[table];
+    const own = entries.get(path);
+    if (own) {
+      for (const [t, mode] of own) {
+        if (mode === 'recursive') {
+          if (type !== EventType.NodeChildrenChanged) told.add(t);
+          continue;
+        }
+        told.add(t);
+        if (mode === 'standard') own.delete(t);
+      }
+      if (own.size === 0) entries.delete(path);
     }
-    const pers = this.tables.persistent.get(path);
-    if (pers) for (const t of pers) told.add(t);
-    if (table === 'data' && type !== EventType.NodeChildrenChanged && this.tables.recursive.size > 0) {
-      for (const [p, s] of this.tables.recursive) {
-        if (isUnder(path, p)) for (const t of s) told.add(t);
+    if (this.recursiveCount > 0 && type !== EventType.NodeChildrenChanged && path !== '/') {
+      for (let p = parentOf(path); ; p = parentOf(p)) {
+        for (const [t, mode] of entries.get(p) ?? []) if (mode === 'recursive') told.add(t);
+        if (p === '/') break;
       }
     }
     const event: WatcherEvent = { type, state: KeeperState.SyncConnected, path };

@@ -65,3 +65,17 @@ test('persistent watches stay; recursive ones see descendants but never NodeChil
   m.onChanges([{ type: 'changed', path: '/p' }], 9);
   assert.equal(p.got.length, 3);
 });
+
+test('one mode per table entry: a later standard watch turns a persistent one one-shot (ZooKeeper 3.8)', () => {
+  const m = new WatchManager();
+  const t = target(1);
+  m.add('persistent', '/p', t);
+  m.add('data', '/p', t);
+  m.onChanges([{ type: 'changed', path: '/p' }], 5);
+  m.onChanges([{ type: 'changed', path: '/p' }], 6);
+  assert.deepEqual(t.got, ['3 /p'], 'the data-table entry became standard');
+  m.onChanges([{ type: 'created', path: '/p/c' }], 7);
+  assert.deepEqual(t.got, ['3 /p', '4 /p'], 'the child-table entry is still persistent');
+  assert.ok(m.remove('child', '/p', t));
+  assert.ok(!m.has('data', '/p', t));
+});
