@@ -80,6 +80,7 @@ export async function runEdgeWorkload(host: string, port: number): Promise<void>
   await send({ op: 'getAllChildrenNumber', path: '/nope' });
   await send({ op: 'getEphemerals', prefixPath: 'nope' });
   await watchEdges(host, port);
+  await authEdges(host, port);
   await c.close();
 }
 
@@ -113,4 +114,24 @@ async function watchEdges(host: string, port: number): Promise<void> {
   await w.send({ op: 'removeWatches', path: '/', type: 3 });
   await w.close();
   await c.close();
+}
+
+/** Auth corner cases: the ip scheme, several digests, masking in getACL, a failed auth closing the connection. */
+async function authEdges(host: string, port: number): Promise<void> {
+  const a = await ZkWireClient.connect({ host, port });
+  await a.send({ op: 'auth', type: 0, scheme: 'ip', auth: Buffer.from('10.9.9.9') });
+  await a.send({ op: 'auth', type: 0, scheme: 'digest', auth: Buffer.from('u1:p1') });
+  await a.send({ op: 'auth', type: 0, scheme: 'digest', auth: Buffer.from('u2:p2') });
+  await a.send({ op: 'whoAmI' });
+  await a.send({ op: 'create', path: '/au', data: null, acl: [{ perms: 31, id: { scheme: 'auth', id: '' } }], flags: 0 });
+  await a.send({ op: 'getACL', path: '/au' });
+  await a.send({ op: 'create', path: '/au2', data: null, acl: [{ perms: 1, id: { scheme: 'world', id: 'anyone' } }, { perms: 16, id: { scheme: 'digest', id: 'u9:abc' } }], flags: 0 });
+  const b = await ZkWireClient.connect({ host, port });
+  await b.send({ op: 'getACL', path: '/au2' });
+  await b.send({ op: 'getACL', path: '/au' });
+  await b.send({ op: 'setACL', path: '/au2', acl: OPEN, version: -1 });
+  await b.send({ op: 'auth', type: 0, scheme: 'nosuch', auth: Buffer.from('x') }).catch(() => undefined);
+  await b.waitClosed(2000);
+  b.drop();
+  await a.close();
 }

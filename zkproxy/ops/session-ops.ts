@@ -7,7 +7,6 @@
 import { ZkErr } from '../../protocol/jute';
 import { RequestOf, ZkContext, ZkReply } from '../dispatch/zk-handler';
 import { digestId } from '../mapping/acl-rules';
-import { isIP } from 'node:net';
 import { ZkServices } from './services';
 
 /** ping: header only, with the current zxid. */
@@ -17,15 +16,16 @@ export function ping(s: ZkServices): ZkReply {
 
 /** auth (100): adds an identity to the connection. Reply zxid is 0 as ZooKeeper sends. */
 export function auth(s: ZkServices, ctx: ZkContext, req: RequestOf<'auth'>): ZkReply {
-  const text = req.auth.toString('utf8');
   if (req.scheme === 'digest') {
-    const id = digestId(text);
+    const id = digestId(req.auth.toString('utf8'));
     if (s.semantics.superDigest && id === s.semantics.superDigest) addId(ctx, 'super', '');
     addId(ctx, 'digest', id);
     return { err: ZkErr.OK, zxid: 0 };
   }
-  if (req.scheme === 'ip' && isIP(text)) {
-    addId(ctx, 'ip', text);
+  // The ip scheme authenticates the connection's own address whatever the packet says
+  // (IPAuthenticationProvider.handleAuthentication); that id is there from the start.
+  if (req.scheme === 'ip') {
+    addId(ctx, 'ip', ctx.remoteAddress);
     return { err: ZkErr.OK, zxid: 0 };
   }
   return { err: ZkErr.AUTHFAILED, zxid: 0, close: true };
