@@ -6,19 +6,22 @@
  * children). Prints a markdown table with throughput, p50/p99 and the ratio to ZooKeeper.
  *
  * Coracle targets:
+ *   coracle the `coracle` binary (in-process core, LMDB, fsync on); skipped with a message
+ *           while its ZooKeeper port does not answer
  *   etcd    zkproxy over a real etcd 3.4 (fsync on) through the remote backend
  *   memory  zkproxy over the in-memory backend (no durability: the proxy's own cost)
- *   coracle the `coracle` binary (in-process core, LMDB, fsync on), when bin/ starts zkproxy
  *
- *   node dist/bench/zk-bench.js [--seconds 5] [--conns 16] [--depth 1] [--targets etcd,memory]
+ *   node dist/bench/zk-bench.js [--seconds 5] [--conns 16] [--depth 1] [--targets coracle,etcd,memory]
  *                               [--workloads create,setData,getData,getChildren]
  */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { startEtcd, EtcdPeer } from '../test/support/etcd-peer';
-import { freePort } from '../test/support/ports';
+import { freePort, freePorts } from '../test/support/ports';
 import { ManagedProcess, startProcess } from '../test/support/process';
 import { runCommand } from '../test/support/run-command';
-import { ZookeeperPeer, startZookeeper } from '../test/support/zookeeper-peer';
+import { ZookeeperPeer, fourLetterWord, startZookeeper } from '../test/support/zookeeper-peer';
 
 interface LoadResult {
   workload: string;
@@ -54,11 +57,36 @@ async function startProxy(name: string, endpoints?: string): Promise<{ port: num
   return { port, proc };
 }
 
+/**
+ * Starts `coracle` (one member, fsync on, its own data dir) with the ZooKeeper port on; resolves
+ * undefined when that port does not answer `ruok` (zkproxy not wired into bin/ yet).
+ */
+async function startCoracle(): Promise<{ port: number; stop: () => Promise<unknown> } | undefined> {
+  const bin = path.join(DIST, 'bin/coracle.js');
+  if (!fs.existsSync(bin)) return undefined;
+  const [client, peer, zk] = await freePorts(3);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'coracle-bench-'));
+  const proc = startProcess(process.execPath, [bin, '--data-dir', path.join(dir, 'data'),
+    '--listen-client-urls', `http://127.0.0.1:${client}`, '--listen-peer-urls', `http://127.0.0.1:${peer}`,
+    '--initial-advertise-peer-urls', `http://127.0.0.1:${peer}`, '--initial-cluster', `default=http://127.0.0.1:${peer}`,
+    '--zk-listen', `127.0.0.1:${zk}`, '--log-level', 'warn'], { name: 'coracle' });
+  const stop = async (): Promise<void> => {
+    await proc.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  for (const end = Date.now() + 20_000; Date.now() < end; await new Promise((r) => setTimeout(r, 250))) {
+    if (proc.exited) break;
+    if ((await fourLetterWord('127.0.0.1', zk!, 'ruok', 1000).catch(() => '')) === 'imok') return { port: zk!, stop };
+  }
+  await stop();
+  return undefined;
+}
+
 async function main(): Promise<void> {
   const seconds = Number(arg('seconds', '5'));
   const conns = Number(arg('conns', '16'));
   const depth = Number(arg('depth', '1'));
-  const targets = arg('targets', 'etcd,memory').split(',');
+  const targets = arg('targets', 'coracle,etcd,memory').split(',');
   const workloads = arg('workloads', 'create,setData,getData,getChildren').split(',');
   const servers: { name: string; port: number; stop: () => Promise<unknown> }[] = [];
   let zk: ZookeeperPeer | undefined;
@@ -66,6 +94,11 @@ async function main(): Promise<void> {
   try {
     zk = await startZookeeper({ logLevel: 'warn' });
     servers.push({ name: 'ZooKeeper 3.8', port: zk.port, stop: () => zk!.stop() });
+    if (targets.includes('coracle')) {
+      const c = await startCoracle();
+      if (c) servers.push({ name: 'Coracle (coracle, LMDB)', port: c.port, stop: c.stop });
+      else process.stderr.write('coracle target skipped: its ZooKeeper port did not answer ruok\n');
+    }
     if (targets.includes('etcd')) {
       etcd = await startEtcd();
       const p = await startProxy('zkproxy-etcd', etcd.endpoints.join(','));

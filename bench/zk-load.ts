@@ -5,7 +5,10 @@
  * CPU use, so a saturated generator is visible (DESIGN §9). Uses our jute codec directly (no
  * client library overhead), the same generator against every server.
  *
- *   node dist/bench/zk-load.js HOST PORT WORKLOAD CONNS DEPTH SECONDS [VALUE_BYTES]
+ *   node dist/bench/zk-load.js HOST PORT WORKLOAD CONNS DEPTH SECONDS [VALUE_BYTES] [WARMUP_SECONDS]
+ *
+ * The first WARMUP_SECONDS (default 1) run the same loop unmeasured, so a JIT-compiled server
+ * (the JVM, V8) is measured warm.
  */
 import { ZkRequest } from '../protocol/jute';
 import { ZkWireClient } from '../zkproxy/dispatch/zk-wire-client';
@@ -57,7 +60,7 @@ function workload(name: string, value: Buffer, runId: string): Workload {
 }
 
 async function main(): Promise<void> {
-  const [host, portText, name, connsText, depthText, secondsText, valueText] = process.argv.slice(2);
+  const [host, portText, name, connsText, depthText, secondsText, valueText, warmupText] = process.argv.slice(2);
   const port = Number(portText);
   const conns = Number(connsText ?? 16);
   const depth = Number(depthText ?? 1);
@@ -67,18 +70,27 @@ async function main(): Promise<void> {
   await w.setup(clients[0]!, conns);
   const latencies: number[] = [];
   let errors = 0;
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  const end = t0 + seconds * 1000;
+  let cpu0 = process.cpuUsage();
+  const warmEnd = performance.now() + Number(warmupText ?? 1) * 1000;
+  let t0 = warmEnd;
+  const end = warmEnd + seconds * 1000;
+  let counter = 0;
   const loop = async (c: ZkWireClient, conn: number, lane: number): Promise<void> => {
     for (let i = lane; performance.now() < end; i += depth) {
       const s = performance.now();
-      const r = await c.send(w.next(conn, i));
+      // Every request gets a fresh index: creates never collide across the warm-up boundary.
+      const r = await c.send(w.next(conn, (counter++) * depth + lane));
+      if (s < warmEnd) continue;
       latencies.push(performance.now() - s);
       if (r.header.err !== 0) errors++;
     }
   };
+  const warm = setTimeout(() => {
+    cpu0 = process.cpuUsage();
+    t0 = performance.now();
+  }, Math.max(0, warmEnd - performance.now()));
   await Promise.all(clients.flatMap((c, conn) => Array.from({ length: depth }, (_, lane) => loop(c, conn, lane))));
+  clearTimeout(warm);
   const elapsed = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   latencies.sort((a, b) => a - b);
