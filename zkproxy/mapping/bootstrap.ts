@@ -41,7 +41,8 @@ export async function bootstrapKeySpace(backend: KvBackend, keys: KeySchema): Pr
   const ops = bootstrapOps(keys);
   await backend.txn({
     compare: [{ key: keys.nodeKey('/'), target: 'mod', result: 'equal', value: 0 }],
-    success: ops,
+    // The last-change key too (ops/txn-plan.ts lastChange; not imported: mapping sits below ops).
+    success: [...ops, { type: 'put', key: keys.errorKey(), value: Buffer.alloc(0) }],
     failure: [],
   });
   await backend.txn({

@@ -14,7 +14,9 @@
  *   (cversion + numChildren) / 2. Absent: pzxid = czxid, cversion = 0.
  * A plain create therefore writes two keys: the node and its parent's child-change key.
  * - `<p>s/<id:16 hex>` — a session record, attached to the session's lease.
- * - `<p>e` — put by a failed write so it spends a zxid as ZooKeeper does (§2.4).
+ * - `<p>e` — the last-change key: every ZooKeeper transaction puts it, so a failed write
+ *   spends a zxid as ZooKeeper's error txn does (§2.4), and its modRevision is the latest
+ *   ZooKeeper revision (the change feed's catch-up barrier).
  * - `<p>secret` — the cluster secret from which session passwords are derived.
  */
 import { depth } from './path-rules';

@@ -166,10 +166,8 @@ export class ZkConnection implements WatchTarget, SessionOwner {
   private async caughtUpTo(lastZxidSeen: bigint): Promise<boolean> {
     const s = this.deps.services;
     if (lastZxidSeen <= BigInt(s.tree.revision)) return true;
-    const res = await s.backend.range(s.keys.errorKey(), { countOnly: true });
-    if (BigInt(res.revision) < lastZxidSeen) return false;
-    await s.feed.reach(Number(lastZxidSeen));
-    return lastZxidSeen <= BigInt(s.tree.revision);
+    const now = await s.feed.catchUp();
+    return lastZxidSeen <= BigInt(now);
   }
 
   private writeConnectResponse(req: ConnectRequest, timeOut: number, sessionId: bigint, passwd: Buffer): void {

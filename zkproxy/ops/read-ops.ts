@@ -107,12 +107,11 @@ export function multiRead(s: ZkServices, ctx: ZkContext, ops: readonly ZkRequest
 }
 
 /**
- * sync: a linearizable read of the store gives the revision every write acknowledged before now
- * has; once the replica reaches it, later reads on this connection see them. The path is echoed
- * and never checked (ZK returns OK for a missing node).
+ * sync: the replica catches up with everything committed before now (ChangeFeed.catchUp), so
+ * later reads on this connection see it. The path is echoed and never checked (ZK returns OK
+ * for a missing node).
  */
 export async function sync(s: ZkServices, req: RequestOf<'sync'>): Promise<ZkReply> {
-  const res = await s.backend.range(s.keys.errorKey(), { countOnly: true });
-  await s.feed.reach(res.revision);
-  return { err: ZkErr.OK, zxid: Math.max(res.revision, s.tree.revision), body: { op: 'sync', path: req.path } };
+  await s.feed.catchUp();
+  return { err: ZkErr.OK, zxid: s.tree.revision, body: { op: 'sync', path: req.path } };
 }

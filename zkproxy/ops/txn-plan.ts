@@ -28,6 +28,14 @@ function isOpenAcl(acl: readonly Acl[]): boolean {
   return acl.length === 1 && acl[0]!.perms === Perms.ALL && acl[0]!.id.scheme === 'world' && acl[0]!.id.id === 'anyone';
 }
 
+/**
+ * The put of the last-change key that every ZooKeeper transaction carries: it spends the zxid of
+ * a failed write, and its modRevision is the latest ZooKeeper revision (ChangeFeed.catchUp).
+ */
+export function lastChange(keys: KeySchema): KvOp {
+  return { type: 'put', key: keys.errorKey(), value: Buffer.alloc(0) };
+}
+
 /** The node key's value for `v`, with the header's czxid field (see node-codec.ts). */
 function nodeValue(v: NodeView, czxid: bigint): Buffer {
   return encodeNodeValue({ kind: v.kind, version: v.version, ctime: v.ctime, mtime: v.mtime, ttl: v.ttl, data: v.data, czxid });
@@ -184,6 +192,7 @@ export class TxnPlan {
       }
       if (cur.childChanges) ops.push(this.childChangeOp(path, cur, was, lease));
     }
+    ops.push(lastChange(this.keys));
     return { compare: this.guards(), success: ops, failure: [] };
   }
 
@@ -225,7 +234,7 @@ export class TxnPlan {
 
   /** The transaction recording a failed write: the same guards, then a put of the error key. */
   failureTxn(): KvTxn {
-    return { compare: this.guards(), success: [{ type: 'put', key: this.keys.errorKey(), value: Buffer.alloc(0) }], failure: [] };
+    return { compare: this.guards(), success: [lastChange(this.keys)], failure: [] };
   }
 
   private deleteOps(path: string): KvOp[] {

@@ -83,8 +83,6 @@ export class WriteRunner {
         if (opts.recordFailure === false) return { zxid: this.feed.tree.revision, error };
       }
       const txn = error ? plan.failureTxn() : plan.commitTxn();
-      // A write with no key change (an empty multi) must still spend a zxid.
-      if (txn.success.length === 0) txn.success.push({ type: 'put', key: this.keys.errorKey(), value: Buffer.alloc(0) });
       const res = await this.backend.txn(txn);
       await this.feed.reach(res.revision);
       if (res.succeeded) return error ? { zxid: res.revision, error } : { zxid: res.revision, result };

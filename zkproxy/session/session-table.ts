@@ -19,7 +19,7 @@ import { ZK_LEASE_MARGIN_SECONDS } from '../limits';
 import { KeySchema } from '../mapping/key-schema';
 import { ZnodeTree } from '../mapping/znode-tree';
 import { ChangeFeed } from '../watch/change-feed';
-import { TxnPlan } from '../ops/txn-plan';
+import { TxnPlan, lastChange } from '../ops/txn-plan';
 import { passwordMatches, sessionPassword } from './session-password';
 
 /** What a session needs from the connection that currently carries it. */
@@ -104,7 +104,7 @@ export class SessionTable {
     const ttl = this.leaseTtlFor(timeoutMs);
     const lease = await this.backend.leaseGrant(ttl);
     const value = Buffer.from(JSON.stringify({ timeoutMs }));
-    await this.backend.txn({ compare: [], success: [{ type: 'put', key: this.keys.sessionKey(lease.id), value, lease: lease.id }], failure: [] });
+    await this.backend.txn({ compare: [], success: [{ type: 'put', key: this.keys.sessionKey(lease.id), value, lease: lease.id }, lastChange(this.keys)], failure: [] });
     const now = this.now();
     const s: Session = {
       id: lease.id, passwd: sessionPassword(this.secret(), lease.id), timeoutMs, leaseTtl: ttl,

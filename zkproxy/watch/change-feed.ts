@@ -5,6 +5,14 @@
  * manager), and only then releases the callbacks waiting for that revision. A reply with zxid
  * R is written from such a callback, so every notification for revisions ≤ R has been written
  * to the socket before it (zk-protocol.md §2.2, §6.2).
+ *
+ * The store's own progress notifications are NOT used: etcd 3.4 answers a progress request with
+ * its current revision even while a watcher still has undelivered events, so trusting it loses
+ * events. Instead every ZooKeeper transaction puts the last-change key (key-schema.ts); one
+ * linearizable read of it gives the last ZooKeeper revision L and the store revision R, and
+ * once the feed has applied L it is known current through R ({@link ChangeFeed.catchUp}).
+ * Two positions are kept: `applied` (what the watch delivered; a restarted watch resumes after
+ * it) and `tree.revision` (what the tree is known to reflect; replies and waiters use it).
  */
 import { KvBackend, KvError, KvEvent, KvWatch } from '../backend/kv-backend';
 import { ZK_FEED_WAIT_MS, ZK_LOAD_PAGE_KEYS } from '../limits';
@@ -15,9 +23,6 @@ import { ZnodeTree, NodeChange } from '../mapping/znode-tree';
 export interface ChangeSink {
   onChanges(changes: NodeChange[], revision: number): void;
 }
-
-/** How long a waiter waits for events before the feed asks the store for progress. */
-const PROGRESS_DELAY_MS = 10;
 
 interface Waiter {
   revision: number;
@@ -30,7 +35,8 @@ export class ChangeFeed {
   private waiters: Waiter[] = [];
   private sinks: ChangeSink[] = [];
   private closed = false;
-  private progressTimer: NodeJS.Timeout | undefined;
+  /** The last revision the watch itself delivered (restarts resume after it). */
+  private applied = 0;
   private restartTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -47,7 +53,21 @@ export class ChangeFeed {
   /** Loads the whole key space at one revision, then starts the watch after it. */
   async start(): Promise<void> {
     const rev = await this.load(this.tree);
+    this.applied = rev;
     this.startWatch(rev + 1);
+  }
+
+  /**
+   * Makes the tree current as of now (ZooKeeper's sync): a linearizable read of the
+   * last-change key gives the last ZooKeeper revision L and the store revision R; once the feed
+   * has applied L, nothing of ours happened in (L, R], so the tree reflects R. Resolves with R.
+   */
+  async catchUp(): Promise<number> {
+    const res = await this.backend.range(this.tree.keys.errorKey());
+    const last = res.kvs[0]?.modRevision ?? 0;
+    await this.reach(last);
+    this.advanceTo(res.revision);
+    return res.revision;
   }
 
   /**
@@ -59,11 +79,12 @@ export class ChangeFeed {
     const fresh = new ZnodeTree(this.tree.keys);
     const rev = await this.load(fresh);
     if (this.closed) return;
-    if (rev <= this.tree.revision) {
-      this.startWatch(this.tree.revision + 1);
+    if (rev <= this.applied) {
+      this.startWatch(this.applied + 1);
       return;
     }
     const changes = this.tree.replaceWith(fresh);
+    this.applied = rev;
     this.logger.warn({ revision: rev, changes: changes.length }, 'change feed resynchronised from a full reload');
     if (changes.length > 0) for (const s of this.sinks) s.onChanges(changes, rev);
     this.release();
@@ -94,7 +115,8 @@ export class ChangeFeed {
     const { key, rangeEnd } = this.tree.keys.range();
     this.watch = this.backend.watch({ key, rangeEnd, startRevision: from }, {
       onEvents: (events) => this.onEvents(events),
-      onProgress: (rev) => this.advanceTo(rev),
+      // Not trusted (see the file comment); catchUp() is the barrier.
+      onProgress: () => undefined,
       onClosed: (err) => this.onClosed(err),
     });
   }
@@ -103,7 +125,8 @@ export class ChangeFeed {
     let i = 0;
     while (i < events.length) {
       const rev = events[i]!.kv.modRevision;
-      if (rev <= this.tree.revision) { i++; continue; }
+      // A watch never repeats a revision; anything at or below `applied` is a stale redelivery.
+      if (rev <= this.applied) { i++; continue; }
       // Everything before `rev` is complete: release those waiters before applying `rev`.
       this.advanceTo(rev - 1);
       const changes: NodeChange[] = [];
@@ -112,7 +135,8 @@ export class ChangeFeed {
         const c = this.tree.apply(ev.type, ev.kv);
         if (c) changes.push(c);
       }
-      this.tree.revision = rev;
+      this.applied = rev;
+      if (rev > this.tree.revision) this.tree.revision = rev;
       if (changes.length > 0) for (const s of this.sinks) s.onChanges(changes, rev);
       this.release();
     }
@@ -158,28 +182,11 @@ export class ChangeFeed {
     }, ZK_FEED_WAIT_MS);
     timer.unref();
     this.waiters.push({ revision: rev, cb: once });
-    this.askProgress();
   }
 
   /** Resolves once the tree reflects revision `rev`. */
   reach(rev: number): Promise<void> {
     return new Promise((resolve) => this.at(rev, resolve));
-  }
-
-  /**
-   * A revision may never produce an event under our prefix (another user of the store wrote
-   * it); a progress request tells us it passed. Our own writes do produce events, so ask only
-   * if waiters are still there a little later — one timer at a time.
-   */
-  private askProgress(): void {
-    if (this.progressTimer) return;
-    this.progressTimer = setTimeout(() => {
-      this.progressTimer = undefined;
-      if (this.waiters.length === 0) return;
-      this.watch?.requestProgress();
-      this.askProgress();
-    }, PROGRESS_DELAY_MS);
-    this.progressTimer.unref();
   }
 
   private onClosed(err: KvError): void {
@@ -188,7 +195,7 @@ export class ChangeFeed {
     this.watch = undefined;
     this.restartTimer = setTimeout(() => {
       if (err.code !== 'compacted') {
-        this.startWatch(this.tree.revision + 1);
+        this.startWatch(this.applied + 1);
         return;
       }
       this.resync().catch((e: unknown) => {
@@ -203,7 +210,6 @@ export class ChangeFeed {
   close(): void {
     this.closed = true;
     clearTimeout(this.restartTimer);
-    clearTimeout(this.progressTimer);
     this.watch?.cancel();
     const w = this.waiters;
     this.waiters = [];
