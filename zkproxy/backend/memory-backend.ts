@@ -167,7 +167,8 @@ export class MemoryBackend implements KvBackend {
   private commit(events: KvEvent[]): void {
     this.revision++;
     this.history.push(...events);
-    if (this.history.length > HISTORY_EVENTS) this.history.splice(0, this.history.length - HISTORY_EVENTS);
+    // Trim in chunks: splicing a full history on every commit would cost O(history) per write.
+    if (this.history.length > 2 * HISTORY_EVENTS) this.history.splice(0, this.history.length - HISTORY_EVENTS);
     for (const w of this.watchers) {
       const mine = events.filter((e) => this.inRange(k(e.kv.key), w.from, w.to));
       if (mine.length > 0) setImmediate(() => !w.cancelled && w.handler.onEvents(mine));
