@@ -9,9 +9,6 @@ export const ZK_MAX_FRAME_DEFAULT = 0xfffff;
 /** ZooKeeper's tickTime default in ms; session timeouts are clamped to [2, 20] ticks (§2.1). */
 export const ZK_TICK_TIME_DEFAULT_MS = 2000;
 
-/** Requests read from one connection and not yet answered; reading pauses beyond this. */
-export const ZK_MAX_INFLIGHT_REQUESTS = 1000;
-
 /**
  * Bytes queued for one connection's socket (replies and notifications) before the connection
  * is closed as too slow a reader — a stuck client must not grow our memory without bound.
@@ -35,6 +32,9 @@ export const ZK_MAX_TXN_OPS_DEFAULT = 128;
 
 /** Default interval of the container/TTL reaper (znode.container.checkIntervalMs). */
 export const ZK_CONTAINER_CHECK_INTERVAL_MS = 60_000;
+
+/** A connection must send its ConnectRequest within this time (ZooKeeper closes sessionless connections too). */
+export const ZK_HANDSHAKE_TIMEOUT_MS = 30_000;
 
 /** Connections accepted by one listener; more are closed at once. */
 export const ZK_MAX_CONNECTIONS = 10_000;

@@ -20,7 +20,7 @@ import {
 } from '../../protocol/jute';
 import { toZkCode } from '../errors/zk-error';
 import { ZkLogger } from '../logger';
-import { ZK_MAX_QUEUED_BYTES } from '../limits';
+import { ZK_HANDSHAKE_TIMEOUT_MS, ZK_MAX_QUEUED_BYTES } from '../limits';
 import { normalizeAddress } from '../mapping/acl-rules';
 import { ZkContext, ZkHandler, ZkReply, dispatch } from '../dispatch/zk-handler';
 import { ZkServices } from '../ops/services';
@@ -53,6 +53,7 @@ export class ZkConnection implements WatchTarget, SessionOwner {
   private busy = false;
   private paused = false;
   private ctx: ZkContext | undefined;
+  private readonly handshakeTimer: NodeJS.Timeout;
   private readonly log: ZkLogger;
 
   constructor(
@@ -67,6 +68,9 @@ export class ZkConnection implements WatchTarget, SessionOwner {
       lastZxid: -1, lastResponse: 0, established: Date.now(), minLat: 0, maxLat: 0, totalLat: 0, countLat: 0,
     };
     socket.setNoDelay(true);
+    // A connection that never completes its handshake holds no session that could expire it.
+    this.handshakeTimer = setTimeout(() => this.close('no handshake in time'), ZK_HANDSHAKE_TIMEOUT_MS);
+    this.handshakeTimer.unref();
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (e) => this.log.debug({ err: e.message }, 'socket error'));
     socket.on('close', () => this.onSocketClosed());
@@ -158,6 +162,7 @@ export class ZkConnection implements WatchTarget, SessionOwner {
     this.stats.sessionId = session.id;
     this.stats.timeoutMs = timeout;
     this.writeConnectResponse(req, timeout, session.id, session.passwd);
+    clearTimeout(this.handshakeTimer);
     this.state = 'open';
     await this.deps.handler.sessionOpened?.(this.ctx, resumed);
   }
@@ -274,6 +279,7 @@ export class ZkConnection implements WatchTarget, SessionOwner {
 
   private onSocketClosed(): void {
     this.state = 'closed';
+    clearTimeout(this.handshakeTimer);
     if (this.ctx) {
       this.deps.services.sessions.detach(this.ctx.session, this);
       this.deps.handler.connectionClosed?.(this.ctx);
