@@ -49,8 +49,9 @@ test('sessions across two proxies of one store', { timeout: 60_000 }, async (t) 
       assert.equal(bad.session.timeOut, 0);
       assert.equal(bad.session.sessionId, 0n);
       assert.ok(await bad.waitClosed(2000));
-      const r = await ZkWireClient.connect({ host: b.host, port: b.port, sessionId, passwd, timeoutMs: 10_000 });
+      const r = await ZkWireClient.connect({ host: b.host, port: b.port, sessionId, passwd, timeoutMs: 40_000 });
       assert.equal(r.session.sessionId, sessionId);
+      assert.ok(r.session.timeOut >= 10_000 && r.session.timeOut < 40_000, 'a longer timeout than the session lease covers is negotiated down');
       const st = await r.send({ op: 'exists', path: '/eph', watch: false });
       assert.equal(st.header.err, 0);
       assert.equal(st.body?.op === 'stat' && st.body.stat.ephemeralOwner, sessionId);

@@ -160,8 +160,8 @@ export class ZkConnection implements WatchTarget, SessionOwner {
       auth: [{ scheme: 'ip', id: normalizeAddress(this.socket.remoteAddress) }], notificationTaps: [],
     };
     this.stats.sessionId = session.id;
-    this.stats.timeoutMs = timeout;
-    this.writeConnectResponse(req, timeout, session.id, session.passwd);
+    this.stats.timeoutMs = session.timeoutMs;
+    this.writeConnectResponse(req, session.timeoutMs, session.id, session.passwd);
     clearTimeout(this.handshakeTimer);
     this.state = 'open';
     await this.deps.handler.sessionOpened?.(this.ctx, resumed);

@@ -94,6 +94,11 @@ export class SessionTable {
     return s;
   }
 
+  /** The longest session timeout a lease of `ttl` seconds can carry (inverse of {@link leaseTtlFor}). */
+  private maxTimeoutForLease(ttl: number): number {
+    return Math.floor(((ttl - ZK_LEASE_MARGIN_SECONDS) * 3 * 1000) / 4);
+  }
+
   private leaseTtlFor(timeoutMs: number): number {
     // Keep-alives are sent at most every timeout/3, so the lease must outlive timeout + timeout/3.
     return Math.ceil((timeoutMs * 4) / 3 / 1000) + ZK_LEASE_MARGIN_SECONDS;
@@ -135,8 +140,10 @@ export class SessionTable {
     };
     if (s.owner && s.owner !== owner) s.owner.closeConnection('session moved to a new connection');
     s.owner = owner;
-    s.timeoutMs = timeoutMs;
-    s.leaseTtl = Math.max(ttl, this.leaseTtlFor(timeoutMs));
+    // A lease's TTL is fixed at grant: a longer timeout asked on reconnect is negotiated down to
+    // what the lease can cover (ZooKeeper clients accept the negotiated value).
+    s.leaseTtl = ttl;
+    s.timeoutMs = Math.max(this.opts.minTimeoutMs, Math.min(timeoutMs, this.maxTimeoutForLease(ttl)));
     s.lastSeen = now;
     s.lastKeepAlive = now;
     this.sessions.set(id, s);
@@ -168,7 +175,7 @@ export class SessionTable {
   touch(s: Session): void {
     const now = this.now();
     s.lastSeen = now;
-    if (now - s.lastKeepAlive >= s.timeoutMs / 3) {
+    if (now - s.lastKeepAlive >= Math.min(s.timeoutMs, s.leaseTtl * 1000) / 3) {
       s.lastKeepAlive = now;
       this.backend.leaseKeepAlive(s.id).catch((e: unknown) => {
         this.logger.warn({ session: s.id.toString(16), err: String(e) }, 'lease keep-alive failed');
