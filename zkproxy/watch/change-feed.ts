@@ -37,6 +37,8 @@ export class ChangeFeed {
   private closed = false;
   /** The last revision the watch itself delivered (restarts resume after it). */
   private applied = 0;
+  /** Consecutive watch failures (restart back-off). */
+  private failures = 0;
   private restartTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -122,6 +124,7 @@ export class ChangeFeed {
   }
 
   private onEvents(events: KvEvent[]): void {
+    this.failures = 0;
     let i = 0;
     while (i < events.length) {
       const rev = events[i]!.kv.modRevision;
@@ -191,7 +194,11 @@ export class ChangeFeed {
 
   private onClosed(err: KvError): void {
     if (this.closed) return;
-    this.logger.warn({ err: err.message, code: err.code, revision: this.tree.revision }, 'change feed closed; restarting');
+    // Back off while the store stays unreachable: 200 ms doubling to 5 s, reset by any event.
+    const delay = Math.min(5000, 200 * 2 ** Math.min(this.failures, 5));
+    this.failures++;
+    const log = this.failures <= 3 ? this.logger.warn.bind(this.logger) : this.logger.debug.bind(this.logger);
+    log({ err: err.message, code: err.code, revision: this.applied, retryMs: delay }, 'change feed closed; restarting');
     this.watch = undefined;
     this.restartTimer = setTimeout(() => {
       if (err.code !== 'compacted') {
@@ -202,7 +209,7 @@ export class ChangeFeed {
         this.logger.error({ err: String(e) }, 'change feed resync failed; retrying');
         this.onClosed(err);
       });
-    }, 200);
+    }, delay);
     this.restartTimer.unref();
   }
 
