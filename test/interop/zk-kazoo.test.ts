@@ -1,7 +1,8 @@
 /**
  * kazoo (Debian python3-kazoo 2.8) against Coracle's ZooKeeper port, as a new user would use
  * it: CRUD, sequential/ephemeral nodes, transactions, watches, ACLs, and the recipes (Lock,
- * Election, Barrier, Queue, Counter, Party, DataWatch/ChildrenWatch). Runs over the in-memory
+ * Election, Barrier, DoubleBarrier, Queue, Counter, Party, Semaphore, ReadLock, Lease,
+ * SetPartitioner, TreeCache, DataWatch/ChildrenWatch). Runs over the in-memory
  * backend and, when etcd is installed, over a real etcd 3.4 through the remote backend — the
  * same mapping on both (DESIGN §4).
  */
@@ -80,6 +81,57 @@ out['data'] = seen; out['kids'] = kids
 result = out
 `;
 
+const MORE_RECIPES = `
+import threading, time, datetime
+from kazoo.recipe.barrier import DoubleBarrier
+from kazoo.recipe.lock import Semaphore, ReadLock
+from kazoo.recipe.lease import NonBlockingLease
+from kazoo.recipe.partitioner import SetPartitioner
+from kazoo.recipe.cache import TreeCache
+zk2 = KazooClient(hosts=hosts, timeout=10); zk2.start(timeout=10)
+out = {}
+res = []
+def part(c, name):
+    b = DoubleBarrier(c, '/dbar', 2, identifier=name); b.enter(); res.append('in-' + name); b.leave(); res.append('out-' + name)
+ts = [threading.Thread(target=part, args=(zk, 'a')), threading.Thread(target=part, args=(zk2, 'b'))]
+[t.start() for t in ts]; [t.join(10) for t in ts]
+out['double_barrier'] = sorted(res)
+s1 = Semaphore(zk, '/sem', max_leases=1); s2 = Semaphore(zk2, '/sem', max_leases=1)
+out['sem1'] = s1.acquire(timeout=5)
+try:
+    s2.acquire(timeout=0.5); out['sem2_blocked'] = False
+except Exception:
+    out['sem2_blocked'] = True
+s1.release()
+r1 = ReadLock(zk, '/rw'); r2 = ReadLock(zk2, '/rw')
+out['readers'] = [r1.acquire(timeout=5), r2.acquire(timeout=5)]
+r1.release(); r2.release()
+l1 = NonBlockingLease(zk, '/lease', datetime.timedelta(seconds=5), identifier='one')
+l2 = NonBlockingLease(zk2, '/lease', datetime.timedelta(seconds=5), identifier='two')
+out['lease'] = [bool(l1), bool(l2)]
+sp = SetPartitioner(zk, '/part', set=(1, 2, 3, 4), time_boundary=0.5)
+for i in range(200):
+    if sp.acquired: break
+    if sp.allocating: sp.wait_for_acquire(5)
+    time.sleep(0.05)
+out['partition'] = sorted(sp) if sp.acquired else 'not acquired'
+sp.finish()
+zk.ensure_path('/tc/a')
+tc = TreeCache(zk, '/tc'); events = []
+tc.listen(lambda e: events.append(e.event_type))
+tc.start()
+time.sleep(0.5)
+zk2.create('/tc/a/b', b'x'); zk2.set('/tc/a', b'y'); zk2.delete('/tc/a/b')
+deadline = time.time() + 5
+while time.time() < deadline and len(events) < 4:
+    time.sleep(0.05)
+out['treecache_children'] = sorted(tc.get_children('/tc') or [])
+out['treecache_events'] = len(events)
+tc.close()
+zk2.stop(); zk2.close()
+result = out
+`;
+
 const ACLS = `
 from kazoo.security import make_digest_acl
 zk.add_auth('digest', 'alice:secret')
@@ -126,6 +178,17 @@ async function suite(t: { test: (name: string, fn: () => Promise<void>) => Promi
     assert.equal(r.barrier_open, true);
     assert.deepEqual(r.data, ['', 'v1', 'v2']);
     assert.deepEqual(r.kids, [[], ['k1'], ['k1', 'k2'], ['k1']], 'the ephemeral child goes when its session closes');
+  });
+  await t.test('recipes: DoubleBarrier, Semaphore, ReadLock, NonBlockingLease, SetPartitioner, TreeCache', async () => {
+    const r = await kazoo<Record<string, any>>(h().connect, MORE_RECIPES, { timeoutMs: 60_000 });
+    assert.deepEqual(r.double_barrier, ['in-a', 'in-b', 'out-a', 'out-b']);
+    assert.equal(r.sem1, true);
+    assert.equal(r.sem2_blocked, true);
+    assert.deepEqual(r.readers, [true, true]);
+    assert.deepEqual(r.lease, [true, false]);
+    assert.deepEqual(r.partition, [1, 2, 3, 4]);
+    assert.deepEqual(r.treecache_children, ['a']);
+    assert.ok(r.treecache_events >= 4, `tree cache saw ${r.treecache_events} events`);
   });
   await t.test('digest ACLs are enforced', async () => {
     const r = await kazoo<Record<string, any>>(h().connect, ACLS);
