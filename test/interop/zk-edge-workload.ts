@@ -67,6 +67,15 @@ export async function runEdgeWorkload(host: string, port: number): Promise<void>
   await send({ op: 'create', ...cr('/edge/dig', 0, null, [{ perms: 31, id: { scheme: 'digest', id: 'a:b:c' } }]) });
   await send({ op: 'auth', type: 0, scheme: 'digest', auth: Buffer.from('nocolon') });
   await send({ op: 'whoAmI' });
+  // Sequence numbers after child deletes (the counter counts creates only).
+  await send({ op: 'create', ...cr('/edge/sq', 0) });
+  await send({ op: 'create', ...cr('/edge/sq/a', 0) });
+  await send({ op: 'create', ...cr('/edge/sq/b', 0) });
+  await send({ op: 'delete', path: '/edge/sq/a', version: -1 });
+  await send({ op: 'create', ...cr('/edge/sq/n-', 2) });
+  await send({ op: 'delete', path: '/edge/sq/b', version: -1 });
+  await send({ op: 'create', ...cr('/edge/sq/n-', 2) });
+  await send({ op: 'getChildren2', path: '/edge/sq', watch: false });
   // Multis that create and delete the same path.
   await send({ op: 'multi', ops: [{ op: 'create', ...cr('/edge/md', 0) }, { op: 'delete', path: '/edge/md', version: -1 }] });
   await send({ op: 'exists', path: '/edge/md', watch: false });
