@@ -78,10 +78,10 @@ export async function startZkProxy(o: ZkProxyOptions): Promise<ZkProxy> {
   feed.addSink(watches);
   await feed.start();
   const maxTxnOps = o.maxTxnOps ?? ZK_MAX_TXN_OPS_DEFAULT;
-  const sessions = new SessionTable(o.backend, keys, feed, { minTimeoutMs: minSessionTimeout, maxTimeoutMs: maxSessionTimeout, maxTxnOps }, logger.child({ part: 'sessions' }));
+  const runner = new WriteRunner(o.backend, feed, keys, logger);
+  const sessions = new SessionTable(o.backend, keys, feed, runner, { minTimeoutMs: minSessionTimeout, maxTimeoutMs: maxSessionTimeout, maxTxnOps }, logger.child({ part: 'sessions' }));
   const adopted = sessions.adoptRecorded();
   if (adopted > 0) logger.info({ sessions: adopted }, 'tracking sessions recorded in the store');
-  const runner = new WriteRunner(o.backend, feed, keys, logger);
   const services: ZkServices = {
     backend: o.backend, keys, feed, tree, watches, runner, sessions, logger,
     semantics: { ttlEnabled: o.ttlEnabled ?? true, superDigest: o.superDigest },

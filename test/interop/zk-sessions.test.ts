@@ -95,6 +95,27 @@ test('sessions across two proxies of one store', { timeout: 60_000 }, async (t) 
       await w.close();
     });
 
+    await t.test('a session with more ephemerals than one store txn holds still cleans up exactly', async () => {
+      const c = await ZkWireClient.connect({ host: a.host, port: a.port });
+      const w = await ZkWireClient.connect({ host: b.host, port: b.port });
+      await w.send({ op: 'create', path: '/many', data: null, acl: OPEN, flags: 0 });
+      await w.send({ op: 'create', path: '/many2', data: null, acl: OPEN, flags: 0 });
+      for (let i = 0; i < 60; i++) {
+        await c.send({ op: 'create', path: `/many${i % 2 ? '2' : ''}/e${i}`, data: null, acl: OPEN, flags: CreateMode.EPHEMERAL });
+      }
+      await c.close();
+      await w.send({ op: 'sync', path: '/' });
+      for (const p of ['/many', '/many2']) {
+        const r = await w.send({ op: 'getChildren2', path: p, watch: false });
+        assert.ok(r.body?.op === 'getChildren2');
+        if (r.body?.op !== 'getChildren2') return;
+        assert.deepEqual(r.body.children, [], `${p} emptied`);
+        assert.equal(r.body.stat.cversion, 60, `${p}: 30 creates + 30 deletes`);
+        assert.ok(r.body.stat.pzxid > r.body.stat.czxid);
+      }
+      await w.close();
+    });
+
     await t.test('a restarted proxy expires the sessions of clients that never came back', async () => {
       const c = await ZkWireClient.connect({ host: b.host, port: b.port, timeoutMs: 4000, ping: false });
       await c.send({ op: 'create', path: '/orphan-parent', data: null, acl: OPEN, flags: 0 });

@@ -122,6 +122,18 @@ export class TxnPlan {
     if (path !== '/') this.childChanged(parentOf(path), path, false);
   }
 
+  /**
+   * Records that `count` children of `parentPath` were deleted by someone else (a lease revoke):
+   * its cversion and pzxid move without touching the child set, which already lost them.
+   */
+  childrenRemovedElsewhere(parentPath: string, count: number): void {
+    this.guard(parentPath, 'exists');
+    const p = this.edit(parentPath, 'c');
+    p.cversion = (p.cversion + count) | 0;
+    p.pzxid = PENDING_ZXID;
+    p.childChanges = (p.childChanges ?? 0) + count;
+  }
+
   private childChanged(parentPath: string, path: string, added: boolean): void {
     const p = this.edit(parentPath, 'c');
     const name = path.slice(parentPath === '/' ? 1 : parentPath.length + 1);

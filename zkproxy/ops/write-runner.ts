@@ -84,9 +84,15 @@ export class WriteRunner {
       }
       const txn = error ? plan.failureTxn() : plan.commitTxn();
       const res = await this.backend.txn(txn);
-      await this.feed.reach(res.revision);
-      if (res.succeeded) return error ? { zxid: res.revision, error } : { zxid: res.revision, result };
+      if (res.succeeded) {
+        // Our txn put the last-change key, so the feed will deliver this very revision.
+        await this.feed.reach(res.revision);
+        return error ? { zxid: res.revision, error } : { zxid: res.revision, result };
+      }
+      // A lost guard race: the replica is behind the store. A failed txn's revision need not be
+      // one of ours, so catch up through the last-change key before planning again.
       this.conflicts++;
+      await this.feed.catchUp();
     }
     this.logger.warn({ attempts: ZK_MAX_COMMIT_ATTEMPTS }, 'write gave up after repeated conflicts');
     throw new ZkError(ZkErr.SYSTEMERROR, 'too much contention');

@@ -20,6 +20,8 @@ import { KeySchema } from '../mapping/key-schema';
 import { ZnodeTree } from '../mapping/znode-tree';
 import { ChangeFeed } from '../watch/change-feed';
 import { TxnPlan, lastChange } from '../ops/txn-plan';
+import { WriteRunner } from '../ops/write-runner';
+import { parentOf } from '../mapping/path-rules';
 import { passwordMatches, sessionPassword } from './session-password';
 
 /** What a session needs from the connection that currently carries it. */
@@ -61,6 +63,7 @@ export class SessionTable {
     private readonly backend: KvBackend,
     private readonly keys: KeySchema,
     private readonly feed: ChangeFeed,
+    private readonly writes: WriteRunner,
     private readonly opts: SessionOptions,
     private readonly logger: ZkLogger,
   ) {
@@ -224,23 +227,53 @@ export class SessionTable {
   async close(s: Session): Promise<number> {
     s.closing = true;
     let revision = this.tree.revision;
+    let tooBig = false;
     for (let attempt = 0; attempt < 16; attempt++) {
       const txn = this.cleanupTxn(s.id);
-      if (!txn) break;
+      if (!txn) {
+        tooBig = true;
+        break;
+      }
       const res = await this.backend.txn(txn);
       if (res.succeeded) {
         revision = res.revision;
         break;
       }
-      await this.feed.reach(res.revision);
+      await this.feed.catchUp();
     }
+    const parents = tooBig ? this.parentsOfEphemerals(s.id) : new Map<string, number>();
     try {
       await this.backend.leaseRevoke(s.id);
     } catch (e) {
       if (!(e instanceof KvError && e.code === 'lease-not-found')) throw e;
     }
+    if (tooBig) revision = await this.touchParents(parents, revision);
     this.sessions.delete(s.id);
     return revision;
+  }
+
+  /** Parent path → number of the session's ephemerals under it. */
+  private parentsOfEphemerals(id: bigint): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const p of this.tree.ephemeralsOf(id)) {
+      const parent = parentOf(p);
+      out.set(parent, (out.get(parent) ?? 0) + 1);
+    }
+    return out;
+  }
+
+  /**
+   * After a lease revoke deleted more ephemerals than one txn holds: one more txn moves their
+   * parents' pzxid and cversion (ZooKeeper does both in the closeSession txn; here it is the
+   * next revision).
+   */
+  private async touchParents(parents: Map<string, number>, fallback: number): Promise<number> {
+    if (parents.size === 0) return fallback;
+    await this.feed.catchUp();
+    const out = await this.writes.run((plan) => {
+      for (const [parent, removed] of parents) if (plan.get(parent)) plan.childrenRemovedElsewhere(parent, removed);
+    }, { recordFailure: false }).catch(() => undefined);
+    return out?.zxid ?? fallback;
   }
 
   /**
