@@ -7,7 +7,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CreateMode, EventType, WatcherEvent } from '../../protocol/jute';
+import { connect } from 'node:net';
+import { CreateMode, EventType, FrameDecoder, JuteWriter, OpCode, WatcherEvent, encodeRequest, writeConnectRequest, writeRequestHeader } from '../../protocol/jute';
 import { MemoryBackend } from '../../zkproxy/backend/memory-backend';
 import { ZkWireClient } from '../../zkproxy/dispatch/zk-wire-client';
 import { startHarness } from './zk-harness';
@@ -63,6 +64,37 @@ test('sessions across two proxies of one store', { timeout: 60_000 }, async (t) 
       const expired = await ZkWireClient.connect({ host: a.host, port: a.port, sessionId, passwd });
       assert.equal(expired.session.timeOut, 0, 'a closed session cannot be resumed');
       await after.close();
+    });
+
+    await t.test('requests pipelined behind the ConnectRequest are answered after it, in order', async () => {
+      // What the Java client does on reconnect: ConnectRequest, auth (-4), SetWatches (-8) and
+      // queued requests in one burst, before reading the ConnectResponse.
+      const frames: Buffer[] = [];
+      const w = (fn: (x: JuteWriter) => void): void => {
+        const x = new JuteWriter().startFrame();
+        fn(x);
+        frames.push(x.endFrame().toBuffer());
+      };
+      w((x) => writeConnectRequest(x, { protocolVersion: 0, lastZxidSeen: 0n, timeOut: 10_000, sessionId: 0n, passwd: Buffer.alloc(16), readOnly: false }));
+      w((x) => { writeRequestHeader(x, { xid: -4, type: OpCode.auth }); encodeRequest(x, { op: 'auth', type: 0, scheme: 'digest', auth: Buffer.from('p:q') }); });
+      w((x) => { writeRequestHeader(x, { xid: -8, type: OpCode.setWatches }); encodeRequest(x, { op: 'setWatches', relativeZxid: 0n, dataWatches: ['/zookeeper'], existWatches: [], childWatches: [], persistentWatches: [], persistentRecursiveWatches: [] }); });
+      w((x) => { writeRequestHeader(x, { xid: 1, type: OpCode.exists }); encodeRequest(x, { op: 'exists', path: '/', watch: false }); });
+      const sock = connect({ host: a.host, port: a.port });
+      const got: Buffer[] = [];
+      const dec = new FrameDecoder(1 << 20);
+      await new Promise<void>((resolve, reject) => {
+        sock.on('connect', () => sock.write(Buffer.concat(frames)));
+        sock.on('data', (d: Buffer) => {
+          dec.push(d);
+          for (let f = dec.next(); f; f = dec.next()) got.push(f);
+          if (got.length >= 4) resolve();
+        });
+        sock.on('error', reject);
+        setTimeout(() => reject(new Error(`only ${got.length} frames`)), 5000);
+      });
+      sock.destroy();
+      assert.equal(got[0]!.length, 37, 'ConnectResponse first');
+      assert.deepEqual(got.slice(1).map((f) => f.readInt32BE(0)), [-4, -8, 1], 'then the replies in request order');
     });
 
     await t.test('a client whose lastZxidSeen is ahead is refused without a reply', async () => {
