@@ -4,7 +4,7 @@
  * (remote-backend.ts) — with one mapping for both (DESIGN §4, §5).
  */
 import { AddressInfo } from 'node:net';
-import { KvBackend } from './backend/kv-backend';
+import { KvBackend, KvError } from './backend/kv-backend';
 import { ZkHandler } from './dispatch/zk-handler';
 import { withLogging } from './dispatch/logging-handler';
 import { ZkMetrics, withMetrics } from './dispatch/metrics-handler';
@@ -49,6 +49,8 @@ export interface ZkProxyOptions {
   containerCheckIntervalMs?: number;
   /** etcd --max-txn-ops of the backend (default 128). */
   maxTxnOps?: number;
+  /** How long to keep retrying while the store is unreachable at start (default 30 s). */
+  startTimeoutMs?: number;
   /** Wrap the store handler (logging, metrics, cross-checking). */
   decorate?: (h: ZkHandler, services: ZkServices) => ZkHandler;
 }
@@ -64,6 +66,23 @@ export interface ZkProxy {
   close(): Promise<void>;
 }
 
+/**
+ * Runs `fn`, retrying while the store is unreachable (a proxy often starts before its etcd
+ * cluster is up), for at most `timeoutMs`; other errors end it at once.
+ */
+async function whenStoreReachable(timeoutMs: number, logger: ZkLogger, fn: () => Promise<void>): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (let delay = 250; ; delay = Math.min(delay * 2, 4000)) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (!(e instanceof KvError && e.code === 'unavailable') || Date.now() + delay > end) throw e;
+      logger.warn({ err: e.message, retryMs: delay }, 'store unreachable; retrying');
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
 /** Bootstraps the key space, loads the tree, starts the change feed, reaper and listener. */
 export async function startZkProxy(o: ZkProxyOptions): Promise<ZkProxy> {
   const logger = (o.logger ?? silentLogger).child({ component: 'zkproxy' });
@@ -71,12 +90,14 @@ export async function startZkProxy(o: ZkProxyOptions): Promise<ZkProxy> {
   const minSessionTimeout = o.minSessionTimeout ?? 2 * tickTime;
   const maxSessionTimeout = o.maxSessionTimeout ?? 20 * tickTime;
   const keys = new KeySchema(o.keyPrefix);
-  await bootstrapKeySpace(o.backend, keys);
   const tree = new ZnodeTree(keys);
   const feed = new ChangeFeed(o.backend, tree, logger.child({ part: 'feed' }));
   const watches = new WatchManager();
   feed.addSink(watches);
-  await feed.start();
+  await whenStoreReachable(o.startTimeoutMs ?? 30_000, logger, async () => {
+    await bootstrapKeySpace(o.backend, keys);
+    await feed.start();
+  });
   const maxTxnOps = o.maxTxnOps ?? ZK_MAX_TXN_OPS_DEFAULT;
   const runner = new WriteRunner(o.backend, feed, keys, logger);
   const sessions = new SessionTable(o.backend, keys, feed, runner, { minTimeoutMs: minSessionTimeout, maxTimeoutMs: maxSessionTimeout, maxTxnOps }, logger.child({ part: 'sessions' }));
