@@ -161,35 +161,40 @@ export class ChangeFeed {
   }
 
   /**
-   * Calls `cb` once the tree reflects revision `rev` — synchronously if it already does, else
-   * right after that revision is applied (before the next one). If the feed does not get there
-   * within {@link ZK_FEED_WAIT_MS} the callback runs anyway (logged): a stall must not hang the
-   * connection forever.
+   * Calls `cb(true)` once the tree reflects revision `rev` — synchronously if it already does,
+   * else right after that revision is applied (before the next one). If the feed does not get
+   * there within {@link ZK_FEED_WAIT_MS}, `cb(false)`: a stalled feed must not hang a
+   * connection forever, and must not answer as if the tree were current either.
    */
-  at(rev: number, cb: () => void): void {
+  at(rev: number, cb: (reached: boolean) => void): void {
     if (rev <= this.tree.revision) {
-      cb();
+      cb(true);
       return;
     }
     let done = false;
-    const once = (): void => {
+    const once = (reached: boolean): void => {
       if (done) return;
       done = true;
       clearTimeout(timer);
-      cb();
+      cb(reached);
     };
     const timer = setTimeout(() => {
       this.logger.warn({ revision: rev, at: this.tree.revision }, 'change feed did not reach revision in time');
-      this.waiters = this.waiters.filter((w) => w.cb !== once);
-      once();
+      this.waiters = this.waiters.filter((w) => w.cb !== onReach);
+      once(false);
     }, ZK_FEED_WAIT_MS);
     timer.unref();
-    this.waiters.push({ revision: rev, cb: once });
+    const onReach = (): void => once(true);
+    this.waiters.push({ revision: rev, cb: onReach });
   }
 
-  /** Resolves once the tree reflects revision `rev`. */
+  /**
+   * Resolves once the tree reflects revision `rev`; rejects with `unavailable` (the client sees
+   * CONNECTIONLOSS) if the feed stalls for {@link ZK_FEED_WAIT_MS}.
+   */
   reach(rev: number): Promise<void> {
-    return new Promise((resolve) => this.at(rev, resolve));
+    return new Promise((resolve, reject) =>
+      this.at(rev, (ok) => (ok ? resolve() : reject(new KvError('unavailable', `change feed stalled before revision ${rev}`)))));
   }
 
   private onClosed(err: KvError): void {
