@@ -23,6 +23,7 @@ Serve the ZooKeeper client protocol in front of an etcd v3 cluster.
   --zk-ttl-nodes=true|false   allow TTL nodes (zookeeper.extendedTypesEnabled; default true)
   --zk-super-digest=ID        super user digest "super:<base64 sha1>"
   --zk-container-check-ms=MS  container/TTL reaper interval (default 60000)
+  --log-level=LEVEL           accepted; the logger comes from the caller
 `;
 
 /** The proxy options the `--zk-*` flags set (backend excluded). */
@@ -61,6 +62,8 @@ export function parseZkFlags(argv: readonly string[]): ZkFlagOptions {
       case 'zk-ttl-nodes': o.ttlEnabled = value !== 'false'; break;
       case 'zk-super-digest': o.superDigest = value; break;
       case 'zk-container-check-ms': o.containerCheckIntervalMs = intFlag(name, value); break;
+      // The logger is made by bin/ (one pino root); the flag is accepted so one command line works.
+      case 'log-level': break;
       default: throw new Error(`unknown flag --${name}\n\n${ZK_PROXY_USAGE}`);
     }
   }
