@@ -1,0 +1,266 @@
+/**
+ * `LocalBackend`: the {@link KvBackend} over the in-process core — no serialization, no network
+ * (DESIGN §4). It adapts a running core member: reads from its MVCC store (after a ReadIndex
+ * round unless serializable), writes and leases as Raft proposals, the change feed from its
+ * watch hub, keep-alives from its lessor.
+ *
+ * It imports nothing from core: {@link CoreMember} states, structurally, the slice of the core's
+ * member it uses (its field names are the core's own), so `bin/` passes the member it started
+ * (`new LocalBackend(member)`) and zkproxy stays independent of core internals (DESIGN §3).
+ * The contract it must meet is test/interop/zk-kv-backend-conformance.ts.
+ */
+import {
+  KvBackend, KvCompare, KvError, KvErrorCode, KvEvent, KvLeaseInfo, KvOp, KvOpResult, KvPair, KvRangeOptions,
+  KvRangeResult, KvTxn, KvTxnResult, KvWatch, KvWatchHandler, KvWatchOptions,
+} from './kv-backend';
+import { ZK_MAX_TXN_OPS_DEFAULT } from '../limits';
+
+/** The core's range request (mvcc RangeRequest); enums as their numbers. */
+export interface CoreRangeRequest {
+  key: Buffer; rangeEnd: Buffer; limit: number; revision: number; sortOrder: number; sortTarget: number;
+  serializable: boolean; keysOnly: boolean; countOnly: boolean;
+  minModRevision: number; maxModRevision: number; minCreateRevision: number; maxCreateRevision: number;
+}
+
+/** The core's compare (mvcc Compare). */
+export interface CoreCompare {
+  result: number; target: number; key: Buffer; rangeEnd: Buffer; number: number; value: Buffer; lease: bigint;
+}
+
+/** One op of a core txn branch. */
+export type CoreRequestOp =
+  | { range: CoreRangeRequest }
+  | { put: { key: Buffer; value: Buffer; lease: bigint; prevKv: boolean; ignoreValue: boolean; ignoreLease: boolean } }
+  | { deleteRange: { key: Buffer; rangeEnd: Buffer; prevKv: boolean } }
+  | { txn: CoreTxnRequest };
+
+/** The core's txn request. */
+export interface CoreTxnRequest {
+  compare: CoreCompare[];
+  success: CoreRequestOp[];
+  failure: CoreRequestOp[];
+}
+
+/** The core's range result. */
+export interface CoreRangeResult {
+  kvs: KvPair[];
+  more: boolean;
+  count: number;
+}
+
+/** One response of a core txn. */
+export type CoreResponseOp =
+  | { range: CoreRangeResult }
+  | { put: { prevKv?: KvPair } }
+  | { deleteRange: { deleted: number; prevKvs: KvPair[] } }
+  | { txn: CoreTxnResult };
+
+/** The core's txn result. */
+export interface CoreTxnResult {
+  succeeded: boolean;
+  responses: CoreResponseOp[];
+}
+
+/** The proposals the adapter makes (the core's ApplyBody members it uses). */
+export type CoreProposal =
+  | { type: 'txn'; txn: CoreTxnRequest }
+  | { type: 'leaseGrant'; id: bigint; ttl: number }
+  | { type: 'leaseRevoke'; id: bigint };
+
+/** The slice of a running core member this adapter uses. */
+export interface CoreMember {
+  readonly clusterId: bigint;
+  readonly config: { maxTxnOps: number };
+  readonly kv: { range(req: CoreRangeRequest): CoreRangeResult };
+  readonly watches: {
+    watch(
+      options: { key: Buffer; rangeEnd: Buffer; startRevision: number; prevKv: boolean; noPut: boolean; noDelete: boolean },
+      sink: { send(events: KvEvent[]): boolean; compacted(compactRevision: number): void },
+    ): { cancel(): void };
+  };
+  readonly lessor: {
+    renew(id: bigint): number;
+    timeToLive(id: bigint): { id: bigint; ttl: number; grantedTtl: number; keys: string[] };
+  };
+  header(): { revision: number };
+  propose(body: CoreProposal): Promise<{ revision: number; result?: unknown }>;
+  linearize(): Promise<void>;
+  nextLeaseId(): bigint;
+}
+
+const SORT_ORDER = { none: 0, ascend: 1, descend: 2 } as const;
+const SORT_TARGET = { key: 0, version: 1, create: 2, mod: 3, value: 4 } as const;
+const CMP_RESULT = { equal: 0, greater: 1, less: 2, not_equal: 3 } as const;
+const CMP_TARGET = { version: 0, create: 1, mod: 2, value: 3, lease: 4 } as const;
+const EMPTY = Buffer.alloc(0);
+
+/** THE core error code → KvError code table of this adapter. */
+const CORE_TO_KV: Record<string, KvErrorCode> = {
+  'compacted': 'compacted', 'future-revision': 'future-revision', 'lease-not-found': 'lease-not-found',
+  'lease-exists': 'lease-exists', 'request-too-large': 'too-large', 'too-many-ops': 'too-many-ops',
+  'duplicate-key': 'duplicate-key', 'no-space': 'no-space', 'no-leader': 'unavailable', 'not-leader': 'unavailable',
+  'leader-changed': 'unavailable', 'timeout': 'unavailable', 'too-many-requests': 'unavailable',
+  'stopped': 'closed', 'key-not-provided': 'invalid-argument', 'lease-ttl-too-large': 'invalid-argument',
+};
+
+function kvError(e: unknown): KvError {
+  if (e instanceof KvError) return e;
+  const code = (e as { code?: unknown }).code;
+  const message = e instanceof Error ? e.message : String(e);
+  return new KvError(typeof code === 'string' ? CORE_TO_KV[code] ?? 'internal' : 'internal', message);
+}
+
+function rangeRequest(key: Buffer, o: KvRangeOptions = {}): CoreRangeRequest {
+  return {
+    key, rangeEnd: o.rangeEnd ?? EMPTY, limit: o.limit ?? 0, revision: o.revision ?? 0,
+    sortOrder: SORT_ORDER[o.sortOrder ?? 'none'], sortTarget: SORT_TARGET[o.sortTarget ?? 'key'],
+    serializable: o.serializable ?? false, keysOnly: o.keysOnly ?? false, countOnly: o.countOnly ?? false,
+    minModRevision: 0, maxModRevision: 0, minCreateRevision: 0, maxCreateRevision: 0,
+  };
+}
+
+function compareOf(c: KvCompare): CoreCompare {
+  return {
+    result: CMP_RESULT[c.result], target: CMP_TARGET[c.target], key: c.key, rangeEnd: c.rangeEnd ?? EMPTY,
+    number: typeof c.value === 'number' ? c.value : 0, value: Buffer.isBuffer(c.value) ? c.value : EMPTY,
+    lease: typeof c.value === 'bigint' ? c.value : 0n,
+  };
+}
+
+function opOf(op: KvOp): CoreRequestOp {
+  switch (op.type) {
+    case 'range': return { range: rangeRequest(op.key, op.options) };
+    case 'put': return { put: { key: op.key, value: op.value, lease: op.lease ?? 0n, prevKv: op.prevKv ?? false, ignoreValue: false, ignoreLease: false } };
+    case 'delete': return { deleteRange: { key: op.key, rangeEnd: op.rangeEnd ?? EMPTY, prevKv: op.prevKv ?? false } };
+    case 'txn': return { txn: txnOf(op.txn) };
+  }
+}
+
+function txnOf(t: KvTxn): CoreTxnRequest {
+  return { compare: t.compare.map(compareOf), success: t.success.map(opOf), failure: t.failure.map(opOf) };
+}
+
+function resultsOf(rs: CoreResponseOp[], revision: number): KvOpResult[] {
+  return rs.map((r): KvOpResult => {
+    if ('range' in r) return { type: 'range', revision, ...r.range };
+    if ('put' in r) return { type: 'put', prevKv: r.put.prevKv };
+    if ('deleteRange' in r) return { type: 'delete', deleted: r.deleteRange.deleted, prevKvs: r.deleteRange.prevKvs };
+    return { type: 'txn', revision, succeeded: r.txn.succeeded, results: resultsOf(r.txn.responses, revision) };
+  });
+}
+
+/** The backend over an in-process core member. */
+export class LocalBackend implements KvBackend {
+  private readonly watches = new Set<{ cancel(): void }>();
+  private closed = false;
+
+  constructor(private readonly member: CoreMember) {}
+
+  private check(): void {
+    if (this.closed) throw new KvError('closed', 'backend closed');
+  }
+
+  async range(key: Buffer, options?: KvRangeOptions): Promise<KvRangeResult> {
+    this.check();
+    try {
+      if (!options?.serializable) await this.member.linearize();
+      const revision = this.member.header().revision;
+      const r = this.member.kv.range(rangeRequest(key, options));
+      return { revision, kvs: r.kvs, more: r.more, count: r.count };
+    } catch (e) {
+      throw kvError(e);
+    }
+  }
+
+  async txn(txn: KvTxn): Promise<KvTxnResult> {
+    this.check();
+    // The gRPC path checks this before proposing (etcd's --max-txn-ops); so must we.
+    const max = this.member.config.maxTxnOps || ZK_MAX_TXN_OPS_DEFAULT;
+    if (Math.max(txn.compare.length, txn.success.length, txn.failure.length) > max) {
+      throw new KvError('too-many-ops', 'etcdserver: too many operations in txn request');
+    }
+    try {
+      const out = await this.member.propose({ type: 'txn', txn: txnOf(txn) });
+      const r = (out.result as { txn?: CoreTxnResult } | undefined)?.txn;
+      if (!r) throw new KvError('internal', 'txn proposal without a txn result');
+      return { revision: out.revision, succeeded: r.succeeded, results: resultsOf(r.responses, out.revision) };
+    } catch (e) {
+      throw kvError(e);
+    }
+  }
+
+  watch(options: KvWatchOptions, handler: KvWatchHandler): KvWatch {
+    let ended = false;
+    const handle = this.member.watches.watch(
+      { key: options.key, rangeEnd: options.rangeEnd ?? EMPTY, startRevision: options.startRevision ?? 0, prevKv: options.prevKv ?? false, noPut: false, noDelete: false },
+      {
+        // The feed consumes events synchronously, so there is always room.
+        send: (events) => {
+          if (!ended) handler.onEvents(events);
+          return true;
+        },
+        compacted: (rev) => {
+          if (ended) return;
+          ended = true;
+          handler.onClosed(new KvError('compacted', `mvcc: required revision has been compacted (${rev})`));
+        },
+      },
+    );
+    this.watches.add(handle);
+    return {
+      requestProgress: () => undefined,
+      cancel: () => {
+        ended = true;
+        this.watches.delete(handle);
+        handle.cancel();
+      },
+    };
+  }
+
+  async leaseGrant(ttlSeconds: number, id?: bigint): Promise<{ id: bigint; ttl: number }> {
+    this.check();
+    try {
+      const lid = id && id !== 0n ? id : this.member.nextLeaseId();
+      const out = await this.member.propose({ type: 'leaseGrant', id: lid, ttl: ttlSeconds });
+      const r = out.result as { id?: bigint; ttl?: number } | undefined;
+      return { id: r?.id ?? lid, ttl: r?.ttl ?? ttlSeconds };
+    } catch (e) {
+      throw kvError(e);
+    }
+  }
+
+  async leaseKeepAlive(id: bigint): Promise<number> {
+    this.check();
+    try {
+      return this.member.lessor.renew(id);
+    } catch (e) {
+      throw kvError(e);
+    }
+  }
+
+  async leaseRevoke(id: bigint): Promise<void> {
+    this.check();
+    try {
+      await this.member.propose({ type: 'leaseRevoke', id });
+    } catch (e) {
+      throw kvError(e);
+    }
+  }
+
+  async leaseTimeToLive(id: bigint, withKeys?: boolean): Promise<KvLeaseInfo> {
+    this.check();
+    const t = this.member.lessor.timeToLive(id);
+    return { id: t.id, ttl: t.ttl, grantedTtl: t.grantedTtl, keys: withKeys ? t.keys.map((k) => Buffer.from(k, 'latin1')) : [] };
+  }
+
+  async clusterId(): Promise<bigint> {
+    return this.member.clusterId;
+  }
+
+  /** Stops this adapter's watches; the member itself belongs to whoever started it. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const w of this.watches) w.cancel();
+    this.watches.clear();
+  }
+}
