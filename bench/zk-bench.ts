@@ -8,10 +8,12 @@
  * Coracle targets:
  *   coracle the `coracle` binary (in-process core, LMDB, fsync on); skipped with a message
  *           while its ZooKeeper port does not answer
+ *   local   bench/zk-local-server.ts: the in-process core (LMDB, fsync on) + zkproxy through
+ *           LocalBackend in one process — what `coracle` serves once bin/ wires it
  *   etcd    zkproxy over a real etcd 3.4 (fsync on) through the remote backend
  *   memory  zkproxy over the in-memory backend (no durability: the proxy's own cost)
  *
- *   node dist/bench/zk-bench.js [--seconds 5] [--conns 16] [--depth 1] [--targets coracle,etcd,memory]
+ *   node dist/bench/zk-bench.js [--seconds 5] [--conns 16] [--depth 1] [--targets coracle,local,etcd,memory]
  *                               [--workloads create,setData,getData,getChildren]
  */
 import * as fs from 'node:fs';
@@ -86,7 +88,7 @@ async function main(): Promise<void> {
   const seconds = Number(arg('seconds', '5'));
   const conns = Number(arg('conns', '16'));
   const depth = Number(arg('depth', '1'));
-  const targets = arg('targets', 'coracle,etcd,memory').split(',');
+  const targets = arg('targets', 'coracle,local,etcd,memory').split(',');
   const workloads = arg('workloads', 'create,setData,getData,getChildren').split(',');
   const servers: { name: string; port: number; stop: () => Promise<unknown> }[] = [];
   let zk: ZookeeperPeer | undefined;
@@ -98,6 +100,13 @@ async function main(): Promise<void> {
       const c = await startCoracle();
       if (c) servers.push({ name: 'Coracle (coracle, LMDB)', port: c.port, stop: c.stop });
       else process.stderr.write('coracle target skipped: its ZooKeeper port did not answer ruok\n');
+    }
+    if (targets.includes('local')) {
+      const port = await freePort();
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-local-bench-'));
+      const proc = startProcess(process.execPath, [path.join(DIST, 'bench/zk-local-server.js'), String(port), path.join(dir, 'data')], { name: 'zk-local' });
+      await proc.waitForLine(/zkproxy on/, 60_000);
+      servers.push({ name: 'Coracle in-process core (LMDB, fsync)', port, stop: async () => { await proc.stop(); fs.rmSync(dir, { recursive: true, force: true }); } });
     }
     if (targets.includes('etcd')) {
       etcd = await startEtcd();
