@@ -2,9 +2,9 @@
  * kazoo (Debian python3-kazoo 2.8) against Coracle's ZooKeeper port, as a new user would use
  * it: CRUD, sequential/ephemeral nodes, transactions, watches, ACLs, and the recipes (Lock,
  * Election, Barrier, DoubleBarrier, Queue, Counter, Party, Semaphore, ReadLock, Lease,
- * SetPartitioner, TreeCache, DataWatch/ChildrenWatch). Runs over the in-memory
- * backend and, when etcd is installed, over a real etcd 3.4 through the remote backend — the
- * same mapping on both (DESIGN §4).
+ * SetPartitioner, TreeCache, DataWatch/ChildrenWatch). Runs over the in-memory backend, the
+ * in-process core (LocalBackend) and, when etcd is installed, a real etcd 3.4 through the remote
+ * backend — the same mapping on all three (DESIGN §4).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +12,12 @@ import { requirePeer } from '../support/peers';
 import { kazoo } from '../support/kazoo';
 import { startEtcd } from '../support/etcd-peer';
 import { RemoteBackend } from '../../zkproxy/backend/remote-backend';
+import { LocalBackend } from '../../zkproxy/backend/local-backend';
+import { MEMBER_DEFAULTS, Member } from '../../core/server/member';
+import { nullLogger } from '../../core/util/logger';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { Harness, startHarness } from './zk-harness';
 
 const BASICS = `
@@ -221,5 +227,22 @@ test('kazoo over a real etcd 3.4 (remote backend)', { timeout: 180_000 }, async 
     await h.stop();
     await backend.close();
     await etcd.stop();
+  }
+});
+
+test('kazoo over the in-process core (LocalBackend: Raft, MVCC, LMDB)', { timeout: 180_000 }, async (t) => {
+  const skip = requirePeer('kazoo');
+  if (skip) return t.skip(skip);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-kazoo-local-'));
+  const member = await Member.start({ ...MEMBER_DEFAULTS, name: 'kazoo', dataDir: path.join(dir, 'data'), logger: nullLogger });
+  const backend = new LocalBackend(member);
+  const h = await startHarness({ backend, startTimeoutMs: 30_000 });
+  try {
+    await suite(t, () => h);
+  } finally {
+    await h.stop();
+    await backend.close();
+    await member.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
