@@ -13,7 +13,7 @@
  *   etcd    zkproxy over a real etcd 3.4 (fsync on) through the remote backend
  *   memory  zkproxy over the in-memory backend (no durability: the proxy's own cost)
  *
- *   node dist/bench/zk-bench.js [--seconds 5] [--conns 16] [--depth 1] [--targets coracle,local,etcd,memory]
+ *   node dist/bench/zk-bench.js [--seconds 5] [--conns 16] [--depth 1] [--procs 1] [--targets coracle,local,etcd,memory]
  *                               [--workloads create,setData,getData,getChildren]
  */
 import * as fs from 'node:fs';
@@ -41,14 +41,32 @@ function arg(name: string, dflt: string): string {
 
 const DIST = path.resolve(__dirname, '..');
 
-async function load(port: number, workload: string, conns: number, depth: number, seconds: number): Promise<LoadResult> {
+async function loadOne(port: number, workload: string, conns: number, depth: number, seconds: number): Promise<LoadResult & { samples: number[]; seconds: number }> {
   const r = await runCommand(process.execPath, [path.join(DIST, 'bench/zk-load.js'), '127.0.0.1', String(port), workload, String(conns), String(depth), String(seconds)], { timeoutMs: (seconds + 120) * 1000 });
   const line = r.stdout.trim().split('\n').pop() ?? '';
   try {
-    return JSON.parse(line) as LoadResult;
+    return JSON.parse(line) as LoadResult & { samples: number[]; seconds: number };
   } catch {
     throw new Error(`load generator failed: ${r.stdout}\n${r.stderr}`);
   }
+}
+
+/**
+ * Runs `procs` generator processes at once (the connections split between them, so a single
+ * generator's CPU cannot cap a fast server) and merges their samples exactly.
+ */
+async function load(port: number, workload: string, conns: number, depth: number, seconds: number, procs: number): Promise<LoadResult> {
+  const parts = await Promise.all(Array.from({ length: procs }, (_, i) =>
+    loadOne(port, workload, Math.floor(conns / procs) + (i < conns % procs ? 1 : 0), depth, seconds)));
+  const samples = parts.flatMap((p) => p.samples).sort((a, b) => a - b);
+  const q = (p: number): number => (samples[Math.min(samples.length - 1, Math.floor(p * samples.length))] ?? 0) / 100;
+  return {
+    workload,
+    opsPerSec: parts.reduce((s, p) => s + p.opsPerSec, 0),
+    p50: q(0.5), p99: q(0.99),
+    errors: parts.reduce((s, p) => s + p.errors, 0),
+    loadgenCpu: parts.reduce((s, p) => s + p.loadgenCpu, 0),
+  };
 }
 
 async function startProxy(name: string, endpoints?: string): Promise<{ port: number; proc: ManagedProcess }> {
@@ -88,6 +106,7 @@ async function main(): Promise<void> {
   const seconds = Number(arg('seconds', '5'));
   const conns = Number(arg('conns', '16'));
   const depth = Number(arg('depth', '1'));
+  const procs = Math.max(1, Number(arg('procs', '1')));
   const targets = arg('targets', 'coracle,local,etcd,memory').split(',');
   const workloads = arg('workloads', 'create,setData,getData,getChildren').split(',');
   const servers: { name: string; port: number; stop: () => Promise<unknown> }[] = [];
@@ -121,14 +140,14 @@ async function main(): Promise<void> {
     for (const w of workloads) {
       let base = 0;
       for (const s of servers) {
-        const r = await load(s.port, w, conns, depth, seconds);
+        const r = await load(s.port, w, conns, depth, seconds, procs);
         if (s === servers[0]) base = r.opsPerSec;
         const ratio = base > 0 ? (r.opsPerSec / base).toFixed(2) : '-';
         rows.push(`| ${w} | ${s.name} | ${r.opsPerSec.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors} | ${(r.loadgenCpu * 100).toFixed(0)}% | ${ratio}× |`);
         process.stderr.write(`${w} ${s.name}: ${r.opsPerSec.toFixed(0)} ops/s\n`);
       }
     }
-    process.stdout.write(`conns=${conns} depth=${depth} seconds=${seconds}\n\n`);
+    process.stdout.write(`conns=${conns} depth=${depth} seconds=${seconds} generator processes=${procs}\n\n`);
     process.stdout.write('| workload | server | ops/s | p50 ms | p99 ms | errors | loadgen CPU | vs ZooKeeper |\n|---|---|---|---|---|---|---|---|\n');
     process.stdout.write(rows.join('\n') + '\n');
   } finally {
