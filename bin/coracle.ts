@@ -11,8 +11,38 @@ import { ClientListener } from '../core/server/grpc/client-listener';
 import { registerKvService } from '../core/server/services/kv-service';
 import { httpRoutes } from '../core/server/http-routes';
 import { Logger } from '../core/util/logger';
+import { startZkProxy, runZkProxyCommand, ZkProxy } from '../zkproxy/index';
+import { LocalBackend } from '../zkproxy/backend/local-backend';
+
+/** Waits for SIGTERM or SIGINT. */
+function untilSignal(logger: Logger): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = (sig: string) => {
+      logger.info({ signal: sig }, 'shutting down');
+      resolve();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}
+
+/** `coracle zk-proxy --endpoints=...`: the ZooKeeper front end over an existing etcd v3 cluster. */
+async function zkProxyCommand(argv: string[]): Promise<number> {
+  const logger = pino({ level: process.env.ETCD_LOG_LEVEL ?? 'info' }) as unknown as Logger;
+  let proxy: ZkProxy;
+  try {
+    proxy = await runZkProxyCommand(argv, logger);
+  } catch (err) {
+    process.stderr.write(`coracle zk-proxy: ${(err as Error).message}\nRun 'coracle --help' for usage.\n`);
+    return 2;
+  }
+  await untilSignal(logger);
+  await proxy.close();
+  return 0;
+}
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'zk-proxy') return zkProxyCommand(argv.slice(1));
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(helpText() + '\n');
     return 0;
@@ -58,14 +88,16 @@ async function main(argv: string[]): Promise<number> {
     listeners.push(l);
     logger.info({ url: u }, 'serving client requests');
   }
-  await new Promise<void>((resolve) => {
-    const stop = (sig: string) => {
-      logger.info({ signal: sig }, 'shutting down');
-      resolve();
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
+  let zk: ZkProxy | undefined;
+  if (flags['zk-listen']) {
+    const i = flags['zk-listen'].lastIndexOf(':');
+    const host = flags['zk-listen'].slice(0, i);
+    const port = Number(flags['zk-listen'].slice(i + 1));
+    zk = await startZkProxy({ backend: new LocalBackend(member), host, port, logger: logger.child({ component: 'zkproxy' }) });
+    logger.info({ address: flags['zk-listen'] }, 'serving ZooKeeper clients');
+  }
+  await untilSignal(logger);
+  if (zk) await zk.close();
   grpc.stop();
   await Promise.all(listeners.map((l) => l.close()));
   await member.stop();

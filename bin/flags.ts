@@ -66,6 +66,8 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv): FlagValues {
   }
   if (!values['data-dir']) values['data-dir'] = `${values.name}.coracle`;
   if ((values['advertise-client-urls'] as string[]).length === 0) values['advertise-client-urls'] = values['listen-client-urls'];
+  const zk = values['zk-listen'] as string;
+  if (zk && !/^[^\s]+:\d{1,5}$/.test(zk)) throw new UsageError(`invalid --zk-listen '${zk}' (want host:port, or '' to disable)`);
   const state = values['initial-cluster-state'];
   if (state !== 'new' && state !== 'existing') throw new UsageError(`invalid --initial-cluster-state '${state}' (want 'new' or 'existing')`);
   return values as FlagValues;

@@ -4,7 +4,8 @@
 #   etcd-server etcd-client   etcd 3.4 and etcdctl
 #   zookeeper zookeeper-bin   Apache ZooKeeper 3.8 (jars, zkCli.sh) and the C client (cli_mt, load_gen)
 #   python3-kazoo             kazoo for /usr/bin/python3
-#   openjdk-17-jre-headless   only if no java is on PATH
+#   openjdk-17-jdk-headless   only if javac is missing (the Java-client interop test compiles
+#                             a small ZooKeeper client program; the JDK also brings java)
 # The npm peers (etcd3, node-zookeeper-client) are devDependencies, installed by `npm ci`.
 #
 # Uses sudo only when not root. Runs `apt-get update` only if the install fails without it.
@@ -22,8 +23,8 @@ log() { printf 'install-peers: %s\n' "$*"; }
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 
-if ! command -v java >/dev/null 2>&1; then
-  PACKAGES=(openjdk-17-jre-headless "${PACKAGES[@]}")
+if ! command -v javac >/dev/null 2>&1; then
+  PACKAGES=(openjdk-17-jdk-headless "${PACKAGES[@]}")
 fi
 
 missing=()
