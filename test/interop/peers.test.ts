@@ -62,7 +62,13 @@ test('etcd: three members, one crashes and restarts', async (t) => {
     const list = await etcdctlJson<{ members: unknown[] }>(etcd.endpoints, ['member', 'list']);
     assert.equal(list.members.length, 3);
     await etcd.killMember(2);
-    const put = await etcdctl(etcd.endpoints.slice(0, 2), ['put', 'k', 'during-crash']);
+    // The killed member may have been the leader: a write issued during the re-election can
+    // time out ("etcdserver: request timed out", Unavailable), and a real client retries it.
+    // At most 4 attempts of 5 s each; a put is idempotent here.
+    let put = await etcdctl(etcd.endpoints.slice(0, 2), ['put', 'k', 'during-crash']);
+    for (let attempt = 1; attempt < 4 && put.code !== 0 && /timed out|no leader|leader changed/.test(put.stderr); attempt++) {
+      put = await etcdctl(etcd.endpoints.slice(0, 2), ['put', 'k', 'during-crash']);
+    }
     assert.equal(put.code, 0, put.stderr);
     await etcd.restartMember(2);
     const get = await etcdctl([etcd.endpoints[2] as string], ['get', 'k', '--print-value-only']);
