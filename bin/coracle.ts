@@ -4,7 +4,7 @@
  * client port). The composition root: the only place that makes the root logger.
  */
 import pino from 'pino';
-import { FLAGS, helpText, parseFlags, UsageError } from './flags';
+import { helpText, parseFlags, UsageError } from './flags';
 import { Member, MEMBER_DEFAULTS } from '../core/server/member';
 import { GrpcServer } from '../core/server/grpc/grpc-server';
 import { ClientListener } from '../core/server/grpc/client-listener';
@@ -104,7 +104,6 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-void FLAGS;
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {

@@ -77,7 +77,7 @@ export class WatchableStore {
     }
   }
 
-  /** Called after a compaction at `rev` took effect: unsynced watchers behind it are cancelled. */
+  /** Called after a compaction took effect: unsynced watchers behind it get `compacted` on the next catch-up round. */
   compacted(): void {
     this.scheduleCatchUp();
   }

@@ -19,8 +19,8 @@
  *   ConfChange   id:u64 type:u8 nodeId:u64 context:bytes
  *   ConfChangeV2 transition:u8 changes:[type:u8 nodeId:u64] context:bytes
  */
-import { ByteReader } from './byte-reader';
-import { ByteWriter } from './byte-writer';
+import { ByteReader } from '../util/byte-reader';
+import { ByteWriter } from '../util/byte-writer';
 import {
   type ConfChange,
   type ConfChangeSingle,

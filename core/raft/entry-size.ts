@@ -5,7 +5,7 @@
  * - the *payload* size (just the data bytes), used for MaxUncommittedEntriesSize and
  *   MaxInflightBytes, so that empty entries (a new leader's no-op) never count against a quota.
  */
-import { bytesFieldSize, varintSize } from './byte-writer';
+import { bytesFieldSize, varintSize } from '../util/byte-writer';
 import type { Entry } from './types';
 
 /** Encoded size of one entry, exactly as `codec.ts` encodes it inside a message. */

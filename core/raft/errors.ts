@@ -97,12 +97,5 @@ export class RaftConfigError extends RaftError {}
 /** A configuration change cannot be applied to the current configuration. */
 export class ConfChangeError extends RaftError {}
 
-/** A byte string is not a valid encoding (bad version, truncated, out of bounds). */
-export class DecodeError extends RaftError {
-  constructor(
-    message: string,
-    readonly offset: number,
-  ) {
-    super(`raft decode: ${message} at byte ${offset}`);
-  }
-}
+/** A byte string is not a valid encoding; the shared decode error of core/util (raft's codec throws it). */
+export { DecodeError } from '../util/decode-error';

@@ -19,7 +19,7 @@ import { KvStore } from '../mvcc/kv-store';
 import { WatchableStore } from '../mvcc/watchable-store';
 import { Lessor } from '../lease/lessor';
 import { AlarmStore } from '../apply/alarm-store';
-import { Applier } from '../apply/applier';
+import { Applier, ApplyOutcome } from '../apply/applier';
 import { ApplyBody } from '../apply/apply-request';
 import { RawNode } from '../raft/raw-node';
 import { MemoryRaftStorage } from '../raft/memory-raft-storage';
@@ -85,7 +85,6 @@ export class Member {
   readonly alarms = new AlarmStore();
   readonly memberId: bigint;
   readonly clusterId: bigint;
-  readonly startedAt = Date.now();
   private readonly ids: IdGenerator;
   private readonly driver: RaftDriver;
   private readonly node: RawNode;
@@ -134,7 +133,14 @@ export class Member {
       throw new Error(`cannot use data dir ${config.dataDir}: ${(err as Error).message}`);
     }
     const backend = LmdbBackend.open({ path: config.dataDir + '/member', noSync: config.unsafeNoFsync });
-    const m = new Member(config, backend);
+    let m: Member;
+    try {
+      m = new Member(config, backend);
+      await m.persistIdentity();
+    } catch (err) {
+      await backend.close();
+      throw err;
+    }
     m.run();
     return m;
   }
@@ -145,7 +151,7 @@ export class Member {
   }
 
   /** Proposes a change and waits for its durable outcome; rejects with the apply error. */
-  async propose(body: ApplyBody, username = ''): Promise<import('../apply/applier').ApplyOutcome> {
+  async propose(body: ApplyBody, username = ''): Promise<ApplyOutcome> {
     const outcome = await this.driver.propose({ header: { id: this.ids.next(), username, authRevision: 0 }, body });
     if (outcome.error) throw outcome.error;
     return outcome;
@@ -221,12 +227,15 @@ export class Member {
     if (stored && decodeU64(stored) !== this.memberId) {
       throw new Error(`data dir ${this.config.dataDir} belongs to member ${decodeU64(stored).toString(16)}, not ${this.memberId.toString(16)} (check --initial-advertise-peer-urls and --initial-cluster-token)`);
     }
-    if (!stored) {
-      void this.backend.write((txn) => {
-        txn.put(DB.meta, META.memberId, encodeU64(this.memberId));
-        txn.put(DB.meta, META.clusterId, encodeU64(this.clusterId));
-      });
-    }
+  }
+
+  /** Records this member's identity in a fresh data dir (durably, before serving). */
+  private async persistIdentity(): Promise<void> {
+    if (this.backend.read((txn) => txn.get(DB.meta, META.memberId))) return;
+    await this.backend.write((txn) => {
+      txn.put(DB.meta, META.memberId, encodeU64(this.memberId));
+      txn.put(DB.meta, META.clusterId, encodeU64(this.clusterId));
+    });
   }
 
   private leaderChanged(lead: bigint, isLeader: boolean): void {

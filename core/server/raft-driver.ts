@@ -66,7 +66,6 @@ export class RaftDriver {
   private readonly readsInFlight = new Map<string, ReadWaiter[]>();
   private readsAwaitingApply: Array<{ index: number; waiters: ReadWaiter[] }> = [];
   private readSeq = 0;
-  private readonly stalledProposals: Array<() => void> = [];
 
   constructor(
     private readonly node: RawNode,
@@ -281,7 +280,6 @@ export class RaftDriver {
     }
     assert(!isLeader || lead !== 0n, 'leader without a lead id');
     this.hooks.onLeaderChange(lead, isLeader);
-    for (const f of this.stalledProposals.splice(0)) f();
   }
 }
 

@@ -5,8 +5,9 @@
  * acknowledged or any client answered: DESIGN §4, etcd #14370). At start the whole retained log
  * is loaded into the in-memory raft storage, as etcd replays its WAL into MemoryStorage.
  */
-import { ConfState, Entry, EntryType, HardState } from '../raft/types';
-import { ByteReader, ByteWriter } from '../util/byte-codec';
+import { ConfState, Entry, HardState } from '../raft/types';
+import { decodeConfState, decodeEntry, decodeHardState, encodeConfState, encodeEntry, encodeHardState } from '../raft/codec';
+import { asBuffer } from '../util/bytes';
 import { ReadTxn, WriteTxn } from './backend';
 import { DB, META, decodeIndex, encodeIndex } from './schema';
 
@@ -53,18 +54,18 @@ export class RaftLogStore {
     const first = entries[0]!.index;
     const last = entries[entries.length - 1]!.index;
     for (let i = last + 1; i <= this.lastIndex; i++) txn.del(DB.raftLog, encodeIndex(i));
-    for (const e of entries) txn.put(DB.raftLog, encodeIndex(e.index), encodeEntry(e));
+    for (const e of entries) txn.put(DB.raftLog, encodeIndex(e.index), asBuffer(encodeEntry(e)));
     if (first <= this.lastIndex || last > this.lastIndex) this.lastIndex = last;
   }
 
   /** Saves the hard state. */
   setHardState(txn: WriteTxn, hs: HardState): void {
-    txn.put(DB.meta, META.raftHardState, encodeHardState(hs));
+    txn.put(DB.meta, META.raftHardState, asBuffer(encodeHardState(hs)));
   }
 
   /** Saves the conf state (after a conf change or snapshot is applied). */
   setConfState(txn: WriteTxn, cs: ConfState): void {
-    txn.put(DB.meta, META.raftConfState, encodeConfState(cs));
+    txn.put(DB.meta, META.raftConfState, asBuffer(encodeConfState(cs)));
   }
 
   /** Deletes entries ≤ index (they are covered by the applied state) and records the compaction point. */
@@ -75,48 +76,4 @@ export class RaftLogStore {
     v.writeUIntBE(term, 10, 6);
     txn.put(DB.meta, META.raftLogCompacted, v);
   }
-}
-
-function encodeEntry(e: Entry): Buffer {
-  return new ByteWriter(e.data.length + 24).uvar(e.term).uvar(e.index).u8(e.type).bytes(e.data).finish();
-}
-
-function decodeEntry(b: Buffer): Entry {
-  const r = new ByteReader(b);
-  return { term: r.uvar(), index: r.uvar(), type: r.u8() as EntryType, data: r.bytes() };
-}
-
-function encodeHardState(hs: HardState): Buffer {
-  return new ByteWriter(32).uvar(hs.term).i64(hs.vote).uvar(hs.commit).finish();
-}
-
-function decodeHardState(b: Buffer): HardState {
-  const r = new ByteReader(b);
-  return { term: r.uvar(), vote: BigInt.asUintN(64, r.i64()), commit: r.uvar() };
-}
-
-function writeIds(w: ByteWriter, ids: bigint[]): void {
-  w.uvar(ids.length);
-  for (const id of ids) w.i64(id);
-}
-
-function readIds(r: ByteReader): bigint[] {
-  const n = r.uvar();
-  const ids: bigint[] = [];
-  for (let i = 0; i < n; i++) ids.push(BigInt.asUintN(64, r.i64()));
-  return ids;
-}
-
-function encodeConfState(cs: ConfState): Buffer {
-  const w = new ByteWriter(64);
-  writeIds(w, cs.voters);
-  writeIds(w, cs.learners);
-  writeIds(w, cs.votersOutgoing);
-  writeIds(w, cs.learnersNext);
-  return w.bool(cs.autoLeave).finish();
-}
-
-function decodeConfState(b: Buffer): ConfState {
-  const r = new ByteReader(b);
-  return { voters: readIds(r), learners: readIds(r), votersOutgoing: readIds(r), learnersNext: readIds(r), autoLeave: r.bool() };
 }

@@ -57,3 +57,8 @@ export function prefixEndString(prefix: KeyString): KeyString {
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && Buffer.compare(a, b) === 0;
 }
+
+/** A Buffer view over the same memory as `u` (no copy), for APIs typed with Buffer. */
+export function asBuffer(u: Uint8Array): Buffer {
+  return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+}

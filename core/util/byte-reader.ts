@@ -3,7 +3,7 @@
  * first and throws {@link DecodeError} (never a RangeError or an assertion), because the bytes
  * come from peers and disks we do not trust to be well-formed.
  */
-import { DecodeError } from './errors';
+import { DecodeError } from './decode-error';
 
 /** Reads primitive values from a byte array, front to back. */
 export class ByteReader {

@@ -3,7 +3,7 @@
  * varints for safe integers, fixed 8-byte big-endian words for 64-bit ids, and length-prefixed
  * byte strings. Pure TypeScript over Uint8Array/DataView (core/raft may not import node:*).
  */
-import { assert } from '../util/assert';
+import { assert } from './assert';
 
 /** Bytes needed to encode `n` (a non-negative safe integer) as an unsigned LEB128 varint. */
 export function varintSize(n: number): number {
