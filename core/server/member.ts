@@ -77,6 +77,16 @@ export interface Header {
   raftTerm: number;
 }
 
+/** One member of the cluster as the Cluster API reports it (etcd `Member`). */
+export interface MemberInfo {
+  id: bigint;
+  /** Empty for a member added but not yet started. */
+  name: string;
+  peerUrls: string[];
+  clientUrls: string[];
+  isLearner: boolean;
+}
+
 /** A running member. */
 export class Member {
   readonly kv: KvStore;
@@ -171,6 +181,11 @@ export class Member {
   raftStatus(): { leader: bigint; term: number; commit: number; applied: number } {
     const st = this.node.basicStatus();
     return { leader: this.driver.leader, term: st.term, commit: st.commit, applied: this.driver.applied };
+  }
+
+  /** The cluster's members as this member knows them (MemberList). */
+  members(): MemberInfo[] {
+    return [{ id: this.memberId, name: this.config.name, peerUrls: this.config.peerUrls, clientUrls: this.config.clientUrls, isLearner: false }];
   }
 
   /** The quota in bytes (0 → 2 GiB). */
