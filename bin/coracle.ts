@@ -8,7 +8,7 @@ import { helpText, parseFlags, UsageError } from './flags';
 import { Member, MEMBER_DEFAULTS } from '../core/server/member';
 import { GrpcServer } from '../core/server/grpc/grpc-server';
 import { ClientListener } from '../core/server/grpc/client-listener';
-import { registerKvService } from '../core/server/services/kv-service';
+import { registerEtcdServices } from '../core/server/services/etcd-services';
 import { httpRoutes } from '../core/server/http-routes';
 import { Logger } from '../core/util/logger';
 import { startZkProxy, runZkProxyCommand, ZkProxy } from '../zkproxy/index';
@@ -80,7 +80,7 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   const grpc = new GrpcServer({ maxReceiveMessageBytes: flags['max-request-bytes'] + 512 * 1024, logger: logger.child({ component: 'grpc' }) });
-  registerKvService(grpc, member);
+  registerEtcdServices(grpc, member);
   const listeners: ClientListener[] = [];
   for (const u of flags['listen-client-urls']) {
     const url = new URL(u);

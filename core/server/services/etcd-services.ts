@@ -1,0 +1,12 @@
+/**
+ * Every etcd v3 gRPC service a member serves, registered on one {@link GrpcServer}. The
+ * composition root calls this once; each service lives in its own file.
+ */
+import { GrpcServer } from '../grpc/grpc-server';
+import { Member } from '../member';
+import { registerKvService } from './kv-service';
+
+/** Registers the etcd v3 services of `member` on `server`. */
+export function registerEtcdServices(server: GrpcServer, member: Member): void {
+  registerKvService(server, member);
+}
