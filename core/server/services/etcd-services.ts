@@ -5,8 +5,10 @@
 import { GrpcServer } from '../grpc/grpc-server';
 import { Member } from '../member';
 import { registerKvService } from './kv-service';
+import { registerClusterService } from './cluster-service';
 
 /** Registers the etcd v3 services of `member` on `server`. */
 export function registerEtcdServices(server: GrpcServer, member: Member): void {
   registerKvService(server, member);
+  registerClusterService(server, member);
 }
