@@ -5,10 +5,14 @@
 import { GrpcServer } from '../grpc/grpc-server';
 import { Member } from '../member';
 import { registerKvService } from './kv-service';
+import { registerLeaseService } from './lease-service';
 import { registerClusterService } from './cluster-service';
+import { registerMaintenanceService } from './maintenance-service';
 
 /** Registers the etcd v3 services of `member` on `server`. */
 export function registerEtcdServices(server: GrpcServer, member: Member): void {
   registerKvService(server, member);
+  registerLeaseService(server, member);
   registerClusterService(server, member);
+  registerMaintenanceService(server, member);
 }
