@@ -6,6 +6,7 @@ import { GrpcServer } from '../grpc/grpc-server';
 import { Member } from '../member';
 import { registerKvService } from './kv-service';
 import { registerLeaseService } from './lease-service';
+import { registerWatchService } from './watch-service';
 import { registerClusterService } from './cluster-service';
 import { registerMaintenanceService } from './maintenance-service';
 
@@ -13,6 +14,7 @@ import { registerMaintenanceService } from './maintenance-service';
 export function registerEtcdServices(server: GrpcServer, member: Member): void {
   registerKvService(server, member);
   registerLeaseService(server, member);
+  registerWatchService(server, member);
   registerClusterService(server, member);
   registerMaintenanceService(server, member);
 }
