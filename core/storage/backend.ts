@@ -56,6 +56,18 @@ export interface BackendStats {
   sizeInUseBytes: number;
 }
 
+/**
+ * Timings of one durable write transaction, in seconds, for metrics
+ * (`etcd_disk_backend_commit_duration_seconds`, `etcd_disk_wal_fsync_duration_seconds`: the raft
+ * log lives in the same transactions, so the sync of a write is the WAL fsync too).
+ */
+export interface CommitTiming {
+  /** From the start of the transaction until it is durable. */
+  commitSeconds: number;
+  /** The part spent waiting for the data to reach the disk (0 when durability is off). */
+  syncSeconds: number;
+}
+
 /** A durable, transactional, ordered key/value store. */
 export interface Backend {
   /** Runs `fn` against a consistent snapshot of the last durable state. */
@@ -69,10 +81,16 @@ export interface Backend {
   /** Size of the database, for Status, metrics and the quota. */
   stats(): BackendStats;
   /**
-   * Writes a consistent copy of the whole database to `path` (a file that does not exist yet).
-   * Used for the Maintenance Snapshot stream and for Raft snapshots.
+   * Writes a consistent copy of the whole database to `path` (a file that does not exist yet;
+   * its directory must exist). The copy is one file in the engine's own format. Used for the
+   * Maintenance Snapshot stream and for Raft snapshots.
    */
   copyTo(path: string): Promise<void>;
+  /**
+   * Sets the one observer told about every write transaction once it is durable (metrics). It
+   * runs on the commit path: it must be cheap and must not throw. `undefined` removes it.
+   */
+  observeCommits(observer: ((timing: CommitTiming) => void) | undefined): void;
   /** Reclaims free space where the engine can (etcd Defragment). */
   compactFile(): Promise<void>;
   /** Flushes and closes; pending writes finish first. */

@@ -9,9 +9,9 @@
  * write has resolved (see backend.ts).
  */
 import { open, RootDatabase, Database } from 'lmdb';
-import { mkdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { Backend, BackendStats, Entry, IterateOptions, ReadTxn, WriteTxn } from './backend';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Backend, BackendStats, CommitTiming, Entry, IterateOptions, ReadTxn, WriteTxn } from './backend';
 import { ALL_DBS } from './schema';
 
 /** Options for opening LMDB. */
@@ -31,6 +31,7 @@ export class LmdbBackend implements Backend {
   private readonly dbs = new Map<string, Db>();
   private readonly txnView: WriteTxn;
   private closed = false;
+  private commitObserver: ((timing: CommitTiming) => void) | undefined;
 
   private constructor(
     private readonly env: RootDatabase,
@@ -74,12 +75,22 @@ export class LmdbBackend implements Backend {
   async write<T>(fn: (txn: WriteTxn) => T): Promise<T> {
     if (this.closed) throw new Error('backend is closed');
     let result!: T;
+    const started = performance.now();
     const committed = this.env.transaction(() => {
       result = fn(this.txnView);
     }) as Promise<unknown> & { flushed?: Promise<unknown> };
     await committed;
+    const visible = performance.now();
     if (committed.flushed) await committed.flushed;
+    if (this.commitObserver !== undefined) {
+      const done = performance.now();
+      this.commitObserver({ commitSeconds: (done - started) / 1000, syncSeconds: (done - visible) / 1000 });
+    }
     return result;
+  }
+
+  observeCommits(observer: ((timing: CommitTiming) => void) | undefined): void {
+    this.commitObserver = observer;
   }
 
   stats(): BackendStats {
@@ -96,7 +107,16 @@ export class LmdbBackend implements Backend {
   }
 
   async copyTo(path: string): Promise<void> {
-    await this.env.backup(path, true);
+    // An environment opened on a directory copies into a directory (as `data.mdb`); the
+    // contract is one file at `path`, so copy next to it and move the file into place.
+    const scratch = mkdtempSync(join(dirname(path), '.copy-'));
+    try {
+      // Compacting copy: smaller, and like any LMDB copy consistent (one read transaction).
+      await this.env.backup(scratch, true);
+      renameSync(join(scratch, 'data.mdb'), path);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
   }
 
   async compactFile(): Promise<void> {

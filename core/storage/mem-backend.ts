@@ -4,7 +4,8 @@
  * implementation for unit tests and the simulator, not a test stub: it can also simulate a
  * crash that loses the writes not yet "synced" ({@link MemBackend.crash}).
  */
-import { Backend, BackendStats, Entry, IterateOptions, ReadTxn, WriteTxn } from './backend';
+import { writeFileSync } from 'node:fs';
+import { Backend, BackendStats, CommitTiming, Entry, IterateOptions, ReadTxn, WriteTxn } from './backend';
 
 type Table = Map<string, Buffer>;
 
@@ -14,6 +15,7 @@ export class MemBackend implements Backend {
   private sortedCache = new Map<string, string[]>();
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private commitObserver: ((timing: CommitTiming) => void) | undefined;
 
   read<T>(fn: (txn: ReadTxn) => T): T {
     return fn({
@@ -25,7 +27,7 @@ export class MemBackend implements Backend {
   write<T>(fn: (txn: WriteTxn) => T): Promise<T> {
     if (this.closed) return Promise.reject(new Error('backend is closed'));
     // Writes are applied in call order, each after the previous one completed.
-    const run = this.queue.then(() => this.runWrite(fn));
+    const run = this.queue.then(() => this.timedWrite(fn));
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -38,8 +40,31 @@ export class MemBackend implements Backend {
     return { sizeBytes: bytes, sizeInUseBytes: bytes };
   }
 
-  async copyTo(): Promise<void> {
-    throw new Error('MemBackend cannot copy to a file');
+  /**
+   * Writes the committed state as one file: per entry, the sub-database name, key and value,
+   * each as a 4-byte big-endian length and the bytes. Not an engine format: it exists so the
+   * Snapshot stream can be tested without LMDB.
+   */
+  async copyTo(path: string): Promise<void> {
+    const parts: Buffer[] = [];
+    const field = (b: Buffer): void => {
+      const len = Buffer.allocUnsafe(4);
+      len.writeUInt32BE(b.length);
+      parts.push(len, b);
+    };
+    for (const name of [...this.tables.keys()].sort()) {
+      const table = this.table(name);
+      for (const k of this.sortedKeys(name)) {
+        field(Buffer.from(name, 'latin1'));
+        field(Buffer.from(k, 'latin1'));
+        field(table.get(k) as Buffer);
+      }
+    }
+    writeFileSync(path, Buffer.concat(parts), { flag: 'wx' });
+  }
+
+  observeCommits(observer: ((timing: CommitTiming) => void) | undefined): void {
+    this.commitObserver = observer;
   }
 
   async compactFile(): Promise<void> {}
@@ -54,6 +79,13 @@ export class MemBackend implements Backend {
     const copy = new MemBackend();
     for (const [name, table] of this.tables) copy.tables.set(name, new Map(table));
     return copy;
+  }
+
+  private timedWrite<T>(fn: (txn: WriteTxn) => T): T {
+    const started = performance.now();
+    const result = this.runWrite(fn);
+    this.commitObserver?.({ commitSeconds: (performance.now() - started) / 1000, syncSeconds: 0 });
+    return result;
   }
 
   private runWrite<T>(fn: (txn: WriteTxn) => T): T {

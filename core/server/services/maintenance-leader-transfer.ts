@@ -1,0 +1,25 @@
+/**
+ * MoveLeader's server side (etcd `EtcdServer.MoveLeader`, etcd.md §2.9), kept in one function
+ * so that wiring it to Raft's leader transfer is a small, local change.
+ */
+import { CoreError } from '../../util/core-error';
+import { Member } from '../member';
+
+/**
+ * Makes `target` the leader; resolves once it is. The caller has checked that this member is
+ * the leader (etcd answers `etcdserver: not leader` before getting here).
+ *
+ * - A target that is not a member, or is a learner → `bad-leader-transferee`.
+ * - The current leader as target → done at once (etcd polls until `Lead() == target`, which
+ *   already holds).
+ * - Another voter: needs Raft's `transferLeader` through the driver and a bounded wait for the
+ *   leader to change (etcd polls every tick until its request timeout, then fails with
+ *   `etcdserver: request timed out, leader transfer took too long`, code Unknown). The driver
+ *   does not offer that yet; until it does, that same etcd failure is returned.
+ */
+export async function transferLeadership(member: Member, target: bigint): Promise<void> {
+  const transferee = member.members().find((m) => m.id === target);
+  if (transferee === undefined || transferee.isLearner) throw new CoreError('bad-leader-transferee');
+  if (member.raftStatus().leader === target) return;
+  throw new Error('etcdserver: request timed out, leader transfer took too long');
+}
