@@ -3,7 +3,7 @@
  * Status, Hash, HashKV (revisions, compaction and future errors), Alarm (NOSPACE blocks writes
  * and shows in Status and /health until disarmed), Defragment, MoveLeader, and the Snapshot
  * stream's framing (32 KiB chunks, remaining_bytes, SHA-256 trailer, size % 512 == 32) whose
- * payload is a real LMDB copy holding the data (etcd.md §2.9, §2.10).
+ * payload is a real LMDB copy holding the data (etcd.md §2.9, §2.10); and the gRPC health service.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as pb from '../../protocol/etcd/generated/rpc';
+import * as health from '../../protocol/etcd/generated/health';
 import type { MessageCodec } from '../../protocol/etcd/wire/message-codec';
 import { LmdbBackend } from '../../core/storage/lmdb-backend';
 import { DB } from '../../core/storage/schema';
@@ -193,5 +194,30 @@ test('Snapshot streams an LMDB copy in etcd framing', async () => {
     } finally {
       removeTempDir(dir);
     }
+  });
+});
+
+test('grpc.health.v1.Health: Check and Watch', async () => {
+  await withCoracle(async (c) => {
+    const check = (service: string) =>
+      unary(c, health.HealthService.Check.path, { service }, health.HealthCheckRequest, health.HealthCheckResponse);
+    assert.equal((await check('')).status, health.HealthCheckResponse_ServingStatus.SERVING);
+    assert.deepEqual(await rejected(check('no.such.Service')), { code: grpc.status.NOT_FOUND, details: 'unknown service' });
+    const first = await new Promise<health.HealthCheckResponse>((resolve, reject) => {
+      const call = c.makeServerStreamRequest(
+        health.HealthService.Watch.path,
+        (m: health.HealthCheckRequest) => health.HealthCheckRequest.encode(m),
+        (b: Buffer) => health.HealthCheckResponse.decode(b),
+        { service: '' },
+        new grpc.Metadata(),
+        { deadline: Date.now() + 10_000 },
+      );
+      call.on('data', (m: health.HealthCheckResponse) => {
+        resolve(m);
+        call.cancel();
+      });
+      call.on('error', (err: grpc.ServiceError) => (err.code === grpc.status.CANCELLED ? undefined : reject(err)));
+    });
+    assert.equal(first.status, health.HealthCheckResponse_ServingStatus.SERVING);
   });
 });

@@ -9,6 +9,7 @@ import { registerLeaseService } from './lease-service';
 import { registerWatchService } from './watch-service';
 import { registerClusterService } from './cluster-service';
 import { registerMaintenanceService } from './maintenance-service';
+import { registerHealthService } from './health-service';
 
 /** Registers the etcd v3 services of `member` on `server`. */
 export function registerEtcdServices(server: GrpcServer, member: Member): void {
@@ -17,4 +18,5 @@ export function registerEtcdServices(server: GrpcServer, member: Member): void {
   registerWatchService(server, member);
   registerClusterService(server, member);
   registerMaintenanceService(server, member);
+  registerHealthService(server, member);
 }
