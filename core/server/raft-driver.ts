@@ -1,19 +1,24 @@
 /**
  * The Ready loop: the only code that moves data from Raft to disk, to the store and back to
- * clients (DESIGN §1, §4; etcd `raftNode.start`). One Ready at a time:
+ * clients (DESIGN §1, §4; etcd `raftNode.start`). Readies are pipelined, in order:
  *
  * 1. Take the Ready. A leader sends its messages right away, in parallel with its own persist
  *    (Raft thesis §10.2.1); a follower sends only after step 3, because its acks and votes
  *    promise durability.
- * 2. One backend write transaction holds the new log entries, the hard state, and the
+ * 2. Queue one backend write transaction holding the new log entries, the hard state, and the
  *    application of the committed entries together with the applied index. Committed entries
- *    may include entries first handed out in this same Ready (single voter): they become durable
- *    in the same transaction before anyone is answered (etcd #14370).
- * 3. When that transaction is durable: the store's readable revision moves, watchers are
- *    notified, proposers get their results, read-index waiters are released, then `advance`.
+ *    may include entries first handed out in this same Ready (single voter, or a leader that
+ *    counts its own append): they become durable in the same transaction before anyone is
+ *    answered (etcd #14370). Raft's in-memory storage takes the entries and `advance` runs at
+ *    once, so the next Ready can be queued while this one is still being fsynced: up to
+ *    {@link MAX_READIES_IN_FLIGHT} transactions are in flight, and the backend commits queued
+ *    transactions together (one fsync for several Readies). Transactions apply in queue order.
+ * 3. When a transaction is durable (in queue order): the store's readable revision moves,
+ *    watchers are notified, proposers get their results, follower messages go out, read-index
+ *    waiters whose index is now durably applied are released.
  *
- * Proposals that arrive while a Ready is being written collect in Raft and go out together in
- * the next one: that is the group commit (one fsync per Ready).
+ * Proposals that arrive while Readies are in flight collect in Raft and go out together in the
+ * next one: that is the group commit.
  */
 import { Backend, WriteTxn } from '../storage/backend';
 import { RaftLogStore } from '../storage/raft-log-store';
@@ -48,6 +53,24 @@ interface Waiter {
   reject(e: Error): void;
 }
 
+/** The work that waits for one queued transaction to become durable. */
+interface InFlight {
+  outcomes: Array<{ req: ApplyRequest; outcome: ApplyOutcome }>;
+  /** Messages to send once durable (a follower's acks and votes). */
+  messages: Message[];
+  /** The store's current revision after this transaction's applies. */
+  revision: number;
+  /** The applied index after this transaction. */
+  applied: number;
+  readStates: ReadState[];
+}
+
+/**
+ * Readies whose transactions may be queued at once. Beyond a few, more depth only adds
+ * latency: the backend already merges everything queued into one commit.
+ */
+export const MAX_READIES_IN_FLIGHT = 4;
+
 interface ReadWaiter {
   resolve(): void;
   reject(e: Error): void;
@@ -57,10 +80,15 @@ interface ReadWaiter {
 export class RaftDriver {
   private readonly waiters = new Map<bigint, Waiter>();
   private readonly logStore = new RaftLogStore();
-  private busy = false;
+  private inFlight = 0;
+  /** Resolves when every queued transaction is durable and its follow-up work done. */
+  private tail: Promise<void> = Promise.resolve();
   private scheduled = false;
   private stopped = false;
+  /** Applied in memory (the write view); the queued transactions may not be durable yet. */
   private appliedIndex: number;
+  /** Applied and durable: what reads may rely on. */
+  private durableIndex: number;
   private lead = 0n;
   private readBatch: ReadWaiter[] = [];
   private readonly readsInFlight = new Map<string, ReadWaiter[]>();
@@ -78,11 +106,17 @@ export class RaftDriver {
     appliedIndex: number,
   ) {
     this.appliedIndex = appliedIndex;
+    this.durableIndex = appliedIndex;
   }
 
-  /** The index of the last applied (and durable) entry. */
+  /** The index of the last applied and durable entry. */
   get applied(): number {
-    return this.appliedIndex;
+    return this.durableIndex;
+  }
+
+  /** Resolves once every transaction queued so far is durable and answered. */
+  idle(): Promise<void> {
+    return this.tail;
   }
 
   /** The current leader (0n when none). */
@@ -156,7 +190,7 @@ export class RaftDriver {
     setImmediate(() => {
       this.scheduled = false;
       this.issueReadIndex();
-      if (!this.busy && this.node.hasReady()) void this.processReady();
+      this.pump();
     });
   }
 
@@ -177,33 +211,51 @@ export class RaftDriver {
     this.readsInFlight.set(ctx.toString('hex'), batch);
   }
 
-  private async processReady(): Promise<void> {
-    this.busy = true;
-    try {
-      const rd = this.node.ready();
-      if (rd.softState) this.leaderChange(rd.softState.lead, rd.softState.raftState === StateType.Leader);
-      const isLeader = this.node.basicStatus().raftState === StateType.Leader;
-      if (isLeader) this.hooks.send(rd.messages);
-      const outcomes: Array<{ req: ApplyRequest; outcome: ApplyOutcome }> = [];
-      await this.backend.write((txn) => {
-        this.logStore.append(txn, rd.entries);
-        if (rd.hardState) this.logStore.setHardState(txn, rd.hardState);
-        this.applyCommitted(txn, rd.committedEntries, outcomes);
-      });
-      // Durable from here on.
-      if (rd.entries.length) this.raftStorage.append(rd.entries);
-      if (rd.hardState) this.raftStorage.setHardState(rd.hardState);
-      this.afterDurable(outcomes);
-      if (!isLeader) this.hooks.send(rd.messages);
-      this.collectReadStates(rd.readStates);
-      this.node.advance(rd);
-    } catch (err) {
-      // A failed durable write leaves memory ahead of disk: crash and recover from disk.
-      this.logger.fatal({ err }, 'raft ready processing failed; exiting to recover from disk');
-      throw err;
-    } finally {
-      this.busy = false;
-    }
+  /** Queues Readies while there is room in the pipeline. */
+  private pump(): void {
+    while (!this.stopped && this.inFlight < MAX_READIES_IN_FLIGHT && this.node.hasReady()) this.queueReady();
+  }
+
+  /** Takes one Ready, queues its transaction, and advances Raft without waiting for the disk. */
+  private queueReady(): void {
+    const rd = this.node.ready();
+    if (rd.softState) this.leaderChange(rd.softState.lead, rd.softState.raftState === StateType.Leader);
+    const isLeader = this.node.basicStatus().raftState === StateType.Leader;
+    if (isLeader) this.hooks.send(rd.messages);
+    const work: InFlight = { outcomes: [], messages: isLeader ? [] : rd.messages, revision: 0, applied: 0, readStates: rd.readStates };
+    const written = this.backend.write((txn) => {
+      this.logStore.append(txn, rd.entries);
+      if (rd.hardState) this.logStore.setHardState(txn, rd.hardState);
+      this.applyCommitted(txn, rd.committedEntries, work.outcomes);
+      work.revision = this.kv.currentRevision;
+      work.applied = this.appliedIndex;
+    });
+    // Raft reads its log from memory: it must hold the entries before `advance`. Nothing
+    // leaves this member on their account before `written` resolves (step 3).
+    if (rd.entries.length) this.raftStorage.append(rd.entries);
+    if (rd.hardState) this.raftStorage.setHardState(rd.hardState);
+    this.node.advance(rd);
+    this.inFlight++;
+    this.tail = this.tail.then(() => written).then(
+      () => this.durable(work),
+      (err) => {
+        // A failed durable write leaves memory ahead of disk: crash and recover from disk.
+        this.logger.fatal({ err }, 'raft ready write failed; exiting to recover from disk');
+        process.nextTick(() => {
+          throw err;
+        });
+      },
+    );
+  }
+
+  /** Step 3 for one transaction, in queue order. */
+  private durable(work: InFlight): void {
+    this.inFlight--;
+    if (this.stopped) return;
+    this.durableIndex = work.applied;
+    this.afterDurable(work.outcomes, work.revision);
+    this.hooks.send(work.messages);
+    this.collectReadStates(work.readStates);
     this.releaseReads();
     this.schedule();
   }
@@ -223,8 +275,8 @@ export class RaftDriver {
     }
   }
 
-  private afterDurable(outcomes: Array<{ req: ApplyRequest; outcome: ApplyOutcome }>): void {
-    this.kv.markDurable(this.kv.currentRevision);
+  private afterDurable(outcomes: Array<{ req: ApplyRequest; outcome: ApplyOutcome }>, revision: number): void {
+    this.kv.markDurable(revision);
     const batches: RevisionEvents[] = [];
     for (const { outcome } of outcomes) {
       if (outcome.events.length) batches.push({ revision: outcome.revision, events: outcome.events });
@@ -261,7 +313,7 @@ export class RaftDriver {
     if (this.readsAwaitingApply.length === 0) return;
     const still: Array<{ index: number; waiters: ReadWaiter[] }> = [];
     for (const r of this.readsAwaitingApply) {
-      if (r.index <= this.appliedIndex) for (const w of r.waiters) w.resolve();
+      if (r.index <= this.durableIndex) for (const w of r.waiters) w.resolve();
       else still.push(r);
     }
     this.readsAwaitingApply = still;

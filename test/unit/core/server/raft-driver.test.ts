@@ -1,0 +1,157 @@
+/**
+ * The Ready loop's ordering promises (raft-driver.ts): nobody is answered, and nothing becomes
+ * readable, before the transaction holding it is durable; several Readies are in flight at once
+ * (the pipeline) and complete in queue order. Runs a single-voter RawNode over a backend whose
+ * writes are held until the test releases them.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Backend, BackendStats, CommitTiming, ReadTxn, WriteTxn } from '../../../../core/storage/backend';
+import { MemBackend } from '../../../../core/storage/mem-backend';
+import { RaftDriver, MAX_READIES_IN_FLIGHT } from '../../../../core/server/raft-driver';
+import { RawNode } from '../../../../core/raft/raw-node';
+import { MemoryRaftStorage } from '../../../../core/raft/memory-raft-storage';
+import { KvStore } from '../../../../core/mvcc/kv-store';
+import { Lessor } from '../../../../core/lease/lessor';
+import { AlarmStore } from '../../../../core/apply/alarm-store';
+import { Applier, ApplyOutcome } from '../../../../core/apply/applier';
+import { ManualClock } from '../../../../core/util/clock';
+import { SeededRand } from '../../../../core/util/rand';
+import { nullLogger } from '../../../../core/util/logger';
+
+/** A MemBackend whose write promises resolve only when the test says so (a slow fsync). */
+class GatedBackend implements Backend {
+  readonly inner = new MemBackend();
+  private held: Array<() => void> = [];
+  read<T>(fn: (txn: ReadTxn) => T): T {
+    return this.inner.read(fn);
+  }
+  write<T>(fn: (txn: WriteTxn) => T): Promise<T> {
+    const done = this.inner.write(fn);
+    return new Promise<T>((resolve, reject) => {
+      this.held.push(() => done.then(resolve, reject));
+    });
+  }
+  /** Writes queued and not yet released. */
+  get pending(): number {
+    return this.held.length;
+  }
+  /** Makes the oldest held write durable. */
+  releaseOne(): void {
+    const next = this.held.shift();
+    assert.ok(next, 'no held write');
+    next();
+  }
+  stats(): BackendStats {
+    return this.inner.stats();
+  }
+  copyTo(path: string): Promise<void> {
+    return this.inner.copyTo(path);
+  }
+  observeCommits(observer: ((timing: CommitTiming) => void) | undefined): void {
+    this.inner.observeCommits(observer);
+  }
+  compactFile(): Promise<void> {
+    return this.inner.compactFile();
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+const ID = 1n;
+
+function setup() {
+  const backend = new GatedBackend();
+  const kv = new KvStore(backend);
+  kv.load();
+  const clock = new ManualClock();
+  const lessor = new Lessor(clock, 5);
+  const storage = MemoryRaftStorage.withPeers([ID]);
+  const node = new RawNode({
+    id: ID, electionTick: 10, heartbeatTick: 1, storage, applied: 0,
+    maxSizePerMsg: 1 << 20, maxUncommittedEntriesSize: 1 << 30, maxInflightMsgs: 256,
+    checkQuorum: false, preVote: false, readOnlyOption: 'safe', rand: new SeededRand(7), logger: nullLogger,
+  });
+  const driver = new RaftDriver(node, storage, backend, new Applier(kv, lessor, new AlarmStore()), kv, {
+    onDurable: () => {},
+    onCompaction: async () => {},
+    onLeaderChange: () => {},
+    send: () => {},
+  }, nullLogger, 0);
+  return { backend, kv, node, driver };
+}
+
+/** Lets setImmediate/promise callbacks run. */
+async function settle(turns = 5): Promise<void> {
+  for (let i = 0; i < turns; i++) await new Promise((r) => setImmediate(r));
+}
+
+let seq = 1n;
+function put(driver: RaftDriver, key: string): Promise<ApplyOutcome> {
+  return driver.propose({
+    header: { id: seq++, username: '', authRevision: 0 },
+    body: { type: 'put', put: { key: Buffer.from(key), value: Buffer.from('v'), lease: 0n, prevKv: false, ignoreValue: false, ignoreLease: false } },
+  });
+}
+
+/** Elects the single voter, releasing writes until it leads and its empty entry is applied. */
+async function elect(s: ReturnType<typeof setup>): Promise<void> {
+  s.node.campaign();
+  s.driver.tick();
+  for (let i = 0; i < 20 && (s.driver.leader !== ID || s.backend.pending > 0); i++) {
+    await settle();
+    while (s.backend.pending > 0) s.backend.releaseOne();
+    await settle();
+  }
+  assert.equal(s.driver.leader, ID);
+}
+
+test('a proposal is answered, and its revision readable, only once its transaction is durable', async () => {
+  const s = setup();
+  await elect(s);
+  const before = s.kv.readRevision;
+  let answered = false;
+  const p = put(s.driver, 'a').then((o) => {
+    answered = true;
+    return o;
+  });
+  await settle();
+  assert.equal(s.backend.pending, 1, 'the put is in a queued transaction');
+  assert.equal(answered, false, 'answered before durable');
+  assert.equal(s.kv.readRevision, before, 'readable before durable');
+  s.backend.releaseOne();
+  const out = await p;
+  assert.equal(out.revision, before + 1);
+  assert.equal(s.kv.readRevision, before + 1);
+  s.driver.stop();
+});
+
+test('Readies are pipelined up to the bound and complete in queue order', async () => {
+  const s = setup();
+  await elect(s);
+  const order: string[] = [];
+  const puts: Array<Promise<unknown>> = [];
+  // One proposal per turn, each while the earlier transactions are still held.
+  for (let i = 0; i < MAX_READIES_IN_FLIGHT + 2; i++) {
+    const k = `k${i}`;
+    puts.push(put(s.driver, k).then(() => order.push(k)));
+    await settle();
+  }
+  assert.equal(s.backend.pending, MAX_READIES_IN_FLIGHT, 'the pipeline holds exactly its bound');
+  assert.deepEqual(order, []);
+  // A read issued now must wait for everything committed before it.
+  let readDone = false;
+  const read = s.driver.readIndex().then(() => {
+    readDone = true;
+  });
+  for (let i = 0; i < 20 && (s.backend.pending > 0 || order.length < puts.length); i++) {
+    if (s.backend.pending > 0) s.backend.releaseOne();
+    await settle();
+    if (order.length < puts.length) assert.equal(readDone, false, 'read released before earlier writes were durable');
+  }
+  await Promise.all(puts);
+  await read;
+  assert.deepEqual(order, puts.map((_, i) => `k${i}`), 'answers in commit order');
+  s.driver.stop();
+});
