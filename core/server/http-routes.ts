@@ -1,10 +1,11 @@
 /**
- * HTTP/1.1 routes on the client port (etcd.md §4.5): `/health`, `/version`. `/metrics` and the
- * JSON gateway hang off the same handler.
+ * HTTP/1.1 routes on the client port (etcd.md §4.5): `/health`, `/version`, `/metrics`. The JSON
+ * gateway hangs off the same handler.
  */
 import { HttpRequest, HttpResponse } from './grpc/client-listener';
 import { Member } from './member';
 import { AlarmType } from '../apply/apply-request';
+import { memberMetricsOf, serveMetrics } from './metrics';
 
 /** The etcd version Coracle claims (3.5-compatible, etcd.md §7.25). */
 export const CLAIMED_VERSION = '3.5.0';
@@ -22,10 +23,12 @@ function json(res: HttpResponse, status: number, body: unknown): void {
 
 /** Builds the HTTP handler for a member. */
 export function httpRoutes(member: Member): (req: HttpRequest, res: HttpResponse) => void {
+  memberMetricsOf(member).version.set(1, { server_version: CLAIMED_VERSION });
   return (req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname === '/version') return json(res, 200, { etcdserver: CLAIMED_VERSION, etcdcluster: '3.5.0' });
     if (url.pathname === '/health') return void health(member, req, res, url);
+    if (url.pathname === '/metrics') return serveMetrics(member, req, res);
     send(res, 404, { 'content-type': 'text/plain; charset=utf-8' }, '404 page not found\n');
   };
 }
@@ -35,17 +38,24 @@ async function health(member: Member, req: HttpRequest, res: HttpResponse, url: 
     send(res, 405, { allow: 'GET' }, 'Method Not Allowed\n');
     return;
   }
+  const verdict = await healthVerdict(member, url);
+  memberMetricsOf(member).observeHealthCheck(verdict.health === 'true');
+  json(res, verdict.health === 'true' ? 200 : 503, verdict);
+}
+
+/** etcd's checks in order: alarms (minus `?exclude=`), a leader, then a (linearizable) read. */
+async function healthVerdict(member: Member, url: URL): Promise<{ health: 'true' | 'false'; reason: string }> {
   const exclude = url.searchParams.getAll('exclude');
   for (const a of member.alarms.list()) {
     const name = a.alarm === AlarmType.NoSpace ? 'NOSPACE' : 'CORRUPT';
-    if (!exclude.includes(name)) return json(res, 503, { health: 'false', reason: `ALARM ${name}` });
+    if (!exclude.includes(name)) return { health: 'false', reason: `ALARM ${name}` };
   }
   const serializable = url.searchParams.get('serializable') === 'true';
-  if (!serializable && member.raftStatus().leader === 0n) return json(res, 503, { health: 'false', reason: 'RAFT NO LEADER' });
+  if (!serializable && member.raftStatus().leader === 0n) return { health: 'false', reason: 'RAFT NO LEADER' };
   try {
     if (!serializable) await member.linearize();
-    json(res, 200, { health: 'true', reason: '' });
+    return { health: 'true', reason: '' };
   } catch (err) {
-    json(res, 503, { health: 'false', reason: `RANGE ERROR:${(err as Error).message}` });
+    return { health: 'false', reason: `RANGE ERROR:${(err as Error).message}` };
   }
 }

@@ -62,7 +62,7 @@ export class GrpcServer implements CallOwner {
   readonly logger: Logger;
   /** The receive limit applied to every request message. */
   readonly maxReceiveMessageBytes: number;
-  private readonly onCallFinished: GrpcServerOptions['onCallFinished'];
+  private onCallFinished: GrpcServerOptions['onCallFinished'];
   private readonly methods = new Map<string, MethodDescriptor>();
   /** Service names (`etcdserverpb.KV`) with at least one method, for the unknown-method text. */
   private readonly services = new Set<string>();
@@ -105,6 +105,14 @@ export class GrpcServer implements CallOwner {
   /** Registers a bidi-streaming method (e.g. `/etcdserverpb.Watch/Watch`). */
   bidi<Req, Res>(path: string, decode: Decoder<Req>, encode: Encoder<Res>, handler: BidiHandler<Req, Res>): this {
     return this.register(path, 'bidi', decode, encode, handler);
+  }
+
+  /**
+   * Sets (or with `undefined` removes) the per-call observer, replacing the constructor's
+   * `onCallFinished`: lets a part other than the composition root (metrics) attach later.
+   */
+  observeCalls(observer: GrpcServerOptions['onCallFinished']): void {
+    this.onCallFinished = observer;
   }
 
   /** True if `path` has a registered method. */

@@ -10,6 +10,7 @@ import { registerWatchService } from './watch-service';
 import { registerClusterService } from './cluster-service';
 import { registerMaintenanceService } from './maintenance-service';
 import { registerHealthService } from './health-service';
+import { instrumentMember } from '../metrics';
 
 /** Registers the etcd v3 services of `member` on `server`. */
 export function registerEtcdServices(server: GrpcServer, member: Member): void {
@@ -19,4 +20,5 @@ export function registerEtcdServices(server: GrpcServer, member: Member): void {
   registerClusterService(server, member);
   registerMaintenanceService(server, member);
   registerHealthService(server, member);
+  instrumentMember(server, member);
 }
