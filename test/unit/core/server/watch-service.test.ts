@@ -222,3 +222,48 @@ test('over gRPC: periodic progress for synced progress_notify watchers; a cancel
     }
   });
 });
+
+test('over gRPC: a client that stops reading blocks no writer and still gets every event once', async () => {
+  await withMember(async (m) => {
+    const handles = spyHandles(m);
+    const server = new GrpcServer();
+    registerWatchService(server, m);
+    const [port] = await freePorts(1);
+    const listener = await ClientListener.listen({ host: '127.0.0.1', port: port!, grpc: server });
+    // Catch-up responses can be big (etcd's clients accept up to 2 GiB; grpc-js defaults to 4 MiB).
+    const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': -1 });
+    try {
+      const call = client.makeBidiStreamRequest('/etcdserverpb.Watch/Watch', (r: pb.WatchRequest) => pb.WatchRequest.encode(r), (b: Buffer) => pb.WatchResponse.decode(b));
+      const got: pb.WatchResponse[] = [];
+      call.on('data', (r: pb.WatchResponse) => got.push(r));
+      let failure: Error | undefined;
+      call.on('error', (e: Error) => (failure = e));
+      call.write(create({ key: B('slow/'), rangeEnd: B('slow0') }));
+      await pollUntil('created', async () => (got.length >= 1 ? true : undefined), 5000, 10);
+      call.pause();
+      const value = Buffer.alloc(32 * 1024, 's');
+      let sawUnsynced = false;
+      const n = 300; // about 10 MB of events: far beyond the HTTP/2 windows and the stream buffer
+      const started = Date.now();
+      for (let i = 0; i < n; i += 20) {
+        await Promise.all(Array.from({ length: 20 }, (_, j) => put(m, `slow/${String(i + j).padStart(4, '0')}`, value)));
+        if (!handles[0]!.isSynced()) sawUnsynced = true;
+      }
+      assert.ok(Date.now() - started < 30_000, 'writes were not held up by the reader');
+      assert.ok(sawUnsynced, 'the watcher was moved to catch-up while its client did not read');
+      call.resume();
+      await pollUntil('all events', async () => {
+        if (failure) throw failure;
+        return got.reduce((k, r) => k + r.events.length, 0) >= n ? true : undefined;
+      }, 30_000, 20);
+      await sleep(100);
+      const keys = got.flatMap((r) => r.events.map((e) => e.kv!.key.toString()));
+      assert.deepEqual(keys, Array.from({ length: n }, (_, i) => `slow/${String(i).padStart(4, '0')}`));
+      call.cancel();
+    } finally {
+      client.close();
+      server.stop();
+      await listener.close();
+    }
+  });
+});
