@@ -25,8 +25,9 @@ import { byRevision, fragmentResponse, pbEvent } from './watch-response';
 /** The id etcd answers with when a create fails, and uses for stream-wide progress. */
 export const INVALID_WATCH_ID = -1n;
 
-/** etcd's cancel reasons (mvcc package texts, sent verbatim in cancel_reason). */
+/** cancel_reason for a create whose key ≥ range_end (etcd's mvcc text, verbatim). */
 export const EMPTY_RANGE_REASON = 'mvcc: watcher range is empty';
+/** cancel_reason for a client-chosen watch id already in use on the stream (etcd's mvcc text). */
 export const DUPLICATE_ID_REASON = 'mvcc: duplicate watch ID provided on the WatchStream';
 
 /** Settings shared by every stream of one service. */
