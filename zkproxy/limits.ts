@@ -30,6 +30,14 @@ export const ZK_LOAD_PAGE_KEYS = 5000;
 /** etcd's default `--max-txn-ops`: a multi whose key operations exceed it is refused. */
 export const ZK_MAX_TXN_OPS_DEFAULT = 128;
 
+/**
+ * Operations per store transaction over the in-process core. etcd's `--max-txn-ops` guards its
+ * gRPC API; the in-process front end is not a gRPC client, and ZooKeeper bounds a multi only by
+ * the frame size (`jute.maxbuffer`, 1 MiB: at most some tens of thousands of tiny creates), so a
+ * multi, or a session close with many ephemerals, runs as one transaction up to this bound.
+ */
+export const ZK_LOCAL_MAX_TXN_OPS = 65_536;
+
 /** Default interval of the container/TTL reaper (znode.container.checkIntervalMs). */
 export const ZK_CONTAINER_CHECK_INTERVAL_MS = 60_000;
 

@@ -98,7 +98,7 @@ export async function startZkProxy(o: ZkProxyOptions): Promise<ZkProxy> {
     await bootstrapKeySpace(o.backend, keys);
     await feed.start();
   });
-  const maxTxnOps = o.maxTxnOps ?? ZK_MAX_TXN_OPS_DEFAULT;
+  const maxTxnOps = o.maxTxnOps ?? o.backend.maxTxnOps ?? ZK_MAX_TXN_OPS_DEFAULT;
   const runner = new WriteRunner(o.backend, feed, keys, logger);
   const sessions = new SessionTable(o.backend, keys, feed, runner, { minTimeoutMs: minSessionTimeout, maxTimeoutMs: maxSessionTimeout, maxTxnOps }, logger.child({ part: 'sessions' }));
   const adopted = sessions.adoptRecorded();

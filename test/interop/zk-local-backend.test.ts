@@ -18,6 +18,10 @@ import { CHECKS } from './zk-kv-backend-conformance';
 import { startHarness } from './zk-harness';
 import { runEdgeWorkload } from './zk-edge-workload';
 import { runWorkload } from './zk-workload';
+import { ZkErr, ZkRequest } from '../../protocol/jute';
+import { ZkWireClient } from '../../zkproxy/dispatch/zk-wire-client';
+
+const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 
 async function withMember(fn: (backend: LocalBackend) => Promise<void>): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-local-'));
@@ -65,6 +69,36 @@ test('the cross-check workload over the in-process core matches ZooKeeper 3.8', 
       await checker.close();
       await h.stop();
       await zk.stop();
+    }
+  });
+});
+
+test('over the in-process core a multi is not limited to etcd\'s 128 txn ops', { timeout: 60_000 }, async () => {
+  await withMember(async (backend) => {
+    const h = await startHarness({ backend });
+    const c = await ZkWireClient.connect({ host: h.host, port: h.port });
+    try {
+      await c.send({ op: 'create', path: '/big', data: null, acl: OPEN, flags: 0 });
+      const creates: ZkRequest[] = Array.from({ length: 1000 }, (_, i) => ({ op: 'create', path: `/big/${i}`, data: Buffer.from(`v${i}`), acl: OPEN, flags: 0 }));
+      // Fails on its last op: ZooKeeper applies nothing and answers per op.
+      const failing = await c.send({ op: 'multi', ops: [...creates, { op: 'check', path: '/big', version: 7 }] });
+      assert.equal(failing.header.err, 0, 'a failed multi is answered with per-op results');
+      const rs = failing.body?.op === 'multi' ? failing.body.results : [];
+      assert.equal(rs.length, 1001);
+      assert.ok(rs.slice(0, 1000).every((r) => r.type === 'error' && r.err === ZkErr.OK), 'earlier ops report OK (rolled back)');
+      assert.deepEqual(rs[1000], { type: 'error', err: ZkErr.BADVERSION });
+      const none = await c.send({ op: 'getChildren', path: '/big', watch: false });
+      assert.deepEqual(none.body?.op === 'getChildren' && none.body.children, [], 'nothing applied');
+      const ok = await c.send({ op: 'multi', ops: creates });
+      assert.equal(ok.header.err, 0);
+      assert.equal(ok.body?.op === 'multi' && ok.body.results.length, 1000);
+      const stat = await c.send({ op: 'exists', path: '/big', watch: false });
+      assert.equal(stat.body?.op === 'stat' && stat.body.stat.numChildren, 1000);
+      const last = await c.send({ op: 'getData', path: '/big/999', watch: false });
+      assert.equal(last.body?.op === 'getData' && last.body.data?.toString(), 'v999');
+    } finally {
+      await c.close();
+      await h.stop();
     }
   });
 });

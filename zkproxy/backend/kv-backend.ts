@@ -164,6 +164,11 @@ export class KvError extends Error {
 
 /** The store as zkproxy sees it. */
 export interface KvBackend {
+  /**
+   * The most operations (compares, or ops of one branch) one `txn` accepts; a bigger txn rejects
+   * with `too-many-ops`. Absent: etcd's default `--max-txn-ops` (128).
+   */
+  readonly maxTxnOps?: number;
   range(key: Buffer, options?: KvRangeOptions): Promise<KvRangeResult>;
   txn(txn: KvTxn): Promise<KvTxnResult>;
   /** Opens an ordered feed; the handler is called until the watch is cancelled or closed. */

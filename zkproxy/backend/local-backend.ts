@@ -13,7 +13,7 @@ import {
   KvBackend, KvCompare, KvError, KvErrorCode, KvEvent, KvLeaseInfo, KvOp, KvOpResult, KvPair, KvRangeOptions,
   KvRangeResult, KvTxn, KvTxnResult, KvWatch, KvWatchHandler, KvWatchOptions,
 } from './kv-backend';
-import { ZK_MAX_TXN_OPS_DEFAULT } from '../limits';
+import { ZK_LOCAL_MAX_TXN_OPS } from '../limits';
 
 /** The core's range request (mvcc RangeRequest); enums as their numbers. */
 export interface CoreRangeRequest {
@@ -153,6 +153,7 @@ function resultsOf(rs: CoreResponseOp[], revision: number): KvOpResult[] {
 export class LocalBackend implements KvBackend {
   private readonly watches = new Set<{ cancel(): void }>();
   private closed = false;
+  readonly maxTxnOps = ZK_LOCAL_MAX_TXN_OPS;
 
   constructor(private readonly member: CoreMember) {}
 
@@ -174,9 +175,9 @@ export class LocalBackend implements KvBackend {
 
   async txn(txn: KvTxn): Promise<KvTxnResult> {
     this.check();
-    // The gRPC path checks this before proposing (etcd's --max-txn-ops); so must we.
-    const max = this.member.config.maxTxnOps || ZK_MAX_TXN_OPS_DEFAULT;
-    if (Math.max(txn.compare.length, txn.success.length, txn.failure.length) > max) {
+    // Not etcd's --max-txn-ops (an API limit for gRPC clients): a bound of our own, so one
+    // ZooKeeper request can never build an unbounded proposal.
+    if (Math.max(txn.compare.length, txn.success.length, txn.failure.length) > this.maxTxnOps) {
       throw new KvError('too-many-ops', 'etcdserver: too many operations in txn request');
     }
     try {

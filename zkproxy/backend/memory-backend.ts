@@ -45,7 +45,7 @@ export class MemoryBackend implements KvBackend {
   private closed = false;
 
   /** @param maxTxnOps etcd's --max-txn-ops */
-  constructor(private readonly maxTxnOps = 128) {
+  constructor(readonly maxTxnOps = 128) {
     this.timer = setInterval(() => this.expireLeases(), 100);
     this.timer.unref();
   }
