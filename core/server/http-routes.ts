@@ -1,11 +1,13 @@
 /**
- * HTTP/1.1 routes on the client port (etcd.md §4.5): `/health`, `/version`, `/metrics`. The JSON
- * gateway hangs off the same handler.
+ * HTTP/1.1 routes on the client port (etcd.md §4.5): `/health`, `/version`, `/metrics`, and the
+ * JSON gateway under `/v3/` (and `/v3beta/`).
  */
 import { HttpRequest, HttpResponse } from './grpc/client-listener';
 import { Member } from './member';
 import { AlarmType } from '../apply/apply-request';
 import { memberMetricsOf, serveMetrics } from './metrics';
+import type { GrpcServer } from './grpc/grpc-server';
+import { gatewayServerOf, jsonGateway, type GatewayHandler } from './services/gateway-handler';
 
 /** The etcd version Coracle claims (3.5-compatible, etcd.md §7.25). */
 export const CLAIMED_VERSION = '3.5.0';
@@ -21,14 +23,25 @@ function json(res: HttpResponse, status: number, body: unknown): void {
   send(res, status, { 'content-type': 'application/json' }, JSON.stringify(body));
 }
 
-/** Builds the HTTP handler for a member. */
-export function httpRoutes(member: Member): (req: HttpRequest, res: HttpResponse) => void {
+/**
+ * Builds the HTTP handler for a member. The gateway runs the RPCs registered on `grpc`; without
+ * it, on the server the service registration recorded for `member` (looked up per request, so
+ * the order of construction does not matter).
+ */
+export function httpRoutes(member: Member, grpc?: GrpcServer): (req: HttpRequest, res: HttpResponse) => void {
   memberMetricsOf(member).version.set(1, { server_version: CLAIMED_VERSION });
+  let gateway: GatewayHandler | undefined;
+  const gatewayFor = (): GatewayHandler | undefined => {
+    const server = grpc ?? gatewayServerOf(member);
+    if (gateway === undefined && server !== undefined) gateway = jsonGateway(server);
+    return gateway;
+  };
   return (req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname === '/version') return json(res, 200, { etcdserver: CLAIMED_VERSION, etcdcluster: '3.5.0' });
     if (url.pathname === '/health') return void health(member, req, res, url);
     if (url.pathname === '/metrics') return serveMetrics(member, req, res);
+    if (gatewayFor()?.(req, res, url.pathname)) return;
     send(res, 404, { 'content-type': 'text/plain; charset=utf-8' }, '404 page not found\n');
   };
 }

@@ -23,6 +23,7 @@ import { RESPOND_TRAILERS_ONLY, trailersOnlyHeaders } from './grpc-headers';
 import type {
   AnyHandler,
   BidiHandler,
+  CallContext,
   ClientStreamHandler,
   MethodDescriptor,
   MethodKind,
@@ -113,6 +114,48 @@ export class GrpcServer implements CallOwner {
    */
   observeCalls(observer: GrpcServerOptions['onCallFinished']): void {
     this.onCallFinished = observer;
+  }
+
+  /**
+   * The registered method at `path`, for in-process callers that bring their own framing (the
+   * JSON gateway's streams); undefined when none is registered.
+   */
+  method(path: string): MethodDescriptor | undefined {
+    return this.methods.get(path);
+  }
+
+  /**
+   * Runs the unary method at `path` in process, the way a gRPC call would run it: receive limit,
+   * the method's decoder, its handler, its encoder. Resolves with the encoded response; rejects
+   * with the {@link GrpcStatusError} the call would have ended with (UNIMPLEMENTED for an
+   * unknown or non-unary path, RESOURCE_EXHAUSTED over the limit, INTERNAL for undecodable
+   * bytes, the handler's own status, else UNKNOWN). The call observer sees it like any call.
+   */
+  async invokeUnary(path: string, request: Buffer, ctx: CallContext): Promise<Uint8Array> {
+    const method = this.methods.get(path);
+    if (method === undefined || method.kind !== 'unary') throw this.unknownMethodStatus(path);
+    let code: GrpcStatus = GrpcStatus.OK;
+    try {
+      if (this.stopped !== null) throw this.stopped;
+      if (request.length > this.maxReceiveMessageBytes) {
+        throw new GrpcStatusError(GrpcStatus.RESOURCE_EXHAUSTED, `grpc: received message larger than max (${request.length} vs. ${this.maxReceiveMessageBytes})`);
+      }
+      let decoded: unknown;
+      try {
+        decoded = method.decode(request);
+      } catch (err) {
+        throw new GrpcStatusError(GrpcStatus.INTERNAL, `grpc: error unmarshalling request: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      const response = await (method.handler as UnaryHandler<unknown, unknown>)(decoded, ctx);
+      return method.encode(response);
+    } catch (err) {
+      if (!(err instanceof GrpcStatusError)) this.logger.error({ err, path }, 'grpc handler failed');
+      const status = GrpcStatusError.from(err);
+      code = status.code;
+      throw status;
+    } finally {
+      if (this.onCallFinished !== undefined) this.onCallFinished(path, 'unary', code);
+    }
   }
 
   /** True if `path` has a registered method. */

@@ -11,6 +11,7 @@ import { registerClusterService } from './cluster-service';
 import { registerMaintenanceService } from './maintenance-service';
 import { registerHealthService } from './health-service';
 import { instrumentMember } from '../metrics';
+import { recordGatewayServer } from './gateway-handler';
 
 /** Registers the etcd v3 services of `member` on `server`. */
 export function registerEtcdServices(server: GrpcServer, member: Member): void {
@@ -21,4 +22,5 @@ export function registerEtcdServices(server: GrpcServer, member: Member): void {
   registerMaintenanceService(server, member);
   registerHealthService(server, member);
   instrumentMember(server, member);
+  recordGatewayServer(member, server);
 }
