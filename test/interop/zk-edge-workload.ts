@@ -90,6 +90,7 @@ export async function runEdgeWorkload(host: string, port: number): Promise<void>
   await send({ op: 'getEphemerals', prefixPath: 'nope' });
   await watchEdges(host, port);
   await authEdges(host, port);
+  await quotaEdges(host, port);
   await c.close();
 }
 
@@ -143,4 +144,30 @@ async function authEdges(host: string, port: number): Promise<void> {
   await b.waitClosed(2000);
   b.drop();
   await a.close();
+}
+
+/**
+ * Quota statistics as zkCli's setquota leaves them: the server keeps the stats node's data equal
+ * to the node count and bytes of the quota'd subtree (no version change), through creates,
+ * setData and deletes below it.
+ */
+export async function quotaEdges(host: string, port: number): Promise<void> {
+  const c = await ZkWireClient.connect({ host, port });
+  const send = c.send.bind(c);
+  const stats = '/zookeeper/quota/qe/zookeeper_stats';
+  await send({ op: 'create', path: '/qe', data: Buffer.from('abc'), acl: OPEN, flags: 0 });
+  await send({ op: 'create', path: '/qe/a', data: Buffer.from('12345'), acl: OPEN, flags: 0 });
+  await send({ op: 'create', path: '/zookeeper/quota/qe', data: null, acl: OPEN, flags: 0 });
+  await send({ op: 'create', path: stats, data: Buffer.from('count=0,bytes=0'), acl: OPEN, flags: 0 });
+  await send({ op: 'create', path: '/zookeeper/quota/qe/zookeeper_limits', data: Buffer.from('count=10,bytes=-1'), acl: OPEN, flags: 0 });
+  await send({ op: 'getData', path: stats, watch: false });
+  await send({ op: 'create', path: '/qe/b', data: Buffer.from('xy'), acl: OPEN, flags: 0 });
+  await send({ op: 'create', path: '/qe/a/deep', data: null, acl: OPEN, flags: 0 });
+  await send({ op: 'setData', path: '/qe/a', data: Buffer.from('1'), version: -1 });
+  await send({ op: 'exists', path: stats, watch: false });
+  await send({ op: 'getData', path: stats, watch: false });
+  await send({ op: 'delete', path: '/qe/b', version: -1 });
+  await send({ op: 'getData', path: stats, watch: false });
+  await send({ op: 'getData', path: '/zookeeper/quota/qe/zookeeper_limits', watch: false });
+  await c.close();
 }

@@ -15,6 +15,7 @@ import { KeySchema } from './key-schema';
 import { NodeKind, decodeAclValue, decodeCounterValue, decodeNodeValue } from './node-codec';
 import { baseName, parentOf } from './path-rules';
 import { NodeView } from './znode-view';
+import { QuotaTreeView, quotaStatsData, quotaTargetOf } from './quota-stats';
 
 interface NodeState {
   kind: NodeKind;
@@ -80,6 +81,15 @@ export class ZnodeTree {
   secret: Buffer | undefined;
 
   constructor(readonly keys: KeySchema) {}
+
+  /** What quota statistics are computed from (quota-stats.ts). */
+  private readonly quotaView: QuotaTreeView = {
+    dataLength: (p) => {
+      const n = this.nodes.get(p);
+      return n === undefined ? undefined : (n.data?.length ?? 0);
+    },
+    childrenOf: (p) => this.childrenOf(p),
+  };
 
   /** Number of znodes. */
   size(): number {
@@ -165,7 +175,8 @@ export class ZnodeTree {
     const system = n.kind === 'system';
     const czxid = system ? 0 : n.czxidStored === 0n ? n.createRev : n.czxidStored === -1n ? n.modRev : Number(n.czxidStored);
     return {
-      path, kind: n.kind, data: n.data, version: n.version, ctime: n.ctime, mtime: n.mtime, ttl: n.ttl,
+      path, kind: n.kind, data: quotaTargetOf(path) === undefined ? n.data : (quotaStatsData(this.quotaView, path) ?? n.data),
+      version: n.version, ctime: n.ctime, mtime: n.mtime, ttl: n.ttl,
       owner: n.owner,
       czxid,
       czxidStored: n.czxidStored,
