@@ -4,7 +4,7 @@
  * client port). The composition root: the only place that makes the root logger.
  */
 import pino from 'pino';
-import { helpText, parseFlags, UsageError } from './flags';
+import { helpText, isExplicit, parseFlags, UsageError } from './flags';
 import { Member, MEMBER_DEFAULTS } from '../core/server/member';
 import { GrpcServer } from '../core/server/grpc/grpc-server';
 import { ClientListener } from '../core/server/grpc/client-listener';
@@ -14,9 +14,10 @@ import { Logger } from '../core/util/logger';
 import { startZkProxy, runZkProxyCommand, ZkProxy } from '../zkproxy/index';
 import { LocalBackend } from '../zkproxy/backend/local-backend';
 
-/** Waits for SIGTERM or SIGINT. */
-function untilSignal(logger: Logger): Promise<void> {
+/** Waits for SIGTERM or SIGINT (or `also`, e.g. this member's removal from the cluster). */
+function untilSignal(logger: Logger, also?: Promise<void>): Promise<void> {
   return new Promise<void>((resolve) => {
+    void also?.then(resolve);
     const stop = (sig: string) => {
       logger.info({ signal: sig }, 'shutting down');
       resolve();
@@ -59,12 +60,21 @@ async function main(argv: string[]): Promise<number> {
   }
   const logger = pino({ level: flags['log-level'] === 'panic' ? 'fatal' : flags['log-level'] }) as unknown as Logger;
   let member: Member;
+  let removed!: () => void;
+  const removal = new Promise<void>((resolve) => (removed = resolve));
   try {
     member = await Member.start({
       ...MEMBER_DEFAULTS,
       name: flags.name,
       dataDir: flags['data-dir'],
       peerUrls: flags['initial-advertise-peer-urls'],
+      listenPeerUrls: flags['listen-peer-urls'],
+      // The default peer port may be taken by another local member: only a port the operator
+      // chose must be free (a member alone needs no peer listener to serve).
+      listenPeerUrlsOptional: !isExplicit('listen-peer-urls', argv, process.env),
+      initialCluster: flags['initial-cluster'],
+      initialClusterState: flags['initial-cluster-state'] as 'new' | 'existing',
+      onRemoved: () => removed(),
       clientUrls: flags['advertise-client-urls'],
       clusterToken: flags['initial-cluster-token'],
       heartbeatMs: flags['heartbeat-interval'],
@@ -96,7 +106,7 @@ async function main(argv: string[]): Promise<number> {
     zk = await startZkProxy({ backend: new LocalBackend(member), host, port, logger: logger.child({ component: 'zkproxy' }) });
     logger.info({ address: flags['zk-listen'] }, 'serving ZooKeeper clients');
   }
-  await untilSignal(logger);
+  await untilSignal(logger, removal);
   if (zk) await zk.close();
   grpc.stop();
   await Promise.all(listeners.map((l) => l.close()));

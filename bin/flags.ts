@@ -91,6 +91,12 @@ function convert(name: string, spec: FlagSpec, raw: string, from: string): unkno
   }
 }
 
+/** True when the flag was given on the command line or in the environment (not defaulted). */
+export function isExplicit(name: keyof typeof FLAGS, argv: string[], env: NodeJS.ProcessEnv): boolean {
+  if (env['ETCD_' + name.toUpperCase().replace(/-/g, '_')] !== undefined) return true;
+  return argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+}
+
 /** The help text. */
 export function helpText(): string {
   const lines = ['Usage: coracle [flags]', '       coracle zk-proxy --endpoints=URL[,URL] [--zk-listen=host:port]', '', 'Flags (each also settable as ETCD_<FLAG_NAME>):'];

@@ -26,11 +26,12 @@ import { assert } from '../util/assert';
 import { CoreError } from '../util/core-error';
 import { Logger } from '../util/logger';
 import { MAX_PENDING_PROPOSALS } from '../util/limits';
-import { Entry, EntryType, Message, ReadState, StateType } from '../raft/types';
+import { ConfChange, Entry, EntryType, Message, ReadState, StateType } from '../raft/types';
+import { decodeConfChange, decodeConfChangeV2 } from '../raft/codec';
 import { RawNode } from '../raft/raw-node';
 import { ProposalDroppedError, RaftError } from '../raft/errors';
 import { MemoryRaftStorage } from '../raft/memory-raft-storage';
-import { ApplyRequest } from '../apply/apply-request';
+import { ApplyBody, ApplyRequest } from '../apply/apply-request';
 import { Applier, ApplyOutcome } from '../apply/applier';
 import { decodeApplyRequest, encodeApplyRequest } from '../apply/apply-codec';
 import { KvStore } from '../mvcc/kv-store';
@@ -46,6 +47,17 @@ export interface DriverHooks {
   onLeaderChange(lead: bigint, isLeader: boolean): void;
   /** Raft messages for other members. */
   send(messages: Message[]): void;
+  /**
+   * Membership (optional: a driver without them applies conf changes to Raft only). Checks a
+   * committed conf change deterministically; an error turns it into a no-op for everyone.
+   */
+  validateConfChange?(cc: ConfChange): CoreError | undefined;
+  /** Applies a valid conf change to the member table, inside the apply transaction. */
+  applyConfChange?(txn: WriteTxn, cc: ConfChange): void;
+  /** A conf change (valid or not) is durable. */
+  afterConfChange?(cc: ConfChange): void;
+  /** Applies a member's published attributes, inside the apply transaction. */
+  applyMemberAttr?(txn: WriteTxn, body: Extract<ApplyBody, { type: 'memberAttr' }>): void;
 }
 
 interface Waiter {
@@ -63,6 +75,8 @@ interface InFlight {
   /** The applied index after this transaction. */
   applied: number;
   readStates: ReadState[];
+  /** Conf changes applied by this transaction, with their apply-time error. */
+  confChanges: Array<{ cc: ConfChange; error?: CoreError }>;
 }
 
 /**
@@ -70,6 +84,9 @@ interface InFlight {
  * latency: the backend already merges everything queued into one commit.
  */
 export const MAX_READIES_IN_FLIGHT = 4;
+
+/** Ticks (heartbeat intervals) before an unanswered ReadIndex is asked again. */
+export const READ_INDEX_RETRY_TICKS = 5;
 
 interface ReadWaiter {
   resolve(): void;
@@ -79,6 +96,7 @@ interface ReadWaiter {
 /** Drives one RawNode. */
 export class RaftDriver {
   private readonly waiters = new Map<bigint, Waiter>();
+  private readonly confWaiters = new Map<bigint, { resolve(): void; reject(e: Error): void }>();
   private readonly logStore = new RaftLogStore();
   private inFlight = 0;
   /** Resolves when every queued transaction is durable and its follow-up work done. */
@@ -91,7 +109,7 @@ export class RaftDriver {
   private durableIndex: number;
   private lead = 0n;
   private readBatch: ReadWaiter[] = [];
-  private readonly readsInFlight = new Map<string, ReadWaiter[]>();
+  private readonly readsInFlight = new Map<string, { waiters: ReadWaiter[]; ticks: number }>();
   private readsAwaitingApply: Array<{ index: number; waiters: ReadWaiter[] }> = [];
   private readSeq = 0;
 
@@ -127,6 +145,54 @@ export class RaftDriver {
   /** Advances Raft's logical clock by one tick. */
   tick(): void {
     this.node.tick();
+    this.retryReadIndex();
+    this.schedule();
+  }
+
+  /**
+   * Proposes a membership change; resolves once it is applied and durable here, rejects with
+   * its apply-time error. Raft replaces a conf change proposed while another is pending with an
+   * empty entry: that proposal never resolves, and the caller's timeout ends it ({@link forget}).
+   */
+  proposeConfChange(cc: ConfChange): Promise<void> {
+    if (this.stopped) return Promise.reject(new CoreError('stopped'));
+    return new Promise<void>((resolve, reject) => {
+      try {
+        this.node.proposeConfChange(cc);
+      } catch (err) {
+        reject(proposalError(err));
+        return;
+      }
+      this.confWaiters.set(cc.id, { resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Drops the waiter of a proposal the caller gave up on (its entry may still apply later). */
+  forget(id: bigint): void {
+    this.waiters.delete(id);
+    this.confWaiters.delete(id);
+  }
+
+  /** Tells Raft that a message to `id` could not be delivered (it falls back to probing). */
+  reportUnreachable(id: bigint): void {
+    if (this.stopped) return;
+    try {
+      this.node.reportUnreachable(id);
+    } catch (err) {
+      if (!(err instanceof RaftError)) throw err;
+    }
+    this.schedule();
+  }
+
+  /** Starts a leadership transfer to `id` (this member must lead); throws `bad-leader-transferee` for a non-voter. */
+  transferLeader(id: bigint): void {
+    try {
+      this.node.transferLeader(id);
+    } catch (err) {
+      if (err instanceof ProposalDroppedError) throw new CoreError(err.reason === 'transferee-not-voter' ? 'bad-leader-transferee' : 'not-leader');
+      throw err;
+    }
     this.schedule();
   }
 
@@ -177,7 +243,9 @@ export class RaftDriver {
     for (const w of this.waiters.values()) w.reject(err);
     this.waiters.clear();
     for (const r of this.readBatch) r.reject(err);
-    for (const rs of this.readsInFlight.values()) for (const r of rs) r.reject(err);
+    for (const rs of this.readsInFlight.values()) for (const r of rs.waiters) r.reject(err);
+    for (const w of this.confWaiters.values()) w.reject(err);
+    this.confWaiters.clear();
     for (const a of this.readsAwaitingApply) for (const r of a.waiters) r.reject(err);
     this.readBatch = [];
     this.readsInFlight.clear();
@@ -197,10 +265,15 @@ export class RaftDriver {
   /** One ReadIndex for every read queued since the last one (batching, etcd's read loop). */
   private issueReadIndex(): void {
     if (this.readBatch.length === 0) return;
-    const ctx = Buffer.alloc(8);
-    ctx.writeUIntBE(++this.readSeq, 2, 6);
     const batch = this.readBatch;
     this.readBatch = [];
+    this.requestReadIndex(batch);
+  }
+
+  /** Asks Raft for a read index on behalf of `batch`; fails it at once when there is no leader. */
+  private requestReadIndex(batch: ReadWaiter[]): void {
+    const ctx = Buffer.alloc(8);
+    ctx.writeUIntBE(++this.readSeq, 2, 6);
     try {
       this.node.readIndex(ctx);
     } catch {
@@ -208,7 +281,22 @@ export class RaftDriver {
       for (const r of batch) r.reject(err);
       return;
     }
-    this.readsInFlight.set(ctx.toString('hex'), batch);
+    this.readsInFlight.set(ctx.toString('hex'), { waiters: batch, ticks: 0 });
+  }
+
+  /**
+   * A ReadIndex request or its answer can be lost on the way to or from the leader: after
+   * {@link READ_INDEX_RETRY_TICKS} ticks without an answer the batch asks again under a new
+   * context (etcd's read loop retries every 500 ms). The member's request timeout bounds it.
+   */
+  private retryReadIndex(): void {
+    const stale: ReadWaiter[] = [];
+    for (const [key, rs] of this.readsInFlight) {
+      if (++rs.ticks < READ_INDEX_RETRY_TICKS) continue;
+      this.readsInFlight.delete(key);
+      stale.push(...rs.waiters);
+    }
+    if (stale.length) this.requestReadIndex(stale);
   }
 
   /** Queues Readies while there is room in the pipeline. */
@@ -222,11 +310,11 @@ export class RaftDriver {
     if (rd.softState) this.leaderChange(rd.softState.lead, rd.softState.raftState === StateType.Leader);
     const isLeader = this.node.basicStatus().raftState === StateType.Leader;
     if (isLeader) this.hooks.send(rd.messages);
-    const work: InFlight = { outcomes: [], messages: isLeader ? [] : rd.messages, revision: 0, applied: 0, readStates: rd.readStates };
+    const work: InFlight = { outcomes: [], messages: isLeader ? [] : rd.messages, revision: 0, applied: 0, readStates: rd.readStates, confChanges: [] };
     const written = this.backend.write((txn) => {
       this.logStore.append(txn, rd.entries);
       if (rd.hardState) this.logStore.setHardState(txn, rd.hardState);
-      this.applyCommitted(txn, rd.committedEntries, work.outcomes);
+      this.applyCommitted(txn, rd.committedEntries, work);
       work.revision = this.kv.currentRevision;
       work.applied = this.appliedIndex;
     });
@@ -254,24 +342,61 @@ export class RaftDriver {
     if (this.stopped) return;
     this.durableIndex = work.applied;
     this.afterDurable(work.outcomes, work.revision);
+    this.confChangesDurable(work.confChanges);
     this.hooks.send(work.messages);
     this.collectReadStates(work.readStates);
     this.releaseReads();
     this.schedule();
   }
 
-  private applyCommitted(txn: WriteTxn, entries: Entry[], out: Array<{ req: ApplyRequest; outcome: ApplyOutcome }>): void {
+  private applyCommitted(txn: WriteTxn, entries: Entry[], work: InFlight): void {
     let last: Entry | undefined;
     for (const e of entries) {
       last = e;
       if (e.index <= this.appliedIndex) continue; // already applied before a restart
-      if (e.type !== EntryType.Normal || e.data.length === 0) continue; // empty leader entry / conf change (cluster issue)
+      if (e.type === EntryType.ConfChange) {
+        work.confChanges.push(this.applyConfChange(txn, decodeConfChange(e.data)));
+        continue;
+      }
+      if (e.type === EntryType.ConfChangeV2) {
+        // Never proposed by this server (etcd uses v1); applied to Raft so the logs stay usable.
+        this.logStore.setConfState(txn, this.node.applyConfChange(decodeConfChangeV2(e.data)));
+        continue;
+      }
+      if (e.data.length === 0) continue; // a new leader's empty entry
       const req = decodeApplyRequest(e.data);
-      out.push({ req, outcome: this.applier.apply(txn, req) });
+      if (req.body.type === 'memberAttr') this.hooks.applyMemberAttr?.(txn, req.body);
+      work.outcomes.push({ req, outcome: this.applier.apply(txn, req) });
     }
     if (last && last.index > this.appliedIndex) {
       this.applier.setConsistentIndex(txn, last.index, last.term);
       this.appliedIndex = last.index;
+    }
+  }
+
+  /**
+   * One committed conf change (etcd `applyConfChange`): an invalid one is applied to Raft with
+   * node id 0, a no-op that still lets Raft accept the next change; a valid one changes Raft's
+   * configuration and the member table. The conf state is stored with the applied index.
+   */
+  private applyConfChange(txn: WriteTxn, cc: ConfChange): { cc: ConfChange; error?: CoreError } {
+    const error = this.hooks.validateConfChange?.(cc);
+    const cs = this.node.applyConfChange(error ? { ...cc, nodeId: 0n } : cc);
+    this.logStore.setConfState(txn, cs);
+    if (!error) this.hooks.applyConfChange?.(txn, cc);
+    return { cc, error };
+  }
+
+  /** Answers the proposers of durable conf changes and tells the owner. */
+  private confChangesDurable(changes: Array<{ cc: ConfChange; error?: CoreError }>): void {
+    for (const { cc, error } of changes) {
+      const w = this.confWaiters.get(cc.id);
+      if (w && cc.id !== 0n) {
+        this.confWaiters.delete(cc.id);
+        if (error) w.reject(error);
+        else w.resolve();
+      }
+      this.hooks.afterConfChange?.(cc);
     }
   }
 
@@ -302,10 +427,10 @@ export class RaftDriver {
   private collectReadStates(states: ReadState[]): void {
     for (const rs of states) {
       const key = Buffer.from(rs.requestCtx).toString('hex');
-      const waiters = this.readsInFlight.get(key);
-      if (!waiters) continue;
+      const inFlight = this.readsInFlight.get(key);
+      if (!inFlight) continue;
       this.readsInFlight.delete(key);
-      this.readsAwaitingApply.push({ index: rs.index, waiters });
+      this.readsAwaitingApply.push({ index: rs.index, waiters: inFlight.waiters });
     }
   }
 
@@ -327,7 +452,7 @@ export class RaftDriver {
       // Reads waiting on the old leader's ReadIndex will never be answered: fail them so the
       // client retries (etcd: `leader changed`).
       const err = new CoreError('leader-changed');
-      for (const rs of this.readsInFlight.values()) for (const r of rs) r.reject(err);
+      for (const rs of this.readsInFlight.values()) for (const r of rs.waiters) r.reject(err);
       this.readsInFlight.clear();
     }
     assert(!isLeader || lead !== 0n, 'leader without a lead id');

@@ -1,0 +1,168 @@
+/**
+ * A cluster of real `coracle` processes on 127.0.0.1 with ports chosen at run time: static
+ * bootstrap with --initial-cluster, per-member kill -9 / SIGSTOP / restart / stop, and new members
+ * started from the environment lines `etcdctl member add` prints. Only processes started here
+ * are ever signalled.
+ */
+import * as path from 'node:path';
+import { CORACLE_BIN, httpGet } from './coracle-server';
+import { etcdctl, quoteBigInts } from './etcdctl';
+import { freePorts } from './ports';
+import { pollUntil } from './poll';
+import { ManagedProcess, startProcess } from './process';
+import { createTempDir, removeTempDir } from './temp-dir';
+
+/** One member of a test cluster (started or not). */
+export interface ClusterMember {
+  name: string;
+  clientPort: number;
+  peerPort: number;
+  /** `127.0.0.1:<clientPort>` for etcdctl. */
+  endpoint: string;
+  peerUrl: string;
+  dataDir: string;
+  process?: ManagedProcess;
+}
+
+/** Options of {@link CoracleCluster.start}. */
+export interface ClusterOptions {
+  size: number;
+  token?: string;
+  /** Extra flags for every member. */
+  extraArgs?: string[];
+  startTimeoutMs?: number;
+}
+
+/** A running test cluster. */
+export class CoracleCluster {
+  readonly members: ClusterMember[] = [];
+  private readonly root = createTempDir('coracle-cluster-');
+  private nameSeq = 0;
+
+  private constructor(private readonly options: ClusterOptions) {}
+
+  /** Starts `size` members with a static --initial-cluster and waits until all are healthy. */
+  static async start(options: ClusterOptions): Promise<CoracleCluster> {
+    const c = new CoracleCluster(options);
+    for (let i = 0; i < options.size; i++) c.members.push(await c.allocate());
+    const initial = c.members.map((m) => `${m.name}=${m.peerUrl}`).join(',');
+    try {
+      await Promise.all(c.members.map((m) => c.launch(m, ['--initial-cluster', initial, '--initial-cluster-state', 'new'])));
+    } catch (err) {
+      await c.close();
+      throw err;
+    }
+    return c;
+  }
+
+  /** A new member with fresh ports and data dir, not started. */
+  async allocate(name?: string): Promise<ClusterMember> {
+    const [clientPort, peerPort] = (await freePorts(2)) as [number, number];
+    const n = name ?? `m${++this.nameSeq}`;
+    return {
+      name: n, clientPort, peerPort, endpoint: `127.0.0.1:${clientPort}`,
+      peerUrl: `http://127.0.0.1:${peerPort}`, dataDir: path.join(this.root, `${n}-${peerPort}`),
+    };
+  }
+
+  /**
+   * The flags that pin a member's ports and data dir; with `fromEnv`, name and advertised peer
+   * URLs are left to the environment (the lines `member add` prints).
+   */
+  baseArgs(m: ClusterMember, fromEnv = false): string[] {
+    const identity = fromEnv ? [] : ['--name', m.name, '--initial-advertise-peer-urls', m.peerUrl];
+    return [
+      CORACLE_BIN, ...identity, '--data-dir', m.dataDir,
+      '--listen-client-urls', `http://127.0.0.1:${m.clientPort}`, '--listen-peer-urls', m.peerUrl,
+      '--initial-cluster-token', this.options.token ?? 'coracle-test', '--zk-listen', '', '--log-level', 'warn',
+      ...(this.options.extraArgs ?? []),
+    ];
+  }
+
+  /** Starts `m` with extra flags/env and waits for its /health (a leader known and a read served). */
+  async launch(m: ClusterMember, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<void> {
+    const fromEnv = env.ETCD_NAME !== undefined;
+    const p = startProcess(process.execPath, [...this.baseArgs(m, fromEnv), ...extraArgs], { name: `coracle-${m.name}`, env });
+    m.process = p;
+    await pollUntil(`coracle ${m.name} /health`, async () => {
+      if (p.exited) throw p.failure(`coracle ${m.name} exited during start`);
+      const r = await httpGet(m.clientPort, '/health', 1000);
+      return r?.status === 200 ? true : undefined;
+    }, this.options.startTimeoutMs ?? 30_000, 200);
+  }
+
+  /** Starts `m` expecting it to refuse to start; resolves with its exit code and output. */
+  async launchExpectingFailure(m: ClusterMember, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}, timeoutMs = 20_000): Promise<{ code: number | null; output: string }> {
+    const p = startProcess(process.execPath, [...this.baseArgs(m, env.ETCD_NAME !== undefined), ...extraArgs], { name: `coracle-${m.name}`, env });
+    m.process = p;
+    const exit = await p.waitForExit(timeoutMs);
+    return { code: exit.code, output: p.tail(200) };
+  }
+
+  /** Restarts a stopped member on its data dir (no --initial-* flags: they are ignored anyway). */
+  restart(m: ClusterMember): Promise<void> {
+    return this.launch(m);
+  }
+
+  /** SIGKILL, then wait for the exit. */
+  async kill9(m: ClusterMember): Promise<void> {
+    if (!m.process || m.process.exited) return;
+    m.process.signal('SIGKILL');
+    await m.process.waitForExit(5000);
+  }
+
+  /** SIGSTOP / SIGCONT. */
+  pause(m: ClusterMember): void {
+    m.process?.signal('SIGSTOP');
+  }
+
+  resume(m: ClusterMember): void {
+    m.process?.signal('SIGCONT');
+  }
+
+  /** Endpoints of the members whose process is running. */
+  liveEndpoints(): string[] {
+    return this.members.filter((m) => m.process && !m.process.exited).map((m) => m.endpoint);
+  }
+
+  /** The member that is leader according to a quorum-independent `endpoint status` poll. */
+  async leader(timeoutMs = 15_000): Promise<ClusterMember> {
+    return pollUntil('a leader', async () => {
+      for (const m of this.members.filter((x) => x.process && !x.process.exited)) {
+        const s = await endpointStatus(m.endpoint);
+        if (s && s.leader !== '0' && s.leader === s.memberId) return m;
+      }
+      return undefined;
+    }, timeoutMs, 200);
+  }
+
+  /** Stops every member (SIGKILL if SIGTERM is ignored) and removes the data dirs. */
+  async close(): Promise<void> {
+    await Promise.all(this.members.map(async (m) => {
+      if (m.process && !m.process.exited) {
+        m.process.signal('SIGCONT');
+        await m.process.stop(5000);
+      }
+    }));
+    removeTempDir(this.root);
+  }
+}
+
+/** `etcdctl endpoint status` of one endpoint: its member id and the leader it sees (decimal strings). */
+export async function endpointStatus(endpoint: string): Promise<{ memberId: string; leader: string; raftIndex: string; raftTerm: string } | undefined> {
+  const r = await etcdctl(endpoint, ['--write-out=json', 'endpoint', 'status'], { timeoutMs: 4000 });
+  if (r.code !== 0) return undefined;
+  const [s] = JSON.parse(quoteBigInts(r.stdout)) as Array<{ Status: { header: { member_id: string | number }; leader: string | number; raftIndex: string | number; raftTerm: string | number } }>;
+  if (!s) return undefined;
+  return { memberId: String(s.Status.header.member_id), leader: String(s.Status.leader), raftIndex: String(s.Status.raftIndex), raftTerm: String(s.Status.raftTerm) };
+}
+
+/** Parses the `ETCD_*="…"` lines `etcdctl member add` prints into an environment. */
+export function parseMemberAddEnv(stdout: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const line of stdout.split('\n')) {
+    const m = /^(ETCD_[A-Z_]+)="(.*)"$/.exec(line.trim());
+    if (m) env[m[1]!] = m[2]!;
+  }
+  return env;
+}
