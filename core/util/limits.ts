@@ -60,3 +60,21 @@ export const RAFT_MAX_UNCOMMITTED_BYTES = 64 * 1024 * 1024;
 
 /** Raft messages queued to one peer before new ones are dropped (Raft retransmits). */
 export const PEER_QUEUE_MESSAGES = 4096;
+
+/**
+ * WAL segment size (etcd `SegmentSizeBytes`, 64 MB). Segments are preallocated at this size so
+ * an append never changes the file size: fdatasync then has no metadata to journal.
+ */
+export const WAL_SEGMENT_BYTES_DEFAULT = 64 * 1024 * 1024;
+
+/**
+ * Bytes of applied-but-not-yet-committed batches a WriteBuffer holds before `write` answers only
+ * after a flush brought it back under the bound (memory is bounded even when LMDB stalls).
+ */
+export const WRITE_BUFFER_MAX_BYTES_DEFAULT = 64 * 1024 * 1024;
+
+/**
+ * Bytes of buffered batches coalesced into one inner (LMDB) transaction: a huge backlog is
+ * committed in steps so one transaction's dirty pages stay bounded.
+ */
+export const WRITE_BUFFER_MAX_FLUSH_BYTES = 16 * 1024 * 1024;

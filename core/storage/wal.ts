@@ -1,0 +1,338 @@
+/**
+ * The write-ahead log: Raft's entries and hard state, durable by group-committed fdatasync on
+ * preallocated segment files (etcd `server/storage/wal`, reference/etcd.md §3.4). It is what makes
+ * a write durable; the applied state goes to LMDB later, off the acknowledgement path, and
+ * `releaseTo` deletes segments once LMDB's durable applied index has passed them.
+ *
+ * Contracts:
+ * - `append` writes its records into the page cache synchronously, at the tail, in call order,
+ *   and resolves only after an fdatasync that started after that write has completed. At most one
+ *   fdatasync is in flight; appends made meanwhile share the next one (group commit).
+ * - Any failed write or sync poisons the WAL: all waiting appends and every later one reject with
+ *   {@link WalFailedError}. Nothing is retried (fsyncgate). Restart and replay instead.
+ * - Segments are preallocated (zero-filled by default, in the background ahead of need), so an
+ *   append never changes a file's size and fdatasync writes only the data pages.
+ * - A segment is cut when the next batch would not fit: the old segment is fdatasynced first
+ *   (so the new one can never be durable ahead of it), then the new one gets its header, is
+ *   synced, renamed into place and the directory fsynced. Each header carries a copy of the hard
+ *   state, snapshot marker and conf state, so deleting older segments loses none of them.
+ * - `open` replays the directory (see wal-replay.ts for the torn-tail and corruption rules) and
+ *   continues appending after the last valid record of the last segment.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { ConfState, Entry, HardState, SnapshotMetadata } from '../raft/types';
+import { WAL_SEGMENT_BYTES_DEFAULT } from '../util/limits';
+import { WalFilePipeline } from './wal-file-pipeline';
+import { WalGroupSync } from './wal-group-sync';
+import { WalLogState } from './wal-log-state';
+import { confStateRecord, entriesRecord, frameRecords, hardStateRecord, segmentHeaderRecord, snapshotRecord, WAL_FRAME_HEADER_BYTES, WalRecord, WalSegmentHeader } from './wal-record';
+import { repairTail, replaySegments, WalReplay } from './wal-replay';
+import { createPreallocated, createPreallocatedSync, listSegments, removeTempFiles, segmentFileName, syncDir, WalPreallocation, WalSegmentName, writeFullySync } from './wal-segment';
+
+export type { WalReplay } from './wal-replay';
+
+/** The file syncs the WAL makes; injectable so tests can hold or fail a sync. */
+export interface WalIo {
+  /** Group-commit sync of the tail segment (off the event loop). */
+  fdatasync(fd: number): Promise<void>;
+  /** Synchronous sync, used only when cutting a segment. */
+  fdatasyncSync(fd: number): void;
+}
+
+/** Options for {@link Wal.open}. */
+export interface WalOptions {
+  /** Capacity of each segment (default 64 MiB). A batch larger than this gets a larger segment. */
+  segmentBytes?: number;
+  /** How segments reserve space (default `zero`: see wal-segment.ts). */
+  preallocation?: WalPreallocation;
+  /** Prepare the next segment in the background (default true). */
+  pipeline?: boolean;
+  /** Replaces the real syncs (tests). */
+  io?: Partial<WalIo>;
+}
+
+/**
+ * One append. Records are written in this order: snapshot marker, entries, hard state, conf
+ * state. Entries must be consecutive and start at most one past the last index (after the
+ * snapshot marker, if any); an entry at index i replaces i and everything after it.
+ */
+export interface WalBatch {
+  entries?: readonly Entry[];
+  hardState?: HardState;
+  /** Entries up to `snapshot.index` are covered by a snapshot or the applied state. */
+  snapshot?: SnapshotMetadata;
+  confState?: ConfState;
+}
+
+/** Result of {@link Wal.open}. */
+export interface WalOpenResult {
+  wal: Wal;
+  /** The log as recorded, to restore Raft's storage and hard state from. */
+  replay: WalReplay;
+}
+
+const fdatasyncAsync = promisify(fs.fdatasync);
+const DEFAULT_IO: WalIo = { fdatasync: (fd) => fdatasyncAsync(fd), fdatasyncSync: (fd) => fs.fdatasyncSync(fd) };
+
+/** The open tail segment. */
+interface Tail {
+  segment: WalSegmentName;
+  fd: number;
+  size: number;
+  /** Where the next record goes. */
+  end: number;
+  /** CRC of the last record written (the chain seed). */
+  crc: number;
+}
+
+/** A write-ahead log in one directory. Open with {@link Wal.open}. */
+export class Wal {
+  private readonly group: WalGroupSync;
+  private readonly io: WalIo;
+  private readonly segmentBytes: number;
+  private readonly mode: WalPreallocation;
+  private readonly pipeline: WalFilePipeline | undefined;
+  /** Old tail fds still used by an in-flight sync; closed when it settles. */
+  private retired: number[] = [];
+  private closed = false;
+  private syncObserver: ((seconds: number) => void) | undefined;
+
+  private constructor(
+    private readonly dir: string,
+    private readonly state: WalLogState,
+    private readonly segments: WalSegmentName[],
+    private tail: Tail,
+    options: WalOptions,
+  ) {
+    this.io = resolveIo(options.io);
+    this.segmentBytes = options.segmentBytes ?? WAL_SEGMENT_BYTES_DEFAULT;
+    this.mode = options.preallocation ?? 'zero';
+    this.pipeline = options.pipeline === false ? undefined : new WalFilePipeline(dir, this.segmentBytes, this.mode);
+    this.group = new WalGroupSync(
+      () => this.syncTail(),
+      () => this.closeRetired(),
+    );
+    this.pipeline?.start();
+  }
+
+  /**
+   * Opens (creating if needed) the WAL in `dir` and replays it. Throws
+   * {@link WalCorruptionError} for damage other than a torn tail of the last segment.
+   */
+  static async open(dir: string, options: WalOptions = {}): Promise<WalOpenResult> {
+    fs.mkdirSync(dir, { recursive: true });
+    removeTempFiles(dir);
+    const names = listSegments(dir);
+    if (names.length === 0) {
+      const state = new WalLogState();
+      const size = options.segmentBytes ?? WAL_SEGMENT_BYTES_DEFAULT;
+      const tmp = path.join(dir, 'first.tmp');
+      const fd = await createPreallocated(tmp, size, options.preallocation ?? 'zero');
+      const tail = installSegment(dir, tmp, fd, size, { seq: 0, firstIndex: 1, prevTerm: 0, prevCrc: 0 }, resolveIo(options.io));
+      const replay: WalReplay = { compacted: { index: 0, term: 0 }, entries: [], lastIndex: 0, tornBytes: 0, segments: 1 };
+      return { wal: new Wal(dir, state, [tail.segment], tail, options), replay };
+    }
+    const { replay, state, tail } = replaySegments(dir, names);
+    const fd = fs.openSync(path.join(dir, tail.segment.file), 'r+');
+    try {
+      repairTail(tail, fd);
+    } catch (err) {
+      fs.closeSync(fd);
+      throw err;
+    }
+    const open: Tail = { segment: tail.segment, fd, size: tail.size, end: tail.end, crc: tail.crc };
+    // The live WAL keeps only terms: drop the replayed entries' references (the caller has them).
+    const live = new WalLogState();
+    live.resetBase(replay.compacted);
+    live.append(replay.entries);
+    live.hardState = state.hardState;
+    live.snapshot = state.snapshot;
+    live.confState = state.confState;
+    return { wal: new Wal(dir, live, names, open, options), replay };
+  }
+
+  /** Index of the last entry (or of the compaction point when the log is empty). */
+  get lastIndex(): number {
+    return this.state.lastIndex;
+  }
+
+  /** Number of segment files. */
+  get segmentCount(): number {
+    return this.segments.length;
+  }
+
+  /** Sets the observer told the duration of each group fdatasync (metrics). Must not throw. */
+  observeSyncs(observer: ((seconds: number) => void) | undefined): void {
+    this.syncObserver = observer;
+  }
+
+  /**
+   * Writes `batch` at the tail now and resolves once it is durable. Rejects without writing if
+   * the batch breaks the log rules (a caller bug); rejects with {@link WalFailedError} once the
+   * WAL is poisoned. An empty batch resolves when everything appended before it is durable.
+   */
+  append(batch: WalBatch): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('wal: closed'));
+    if (this.group.failed) return Promise.reject(this.group.failed);
+    const entries = batch.entries ?? [];
+    const problem = this.state.checkBatch(entries, batch.snapshot);
+    if (problem) return Promise.reject(new Error(`wal: bad append: ${problem}`));
+    const records = batchRecords(batch);
+    if (records.length === 0) return this.group.waitAll();
+    try {
+      this.writeRecords(records);
+    } catch (err) {
+      return Promise.reject(this.group.fail(err));
+    }
+    if (batch.snapshot) this.state.applySnapshot(batch.snapshot);
+    if (entries.length > 0) this.state.append(entries);
+    if (batch.hardState) this.state.hardState = batch.hardState;
+    if (batch.confState) this.state.confState = batch.confState;
+    return this.group.wait(this.group.noteWrite());
+  }
+
+  /**
+   * Deletes whole segments whose entries are all ≤ `index` (the durable applied index of the
+   * state machine): segment k goes when segment k+1 starts at or before `index + 1`. The tail
+   * segment always stays. Deletes oldest first, fsyncing the directory after each, so a crash
+   * leaves a contiguous suffix. Resolves with the number of segments deleted.
+   */
+  async releaseTo(index: number): Promise<number> {
+    let removed = 0;
+    while (!this.closed && this.segments.length > 1 && this.segments[1]!.firstIndex <= index + 1) {
+      const seg = this.segments.shift()!;
+      await fs.promises.rm(path.join(this.dir, seg.file), { force: true });
+      await syncDirAsync(this.dir);
+      removed++;
+    }
+    return removed;
+  }
+
+  /** Waits for appends already made, stops the preallocator and closes the files. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.group.waitAll();
+    } catch {
+      // A poisoned WAL closes anyway; its appends were already rejected.
+    }
+    await this.pipeline?.close();
+    for (const fd of this.retired) fs.closeSync(fd);
+    this.retired = [];
+    fs.closeSync(this.tail.fd);
+  }
+
+  /** Frames and writes records at the tail, cutting a new segment first if they do not fit. */
+  private writeRecords(records: WalRecord[]): void {
+    let size = 0;
+    for (const r of records) size += WAL_FRAME_HEADER_BYTES + 1 + r.payload.length;
+    if (this.tail.end + size > this.tail.size) this.cut(size);
+    const { bytes, crc } = frameRecords(records, this.tail.crc);
+    writeFullySync(this.tail.fd, bytes, this.tail.end);
+    this.tail.end += bytes.length;
+    this.tail.crc = crc;
+  }
+
+  /** Starts a new segment with room for `needed` more bytes (see the contract above). */
+  private cut(needed: number): void {
+    const old = this.tail;
+    this.io.fdatasyncSync(old.fd);
+    this.group.markSynced(this.group.noteWrite());
+    const seq = old.segment.seq + 1;
+    const header: WalSegmentHeader = {
+      seq,
+      firstIndex: this.state.lastIndex + 1,
+      prevTerm: this.state.termAt(this.state.lastIndex) ?? 0,
+      prevCrc: old.crc,
+      hardState: this.state.hardState,
+      snapshot: this.state.snapshot,
+      confState: this.state.confState,
+    };
+    const headerBytes = WAL_FRAME_HEADER_BYTES + 1 + segmentHeaderRecord(header).payload.length;
+    const minSize = headerBytes + needed;
+    const ready = this.pipeline?.take(minSize);
+    let file: string;
+    let fd: number;
+    let size: number;
+    if (ready) {
+      ({ file, fd, size } = ready);
+    } else {
+      // Nothing ready (appends outran the background fill, or a huge batch): a sparse file now
+      // rather than stalling every append for a 64 MiB zero fill.
+      file = path.join(this.dir, `cut-${seq}.tmp`);
+      size = Math.max(this.segmentBytes, minSize);
+      fd = createPreallocatedSync(file, size, 'sparse');
+    }
+    this.tail = installSegment(this.dir, file, fd, size, header, this.io);
+    this.segments.push(this.tail.segment);
+    if (this.group.syncing) this.retired.push(old.fd);
+    else fs.closeSync(old.fd);
+  }
+
+  private async syncTail(): Promise<void> {
+    const started = performance.now();
+    await this.io.fdatasync(this.tail.fd);
+    this.syncObserver?.((performance.now() - started) / 1000);
+  }
+
+  private closeRetired(): void {
+    for (const fd of this.retired) fs.closeSync(fd);
+    this.retired = [];
+  }
+}
+
+/** The injected syncs over the real ones (methods bound: the hook may be a class instance). */
+function resolveIo(io: Partial<WalIo> | undefined): WalIo {
+  return {
+    fdatasync: io?.fdatasync ? io.fdatasync.bind(io) : DEFAULT_IO.fdatasync,
+    fdatasyncSync: io?.fdatasyncSync ? io.fdatasyncSync.bind(io) : DEFAULT_IO.fdatasyncSync,
+  };
+}
+
+/** The records of one append, in the documented order. */
+function batchRecords(batch: WalBatch): WalRecord[] {
+  const records: WalRecord[] = [];
+  if (batch.snapshot) records.push(snapshotRecord(batch.snapshot));
+  if (batch.entries && batch.entries.length > 0) records.push(entriesRecord(batch.entries));
+  if (batch.hardState) records.push(hardStateRecord(batch.hardState));
+  if (batch.confState) records.push(confStateRecord(batch.confState));
+  return records;
+}
+
+/**
+ * Writes the header into the preallocated `.tmp` file, syncs it, renames it to its segment name
+ * and fsyncs the directory: only then does the segment exist for a replay.
+ */
+function installSegment(
+  dir: string,
+  tmpFile: string,
+  fd: number,
+  size: number,
+  header: WalSegmentHeader,
+  io: WalIo,
+): Tail {
+  const { bytes, crc } = frameRecords([segmentHeaderRecord(header)], 0);
+  try {
+    writeFullySync(fd, bytes, 0);
+    io.fdatasyncSync(fd);
+    const segment = { seq: header.seq, firstIndex: header.firstIndex, file: segmentFileName(header.seq, header.firstIndex) };
+    fs.renameSync(tmpFile, path.join(dir, segment.file));
+    syncDir(dir);
+    return { segment, fd, size, end: bytes.length, crc };
+  } catch (err) {
+    fs.closeSync(fd);
+    throw err;
+  }
+}
+
+async function syncDirAsync(dir: string): Promise<void> {
+  const handle = await fs.promises.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
