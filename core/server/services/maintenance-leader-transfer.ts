@@ -12,14 +12,13 @@ import { Member } from '../member';
  * - A target that is not a member, or is a learner → `bad-leader-transferee`.
  * - The current leader as target → done at once (etcd polls until `Lead() == target`, which
  *   already holds).
- * - Another voter: needs Raft's `transferLeader` through the driver and a bounded wait for the
- *   leader to change (etcd polls every tick until its request timeout, then fails with
- *   `etcdserver: request timed out, leader transfer took too long`, code Unknown). The driver
- *   does not offer that yet; until it does, that same etcd failure is returned.
+ * - Another voter: Raft's leader transfer through the member, which waits (polling every
+ *   heartbeat, as etcd polls every tick) until the target leads, or fails after the request
+ *   timeout with `etcdserver: request timed out, leader transfer took too long` (code Unknown).
  */
 export async function transferLeadership(member: Member, target: bigint): Promise<void> {
   const transferee = member.members().find((m) => m.id === target);
   if (transferee === undefined || transferee.isLearner) throw new CoreError('bad-leader-transferee');
   if (member.raftStatus().leader === target) return;
-  throw new Error('etcdserver: request timed out, leader transfer took too long');
+  await member.transferLeader(target);
 }
