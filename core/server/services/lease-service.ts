@@ -86,26 +86,35 @@ async function leaseTimeToLive(member: Member, req: pb.LeaseTimeToLiveRequest): 
   };
 }
 
+/** Keep-alive requests of one stream waiting for their answer before reading pauses. */
+const MAX_PENDING_KEEPALIVES = 16;
+
 /**
- * One keep-alive stream: each request is answered, in order, with the lease's renewed TTL. The
- * header is taken before the renewal (as etcd does), so a client never sees a successful
- * keep-alive at a revision after the lease's revoke. When the send buffer is full, reading
- * pauses until it drains (HTTP/2 flow control then slows the client), so a client that never
- * reads cannot grow our memory. A half-close ends the call with OK.
+ * One keep-alive stream: each request is answered, in request order, with the lease's renewed
+ * TTL. Renewal happens on the leader (the member forwards it from a follower), so it is async;
+ * requests are chained to keep the order. The header is taken before the renewal (as etcd
+ * does), so a client never sees a successful keep-alive at a revision after the lease's revoke.
+ * Reading pauses while too many requests wait or while the send buffer is full (HTTP/2 flow
+ * control then slows the client), so a client that never reads cannot grow our memory. A
+ * half-close ends the call with OK once every earlier request is answered.
  */
 function serveKeepAlive(member: Member, stream: BidiStream<pb.LeaseKeepAliveRequest | symbol, pb.LeaseKeepAliveResponse>): void {
+  let chain: Promise<void> = Promise.resolve();
+  let pending = 0;
+  const renewOne = async (req: pb.LeaseKeepAliveRequest): Promise<void> => {
+    const header = pbHeader(member.header());
+    const ttl = await member.leaseKeepAlive(req.ID);
+    if (!stream.write({ header, ID: req.ID, TTL: BigInt(ttl) })) await stream.drain();
+  };
   stream.onMessage((msg) => {
-    try {
-      const req = notTooLarge(msg);
-      const header = pbHeader(member.header());
-      const ttl = member.lessor.renew(req.ID);
-      if (!stream.write({ header, ID: req.ID, TTL: BigInt(ttl) }) && !stream.ended) {
-        stream.pause();
-        void stream.drain().then(() => stream.resume());
-      }
-    } catch (err) {
-      stream.end(grpcError(err));
-    }
+    if (stream.ended) return;
+    if (++pending >= MAX_PENDING_KEEPALIVES) stream.pause();
+    chain = chain
+      .then(() => (stream.ended ? undefined : renewOne(notTooLarge(msg))))
+      .catch((err: unknown) => stream.end(grpcError(err)))
+      .finally(() => {
+        if (pending-- === MAX_PENDING_KEEPALIVES) stream.resume();
+      });
   });
-  stream.onHalfClose(() => stream.end());
+  stream.onHalfClose(() => void chain.then(() => stream.end()));
 }
