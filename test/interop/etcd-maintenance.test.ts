@@ -3,7 +3,8 @@
  * Status, Hash, HashKV (revisions, compaction and future errors), Alarm (NOSPACE blocks writes
  * and shows in Status and /health until disarmed), Defragment, MoveLeader, and the Snapshot
  * stream's framing (32 KiB chunks, remaining_bytes, SHA-256 trailer, size % 512 == 32) whose
- * payload is a real LMDB copy holding the data (etcd.md §2.9, §2.10); and the gRPC health service.
+ * payload is a real LMDB copy holding the data (etcd.md §2.9, §2.10); the gRPC health service;
+ * and `etcdctl move-leader` across a 3-member cluster.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +19,9 @@ import { LmdbBackend } from '../../core/storage/lmdb-backend';
 import { DB } from '../../core/storage/schema';
 import { httpGet, startCoracle, type CoracleServer } from '../support/coracle-server';
 import { createTempDir, removeTempDir } from '../support/temp-dir';
+import { CoracleCluster, endpointStatus } from '../support/cluster';
+import { etcdctl } from '../support/etcdctl';
+import { requirePeer } from '../support/peers';
 
 const M = '/etcdserverpb.Maintenance/';
 
@@ -220,4 +224,24 @@ test('grpc.health.v1.Health: Check and Watch', async () => {
     });
     assert.equal(first.status, health.HealthCheckResponse_ServingStatus.SERVING);
   });
+});
+
+test('etcdctl move-leader hands leadership to a follower of a 3-member cluster', async (t) => {
+  const skip = requirePeer('etcdctl');
+  if (skip) return t.skip(skip);
+  const cluster = await CoracleCluster.start({ size: 3 });
+  try {
+    const endpoints = cluster.members.map((m) => m.endpoint);
+    const statuses = await Promise.all(endpoints.map((e) => endpointStatus(e)));
+    const leader = statuses[0]!.leader;
+    const follower = statuses.find((s) => s!.memberId !== leader)!.memberId;
+    const target = BigInt(follower).toString(16);
+    const moved = await etcdctl(endpoints, ['move-leader', target], { timeoutMs: 15_000 });
+    assert.equal(moved.code, 0, moved.stderr);
+    assert.equal(moved.stdout.trim(), `Leadership transferred from ${BigInt(leader).toString(16)} to ${target}`);
+    const after = await endpointStatus(endpoints[0]!);
+    assert.equal(after?.leader, follower);
+  } finally {
+    await cluster.close();
+  }
 });
