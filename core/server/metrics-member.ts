@@ -10,8 +10,8 @@
  * - `etcd_server_leader_changes_seen_total` counts transitions to a known leader different from
  *   the previous one.
  * - `etcd_disk_wal_fsync_duration_seconds` and `etcd_disk_backend_commit_duration_seconds` use
- *   etcd's buckets (1 ms doubling 14 times, up to 8.192 s). The Raft log lives in the same
- *   LMDB transactions as the state, so the WAL fsync is the sync part of a backend commit.
+ *   etcd's buckets (1 ms doubling 14 times, up to 8.192 s). While the Raft log lives in the
+ *   same LMDB transactions as the state, the WAL fsync is the sync part of a backend commit.
  */
 import type { MethodKind } from './grpc/grpc-method';
 import { Counter, exponentialBuckets, Gauge, Histogram, MetricsRegistry } from './metrics-registry';
@@ -56,6 +56,7 @@ export class MemberMetrics {
     new Counter('grpc_server_handled_total', 'Total number of RPCs completed on the server, regardless of success or failure.'),
   );
   private leader = 0n;
+  private walReports = false;
 
   /**
    * Records the leader as last seen (0n = none). Idempotent: only a change to a different,
@@ -84,10 +85,20 @@ export class MemberMetrics {
     this.proposalsFailed.inc();
   }
 
-  /** One durable backend transaction: the whole commit and its sync (WAL fsync) part, in seconds. */
+  /**
+   * One durable backend transaction: the whole commit and its sync part, in seconds. While the
+   * Raft log shares the backend's transactions, that sync is the WAL fsync too; once a separate
+   * WAL reports through {@link observeWalFsync}, backend syncs stop counting as WAL fsyncs.
+   */
   observeCommit(commitSeconds: number, syncSeconds: number): void {
     this.backendCommit.observe(commitSeconds);
-    this.walFsync.observe(syncSeconds);
+    if (!this.walReports) this.walFsync.observe(syncSeconds);
+  }
+
+  /** One fsync/fdatasync of a dedicated Raft WAL file, in seconds. */
+  observeWalFsync(seconds: number): void {
+    this.walReports = true;
+    this.walFsync.observe(seconds);
   }
 
   /** One `/health` answer. */

@@ -102,4 +102,13 @@ describe('MemberMetrics', () => {
     m.observeGrpcCall('/etcdserverpb.KV/Range', 'unary', 11);
     assert.equal(m.grpcHandled.get({ grpc_type: 'unary', grpc_service: 'etcdserverpb.KV', grpc_method: 'Range', grpc_code: 'OutOfRange' }), 1);
   });
+
+  it('backend syncs count as WAL fsyncs until a dedicated WAL reports', () => {
+    const m = new MemberMetrics();
+    m.observeCommit(0.01, 0.004);
+    assert.equal(m.walFsync.count(), 1);
+    m.observeWalFsync(0.002);
+    m.observeCommit(0.01, 0.004);
+    assert.deepEqual([m.walFsync.count(), m.backendCommit.count()], [2, 2]);
+  });
 });
