@@ -38,7 +38,7 @@ export class AlarmStore {
 
   /** Activates an alarm; returns the activated alarm. */
   activate(txn: WriteTxn, memberId: bigint, alarm: AlarmType): AlarmMember {
-    const a = { memberId, alarm };
+    const a = { memberId: BigInt.asUintN(64, memberId), alarm };
     this.active.set(id(memberId, alarm), a);
     txn.put(DB.alarm, key(memberId, alarm), Buffer.alloc(0));
     return a;
@@ -55,8 +55,13 @@ export class AlarmStore {
   }
 }
 
+/**
+ * Member ids are unsigned 64-bit everywhere here: the apply log carries them as int64 (a member
+ * id above 2^63 arrives negative), while the stored key is unsigned, so both forms must map to
+ * one entry — or an alarm raised before a restart could not be disarmed after it.
+ */
 function id(memberId: bigint, alarm: AlarmType): string {
-  return `${memberId}:${alarm}`;
+  return `${BigInt.asUintN(64, memberId)}:${alarm}`;
 }
 
 function key(memberId: bigint, alarm: AlarmType): Buffer {
