@@ -29,6 +29,7 @@ import { MAX_PENDING_PROPOSALS } from '../util/limits';
 import { ConfChange, Entry, EntryType, Message, ReadState, StateType } from '../raft/types';
 import { decodeConfChange, decodeConfChangeV2 } from '../raft/codec';
 import { RawNode } from '../raft/raw-node';
+import { Ready } from '../raft/ready';
 import { ProposalDroppedError, RaftError } from '../raft/errors';
 import { MemoryRaftStorage } from '../raft/memory-raft-storage';
 import { ApplyBody, ApplyRequest } from '../apply/apply-request';
@@ -77,6 +78,19 @@ interface InFlight {
   readStates: ReadState[];
   /** Conf changes applied by this transaction, with their apply-time error. */
   confChanges: Array<{ cc: ConfChange; error?: CoreError }>;
+}
+
+/** `applied` and `revision` of a Ready that wrote nothing: they stay as the last write left them. */
+const UNCHANGED = -1;
+
+function markUnchanged(work: InFlight): void {
+  work.revision = UNCHANGED;
+  work.applied = UNCHANGED;
+}
+
+/** True when a Ready has something for the disk (entries, hard state, applies, a snapshot). */
+function needsWrite(rd: Ready): boolean {
+  return rd.entries.length > 0 || rd.hardState !== undefined || rd.committedEntries.length > 0 || rd.snapshot !== undefined;
 }
 
 /**
@@ -311,13 +325,16 @@ export class RaftDriver {
     const isLeader = this.node.basicStatus().raftState === StateType.Leader;
     if (isLeader) this.hooks.send(rd.messages);
     const work: InFlight = { outcomes: [], messages: isLeader ? [] : rd.messages, revision: 0, applied: 0, readStates: rd.readStates, confChanges: [] };
-    const written = this.backend.write((txn) => {
+    // Nothing to persist (read states, a leader's heartbeats, a follower's heartbeat acks): no
+    // transaction, and so no fsync, but still in queue order, so that what it releases waits for
+    // every earlier transaction. A single member's linearizable read takes this path.
+    const written = needsWrite(rd) ? this.backend.write((txn) => {
       this.logStore.append(txn, rd.entries);
       if (rd.hardState) this.logStore.setHardState(txn, rd.hardState);
       this.applyCommitted(txn, rd.committedEntries, work);
       work.revision = this.kv.currentRevision;
       work.applied = this.appliedIndex;
-    });
+    }) : Promise.resolve(markUnchanged(work));
     // Raft reads its log from memory: it must hold the entries before `advance`. Nothing
     // leaves this member on their account before `written` resolves (step 3).
     if (rd.entries.length) this.raftStorage.append(rd.entries);
@@ -340,8 +357,10 @@ export class RaftDriver {
   private durable(work: InFlight): void {
     this.inFlight--;
     if (this.stopped) return;
-    this.durableIndex = work.applied;
-    this.afterDurable(work.outcomes, work.revision);
+    if (work.applied !== UNCHANGED) {
+      this.durableIndex = work.applied;
+      this.afterDurable(work.outcomes, work.revision);
+    }
     this.confChangesDurable(work.confChanges);
     this.hooks.send(work.messages);
     this.collectReadStates(work.readStates);

@@ -155,3 +155,17 @@ test('Readies are pipelined up to the bound and complete in queue order', async 
   assert.deepEqual(order, puts.map((_, i) => `k${i}`), 'answers in commit order');
   s.driver.stop();
 });
+
+test('a linearizable read on an idle member writes nothing (no fsync per read)', async () => {
+  const s = setup();
+  await elect(s);
+  let done = false;
+  const read = s.driver.readIndex().then(() => {
+    done = true;
+  });
+  for (let i = 0; i < 20 && !done; i++) await settle();
+  assert.equal(s.backend.pending, 0, 'the read queued a transaction');
+  assert.equal(done, true, 'the read waits for nothing');
+  await read;
+  s.driver.stop();
+});
