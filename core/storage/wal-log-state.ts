@@ -96,20 +96,29 @@ export class WalLogState {
     }
   }
 
-  /** Applies an entries batch (checked with {@link checkAppend} first). */
+  /**
+   * Applies an entries batch (checked with {@link checkAppend} first). Entries at or below the
+   * compaction point cannot be kept, but they still replace what follows them; and one exactly
+   * at the compaction point gives it its term. That case arises only where the compaction point
+   * came from released segments: a segment's header names the term its first index followed
+   * when it was cut, and a later record in it may have overwritten that uncommitted entry (it was
+   * then committed and applied before the release).
+   */
   append(batch: readonly Entry[]): void {
+    if (batch.length === 0) return;
     let from = 0;
-    while (from < batch.length && batch[from]!.index <= this.compacted.index) from++;
-    if (from === batch.length) return;
-    const first = batch[from]!.index;
-    this.truncateFrom(first);
+    while (from < batch.length && batch[from]!.index <= this.compacted.index) {
+      if (batch[from]!.index === this.compacted.index) this.compacted = { index: this.compacted.index, term: batch[from]!.term };
+      from++;
+    }
+    this.truncateFrom(Math.max(batch[0]!.index, this.compacted.index + 1));
     for (let i = from; i < batch.length; i++) {
       const e = batch[i]!;
       const lastRun = this.runs[this.runs.length - 1];
       if (!lastRun || lastRun.term !== e.term) this.runs.push({ index: e.index, term: e.term });
       this.entries?.push(e);
     }
-    this.lastIndex = batch[batch.length - 1]!.index;
+    this.lastIndex = Math.max(this.compacted.index, batch[batch.length - 1]!.index);
   }
 
   /** Applies a snapshot marker. */

@@ -144,7 +144,11 @@ function applyHeader(seg: WalSegmentName, h: WalSegmentHeader, state: WalLogStat
     return;
   }
   if (h.prevCrc !== prevCrc) fail('header does not chain to the previous segment (that segment lost records)');
-  if (h.firstIndex !== state.lastIndex + 1) fail(`segment starts at index ${h.firstIndex} but the log so far ends at ${state.lastIndex}`);
+  // A segment starts at most one past the log so far (below it when its first entries overwrite
+  // a suffix), and continues the log: the entry before its start has the term it names.
+  if (h.firstIndex > state.lastIndex + 1 || state.termAt(h.firstIndex - 1) !== h.prevTerm) {
+    fail(`segment starts at index ${h.firstIndex} after term ${h.prevTerm}, but the log so far ends at ${state.lastIndex} with term ${state.termAt(h.firstIndex - 1)} there`);
+  }
 }
 
 function applyRecord(type: number, payload: Buffer, state: WalLogState, fail: (r: string) => never): void {

@@ -179,17 +179,13 @@ export class Wal {
     const entries = batch.entries ?? [];
     const problem = this.state.checkBatch(entries, batch.snapshot);
     if (problem) return Promise.reject(new Error(`wal: bad append: ${problem}`));
-    const records = batchRecords(batch);
+    const records = this.batchRecords(batch);
     if (records.length === 0) return this.group.waitAll();
     try {
       this.writeRecords(records);
     } catch (err) {
       return Promise.reject(this.group.fail(err));
     }
-    if (batch.snapshot) this.state.applySnapshot(batch.snapshot);
-    if (entries.length > 0) this.state.append(entries);
-    if (batch.hardState) this.state.hardState = batch.hardState;
-    if (batch.confState) this.state.confState = batch.confState;
     return this.group.wait(this.group.noteWrite());
   }
 
@@ -225,34 +221,69 @@ export class Wal {
     fs.closeSync(this.tail.fd);
   }
 
-  /** Frames and writes records at the tail, cutting a new segment first if they do not fit. */
-  private writeRecords(records: WalRecord[]): void {
-    let size = 0;
-    for (const r of records) size += WAL_FRAME_HEADER_BYTES + 1 + r.payload.length;
-    if (this.tail.end + size > this.tail.size) this.cut(size);
+  /**
+   * Frames and writes records at the tail and applies each to the log state. The common case is
+   * one write for the whole batch. When the batch does not fit, records go one by one and a
+   * segment is cut before the first that does not fit, so that the new segment's header
+   * describes the log exactly as it is before that record (a batch may then span two segments;
+   * both are synced before the append resolves).
+   */
+  private writeRecords(records: PendingRecord[]): void {
+    const total = records.reduce((n, r) => n + recordBytes(r.record), 0);
+    if (this.tail.end + total <= this.tail.size) {
+      this.writeFramed(records.map((r) => r.record));
+      for (const r of records) r.apply();
+      return;
+    }
+    for (const r of records) {
+      if (this.tail.end + recordBytes(r.record) > this.tail.size) this.cut(recordBytes(r.record), r.firstIndex);
+      this.writeFramed([r.record]);
+      r.apply();
+    }
+  }
+
+  private writeFramed(records: WalRecord[]): void {
     const { bytes, crc } = frameRecords(records, this.tail.crc);
     writeFullySync(this.tail.fd, bytes, this.tail.end);
     this.tail.end += bytes.length;
     this.tail.crc = crc;
   }
 
-  /** Starts a new segment with room for `needed` more bytes (see the contract above). */
-  private cut(needed: number): void {
+  /** The records of one append, in the documented order, each with its effect on the log state. */
+  private batchRecords(batch: WalBatch): PendingRecord[] {
+    const out: PendingRecord[] = [];
+    const { snapshot, entries, hardState, confState } = batch;
+    if (snapshot) out.push({ record: snapshotRecord(snapshot), apply: () => this.state.applySnapshot(snapshot) });
+    if (entries && entries.length > 0) out.push({ record: entriesRecord(entries), apply: () => this.state.append(entries), firstIndex: entries[0]!.index });
+    if (hardState) out.push({ record: hardStateRecord(hardState), apply: () => (this.state.hardState = hardState) });
+    if (confState) out.push({ record: confStateRecord(confState), apply: () => (this.state.confState = confState) });
+    return out;
+  }
+
+  /**
+   * Starts a new segment with room for `needed` more bytes (see the contract above). When the
+   * next record is entries starting at `entriesFrom`, the segment starts there if that is below
+   * the last index + 1 (the entries overwrite a suffix): then the header's first index and
+   * previous term describe the log this segment really continues, and the previous segment holds
+   * no live entry at or above that first index (what `releaseTo` relies on).
+   */
+  private cut(needed: number, entriesFrom: number | undefined): void {
     const old = this.tail;
     this.io.fdatasyncSync(old.fd);
     this.group.markSynced(this.group.noteWrite());
     const seq = old.segment.seq + 1;
+    const next = this.state.lastIndex + 1;
+    const firstIndex = entriesFrom === undefined ? next : Math.min(next, Math.max(entriesFrom, this.state.compacted.index + 1));
     const header: WalSegmentHeader = {
       seq,
-      firstIndex: this.state.lastIndex + 1,
-      prevTerm: this.state.termAt(this.state.lastIndex) ?? 0,
+      firstIndex,
+      prevTerm: this.state.termAt(firstIndex - 1) ?? 0,
       prevCrc: old.crc,
       hardState: this.state.hardState,
       snapshot: this.state.snapshot,
       confState: this.state.confState,
     };
-    const headerBytes = WAL_FRAME_HEADER_BYTES + 1 + segmentHeaderRecord(header).payload.length;
-    const minSize = headerBytes + needed;
+    const minSize = recordBytes(segmentHeaderRecord(header)) + needed;
     const ready = this.pipeline?.take(minSize);
     let file: string;
     let fd: number;
@@ -292,14 +323,17 @@ function resolveIo(io: Partial<WalIo> | undefined): WalIo {
   };
 }
 
-/** The records of one append, in the documented order. */
-function batchRecords(batch: WalBatch): WalRecord[] {
-  const records: WalRecord[] = [];
-  if (batch.snapshot) records.push(snapshotRecord(batch.snapshot));
-  if (batch.entries && batch.entries.length > 0) records.push(entriesRecord(batch.entries));
-  if (batch.hardState) records.push(hardStateRecord(batch.hardState));
-  if (batch.confState) records.push(confStateRecord(batch.confState));
-  return records;
+/** A record to write and what it does to the log state once written. */
+interface PendingRecord {
+  record: WalRecord;
+  apply(): void;
+  /** For an entries record: the index of its first entry. */
+  firstIndex?: number;
+}
+
+/** Framed size of a record. */
+function recordBytes(r: WalRecord): number {
+  return WAL_FRAME_HEADER_BYTES + 1 + r.payload.length;
 }
 
 /**
