@@ -124,9 +124,12 @@ export class WalLogState {
   /** Applies a snapshot marker. */
   applySnapshot(meta: SnapshotMetadata): void {
     this.confState = meta.confState;
-    if (meta.index <= this.compacted.index) return;
-    this.snapshot = meta;
-    if (this.termAt(meta.index) === meta.term) {
+    if (!this.snapshot || meta.index >= this.snapshot.index) this.snapshot = meta;
+    // Below the compaction point there is nothing left to compact. At it, a different term can
+    // only come from a base taken from a segment header written before this marker (released
+    // segments): the marker then replaces that base like any conflicting snapshot.
+    if (meta.index < this.compacted.index || (meta.index === this.compacted.index && meta.term === this.compacted.term)) return;
+    if (meta.index > this.compacted.index && this.termAt(meta.index) === meta.term) {
       this.compactTo(meta.index);
     } else {
       this.runs = [];
