@@ -245,8 +245,12 @@ export class Member {
 
   /** Proposes a change and waits for its durable outcome here; rejects with the apply error. */
   async propose(body: ApplyBody, username = ''): Promise<ApplyOutcome> {
+    return this.proposeWithin(body, username, this.requestTimeoutMs());
+  }
+
+  private async proposeWithin(body: ApplyBody, username: string, timeoutMs: number): Promise<ApplyOutcome> {
     const id = this.ids.next();
-    const outcome = await this.withTimeout(this.driver.propose({ header: { id, username, authRevision: 0 }, body }), () => this.driver.forget(id));
+    const outcome = await this.withTimeout(this.driver.propose({ header: { id, username, authRevision: 0 }, body }), () => this.driver.forget(id), timeoutMs);
     if (outcome.error) throw outcome.error;
     return outcome;
   }
@@ -457,19 +461,21 @@ export class Member {
       return;
     }
     this.published = true;
-    this.propose({ type: 'memberAttr', memberId: this.memberId, name: this.config.name, clientUrls: this.config.clientUrls }).catch((err) => {
+    // A short deadline: a proposal lost with a dying leader is simply published again.
+    const body: ApplyBody = { type: 'memberAttr', memberId: this.memberId, name: this.config.name, clientUrls: this.config.clientUrls };
+    this.proposeWithin(body, '', 2 * this.config.electionMs).catch((err) => {
       this.published = false;
       this.config.logger.debug({ err }, 'publishing member attributes failed; will retry');
     });
   }
 
   /** Races `p` against the request timeout; on timeout runs `cleanup` and rejects with `timeout`. */
-  private withTimeout<T>(p: Promise<T>, cleanup: () => void): Promise<T> {
+  private withTimeout<T>(p: Promise<T>, cleanup: () => void, timeoutMs = this.requestTimeoutMs()): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         cleanup();
         reject(new CoreError('timeout'));
-      }, this.requestTimeoutMs());
+      }, timeoutMs);
       p.then(
         (v) => {
           clearTimeout(timer);
