@@ -163,6 +163,14 @@ export class Wal {
     return this.segments.length;
   }
 
+  /**
+   * Resolves when no background preallocation is running (benchmarks and tests that want to
+   * measure appends without the next segment's zero fill competing for the disk).
+   */
+  async preallocated(): Promise<void> {
+    await this.pipeline?.settled();
+  }
+
   /** Sets the observer told the duration of each group fdatasync (metrics). Must not throw. */
   observeSyncs(observer: ((seconds: number) => void) | undefined): void {
     this.syncObserver = observer;
