@@ -21,6 +21,8 @@ import * as net from 'node:net';
 import type { Logger } from '../../util/logger';
 import { nullLogger } from '../../util/logger';
 import { isGrpcContentType } from './grpc-headers';
+import { H2_DEFAULT_MAX_FRAME_SIZE } from './h2-frame';
+import { adoptPeerAddress, H2FilteredSocket } from './h2-filtered-socket';
 import type { GrpcServer } from './grpc-server';
 import { SERVER_STOPPED_MESSAGE } from './grpc-server';
 import { sniffProtocol } from './protocol-sniffer';
@@ -62,9 +64,23 @@ export interface ClientListenerOptions {
   sniffTimeoutMs?: number;
   /** On close, connections still open after this are destroyed (default 2 s). */
   shutdownGraceMs?: number;
+  /**
+   * Reduce an HTTP/2 `:authority` given as a URL (`http://host:port`, as grpc-go sends for
+   * etcdctl's `--endpoints=http://…` maintenance calls) to `host:port` before node:http2 checks
+   * it, as etcd accepts it (h2-authority-filter.ts). Default true; false hands sockets to
+   * node:http2 directly (benchmarks compare the two).
+   */
+  normalizeAuthority?: boolean;
 }
 
 const MIB = 1024 * 1024;
+/**
+ * HTTP/2 SETTINGS the filter must agree with: node's defaults, which the server keeps (it sets
+ * neither maxFrameSize nor headerTableSize). Rewritten frames stay within the first; the
+ * client's HPACK encoder works within the second.
+ */
+const SERVER_MAX_FRAME_SIZE = H2_DEFAULT_MAX_FRAME_SIZE;
+const SERVER_HEADER_TABLE_SIZE = 4096;
 /** HTTP/2 caps SETTINGS_MAX_CONCURRENT_STREAMS at 2^32 − 1; etcd uses math.MaxUint32. */
 const MAX_CONCURRENT_STREAMS = 2 ** 32 - 1;
 
@@ -109,6 +125,7 @@ export class ClientListener {
       keepaliveTimeoutMs: options.keepaliveTimeoutMs ?? 20_000,
       sniffTimeoutMs: options.sniffTimeoutMs ?? 10_000,
       shutdownGraceMs: options.shutdownGraceMs ?? 2000,
+      normalizeAuthority: options.normalizeAuthority ?? true,
     };
     this.h2 = http2.createServer({
       maxSessionMemory: this.options.maxSessionMemoryMb,
@@ -116,6 +133,8 @@ export class ClientListener {
         maxConcurrentStreams: MAX_CONCURRENT_STREAMS,
         initialWindowSize: this.options.initialWindowBytes,
         maxHeaderListSize: 64 * 1024,
+        maxFrameSize: SERVER_MAX_FRAME_SIZE,
+        headerTableSize: SERVER_HEADER_TABLE_SIZE,
       },
     });
     this.h2.on('stream', (stream, headers, _flags, rawHeaders) =>
@@ -230,15 +249,25 @@ export class ClientListener {
     }
     sniffProtocol(socket, this.options.sniffTimeoutMs, (protocol) => {
       this.sniffing.delete(socket);
-      const server: net.Server = protocol === 'http2' ? this.h2 : this.h1;
-      server.emit('connection', socket);
+      if (protocol === 'http1') this.h1.emit('connection', socket);
+      else this.h2.emit('connection', this.options.normalizeAuthority ? this.filtered(socket) : socket);
       // Resume after the protocol server attached its readers, so no byte is emitted unobserved.
       process.nextTick(() => socket.resume());
     });
   }
 
+  /** `socket` seen through the `:authority` filter; a failure closes that connection only. */
+  private filtered(socket: net.Socket): H2FilteredSocket {
+    return new H2FilteredSocket(socket, {
+      maxFrameSize: SERVER_MAX_FRAME_SIZE,
+      maxTableSize: SERVER_HEADER_TABLE_SIZE,
+      onFail: (reason) => this.logger.debug({ reason }, 'http2 connection closed: unfollowable header block'),
+    });
+  }
+
   private onSession(session: http2.ServerHttp2Session): void {
     this.sessions.add(session);
+    adoptPeerAddress(session);
     // A protocol error on one connection (garbage after the preface, a flood) ends that
     // connection only; without a listener node would throw.
     session.on('error', (err) => this.logger.debug({ err }, 'http2 session error'));

@@ -1,0 +1,75 @@
+/**
+ * The HPACK static table, RFC 7541 Appendix A: indices 1..61, shared by every connection.
+ */
+
+import { type HpackField, hpackField } from './hpack-field';
+
+/** Static table entries in index order; entry i (1-based) is `HPACK_STATIC_TABLE[i - 1]`. */
+export const HPACK_STATIC_TABLE: readonly HpackField[] = (
+  [
+    [':authority', ''],
+    [':method', 'GET'],
+    [':method', 'POST'],
+    [':path', '/'],
+    [':path', '/index.html'],
+    [':scheme', 'http'],
+    [':scheme', 'https'],
+    [':status', '200'],
+    [':status', '204'],
+    [':status', '206'],
+    [':status', '304'],
+    [':status', '400'],
+    [':status', '404'],
+    [':status', '500'],
+    ['accept-charset', ''],
+    ['accept-encoding', 'gzip, deflate'],
+    ['accept-language', ''],
+    ['accept-ranges', ''],
+    ['accept', ''],
+    ['access-control-allow-origin', ''],
+    ['age', ''],
+    ['allow', ''],
+    ['authorization', ''],
+    ['cache-control', ''],
+    ['content-disposition', ''],
+    ['content-encoding', ''],
+    ['content-language', ''],
+    ['content-length', ''],
+    ['content-location', ''],
+    ['content-range', ''],
+    ['content-type', ''],
+    ['cookie', ''],
+    ['date', ''],
+    ['etag', ''],
+    ['expect', ''],
+    ['expires', ''],
+    ['from', ''],
+    ['host', ''],
+    ['if-match', ''],
+    ['if-modified-since', ''],
+    ['if-none-match', ''],
+    ['if-range', ''],
+    ['if-unmodified-since', ''],
+    ['last-modified', ''],
+    ['link', ''],
+    ['location', ''],
+    ['max-forwards', ''],
+    ['proxy-authenticate', ''],
+    ['proxy-authorization', ''],
+    ['range', ''],
+    ['referer', ''],
+    ['refresh', ''],
+    ['retry-after', ''],
+    ['server', ''],
+    ['set-cookie', ''],
+    ['strict-transport-security', ''],
+    ['transfer-encoding', ''],
+    ['user-agent', ''],
+    ['vary', ''],
+    ['via', ''],
+    ['www-authenticate', ''],
+  ] as const
+).map(([name, value]) => hpackField(name, value));
+
+/** Number of static entries; dynamic indices start right after (RFC 7541 §2.3.3). */
+export const HPACK_STATIC_TABLE_LENGTH = HPACK_STATIC_TABLE.length;
