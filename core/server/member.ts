@@ -11,7 +11,8 @@ import { mkdirSync, accessSync, constants as fsConstants } from 'node:fs';
 import { LmdbBackend } from '../storage/lmdb-backend';
 import { Backend } from '../storage/backend';
 import { DB, META, decodeU64 } from '../storage/schema';
-import { RaftLogStore } from '../storage/raft-log-store';
+import { LoadedRaftLog } from '../storage/raft-log-store';
+import { RaftPersistence } from './raft-persistence';
 import { Clock, SystemClock } from '../util/clock';
 import { CryptoRand, Rand } from '../util/rand';
 import { CoreError } from '../util/core-error';
@@ -105,6 +106,8 @@ export type MemberInfo = MemberRecord;
 /** A running member. */
 export class Member {
   readonly kv: KvStore;
+  /** The applied state (LMDB behind the write buffer): what every reader sees. */
+  readonly backend: Backend;
   readonly watches: WatchableStore;
   readonly lessor: Lessor;
   readonly alarms = new AlarmStore();
@@ -129,9 +132,12 @@ export class Member {
 
   private constructor(
     readonly config: MemberConfig,
-    readonly backend: Backend,
+    private readonly persistence: RaftPersistence,
+    loadedLog: LoadedRaftLog,
     identity: { memberId: bigint; clusterId: bigint; remoteMembers: MemberRecord[] },
   ) {
+    const backend = persistence.backend;
+    this.backend = backend;
     this.clock = config.clock ?? new SystemClock();
     const log = config.logger;
     this.memberId = identity.memberId;
@@ -149,7 +155,7 @@ export class Member {
     this.compactor = new Compactor(this.kv, this.watches, backend, COMPACTION_BATCH_LIMIT, log.child({ component: 'compactor' }));
     if (loaded.pendingCompaction) void this.compactor.finish(loaded.pendingCompaction);
     this.ids = new IdGenerator(this.memberId, this.clock);
-    const { node, storage, applied } = this.openRaft(config.rand ?? new CryptoRand());
+    const { node, storage, applied } = this.openRaft(loadedLog, config.rand ?? new CryptoRand());
     this.node = node;
     this.transport = new PeerTransport({
       localId: this.memberId,
@@ -160,7 +166,7 @@ export class Member {
     });
     this.transport.setPeers(this.table.size > 0 ? this.table.list() : identity.remoteMembers);
     const applier = new Applier(this.kv, this.lessor, this.alarms);
-    this.driver = new RaftDriver(node, storage, backend, applier, this.kv, {
+    this.driver = new RaftDriver(node, storage, persistence, applier, this.kv, {
       onDurable: (b) => this.watches.notify(b),
       onCompaction: (rev) => this.compactor.finish(rev),
       onLeaderChange: (lead, isLeader) => this.leaderChanged(lead, isLeader),
@@ -195,14 +201,18 @@ export class Member {
     } catch (err) {
       throw new Error(`cannot use data dir ${config.dataDir}: ${(err as Error).message}`);
     }
-    const backend = LmdbBackend.open({ path: config.dataDir + '/member', noSync: config.unsafeNoFsync });
+    const lmdb = LmdbBackend.open({ path: config.dataDir + '/member', noSync: config.unsafeNoFsync });
     let m: Member;
+    let persistence: RaftPersistence | undefined;
     try {
-      const identity = await Member.identity(config, backend);
-      m = new Member(config, backend, identity);
+      const identity = await Member.identity(config, lmdb);
+      const opened = await RaftPersistence.open({ dir: config.dataDir + '/member', state: lmdb, noSync: config.unsafeNoFsync, logger: config.logger.child({ component: 'wal' }) });
+      persistence = opened.persistence;
+      m = new Member(config, persistence, opened.loaded, identity);
       m.peerServers = await m.listenPeers();
     } catch (err) {
-      await backend.close();
+      if (persistence) await persistence.close();
+      else await lmdb.close();
       throw err;
     }
     m.run();
@@ -336,6 +346,11 @@ export class Member {
     return this.config.quotaBackendBytes > 0 ? this.config.quotaBackendBytes : QUOTA_BACKEND_BYTES_DEFAULT;
   }
 
+  /** Reports the duration of every WAL fdatasync, in seconds (metrics). */
+  observeWalSyncs(observer: ((seconds: number) => void) | undefined): void {
+    this.persistence.observeSyncs(observer);
+  }
+
   /** Stops timers, links and listeners, fails pending work, closes the backend. */
   async stop(): Promise<void> {
     if (this.stopped) return;
@@ -346,7 +361,7 @@ export class Member {
     this.driver.stop();
     await this.driver.idle();
     await this.compactor.idle();
-    await this.backend.close();
+    await this.persistence.close();
   }
 
   /** etcd ReqTimeout: 5 s + 2 × election timeout. */
@@ -371,12 +386,14 @@ export class Member {
     this.driver.tick();
   }
 
-  private openRaft(rand: Rand): { node: RawNode; storage: MemoryRaftStorage; applied: number } {
-    const store = new RaftLogStore();
-    const loaded = this.backend.read((txn) => store.load(txn));
+  private openRaft(loaded: LoadedRaftLog, rand: Rand): { node: RawNode; storage: MemoryRaftStorage; applied: number } {
     // No stored configuration: a data dir from before clusters existed, with this member alone.
     const cs = loaded.confState ?? { voters: [this.memberId], learners: [] };
     const storage = MemoryRaftStorage.withPeers(cs.voters, cs.learners);
+    // The WAL released entries up to its compaction point: the log starts after it.
+    if (loaded.compacted.index > 0) {
+      storage.applySnapshot({ data: new Uint8Array(0), metadata: { index: loaded.compacted.index, term: loaded.compacted.term, confState: storage.snapshot().metadata.confState } });
+    }
     if (loaded.entries.length) storage.append(loaded.entries);
     if (loaded.hardState) storage.setHardState(loaded.hardState);
     const electionTick = Math.max(2, Math.round(this.config.electionMs / this.config.heartbeatMs));

@@ -48,6 +48,7 @@ export function instrumentMember(server: GrpcServer, member: Member): MemberMetr
     m.observeCommit(t.commitSeconds, t.syncSeconds);
     observeLeader(m, member);
   });
+  member.observeWalSyncs((seconds) => m.observeWalFsync(seconds));
   server.observeCalls((path, kind, code) => m.observeGrpcCall(path, kind, code));
   return m;
 }

@@ -5,28 +5,29 @@
  * 1. Take the Ready. A leader sends its messages right away, in parallel with its own persist
  *    (Raft thesis §10.2.1); a follower sends only after step 3, because its acks and votes
  *    promise durability.
- * 2. Queue one backend write transaction holding the new log entries, the hard state, and the
- *    application of the committed entries together with the applied index. Committed entries
- *    may include entries first handed out in this same Ready (single voter, or a leader that
- *    counts its own append): they become durable in the same transaction before anyone is
- *    answered (etcd #14370). Raft's in-memory storage takes the entries and `advance` runs at
- *    once, so the next Ready can be queued while this one is still being fsynced: up to
- *    {@link MAX_READIES_IN_FLIGHT} transactions are in flight, and the backend commits queued
- *    transactions together (one fsync for several Readies). Transactions apply in queue order.
- * 3. When a transaction is durable (in queue order): the store's readable revision moves,
+ * 2. Hand the Ready to the persister (raft-persistence.ts): the new log entries and the hard
+ *    state go to the WAL now; the committed entries are applied, with the applied index, once
+ *    that append is durable (an entry is never applied before it is durable in the log: etcd
+ *    #14370). Committed entries may include entries first handed out in this same Ready
+ *    (single voter, or a leader that counts its own append). Raft's in-memory storage takes the
+ *    entries and `advance` runs at once, so the next Ready can be queued while this one is still
+ *    being synced: up to {@link MAX_READIES_IN_FLIGHT} are in flight, and the WAL syncs
+ *    everything appended meanwhile with one fdatasync. A Ready with nothing to persist queues no
+ *    write but keeps its place in the order.
+ * 3. When a Ready is durable and applied (in queue order): the store's readable revision moves,
  *    watchers are notified, proposers get their results, follower messages go out, read-index
  *    waiters whose index is now durably applied are released.
  *
  * Proposals that arrive while Readies are in flight collect in Raft and go out together in the
  * next one: that is the group commit.
  */
-import { Backend, WriteTxn } from '../storage/backend';
+import { WriteTxn } from '../storage/backend';
 import { RaftLogStore } from '../storage/raft-log-store';
 import { assert } from '../util/assert';
 import { CoreError } from '../util/core-error';
 import { Logger } from '../util/logger';
 import { MAX_PENDING_PROPOSALS } from '../util/limits';
-import { ConfChange, Entry, EntryType, Message, ReadState, StateType } from '../raft/types';
+import { ConfChange, Entry, EntryType, HardState, Message, ReadState, StateType } from '../raft/types';
 import { decodeConfChange, decodeConfChangeV2 } from '../raft/codec';
 import { RawNode } from '../raft/raw-node';
 import { Ready } from '../raft/ready';
@@ -80,7 +81,15 @@ interface InFlight {
   confChanges: Array<{ cc: ConfChange; error?: CoreError }>;
 }
 
-/** `applied` and `revision` of a Ready that wrote nothing: they stay as the last write left them. */
+/**
+ * Persists a Ready (raft-persistence.ts): log entries and hard state durably, then `apply`
+ * against the applied state, in call order; resolves when both are done.
+ */
+export interface ReadyPersister {
+  persist(entries: readonly Entry[], hardState: HardState | undefined, apply: ((txn: WriteTxn) => void) | undefined, appliedIndex: () => number): Promise<void>;
+}
+
+/** `applied` and `revision` of a Ready that applied nothing: they stay as the last write left them. */
 const UNCHANGED = -1;
 
 function markUnchanged(work: InFlight): void {
@@ -130,7 +139,7 @@ export class RaftDriver {
   constructor(
     private readonly node: RawNode,
     private readonly raftStorage: MemoryRaftStorage,
-    private readonly backend: Backend,
+    private readonly persistence: ReadyPersister,
     private readonly applier: Applier,
     private readonly kv: KvStore,
     private readonly hooks: DriverHooks,
@@ -149,6 +158,11 @@ export class RaftDriver {
   /** Resolves once every transaction queued so far is durable and answered. */
   idle(): Promise<void> {
     return this.tail;
+  }
+
+  /** Readies queued and not yet durable (at most {@link MAX_READIES_IN_FLIGHT}). */
+  get readiesInFlight(): number {
+    return this.inFlight;
   }
 
   /** The current leader (0n when none). */
@@ -328,13 +342,13 @@ export class RaftDriver {
     // Nothing to persist (read states, a leader's heartbeats, a follower's heartbeat acks): no
     // transaction, and so no fsync, but still in queue order, so that what it releases waits for
     // every earlier transaction. A single member's linearizable read takes this path.
-    const written = needsWrite(rd) ? this.backend.write((txn) => {
-      this.logStore.append(txn, rd.entries);
-      if (rd.hardState) this.logStore.setHardState(txn, rd.hardState);
+    if (rd.committedEntries.length === 0) markUnchanged(work);
+    const apply = rd.committedEntries.length === 0 ? undefined : (txn: WriteTxn): void => {
       this.applyCommitted(txn, rd.committedEntries, work);
       work.revision = this.kv.currentRevision;
       work.applied = this.appliedIndex;
-    }) : Promise.resolve(markUnchanged(work));
+    };
+    const written = needsWrite(rd) ? this.persistence.persist(rd.entries, rd.hardState, apply, () => this.appliedIndex) : Promise.resolve();
     // Raft reads its log from memory: it must hold the entries before `advance`. Nothing
     // leaves this member on their account before `written` resolves (step 3).
     if (rd.entries.length) this.raftStorage.append(rd.entries);

@@ -1,9 +1,9 @@
 /**
- * The durable Raft log in the `raft_log` sub-database, plus the hard state and conf state in
- * `meta`. The driver writes here in the same backend transaction as it applies committed entries,
- * so one fsync covers both (the Ready's entries and hard state are durable before any message is
- * acknowledged or any client answered: DESIGN §4, etcd #14370). At start the whole retained log
- * is loaded into the in-memory raft storage, as etcd replays its WAL into MemoryStorage.
+ * Raft state kept in LMDB: the conf state (written by the applier in the same transaction as
+ * the applied index it belongs to) and, for data dirs from before the WAL and for the initial
+ * configuration of a first boot, log entries and hard state in the `raft_log` sub-database and
+ * `meta`. The live log is the WAL (storage/wal.ts, server/raft-persistence.ts), which moves any
+ * entries found here into itself when it is created.
  */
 import { ConfState, Entry, HardState } from '../raft/types';
 import { decodeConfState, decodeEntry, decodeHardState, encodeConfState, encodeEntry, encodeHardState } from '../raft/codec';

@@ -1,14 +1,15 @@
 /**
- * The Ready loop's ordering promises (raft-driver.ts): nobody is answered, and nothing becomes
- * readable, before the transaction holding it is durable; several Readies are in flight at once
- * (the pipeline) and complete in queue order. Runs a single-voter RawNode over a backend whose
- * writes are held until the test releases them.
+ * The Ready loop's ordering promises (raft-driver.ts, raft-persistence.ts): nobody is answered,
+ * and nothing becomes readable, before the WAL append holding it is durable; several Readies are
+ * in flight at once (the pipeline) and complete in queue order. Runs a single-voter RawNode over
+ * a real WAL whose fdatasyncs are held until the test releases them.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Backend, BackendStats, CommitTiming, ReadTxn, WriteTxn } from '../../../../core/storage/backend';
 import { MemBackend } from '../../../../core/storage/mem-backend';
 import { RaftDriver, MAX_READIES_IN_FLIGHT } from '../../../../core/server/raft-driver';
+import { RaftPersistence } from '../../../../core/server/raft-persistence';
+import { createTempDir } from '../../../support/temp-dir';
 import { RawNode } from '../../../../core/raft/raw-node';
 import { MemoryRaftStorage } from '../../../../core/raft/memory-raft-storage';
 import { KvStore } from '../../../../core/mvcc/kv-store';
@@ -19,50 +20,31 @@ import { ManualClock } from '../../../../core/util/clock';
 import { SeededRand } from '../../../../core/util/rand';
 import { nullLogger } from '../../../../core/util/logger';
 
-/** A MemBackend whose write promises resolve only when the test says so (a slow fsync). */
-class GatedBackend implements Backend {
-  readonly inner = new MemBackend();
+/** WAL syncs that complete only when the test says so (a slow disk). */
+class HeldSyncs {
   private held: Array<() => void> = [];
-  read<T>(fn: (txn: ReadTxn) => T): T {
-    return this.inner.read(fn);
-  }
-  write<T>(fn: (txn: WriteTxn) => T): Promise<T> {
-    const done = this.inner.write(fn);
-    return new Promise<T>((resolve, reject) => {
-      this.held.push(() => done.then(resolve, reject));
-    });
-  }
-  /** Writes queued and not yet released. */
+  readonly io = {
+    fdatasync: (): Promise<void> => new Promise<void>((resolve) => this.held.push(resolve)),
+    fdatasyncSync: (): void => {},
+  };
+  /** Syncs started and not yet released. */
   get pending(): number {
     return this.held.length;
   }
-  /** Makes the oldest held write durable. */
+  /** Completes the oldest sync. */
   releaseOne(): void {
     const next = this.held.shift();
-    assert.ok(next, 'no held write');
+    assert.ok(next, 'no held sync');
     next();
-  }
-  stats(): BackendStats {
-    return this.inner.stats();
-  }
-  copyTo(path: string): Promise<void> {
-    return this.inner.copyTo(path);
-  }
-  observeCommits(observer: ((timing: CommitTiming) => void) | undefined): void {
-    this.inner.observeCommits(observer);
-  }
-  compactFile(): Promise<void> {
-    return this.inner.compactFile();
-  }
-  close(): Promise<void> {
-    return this.inner.close();
   }
 }
 
 const ID = 1n;
 
-function setup() {
-  const backend = new GatedBackend();
+async function setup() {
+  const syncs = new HeldSyncs();
+  const { persistence } = await RaftPersistence.open({ dir: createTempDir('raft-driver-'), state: new MemBackend(), walIo: syncs.io, segmentBytes: 1 << 20, logger: nullLogger });
+  const backend = persistence.backend;
   const kv = new KvStore(backend);
   kv.load();
   const clock = new ManualClock();
@@ -73,13 +55,13 @@ function setup() {
     maxSizePerMsg: 1 << 20, maxUncommittedEntriesSize: 1 << 30, maxInflightMsgs: 256,
     checkQuorum: false, preVote: false, readOnlyOption: 'safe', rand: new SeededRand(7), logger: nullLogger,
   });
-  const driver = new RaftDriver(node, storage, backend, new Applier(kv, lessor, new AlarmStore()), kv, {
+  const driver = new RaftDriver(node, storage, persistence, new Applier(kv, lessor, new AlarmStore()), kv, {
     onDurable: () => {},
     onCompaction: async () => {},
     onLeaderChange: () => {},
     send: () => {},
   }, nullLogger, 0);
-  return { backend, kv, node, driver };
+  return { syncs, kv, node, driver };
 }
 
 /** Lets setImmediate/promise callbacks run. */
@@ -96,19 +78,19 @@ function put(driver: RaftDriver, key: string): Promise<ApplyOutcome> {
 }
 
 /** Elects the single voter, releasing writes until it leads and its empty entry is applied. */
-async function elect(s: ReturnType<typeof setup>): Promise<void> {
+async function elect(s: Awaited<ReturnType<typeof setup>>): Promise<void> {
   s.node.campaign();
   s.driver.tick();
-  for (let i = 0; i < 20 && (s.driver.leader !== ID || s.backend.pending > 0); i++) {
+  for (let i = 0; i < 20 && (s.driver.leader !== ID || s.syncs.pending > 0); i++) {
     await settle();
-    while (s.backend.pending > 0) s.backend.releaseOne();
+    while (s.syncs.pending > 0) s.syncs.releaseOne();
     await settle();
   }
   assert.equal(s.driver.leader, ID);
 }
 
 test('a proposal is answered, and its revision readable, only once its transaction is durable', async () => {
-  const s = setup();
+  const s = await setup();
   await elect(s);
   const before = s.kv.readRevision;
   let answered = false;
@@ -117,10 +99,10 @@ test('a proposal is answered, and its revision readable, only once its transacti
     return o;
   });
   await settle();
-  assert.equal(s.backend.pending, 1, 'the put is in a queued transaction');
+  assert.equal(s.syncs.pending, 1, 'the put is in a queued transaction');
   assert.equal(answered, false, 'answered before durable');
   assert.equal(s.kv.readRevision, before, 'readable before durable');
-  s.backend.releaseOne();
+  s.syncs.releaseOne();
   const out = await p;
   assert.equal(out.revision, before + 1);
   assert.equal(s.kv.readRevision, before + 1);
@@ -128,7 +110,7 @@ test('a proposal is answered, and its revision readable, only once its transacti
 });
 
 test('Readies are pipelined up to the bound and complete in queue order', async () => {
-  const s = setup();
+  const s = await setup();
   await elect(s);
   const order: string[] = [];
   const puts: Array<Promise<unknown>> = [];
@@ -138,15 +120,16 @@ test('Readies are pipelined up to the bound and complete in queue order', async 
     puts.push(put(s.driver, k).then(() => order.push(k)));
     await settle();
   }
-  assert.equal(s.backend.pending, MAX_READIES_IN_FLIGHT, 'the pipeline holds exactly its bound');
+  assert.equal(s.driver.readiesInFlight, MAX_READIES_IN_FLIGHT, 'the pipeline holds exactly its bound');
+  assert.equal(s.syncs.pending, 1, 'one WAL sync at a time: the later Readies wait to share the next one');
   assert.deepEqual(order, []);
   // A read issued now must wait for everything committed before it.
   let readDone = false;
   const read = s.driver.readIndex().then(() => {
     readDone = true;
   });
-  for (let i = 0; i < 20 && (s.backend.pending > 0 || order.length < puts.length); i++) {
-    if (s.backend.pending > 0) s.backend.releaseOne();
+  for (let i = 0; i < 20 && (s.syncs.pending > 0 || order.length < puts.length); i++) {
+    if (s.syncs.pending > 0) s.syncs.releaseOne();
     await settle();
     if (order.length < puts.length) assert.equal(readDone, false, 'read released before earlier writes were durable');
   }
@@ -156,15 +139,15 @@ test('Readies are pipelined up to the bound and complete in queue order', async 
   s.driver.stop();
 });
 
-test('a linearizable read on an idle member writes nothing (no fsync per read)', async () => {
-  const s = setup();
+test('a linearizable read on an idle member syncs nothing', async () => {
+  const s = await setup();
   await elect(s);
   let done = false;
   const read = s.driver.readIndex().then(() => {
     done = true;
   });
   for (let i = 0; i < 20 && !done; i++) await settle();
-  assert.equal(s.backend.pending, 0, 'the read queued a transaction');
+  assert.equal(s.syncs.pending, 0, 'the read started a WAL sync');
   assert.equal(done, true, 'the read waits for nothing');
   await read;
   s.driver.stop();
