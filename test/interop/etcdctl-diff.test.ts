@@ -35,8 +35,11 @@ interface Step {
   runForMs?: number;
 }
 
-/** A 16-hex-digit member or lease id as etcdctl prints it. */
-const HEX_ID: Mask = [/\b[0-9a-f]{16}\b/g, 'HEXID'];
+/**
+ * A member or lease id as etcdctl prints it: %x of a 64-bit value, so without leading zeros
+ * (one id in sixteen has 15 digits or fewer); at least one letter keeps decimals out.
+ */
+const HEX_ID: Mask = [/\b(?=[0-9]*[a-f])[0-9a-f]{12,16}\b/g, 'HEXID'];
 
 /**
  * What differs legitimately in `endpoint status` (all output formats):
