@@ -21,6 +21,8 @@ export interface ClusterMember {
   endpoint: string;
   peerUrl: string;
   dataDir: string;
+  /** The ZooKeeper port, when the cluster serves ZooKeeper ({@link ClusterOptions.zk}). */
+  zkPort?: number;
   process?: ManagedProcess;
 }
 
@@ -28,6 +30,8 @@ export interface ClusterMember {
 export interface ClusterOptions {
   size: number;
   token?: string;
+  /** Each member also serves ZooKeeper on a port of its own (default: off). */
+  zk?: boolean;
   /** Extra flags for every member. */
   extraArgs?: string[];
   startTimeoutMs?: number;
@@ -57,11 +61,12 @@ export class CoracleCluster {
 
   /** A new member with fresh ports and data dir, not started. */
   async allocate(name?: string): Promise<ClusterMember> {
-    const [clientPort, peerPort] = (await freePorts(2)) as [number, number];
+    const [clientPort, peerPort, zkPort] = (await freePorts(3)) as [number, number, number];
     const n = name ?? `m${++this.nameSeq}`;
     return {
       name: n, clientPort, peerPort, endpoint: `127.0.0.1:${clientPort}`,
       peerUrl: `http://127.0.0.1:${peerPort}`, dataDir: path.join(this.root, `${n}-${peerPort}`),
+      zkPort: this.options.zk ? zkPort : undefined,
     };
   }
 
@@ -74,7 +79,7 @@ export class CoracleCluster {
     return [
       CORACLE_BIN, ...identity, '--data-dir', m.dataDir,
       '--listen-client-urls', `http://127.0.0.1:${m.clientPort}`, '--listen-peer-urls', m.peerUrl,
-      '--initial-cluster-token', this.options.token ?? 'coracle-test', '--zk-listen', '', '--log-level', 'warn',
+      '--initial-cluster-token', this.options.token ?? 'coracle-test', '--zk-listen', m.zkPort === undefined ? '' : `127.0.0.1:${m.zkPort}`, '--log-level', 'warn',
       ...(this.options.extraArgs ?? []),
     ];
   }

@@ -79,13 +79,14 @@ export interface CoreMember {
     ): { cancel(): void };
   };
   readonly lessor: {
-    renew(id: bigint): number;
     timeToLive(id: bigint): { id: bigint; ttl: number; grantedTtl: number; keys: string[] };
   };
   header(): { revision: number };
   propose(body: CoreProposal): Promise<{ revision: number; result?: unknown }>;
   linearize(): Promise<void>;
   nextLeaseId(): bigint;
+  /** Renews on the leader's lessor (forwarded from a follower); 0 for an unknown lease. */
+  leaseKeepAlive(id: bigint): Promise<number>;
 }
 
 const SORT_ORDER = { none: 0, ascend: 1, descend: 2 } as const;
@@ -233,7 +234,8 @@ export class LocalBackend implements KvBackend {
   async leaseKeepAlive(id: bigint): Promise<number> {
     this.check();
     try {
-      return this.member.lessor.renew(id);
+      // Not the local lessor: only the leader's counts, and a session may be held on any member.
+      return await this.member.leaseKeepAlive(id);
     } catch (e) {
       throw kvError(e);
     }
