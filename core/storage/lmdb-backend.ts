@@ -106,10 +106,15 @@ export class LmdbBackend implements Backend {
     } catch {
       sizeBytes = 0;
     }
-    const st = this.env.getStats() as { pageSize?: number; treeBranchPageCount?: number; treeLeafPageCount?: number; overflowPages?: number; lastPageNumber?: number; freelistEntries?: number };
+    const st = this.env.getStats() as TreeStats & { pageSize?: number; free?: TreeStats };
     const pageSize = st.pageSize ?? 4096;
-    const used = ((st.lastPageNumber ?? 0) + 1) * pageSize;
-    return { sizeBytes, sizeInUseBytes: Math.min(sizeBytes || used, used) };
+    // In use = the pages of every tree (our sub-databases, the root that names them, the free
+    // list's own tree) plus the two meta pages; freed pages inside the file do not count. LMDB
+    // never shrinks its file, so this is the figure that falls after a compaction.
+    let pages = 2 + treePages(st) + treePages(st.free ?? {});
+    for (const db of this.dbs.values()) pages += treePages(db.getStats() as TreeStats);
+    const used = pages * pageSize;
+    return { sizeBytes, sizeInUseBytes: sizeBytes > 0 ? Math.min(sizeBytes, used) : used };
   }
 
   async copyTo(path: string): Promise<void> {
@@ -142,6 +147,17 @@ export class LmdbBackend implements Backend {
     if (!db) throw new Error(`unknown sub-database ${name}`);
     return db;
   }
+}
+
+/** Page counts of one B+tree as lmdb-js reports them. */
+interface TreeStats {
+  treeBranchPageCount?: number;
+  treeLeafPageCount?: number;
+  overflowPages?: number;
+}
+
+function treePages(s: TreeStats): number {
+  return (s.treeBranchPageCount ?? 0) + (s.treeLeafPageCount ?? 0) + (s.overflowPages ?? 0);
 }
 
 function* iterate(db: Db, options: IterateOptions = {}): Iterable<Entry> {

@@ -11,6 +11,7 @@ import { CoreError } from '../../util/core-error';
 import { txnWrites } from '../../mvcc/kv-types';
 import { runTxn } from '../../mvcc/txn-runner';
 import { Member } from '../member';
+import { checkQuota, putCost, txnCost } from '../quota';
 import { checkDeleteRange, checkPut, checkRange, checkTxn } from '../request-validation';
 import { deleteFromPb, pbDelete, pbHeader, pbPut, pbRange, pbTxn, putFromPb, rangeFromPb, toCount, txnFromPb } from './pb-mapping';
 
@@ -59,6 +60,7 @@ export function registerKvService(server: GrpcServer, member: Member): void {
     guarded(async () => {
       const p = putFromPb(notTooLarge(req));
       checkPut(p);
+      await checkQuota(member, putCost(p));
       const out = await member.propose({ type: 'put', put: p });
       return pbPut(pbHeader(member.header(out.revision)), out.result?.type === 'put' ? out.result.put : {});
     }),
@@ -80,6 +82,7 @@ export function registerKvService(server: GrpcServer, member: Member): void {
         const result = runTxn(member.kv.readView(), t);
         return pbTxn(pbHeader(member.header()), result);
       }
+      await checkQuota(member, txnCost(t));
       const out = await member.propose({ type: 'txn', txn: t });
       if (out.result?.type !== 'txn') throw new CoreError('not-capable', 'txn without result');
       return pbTxn(pbHeader(member.header(out.revision)), out.result.txn);

@@ -22,6 +22,7 @@ import { keyBytes } from '../../util/bytes';
 import { Member } from '../member';
 import { grpcError, guarded, limitedDecoder } from './kv-service';
 import { pbHeader } from './pb-mapping';
+import { checkQuota, QUOTA_LEASE_OVERHEAD } from '../quota';
 
 /** A request over --max-request-bytes decodes to this marker (see {@link limitedDecoder}). */
 function notTooLarge<T>(req: T): Exclude<T, symbol> {
@@ -68,6 +69,7 @@ export function registerLeaseService(server: GrpcServer, member: Member): void {
 async function leaseGrant(member: Member, req: pb.LeaseGrantRequest): Promise<pb.LeaseGrantResponse> {
   const ttl = grantTtl(member, req.TTL);
   const id = req.ID === 0n ? member.nextLeaseId() : req.ID;
+  await checkQuota(member, QUOTA_LEASE_OVERHEAD);
   const out = await member.propose({ type: 'leaseGrant', id, ttl });
   if (out.result?.type !== 'leaseGrant') throw new CoreError('not-capable', 'lease grant without result');
   return { header: pbHeader(member.header(out.revision)), ID: out.result.id, TTL: BigInt(out.result.ttl), error: '' };
