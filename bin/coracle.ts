@@ -83,6 +83,8 @@ async function main(argv: string[]): Promise<number> {
       maxTxnOps: flags['max-txn-ops'],
       maxRequestBytes: flags['max-request-bytes'],
       unsafeNoFsync: flags['unsafe-no-fsync'],
+      snapshotCount: flags['snapshot-count'],
+      snapshotCatchUpEntries: flags['experimental-snapshot-catchup-entries'],
       logger: logger.child({ component: 'member' }),
     });
   } catch (err) {

@@ -27,6 +27,7 @@ export const FLAGS = {
   'heartbeat-interval': { kind: 'int', default: 100, help: 'Time (ms) of a heartbeat interval.' },
   'election-timeout': { kind: 'int', default: 1000, help: 'Time (ms) for an election to time out.' },
   'snapshot-count': { kind: 'int', default: 100000, help: 'Applied entries between snapshots (log compaction).' },
+  'experimental-snapshot-catchup-entries': { kind: 'int', default: 5000, help: 'Entries kept in the Raft log behind a snapshot for slow followers to catch up.' },
   'max-request-bytes': { kind: 'int', default: 1572864, help: 'Maximum client request size in bytes.' },
   'max-txn-ops': { kind: 'int', default: 128, help: 'Maximum number of operations permitted in a transaction.' },
   'quota-backend-bytes': { kind: 'int', default: 0, help: 'Raise an alarm when the backend exceeds this size (0 = 2 GiB).' },

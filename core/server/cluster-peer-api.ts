@@ -53,6 +53,10 @@ export class ClusterPeerApi implements PeerHandler {
     return encodeRemoteCluster(this.member.clusterId, this.member.members());
   }
 
+  raftLog(): unknown {
+    return this.member.raftLogStatus();
+  }
+
   async rpc(path: string, body: unknown): Promise<unknown> {
     const b = (body ?? {}) as { id?: string; peerUrls?: string[]; isLearner?: boolean };
     if (path === '/lease/keepalive') {

@@ -39,6 +39,7 @@ import { firstBoot, FirstBoot } from './cluster-bootstrap';
 import { writeBootstrap, writeJoinIdentity } from './cluster-first-write';
 import { ClusterMembership, validateConfChange } from './cluster-membership';
 import { ClusterPeerApi } from './cluster-peer-api';
+import { RaftSnapshotCompactor, SNAPSHOT_CATCH_UP_ENTRIES_DEFAULT, SNAPSHOT_COUNT_DEFAULT } from './raft-snapshot-compactor';
 
 /** Configuration of a member (etcd flag names in comments). */
 export interface MemberConfig {
@@ -72,6 +73,10 @@ export interface MemberConfig {
   maxRequestBytes: number;
   /** --unsafe-no-fsync */
   unsafeNoFsync: boolean;
+  /** --snapshot-count: applied entries between Raft snapshots (default 100,000). */
+  snapshotCount?: number;
+  /** --experimental-snapshot-catchup-entries: entries kept behind a snapshot (default 5,000). */
+  snapshotCatchUpEntries?: number;
   logger: Logger;
   clock?: Clock;
   rand?: Rand;
@@ -121,6 +126,8 @@ export class Member {
   private readonly ids: IdGenerator;
   private readonly driver: RaftDriver;
   private readonly node: RawNode;
+  private readonly raftStorage: MemoryRaftStorage;
+  private readonly snapshotter: RaftSnapshotCompactor;
   private readonly compactor: Compactor;
   private readonly peerApi: ClusterPeerApi;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -157,6 +164,16 @@ export class Member {
     this.ids = new IdGenerator(this.memberId, this.clock);
     const { node, storage, applied } = this.openRaft(loadedLog, config.rand ?? new CryptoRand());
     this.node = node;
+    this.raftStorage = storage;
+    this.snapshotter = new RaftSnapshotCompactor({
+      storage,
+      sink: persistence,
+      // 0 means the default, as in etcd.
+      snapshotCount: config.snapshotCount || SNAPSHOT_COUNT_DEFAULT,
+      catchUpEntries: config.snapshotCatchUpEntries ?? SNAPSHOT_CATCH_UP_ENTRIES_DEFAULT,
+      logger: log.child({ component: 'raft-snapshot' }),
+    });
+    persistence.onStateDurable((st) => this.snapshotter.onStateDurable(st));
     this.transport = new PeerTransport({
       localId: this.memberId,
       clusterId: this.clusterId,
@@ -289,6 +306,15 @@ export class Member {
   raftStatus(): { leader: bigint; term: number; commit: number; applied: number } {
     const st = this.node.basicStatus();
     return { leader: this.driver.leader, term: st.term, commit: st.commit, applied: this.driver.applied };
+  }
+
+  /**
+   * Raft's in-memory log as it stands: its first and last index, the index of the last snapshot
+   * (taken here or installed from the leader), and the snapshots taken by this process.
+   */
+  raftLogStatus(): { firstIndex: number; lastIndex: number; snapshotIndex: number; snapshotsTaken: number } {
+    const s = this.raftStorage;
+    return { firstIndex: s.firstIndex(), lastIndex: s.lastIndex(), snapshotIndex: s.snapshot().metadata.index, snapshotsTaken: this.snapshotter.snapshotsTaken };
   }
 
   /** True when this member is a learner (serves only serializable reads and Status). */

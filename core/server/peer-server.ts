@@ -7,6 +7,8 @@
  *   (the sender then shuts down, as a removed etcd member does).
  * - `GET /members`: this member's view of the cluster (joining members and the "already
  *   bootstrapped" check read it).
+ * - `GET /raft/log`: the state of this member's Raft log (first/last index, last snapshot), for
+ *   operators and tests that check that compaction keeps it bounded.
  * - `POST /<anything else>`: JSON requests handled by the owner (forwarded lease keep-alives and
  *   membership changes); a thrown `CoreError` answers `{error: code, detail}` with status 409.
  */
@@ -29,6 +31,8 @@ export interface PeerHandler {
   onMessage(m: Message): void;
   /** The `/members` answer. */
   members(): unknown;
+  /** The `/raft/log` answer. */
+  raftLog(): unknown;
   /** A JSON request; resolves with the JSON answer. */
   rpc(path: string, body: unknown): Promise<unknown>;
 }
@@ -78,6 +82,7 @@ function route(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeade
   const url = new URL(String(headers[':path'] ?? '/'), 'http://peer');
   if (url.pathname === '/raft/stream') return raftStream(stream, url, handler, logger);
   if (url.pathname === '/members' && headers[':method'] === 'GET') return json(stream, 200, handler.members());
+  if (url.pathname === '/raft/log' && headers[':method'] === 'GET') return json(stream, 200, handler.raftLog());
   if (headers[':method'] !== 'POST') return json(stream, 405, { error: 'method not allowed' });
   readJson(stream).then(
     (body) => handler.rpc(url.pathname, body),

@@ -27,9 +27,9 @@ import { assert } from '../util/assert';
 import { CoreError } from '../util/core-error';
 import { Logger } from '../util/logger';
 import { MAX_PENDING_PROPOSALS } from '../util/limits';
-import { ConfChange, Entry, EntryType, HardState, Message, ReadState, StateType } from '../raft/types';
+import { ConfChange, Entry, EntryType, HardState, Message, MessageType, ReadState, StateType } from '../raft/types';
 import { decodeConfChange, decodeConfChangeV2 } from '../raft/codec';
-import { RawNode } from '../raft/raw-node';
+import { RawNode, SnapshotStatus } from '../raft/raw-node';
 import { Ready } from '../raft/ready';
 import { ProposalDroppedError, RaftError } from '../raft/errors';
 import { MemoryRaftStorage } from '../raft/memory-raft-storage';
@@ -47,8 +47,14 @@ export interface DriverHooks {
   onCompaction(revision: number): Promise<void>;
   /** Leadership changed (lead = 0n when there is none). */
   onLeaderChange(lead: bigint, isLeader: boolean): void;
-  /** Raft messages for other members. */
+  /** Raft messages for other members (never a MsgSnap: those go to {@link sendSnapshot}). */
   send(messages: Message[]): void;
+  /**
+   * A MsgSnap for a follower behind the log (optional: without it the send is reported failed).
+   * The owner transfers the applied state and reports the outcome with
+   * {@link RaftDriver.reportSnapshot}; the message's snapshot carries only metadata.
+   */
+  sendSnapshot?(m: Message): void;
   /**
    * Membership (optional: a driver without them applies conf changes to Raft only). Checks a
    * committed conf change deterministically; an error turns it into a no-op for everyone.
@@ -213,6 +219,17 @@ export class RaftDriver {
     this.schedule();
   }
 
+  /** Reports how sending a snapshot to `id` ended (Raft leaves the snapshot state for probing). */
+  reportSnapshot(id: bigint, status: SnapshotStatus): void {
+    if (this.stopped) return;
+    try {
+      this.node.reportSnapshot(id, status);
+    } catch (err) {
+      if (!(err instanceof RaftError)) throw err;
+    }
+    this.schedule();
+  }
+
   /** Starts a leadership transfer to `id` (this member must lead); throws `bad-leader-transferee` for a non-voter. */
   transferLeader(id: bigint): void {
     try {
@@ -337,7 +354,7 @@ export class RaftDriver {
     const rd = this.node.ready();
     if (rd.softState) this.leaderChange(rd.softState.lead, rd.softState.raftState === StateType.Leader);
     const isLeader = this.node.basicStatus().raftState === StateType.Leader;
-    if (isLeader) this.hooks.send(rd.messages);
+    if (isLeader) this.send(rd.messages);
     const work: InFlight = { outcomes: [], messages: isLeader ? [] : rd.messages, revision: 0, applied: 0, readStates: rd.readStates, confChanges: [] };
     // Nothing to persist (read states, a leader's heartbeats, a follower's heartbeat acks): no
     // transaction, and so no fsync, but still in queue order, so that what it releases waits for
@@ -376,10 +393,22 @@ export class RaftDriver {
       this.afterDurable(work.outcomes, work.revision);
     }
     this.confChangesDurable(work.confChanges);
-    this.hooks.send(work.messages);
+    this.send(work.messages);
     this.collectReadStates(work.readStates);
     this.releaseReads();
     this.schedule();
+  }
+
+  /** Sends messages; a MsgSnap goes to the snapshot transfer (its data is produced on demand). */
+  private send(messages: Message[]): void {
+    if (!messages.some((m) => m.type === MessageType.MsgSnap)) return this.hooks.send(messages);
+    const rest: Message[] = [];
+    for (const m of messages) {
+      if (m.type !== MessageType.MsgSnap) rest.push(m);
+      else if (this.hooks.sendSnapshot) this.hooks.sendSnapshot(m);
+      else setImmediate(() => this.reportSnapshot(m.to, 'failure'));
+    }
+    this.hooks.send(rest);
   }
 
   private applyCommitted(txn: WriteTxn, entries: Entry[], work: InFlight): void {

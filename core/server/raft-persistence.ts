@@ -13,9 +13,13 @@
  * a different entry later committed at that index would be skipped as "already applied" (etcd
  * #14370). Since appends complete in order, applies are chained after them.
  *
- * On restart LMDB is at its applied index A; the WAL replays the hard state and the entries, and
- * Raft re-applies those after A (the applier skips ≤ A). WAL segments are released once LMDB has
- * made the state they cover durable, keeping {@link WAL_RETAINED_ENTRIES} for followers that lag.
+ * On restart LMDB is at its applied index A; the WAL replays from its last snapshot marker S
+ * (S ≤ A: a marker is written only once LMDB holds the state up to it durably) the hard state
+ * and the entries, and Raft re-applies those after A (the applier skips ≤ A). Every durable
+ * LMDB commit is reported with the applied index and conf state it holds
+ * ({@link RaftPersistence.onStateDurable}); the snapshot policy (raft-snapshot-compactor.ts)
+ * turns that into a WAL snapshot marker ({@link RaftPersistence.recordSnapshot}), after which
+ * the WAL segments wholly before it are released (etcd: `ReleaseLockTo(snapshot index)`).
  * Log entries found in LMDB's `raft_log` (a data dir from before the WAL, or the initial
  * configuration a first boot records there) are moved into the WAL when it is created.
  */
@@ -24,16 +28,18 @@ import { Backend, WriteTxn } from '../storage/backend';
 import { RaftLogStore, LoadedRaftLog } from '../storage/raft-log-store';
 import { Wal, WalIo } from '../storage/wal';
 import { WriteBuffer } from '../storage/write-buffer';
-import { DB, encodeIndex } from '../storage/schema';
-import { Entry, HardState } from '../raft/types';
+import { DB, META, encodeIndex } from '../storage/schema';
+import { ConfState, Entry, HardState, SnapshotMetadata } from '../raft/types';
+import { decodeConfState } from '../raft/codec';
 import { Logger } from '../util/logger';
 
-/**
- * Entries kept in the WAL behind the durable applied index, so that a restarted leader can still
- * send a lagging follower the entries it misses (etcd keeps 5,000 in memory after a snapshot;
- * without Raft snapshots over the wire we keep more).
- */
-export const WAL_RETAINED_ENTRIES = 50_000;
+/** The applied state LMDB holds durably after a commit: what a snapshot marker may cover. */
+export interface DurableState {
+  /** The applied (consistent) index. */
+  index: number;
+  /** The conf state in force at `index` (undefined: none recorded, an old data dir). */
+  confState: ConfState | undefined;
+}
 
 /** Options of {@link RaftPersistence.open}. */
 export interface RaftPersistenceOptions {
@@ -56,8 +62,11 @@ const NO_SYNC_IO: WalIo = { fdatasync: async () => {}, fdatasyncSync: () => {} }
 
 /** The member's durable Raft log plus its buffered applied state. */
 export class RaftPersistence {
-  /** Applies since the last release: LMDB sequence → applied index after it. */
-  private readonly appliedAt: Array<{ seq: number; index: number }> = [];
+  /** Applies not yet reported durable: LMDB sequence → applied state after it. */
+  private readonly appliedAt: Array<{ seq: number; state: DurableState }> = [];
+  private durableListener: ((state: DurableState) => void) | undefined;
+  /** Index of the last snapshot marker written (and so the point the WAL may release to). */
+  private markerIndex = 0;
   private releasing = false;
   private released = 0;
   /** The chain that orders applies after their WAL appends. */
@@ -108,12 +117,38 @@ export class RaftPersistence {
       if (logged) await logged;
       if (!apply) return;
       await this.backend.write(apply);
-      this.appliedAt.push({ seq: this.backend.appliedSeq, index: appliedIndex() });
+      this.appliedAt.push({ seq: this.backend.appliedSeq, state: { index: appliedIndex(), confState: this.confStateNow() } });
     });
     // A failure is the caller's to handle (it crashes the member); the chain must still hold
     // later steps back, so they wait on a settled copy.
     this.applyTail = step.catch(() => undefined);
     return step;
+  }
+
+  /**
+   * Sets the listener told, after each LMDB commit, the applied state that is now durable
+   * (cheap, must not throw). Snapshot markers may cover up to that index.
+   */
+  onStateDurable(listener: ((state: DurableState) => void) | undefined): void {
+    this.durableListener = listener;
+  }
+
+  /**
+   * Writes a snapshot marker durably: Raft's log before `meta.index` is no longer needed on
+   * restart. The caller guarantees LMDB durably holds the applied state up to `meta.index`
+   * (from {@link onStateDurable}). Then releases the WAL segments wholly covered by it. A marker
+   * not newer than the last one is ignored.
+   */
+  async recordSnapshot(meta: SnapshotMetadata): Promise<void> {
+    if (meta.index <= this.markerIndex) return;
+    this.markerIndex = meta.index;
+    await this.wal.append({ snapshot: meta });
+    this.release();
+  }
+
+  /** Index of the last snapshot marker this process wrote (0 when none yet). */
+  get snapshotIndex(): number {
+    return this.markerIndex;
   }
 
   /** Reports every WAL fdatasync's duration in seconds (etcd_disk_wal_fsync_duration_seconds). */
@@ -134,21 +169,37 @@ export class RaftPersistence {
     await this.wal.close();
   }
 
-  /** LMDB made applies up to `seq` durable: the WAL may drop what they cover. */
+  /** LMDB made applies up to `seq` durable: tell the snapshot policy what it holds now. */
   private stateDurable(seq: number): void {
-    let index = 0;
-    while (this.appliedAt.length > 0 && this.appliedAt[0]!.seq <= seq) index = this.appliedAt.shift()!.index;
-    const upTo = index - WAL_RETAINED_ENTRIES;
+    let state: DurableState | undefined;
+    while (this.appliedAt.length > 0 && this.appliedAt[0]!.seq <= seq) state = this.appliedAt.shift()!.state;
+    if (state) this.durableListener?.(state);
+  }
+
+  /** Releases the WAL segments wholly before the last snapshot marker (one release at a time). */
+  private release(): void {
+    const upTo = this.markerIndex;
     if (upTo <= this.released || this.releasing) return;
     this.releasing = true;
     this.wal.releaseTo(upTo).then(
       () => {
         this.released = upTo;
+        this.releasing = false;
+        // A newer marker arrived meanwhile: release up to it too.
+        if (this.markerIndex > this.released) this.release();
       },
-      (err: unknown) => this.logger.warn({ err }, 'releasing WAL segments failed; they stay on disk'),
-    ).finally(() => {
-      this.releasing = false;
-    });
+      (err: unknown) => {
+        // No retry loop: the next marker tries again.
+        this.releasing = false;
+        this.logger.warn({ err }, 'releasing WAL segments failed; they stay on disk');
+      },
+    );
+  }
+
+  /** The conf state in the applied view right now (the one in force at the applied index). */
+  private confStateNow(): ConfState | undefined {
+    const raw = this.backend.read((txn) => txn.get(DB.meta, META.raftConfState));
+    return raw ? decodeConfState(raw) : undefined;
   }
 }
 
