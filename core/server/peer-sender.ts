@@ -19,6 +19,7 @@ import { Logger } from '../util/logger';
 import { PEER_QUEUE_MESSAGES } from '../util/limits';
 import { Message, MessageType } from '../raft/types';
 import { encodeFrame } from './peer-frame';
+import { connect } from 'node:net';
 
 /** Bytes queued on the bulk lane before dropping (appends are ≤ ~1 MiB each). */
 const BULK_QUEUE_BYTES = 64 * 1024 * 1024;
@@ -136,7 +137,7 @@ export class PeerSender {
   private dial(): void {
     if (this.closed) return;
     const url = this.options.urls[this.urlIndex % this.options.urls.length]!;
-    const session = http2.connect(url, { settings: { initialWindowSize: PEER_STREAM_WINDOW } });
+    const session = http2.connect(url, { settings: { initialWindowSize: PEER_STREAM_WINDOW }, createConnection: noDelayConnection });
     this.session = session;
     session.on('error', () => {}); // 'close' follows; the reconnect happens there
     // A peer shutting down sends GOAWAY; our long-lived streams would keep the session half
@@ -305,4 +306,14 @@ export function peerRequestUrl(url: string, path: string, body: unknown, timeout
       );
     });
   });
+}
+
+/**
+ * The TCP connection under a peer session, with Nagle's algorithm off: Raft messages are small
+ * and latency-bound, and with it a MsgApp or its ack waits for the previous segment's ACK (a
+ * delayed ACK: tens of milliseconds per round). (An HTTP/2 session's own socket refuses
+ * `setNoDelay`, hence the connection is made here.)
+ */
+function noDelayConnection(authority: URL): import('node:net').Socket {
+  return connect({ host: authority.hostname, port: Number(authority.port), noDelay: true });
 }

@@ -181,7 +181,7 @@ export class Wal {
    * the batch breaks the log rules (a caller bug); rejects with {@link WalFailedError} once the
    * WAL is poisoned. An empty batch resolves when everything appended before it is durable.
    */
-  append(batch: WalBatch): Promise<void> {
+  append(batch: WalBatch, options: { sync?: boolean } = {}): Promise<void> {
     if (this.closed) return Promise.reject(new Error('wal: closed'));
     if (this.group.failed) return Promise.reject(this.group.failed);
     const entries = batch.entries ?? [];
@@ -194,7 +194,11 @@ export class Wal {
     } catch (err) {
       return Promise.reject(this.group.fail(err));
     }
-    return this.group.wait(this.group.noteWrite());
+    const written = this.group.noteWrite();
+    // Unsynced (a hard state whose only change is the commit index, which Raft can recover):
+    // in the page cache now, on disk with the next synced append.
+    if (options.sync === false) return Promise.resolve();
+    return this.group.wait(written);
   }
 
   /**
