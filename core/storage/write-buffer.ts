@@ -22,7 +22,7 @@
  * - Keys and values written are copied: the buffer owns them.
  */
 import { Backend, BackendStats, CommitTiming, Entry, IterateOptions, ReadTxn, WriteTxn } from './backend';
-import { WRITE_BUFFER_MAX_BYTES_DEFAULT, WRITE_BUFFER_MAX_FLUSH_BYTES } from '../util/limits';
+import { WRITE_BUFFER_FLUSH_DELAY_MS, WRITE_BUFFER_MAX_BYTES_DEFAULT, WRITE_BUFFER_MAX_FLUSH_BYTES } from '../util/limits';
 import { changeBytes, WriteLayer } from './write-buffer-layer';
 import { mergeIterate } from './write-buffer-merge';
 
@@ -32,6 +32,12 @@ export interface WriteBufferOptions {
   maxBufferedBytes?: number;
   /** Bytes of batches coalesced into one inner transaction (default 16 MiB; at least one batch). */
   maxFlushBytes?: number;
+  /**
+   * How long applied batches gather before an inner commit starts (default
+   * {@link WRITE_BUFFER_FLUSH_DELAY_MS}; 0 = on the next microtask). `flush()` and memory
+   * pressure (over half of `maxBufferedBytes`) do not wait.
+   */
+  flushDelayMs?: number;
 }
 
 /** One applied batch not yet durable in the inner backend. */
@@ -64,6 +70,10 @@ export class WriteBuffer implements Backend {
   private readonly listeners = new Set<(seq: number) => void>();
   private readonly maxBytes: number;
   private readonly maxFlushBytes: number;
+  private readonly flushDelayMs: number;
+  private flushTimer: NodeJS.Timeout | undefined;
+  /** `flush()` asked for everything up to this sequence: commit without delay until durable. */
+  private forcedUpTo = 0;
 
   constructor(
     private readonly inner: Backend,
@@ -71,6 +81,7 @@ export class WriteBuffer implements Backend {
   ) {
     this.maxBytes = options.maxBufferedBytes ?? WRITE_BUFFER_MAX_BYTES_DEFAULT;
     this.maxFlushBytes = options.maxFlushBytes ?? WRITE_BUFFER_MAX_FLUSH_BYTES;
+    this.flushDelayMs = options.flushDelayMs ?? WRITE_BUFFER_FLUSH_DELAY_MS;
   }
 
   /** Sequence number of the last applied batch (the one just written, right after `write`). */
@@ -106,6 +117,12 @@ export class WriteBuffer implements Backend {
 
   /** Resolves when every batch applied so far is durable in the inner backend. */
   flush(): Promise<void> {
+    this.forcedUpTo = this.seq;
+    if (this.flushTimer !== undefined) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = undefined;
+      this.flushScheduled = false;
+    }
     this.scheduleFlush();
     return this.whenDurable(this.seq);
   }
@@ -216,11 +233,20 @@ export class WriteBuffer implements Backend {
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    // A microtask, so that batches written in the same synchronous run share one inner commit.
-    queueMicrotask(() => {
+    const run = (): void => {
       this.flushScheduled = false;
+      this.flushTimer = undefined;
       this.pump();
-    });
+    };
+    const urgent = this.flushDelayMs === 0 || this.forcedUpTo > this.durable || this.bytes > this.maxBytes / 2;
+    // At least a microtask, so that batches written in the same synchronous run share one
+    // inner commit; otherwise the delay, so that many runs do.
+    if (urgent) queueMicrotask(run);
+    else {
+      this.flushTimer = setTimeout(run, this.flushDelayMs);
+      // Nothing is lost if the process ends meanwhile: the WAL replays what LMDB lacks.
+      this.flushTimer.unref();
+    }
   }
 
   /** Starts one inner write with the oldest buffered batches, if none is in flight. */
@@ -257,7 +283,7 @@ export class WriteBuffer implements Backend {
     this.inFlight = 0;
     this.markDurable(last);
     this.releasePressure();
-    this.pump();
+    if (this.batches.length > 0) this.scheduleFlush();
   }
 
   private markDurable(seq: number): void {

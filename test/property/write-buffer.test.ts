@@ -68,7 +68,7 @@ test('WriteBuffer agrees with a MemBackend model; the inner state is always a pr
   await fc.assert(
     fc.asyncProperty(fc.array(stepArb, { maxLength: 40 }), fc.constantFrom(1, 1 << 20), async (steps, maxFlushBytes) => {
       const inner = new GatedBackend();
-      const wb = new WriteBuffer(inner, { maxFlushBytes, maxBufferedBytes: 4096 });
+      const wb = new WriteBuffer(inner, { maxFlushBytes, maxBufferedBytes: 4096, flushDelayMs: 0 });
       const model = new MemBackend();
       const states: string[][] = [[]];
       for (const s of steps) {

@@ -18,7 +18,7 @@ const DBS = ['a', 'b'];
 
 test('reads see applied batches before the inner commit; the inner gets them after', async () => {
   const inner = new GatedBackend();
-  const wb = new WriteBuffer(inner);
+  const wb = new WriteBuffer(inner, { flushDelayMs: 0 });
   await wb.write((t) => {
     t.put('a', b('k1'), b('v1'));
     t.put('a', b('k2'), b('v2'));
@@ -45,7 +45,7 @@ test('reads see applied batches before the inner commit; the inner gets them aft
 test("a write's own view: its puts and deletes over the buffered and inner state", async () => {
   const inner = new GatedBackend();
   inner.hold = false;
-  const wb = new WriteBuffer(inner);
+  const wb = new WriteBuffer(inner, { flushDelayMs: 0 });
   await inner.write((t) => ['k1', 'k3', 'k5'].forEach((k) => t.put('a', b(k), b('inner'))));
   inner.hold = true;
   await wb.write((t) => {
@@ -71,7 +71,7 @@ test("a write's own view: its puts and deletes over the buffered and inner state
 
 test('batches written together share one inner write; one inner write in flight at a time', async () => {
   const inner = new GatedBackend();
-  const wb = new WriteBuffer(inner);
+  const wb = new WriteBuffer(inner, { flushDelayMs: 0 });
   for (let i = 0; i < 10; i++) void wb.write((t) => t.put('a', b(`k${i}`), b(`v${i}`)));
   await settle();
   assert.equal(inner.writes, 1, 'ten batches of one synchronous run: one inner write');
@@ -94,7 +94,7 @@ test('batches written together share one inner write; one inner write in flight 
 
 test('a crash of the inner backend keeps a prefix of the batches, in order', async () => {
   const inner = new GatedBackend();
-  const wb = new WriteBuffer(inner, { maxFlushBytes: 1 });
+  const wb = new WriteBuffer(inner, { maxFlushBytes: 1, flushDelayMs: 0 });
   const model = new MemBackend();
   const modelAfter: string[][] = [[]];
   for (let i = 1; i <= 12; i++) {
@@ -122,7 +122,7 @@ test('a crash of the inner backend keeps a prefix of the batches, in order', asy
 
 test('back-pressure: beyond the byte bound, write resolves only after a flush', async () => {
   const inner = new GatedBackend();
-  const wb = new WriteBuffer(inner, { maxBufferedBytes: 1000 });
+  const wb = new WriteBuffer(inner, { maxBufferedBytes: 1000, flushDelayMs: 0 });
   let answered = false;
   await wb.write((t) => t.put('a', b('small'), Buffer.alloc(100)));
   const big = wb.write((t) => t.put('a', b('big'), Buffer.alloc(2000))).then(() => (answered = true));
@@ -140,7 +140,7 @@ test('back-pressure: beyond the byte bound, write resolves only after a flush', 
 test('a batch whose function throws leaves no trace', async () => {
   const inner = new GatedBackend();
   inner.hold = false;
-  const wb = new WriteBuffer(inner);
+  const wb = new WriteBuffer(inner, { flushDelayMs: 0 });
   await assert.rejects(
     wb.write((t) => {
       t.put('a', b('k'), b('v'));
@@ -156,7 +156,7 @@ test('a batch whose function throws leaves no trace', async () => {
 
 test('a failed inner write poisons: durability waiters and later writes reject, reads go on', async () => {
   const inner = new GatedBackend();
-  const wb = new WriteBuffer(inner);
+  const wb = new WriteBuffer(inner, { flushDelayMs: 0 });
   await wb.write((t) => t.put('a', b('k'), b('v')));
   const durable = wb.whenDurable(1);
   await settle();
@@ -169,7 +169,7 @@ test('a failed inner write poisons: durability waiters and later writes reject, 
 
 test('keys and values are copied: the caller may reuse its buffers', async () => {
   const inner = new GatedBackend();
-  const wb = new WriteBuffer(inner);
+  const wb = new WriteBuffer(inner, { flushDelayMs: 0 });
   const key = b('key');
   const value = b('value');
   await wb.write((t) => t.put('a', key, value));
@@ -184,7 +184,7 @@ test('keys and values are copied: the caller may reuse its buffers', async () =>
 test('over the real LmdbBackend: applied reads, flush, and the state after reopening', async () => {
   const dir = createTempDir('write-buffer-lmdb-');
   try {
-    const wb = new WriteBuffer(LmdbBackend.open({ path: dir }));
+    const wb = new WriteBuffer(LmdbBackend.open({ path: dir }), { flushDelayMs: 0 });
     for (let i = 0; i < 200; i++) void wb.write((t) => t.put(DB.kv, b(`k${String(i).padStart(3, '0')}`), b(`v${i}`)));
     await wb.write((t) => t.del(DB.kv, b('k100')));
     const view = wb.read((t) => [...t.iterate(DB.kv, { start: b('k098'), end: b('k103') })].map((e) => e.key.toString()));
@@ -203,4 +203,21 @@ test('over the real LmdbBackend: applied reads, flush, and the state after reope
   } finally {
     removeTempDir(dir);
   }
+});
+
+test('with a flush delay, batches written over several turns share one inner commit; flush() does not wait', async () => {
+  const inner = new GatedBackend();
+  inner.hold = false;
+  const wb = new WriteBuffer(inner, { flushDelayMs: 200 });
+  for (let i = 0; i < 5; i++) {
+    await wb.write((t) => t.put('a', b(`k${i}`), b('v')));
+    await settle();
+  }
+  assert.equal(inner.writes, 0, 'committed before the delay ran out');
+  assert.equal(wb.read((t) => t.get('a', b('k4'))?.toString()), 'v', 'buffered batches are readable meanwhile');
+  const started = Date.now();
+  await wb.flush();
+  assert.ok(Date.now() - started < 150, 'flush() waited for the delay');
+  assert.equal(inner.writes, 1, 'five batches, one inner commit');
+  assert.deepEqual(dump(inner, DBS), ['a:k0=v', 'a:k1=v', 'a:k2=v', 'a:k3=v', 'a:k4=v']);
 });
