@@ -1,0 +1,200 @@
+/**
+ * The follower's side of a Raft snapshot transfer (`POST /raft/snapshot`, snapshot-stream.ts).
+ *
+ * The body is written to a temporary directory in the member's `snap/` as it arrives (the
+ * stream is paused while the file write catches up: bounded memory), then checked: exact size,
+ * sha256 trailer, the database's own consistent index equal to the header's, same cluster. The
+ * file is made this member's (its member id, snapshot-db.ts), fsynced, and the directory renamed
+ * to `snap/<index as 16 hex digits>/` and the parent fsynced: from then on it can be installed,
+ * also by a restart (snapshot-installer.ts describes the crash rules). Only then does the leader
+ * get its 200 and Raft the MsgSnap (through `deliver`), which decides whether to adopt it.
+ *
+ * One transfer at a time: a second one is refused with 409 (the leader reports failure and Raft
+ * retries later).
+ */
+import * as fs from 'node:fs';
+import * as http2 from 'node:http2';
+import * as path from 'node:path';
+import { createHash } from 'node:crypto';
+import { Logger } from '../util/logger';
+import { adoptSnapshotDb, readSnapshotDb } from './snapshot-db';
+import { decodeSnapshotHeader, MAX_SNAPSHOT_HEADER_BYTES, SNAPSHOT_TRAILER_BYTES, SnapshotHeader } from './snapshot-stream';
+
+/** Options of {@link SnapshotReceiver}. */
+export interface SnapshotReceiverOptions {
+  /** The member's `snap/` directory. */
+  dir: string;
+  localId: bigint;
+  clusterId: bigint;
+  /** A verified, durable snapshot is in `snap/<index>/`: hand it to Raft. */
+  deliver(header: SnapshotHeader): void;
+  logger: Logger;
+}
+
+/** The name of the directory holding a received snapshot at `index`. */
+export function snapshotDirName(index: number): string {
+  return index.toString(16).padStart(16, '0');
+}
+
+/** Receives snapshots, one at a time. */
+export class SnapshotReceiver {
+  private busy = false;
+  private receivedCount = 0;
+
+  constructor(private readonly o: SnapshotReceiverOptions) {}
+
+  /** Snapshots received and handed to Raft. */
+  get received(): number {
+    return this.receivedCount;
+  }
+
+  /** Handles one `POST /raft/snapshot` stream and answers it. */
+  handle(stream: http2.ServerHttp2Stream): void {
+    if (this.busy) return answer(stream, 409, 'a snapshot transfer is already in progress');
+    this.busy = true;
+    this.receive(stream).then(
+      (header) => {
+        this.receivedCount++;
+        this.o.logger.info({ from: header.from.toString(16), index: header.index, term: header.term, bytes: header.size }, 'received raft snapshot');
+        answer(stream, 200, 'ok');
+        this.o.deliver(header);
+      },
+      (err: unknown) => {
+        this.o.logger.warn({ err }, 'receiving raft snapshot failed');
+        answer(stream, 400, (err as Error).message ?? String(err));
+      },
+    ).finally(() => (this.busy = false));
+  }
+
+  private async receive(stream: http2.ServerHttp2Stream): Promise<SnapshotHeader> {
+    fs.mkdirSync(this.o.dir, { recursive: true });
+    const tmp = fs.mkdtempSync(path.join(this.o.dir, 'recv-'));
+    try {
+      const header = await this.writeBody(stream, path.join(tmp, 'data.mdb'));
+      const meta = await readSnapshotDb(tmp);
+      if (meta.index !== header.index || meta.term !== header.term) throw new Error(`snapshot file holds index ${meta.index} term ${meta.term}, header says ${header.index}/${header.term}`);
+      if (meta.clusterId !== undefined && meta.clusterId !== this.o.clusterId) throw new Error(`snapshot of cluster ${meta.clusterId.toString(16)}, this is ${this.o.clusterId.toString(16)}`);
+      await adoptSnapshotDb(tmp, this.o.localId);
+      fs.rmSync(path.join(tmp, 'lock.mdb'), { force: true });
+      const final = path.join(this.o.dir, snapshotDirName(header.index));
+      fs.rmSync(final, { recursive: true, force: true });
+      fs.renameSync(tmp, final);
+      fsyncDir(this.o.dir);
+      return header;
+    } catch (err) {
+      fs.rmSync(tmp, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  /** Parses the stream into `file`; resolves with the checked header once size and checksum match. */
+  private async writeBody(stream: http2.ServerHttp2Stream, file: string): Promise<SnapshotHeader> {
+    const out = fs.openSync(file, 'w');
+    try {
+      const parser = new BodyParser(this.o);
+      let failure: unknown;
+      for await (const chunk of stream) {
+        // After a bad part the rest is read and dropped: leaving the loop would reset the
+        // stream, and the sender would never hear why.
+        if (failure !== undefined) continue;
+        try {
+          for (const piece of parser.push(chunk as Buffer)) await writeAll(out, piece);
+        } catch (err) {
+          failure = err;
+        }
+      }
+      if (failure !== undefined) throw failure;
+      const header = parser.finish();
+      fs.fsyncSync(out);
+      return header;
+    } finally {
+      fs.closeSync(out);
+    }
+  }
+}
+
+/** The body's state machine: header, then file bytes (hashed), then the trailer. */
+class BodyParser {
+  private head: Buffer[] = [];
+  private headBytes = 0;
+  private header: SnapshotHeader | undefined;
+  private body = 0;
+  private trailer: Buffer[] = [];
+  private trailerBytes = 0;
+  private readonly hash = createHash('sha256');
+
+  constructor(private readonly o: { localId: bigint; clusterId: bigint }) {}
+
+  /** Consumes a chunk; returns the parts of it that belong to the file. */
+  push(chunk: Buffer): Buffer[] {
+    const out: Buffer[] = [];
+    let rest = chunk;
+    if (!this.header) rest = this.takeHeader(rest);
+    if (!this.header || rest.length === 0) return out;
+    const want = this.header.size - this.body;
+    const part = rest.subarray(0, want);
+    if (part.length > 0) {
+      this.hash.update(part);
+      this.body += part.length;
+      out.push(part);
+    }
+    rest = rest.subarray(part.length);
+    if (rest.length > 0) {
+      this.trailerBytes += rest.length;
+      if (this.trailerBytes > SNAPSHOT_TRAILER_BYTES) throw new Error('snapshot stream longer than its header says');
+      this.trailer.push(rest);
+    }
+    return out;
+  }
+
+  /** The stream ended: checks size and checksum. */
+  finish(): SnapshotHeader {
+    if (!this.header) throw new Error('snapshot stream ended inside its header');
+    if (this.body !== this.header.size || this.trailerBytes !== SNAPSHOT_TRAILER_BYTES) throw new Error(`snapshot stream truncated (${this.body} of ${this.header.size} bytes)`);
+    if (!this.hash.digest().equals(Buffer.concat(this.trailer))) throw new Error('snapshot checksum mismatch');
+    return this.header;
+  }
+
+  private takeHeader(chunk: Buffer): Buffer {
+    this.head.push(chunk);
+    this.headBytes += chunk.length;
+    if (this.headBytes < 4) return Buffer.alloc(0);
+    const all = Buffer.concat(this.head);
+    this.head = [all];
+    const len = all.readUInt32BE(0);
+    if (len > MAX_SNAPSHOT_HEADER_BYTES) throw new Error(`snapshot header of ${len} bytes exceeds ${MAX_SNAPSHOT_HEADER_BYTES}`);
+    if (all.length < 4 + len) return Buffer.alloc(0);
+    const h = decodeSnapshotHeader(all.subarray(4, 4 + len));
+    if (h.cluster !== this.o.clusterId) throw new Error(`snapshot for cluster ${h.cluster.toString(16)}, this is ${this.o.clusterId.toString(16)}`);
+    if (h.to !== this.o.localId) throw new Error(`snapshot for member ${h.to.toString(16)}, this is ${this.o.localId.toString(16)}`);
+    this.header = h;
+    this.head = [];
+    return all.subarray(4 + len);
+  }
+}
+
+async function writeAll(fd: number, buf: Buffer): Promise<void> {
+  let off = 0;
+  while (off < buf.length) {
+    const { bytesWritten } = await new Promise<{ bytesWritten: number }>((resolve, reject) =>
+      fs.write(fd, buf, off, buf.length - off, null, (err, n) => (err ? reject(err) : resolve({ bytesWritten: n }))),
+    );
+    off += bytesWritten;
+  }
+}
+
+/** fsyncs a directory (a rename in it becomes durable). */
+export function fsyncDir(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function answer(stream: http2.ServerHttp2Stream, status: number, text: string): void {
+  if (stream.destroyed || stream.headersSent) return;
+  stream.respond({ ':status': status, 'content-type': 'text/plain' });
+  stream.end(text);
+}
