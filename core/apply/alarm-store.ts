@@ -16,8 +16,9 @@ export interface AlarmMember {
 export class AlarmStore {
   private readonly active = new Map<string, AlarmMember>();
 
-  /** Loads persisted alarms. */
+  /** Loads persisted alarms, replacing what it held. */
   load(txn: ReadTxn): void {
+    this.active.clear();
     for (const { key } of txn.iterate(DB.alarm)) {
       const memberId = key.readBigUInt64BE(0);
       const alarm = key[8] as AlarmType;

@@ -68,8 +68,9 @@ export class Lessor implements LeaseAttacher {
     return this.leases.size;
   }
 
-  /** Loads persisted leases and the key attachments found by the store. */
+  /** Loads persisted leases and the key attachments found by the store, replacing what it held. */
   load(txn: ReadTxn, attachments: Array<{ lease: bigint; key: KeyString }>): void {
+    this.leases.clear();
     for (const { key, value } of txn.iterate(DB.lease)) {
       const id = BigInt.asIntN(64, decodeU64(key));
       this.leases.set(id, { id, ttl: Number(value.readBigInt64BE(0)), remainingTtl: Number(value.readBigInt64BE(8)), expiryMs: Infinity, keys: new Set() });

@@ -59,7 +59,12 @@ export interface VisibleRevision {
 
 /** The index over all keys. */
 export class KeyIndex {
-  private readonly keys = new OrderedMap<KeyHistory>();
+  private keys = new OrderedMap<KeyHistory>();
+
+  /** Forgets every key (the store is being reloaded from a replaced backend). */
+  clear(): void {
+    this.keys = new OrderedMap<KeyHistory>();
+  }
 
   /** Number of keys with any retained history. */
   get size(): number {

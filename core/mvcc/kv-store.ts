@@ -53,10 +53,12 @@ export class KvStore {
   }
 
   /**
-   * Rebuilds the index from the backend. Returns the live keys' lease attachments so the lessor
-   * can rebuild its key sets. Finishes a compaction that a crash interrupted (etcd #17780).
+   * Rebuilds the index from the backend, replacing what it held (at start, and after a Raft
+   * snapshot replaced the backend's contents). Returns the live keys' lease attachments so the
+   * lessor can rebuild its key sets. Finishes a compaction that a crash interrupted (etcd #17780).
    */
   load(): { attachments: LoadedAttachment[]; pendingCompaction: number } {
+    this.index.clear();
     return this.backend.read((txn) => {
       const attachments = new Map<string, bigint>();
       for (const { key, value } of txn.iterate(DB.kv)) {

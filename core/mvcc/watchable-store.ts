@@ -82,6 +82,20 @@ export class WatchableStore {
     this.scheduleCatchUp();
   }
 
+  /**
+   * The store was reloaded from a Raft snapshot (its revision jumped): every watcher catches up
+   * from the new store's history, or gets `compacted` when that history no longer reaches its
+   * next revision (etcd's watchableStore.Restore moves all synced watchers to unsynced).
+   */
+  restored(): void {
+    for (const w of this.synced) {
+      w.synced = false;
+      this.unsynced.add(w);
+    }
+    this.synced.clear();
+    this.scheduleCatchUp();
+  }
+
   /** Watcher owner callbacks. */
   cancel(w: Watcher): void {
     this.synced.delete(w);

@@ -53,6 +53,10 @@ export class ClusterPeerApi implements PeerHandler {
     return encodeRemoteCluster(this.member.clusterId, this.member.members());
   }
 
+  snapshot(stream: Parameters<PeerHandler['snapshot']>[0]): void {
+    this.member.snapshotReceiver.handle(stream);
+  }
+
   raftLog(): unknown {
     return this.member.raftLogStatus();
   }

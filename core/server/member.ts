@@ -27,7 +27,7 @@ import { Applier, ApplyOutcome } from '../apply/applier';
 import { ApplyBody } from '../apply/apply-request';
 import { RawNode } from '../raft/raw-node';
 import { MemoryRaftStorage } from '../raft/memory-raft-storage';
-import { ConfChange, ConfChangeType, StateType } from '../raft/types';
+import { ConfChange, ConfChangeType, MessageType, newMessage, StateType } from '../raft/types';
 import { computeMemberId } from '../cluster/member-id';
 import { MemberRecord, MemberTable, decodeMemberContext } from '../cluster/member-table';
 import { parseInitialCluster, verifyInitialCluster, sameUrls } from '../cluster/initial-cluster';
@@ -40,6 +40,11 @@ import { writeBootstrap, writeJoinIdentity } from './cluster-first-write';
 import { ClusterMembership, validateConfChange } from './cluster-membership';
 import { ClusterPeerApi } from './cluster-peer-api';
 import { RaftSnapshotCompactor, SNAPSHOT_CATCH_UP_ENTRIES_DEFAULT, SNAPSHOT_COUNT_DEFAULT } from './raft-snapshot-compactor';
+import { SnapshotBackendSlot } from './snapshot-backend-slot';
+import { SnapshotSender } from './snapshot-sender';
+import { SnapshotReceiver } from './snapshot-receiver';
+import { SnapshotInstaller } from './snapshot-installer';
+import { recoverSnapshotInstall } from './snapshot-recovery';
 
 /** Configuration of a member (etcd flag names in comments). */
 export interface MemberConfig {
@@ -128,6 +133,10 @@ export class Member {
   private readonly node: RawNode;
   private readonly raftStorage: MemoryRaftStorage;
   private readonly snapshotter: RaftSnapshotCompactor;
+  private readonly snapshotSender: SnapshotSender;
+  /** Receives the leader's snapshots (the peer server hands it `POST /raft/snapshot`). */
+  readonly snapshotReceiver: SnapshotReceiver;
+  private readonly snapshotInstaller: SnapshotInstaller;
   private readonly compactor: Compactor;
   private readonly peerApi: ClusterPeerApi;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -142,6 +151,7 @@ export class Member {
     private readonly persistence: RaftPersistence,
     loadedLog: LoadedRaftLog,
     identity: { memberId: bigint; clusterId: bigint; remoteMembers: MemberRecord[] },
+    slot: SnapshotBackendSlot,
   ) {
     const backend = persistence.backend;
     this.backend = backend;
@@ -174,6 +184,38 @@ export class Member {
       logger: log.child({ component: 'raft-snapshot' }),
     });
     persistence.onStateDurable((st) => this.snapshotter.onStateDurable(st));
+    const snapDir = config.dataDir + '/member/snap';
+    this.snapshotSender = new SnapshotSender({
+      dir: snapDir,
+      localId: this.memberId,
+      clusterId: this.clusterId,
+      backend,
+      urlsOf: (id) => this.table.get(id)?.peerUrls,
+      report: (id, status) => this.driver.reportSnapshot(id, status),
+      logger: log.child({ component: 'snapshot-sender' }),
+    });
+    this.snapshotReceiver = new SnapshotReceiver({
+      dir: snapDir,
+      localId: this.memberId,
+      clusterId: this.clusterId,
+      deliver: (h) => this.stepPeerMessage(newMessage({
+        type: MessageType.MsgSnap,
+        from: h.from,
+        to: this.memberId,
+        term: h.msgTerm,
+        snapshot: { data: new Uint8Array(0), metadata: { index: h.index, term: h.term, confState: h.confState } },
+      })),
+      logger: log.child({ component: 'snapshot-receiver' }),
+    });
+    this.snapshotInstaller = new SnapshotInstaller({
+      memberDir: config.dataDir + '/member',
+      slot,
+      buffer: backend,
+      quiesce: () => this.compactor.idle(),
+      rebuild: () => this.rebuildFromBackend(),
+      noSync: config.unsafeNoFsync,
+      logger: log.child({ component: 'snapshot-installer' }),
+    });
     this.transport = new PeerTransport({
       localId: this.memberId,
       clusterId: this.clusterId,
@@ -188,6 +230,8 @@ export class Member {
       onCompaction: (rev) => this.compactor.finish(rev),
       onLeaderChange: (lead, isLeader) => this.leaderChanged(lead, isLeader),
       send: (msgs) => this.transport.send(msgs),
+      sendSnapshot: (m) => this.snapshotSender.send(m),
+      installSnapshot: (meta) => this.snapshotInstaller.install(meta),
       validateConfChange: (cc) => validateConfChange(this.table, cc),
       applyConfChange: (txn, cc) => this.applyConfChange(txn, cc),
       afterConfChange: (cc) => this.afterConfChange(cc),
@@ -218,14 +262,18 @@ export class Member {
     } catch (err) {
       throw new Error(`cannot use data dir ${config.dataDir}: ${(err as Error).message}`);
     }
-    const lmdb = LmdbBackend.open({ path: config.dataDir + '/member', noSync: config.unsafeNoFsync });
+    const memberDir = config.dataDir + '/member';
+    await recoverSnapshotInstall(memberDir, config.logger.child({ component: 'snapshot-recovery' }));
+    const lmdb = LmdbBackend.open({ path: memberDir, noSync: config.unsafeNoFsync });
+    // Under the write buffer, so that installing a Raft snapshot can replace the database.
+    const slot = new SnapshotBackendSlot(lmdb);
     let m: Member;
     let persistence: RaftPersistence | undefined;
     try {
-      const identity = await Member.identity(config, lmdb);
-      const opened = await RaftPersistence.open({ dir: config.dataDir + '/member', state: lmdb, noSync: config.unsafeNoFsync, logger: config.logger.child({ component: 'wal' }) });
+      const identity = await Member.identity(config, slot);
+      const opened = await RaftPersistence.open({ dir: memberDir, state: slot, noSync: config.unsafeNoFsync, logger: config.logger.child({ component: 'wal' }) });
       persistence = opened.persistence;
-      m = new Member(config, persistence, opened.loaded, identity);
+      m = new Member(config, persistence, opened.loaded, identity, slot);
       m.peerServers = await m.listenPeers();
     } catch (err) {
       if (persistence) await persistence.close();
@@ -312,9 +360,17 @@ export class Member {
    * Raft's in-memory log as it stands: its first and last index, the index of the last snapshot
    * (taken here or installed from the leader), and the snapshots taken by this process.
    */
-  raftLogStatus(): { firstIndex: number; lastIndex: number; snapshotIndex: number; snapshotsTaken: number } {
+  raftLogStatus(): { firstIndex: number; lastIndex: number; snapshotIndex: number; snapshotsTaken: number; snapshotsSent: number; snapshotsReceived: number; snapshotsInstalled: number } {
     const s = this.raftStorage;
-    return { firstIndex: s.firstIndex(), lastIndex: s.lastIndex(), snapshotIndex: s.snapshot().metadata.index, snapshotsTaken: this.snapshotter.snapshotsTaken };
+    return {
+      firstIndex: s.firstIndex(),
+      lastIndex: s.lastIndex(),
+      snapshotIndex: s.snapshot().metadata.index,
+      snapshotsTaken: this.snapshotter.snapshotsTaken,
+      snapshotsSent: this.snapshotSender.sent,
+      snapshotsReceived: this.snapshotReceiver.received,
+      snapshotsInstalled: this.snapshotInstaller.installed,
+    };
   }
 
   /** True when this member is a learner (serves only serializable reads and Status). */
@@ -382,6 +438,7 @@ export class Member {
     if (this.stopped) return;
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
+    this.snapshotSender.close();
     this.transport.close();
     await Promise.all(this.peerServers.map((s) => s.close()));
     this.driver.stop();
@@ -457,6 +514,22 @@ export class Member {
       const theirs = own ? own.peerUrls.join(',') : 'other peer URLs or token';
       throw new Error(`data dir ${this.config.dataDir} belongs to member ${this.memberId.toString(16)} (${theirs}), not to --initial-advertise-peer-urls ${this.config.peerUrls.join(',')} (check --initial-advertise-peer-urls and --initial-cluster-token)`);
     }
+  }
+
+  /**
+   * After a Raft snapshot replaced the database: everything kept in memory is loaded again from
+   * it, and watchers resync from its history (or learn it was compacted past them).
+   */
+  private rebuildFromBackend(): void {
+    const loaded = this.kv.load();
+    this.backend.read((txn) => {
+      this.lessor.load(txn, loaded.attachments);
+      this.alarms.load(txn);
+      this.table.load(txn);
+    });
+    this.watches.restored();
+    if (loaded.pendingCompaction) void this.compactor.finish(loaded.pendingCompaction);
+    this.transport.setPeers(this.table.list());
   }
 
   /** Applies a validated conf change to the member table (inside the apply transaction). */

@@ -5,6 +5,8 @@
  *   from one peer (see peer-sender.ts). Refused with 412 when the cluster id differs (etcd:
  *   "conflicting cluster ID") or the target is not this member, 410 when the sender was removed
  *   (the sender then shuts down, as a removed etcd member does).
+ * - `POST /raft/snapshot`: a Raft snapshot from the leader, on a connection of its own
+ *   (snapshot-stream.ts for the body, snapshot-receiver.ts for what is done with it).
  * - `GET /members`: this member's view of the cluster (joining members and the "already
  *   bootstrapped" check read it).
  * - `GET /raft/log`: the state of this member's Raft log (first/last index, last snapshot), for
@@ -33,6 +35,8 @@ export interface PeerHandler {
   members(): unknown;
   /** The `/raft/log` answer. */
   raftLog(): unknown;
+  /** A `POST /raft/snapshot` stream (snapshot-receiver.ts); the handler answers it. */
+  snapshot(stream: http2.ServerHttp2Stream): void;
   /** A JSON request; resolves with the JSON answer. */
   rpc(path: string, body: unknown): Promise<unknown>;
 }
@@ -51,6 +55,8 @@ export class PeerServer {
       const url = new URL(u);
       const sessions = new Set<http2.ServerHttp2Session>();
       const server = http2.createServer({ settings: { initialWindowSize: PEER_STREAM_WINDOW } });
+      // Acks and votes must not wait for Nagle's algorithm (see peer-sender.ts).
+      server.on('connection', (socket: import('node:net').Socket) => socket.setNoDelay(true));
       server.on('session', (s) => {
         sessions.add(s);
         s.on('close', () => sessions.delete(s));
@@ -81,6 +87,7 @@ function route(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeade
   stream.on('error', () => {});
   const url = new URL(String(headers[':path'] ?? '/'), 'http://peer');
   if (url.pathname === '/raft/stream') return raftStream(stream, url, handler, logger);
+  if (url.pathname === '/raft/snapshot' && headers[':method'] === 'POST') return handler.snapshot(stream);
   if (url.pathname === '/members' && headers[':method'] === 'GET') return json(stream, 200, handler.members());
   if (url.pathname === '/raft/log' && headers[':method'] === 'GET') return json(stream, 200, handler.raftLog());
   if (headers[':method'] !== 'POST') return json(stream, 405, { error: 'method not allowed' });

@@ -27,7 +27,7 @@ import { assert } from '../util/assert';
 import { CoreError } from '../util/core-error';
 import { Logger } from '../util/logger';
 import { MAX_PENDING_PROPOSALS } from '../util/limits';
-import { ConfChange, Entry, EntryType, HardState, Message, MessageType, ReadState, StateType } from '../raft/types';
+import { ConfChange, Entry, EntryType, HardState, Message, MessageType, ReadState, SnapshotMetadata, StateType } from '../raft/types';
 import { decodeConfChange, decodeConfChangeV2 } from '../raft/codec';
 import { RawNode, SnapshotStatus } from '../raft/raw-node';
 import { Ready } from '../raft/ready';
@@ -66,6 +66,11 @@ export interface DriverHooks {
   afterConfChange?(cc: ConfChange): void;
   /** Applies a member's published attributes, inside the apply transaction. */
   applyMemberAttr?(txn: WriteTxn, body: Extract<ApplyBody, { type: 'memberAttr' }>): void;
+  /**
+   * Replaces the applied state with the snapshot `meta` that Raft adopted (its WAL marker is
+   * durable; no apply runs meanwhile). Required for a member that can receive snapshots.
+   */
+  installSnapshot?(meta: SnapshotMetadata): Promise<void>;
 }
 
 interface Waiter {
@@ -92,7 +97,13 @@ interface InFlight {
  * against the applied state, in call order; resolves when both are done.
  */
 export interface ReadyPersister {
-  persist(entries: readonly Entry[], hardState: HardState | undefined, apply: ((txn: WriteTxn) => void) | undefined, appliedIndex: () => number): Promise<void>;
+  persist(
+    entries: readonly Entry[],
+    hardState: HardState | undefined,
+    apply: ((txn: WriteTxn) => void) | undefined,
+    appliedIndex: () => number,
+    snapshot?: { meta: SnapshotMetadata; install(): Promise<void> },
+  ): Promise<void>;
 }
 
 /** `applied` and `revision` of a Ready that applied nothing: they stay as the last write left them. */
@@ -359,15 +370,17 @@ export class RaftDriver {
     // Nothing to persist (read states, a leader's heartbeats, a follower's heartbeat acks): no
     // transaction, and so no fsync, but still in queue order, so that what it releases waits for
     // every earlier transaction. A single member's linearizable read takes this path.
-    if (rd.committedEntries.length === 0) markUnchanged(work);
+    if (rd.committedEntries.length === 0 && !rd.snapshot) markUnchanged(work);
     const apply = rd.committedEntries.length === 0 ? undefined : (txn: WriteTxn): void => {
       this.applyCommitted(txn, rd.committedEntries, work);
       work.revision = this.kv.currentRevision;
       work.applied = this.appliedIndex;
     };
-    const written = needsWrite(rd) ? this.persistence.persist(rd.entries, rd.hardState, apply, () => this.appliedIndex) : Promise.resolve();
-    // Raft reads its log from memory: it must hold the entries before `advance`. Nothing
-    // leaves this member on their account before `written` resolves (step 3).
+    const snapshot = rd.snapshot ? this.snapshotStep(rd.snapshot.metadata, work) : undefined;
+    const written = needsWrite(rd) ? this.persistence.persist(rd.entries, rd.hardState, apply, () => this.appliedIndex, snapshot) : Promise.resolve();
+    // Raft reads its log from memory: it must hold the snapshot and the entries before
+    // `advance`. Nothing leaves this member on their account before `written` resolves (step 3).
+    if (rd.snapshot) this.raftStorage.applySnapshot(rd.snapshot);
     if (rd.entries.length) this.raftStorage.append(rd.entries);
     if (rd.hardState) this.raftStorage.setHardState(rd.hardState);
     this.node.advance(rd);
@@ -397,6 +410,24 @@ export class RaftDriver {
     this.collectReadStates(work.readStates);
     this.releaseReads();
     this.schedule();
+  }
+
+  /**
+   * The install of a snapshot Raft adopted, run by the persister in apply order once its WAL
+   * marker is durable: the state jumps to the snapshot's index and revision.
+   */
+  private snapshotStep(meta: SnapshotMetadata, work: InFlight): { meta: SnapshotMetadata; install(): Promise<void> } {
+    const install = this.hooks.installSnapshot;
+    assert(install !== undefined, 'a snapshot was adopted by a member that cannot install one');
+    return {
+      meta,
+      install: async () => {
+        await install(meta);
+        this.appliedIndex = meta.index;
+        work.applied = meta.index;
+        work.revision = this.kv.currentRevision;
+      },
+    };
   }
 
   /** Sends messages; a MsgSnap goes to the snapshot transfer (its data is produced on demand). */

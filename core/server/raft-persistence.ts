@@ -110,11 +110,27 @@ export class RaftPersistence {
    * `apply` runs against the applied state once that append — and every earlier one — is
    * durable, and after every earlier `apply`. Resolves when both happened; `appliedIndex` is
    * read right after `apply` to know what LMDB will hold once it commits.
+   *
+   * With `snapshot` (a follower adopting the leader's snapshot), its marker is appended first in
+   * the same WAL write, and `snapshot.install` runs once that is durable, after every earlier
+   * apply and before `apply`: the WAL marker is the commit point of the install
+   * (snapshot-installer.ts).
    */
-  persist(entries: readonly Entry[], hardState: HardState | undefined, apply: ((txn: WriteTxn) => void) | undefined, appliedIndex: () => number): Promise<void> {
-    const logged = entries.length > 0 || hardState !== undefined ? this.wal.append({ entries, hardState }) : undefined;
+  persist(
+    entries: readonly Entry[],
+    hardState: HardState | undefined,
+    apply: ((txn: WriteTxn) => void) | undefined,
+    appliedIndex: () => number,
+    snapshot?: { meta: SnapshotMetadata; install(): Promise<void> },
+  ): Promise<void> {
+    const logged = entries.length > 0 || hardState !== undefined || snapshot ? this.wal.append({ snapshot: snapshot?.meta, entries, hardState }) : undefined;
+    if (snapshot) this.markerIndex = Math.max(this.markerIndex, snapshot.meta.index);
     const step = this.applyTail.then(async () => {
       if (logged) await logged;
+      if (snapshot) {
+        await snapshot.install();
+        this.release();
+      }
       if (!apply) return;
       await this.backend.write(apply);
       this.appliedAt.push({ seq: this.backend.appliedSeq, state: { index: appliedIndex(), confState: this.confStateNow() } });
