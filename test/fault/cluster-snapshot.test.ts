@@ -10,7 +10,9 @@
  * (c) that follower, killed again and restarted on its compacted WAL, restores the same state and
  *     keeps applying;
  * (d) a member added after compaction (`member add`, started with the printed lines) joins by
- *     snapshot and serves every key.
+ *     snapshot and serves every key;
+ * (e) a watcher on a paused follower that then jumps ahead by snapshot still gets every event
+ *     once, in order (resynced from the installed store's history).
  *
  * Without snapshots (a) and (d) never converge: the entries they need are compacted away.
  */
@@ -142,6 +144,33 @@ test('raft snapshots: lagging follower, compacted restart and a new member catch
       await writeKeys(follower.endpoint, 'c/', 300);
       await convergesTo(follower, 'c/', 300);
       for (const m of c.members) await convergesTo(m, 'c/', 300);
+    });
+
+    await t.test('(e) a watcher on a follower that installs a snapshot misses nothing', async () => {
+      const client = new Etcd3({ hosts: `http://${follower.endpoint}` });
+      const seen: number[] = [];
+      const revisions: number[] = [];
+      try {
+        const w = await client.watch().prefix('e/').create();
+        w.on('put', (kv) => {
+          seen.push(Number(kv.value!.toString().slice(1)));
+          revisions.push(Number(kv.mod_revision));
+        });
+        const installed = (await raftLog(follower)).snapshotsInstalled;
+        c.pause(follower);
+        await writeKeys(leader.endpoint, 'e/', 1000);
+        c.resume(follower);
+        await convergesTo(follower, 'e/', 1000);
+        assert.ok((await raftLog(follower)).snapshotsInstalled > installed, 'the follower caught up by snapshot');
+        await pollUntil('1000 watch events', async () => (seen.length >= 1000 ? true : undefined), 30_000, 200);
+        await sleep(500);
+        assert.equal(seen.length, 1000, 'no event twice');
+        assert.equal(new Set(seen).size, 1000, 'every key');
+        assert.ok(revisions.every((r, i) => i === 0 || r > revisions[i - 1]!), 'in revision order');
+        await w.cancel();
+      } finally {
+        client.close();
+      }
     });
 
     await t.test('(d) a member added after compaction joins by snapshot', async () => {
