@@ -103,6 +103,8 @@ export interface ReadyPersister {
     apply: ((txn: WriteTxn) => void) | undefined,
     appliedIndex: () => number,
     snapshot?: { meta: SnapshotMetadata; install(): Promise<void> },
+    /** Raft's `Ready.mustSync`: false when only the commit index changed (no wait for the disk). */
+    mustSync?: boolean,
   ): Promise<void>;
 }
 
@@ -377,7 +379,7 @@ export class RaftDriver {
       work.applied = this.appliedIndex;
     };
     const snapshot = rd.snapshot ? this.snapshotStep(rd.snapshot.metadata, work) : undefined;
-    const written = needsWrite(rd) ? this.persistence.persist(rd.entries, rd.hardState, apply, () => this.appliedIndex, snapshot) : Promise.resolve();
+    const written = needsWrite(rd) ? this.persistence.persist(rd.entries, rd.hardState, apply, () => this.appliedIndex, snapshot, rd.mustSync) : Promise.resolve();
     // Raft reads its log from memory: it must hold the snapshot and the entries before
     // `advance`. Nothing leaves this member on their account before `written` resolves (step 3).
     if (rd.snapshot) this.raftStorage.applySnapshot(rd.snapshot);

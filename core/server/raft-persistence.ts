@@ -102,6 +102,7 @@ export class RaftPersistence {
       await migrate(wal, o.state, legacy, o.logger);
       loaded = { ...legacy };
     }
+    loaded = withCommitCoveringApplied(loaded);
     return { persistence: new RaftPersistence(wal, new WriteBuffer(o.state), o.logger), loaded };
   }
 
@@ -122,8 +123,14 @@ export class RaftPersistence {
     apply: ((txn: WriteTxn) => void) | undefined,
     appliedIndex: () => number,
     snapshot?: { meta: SnapshotMetadata; install(): Promise<void> },
+    mustSync = true,
   ): Promise<void> {
-    const logged = entries.length > 0 || hardState !== undefined || snapshot ? this.wal.append({ snapshot: snapshot?.meta, entries, hardState }) : undefined;
+    // Without `mustSync` (Raft's rule: no entries, no snapshot, term and vote unchanged: only the
+    // commit index moved) the hard state is written but not waited for; the next synced append
+    // carries it to disk, and a crash before that loses only a commit index that Raft relearns
+    // (withCommitCoveringApplied covers what this member had already applied).
+    const batch = { snapshot: snapshot?.meta, entries, hardState };
+    const logged = entries.length > 0 || hardState !== undefined || snapshot ? this.wal.append(batch, { sync: mustSync || entries.length > 0 || snapshot !== undefined }) : undefined;
     if (snapshot) this.markerIndex = Math.max(this.markerIndex, snapshot.meta.index);
     const step = this.applyTail.then(async () => {
       if (logged) await logged;
@@ -236,3 +243,17 @@ async function migrate(wal: Wal, state: Backend, legacy: LoadedRaftLog, logger: 
     for (const e of legacy.entries) txn.del(DB.raftLog, encodeIndex(e.index));
   });
 }
+
+/**
+ * A hard state whose commit index was written without a sync can come back older than the
+ * applied index LMDB holds. Everything applied was committed (only committed entries are
+ * applied) and is in the log (an entry is applied only once its append is durable), so the
+ * commit index is raised to cover it, as Raft requires (applied ≤ committed).
+ */
+export function withCommitCoveringApplied(loaded: LoadedRaftLog): LoadedRaftLog {
+  const hs = loaded.hardState;
+  if (hs === undefined || hs.commit >= loaded.appliedIndex) return loaded;
+  const last = loaded.entries.length > 0 ? loaded.entries[loaded.entries.length - 1]!.index : loaded.compacted.index;
+  return { ...loaded, hardState: { ...hs, commit: Math.min(loaded.appliedIndex, Math.max(last, hs.commit)) } };
+}
+
