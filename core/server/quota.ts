@@ -44,10 +44,25 @@ export function txnCost(t: TxnRequest): number {
  */
 export async function checkQuota(member: Member, cost: number): Promise<void> {
   if (cost === 0) return;
-  const inUse = member.backend.stats().sizeInUseBytes;
+  const inUse = inUseBytes(member);
   if (inUse + cost < member.quotaBytes) return;
   if (!member.alarms.has(AlarmType.NoSpace)) {
     await member.propose({ type: 'alarm', action: AlarmAction.Activate, memberId: member.memberId, alarm: AlarmType.NoSpace }).catch(() => undefined);
   }
   throw new CoreError('no-space');
 }
+
+/** How long a measured size is reused: measuring walks every tree's stats (tens of µs). */
+const SIZE_CACHE_MS = 100;
+const sizes = new WeakMap<Member, { at: number; bytes: number }>();
+
+/** The member's in-use bytes, measured at most every {@link SIZE_CACHE_MS}. */
+function inUseBytes(member: Member): number {
+  const now = performance.now();
+  const cached = sizes.get(member);
+  if (cached && now - cached.at < SIZE_CACHE_MS) return cached.bytes;
+  const bytes = member.backend.stats().sizeInUseBytes;
+  sizes.set(member, { at: now, bytes });
+  return bytes;
+}
+
