@@ -23,6 +23,7 @@ import { nullLogger } from '../../util/logger';
 import { isGrpcContentType } from './grpc-headers';
 import { H2_DEFAULT_MAX_FRAME_SIZE } from './h2-frame';
 import { adoptPeerAddress, H2FilteredSocket } from './h2-filtered-socket';
+import { routeHttp2Connection } from './h2-first-flight';
 import type { GrpcServer } from './grpc-server';
 import { SERVER_STOPPED_MESSAGE } from './grpc-server';
 import { sniffProtocol } from './protocol-sniffer';
@@ -67,8 +68,9 @@ export interface ClientListenerOptions {
   /**
    * Reduce an HTTP/2 `:authority` given as a URL (`http://host:port`, as grpc-go sends for
    * etcdctl's `--endpoints=http://…` maintenance calls) to `host:port` before node:http2 checks
-   * it, as etcd accepts it (h2-authority-filter.ts). Default true; false hands sockets to
-   * node:http2 directly (benchmarks compare the two).
+   * it, as etcd accepts it (h2-authority-filter.ts). Default true: each HTTP/2 connection's
+   * first request decides whether node reads it directly or through the filter
+   * (h2-first-flight.ts). False hands every socket to node:http2 at once, as before.
    */
   normalizeAuthority?: boolean;
 }
@@ -110,6 +112,7 @@ export class ClientListener {
   private tcpClosed = false;
   private onClosed: (() => void) | null = null;
   private boundPort = 0;
+  private filteredCount = 0;
 
   private constructor(options: ClientListenerOptions) {
     this.grpc = options.grpc;
@@ -185,6 +188,14 @@ export class ClientListener {
     return this.sockets.size;
   }
 
+  /**
+   * HTTP/2 connections served through the `:authority` filter so far (those whose first
+   * request carried a URL as authority); the others are read by node:http2 directly.
+   */
+  get filteredConnections(): number {
+    return this.filteredCount;
+  }
+
   /** Replaces the handler of non-gRPC requests (takes effect for the next request). */
   setHttpHandler(handler: HttpHandler): void {
     this.httpHandler = handler;
@@ -248,12 +259,24 @@ export class ClientListener {
       return;
     }
     sniffProtocol(socket, this.options.sniffTimeoutMs, (protocol) => {
-      this.sniffing.delete(socket);
-      if (protocol === 'http1') this.h1.emit('connection', socket);
-      else this.h2.emit('connection', this.options.normalizeAuthority ? this.filtered(socket) : socket);
-      // Resume after the protocol server attached its readers, so no byte is emitted unobserved.
-      process.nextTick(() => socket.resume());
+      if (protocol === 'http1') this.serve(socket, this.h1);
+      else if (!this.options.normalizeAuthority) this.serve(socket, this.h2);
+      else {
+        routeHttp2Connection(socket, { timeoutMs: this.options.sniffTimeoutMs, maxTableSize: SERVER_HEADER_TABLE_SIZE }, (route) => {
+          if (route === 'native') this.serve(socket, this.h2);
+          else this.serve(this.filtered(socket), this.h2, socket);
+        });
+      }
     });
+  }
+
+  /** Hands a decided connection to its protocol server and lets `socket` flow. */
+  private serve(stream: net.Socket | H2FilteredSocket, server: net.Server | http2.Http2Server, socket: net.Socket = stream as net.Socket): void {
+    this.sniffing.delete(socket);
+    if (stream !== socket) this.filteredCount += 1;
+    server.emit('connection', stream);
+    // Resume after the protocol server attached its readers, so no byte is emitted unobserved.
+    process.nextTick(() => socket.resume());
   }
 
   /** `socket` seen through the `:authority` filter; a failure closes that connection only. */

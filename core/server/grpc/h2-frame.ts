@@ -20,6 +20,8 @@ export const H2FrameType = {
 /** Frame flags the filter looks at. */
 export const H2Flag = {
   END_STREAM: 0x1,
+  /** On SETTINGS and PING (the same bit as END_STREAM). */
+  ACK: 0x1,
   END_HEADERS: 0x4,
   PADDED: 0x8,
   PRIORITY: 0x20,

@@ -72,8 +72,9 @@ function oneCall(session: http2.ClientHttp2Session, authority: string): Promise<
 }
 
 /**
- * Writes `bytes` on a raw connection; resolves with what the server sent once it closed the
- * connection, or once `enough` says so (then `closed` is false), or after `timeoutMs`.
+ * Writes `bytes` on a raw connection, acknowledging the server's first SETTINGS as a client
+ * must (RFC 9113 §6.5.3); resolves with what the server sent once it closed the connection, or
+ * once `enough` says so (then `closed` is false), or after `timeoutMs`.
  */
 function rawUntilClosed(port: number, bytes: Buffer, enough: (got: Buffer) => boolean = () => false, timeoutMs = 5000): Promise<{ got: Buffer; closed: boolean }> {
   return new Promise((resolve) => {
@@ -84,6 +85,7 @@ function rawUntilClosed(port: number, bytes: Buffer, enough: (got: Buffer) => bo
       resolve({ got: Buffer.concat(got), closed: false });
     }, timeoutMs);
     sock.on('data', (c: Buffer) => {
+      if (got.length === 0) sock.write(SETTINGS_ACK);
       got.push(c);
       if (!enough(Buffer.concat(got))) return;
       clearTimeout(timer);
@@ -127,6 +129,7 @@ function goawayCode(bytes: Buffer): number | undefined {
 const END_STREAM = 0x1;
 const END_HEADERS = 0x4;
 const SETTINGS = frame(0x4, 0, 0, Buffer.alloc(0));
+const SETTINGS_ACK = frame(0x4, 0x1, 0, Buffer.alloc(0));
 const MALFORMED_FIRST = Buffer.concat([HTTP2_PREFACE, SETTINGS, frame(0x1, END_HEADERS | END_STREAM, 1, Buffer.from([0x80]))]);
 
 function register(withFilter: boolean) {
@@ -164,6 +167,51 @@ describe('client port with the :authority filter', () => {
     const port = f.listener.port;
     const { results, localPort } = await callsWithAuthority(port, `localhost:${port}`, 2);
     for (const r of results) assert.deepEqual(r.seen, { authority: `localhost:${port}`, peer: `127.0.0.1:${localPort}` });
+  });
+
+  it('routes through the filter only connections whose first request needs it', async () => {
+    const port = f.listener.port;
+    const before = f.listener.filteredConnections;
+    await callsWithAuthority(port, `localhost:${port}`, 1);
+    await unaryCall(f.client, '/t.Who/Who', Buffer.alloc(0));
+    assert.equal(f.listener.filteredConnections, before, 'plain authorities stay on the native path');
+    await callsWithAuthority(port, `http://127.0.0.1:${port}`, 1);
+    assert.equal(f.listener.filteredConnections, before + 1);
+  });
+
+  it('serves a client that waits for the server SETTINGS before its first request (grpc-go)', async () => {
+    const port = f.listener.port;
+    const got: Buffer[] = [];
+    const sock = net.connect(port, '127.0.0.1', () => sock.write(Buffer.concat([HTTP2_PREFACE, SETTINGS])));
+    sock.on('error', () => {});
+    let sent = false;
+    const answered = new Promise<Buffer>((resolve) => {
+      const timer = setTimeout(() => resolve(Buffer.concat(got)), 5000);
+      sock.on('data', (c: Buffer) => {
+        got.push(c);
+        const all = Buffer.concat(got);
+        if (!sent && all.length >= 9) {
+          // The server spoke first, as grpc-go requires: ACK it, then send the request.
+          sent = true;
+          const empty = Buffer.from([0, 0, 0, 0, 0]);
+          sock.write(Buffer.concat([SETTINGS_ACK, frame(0x1, END_HEADERS, 1, requestBlock(`http://127.0.0.1:${port}`)), frame(0x0, END_STREAM, 1, empty)]));
+        }
+        if (all.includes(Buffer.from(`"authority":"127.0.0.1:${port}"`))) {
+          clearTimeout(timer);
+          resolve(all);
+        }
+      });
+    });
+    const out = await answered;
+    sock.destroy();
+    assert.ok(out.subarray(0, 9).equals(frame(0x4, 0, 0, Buffer.alloc(0))), 'our empty SETTINGS comes first');
+    assert.ok(out.includes(Buffer.from(`"authority":"127.0.0.1:${port}"`)), 'the call was served with the reduced authority');
+  });
+
+  it('a client PING before any request is answered (native route)', async () => {
+    const ping = frame(0x6, 0, 0, Buffer.from('0102030405060708', 'hex'));
+    const r = await rawUntilClosed(f.listener.port, Buffer.concat([HTTP2_PREFACE, SETTINGS, ping]), (got) => got.includes(frame(0x6, 0x1, 0, Buffer.from('0102030405060708', 'hex'))));
+    assert.ok(r.got.includes(frame(0x6, 0x1, 0, Buffer.from('0102030405060708', 'hex'))));
   });
 
   it('a malformed block after a rewrite closes that connection only', async () => {
