@@ -132,7 +132,7 @@ const SETTINGS = frame(0x4, 0, 0, Buffer.alloc(0));
 const SETTINGS_ACK = frame(0x4, 0x1, 0, Buffer.alloc(0));
 const MALFORMED_FIRST = Buffer.concat([HTTP2_PREFACE, SETTINGS, frame(0x1, END_HEADERS | END_STREAM, 1, Buffer.from([0x80]))]);
 
-function register(withFilter: boolean) {
+function register(withFilter: boolean, sniffTimeoutMs?: number) {
   return startFixture(
     (s) =>
       s.unary(
@@ -142,7 +142,7 @@ function register(withFilter: boolean) {
         async (_req: Buffer, ctx: CallContext) => ({ authority: String(ctx.metadata[':authority']), peer: ctx.peer }),
       ),
     {},
-    { normalizeAuthority: withFilter },
+    { normalizeAuthority: withFilter, sniffTimeoutMs },
   );
 }
 
@@ -232,6 +232,37 @@ describe('client port with the :authority filter', () => {
     assert.equal(goawayCode(r.got), 0x9);
     const ok = await unaryCall(f.client, '/t.Who/Who', Buffer.alloc(0));
     assert.equal(ok.code, 0);
+  });
+});
+
+describe('client port: a client that never acknowledges our SETTINGS', () => {
+  let f: Fixture;
+  before(async () => {
+    f = await register(true, 300);
+  });
+  after(() => f.close());
+
+  it('is handed to node natively after the bounded wait, as before the filter', async () => {
+    const started = Date.now();
+    const message = frame(0x0, END_STREAM, 1, Buffer.alloc(5)); // one empty gRPC message
+    const bytes = Buffer.concat([HTTP2_PREFACE, SETTINGS, frame(0x1, END_HEADERS, 1, requestBlock('localhost:1')), message]);
+    const got: Buffer[] = [];
+    const sock = net.connect(f.listener.port, '127.0.0.1', () => sock.write(bytes));
+    sock.on('error', () => {});
+    const answered = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 5000);
+      sock.on('data', (c: Buffer) => {
+        got.push(c);
+        if (Buffer.concat(got).includes(Buffer.from('"authority":"localhost:1"'))) {
+          clearTimeout(timer);
+          resolve(true);
+        }
+      });
+    });
+    sock.destroy();
+    assert.ok(answered, 'node served the request');
+    assert.ok(Date.now() - started >= 250, 'only after the wait');
+    assert.equal(f.listener.filteredConnections, 0);
   });
 });
 
