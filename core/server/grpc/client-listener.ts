@@ -262,7 +262,8 @@ export class ClientListener {
       if (protocol === 'http1') this.serve(socket, this.h1);
       else if (!this.options.normalizeAuthority) this.serve(socket, this.h2);
       else {
-        routeHttp2Connection(socket, { timeoutMs: this.options.sniffTimeoutMs, maxTableSize: SERVER_HEADER_TABLE_SIZE }, (route) => {
+        const routing = { timeoutMs: this.options.sniffTimeoutMs, maxTableSize: SERVER_HEADER_TABLE_SIZE, maxFrameSize: SERVER_MAX_FRAME_SIZE };
+        routeHttp2Connection(socket, routing, (route) => {
           if (route === 'native') this.serve(socket, this.h2);
           else this.serve(this.filtered(socket), this.h2, socket);
         });

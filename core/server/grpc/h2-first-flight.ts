@@ -29,7 +29,7 @@
  */
 
 import type * as net from 'node:net';
-import { H2_FRAME_HEADER_BYTES, H2Flag, H2FrameType, readFrameHeader } from './h2-frame';
+import { H2_DEFAULT_MAX_FRAME_SIZE, H2_FRAME_HEADER_BYTES, H2Flag, H2FrameType, readFrameHeader } from './h2-frame';
 import { normalizeAuthority } from './h2-authority';
 import { HpackDecoder } from './hpack-decoder';
 import { HPACK_STATIC_TABLE } from './hpack-static-table';
@@ -46,6 +46,8 @@ export interface H2FirstFlightOptions {
   maxHeldBytes?: number;
   /** The server's SETTINGS_HEADER_TABLE_SIZE (default 4096). */
   maxTableSize?: number;
+  /** The server's SETTINGS_MAX_FRAME_SIZE (default 16384). */
+  maxFrameSize?: number;
 }
 
 /** Our server preface: a SETTINGS frame without parameters. */
@@ -62,7 +64,7 @@ const AUTHORITY_NAME = HPACK_STATIC_TABLE[0].name;
  * destroyed and `onRoute` is never called.
  */
 export function routeHttp2Connection(socket: net.Socket, options: H2FirstFlightOptions, onRoute: (route: H2Route) => void): void {
-  const judge = new FirstFlight(options.maxTableSize ?? 4096);
+  const judge = new FirstFlight(options.maxTableSize ?? 4096, options.maxFrameSize ?? H2_DEFAULT_MAX_FRAME_SIZE);
   const maxHeld = options.maxHeldBytes ?? 1024 * 1024;
   let held: Buffer = Buffer.alloc(0);
   const cleanup = (): void => {
@@ -108,12 +110,19 @@ class FirstFlight {
   private readonly fragments: Buffer[] = [];
   private blockStream = -1;
 
-  constructor(private readonly maxTableSize: number) {}
+  constructor(
+    private readonly maxTableSize: number,
+    private readonly maxFrameSize: number,
+  ) {}
 
-  /** Advances over complete frames of `held`; the route once judged and acknowledged. */
+  /**
+   * Advances over complete frames of `held`; the route once judged and acknowledged, or at once
+   * 'native' for a frame above the maximum size (node ends such a connection right away).
+   */
   scan(held: Buffer): H2Route | undefined {
     while (held.length - this.pos >= H2_FRAME_HEADER_BYTES) {
       const frame = readFrameHeader(held, this.pos);
+      if (frame.length > this.maxFrameSize) return 'native';
       const end = this.pos + H2_FRAME_HEADER_BYTES + frame.length;
       if (end > held.length) break;
       this.onFrame(frame.type, frame.flags, frame.streamId, held.subarray(this.pos + H2_FRAME_HEADER_BYTES, end), this.pos);

@@ -214,6 +214,11 @@ describe('client port with the :authority filter', () => {
     assert.ok(r.got.includes(frame(0x6, 0x1, 0, Buffer.from('0102030405060708', 'hex'))));
   });
 
+  it('garbage after the preface is left to node at once (closed without waiting for the route)', async () => {
+    const r = await rawUntilClosed(f.listener.port, Buffer.concat([HTTP2_PREFACE, Buffer.alloc(64, 0xff)]), () => false, 2000);
+    assert.equal(r.closed, true);
+  });
+
   it('a malformed block after a rewrite closes that connection only', async () => {
     const bytes = Buffer.concat([
       HTTP2_PREFACE,
