@@ -93,6 +93,16 @@ export class RawNode {
   }
 
   /**
+   * Proposes several entries as one MsgProp, so that they travel together: one append message
+   * per follower instead of one per entry. All or none are accepted (same errors as
+   * {@link propose}).
+   */
+  proposeBatch(data: readonly Uint8Array[]): void {
+    const entries: Entry[] = data.map((d) => ({ term: 0, index: 0, type: EntryType.Normal, data: d }));
+    this.raft.step(newMessage({ type: MessageType.MsgProp, from: this.raft.id, entries }));
+  }
+
+  /**
    * Proposes a membership change (v1 or v2). Same errors as {@link propose}. If another conf
    * change is still unapplied, the leader replaces this one with an empty entry (it commits
    * but changes nothing), as etcd-io/raft does.

@@ -108,6 +108,9 @@ export interface ReadyPersister {
   ): Promise<void>;
 }
 
+/** Bytes of proposals sent to Raft in one MsgProp (a follower forwards it whole). */
+const PROPOSAL_BATCH_BYTES = 1024 * 1024;
+
 /** `applied` and `revision` of a Ready that applied nothing: they stay as the last write left them. */
 const UNCHANGED = -1;
 
@@ -137,6 +140,8 @@ interface ReadWaiter {
 
 /** Drives one RawNode. */
 export class RaftDriver {
+  /** Proposals of this turn, not yet handed to Raft (see flushProposals). */
+  private proposals: Array<{ id: bigint; data: Uint8Array }> = [];
   private readonly waiters = new Map<bigint, Waiter>();
   private readonly confWaiters = new Map<bigint, { resolve(): void; reject(e: Error): void }>();
   private readonly logStore = new RaftLogStore();
@@ -274,15 +279,33 @@ export class RaftDriver {
     if (this.waiters.size >= MAX_PENDING_PROPOSALS) return Promise.reject(new CoreError('too-many-requests'));
     const data = encodeApplyRequest(req);
     return new Promise<ApplyOutcome>((resolve, reject) => {
-      try {
-        this.node.propose(data);
-      } catch (err) {
-        reject(proposalError(err));
-        return;
-      }
       this.waiters.set(req.header.id, { resolve, reject });
+      this.proposals.push({ id: req.header.id, data });
       this.schedule();
     });
+  }
+
+  /**
+   * Hands the proposals of this turn to Raft in MsgProps of at most {@link PROPOSAL_BATCH_BYTES}:
+   * a follower then gets one append per batch instead of one per request, and answers once.
+   */
+  private flushProposals(): void {
+    while (this.proposals.length > 0) {
+      let bytes = 0;
+      let n = 0;
+      while (n < this.proposals.length && (n === 0 || bytes + this.proposals[n]!.data.length <= PROPOSAL_BATCH_BYTES)) bytes += this.proposals[n++]!.data.length;
+      const batch = this.proposals.splice(0, n);
+      try {
+        this.node.proposeBatch(batch.map((p) => p.data));
+      } catch (err) {
+        const e = proposalError(err);
+        for (const p of batch) {
+          const w = this.waiters.get(p.id);
+          this.waiters.delete(p.id);
+          w?.reject(e);
+        }
+      }
+    }
   }
 
   /** Resolves once the local state includes every write committed before the call (ReadIndex). */
@@ -306,6 +329,7 @@ export class RaftDriver {
     this.confWaiters.clear();
     for (const a of this.readsAwaitingApply) for (const r of a.waiters) r.reject(err);
     this.readBatch = [];
+    this.proposals = [];
     this.readsInFlight.clear();
     this.readsAwaitingApply = [];
   }
@@ -315,6 +339,7 @@ export class RaftDriver {
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
+      this.flushProposals();
       this.issueReadIndex();
       this.pump();
     });

@@ -82,6 +82,7 @@ export const WRITE_BUFFER_MAX_FLUSH_BYTES = 16 * 1024 * 1024;
 /**
  * How long the write buffer lets applied batches gather before committing them to LMDB. Each
  * LMDB commit syncs twice; fewer, larger commits leave the disk to the WAL's fdatasyncs, which
- * are what writers wait for (etcd commits its backend every 100 ms for the same reason).
+ * are what writers wait for (etcd commits its backend every 100 ms for the same reason). With
+ * three members on one disk, 20 ms gave 0.9–1.5k replicated puts/s and 100 ms 2.7k (64 clients).
  */
-export const WRITE_BUFFER_FLUSH_DELAY_MS = 20;
+export const WRITE_BUFFER_FLUSH_DELAY_MS = 100;

@@ -87,12 +87,12 @@ function convergesTo(m: ClusterMember, prefix: string, n: number, timeoutMs = 60
 }
 
 /** Writes `count` keys `<prefix><i>` through `endpoint`, 32 at a time. */
-async function writeKeys(endpoint: string, prefix: string, count: number): Promise<void> {
+async function writeKeys(endpoint: string, prefix: string, count: number, parallel = 32): Promise<void> {
   const client = new Etcd3({ hosts: `http://${endpoint}` });
   try {
-    for (let i = 0; i < count; i += 32) {
+    for (let i = 0; i < count; i += parallel) {
       const batch = [];
-      for (let k = i; k < Math.min(count, i + 32); k++) batch.push(client.put(`${prefix}${String(k).padStart(5, '0')}`).value(`v${k}`).exec());
+      for (let k = i; k < Math.min(count, i + parallel); k++) batch.push(client.put(`${prefix}${String(k).padStart(5, '0')}`).value(`v${k}`).exec());
       await Promise.all(batch);
     }
   } finally {
@@ -156,12 +156,22 @@ test('raft snapshots: lagging follower, compacted restart and a new member catch
           seen.push(Number(kv.value!.toString().slice(1)));
           revisions.push(Number(kv.mod_revision));
         });
-        const installed = (await raftLog(follower)).snapshotsInstalled;
+        const before = await raftLog(follower);
         c.pause(follower);
-        await writeKeys(leader.endpoint, 'e/', 1000);
-        c.resume(follower);
+        try {
+          // One at a time: each put is an append message of its own, so the leader fills its
+          // in-flight window to the paused follower (512 messages) and must later send a
+          // snapshot. Concurrent puts travel batched in a few messages that the follower,
+          // once resumed, would simply read from its socket.
+          await writeKeys(leader.endpoint, 'e/', 1000, 1);
+          // The leader compacts once LMDB has made the applied state durable (the write buffer
+          // commits every 100 ms): resume only when the entries the follower needs are gone.
+          await pollUntil('the leader compacted past the paused follower', async () => ((await raftLog(leader)).firstIndex > before.lastIndex + 1 ? true : undefined), 30_000, 100);
+        } finally {
+          c.resume(follower);
+        }
         await convergesTo(follower, 'e/', 1000);
-        assert.ok((await raftLog(follower)).snapshotsInstalled > installed, 'the follower caught up by snapshot');
+        assert.ok((await raftLog(follower)).snapshotsInstalled > before.snapshotsInstalled, 'the follower caught up by snapshot');
         await pollUntil('1000 watch events', async () => (seen.length >= 1000 ? true : undefined), 30_000, 200);
         await sleep(500);
         assert.equal(seen.length, 1000, 'no event twice');
