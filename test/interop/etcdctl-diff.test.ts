@@ -189,9 +189,9 @@ test('etcdctl 3.4 prints the same against coracle as against etcd 3.4', async (t
   // written at start and take revisions, so the etcd revisions would start two higher.
   const coracle = await startCoracle(['--zk-listen', '']);
   const scratch = createTempDir('etcdctl-diff-');
-  // Per server: its endpoint as host:port for both (etcdctl echoes it; a URL-form endpoint
-  // makes etcdctl's per-endpoint maintenance dial send `http://…` as :authority, which node's
-  // HTTP/2 refuses: a known listener limitation), and the values captured from its output.
+  // Per server: its endpoint in the same host:port form for both (etcdctl echoes it in its
+  // output; the URL form is covered by etcdctl-http-endpoints.test.ts), and the values
+  // captured from its output.
   const servers = [
     { endpoint: etcd.endpoints[0]!.replace(/^http:\/\//, ''), vars: new Map([['snapdir', path.join(scratch, 'etcd')]]) },
     { endpoint: coracle.endpoint, vars: new Map([['snapdir', path.join(scratch, 'coracle')]]) },
