@@ -6,6 +6,8 @@
  * - `GET /members` → this member's view of the cluster;
  * - `POST /lease/keepalive {id}` → renew on the leader's lessor (etcd forwards keep-alives to
  *   the leader: only the primary lessor tracks expiry);
+ * - `POST /lease/ttl {id}` → the remaining TTL on the leader's lessor (LeaseTimeToLive on a
+ *   follower, as etcd forwards it);
  * - `POST /cluster/{add,remove,update,promote}` → the membership change with etcd's checks, run
  *   on the leader, which has the replication progress and the link health those checks need.
  *
@@ -66,6 +68,10 @@ export class ClusterPeerApi implements PeerHandler {
     if (path === '/lease/keepalive') {
       if (!this.member.lessor.isPrimary) throw new CoreError('not-leader');
       return { ttl: this.member.lessor.renew(BigInt(b.id ?? '0')) };
+    }
+    if (path === '/lease/ttl') {
+      if (!this.member.lessor.isPrimary) throw new CoreError('not-leader');
+      return { ttl: this.member.lessor.timeToLive(BigInt(b.id ?? '0')).ttl };
     }
     if (!this.member.isLeader) throw new CoreError('not-leader');
     const m = this.member.membership;

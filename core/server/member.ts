@@ -349,6 +349,15 @@ export class Member {
     if (this.lessor.isPrimary) return Promise.resolve(this.lessor.renew(id));
     return this.peerApi.forward<{ ttl: number }>('/lease/keepalive', { id: id.toString() }).then((r) => r.ttl);
   }
+  /**
+   * The remaining TTL of a lease in seconds, as the leader's lessor counts it (followers do not
+   * count leases down; etcd forwards LeaseTimeToLive to the leader). -1 for an unknown lease.
+   */
+  leaseRemainingTtl(id: bigint): Promise<number> {
+    if (this.lessor.isPrimary) return Promise.resolve(this.lessor.timeToLive(id).ttl);
+    return this.peerApi.forward<{ ttl: number }>('/lease/ttl', { id: id.toString() }).then((r) => r.ttl);
+  }
+
 
   /** Raft facts for Status. */
   raftStatus(): { leader: bigint; term: number; commit: number; applied: number } {

@@ -79,10 +79,12 @@ async function leaseTimeToLive(member: Member, req: pb.LeaseTimeToLiveRequest): 
   // etcd waits for the applied index first, so a grant acknowledged before is always seen.
   await member.linearize();
   const t = member.lessor.timeToLive(req.ID);
+  // Keys and granted TTL are replicated state; the countdown lives on the leader only.
+  const ttl = t.ttl < 0 ? t.ttl : await member.leaseRemainingTtl(req.ID);
   return {
     header: pbHeader(member.header()),
     ID: req.ID,
-    TTL: BigInt(t.ttl),
+    TTL: BigInt(ttl),
     grantedTTL: BigInt(t.grantedTtl),
     keys: req.keys ? t.keys.map(keyBytes) : [],
   };
