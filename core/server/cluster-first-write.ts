@@ -12,11 +12,14 @@
  *   directory for an old single-member one and let this member elect itself).
  */
 import { Backend } from '../storage/backend';
-import { DB, META, encodeIndex, encodeU64 } from '../storage/schema';
+import { DB, META, decodeU64, encodeIndex, encodeU64 } from '../storage/schema';
 import { RaftLogStore } from '../storage/raft-log-store';
 import { encodeConfChange } from '../raft/codec';
 import { ConfChangeType, Entry, EntryType, emptyConfState } from '../raft/types';
 import { MemberRecord, MemberTable, encodeMemberContext } from '../cluster/member-table';
+import { parseInitialCluster, verifyInitialCluster } from '../cluster/initial-cluster';
+import { firstBoot, FirstBoot } from './cluster-bootstrap';
+import { MemberConfig } from './member-config';
 
 /** Writes the bootstrap of a new cluster for `memberId`. */
 export async function writeBootstrap(backend: Backend, memberId: bigint, clusterId: bigint, members: MemberRecord[]): Promise<void> {
@@ -48,4 +51,20 @@ export async function writeJoinIdentity(backend: Backend, memberId: bigint, clus
     txn.put(DB.meta, META.memberId, encodeU64(memberId));
     txn.put(DB.meta, META.clusterId, encodeU64(clusterId));
   });
+}
+
+/**
+ * A member's ids: from the data dir on restart (the --initial-* flags are ignored then, as in
+ * etcd), else from a first boot, whose result is written durably before anything runs.
+ */
+export async function loadOrBootIdentity(config: MemberConfig, backend: Backend): Promise<{ memberId: bigint; clusterId: bigint; remoteMembers: MemberRecord[] }> {
+  const stored = backend.read((txn) => ({ m: txn.get(DB.meta, META.memberId), c: txn.get(DB.meta, META.clusterId) }));
+  if (stored.m && stored.c) return { memberId: decodeU64(stored.m), clusterId: decodeU64(stored.c), remoteMembers: [] };
+  const state = config.initialClusterState ?? 'new';
+  const cluster = parseInitialCluster(config.initialCluster ?? '', config.name, config.peerUrls);
+  verifyInitialCluster(cluster, config.name, config.peerUrls, state === 'existing');
+  const boot: FirstBoot = await firstBoot({ name: config.name, cluster, state, token: config.clusterToken, advertisePeerUrls: config.peerUrls, logger: config.logger });
+  if (boot.initialMembers) await writeBootstrap(backend, boot.memberId, boot.clusterId, boot.initialMembers);
+  else await writeJoinIdentity(backend, boot.memberId, boot.clusterId);
+  return boot;
 }

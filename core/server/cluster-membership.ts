@@ -186,3 +186,22 @@ function checkUrls(urls: string[]): void {
     }
   }
 }
+
+/** Applies a validated conf change to the member table, inside the apply transaction. */
+export function applyConfChangeToTable(table: MemberTable, txn: Parameters<MemberTable['put']>[0], cc: ConfChange): void {
+  const ctx = decodeMemberContext(cc.context);
+  const existing = table.get(cc.nodeId);
+  switch (cc.type) {
+    case ConfChangeType.AddNode:
+    case ConfChangeType.AddLearnerNode:
+      if (existing) table.put(txn, { ...existing, isLearner: false });
+      else if (ctx) table.put(txn, { ...ctx, id: cc.nodeId, isLearner: cc.type === ConfChangeType.AddLearnerNode });
+      break;
+    case ConfChangeType.RemoveNode:
+      table.remove(txn, cc.nodeId);
+      break;
+    case ConfChangeType.UpdateNode:
+      if (existing && ctx) table.put(txn, { ...existing, peerUrls: ctx.peerUrls });
+      break;
+  }
+}

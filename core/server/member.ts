@@ -10,15 +10,14 @@
 import { mkdirSync, accessSync, constants as fsConstants } from 'node:fs';
 import { LmdbBackend } from '../storage/lmdb-backend';
 import { Backend } from '../storage/backend';
-import { DB, META, decodeU64 } from '../storage/schema';
+import { DB, META } from '../storage/schema';
 import { LoadedRaftLog } from '../storage/raft-log-store';
 import { RaftPersistence } from './raft-persistence';
 import { Clock, SystemClock } from '../util/clock';
-import { CryptoRand, Rand } from '../util/rand';
-import { CoreError } from '../util/core-error';
-import { Logger } from '../util/logger';
+import { CryptoRand } from '../util/rand';
 import { IdGenerator } from '../util/id-generator';
-import { MAX_TXN_OPS_DEFAULT, MAX_REQUEST_BYTES_DEFAULT, QUOTA_BACKEND_BYTES_DEFAULT, COMPACTION_BATCH_LIMIT } from '../util/limits';
+import { withTimeout } from '../util/with-timeout';
+import { QUOTA_BACKEND_BYTES_DEFAULT, COMPACTION_BATCH_LIMIT } from '../util/limits';
 import { KvStore } from '../mvcc/kv-store';
 import { WatchableStore } from '../mvcc/watchable-store';
 import { Lessor } from '../lease/lessor';
@@ -29,15 +28,20 @@ import { RawNode } from '../raft/raw-node';
 import { MemoryRaftStorage } from '../raft/memory-raft-storage';
 import { ConfChange, ConfChangeType, MessageType, newMessage, StateType } from '../raft/types';
 import { computeMemberId } from '../cluster/member-id';
-import { MemberRecord, MemberTable, decodeMemberContext } from '../cluster/member-table';
-import { parseInitialCluster, verifyInitialCluster, sameUrls } from '../cluster/initial-cluster';
+import { MemberRecord, MemberTable } from '../cluster/member-table';
+import { sameUrls } from '../cluster/initial-cluster';
 import { RaftDriver } from './raft-driver';
+import { createRaftNode } from './raft-node-factory';
+import { Header, MemberConfig, MemberInfo } from './member-config';
+
+export { MEMBER_DEFAULTS } from './member-config';
+export type { Header, MemberConfig, MemberInfo } from './member-config';
 import { Compactor } from './compactor';
+import { LeaseRevoker } from './lease-revoker';
 import { PeerTransport } from './peer-transport';
 import { PeerServer } from './peer-server';
-import { firstBoot, FirstBoot } from './cluster-bootstrap';
-import { writeBootstrap, writeJoinIdentity } from './cluster-first-write';
-import { ClusterMembership, validateConfChange } from './cluster-membership';
+import { loadOrBootIdentity } from './cluster-first-write';
+import { ClusterMembership, applyConfChangeToTable, validateConfChange } from './cluster-membership';
 import { ClusterPeerApi } from './cluster-peer-api';
 import { RaftSnapshotCompactor, SNAPSHOT_CATCH_UP_ENTRIES_DEFAULT, SNAPSHOT_COUNT_DEFAULT } from './raft-snapshot-compactor';
 import { SnapshotBackendSlot } from './snapshot-backend-slot';
@@ -45,73 +49,6 @@ import { SnapshotSender } from './snapshot-sender';
 import { SnapshotReceiver } from './snapshot-receiver';
 import { SnapshotInstaller } from './snapshot-installer';
 import { recoverSnapshotInstall } from './snapshot-recovery';
-
-/** Configuration of a member (etcd flag names in comments). */
-export interface MemberConfig {
-  /** --name */
-  name: string;
-  /** --data-dir */
-  dataDir: string;
-  /** --initial-advertise-peer-urls (used for the member id). */
-  peerUrls: string[];
-  /** --listen-peer-urls ([] = no peer listener: a member that never has peers). */
-  listenPeerUrls?: string[];
-  /** True when --listen-peer-urls was defaulted: a busy port is then a warning, not an error. */
-  listenPeerUrlsOptional?: boolean;
-  /** --initial-cluster ('' = this member alone). Read on first boot only. */
-  initialCluster?: string;
-  /** --initial-cluster-state */
-  initialClusterState?: 'new' | 'existing';
-  /** --advertise-client-urls */
-  clientUrls: string[];
-  /** --initial-cluster-token */
-  clusterToken: string;
-  /** --heartbeat-interval (ms) */
-  heartbeatMs: number;
-  /** --election-timeout (ms) */
-  electionMs: number;
-  /** --quota-backend-bytes (0 = 2 GiB) */
-  quotaBackendBytes: number;
-  /** --max-txn-ops */
-  maxTxnOps: number;
-  /** --max-request-bytes */
-  maxRequestBytes: number;
-  /** --unsafe-no-fsync */
-  unsafeNoFsync: boolean;
-  /** --snapshot-count: applied entries between Raft snapshots (default 100,000). */
-  snapshotCount?: number;
-  /** --experimental-snapshot-catchup-entries: entries kept behind a snapshot (default 5,000). */
-  snapshotCatchUpEntries?: number;
-  logger: Logger;
-  clock?: Clock;
-  rand?: Rand;
-  /** Called once when this member learns it was removed from the cluster (etcd exits then). */
-  onRemoved?: () => void;
-}
-
-/** Defaults for every field but name/dataDir/logger. */
-export const MEMBER_DEFAULTS = {
-  peerUrls: ['http://localhost:2380'],
-  clientUrls: ['http://localhost:2379'],
-  clusterToken: 'etcd-cluster',
-  heartbeatMs: 100,
-  electionMs: 1000,
-  quotaBackendBytes: 0,
-  maxTxnOps: MAX_TXN_OPS_DEFAULT,
-  maxRequestBytes: MAX_REQUEST_BYTES_DEFAULT,
-  unsafeNoFsync: false,
-};
-
-/** The response header every answer carries. */
-export interface Header {
-  clusterId: bigint;
-  memberId: bigint;
-  revision: number;
-  raftTerm: number;
-}
-
-/** One member of the cluster as the Cluster API reports it (etcd `Member`). */
-export type MemberInfo = MemberRecord;
 
 /** A running member. */
 export class Member {
@@ -140,7 +77,6 @@ export class Member {
   private readonly compactor: Compactor;
   private readonly peerApi: ClusterPeerApi;
   private readonly timers: NodeJS.Timeout[] = [];
-  private readonly revoking = new Set<bigint>();
   private peerServers: PeerServer[] = [];
   private published = false;
   private removed = false;
@@ -172,7 +108,7 @@ export class Member {
     this.compactor = new Compactor(this.kv, this.watches, backend, COMPACTION_BATCH_LIMIT, log.child({ component: 'compactor' }));
     if (loaded.pendingCompaction) void this.compactor.finish(loaded.pendingCompaction);
     this.ids = new IdGenerator(this.memberId, this.clock);
-    const { node, storage, applied } = this.openRaft(loadedLog, config.rand ?? new CryptoRand());
+    const { node, storage, applied } = createRaftNode(this.memberId, loadedLog, config, config.rand ?? new CryptoRand());
     this.node = node;
     this.raftStorage = storage;
     this.snapshotter = new RaftSnapshotCompactor({
@@ -233,7 +169,7 @@ export class Member {
       sendSnapshot: (m) => this.snapshotSender.send(m),
       installSnapshot: (meta) => this.snapshotInstaller.install(meta),
       validateConfChange: (cc) => validateConfChange(this.table, cc),
-      applyConfChange: (txn, cc) => this.applyConfChange(txn, cc),
+      applyConfChange: (txn, cc) => applyConfChangeToTable(this.table, txn, cc),
       afterConfChange: (cc) => this.afterConfChange(cc),
       applyMemberAttr: (txn, body) => {
         // The apply codec carries the id as a signed int64: ids ≥ 2^63 come back negative.
@@ -247,7 +183,7 @@ export class Member {
       clusterToken: config.clusterToken,
       activeSince: (id) => this.transport.activeSince(id),
       progress: () => this.node.status().progress,
-      proposeConfChange: (cc) => this.withTimeout(this.driver.proposeConfChange(cc), () => this.driver.forget(cc.id)),
+      proposeConfChange: (cc) => withTimeout(this.driver.proposeConfChange(cc), this.requestTimeoutMs(), () => this.driver.forget(cc.id)),
       nextId: () => this.ids.next(),
       nowMs: () => this.clock.wallMs(),
     });
@@ -270,7 +206,7 @@ export class Member {
     let m: Member;
     let persistence: RaftPersistence | undefined;
     try {
-      const identity = await Member.identity(config, slot);
+      const identity = await loadOrBootIdentity(config, slot);
       const opened = await RaftPersistence.open({ dir: memberDir, state: slot, noSync: config.unsafeNoFsync, logger: config.logger.child({ component: 'wal' }) });
       persistence = opened.persistence;
       m = new Member(config, persistence, opened.loaded, identity, slot);
@@ -282,22 +218,6 @@ export class Member {
     }
     m.run();
     return m;
-  }
-
-  /**
-   * This member's ids: from the data dir on restart (the --initial-* flags are ignored then, as
-   * in etcd), else from a first boot, whose result is written durably before anything runs.
-   */
-  private static async identity(config: MemberConfig, backend: Backend): Promise<{ memberId: bigint; clusterId: bigint; remoteMembers: MemberRecord[] }> {
-    const stored = backend.read((txn) => ({ m: txn.get(DB.meta, META.memberId), c: txn.get(DB.meta, META.clusterId) }));
-    if (stored.m && stored.c) return { memberId: decodeU64(stored.m), clusterId: decodeU64(stored.c), remoteMembers: [] };
-    const state = config.initialClusterState ?? 'new';
-    const cluster = parseInitialCluster(config.initialCluster ?? '', config.name, config.peerUrls);
-    verifyInitialCluster(cluster, config.name, config.peerUrls, state === 'existing');
-    const boot: FirstBoot = await firstBoot({ name: config.name, cluster, state, token: config.clusterToken, advertisePeerUrls: config.peerUrls, logger: config.logger });
-    if (boot.initialMembers) await writeBootstrap(backend, boot.memberId, boot.clusterId, boot.initialMembers);
-    else await writeJoinIdentity(backend, boot.memberId, boot.clusterId);
-    return boot;
   }
 
   /** Opens the peer listeners (see {@link MemberConfig.listenPeerUrlsOptional}). */
@@ -325,14 +245,14 @@ export class Member {
 
   private async proposeWithin(body: ApplyBody, username: string, timeoutMs: number): Promise<ApplyOutcome> {
     const id = this.ids.next();
-    const outcome = await this.withTimeout(this.driver.propose({ header: { id, username, authRevision: 0 }, body }), () => this.driver.forget(id), timeoutMs);
+    const outcome = await withTimeout(this.driver.propose({ header: { id, username, authRevision: 0 }, body }), timeoutMs, () => this.driver.forget(id));
     if (outcome.error) throw outcome.error;
     return outcome;
   }
 
   /** Waits until local state reflects every write committed before the call (linearizable read). */
   linearize(): Promise<void> {
-    return this.withTimeout(this.driver.readIndex(), () => {});
+    return withTimeout(this.driver.readIndex(), this.requestTimeoutMs(), () => {});
   }
 
   /** A fresh lease id (for LeaseGrant with ID 0). */
@@ -463,7 +383,10 @@ export class Member {
 
   private run(): void {
     this.timers.push(setInterval(() => this.driver.tick(), this.config.heartbeatMs));
-    this.timers.push(setInterval(() => this.revokeExpired(), 500));
+    const revoker = new LeaseRevoker(this.lessor, (id) => this.propose({ type: 'leaseRevoke', id }), this.config.logger);
+    this.timers.push(setInterval(() => {
+      if (!this.stopped) revoker.revokeExpired();
+    }, 500));
     this.timers.push(setInterval(() => this.publish(), 500));
     const voters = this.node.status().confState.voters;
     if (voters.length === 1 && voters[0] === this.memberId) {
@@ -476,36 +399,6 @@ export class Member {
       for (let i = 0; i < electionTick - 2; i++) this.node.tick();
     }
     this.driver.tick();
-  }
-
-  private openRaft(loaded: LoadedRaftLog, rand: Rand): { node: RawNode; storage: MemoryRaftStorage; applied: number } {
-    // No stored configuration: a data dir from before clusters existed, with this member alone.
-    const cs = loaded.confState ?? { voters: [this.memberId], learners: [] };
-    const storage = MemoryRaftStorage.withPeers(cs.voters, cs.learners);
-    // The WAL released entries up to its compaction point: the log starts after it.
-    if (loaded.compacted.index > 0) {
-      storage.applySnapshot({ data: new Uint8Array(0), metadata: { index: loaded.compacted.index, term: loaded.compacted.term, confState: storage.snapshot().metadata.confState } });
-    }
-    if (loaded.entries.length) storage.append(loaded.entries);
-    if (loaded.hardState) storage.setHardState(loaded.hardState);
-    const electionTick = Math.max(2, Math.round(this.config.electionMs / this.config.heartbeatMs));
-    const node = new RawNode({
-      id: this.memberId,
-      electionTick,
-      heartbeatTick: 1,
-      storage,
-      applied: loaded.appliedIndex,
-      maxSizePerMsg: 1024 * 1024,
-      maxUncommittedEntriesSize: 1 << 30,
-      maxInflightMsgs: 512,
-      checkQuorum: true,
-      preVote: true,
-      readOnlyOption: 'safe',
-      stepDownOnRemoval: true,
-      rand,
-      logger: this.config.logger.child({ component: 'raft' }),
-    });
-    return { node, storage, applied: loaded.appliedIndex };
   }
 
   /**
@@ -539,25 +432,6 @@ export class Member {
     this.watches.restored();
     if (loaded.pendingCompaction) void this.compactor.finish(loaded.pendingCompaction);
     this.transport.setPeers(this.table.list());
-  }
-
-  /** Applies a validated conf change to the member table (inside the apply transaction). */
-  private applyConfChange(txn: Parameters<MemberTable['put']>[0], cc: ConfChange): void {
-    const ctx = decodeMemberContext(cc.context);
-    const existing = this.table.get(cc.nodeId);
-    switch (cc.type) {
-      case ConfChangeType.AddNode:
-      case ConfChangeType.AddLearnerNode:
-        if (existing) this.table.put(txn, { ...existing, isLearner: false });
-        else if (ctx) this.table.put(txn, { ...ctx, id: cc.nodeId, isLearner: cc.type === ConfChangeType.AddLearnerNode });
-        break;
-      case ConfChangeType.RemoveNode:
-        this.table.remove(txn, cc.nodeId);
-        break;
-      case ConfChangeType.UpdateNode:
-        if (existing && ctx) this.table.put(txn, { ...existing, peerUrls: ctx.peerUrls });
-        break;
-    }
   }
 
   /** After a conf change is durable: links follow the table; a removed member stops. */
@@ -594,44 +468,10 @@ export class Member {
     });
   }
 
-  /** Races `p` against the request timeout; on timeout runs `cleanup` and rejects with `timeout`. */
-  private withTimeout<T>(p: Promise<T>, cleanup: () => void, timeoutMs = this.requestTimeoutMs()): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new CoreError('timeout'));
-      }, timeoutMs);
-      p.then(
-        (v) => {
-          clearTimeout(timer);
-          resolve(v);
-        },
-        (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      );
-    });
-  }
-
   private leaderChanged(lead: bigint, isLeader: boolean): void {
     this.config.logger.info({ leader: lead.toString(16), isLeader }, 'leader changed');
     if (isLeader) this.lessor.promote(this.config.electionMs);
     else this.lessor.demote();
-  }
-
-  /** Primary only: proposes revokes of expired leases (at most 16 in flight, as etcd). */
-  private revokeExpired(): void {
-    if (this.stopped || !this.lessor.isPrimary) return;
-    for (const id of this.lessor.expired(16 - this.revoking.size)) {
-      if (this.revoking.has(id)) continue;
-      this.revoking.add(id);
-      this.propose({ type: 'leaseRevoke', id })
-        .catch((err) => {
-          if (!(err instanceof CoreError && err.code === 'lease-not-found')) this.config.logger.warn({ err, lease: id.toString(16) }, 'lease revoke failed');
-        })
-        .finally(() => this.revoking.delete(id));
-    }
   }
 
   /** True when this member is the leader now. */

@@ -27,9 +27,12 @@ import { assert } from '../util/assert';
 import { CoreError } from '../util/core-error';
 import { Logger } from '../util/logger';
 import { MAX_PENDING_PROPOSALS } from '../util/limits';
-import { ConfChange, Entry, EntryType, HardState, Message, MessageType, ReadState, SnapshotMetadata, StateType } from '../raft/types';
+import { ConfChange, Entry, EntryType, Message, MessageType, ReadState, SnapshotMetadata, StateType } from '../raft/types';
 import { decodeConfChange, decodeConfChangeV2 } from '../raft/codec';
 import { RawNode, SnapshotStatus } from '../raft/raw-node';
+import { ReadIndexBatcher } from './read-index-batcher';
+import { ReadyPersister } from './raft-persistence';
+import { proposalError } from './proposal-error';
 import { Ready } from '../raft/ready';
 import { ProposalDroppedError, RaftError } from '../raft/errors';
 import { MemoryRaftStorage } from '../raft/memory-raft-storage';
@@ -92,22 +95,6 @@ interface InFlight {
   confChanges: Array<{ cc: ConfChange; error?: CoreError }>;
 }
 
-/**
- * Persists a Ready (raft-persistence.ts): log entries and hard state durably, then `apply`
- * against the applied state, in call order; resolves when both are done.
- */
-export interface ReadyPersister {
-  persist(
-    entries: readonly Entry[],
-    hardState: HardState | undefined,
-    apply: ((txn: WriteTxn) => void) | undefined,
-    appliedIndex: () => number,
-    snapshot?: { meta: SnapshotMetadata; install(): Promise<void> },
-    /** Raft's `Ready.mustSync`: false when only the commit index changed (no wait for the disk). */
-    mustSync?: boolean,
-  ): Promise<void>;
-}
-
 /** Bytes of proposals sent to Raft in one MsgProp (a follower forwards it whole). */
 const PROPOSAL_BATCH_BYTES = 1024 * 1024;
 
@@ -130,14 +117,6 @@ function needsWrite(rd: Ready): boolean {
  */
 export const MAX_READIES_IN_FLIGHT = 4;
 
-/** Ticks (heartbeat intervals) before an unanswered ReadIndex is asked again. */
-export const READ_INDEX_RETRY_TICKS = 5;
-
-interface ReadWaiter {
-  resolve(): void;
-  reject(e: Error): void;
-}
-
 /** Drives one RawNode. */
 export class RaftDriver {
   /** Proposals of this turn, not yet handed to Raft (see flushProposals). */
@@ -155,10 +134,10 @@ export class RaftDriver {
   /** Applied and durable: what reads may rely on. */
   private durableIndex: number;
   private lead = 0n;
-  private readBatch: ReadWaiter[] = [];
-  private readonly readsInFlight = new Map<string, { waiters: ReadWaiter[]; ticks: number }>();
-  private readsAwaitingApply: Array<{ index: number; waiters: ReadWaiter[] }> = [];
-  private readSeq = 0;
+  private readonly reads = new ReadIndexBatcher(
+    (ctx) => this.node.readIndex(ctx),
+    () => new CoreError(this.lead === 0n ? 'no-leader' : 'timeout'),
+  );
 
   constructor(
     private readonly node: RawNode,
@@ -197,7 +176,7 @@ export class RaftDriver {
   /** Advances Raft's logical clock by one tick. */
   tick(): void {
     this.node.tick();
-    this.retryReadIndex();
+    this.reads.tick();
     this.schedule();
   }
 
@@ -311,10 +290,9 @@ export class RaftDriver {
   /** Resolves once the local state includes every write committed before the call (ReadIndex). */
   readIndex(): Promise<void> {
     if (this.stopped) return Promise.reject(new CoreError('stopped'));
-    return new Promise<void>((resolve, reject) => {
-      this.readBatch.push({ resolve, reject });
-      this.schedule();
-    });
+    const read = this.reads.add();
+    this.schedule();
+    return read;
   }
 
   /** Stops: pending proposals and reads fail with `stopped`. */
@@ -323,15 +301,10 @@ export class RaftDriver {
     const err = new CoreError('stopped');
     for (const w of this.waiters.values()) w.reject(err);
     this.waiters.clear();
-    for (const r of this.readBatch) r.reject(err);
-    for (const rs of this.readsInFlight.values()) for (const r of rs.waiters) r.reject(err);
+    this.reads.failAll(err);
     for (const w of this.confWaiters.values()) w.reject(err);
     this.confWaiters.clear();
-    for (const a of this.readsAwaitingApply) for (const r of a.waiters) r.reject(err);
-    this.readBatch = [];
     this.proposals = [];
-    this.readsInFlight.clear();
-    this.readsAwaitingApply = [];
   }
 
   private schedule(): void {
@@ -340,46 +313,9 @@ export class RaftDriver {
     setImmediate(() => {
       this.scheduled = false;
       this.flushProposals();
-      this.issueReadIndex();
+      this.reads.issue();
       this.pump();
     });
-  }
-
-  /** One ReadIndex for every read queued since the last one (batching, etcd's read loop). */
-  private issueReadIndex(): void {
-    if (this.readBatch.length === 0) return;
-    const batch = this.readBatch;
-    this.readBatch = [];
-    this.requestReadIndex(batch);
-  }
-
-  /** Asks Raft for a read index on behalf of `batch`; fails it at once when there is no leader. */
-  private requestReadIndex(batch: ReadWaiter[]): void {
-    const ctx = Buffer.alloc(8);
-    ctx.writeUIntBE(++this.readSeq, 2, 6);
-    try {
-      this.node.readIndex(ctx);
-    } catch {
-      const err = new CoreError(this.lead === 0n ? 'no-leader' : 'timeout');
-      for (const r of batch) r.reject(err);
-      return;
-    }
-    this.readsInFlight.set(ctx.toString('hex'), { waiters: batch, ticks: 0 });
-  }
-
-  /**
-   * A ReadIndex request or its answer can be lost on the way to or from the leader: after
-   * {@link READ_INDEX_RETRY_TICKS} ticks without an answer the batch asks again under a new
-   * context (etcd's read loop retries every 500 ms). The member's request timeout bounds it.
-   */
-  private retryReadIndex(): void {
-    const stale: ReadWaiter[] = [];
-    for (const [key, rs] of this.readsInFlight) {
-      if (++rs.ticks < READ_INDEX_RETRY_TICKS) continue;
-      this.readsInFlight.delete(key);
-      stale.push(...rs.waiters);
-    }
-    if (stale.length) this.requestReadIndex(stale);
   }
 
   /** Queues Readies while there is room in the pipeline. */
@@ -434,8 +370,8 @@ export class RaftDriver {
     }
     this.confChangesDurable(work.confChanges);
     this.send(work.messages);
-    this.collectReadStates(work.readStates);
-    this.releaseReads();
+    this.reads.collect(work.readStates);
+    this.reads.release(this.durableIndex);
     this.schedule();
   }
 
@@ -544,54 +480,14 @@ export class RaftDriver {
     }
   }
 
-  private collectReadStates(states: ReadState[]): void {
-    for (const rs of states) {
-      const key = Buffer.from(rs.requestCtx).toString('hex');
-      const inFlight = this.readsInFlight.get(key);
-      if (!inFlight) continue;
-      this.readsInFlight.delete(key);
-      this.readsAwaitingApply.push({ index: rs.index, waiters: inFlight.waiters });
-    }
-  }
-
-  private releaseReads(): void {
-    if (this.readsAwaitingApply.length === 0) return;
-    const still: Array<{ index: number; waiters: ReadWaiter[] }> = [];
-    for (const r of this.readsAwaitingApply) {
-      if (r.index <= this.durableIndex) for (const w of r.waiters) w.resolve();
-      else still.push(r);
-    }
-    this.readsAwaitingApply = still;
-  }
-
   private leaderChange(lead: bigint, isLeader: boolean): void {
     if (lead === this.lead) return;
     const hadLeader = this.lead !== 0n;
     this.lead = lead;
-    if (hadLeader) {
-      // Reads waiting on the old leader's ReadIndex will never be answered: fail them so the
-      // client retries (etcd: `leader changed`).
-      const err = new CoreError('leader-changed');
-      for (const rs of this.readsInFlight.values()) for (const r of rs.waiters) r.reject(err);
-      this.readsInFlight.clear();
-    }
+    // Reads waiting on the old leader's ReadIndex will never be answered: fail them so the
+    // client retries (etcd: `leader changed`).
+    if (hadLeader) this.reads.leaderChanged();
     assert(!isLeader || lead !== 0n, 'leader without a lead id');
     this.hooks.onLeaderChange(lead, isLeader);
-  }
-}
-
-/** The etcd error for a proposal Raft refused (etcd.md §2.10: clients retry on Unavailable). */
-function proposalError(err: unknown): CoreError {
-  if (!(err instanceof ProposalDroppedError)) throw err;
-  switch (err.reason) {
-    case 'no-leader':
-    case 'forwarding-disabled':
-      return new CoreError('no-leader');
-    case 'transfer-in-progress':
-      return new CoreError('leader-changed');
-    case 'uncommitted-size-limit':
-      return new CoreError('too-many-requests');
-    default:
-      return new CoreError('not-capable', err.reason);
   }
 }

@@ -60,8 +60,24 @@ const EMPTY_CONF = { voters: [], learners: [], votersOutgoing: [], learnersNext:
 
 const NO_SYNC_IO: WalIo = { fdatasync: async () => {}, fdatasyncSync: () => {} };
 
+/**
+ * Persists a Ready (implemented by {@link RaftPersistence}): log entries and hard state durably, then `apply`
+ * against the applied state, in call order; resolves when both are done.
+ */
+export interface ReadyPersister {
+  persist(
+    entries: readonly Entry[],
+    hardState: HardState | undefined,
+    apply: ((txn: WriteTxn) => void) | undefined,
+    appliedIndex: () => number,
+    snapshot?: { meta: SnapshotMetadata; install(): Promise<void> },
+    /** Raft's `Ready.mustSync`: false when only the commit index changed (no wait for the disk). */
+    mustSync?: boolean,
+  ): Promise<void>;
+}
+
 /** The member's durable Raft log plus its buffered applied state. */
-export class RaftPersistence {
+export class RaftPersistence implements ReadyPersister {
   /** Applies not yet reported durable: LMDB sequence → applied state after it. */
   private readonly appliedAt: Array<{ seq: number; state: DurableState }> = [];
   private durableListener: ((state: DurableState) => void) | undefined;

@@ -55,8 +55,8 @@ export const RAFT_MAX_SIZE_PER_MSG = 1024 * 1024;
 /** Raft: max in-flight append messages per follower (etcd MaxInflightMsgs). */
 export const RAFT_MAX_INFLIGHT_MSGS = 512;
 
-/** Raft: max bytes of uncommitted entries a leader accepts before refusing proposals. */
-export const RAFT_MAX_UNCOMMITTED_BYTES = 64 * 1024 * 1024;
+/** Raft: max bytes of uncommitted entries a leader accepts before refusing proposals (etcd: 1 GiB). */
+export const RAFT_MAX_UNCOMMITTED_BYTES = 1 << 30;
 
 /** Raft messages queued to one peer before new ones are dropped (Raft retransmits). */
 export const PEER_QUEUE_MESSAGES = 4096;
