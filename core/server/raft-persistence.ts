@@ -61,8 +61,8 @@ const EMPTY_CONF = { voters: [], learners: [], votersOutgoing: [], learnersNext:
 const NO_SYNC_IO: WalIo = { fdatasync: async () => {}, fdatasyncSync: () => {} };
 
 /**
- * Persists a Ready (implemented by {@link RaftPersistence}): log entries and hard state durably, then `apply`
- * against the applied state, in call order; resolves when both are done.
+ * Persists a Ready (implemented by {@link RaftPersistence}): log entries and hard state
+ * durably, then `apply` against the applied state, in call order; resolves when both are done.
  */
 export interface ReadyPersister {
   persist(

@@ -67,13 +67,4 @@ export class RaftLogStore {
   setConfState(txn: WriteTxn, cs: ConfState): void {
     txn.put(DB.meta, META.raftConfState, asBuffer(encodeConfState(cs)));
   }
-
-  /** Deletes entries ≤ index (they are covered by the applied state) and records the compaction point. */
-  compact(txn: WriteTxn, index: number, term: number, firstRetained: number): void {
-    for (let i = firstRetained; i <= index; i++) txn.del(DB.raftLog, encodeIndex(i));
-    const v = Buffer.alloc(16);
-    v.writeUIntBE(index, 2, 6);
-    v.writeUIntBE(term, 10, 6);
-    txn.put(DB.meta, META.raftLogCompacted, v);
-  }
 }
