@@ -16,6 +16,7 @@ import { encodePutRecord, encodeTombstoneRecord, KeyValue } from './key-value';
 import { KeyIndex } from './key-index';
 import { DeleteRangeRequest, DeleteRangeResult, KvEvent, PutRequest, PutResult, RangeRequest, RangeResult } from './kv-types';
 import { keyBounds, readKv, readRange } from './range-reader';
+import type { KeyMeta } from './txn-runner';
 
 /**
  * What the key-value store needs from the lessor (the consumer declares the interface, as etcd's
@@ -52,6 +53,13 @@ export class KvWriteTxn {
   /** Reads, seeing this transaction's own writes. */
   range(req: RangeRequest): RangeResult {
     return readRange(this.index, this.txn, req, this.main);
+  }
+
+  /** The newest state of `key` (this transaction's own writes included), or null when absent. */
+  keyMeta(key: Buffer): KeyMeta | null {
+    const h = this.index.history(keyString(key));
+    if (h === undefined || !h.live) return null;
+    return { createRevision: h.createRevision, modRevision: h.lastMain, version: h.version, lease: h.lease };
   }
 
   /** Checks that a put can run: lease exists; ignore_* need the key. Throws {@link CoreError}. */

@@ -14,6 +14,12 @@ import {
 /** What a txn runs against. Write methods are absent on a read-only view. */
 export interface TxnView {
   range(req: RangeRequest): RangeResult;
+  /**
+   * The newest state of one key without its value, or null when the key is absent; lets a
+   * compare on version, create, mod or lease skip reading the record (the key index knows them).
+   * Optional: views without it answer compares through {@link TxnView.range}.
+   */
+  keyMeta?(key: Buffer): KeyMeta | null;
   checkPut?(req: PutRequest): void;
   put?(req: PutRequest): PutResult;
   deleteRange?(req: DeleteRangeRequest): DeleteRangeResult;
@@ -61,8 +67,17 @@ const COMPARE_READ: Omit<RangeRequest, 'key' | 'rangeEnd'> = {
   maxCreateRevision: 0,
 };
 
+/** A key's revision facts: a {@link KeyValue} without key and value. */
+export type KeyMeta = Pick<KeyValue, 'createRevision' | 'modRevision' | 'version' | 'lease'>;
+
 /** True when the compare holds for every key in its range. */
 export function applyCompare(view: TxnView, c: Compare): boolean {
+  if (c.rangeEnd.length === 0 && c.target !== CompareTarget.Value && view.keyMeta) {
+    // Single key, no value needed: most compares (ZooKeeper's guards, etcd's CAS on version or
+    // mod revision) are answered from the key index without a backend read.
+    const meta = view.keyMeta(c.key);
+    return compareKv(c, meta ?? ZERO_KV);
+  }
   const { kvs } = view.range({ ...COMPARE_READ, key: c.key, rangeEnd: c.rangeEnd });
   if (kvs.length === 0) {
     if (c.target === CompareTarget.Value) return false;
@@ -73,11 +88,11 @@ export function applyCompare(view: TxnView, c: Compare): boolean {
 
 const ZERO_KV: KeyValue = { key: Buffer.alloc(0), createRevision: 0, modRevision: 0, version: 0, value: Buffer.alloc(0), lease: 0n };
 
-function compareKv(c: Compare, kv: KeyValue): boolean {
+function compareKv(c: Compare, kv: KeyMeta & Partial<Pick<KeyValue, 'value'>>): boolean {
   let r: number;
   switch (c.target) {
     case CompareTarget.Value:
-      r = Buffer.compare(kv.value, c.value);
+      r = Buffer.compare(kv.value!, c.value);
       break;
     case CompareTarget.Version:
       r = Math.sign(kv.version - c.number);
