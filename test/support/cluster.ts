@@ -3,7 +3,16 @@
  * bootstrap with --initial-cluster, per-member kill -9 / SIGSTOP / restart / stop, and new members
  * started from the environment lines `etcdctl member add` prints. Only processes started here
  * are ever signalled.
+ *
+ * With {@link ClusterOptions.peerProxies}, peers reach each other only through TCP proxies
+ * (tcp-proxy.ts): each member listens on its own peer port but advertises the port of a proxy in
+ * front of it, and that proxy tells the connecting members apart, so every directed link
+ * `a → b` can be cut on its own ({@link CoracleCluster.cutLink}, {@link CoracleCluster.isolate}).
+ * A link carries what `a`'s process sends to `b` (appends, heartbeats, votes, responses,
+ * snapshots, forwarded requests): Raft responses travel on the opposite link, so cutting
+ * `b → a` alone gives the asymmetric case "a can send but not receive".
  */
+import type { Socket } from 'node:net';
 import * as path from 'node:path';
 import { CORACLE_BIN, httpGet } from './coracle-server';
 import { etcdctl, quoteBigInts } from './etcdctl';
@@ -11,6 +20,7 @@ import { freePorts } from './ports';
 import { pollUntil } from './poll';
 import { ManagedProcess, startProcess } from './process';
 import { createTempDir, removeTempDir } from './temp-dir';
+import { connectingPid, CutMode, TcpProxy } from './tcp-proxy';
 
 /** One member of a test cluster (started or not). */
 export interface ClusterMember {
@@ -19,7 +29,12 @@ export interface ClusterMember {
   peerPort: number;
   /** `127.0.0.1:<clientPort>` for etcdctl. */
   endpoint: string;
+  /** The advertised peer URL (the proxy's, with {@link ClusterOptions.peerProxies}). */
   peerUrl: string;
+  /** The URL the member listens on for peers (differs from `peerUrl` only behind a proxy). */
+  listenPeerUrl?: string;
+  /** The proxy in front of this member's peer port ({@link ClusterOptions.peerProxies}). */
+  peerProxy?: TcpProxy;
   dataDir: string;
   /** The ZooKeeper port, when the cluster serves ZooKeeper ({@link ClusterOptions.zk}). */
   zkPort?: number;
@@ -35,6 +50,8 @@ export interface ClusterOptions {
   /** Extra flags for every member. */
   extraArgs?: string[];
   startTimeoutMs?: number;
+  /** Peers talk through per-member TCP proxies whose links can be cut (default: off). */
+  peerProxies?: boolean;
 }
 
 /** A running test cluster. */
@@ -63,11 +80,54 @@ export class CoracleCluster {
   async allocate(name?: string): Promise<ClusterMember> {
     const [clientPort, peerPort, zkPort] = (await freePorts(3)) as [number, number, number];
     const n = name ?? `m${++this.nameSeq}`;
-    return {
+    const m: ClusterMember = {
       name: n, clientPort, peerPort, endpoint: `127.0.0.1:${clientPort}`,
       peerUrl: `http://127.0.0.1:${peerPort}`, dataDir: path.join(this.root, `${n}-${peerPort}`),
       zkPort: this.options.zk ? zkPort : undefined,
     };
+    if (this.options.peerProxies) {
+      m.peerProxy = await TcpProxy.start({ targetPort: peerPort, identify: (s) => this.memberOwning(s) });
+      m.listenPeerUrl = m.peerUrl;
+      m.peerUrl = m.peerProxy.url;
+    }
+    return m;
+  }
+
+  /** The name of the member whose running process opened `socket` (a proxied peer connection). */
+  private memberOwning(socket: Socket): string | undefined {
+    const running = this.members.filter((m) => m.process && !m.process.exited);
+    const pid = connectingPid(socket, running.map((m) => m.process!.pid));
+    return running.find((m) => m.process!.pid === pid)?.name;
+  }
+
+  /**
+   * Cuts the directed link `from → to` (what `from` sends to `to`); needs
+   * {@link ClusterOptions.peerProxies}. See tcp-proxy.ts for the modes.
+   */
+  cutLink(from: ClusterMember, to: ClusterMember, mode: CutMode = 'refuse'): void {
+    proxyOf(to).cut(mode, from.name);
+  }
+
+  /** Heals the directed link `from → to`. */
+  healLink(from: ClusterMember, to: ClusterMember): void {
+    proxyOf(to).heal(from.name);
+  }
+
+  /**
+   * Cuts `m` off from every other member: `both` ways, only what it receives (`in`: it can send
+   * but hears nothing back), or only what it sends (`out`).
+   */
+  isolate(m: ClusterMember, mode: CutMode = 'refuse', direction: 'both' | 'in' | 'out' = 'both'): void {
+    for (const other of this.members) {
+      if (other === m) continue;
+      if (direction !== 'out') this.cutLink(other, m, mode);
+      if (direction !== 'in') this.cutLink(m, other, mode);
+    }
+  }
+
+  /** Heals every cut link. */
+  healAll(): void {
+    for (const m of this.members) m.peerProxy?.heal();
   }
 
   /**
@@ -78,7 +138,7 @@ export class CoracleCluster {
     const identity = fromEnv ? [] : ['--name', m.name, '--initial-advertise-peer-urls', m.peerUrl];
     return [
       CORACLE_BIN, ...identity, '--data-dir', m.dataDir,
-      '--listen-client-urls', `http://127.0.0.1:${m.clientPort}`, '--listen-peer-urls', m.peerUrl,
+      '--listen-client-urls', `http://127.0.0.1:${m.clientPort}`, '--listen-peer-urls', m.listenPeerUrl ?? m.peerUrl,
       '--initial-cluster-token', this.options.token ?? 'coracle-test', '--zk-listen', m.zkPort === undefined ? '' : `127.0.0.1:${m.zkPort}`, '--log-level', 'warn',
       ...(this.options.extraArgs ?? []),
     ];
@@ -141,7 +201,7 @@ export class CoracleCluster {
     }, timeoutMs, 200);
   }
 
-  /** Stops every member (SIGKILL if SIGTERM is ignored) and removes the data dirs. */
+  /** Stops every member (SIGKILL if SIGTERM is ignored), closes the proxies and removes the data dirs. */
   async close(): Promise<void> {
     await Promise.all(this.members.map(async (m) => {
       if (m.process && !m.process.exited) {
@@ -149,8 +209,14 @@ export class CoracleCluster {
         await m.process.stop(5000);
       }
     }));
+    await Promise.all(this.members.map((m) => m.peerProxy?.close()));
     removeTempDir(this.root);
   }
+}
+
+function proxyOf(m: ClusterMember): TcpProxy {
+  if (!m.peerProxy) throw new Error(`${m.name} has no peer proxy: start the cluster with peerProxies`);
+  return m.peerProxy;
 }
 
 /** `etcdctl endpoint status` of one endpoint: its member id and the leader it sees (decimal strings). */

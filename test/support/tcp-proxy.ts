@@ -1,0 +1,295 @@
+/**
+ * A controllable TCP proxy on 127.0.0.1 for fault tests: it listens on a port chosen at run
+ * time, forwards every accepted connection to one target port, and can cut the traffic that
+ * comes from a given source (one directed link) or from every source.
+ *
+ * Why one proxy per target with per-source rules: the peer transport dials the peer URL a
+ * member advertises, and there is one advertised URL per member that every other member uses
+ * (the member id is derived from it). So a proxy can only stand in front of a target member;
+ * the link "A → B" is "the connections A's process opens to B's proxy". The proxy tells sources
+ * apart by asking Linux who owns the connecting socket: the client end of an accepted
+ * connection is a line of /proc/net/tcp (its port → an inode), and exactly one of the
+ * candidate processes holds `socket:[inode]` among its /proc/<pid>/fd entries (see
+ * {@link connectingPid}). That gives every directed link of the cluster its own switch without
+ * touching the system under test.
+ *
+ * Cut modes, which exercise different code paths of the sender:
+ * - `refuse`: existing connections of the link are reset (RST) on both sides, new ones are
+ *   accepted by the kernel and reset at once (the dialler sees ECONNRESET right after its
+ *   connect; a listening socket cannot refuse one source only). Failures are immediate.
+ * - `blackhole`: existing connections stay open but every byte in both directions is dropped,
+ *   and new connections are accepted and never forwarded. Nothing fails: only a timeout (an
+ *   HTTP/2 PING left unanswered) can tell the sender.
+ * `heal` lets new connections through again and resets the blackholed ones (their byte streams
+ * lost data, so they cannot be resumed).
+ *
+ * A connection whose source cannot be named (its process is gone, or it is not one of the
+ * candidates) follows the whole-proxy rule if there is one, else the strictest active source
+ * rule: a cut never leaks.
+ *
+ * Bounded: at most `maxConnections` open connections (more are reset), no buffering beyond one
+ * chunk per direction (backpressure pauses the reading side). `close()` destroys only the
+ * sockets this proxy accepted or opened.
+ */
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import { freePort, releasePorts } from './ports';
+
+/** How a cut link treats traffic; see the file header. */
+export type CutMode = 'refuse' | 'blackhole';
+
+/** Options of {@link TcpProxy.start}. */
+export interface TcpProxyOptions {
+  /** The port connections are forwarded to (on `targetHost`, default 127.0.0.1). */
+  targetPort: number;
+  targetHost?: string;
+  /** The port to listen on (default: a free port reserved at run time). */
+  listenPort?: number;
+  /** Names the source of an accepted connection; undefined when unknown. Called once per connection. */
+  identify?: (socket: net.Socket) => string | undefined;
+  /** Open connections at most (default 256); more are reset. */
+  maxConnections?: number;
+}
+
+/** Counters of a proxy, for test diagnostics. */
+export interface TcpProxyStats {
+  accepted: number;
+  forwarded: number;
+  refused: number;
+  blackholed: number;
+  open: number;
+}
+
+/** A switch for one directed link (one source into this proxy's target). */
+export interface LinkSwitch {
+  cut(mode?: CutMode): void;
+  heal(): void;
+}
+
+interface Conn {
+  client: net.Socket;
+  upstream?: net.Socket;
+  source: string | undefined;
+  state: 'forward' | 'blackhole';
+}
+
+const DEFAULT_MAX_CONNECTIONS = 256;
+/** The key for "every source" in the rule table. */
+const ALL = '\u0000all';
+
+/** A proxy in front of one target port; create with {@link TcpProxy.start}. */
+export class TcpProxy {
+  private readonly conns = new Set<Conn>();
+  /** Active cuts: source name (or {@link ALL}) → mode. */
+  private readonly rules = new Map<string, CutMode>();
+  private readonly counters = { accepted: 0, forwarded: 0, refused: 0, blackholed: 0 };
+  private closed = false;
+
+  private constructor(
+    private readonly server: net.Server,
+    /** The port this proxy listens on (connect here instead of the target). */
+    readonly port: number,
+    private readonly ownsPort: boolean,
+    private readonly o: TcpProxyOptions,
+  ) {}
+
+  /** Starts listening on 127.0.0.1 and forwarding to the target. */
+  static async start(o: TcpProxyOptions): Promise<TcpProxy> {
+    const port = o.listenPort ?? (await freePort());
+    // allowHalfOpen: an end from one side is passed on as an end, not turned into a close.
+    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
+    const proxy = new TcpProxy(server, port, o.listenPort === undefined, o);
+    server.on('connection', (s) => proxy.accept(s));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host: '127.0.0.1', port, exclusive: true }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.on('error', () => {}); // after listen: accept errors (EMFILE) only lose that connection
+    // A proxy never keeps a test process alive on its own (as managed processes do not): a
+    // forgotten close() must not turn into a hang until the runner's timeout.
+    server.unref();
+    return proxy;
+  }
+
+  /** The URL of this proxy, `http://127.0.0.1:<port>`. */
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Counters so far. */
+  get stats(): TcpProxyStats {
+    return { ...this.counters, open: this.conns.size };
+  }
+
+  /** Cuts the link from `source` (every source when omitted); see the file header for modes. */
+  cut(mode: CutMode = 'refuse', source?: string): void {
+    this.rules.set(source ?? ALL, mode);
+    for (const c of [...this.conns]) {
+      const rule = this.ruleFor(c.source);
+      if (rule === 'refuse') this.reset(c);
+      else if (rule === 'blackhole' && c.state === 'forward') c.state = 'blackhole';
+    }
+    // A paused side (backpressure from the side now dropped) must drain into the void.
+    for (const c of this.conns) if (c.state === 'blackhole') resumeBoth(c);
+  }
+
+  /** Lets traffic from `source` (every rule when omitted) through again. */
+  heal(source?: string): void {
+    if (source === undefined) this.rules.clear();
+    else this.rules.delete(source);
+    for (const c of [...this.conns]) if (c.state === 'blackhole' && this.ruleFor(c.source) === undefined) this.reset(c);
+  }
+
+  /** The switch of the directed link `source → target`. */
+  link(source: string): LinkSwitch {
+    return { cut: (mode?: CutMode) => this.cut(mode, source), heal: () => this.heal(source) };
+  }
+
+  /** Stops listening and resets every connection of this proxy. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const c of [...this.conns]) this.reset(c);
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    if (this.ownsPort) releasePorts([this.port]);
+  }
+
+  /** The rule that applies to a connection from `source` (undefined = forward). */
+  private ruleFor(source: string | undefined): CutMode | undefined {
+    const all = this.rules.get(ALL);
+    if (all) return all;
+    if (source !== undefined) return this.rules.get(source);
+    // Unknown source: the strictest active rule, so that a cut never leaks.
+    const modes = [...this.rules.values()];
+    return modes.includes('refuse') ? 'refuse' : modes[0];
+  }
+
+  private accept(client: net.Socket): void {
+    this.counters.accepted++;
+    client.on('error', () => {}); // a reset by the peer ends in 'close', handled below
+    if (this.closed || this.conns.size >= (this.o.maxConnections ?? DEFAULT_MAX_CONNECTIONS)) {
+      client.resetAndDestroy();
+      return;
+    }
+    let source: string | undefined;
+    try {
+      source = this.o.identify?.(client);
+    } catch {
+      source = undefined;
+    }
+    const rule = this.ruleFor(source);
+    if (rule === 'refuse') {
+      this.counters.refused++;
+      client.resetAndDestroy();
+      return;
+    }
+    const c: Conn = { client, source, state: rule === 'blackhole' ? 'blackhole' : 'forward' };
+    this.conns.add(c);
+    client.on('close', () => this.gone(c));
+    client.on('data', (chunk) => this.onData(c, chunk, 'up'));
+    client.on('end', () => {
+      if (c.state === 'forward') c.upstream?.end();
+    });
+    if (c.state === 'blackhole') {
+      this.counters.blackholed++;
+      client.resume();
+      return;
+    }
+    this.counters.forwarded++;
+    const up = net.connect({ host: this.o.targetHost ?? '127.0.0.1', port: this.o.targetPort, noDelay: true, allowHalfOpen: true });
+    c.upstream = up;
+    client.setNoDelay(true);
+    up.on('error', () => {});
+    up.on('close', () => this.gone(c));
+    up.on('data', (chunk) => this.onData(c, chunk, 'down'));
+    up.on('end', () => {
+      if (c.state === 'forward') client.end();
+    });
+    up.on('drain', () => client.resume());
+    client.on('drain', () => up.resume());
+    up.once('connect', () => client.resume());
+  }
+
+  /** One chunk in direction `dir` (`up` = client → target): passed on, or dropped when blackholed. */
+  private onData(c: Conn, chunk: Buffer | string, dir: 'up' | 'down'): void {
+    if (c.state !== 'forward') return;
+    const [from, to] = dir === 'up' ? [c.client, c.upstream] : [c.upstream, c.client];
+    if (!to || to.destroyed) return;
+    if (!to.write(chunk)) from?.pause();
+  }
+
+  /**
+   * One side closed: the other goes too. A plain destroy, not a reset: what the kernel already
+   * holds of an orderly shutdown still reaches the other side (a reset would drop it).
+   */
+  private gone(c: Conn): void {
+    if (!this.conns.delete(c)) return;
+    c.client.destroy();
+    c.upstream?.destroy();
+  }
+
+  private reset(c: Conn): void {
+    this.conns.delete(c);
+    c.client.resetAndDestroy();
+    c.upstream?.resetAndDestroy();
+  }
+}
+
+function resumeBoth(c: Conn): void {
+  c.client.resume();
+  c.upstream?.resume();
+}
+
+/**
+ * The pid, among `candidates`, of the process that owns the client end of `socket` (a
+ * connection accepted on 127.0.0.1), or undefined. Linux only: the client end's port and our
+ * listening port pick its line in /proc/net/tcp (or tcp6), whose inode is then looked for among
+ * the candidates' open file descriptors.
+ */
+export function connectingPid(socket: net.Socket, candidates: readonly number[]): number | undefined {
+  const clientPort = socket.remotePort;
+  const serverPort = socket.localPort;
+  if (clientPort === undefined || serverPort === undefined) return undefined;
+  const inode = socketInode(clientPort, serverPort);
+  if (inode === undefined) return undefined;
+  const link = `socket:[${inode}]`;
+  for (const pid of candidates) {
+    let fds: string[];
+    try {
+      fds = fs.readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue; // exited meanwhile
+    }
+    for (const fd of fds) {
+      try {
+        if (fs.readlinkSync(`/proc/${pid}/fd/${fd}`) === link) return pid;
+      } catch {
+        // fd closed meanwhile
+      }
+    }
+  }
+  return undefined;
+}
+
+/** The inode of the TCP socket whose local port is `localPort` and remote port `remotePort`. */
+function socketInode(localPort: number, remotePort: number): string | undefined {
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = fs.readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n')) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 10 || !f[1]?.includes(':')) continue;
+      const lp = parseInt(f[1].slice(f[1].lastIndexOf(':') + 1), 16);
+      const rp = parseInt(f[2]!.slice(f[2]!.lastIndexOf(':') + 1), 16);
+      if (lp === localPort && rp === remotePort && f[9] !== '0') return f[9];
+    }
+  }
+  return undefined;
+}

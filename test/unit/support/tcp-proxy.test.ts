@@ -1,0 +1,141 @@
+/**
+ * The fault tests' TCP proxy over real sockets on 127.0.0.1: it forwards both ways, `refuse`
+ * resets existing and new connections, `blackhole` keeps them open but passes nothing, `heal`
+ * restores forwarding (and resets what was blackholed), per-source rules touch only their
+ * source, and the socket-owner lookup finds this very process.
+ */
+import assert from 'node:assert/strict';
+import * as net from 'node:net';
+import { test } from 'node:test';
+import { connectingPid, TcpProxy } from '../../support/tcp-proxy';
+import { sleep } from '../../support/poll';
+
+/** An echo server on a run-time port. */
+async function echoServer(): Promise<{ port: number; server: net.Server; sockets: Set<net.Socket> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((s) => {
+    sockets.add(s);
+    s.on('error', () => {});
+    s.on('close', () => sockets.delete(s));
+    s.pipe(s);
+  });
+  await new Promise<void>((r) => server.listen({ host: '127.0.0.1', port: 0 }, () => r()));
+  return { port: (server.address() as net.AddressInfo).port, server, sockets };
+}
+
+/** A client connection that records what it receives and how it ended. */
+function client(port: number): { sock: net.Socket; got: () => string; ended: Promise<string> } {
+  const sock = net.connect({ host: '127.0.0.1', port });
+  let data = '';
+  sock.on('data', (b) => (data += b.toString()));
+  const ended = new Promise<string>((resolve) => {
+    sock.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
+    sock.on('close', () => resolve('close'));
+  });
+  return { sock, got: () => data, ended };
+}
+
+async function until(what: string, cond: () => boolean, ms = 3000): Promise<void> {
+  for (let i = 0; i < ms / 10 && !cond(); i++) await sleep(10);
+  assert.ok(cond(), what);
+}
+
+test('tcp proxy: forward, refuse, blackhole, heal, per-source rules, socket owner', async (t) => {
+  const echo = await echoServer();
+  let source = 'a';
+  const proxy = await TcpProxy.start({ targetPort: echo.port, identify: () => source });
+  try {
+    await t.test('forwards both ways', async () => {
+      const c = client(proxy.port);
+      c.sock.write('hello');
+      await until('echo through the proxy', () => c.got() === 'hello');
+      c.sock.destroy();
+    });
+
+    await t.test('refuse resets open connections and new ones; heal lets new ones through', async () => {
+      const c = client(proxy.port);
+      c.sock.write('x');
+      await until('connected', () => c.got() === 'x');
+      proxy.cut('refuse');
+      assert.equal(await c.ended, 'ECONNRESET');
+      const d = client(proxy.port);
+      d.sock.write('y');
+      assert.equal(await d.ended, 'ECONNRESET');
+      assert.equal(d.got(), '');
+      proxy.heal();
+      const e = client(proxy.port);
+      e.sock.write('z');
+      await until('forwarding again', () => e.got() === 'z');
+      e.sock.destroy();
+    });
+
+    await t.test('blackhole keeps connections open and passes nothing; heal resets them', async () => {
+      const c = client(proxy.port);
+      c.sock.write('1');
+      await until('connected', () => c.got() === '1');
+      proxy.cut('blackhole');
+      c.sock.write('2');
+      const d = client(proxy.port);
+      d.sock.write('3');
+      await sleep(200);
+      assert.equal(c.got(), '1', 'nothing passes an open blackholed connection');
+      assert.equal(d.got(), '', 'nothing passes a new blackholed connection');
+      assert.equal(c.sock.destroyed || d.sock.destroyed, false, 'both stay open');
+      assert.equal(proxy.stats.blackholed, 1);
+      proxy.heal();
+      assert.equal(await c.ended, 'ECONNRESET');
+      assert.equal(await d.ended, 'ECONNRESET');
+    });
+
+    await t.test('a rule for one source leaves the others alone', async () => {
+      source = 'b';
+      const b = client(proxy.port);
+      b.sock.write('b');
+      await until('b connected', () => b.got() === 'b');
+      proxy.cut('refuse', 'a');
+      source = 'a';
+      const a = client(proxy.port);
+      assert.equal(await a.ended, 'ECONNRESET');
+      b.sock.write('c');
+      await until('b still forwarded', () => b.got() === 'bc');
+      proxy.link('a').heal();
+      const a2 = client(proxy.port);
+      a2.sock.write('a');
+      await until('a forwarded again', () => a2.got() === 'a');
+      b.sock.destroy();
+      a2.sock.destroy();
+    });
+
+    await t.test('an unknown source follows the strictest active rule', async () => {
+      proxy.cut('blackhole', 'b');
+      source = undefined as unknown as string;
+      const u = client(proxy.port);
+      u.sock.write('u');
+      await sleep(200);
+      assert.equal(u.got(), '');
+      proxy.heal();
+      assert.equal(await u.ended, 'ECONNRESET');
+      source = 'a';
+    });
+  } finally {
+    await proxy.close();
+    await new Promise<void>((r) => echo.server.close(() => r()));
+  }
+  assert.equal(proxy.stats.open, 0, 'close leaves no connection');
+});
+
+test('connectingPid names the process that opened a connection', async () => {
+  const server = net.createServer();
+  const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+  await new Promise<void>((r) => server.listen({ host: '127.0.0.1', port: 0 }, () => r()));
+  const c = net.connect({ host: '127.0.0.1', port: (server.address() as net.AddressInfo).port });
+  try {
+    const s = await accepted;
+    assert.equal(connectingPid(s, [process.pid]), process.pid);
+    assert.equal(connectingPid(s, [1]), undefined, 'another process does not own it');
+    s.destroy();
+  } finally {
+    c.destroy();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+});
