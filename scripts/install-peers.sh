@@ -4,6 +4,9 @@
 #   etcd-server etcd-client   etcd 3.4 and etcdctl
 #   zookeeper zookeeper-bin   Apache ZooKeeper 3.8 (jars, zkCli.sh) and the C client (cli_mt, load_gen)
 #   python3-kazoo             kazoo for /usr/bin/python3
+#   libcurator-client-java libcurator-framework-java libcurator-recipes-java
+#                             Apache Curator 5.4 (jars in /usr/share/java, Guava unshaded), for the
+#                             Curator recipes interop test (test/interop/curator.test.ts)
 #   openjdk-17-jdk-headless   only if javac is missing (the Java-client interop test compiles
 #                             a small ZooKeeper client program; the JDK also brings java)
 # The npm peers (etcd3, node-zookeeper-client) are devDependencies, installed by `npm ci`.
@@ -12,7 +15,8 @@
 # Prints what it installed and the versions found; exits non-zero if a peer is still missing.
 set -euo pipefail
 
-PACKAGES=(etcd-server etcd-client zookeeper zookeeper-bin python3-kazoo)
+PACKAGES=(etcd-server etcd-client zookeeper zookeeper-bin python3-kazoo
+  libcurator-client-java libcurator-framework-java libcurator-recipes-java)
 SYSTEM_PYTHON=/usr/bin/python3
 ZK_JAR=/usr/share/java/zookeeper.jar
 ZKCLI=/usr/share/zookeeper/bin/zkCli.sh
@@ -86,6 +90,13 @@ zk_version() {
   versioned=$(cd "$(dirname "$ZK_JAR")" && ls zookeeper-[0-9]*.jar 2>/dev/null | head -n 1)
   echo "${versioned:-$(basename "$ZK_JAR")} (package zookeeper $(dpkg-query -W -f='${Version}' zookeeper 2>/dev/null || echo '?'))"
 }
+curator_version() {
+  local jar
+  for jar in curator-client curator-framework curator-recipes; do
+    [ -f "/usr/share/java/$jar.jar" ] || { echo "/usr/share/java/$jar.jar not found"; return 1; }
+  done
+  echo "curator $(dpkg-query -W -f='${Version}' libcurator-recipes-java 2>/dev/null || echo '?') (client, framework, recipes)"
+}
 zkcli_path() {
   [ -x "$ZKCLI" ] || { echo "$ZKCLI not found"; return 1; }
   echo "$ZKCLI"
@@ -98,6 +109,7 @@ check java java -version
 check zookeeper zk_version
 check zkCli.sh zkcli_path
 check cli_mt find_cli_mt
+check curator curator_version
 check kazoo "$SYSTEM_PYTHON" -c 'import kazoo.version as v; print("kazoo " + v.__version__ + " for /usr/bin/python3")'
 
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet etcd 2>/dev/null; then

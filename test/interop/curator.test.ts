@@ -1,0 +1,120 @@
+/**
+ * Apache Curator's recipes, unmodified (Debian's Curator 5.4 over ZooKeeper's 3.8 Java client),
+ * against Coracle — and against a real ZooKeeper 3.8 first, which proves the program itself
+ * right: a check must pass there before its result on Coracle means anything.
+ *
+ * The program (test/interop/java/curator/) covers locks (InterProcessMutex, SemaphoreV2,
+ * ReadWriteLock), leader election (LeaderLatch, LeaderSelector), caches (CuratorCache over
+ * addWatch, NodeCache, PathChildrenCache), shared state (DistributedAtomicLong, SharedCount,
+ * DistributedQueue, barriers), node recipes (PersistentNode, PersistentTtlNode), transactions
+ * and container parents. Each check prints deterministic details; Coracle's must equal
+ * ZooKeeper's, check by check.
+ *
+ * Coracle runs as users run it: the `coracle` command (embedded member, ZooKeeper port on). The
+ * two checks that wait for the container/TTL reaper run against `coracle zk-proxy
+ * --zk-container-check-ms=500` in front of that same member, because the embedded command keeps
+ * ZooKeeper's one-minute reaper interval; ZooKeeper gets the same 500 ms through
+ * znode.container.checkIntervalMs.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startCoracle, CORACLE_BIN, type CoracleServer } from '../support/coracle-server';
+import { requirePeer } from '../support/peers';
+import { pollUntil } from '../support/poll';
+import { freePort, releasePorts } from '../support/ports';
+import { startProcess, type ManagedProcess } from '../support/process';
+import { createTempDir, removeTempDir } from '../support/temp-dir';
+import { fourLetterWord, startZookeeper, type ZookeeperPeer } from '../support/zookeeper-peer';
+import {
+  CURATOR_CHECKS, REAPER_CHECKS, compileCurator, curatorMissing, runCurator, type CuratorRun,
+} from './curator-program';
+
+/** Reaper interval given to both servers for the reaping checks. */
+const REAPER_MS = 500;
+/** Bounds on each program run (each check also bounds itself at 30 s). */
+const RUN_TIMEOUT_MS = 100_000;
+
+/** `coracle zk-proxy` over an etcd endpoint, serving ZooKeeper on a fresh port. */
+async function startZkProxyCommand(endpoint: string): Promise<{ connect: string; proc: ManagedProcess; stop(): Promise<void> }> {
+  const port = await freePort();
+  const proc = startProcess(process.execPath, [
+    CORACLE_BIN, 'zk-proxy', '--endpoints', `http://${endpoint}`, '--zk-listen', `127.0.0.1:${port}`,
+    '--zk-container-check-ms', String(REAPER_MS), '--log-level', 'warn',
+  ], { name: 'coracle-zk-proxy' });
+  const stop = async (): Promise<void> => {
+    await proc.stop();
+    releasePorts([port]);
+  };
+  try {
+    await pollUntil('coracle zk-proxy ruok', async () => {
+      if (proc.exited) throw proc.failure('exited during start');
+      return (await fourLetterWord('127.0.0.1', port, 'ruok', 1000)) === 'imok' ? true : undefined;
+    }, 15_000);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { connect: `127.0.0.1:${port}`, proc, stop };
+}
+
+/** One line per check for the test's diagnostics. */
+function summary(label: string, run: CuratorRun): string {
+  const lines = [...run.results].map(([name, r]) => `  ${r.ok ? 'ok  ' : 'FAIL'} ${name}: ${r.details}`);
+  return `${label} (${(run.durationMs / 1000).toFixed(1)} s${run.done ? '' : ', did not finish'}):\n${lines.join('\n')}`;
+}
+
+/** The tail of a run's stderr, for a failure message. */
+function stderrTail(run: CuratorRun): string {
+  return run.stderr.split('\n').slice(-40).join('\n');
+}
+
+test('Apache Curator 5.4 recipes give the same results on Coracle as on ZooKeeper 3.8', { timeout: 280_000 }, async (t) => {
+  const skip = requirePeer('zookeeper') ?? curatorMissing();
+  if (skip) return t.skip(skip);
+  const classes = createTempDir('coracle-curator-');
+  const started = await Promise.allSettled([
+    startZookeeper({
+      jvmArgs: ['-Dzookeeper.extendedTypesEnabled=true', `-Dznode.container.checkIntervalMs=${REAPER_MS}`],
+      logLevel: 'warn',
+    }),
+    startCoracle(),
+    compileCurator(classes),
+  ]);
+  const zk = started[0].status === 'fulfilled' ? started[0].value : undefined;
+  const coracle = started[1].status === 'fulfilled' ? started[1].value : undefined;
+  let proxy: Awaited<ReturnType<typeof startZkProxyCommand>> | undefined;
+  try {
+    for (const s of started) if (s.status === 'rejected') throw s.reason;
+    const zkPeer = zk as ZookeeperPeer;
+    const server = coracle as CoracleServer;
+
+    const onZk = await runCurator(classes, zkPeer.connectString, CURATOR_CHECKS, RUN_TIMEOUT_MS);
+    t.diagnostic(summary(`ZooKeeper ${zkPeer.version}`, onZk));
+    const embedded = CURATOR_CHECKS.filter((c) => !REAPER_CHECKS.includes(c));
+    const onCoracle = await runCurator(classes, `127.0.0.1:${server.zkPort}`, embedded, RUN_TIMEOUT_MS);
+    t.diagnostic(summary('coracle', onCoracle));
+    proxy = await startZkProxyCommand(server.endpoint);
+    const onProxy = await runCurator(classes, proxy.connect, REAPER_CHECKS, RUN_TIMEOUT_MS);
+    t.diagnostic(summary(`coracle zk-proxy --zk-container-check-ms=${REAPER_MS}`, onProxy));
+
+    assert.ok(onZk.done, `the program did not finish on ZooKeeper:\n${stderrTail(onZk)}`);
+    for (const name of CURATOR_CHECKS) {
+      await t.test(name, () => {
+        const expected = onZk.results.get(name);
+        assert.ok(expected, `no result for ${name} on ZooKeeper`);
+        assert.ok(expected.ok, `${name} fails on ZooKeeper itself (a bug in the check): ${expected.details}`);
+        const run = REAPER_CHECKS.includes(name) ? onProxy : onCoracle;
+        const actual = run.results.get(name);
+        assert.ok(actual, `no result for ${name} on Coracle (the run ${run.done ? 'skipped it' : 'did not finish'}):\n${stderrTail(run)}`);
+        assert.ok(actual.ok, `${name} fails on Coracle: ${actual.details}`);
+        assert.equal(actual.details, expected.details, `${name}: Coracle's details differ from ZooKeeper's`);
+      });
+    }
+    assert.ok(onCoracle.done && onProxy.done, 'the program finished on Coracle');
+  } finally {
+    await proxy?.stop();
+    await coracle?.stop();
+    await zk?.stop();
+    removeTempDir(classes);
+  }
+});
