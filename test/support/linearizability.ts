@@ -319,7 +319,7 @@ function fmtValue(v: string | undefined): string {
 }
 
 function fmtTime(t: number | undefined): string {
-  return t === undefined || t === Infinity ? '∞' : String(Math.round(t * 1000) / 1000);
+  return t === undefined || t === Infinity ? '∞' : String(Math.round(t * 1e6) / 1e6);
 }
 
 /**
