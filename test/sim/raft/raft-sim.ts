@@ -7,6 +7,11 @@
  * A run has a fault phase followed by a heal phase (no faults, everyone up, no new proposals
  * towards the end); afterwards all members must have converged to the same applied state.
  * Safety is checked continuously by {@link SafetyChecker}.
+ *
+ * On top of raft, the members run a KV state machine: {@link SimClients} put and read through
+ * them and record a history that must be linearizable ({@link checkLinearizable}, at the end of
+ * the run), and {@link SimWatchers} follow each member's applied changes under the
+ * {@link WatchOrderChecker} (continuously, and for completeness at the end).
  */
 import { ProposalDroppedError } from '../../../core/raft/errors';
 import { RaftLog } from '../../../core/raft/raft-log';
@@ -14,9 +19,14 @@ import { ProgressTracker } from '../../../core/raft/tracker/progress-tracker';
 import { AssertionError } from '../../../core/util/assert';
 import { type Message, MessageType, StateType } from '../../../core/raft/types';
 import { SeededRand } from '../../../core/util/rand';
+import { checkLinearizable } from '../../support/linearizability';
+import { WatchOrderChecker } from '../watch-order-checker';
 import { EventQueue } from './event-queue';
+import type { KvApplyResult } from './kv-state-machine';
 import { SafetyChecker, SimViolation } from './safety-checker';
-import { type Canary, SimNode } from './sim-node';
+import { SimClients } from './sim-clients';
+import { type Canary, SimNode, type SimNodeObserver } from './sim-node';
+import { SimWatchers } from './sim-watchers';
 
 /** Parameters of one run. */
 export interface SimOptions {
@@ -28,6 +38,15 @@ export interface SimOptions {
   canary: Canary;
   /** Receives a line per notable event (crash, partition...) when set. */
   trace?: (line: string) => void;
+  /**
+   * Raft's CheckQuorum on every member. Default: on, except when seed % 3 === 0, so that both
+   * configurations are exercised (without it a partitioned leader stays leader much longer).
+   */
+  checkQuorum?: boolean;
+  /** The SafetyChecker's ReadIndex bound (default on); see {@link SafetyChecker}. */
+  checkReadFloor?: boolean;
+  /** Wall-clock budget of the end-of-run linearizability check (default 10 s). */
+  checkBudgetMs?: number;
 }
 
 /** What a run did. */
@@ -40,6 +59,17 @@ export interface SimResult {
   crashes: number;
   partitions: number;
   messages: number;
+  /** Client operations recorded, and how many of them are indeterminate. */
+  ops: number;
+  indeterminate: number;
+  /** Watch events delivered, and watchers opened. */
+  watchEvents: number;
+  watchers: number;
+  /**
+   * The end-of-run linearizability check of the client history: 'unknown' if the search ran out
+   * of its budget (nothing proved either way), 'not checked' if the run stopped earlier.
+   */
+  linearizability: 'ok' | 'unknown' | 'not checked';
 }
 
 const TICK_MS = 10;
@@ -48,7 +78,8 @@ type SimEvent =
   | { kind: 'tick'; id: bigint }
   | { kind: 'deliver'; m: Message }
   | { kind: 'restart'; id: bigint }
-  | { kind: 'heal' };
+  | { kind: 'heal' }
+  | { kind: 'timer'; fn: () => void };
 
 /** The network's fault knobs during the fault phase. */
 const FAULTS = {
@@ -64,9 +95,12 @@ const FAULTS = {
 /** A simulated cluster and its schedule. */
 export class RaftSim {
   private readonly rand: SeededRand;
-  private readonly checker = new SafetyChecker();
+  private readonly checker: SafetyChecker;
   private readonly queue = new EventQueue<SimEvent>();
   private readonly nodes: SimNode[] = [];
+  private readonly watchChecker = new WatchOrderChecker((m) => this.checker.fail(m));
+  private readonly clients: SimClients;
+  private readonly watchers: SimWatchers;
   /** Partition: node id → side; messages cross sides only when healed. */
   private side = new Map<bigint, number>();
   private now = 0;
@@ -78,13 +112,41 @@ export class RaftSim {
 
   constructor(private readonly opts: SimOptions) {
     this.rand = new SeededRand(opts.seed);
+    this.checker = new SafetyChecker(opts.checkReadFloor ?? true);
+    const nodeOptions = { canary: opts.canary, checkQuorum: opts.checkQuorum ?? opts.seed % 3 !== 0 };
     const ids = Array.from({ length: opts.nodes }, (_, i) => BigInt(i + 1));
+    const observer = this.observer();
     for (const id of ids) {
       const nodeRand = new SeededRand(this.rand.next32());
-      this.nodes.push(new SimNode(id, ids, nodeRand, this.checker, opts.canary, (m) => this.send(m)));
+      this.nodes.push(new SimNode(id, ids, nodeRand, this.checker, nodeOptions, (m) => this.send(m), observer));
       // Nodes tick at different phases, so their clocks are not in lockstep.
       this.queue.push(this.rand.intn(TICK_MS), { kind: 'tick', id });
     }
+    this.clients = new SimClients({
+      now: () => this.now,
+      rand: new SeededRand(this.rand.next32()),
+      nodes: this.nodes,
+      schedule: (at, fn) => this.queue.push(at, { kind: 'timer', fn }),
+      checker: this.checker,
+      canary: opts.canary,
+    });
+    this.watchers = new SimWatchers(this.nodes, this.watchChecker, new SeededRand(this.rand.next32()), opts.canary);
+  }
+
+  /** Fans the members' applies and read answers out to the checkers, clients and watchers. */
+  private observer(): SimNodeObserver {
+    return {
+      applied: (id: bigint, _index: number, r: KvApplyResult) => {
+        if (r.kind === 'applied') this.watchChecker.applied(String(id), r.event);
+        this.clients.applied(id, r);
+        this.watchers.changed(id);
+      },
+      snapshotInstalled: (id: bigint) => {
+        this.clients.snapshotInstalled(id);
+        this.watchers.snapshotInstalled(id);
+      },
+      readState: (id: bigint, ctx: string, index: number) => this.clients.readState(id, ctx, index),
+    };
   }
 
   private node(id: bigint): SimNode {
@@ -151,6 +213,7 @@ export class RaftSim {
     if (!n.up) return;
     if (this.proposing && this.rand.chance(0.3)) this.propose(n);
     if (this.proposing && this.rand.chance(0.05)) this.read(n);
+    if (this.faulty && this.rand.chance(0.002)) this.watchers.maybeOpen();
     if (this.faulty && n.node!.raft.state === StateType.Leader && this.rand.chance(0.002)) this.transfer(n);
     n.tick();
   }
@@ -193,6 +256,8 @@ export class RaftSim {
     if (this.nodes.length - up.length < maxDown && this.rand.chance(FAULTS.crashRate / this.nodes.length)) {
       const victim = up[this.rand.intn(up.length)]!;
       victim.crash();
+      this.clients.crashed(victim.id);
+      this.watchers.crashed(victim.id);
       this.stats.crashes++;
       this.trace(`crash ${victim.id}`);
       this.queue.push(this.now + 50 + this.rand.intn(500), { kind: 'restart', id: victim.id });
@@ -209,11 +274,13 @@ export class RaftSim {
     const n = this.node(id);
     if (n.up) return;
     n.restart();
+    this.watchers.restarted(id);
     this.trace(`restart ${id}`);
   }
 
   /** Runs to completion; returns the result (with the violation, if any). */
   run(): SimResult {
+    let linearizability: SimResult['linearizability'] = 'not checked';
     const result = (violation?: string): SimResult => ({
       seed: this.opts.seed,
       violation,
@@ -221,15 +288,24 @@ export class RaftSim {
       committed: this.checker.maxCommitted,
       reads: this.checker.readsAnswered,
       ...this.stats,
+      ops: this.clients.history.length,
+      indeterminate: this.clients.history.filter((o) => o.ret === undefined).length,
+      watchEvents: this.watchChecker.deliveries,
+      watchers: this.watchers.count,
+      linearizability,
     });
     const restore = this.installCanary();
     try {
+      this.clients.start();
       this.runUntil(this.opts.faultMs);
       this.heal();
       this.runUntil(this.opts.faultMs + this.opts.healMs / 2);
       this.proposing = false;
+      this.clients.stop();
       this.runUntil(this.opts.faultMs + this.opts.healMs);
       this.checkConverged();
+      this.watchChecker.finish();
+      linearizability = this.checkHistory();
       return result();
     } catch (e) {
       if (e instanceof SimViolation) return result(`${e.message} (at ${this.now}ms)`);
@@ -264,6 +340,7 @@ export class RaftSim {
       else if (v.kind === 'deliver') this.deliver(v.m);
       else if (v.kind === 'restart') this.restart(v.id);
       else if (v.kind === 'heal') this.side = new Map();
+      else if (v.kind === 'timer') v.fn();
     }
     this.now = end;
   }
@@ -274,6 +351,14 @@ export class RaftSim {
     this.side = new Map();
     for (const n of this.nodes) if (!n.up) this.restart(n.id);
     this.trace('heal');
+  }
+
+  /** The clients' history must be linearizable: 'ok', or 'unknown' if the search ran out of time. */
+  private checkHistory(): 'ok' | 'unknown' {
+    if (this.clients.inFlight > 0) this.checker.fail(`liveness: ${this.clients.inFlight} client operations still in flight after healing`);
+    const r = checkLinearizable(this.clients.history, { budgetMs: this.opts.checkBudgetMs });
+    if (r.ok === false) return this.checker.fail(`linearizability: ${r.explanation}`);
+    return r.ok === true ? 'ok' : 'unknown';
   }
 
   /** After the heal phase: one leader, and every member applied the same state. */
