@@ -13,6 +13,8 @@ import { httpRoutes } from '../core/server/http-routes';
 import { Logger } from '../core/util/logger';
 import { startZkProxy, runZkProxyCommand, ZkProxy } from '../zkproxy/index';
 import { LocalBackend } from '../zkproxy/backend/local-backend';
+import { admitProposal } from '../core/server/quota';
+import type { ApplyBody } from '../core/apply/apply-request';
 
 /** Waits for SIGTERM or SIGINT (or `also`, e.g. this member's removal from the cluster). */
 function untilSignal(logger: Logger, also?: Promise<void>): Promise<void> {
@@ -105,7 +107,9 @@ async function main(argv: string[]): Promise<number> {
     const i = flags['zk-listen'].lastIndexOf(':');
     const host = flags['zk-listen'].slice(0, i);
     const port = Number(flags['zk-listen'].slice(i + 1));
-    zk = await startZkProxy({ backend: new LocalBackend(member), host, port, logger: logger.child({ component: 'zkproxy' }) });
+    // ZooKeeper writes count against --quota-backend-bytes like etcd writes do.
+    const backend = new LocalBackend(member, (proposal) => admitProposal(member, proposal as ApplyBody));
+    zk = await startZkProxy({ backend, host, port, logger: logger.child({ component: 'zkproxy' }) });
     logger.info({ address: flags['zk-listen'] }, 'serving ZooKeeper clients');
   }
   await untilSignal(logger, removal);

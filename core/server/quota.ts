@@ -12,7 +12,7 @@
  */
 import { CoreError } from '../util/core-error';
 import { PutRequest, TxnRequest } from '../mvcc/kv-types';
-import { AlarmAction, AlarmType } from '../apply/apply-request';
+import { AlarmAction, AlarmType, ApplyBody } from '../apply/apply-request';
 import { Member } from './member';
 
 /** etcd's per-key overhead estimate (index + revision entries). */
@@ -50,6 +50,25 @@ export async function checkQuota(member: Member, cost: number): Promise<void> {
     await member.propose({ type: 'alarm', action: AlarmAction.Activate, memberId: member.memberId, alarm: AlarmType.NoSpace }).catch(() => undefined);
   }
   throw new CoreError('no-space');
+}
+
+/**
+ * The quota check for a proposal made outside the gRPC services (the ZooKeeper front end over
+ * the in-process core): txns cost their costlier branch, lease grants the lease overhead, the
+ * rest nothing (deletes and revokes free space). A txn that deletes is admitted: a ZooKeeper
+ * delete also bumps its parent's child version with a small put, and refusing it would leave a
+ * ZooKeeper client no way to free space once the runbook (compact, defrag, disarm) has run.
+ */
+export function admitProposal(member: Member, body: ApplyBody): Promise<void> {
+  if (body.type === 'txn') return deletes(body.txn) ? Promise.resolve() : checkQuota(member, txnCost(body.txn));
+  if (body.type === 'put') return checkQuota(member, putCost(body.put));
+  if (body.type === 'leaseGrant') return checkQuota(member, QUOTA_LEASE_OVERHEAD);
+  return Promise.resolve();
+}
+
+function deletes(t: TxnRequest): boolean {
+  const any = (ops: TxnRequest['success']): boolean => ops.some((op) => 'deleteRange' in op || ('txn' in op && deletes(op.txn)));
+  return any(t.success) || any(t.failure);
 }
 
 /** How long a measured size is reused: measuring walks every tree's stats (tens of µs). */

@@ -156,7 +156,15 @@ export class LocalBackend implements KvBackend {
   private closed = false;
   readonly maxTxnOps = ZK_LOCAL_MAX_TXN_OPS;
 
-  constructor(private readonly member: CoreMember) {}
+  /**
+   * @param admit checks a write against the store's quota before it is proposed (the core's
+   *   `--quota-backend-bytes` check, which raises NOSPACE); rejects with the core's error. Absent:
+   *   no check here (the applier still refuses writes while NOSPACE is raised).
+   */
+  constructor(
+    private readonly member: CoreMember,
+    private readonly admit?: (proposal: CoreProposal) => Promise<void>,
+  ) {}
 
   private check(): void {
     if (this.closed) throw new KvError('closed', 'backend closed');
@@ -182,7 +190,9 @@ export class LocalBackend implements KvBackend {
       throw new KvError('too-many-ops', 'etcdserver: too many operations in txn request');
     }
     try {
-      const out = await this.member.propose({ type: 'txn', txn: txnOf(txn) });
+      const proposal: CoreProposal = { type: 'txn', txn: txnOf(txn) };
+      await this.admit?.(proposal);
+      const out = await this.member.propose(proposal);
       const r = (out.result as { txn?: CoreTxnResult } | undefined)?.txn;
       if (!r) throw new KvError('internal', 'txn proposal without a txn result');
       return { revision: out.revision, succeeded: r.succeeded, results: resultsOf(r.responses, out.revision) };
@@ -223,7 +233,9 @@ export class LocalBackend implements KvBackend {
     this.check();
     try {
       const lid = id && id !== 0n ? id : this.member.nextLeaseId();
-      const out = await this.member.propose({ type: 'leaseGrant', id: lid, ttl: ttlSeconds });
+      const proposal: CoreProposal = { type: 'leaseGrant', id: lid, ttl: ttlSeconds };
+      await this.admit?.(proposal);
+      const out = await this.member.propose(proposal);
       const r = out.result as { id?: bigint; ttl?: number } | undefined;
       return { id: r?.id ?? lid, ttl: r?.ttl ?? ttlSeconds };
     } catch (e) {
