@@ -14,7 +14,9 @@
  * bin, scripts, test, bench). Type-only imports count as edges for the boundary rules (a type
  * is coupling too), but may name devDependencies, since they are erased at compile time.
  * Packages must be declared in package.json; code that ships (reachable from bin/ or a library
- * index.ts) must take them from "dependencies".
+ * index.ts) must take them from "dependencies". An optionalDependency counts as a devDependency
+ * here, and need not be installed: npm leaves one out when its install fails, so only code that
+ * does not ship may use it.
  */
 import * as fs from 'node:fs';
 import { isBuiltin } from 'node:module';
@@ -59,6 +61,8 @@ export interface CheckContext {
   dependencies: Set<string>;
   /** Packages in package.json `devDependencies`. */
   devDependencies: Set<string>;
+  /** Packages in package.json `optionalDependencies`: npm leaves one out when its install fails. */
+  optionalDependencies: Set<string>;
 }
 
 const under = (file: string, dirs: readonly string[]): boolean => dirs.some((d) => file.startsWith(d));
@@ -89,7 +93,9 @@ export function resolveImport(ctx: CheckContext, fromFile: string, spec: string)
   }
   if (spec.startsWith('node:') || isBuiltin(spec)) return { kind: 'builtin', name: spec.replace(/^node:/, '') };
   const name = packageName(spec);
-  return isFile(path.join(ctx.root, 'node_modules', name, 'package.json')) ? { kind: 'package', name } : { kind: 'unresolved' };
+  // An optional package may be absent (its install failed): it still names a package.
+  const present = isFile(path.join(ctx.root, 'node_modules', name, 'package.json')) || ctx.optionalDependencies.has(name);
+  return present ? { kind: 'package', name } : { kind: 'unresolved' };
 }
 
 /** The import rules of DESIGN §3 for one edge; returns the broken rules' texts. */
@@ -104,8 +110,10 @@ export function importRules(ctx: CheckContext, file: string, imp: ImportRef, tar
 
   if (target.kind === 'package') {
     // Runtime code ships without devDependencies; a type-only import is erased, so it may use one.
+    // An optional package may be missing at run time, so it is held to the same rule.
     const runtime = ctx.runtime.has(file);
-    const declared = ctx.dependencies.has(pkg) || (ctx.devDependencies.has(pkg) && (!runtime || imp.typeOnly));
+    const devOnly = ctx.devDependencies.has(pkg) || ctx.optionalDependencies.has(pkg);
+    const declared = ctx.dependencies.has(pkg) || (devOnly && (!runtime || imp.typeOnly));
     if (!declared) {
       out.push(
         runtime
@@ -258,12 +266,16 @@ export function loadContext(root: string): CheckContext {
   const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
     dependencies?: Record<string, string>;
     devDependencies?: Record<string, string>;
+    optionalDependencies?: Record<string, string>;
   };
+  // A name in both lists is optional: npm lets optionalDependencies override dependencies.
+  const optional = new Set(Object.keys(pkg.optionalDependencies ?? {}));
   return {
     root,
     runtime: new Set(),
-    dependencies: new Set(Object.keys(pkg.dependencies ?? {})),
+    dependencies: new Set(Object.keys(pkg.dependencies ?? {}).filter((d) => !optional.has(d))),
     devDependencies: new Set(Object.keys(pkg.devDependencies ?? {})),
+    optionalDependencies: optional,
   };
 }
 

@@ -7,16 +7,20 @@
 #   libcurator-client-java libcurator-framework-java libcurator-recipes-java
 #                             Apache Curator 5.4 (jars in /usr/share/java, Guava unshaded), for the
 #                             Curator recipes interop test (test/interop/curator.test.ts)
+#   make gcc g++              to build the optional npm package `zookeeper` (a Node addon over the C
+#                             client, whose sources it bundles) during `npm ci`; node-gyp also needs
+#                             python3 and Node's headers (the nodejs package's /usr/include/node)
 #   openjdk-17-jdk-headless   only if javac is missing (the Java-client interop test compiles
 #                             a small ZooKeeper client program; the JDK also brings java)
-# The npm peers (etcd3, node-zookeeper-client) are devDependencies, installed by `npm ci`.
+# The npm peers (etcd3, node-zookeeper-client) are devDependencies, installed by `npm ci`; the
+# native `zookeeper` package is an optionalDependency that `npm ci` builds (see README).
 #
 # Uses sudo only when not root. Runs `apt-get update` only if the install fails without it.
 # Prints what it installed and the versions found; exits non-zero if a peer is still missing.
 set -euo pipefail
 
 PACKAGES=(etcd-server etcd-client zookeeper zookeeper-bin python3-kazoo
-  libcurator-client-java libcurator-framework-java libcurator-recipes-java)
+  libcurator-client-java libcurator-framework-java libcurator-recipes-java make gcc g++)
 SYSTEM_PYTHON=/usr/bin/python3
 ZK_JAR=/usr/share/java/zookeeper.jar
 ZKCLI=/usr/share/zookeeper/bin/zkCli.sh

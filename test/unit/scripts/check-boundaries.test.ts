@@ -17,12 +17,14 @@ const BASE: Record<string, string> = {
   'package.json': JSON.stringify({
     dependencies: { lmdb: '1', '@grpc/grpc-js': '1', pino: '1' },
     devDependencies: { 'fast-check': '1' },
+    optionalDependencies: { 'native-addon': '1', 'absent-addon': '1' },
   }),
   'node_modules/lmdb/package.json': '{}',
   'node_modules/@grpc/grpc-js/package.json': '{}',
   'node_modules/pino/package.json': '{}',
   'node_modules/fast-check/package.json': '{}',
   'node_modules/leftpad/package.json': '{}',
+  'node_modules/native-addon/package.json': '{}',
   'core/index.ts': 'export const x = 1;\n',
   'core/util/assert.ts': 'export const a = 1;\n',
   'core/storage/backend.ts': 'export const b = 1;\n',
@@ -204,6 +206,18 @@ const CASES: Case[] = [
       ['core/server/fc.ts:1', "must be in package.json \"dependencies\""],
       ['core/server/fc.ts:3', "must be in package.json \"dependencies\""],
       ['test/unit/x.test.ts:2', "'leftpad' is not declared"],
+    ],
+  },
+  {
+    name: 'an optionalDependency is for code that does not ship, like a devDependency, installed or not',
+    files: {
+      'core/index.ts': "export * from './server/addon';\n",
+      'core/server/addon.ts': "import addon from 'native-addon';\nimport gone from 'absent-addon';\n",
+      'test/interop/y.test.ts': "const addon = require('native-addon');\nconst gone = require('absent-addon');\n",
+    },
+    expect: [
+      ['core/server/addon.ts:1', "must be in package.json \"dependencies\""],
+      ['core/server/addon.ts:2', "must be in package.json \"dependencies\""],
     ],
   },
   {
