@@ -4,8 +4,10 @@
  * leads according to whom, and whether the members hold the same key-value history.
  *
  * Status is answered from the member's own state (no quorum needed), so it works on a member
- * that is cut off, which is what the partition tests need to see it step down.
+ * that is cut off, which is what the partition tests need to see it step down. The Raft log's
+ * state comes from `GET /raft/log` on the peer port.
  */
+import * as http2 from 'node:http2';
 import type { ClusterMember } from './cluster';
 import { etcdctl, quoteBigInts } from './etcdctl';
 import { noRetryClient } from './kv-load';
@@ -98,4 +100,42 @@ export function sameRevision(members: readonly ClusterMember[], timeoutMs: numbe
     const revs = new Set(views.map((x) => x!.revision));
     return revs.size === 1 ? [...revs][0] : undefined;
   }, timeoutMs, 250);
+}
+
+/** The state of a member's Raft log and its snapshot counters (`GET /raft/log` on the peer port). */
+export interface RaftLogState {
+  firstIndex: number;
+  lastIndex: number;
+  snapshotIndex: number;
+  snapshotsTaken: number;
+  snapshotsSent: number;
+  snapshotsReceived: number;
+  snapshotsInstalled: number;
+}
+
+/** `GET /raft/log` of `m`, straight to its peer listener (never through a proxy); rejects after `timeoutMs`. */
+export function raftLog(m: ClusterMember, timeoutMs = 3000): Promise<RaftLogState> {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(m.listenPeerUrl ?? m.peerUrl);
+    const fail = (err: Error): void => {
+      clearTimeout(timer);
+      session.destroy();
+      reject(err);
+    };
+    const timer = setTimeout(() => fail(new Error(`GET /raft/log on ${m.name} timed out`)), timeoutMs);
+    session.on('error', fail);
+    const req = session.request({ ':method': 'GET', ':path': '/raft/log' });
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('error', fail);
+    req.on('end', () => {
+      clearTimeout(timer);
+      session.close();
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as RaftLogState);
+      } catch (err) {
+        reject(err as Error);
+      }
+    });
+  });
 }

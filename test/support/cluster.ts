@@ -149,11 +149,15 @@ export class CoracleCluster {
     const fromEnv = env.ETCD_NAME !== undefined;
     const p = startProcess(process.execPath, [...this.baseArgs(m, fromEnv), ...extraArgs], { name: `coracle-${m.name}`, env });
     m.process = p;
-    await pollUntil(`coracle ${m.name} /health`, async () => {
-      if (p.exited) throw p.failure(`coracle ${m.name} exited during start`);
-      const r = await httpGet(m.clientPort, '/health', 1000);
-      return r?.status === 200 ? true : undefined;
+    // An exit ends the wait at once (pollUntil retries a probe that throws, so the exit is a
+    // result of the probe, not an exception: else a member killed while starting would hold
+    // its caller for the whole start timeout).
+    const r = await pollUntil(`coracle ${m.name} /health`, async () => {
+      if (p.exited) return 'exited';
+      const h = await httpGet(m.clientPort, '/health', 1000);
+      return h?.status === 200 ? 'healthy' : undefined;
     }, this.options.startTimeoutMs ?? 30_000, 200);
+    if (r === 'exited') throw p.failure(`coracle ${m.name} exited during start`);
   }
 
   /** Starts `m` expecting it to refuse to start; resolves with its exit code and output. */

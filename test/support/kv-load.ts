@@ -65,6 +65,7 @@ export class KvLoad {
   private readonly clients: Etcd3[];
   private readonly workers: Promise<void>[];
   private stopped = false;
+  private stopping: Promise<void> | undefined;
 
   private constructor(private readonly o: Required<KvLoadOptions>) {
     this.clients = o.endpoints.map((e) => noRetryClient(e, o.opTimeoutMs));
@@ -91,11 +92,15 @@ export class KvLoad {
     return this.history.filter((op) => op.kind === 'put' && op.ret !== undefined && op.call >= since && via(this.endpointOf(op.client))).length;
   }
 
-  /** Stops the workers (each finishes its current call, bounded by the deadline) and closes the clients. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await Promise.all(this.workers);
-    for (const c of this.clients) c.close();
+  /** Stops the workers (each finishes its current call, bounded by the deadline) and closes the clients; idempotent. */
+  stop(): Promise<void> {
+    if (!this.stopping) {
+      this.stopped = true;
+      this.stopping = Promise.all(this.workers).then(() => {
+        for (const c of this.clients) c.close();
+      });
+    }
+    return this.stopping;
   }
 
   /**
