@@ -29,7 +29,8 @@ export const CURATOR_CHECKS = [
   'leader-latch', 'leader-selector',
   'curator-cache', 'curator-cache-reconnect', 'node-cache', 'path-children-cache',
   'atomic-long', 'shared-count', 'queue', 'barrier',
-  'persistent-node', 'container-reaping', 'ttl-node',
+  'persistent-node', 'remove-watches', 'many-contenders', 'group-member', 'tree-cache',
+  'big-transaction', 'session-expiry', 'session-killed', 'container-reaping', 'ttl-node',
 ] as const;
 
 /** The checks that wait for the server's container/TTL reaper (the server must run it often). */

@@ -39,11 +39,16 @@ public class CuratorRecipes {
 
     /** A started client with its own session (distinct sessions are what the recipes coordinate). */
     CuratorFramework client() throws InterruptedException {
+      return client(10_000);
+    }
+
+    /** A started client asking for a session timeout of `sessionMs`. */
+    CuratorFramework client(int sessionMs) throws InterruptedException {
       // Short timeouts keep a broken server from stalling a check past its deadline; the retry
       // policy is bounded for the same reason.
       CuratorFramework c = CuratorFrameworkFactory.builder()
           .connectString(connect)
-          .sessionTimeoutMs(10_000)
+          .sessionTimeoutMs(sessionMs)
           .connectionTimeoutMs(5_000)
           .retryPolicy(new RetryNTimes(5, 200))
           .build();
@@ -163,6 +168,13 @@ public class CuratorRecipes {
     m.put("queue", SharedChecks::queue);
     m.put("barrier", SharedChecks::barrier);
     m.put("persistent-node", NodeChecks::persistentNode);
+    m.put("remove-watches", EdgeChecks::removeWatches);
+    m.put("many-contenders", EdgeChecks::manyContenders);
+    m.put("group-member", EdgeChecks::groupMember);
+    m.put("tree-cache", EdgeChecks::treeCache);
+    m.put("big-transaction", EdgeChecks::bigTransaction);
+    m.put("session-expiry", EdgeChecks::sessionExpiry);
+    m.put("session-killed", EdgeChecks::sessionKilled);
     // These two wait for the server's container/TTL reaper: the server must run it often.
     m.put("container-reaping", NodeChecks::containerReaping);
     m.put("ttl-node", NodeChecks::ttlNode);
