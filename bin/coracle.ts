@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * The `coracle` command: flags/env → start one member with its etcd API (gRPC + HTTP/1.1 on the
- * client port). The composition root: the only place that makes the root logger.
+ * client port); `coracle zk-proxy …` and `coracle snapshot status|restore …` are subcommands.
+ * The composition root: the only place that makes the root logger.
  */
 import pino from 'pino';
 import { helpText, isExplicit, parseFlags, UsageError } from './flags';
@@ -15,6 +16,7 @@ import { startZkProxy, runZkProxyCommand, ZkProxy } from '../zkproxy/index';
 import { LocalBackend } from '../zkproxy/backend/local-backend';
 import { admitProposal } from '../core/server/quota';
 import type { ApplyBody } from '../core/apply/apply-request';
+import { snapshotCommand, snapshotHelp } from './snapshot-command';
 
 /** Waits for SIGTERM or SIGINT (or `also`, e.g. this member's removal from the cluster). */
 function untilSignal(logger: Logger, also?: Promise<void>): Promise<void> {
@@ -46,8 +48,9 @@ async function zkProxyCommand(argv: string[]): Promise<number> {
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'zk-proxy') return zkProxyCommand(argv.slice(1));
+  if (argv[0] === 'snapshot') return snapshotCommand(argv.slice(1));
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(helpText() + '\n');
+    process.stdout.write(helpText() + '\n\n' + snapshotHelp() + '\n');
     return 0;
   }
   let flags;

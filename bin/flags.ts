@@ -100,7 +100,12 @@ export function isExplicit(name: keyof typeof FLAGS, argv: string[], env: NodeJS
 
 /** The help text. */
 export function helpText(): string {
-  const lines = ['Usage: coracle [flags]', '       coracle zk-proxy --endpoints=URL[,URL] [--zk-listen=host:port]', '', 'Flags (each also settable as ETCD_<FLAG_NAME>):'];
+  const lines = [
+    'Usage: coracle [flags]',
+    '       coracle zk-proxy --endpoints=URL[,URL] [--zk-listen=host:port]',
+    '       coracle snapshot status FILE [-w simple|table|json|fields]',
+    '       coracle snapshot restore FILE --data-dir DIR [--name ...] [--initial-cluster ...] (see below)',
+    '', 'Flags (each also settable as ETCD_<FLAG_NAME>):'];
   for (const [name, spec] of Object.entries(FLAGS)) lines.push(`  --${name}  ${spec.help} (default: ${JSON.stringify(spec.default)})`);
   return lines.join('\n');
 }
