@@ -6,13 +6,14 @@
  * its own switch); client traffic goes straight to the members, two clients per member.
  *
  * Scenarios, in order, on one cluster and one continuous recorded load:
- * (a) the leader cut off both ways (connections reset): the other two elect a leader within a
- *     bound and keep taking writes; the old leader steps down (CheckQuorum); a linearizable read
- *     on it fails or returns the newest value, never the one the majority overwrote;
+ * (a) the leader blackholed both ways (connections open, nothing passes): the other two elect a
+ *     leader within a bound and keep taking writes; the old leader steps down (CheckQuorum); a
+ *     linearizable read on it fails or returns the newest value, never the one the majority
+ *     overwrote;
  * (b) heal: the old leader follows the new one, and every member holds the same history (HashKV
  *     at one revision);
- * (c) one follower blackholed both ways (connections stay open, nothing passes): the leader and
- *     its term are kept (PreVote: a cut-off member cannot disrupt the cluster, even after the
+ * (c) one follower cut off both ways (connections reset, new ones refused): the leader and its
+ *     term are kept (PreVote: a cut-off member cannot disrupt the cluster, even after the
  *     heal), writes continue, reads on the follower fail or are fresh; after the heal it catches
  *     up;
  * (d) asymmetric: the leader can send but receives nothing: it steps down (it hears no quorum),
@@ -73,13 +74,19 @@ async function linearizableGet(m: ClusterMember, key: string): Promise<string | 
   }
 }
 
-/** The newest write is made on `writer`; `isolated` must not serve the value it replaced. */
-async function assertNoStaleRead(writer: ClusterMember, isolated: ClusterMember, key: string): Promise<void> {
+/**
+ * The newest write is made on `writer`; `isolated` must not serve the value it replaced.
+ * Resolves with what the reads returned (for the diagnostics).
+ */
+async function assertNoStaleRead(writer: ClusterMember, isolated: ClusterMember, key: string): Promise<string> {
   await mustPut(writer, key, 'new');
+  const seen: string[] = [];
   for (let i = 0; i < 3; i++) {
     const got = await linearizableGet(isolated, key);
+    seen.push(String(got));
     assert.ok(got === 'failed' || got === 'new', `linearizable read on cut-off ${isolated.name} returned stale ${JSON.stringify(got)}`);
   }
+  return `linearizable reads of ${key} on ${isolated.name}: ${seen.join(', ')}`;
 }
 
 test('3 members under load through cut, blackholed, asymmetric and flapping peer links: leaders move, reads never stale, no acknowledged write lost, history linearizable', { timeout: 300_000 }, async (t) => {
@@ -94,48 +101,61 @@ test('3 members under load through cut, blackholed, asymmetric and flapping peer
     const k = load.ackedPutsSince(since, (e) => group.some((m) => indexOf(m) === e));
     return k >= n ? k : undefined;
   }, 30_000, 200);
+  /**
+   * Runs `fn` (which cuts links) and heals every link afterwards, also when it fails: a failed
+   * scenario must not leave the next one a partitioned cluster. Resolves when the heal happened.
+   */
+  const partitioned = async (fn: () => Promise<void>): Promise<number> => {
+    try {
+      await fn();
+    } finally {
+      c.healAll();
+    }
+    return performance.now();
+  };
   let loadStopped = false;
+  let healedAt = 0;
   try {
     await sleep(1500);
     let { leader } = await agreedLeader(c.members, ELECTION_BOUND_MS);
 
-    await t.test('(a) the leader cut off both ways: new leader, old one steps down, no stale read', async () => {
+    await t.test('(a) the leader blackholed both ways: new leader, old one steps down, no stale read', async () => {
       const old = leader;
       await mustPut(leader, 'probe/a', 'old');
-      const t0 = performance.now();
-      const since = load.now();
-      c.isolate(old, 'refuse', 'both');
-      const elected = await agreedLeader(others(old), ELECTION_BOUND_MS);
-      t.diagnostic(`isolated ${old.name}; ${elected.leader.name} elected after ${Math.round(performance.now() - t0)} ms`);
-      const down = await notLeader(old, STEP_DOWN_BOUND_MS);
-      t.diagnostic(`${old.name} stepped down after ${Math.round(performance.now() - t0)} ms (it sees leader ${down.leader})`);
-      await writesContinue(others(old), since);
-      await assertNoStaleRead(elected.leader, old, 'probe/a');
-      await sleep(PARTITION_HOLD_MS);
-      leader = elected.leader;
+      healedAt = await partitioned(async () => {
+        const t0 = performance.now();
+        const since = load.now();
+        c.isolate(old, 'blackhole', 'both');
+        const elected = await agreedLeader(others(old), ELECTION_BOUND_MS);
+        t.diagnostic(`isolated ${old.name}; ${elected.leader.name} elected after ${Math.round(performance.now() - t0)} ms`);
+        const down = await notLeader(old, STEP_DOWN_BOUND_MS);
+        t.diagnostic(`${old.name} stepped down after ${Math.round(performance.now() - t0)} ms (it sees leader ${down.leader})`);
+        await writesContinue(others(old), since);
+        t.diagnostic(await assertNoStaleRead(elected.leader, old, 'probe/a'));
+        await sleep(PARTITION_HOLD_MS);
+      });
     });
 
     await t.test('(b) heal: the old leader rejoins and catches up', async () => {
-      c.healAll();
-      const t0 = performance.now();
+      const t0 = healedAt;
       ({ leader } = await agreedLeader(c.members, ELECTION_BOUND_MS));
       t.diagnostic(`all members follow ${leader.name} ${Math.round(performance.now() - t0)} ms after the heal`);
       const h = await sameHashKv(c.members, leader, CONVERGE_BOUND_MS);
       t.diagnostic(`same HashKV ${h.hash} at revision ${h.revision} after ${Math.round(performance.now() - t0)} ms`);
     });
 
-    await t.test('(c) a follower blackholed both ways: leader and term kept, writes continue, no stale read', async () => {
+    await t.test('(c) a follower cut off both ways: leader and term kept, writes continue, no stale read', async () => {
       const follower = others(leader)[0]!;
       const before = await memberView(leader);
       assert.ok(before, `${leader.name} answers Status`);
       await mustPut(leader, 'probe/c', 'old');
-      const since = load.now();
-      c.isolate(follower, 'blackhole', 'both');
-      await writesContinue(others(follower), since);
-      await assertNoStaleRead(leader, follower, 'probe/c');
-      await sleep(PARTITION_HOLD_MS);
-      c.healAll();
-      const t0 = performance.now();
+      const t0 = await partitioned(async () => {
+        const since = load.now();
+        c.isolate(follower, 'refuse', 'both');
+        await writesContinue(others(follower), since);
+        t.diagnostic(await assertNoStaleRead(leader, follower, 'probe/c'));
+        await sleep(PARTITION_HOLD_MS);
+      });
       const h = await sameHashKv(c.members, leader, CONVERGE_BOUND_MS);
       t.diagnostic(`${follower.name} caught up: same HashKV at revision ${h.revision} ${Math.round(performance.now() - t0)} ms after the heal`);
       const after = await agreedLeader(c.members, ELECTION_BOUND_MS);
@@ -146,17 +166,18 @@ test('3 members under load through cut, blackholed, asymmetric and flapping peer
     await t.test('(d) asymmetric: the leader sends but receives nothing: it steps down, a new leader takes writes', async () => {
       const old = leader;
       await mustPut(leader, 'probe/d', 'old');
-      const since = load.now();
-      const t0 = performance.now();
-      c.isolate(old, 'blackhole', 'in');
-      await notLeader(old, STEP_DOWN_BOUND_MS);
-      t.diagnostic(`${old.name} stepped down after ${Math.round(performance.now() - t0)} ms`);
-      const elected = await agreedLeader(others(old), ELECTION_BOUND_MS);
-      t.diagnostic(`${elected.leader.name} elected after ${Math.round(performance.now() - t0)} ms`);
-      await writesContinue(others(old), since);
-      await assertNoStaleRead(elected.leader, old, 'probe/d');
-      await sleep(PARTITION_HOLD_MS);
-      c.healAll();
+      await partitioned(async () => {
+        const since = load.now();
+        const t0 = performance.now();
+        c.isolate(old, 'blackhole', 'in');
+        await notLeader(old, STEP_DOWN_BOUND_MS);
+        t.diagnostic(`${old.name} stepped down after ${Math.round(performance.now() - t0)} ms`);
+        const elected = await agreedLeader(others(old), ELECTION_BOUND_MS);
+        t.diagnostic(`${elected.leader.name} elected after ${Math.round(performance.now() - t0)} ms`);
+        await writesContinue(others(old), since);
+        t.diagnostic(await assertNoStaleRead(elected.leader, old, 'probe/d'));
+        await sleep(PARTITION_HOLD_MS);
+      });
       ({ leader } = await agreedLeader(c.members, ELECTION_BOUND_MS));
       await sameHashKv(c.members, leader, CONVERGE_BOUND_MS);
     });
@@ -168,25 +189,26 @@ test('3 members under load through cut, blackholed, asymmetric and flapping peer
       const modes: CutMode[] = ['refuse', 'blackhole'];
       const deadline = performance.now() + FLAP_MS;
       const actions: string[] = [];
-      for (let i = 0; i < 200 && performance.now() < deadline; i++) {
-        const from = c.members[rand.intn(3)]!;
-        const to = others(from)[rand.intn(2)]!;
-        const r = rand.intn(10);
-        if (r < 5) {
-          const mode = modes[rand.intn(2)]!;
-          c.cutLink(from, to, mode);
-          actions.push(`cut ${from.name}->${to.name} ${mode}`);
-        } else if (r < 9) {
-          c.healLink(from, to);
-          actions.push(`heal ${from.name}->${to.name}`);
-        } else {
-          c.healAll();
-          actions.push('heal all');
+      await partitioned(async () => {
+        for (let i = 0; i < 200 && performance.now() < deadline; i++) {
+          const from = c.members[rand.intn(3)]!;
+          const to = others(from)[rand.intn(2)]!;
+          const r = rand.intn(10);
+          if (r < 5) {
+            const mode = modes[rand.intn(2)]!;
+            c.cutLink(from, to, mode);
+            actions.push(`cut ${from.name}->${to.name} ${mode}`);
+          } else if (r < 9) {
+            c.healLink(from, to);
+            actions.push(`heal ${from.name}->${to.name}`);
+          } else {
+            c.healAll();
+            actions.push('heal all');
+          }
+          await sleep(200 + rand.intn(600));
         }
-        await sleep(200 + rand.intn(600));
-      }
+      });
       t.diagnostic(`${actions.length} link changes: ${actions.join(', ')}`);
-      c.healAll();
       const since = load.now();
       ({ leader } = await agreedLeader(c.members, ELECTION_BOUND_MS));
       await writesContinue(c.members, since);
