@@ -30,7 +30,8 @@ export const CURATOR_CHECKS = [
   'curator-cache', 'curator-cache-reconnect', 'node-cache', 'path-children-cache',
   'atomic-long', 'shared-count', 'queue', 'barrier',
   'persistent-node', 'remove-watches', 'many-contenders', 'group-member', 'tree-cache',
-  'big-transaction', 'session-expiry', 'session-killed', 'container-reaping', 'ttl-node',
+  'big-transaction', 'session-expiry', 'session-killed', 'namespace', 'acl', 'session-negotiation',
+  'container-reaping', 'ttl-node',
 ] as const;
 
 /** The checks that wait for the server's container/TTL reaper (the server must run it often). */

@@ -55,6 +55,7 @@ export interface NativeClient {
   add_auth(scheme: string, auth: string, cb: (rc: number, error: string) => void): void;
   sync(path: string): Promise<string>;
   getconfig(watch: boolean): Promise<[NativeStat, Buffer]>;
+  reconfig(joining: string | null, leaving: string | null, members: string | null, configVersion: number): Promise<unknown>;
 }
 
 /** The module's default export: the client class plus its constants. */

@@ -4,7 +4,7 @@
  * transcripts compared line by line: creates in every mode (persistent, sequential, ephemeral,
  * container, TTL) and their errors, get/set with versions and binary data, children, one-shot
  * watches (exists on a missing node, data, children), versioned delete, digest auth and ACLs,
- * sync, getconfig, and a session close that removes the session's ephemerals and fires the
+ * sync, getconfig, a chroot in the connect string, reconfig (refused), and a session close that removes the session's ephemerals and fires the
  * watches of another client. The package has no multi/transaction call, so there is none here.
  *
  * zxids differ between the servers (Coracle's come from its core revision), so each transcript
@@ -117,6 +117,21 @@ async function scenario(zk: NativeZookeeperModule, connect: string): Promise<str
     rec('sync', await within('sync', a.sync('/napp')));
     const [cfgStat, cfg] = await within('getconfig', b.getconfig(false));
     rec('getconfig', `'${cfg.toString()}' ${stat(cfgStat)}`);
+
+    // A chroot in the connect string: the C client prefixes requests and strips events.
+    const ch = await connectNative(zk, `${connect}/napp`);
+    try {
+      rec('chroot create', await within('create', ch.create('/c1', 'x', C.ZOO_PERSISTENT!)));
+      const cev = new EventLog();
+      await within('get', ch.w_get('/c1', cev.watcher));
+      await within('set', a.set('/napp/c1', 'y', -1));
+      rec('chroot event', await cev.next());
+      rec('chroot children', (await within('children', ch.get_children('/', false))).sort());
+    } finally {
+      ch.close();
+    }
+    rec('sequential ttl', await within('create', a.create('/napp/st-', '', C.ZOO_PERSISTENT_SEQUENTIAL_WITH_TTL!, 60_000)));
+    rec('reconfig', await errorCode(a.reconfig('server.5=127.0.0.1:1234:1235;1236', null, null, -1)));
 
     // A's session ends: its two ephemerals go, B's watches on them and on the parent fire.
     const gone = new EventLog();

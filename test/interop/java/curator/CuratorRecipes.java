@@ -15,6 +15,7 @@ import java.lang.reflect.Method;
 import java.util.*;
 import java.util.concurrent.*;
 import java.util.function.BooleanSupplier;
+import java.util.function.UnaryOperator;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryNTimes;
@@ -44,13 +45,18 @@ public class CuratorRecipes {
 
     /** A started client asking for a session timeout of `sessionMs`. */
     CuratorFramework client(int sessionMs) throws InterruptedException {
+      return client(sessionMs, b -> b);
+    }
+
+    /** A started client built with `tweak` applied (namespace, authorization, ACL provider...). */
+    CuratorFramework client(int sessionMs, UnaryOperator<CuratorFrameworkFactory.Builder> tweak) throws InterruptedException {
       // Short timeouts keep a broken server from stalling a check past its deadline; the retry
       // policy is bounded for the same reason.
-      CuratorFramework c = CuratorFrameworkFactory.builder()
+      CuratorFramework c = tweak.apply(CuratorFrameworkFactory.builder()
           .connectString(connect)
           .sessionTimeoutMs(sessionMs)
           .connectionTimeoutMs(5_000)
-          .retryPolicy(new RetryNTimes(5, 200))
+          .retryPolicy(new RetryNTimes(5, 200)))
           .build();
       c.start();
       closeables.add(c);
@@ -175,6 +181,9 @@ public class CuratorRecipes {
     m.put("big-transaction", EdgeChecks::bigTransaction);
     m.put("session-expiry", EdgeChecks::sessionExpiry);
     m.put("session-killed", EdgeChecks::sessionKilled);
+    m.put("namespace", ClientChecks::namespace);
+    m.put("acl", ClientChecks::acl);
+    m.put("session-negotiation", ClientChecks::sessionNegotiation);
     // These two wait for the server's container/TTL reaper: the server must run it often.
     m.put("container-reaping", NodeChecks::containerReaping);
     m.put("ttl-node", NodeChecks::ttlNode);
