@@ -7,6 +7,7 @@ import { AddressInfo } from 'node:net';
 import { KvBackend, KvError } from './backend/kv-backend';
 import { ZkHandler } from './dispatch/zk-handler';
 import { withLogging } from './dispatch/logging-handler';
+import { withSaslRequired } from './dispatch/sasl-required-handler';
 import { ZkMetrics, withMetrics } from './dispatch/metrics-handler';
 import { ZkLogger, silentLogger } from './logger';
 import {
@@ -20,6 +21,7 @@ import { ContainerReaper } from './ops/container-reaper';
 import { ZkServices } from './ops/services';
 import { StoreHandler } from './ops/store-handler';
 import { WriteRunner } from './ops/write-runner';
+import { SaslAuthenticator, SaslOptions } from './session/sasl-authenticator';
 import { SessionTable } from './session/session-table';
 import { ChangeFeed } from './watch/change-feed';
 import { WatchManager } from './watch/watch-manager';
@@ -45,6 +47,8 @@ export interface ZkProxyOptions {
   ttlEnabled?: boolean;
   /** "super:<base64 sha1>" digest that bypasses ACLs. */
   superDigest?: string;
+  /** SASL DIGEST-MD5 users and policy (`loadSaslOptions` builds them from flags); none by default. */
+  sasl?: SaslOptions;
   /** Container/TTL reaper interval (znode.container.checkIntervalMs, default 60000). */
   containerCheckIntervalMs?: number;
   /** etcd --max-txn-ops of the backend (default 128). */
@@ -106,9 +110,14 @@ export async function startZkProxy(o: ZkProxyOptions): Promise<ZkProxy> {
   const services: ZkServices = {
     backend: o.backend, keys, feed, tree, watches, runner, sessions, logger,
     semantics: { ttlEnabled: o.ttlEnabled ?? true, superDigest: o.superDigest },
+    sasl: o.sasl ? new SaslAuthenticator(o.sasl) : undefined,
   };
+  if (o.sasl) logger.info({ users: o.sasl.users.size, required: o.sasl.required ?? false }, 'SASL DIGEST-MD5 authentication enabled');
   const metrics = new ZkMetrics();
-  const base = withLogging(withMetrics(new StoreHandler(services), metrics), logger);
+  const store: ZkHandler = new StoreHandler(services);
+  // Inside metrics and logging, so refused requests are counted and logged as errors.
+  const gated = o.sasl?.required ? withSaslRequired(store, logger) : store;
+  const base = withLogging(withMetrics(gated, metrics), logger);
   const handler = o.decorate ? o.decorate(base, services) : base;
   const reaper = new ContainerReaper(services, o.containerCheckIntervalMs ?? ZK_CONTAINER_CHECK_INTERVAL_MS);
   const listener = new ZkListener(handler, services, {

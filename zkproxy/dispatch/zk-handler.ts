@@ -29,6 +29,8 @@ export interface ZkReply {
   body?: ZkResponse;
   /** Close the connection once this reply is written (closeSession, auth failure, …). */
   close?: boolean;
+  /** Write `body` even though `err` is not OK (a failed sasl step carries a null token). */
+  bodyOnError?: boolean;
 }
 
 /** The request type of op `K`. */

@@ -117,8 +117,9 @@ export class ZkWireClient {
         continue;
       }
       let body: ZkResponse | undefined;
-      const multi = p.type === OpCode.multi || p.type === OpCode.multiRead;
-      if ((header.err === 0 || multi) && r.remaining() > 0) body = decodeResponse(p.type, r);
+      // multi results and a failed sasl step's (null) token come with a non-zero err too.
+      const bodyOnError = p.type === OpCode.multi || p.type === OpCode.multiRead || p.type === OpCode.sasl;
+      if ((header.err === 0 || bodyOnError) && r.remaining() > 0) body = decodeResponse(p.type, r);
       p.resolve({ header, body, frame });
     }
   }

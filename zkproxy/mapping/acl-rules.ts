@@ -1,7 +1,7 @@
 /**
  * ACL semantics (zk-protocol.md §1.13, §2.4, §6.16): the permission check (ZooKeeperServer
  * .checkACL), the fix-up of a client-supplied ACL list (PrepRequestProcessor.fixupACL), the
- * digest scheme and ip matching. Pure functions over lists; no I/O.
+ * digest scheme, ip matching and the sasl scheme's rules. Pure functions over lists; no I/O.
  */
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
@@ -29,6 +29,8 @@ export function aclAllows(acl: readonly Acl[], perm: number, auth: readonly Auth
     for (const a of auth) {
       if (a.scheme !== scheme) continue;
       if (scheme === 'ip' ? ipMatches(a.id, id) : a.id === id) return true;
+      // SASLAuthenticationProvider.matches: the SASL user named "super" matches every sasl id.
+      if (scheme === 'sasl' && a.id === 'super') return true;
     }
   }
   return false;
@@ -54,7 +56,7 @@ export function fixupAcl(acl: readonly Acl[], auth: readonly AuthId[]): Acl[] {
     const { scheme, id } = a.id;
     if (scheme === 'world' && id === 'anyone') push(a);
     else if (scheme === 'auth') {
-      const ids = auth.filter((x) => x.scheme === 'digest' || x.scheme === 'super');
+      const ids = auth.filter((x) => x.scheme === 'digest' || x.scheme === 'super' || x.scheme === 'sasl');
       if (ids.length === 0) fail(ZkErr.INVALIDACL, 'auth scheme with no authenticated ids');
       for (const x of ids) push({ perms: a.perms, id: { scheme: x.scheme, id: x.id } });
     } else if (scheme === 'digest') {
@@ -62,6 +64,9 @@ export function fixupAcl(acl: readonly Acl[], auth: readonly AuthId[]): Acl[] {
       push(a);
     } else if (scheme === 'ip') {
       if (!validIpExpr(id)) fail(ZkErr.INVALIDACL, `bad ip id ${id}`);
+      push(a);
+    } else if (scheme === 'sasl') {
+      if (!validSaslId(id)) fail(ZkErr.INVALIDACL, `bad sasl id ${id}`);
       push(a);
     } else fail(ZkErr.INVALIDACL, `unknown scheme ${scheme}`);
   }
@@ -79,6 +84,16 @@ export function maskDigests(acl: readonly Acl[]): Acl[] {
 export function normalizeAddress(addr: string | undefined): string {
   if (!addr) return '';
   return addr.startsWith('::ffff:') && isIP(addr.slice(7)) === 4 ? addr.slice(7) : addr;
+}
+
+/**
+ * SASLAuthenticationProvider.isValid: a name Kerberos can parse — one without '@', or
+ * `service[/host]@REALM` with no further '/' or '@'. The sasl scheme is always accepted (ZooKeeper
+ * needs authProvider.sasl for it): ACLs written through a SASL-enabled proxy stay valid on the
+ * other proxies of the cluster and in migrated data.
+ */
+function validSaslId(id: string): boolean {
+  return !id.includes('@') || /^[^/@]*(\/[^/@]*)?@[^/@]*$/.test(id);
 }
 
 function validIpExpr(expr: string): boolean {

@@ -232,7 +232,7 @@ export class ZkConnection implements WatchTarget, SessionOwner {
   private writeReply(h: ReplyHeader, reply: ZkReply): void {
     const w = new JuteWriter(128).startFrame();
     writeReplyHeader(w, h);
-    if (reply.err === ZkErr.OK && reply.body) encodeResponse(w, reply.body);
+    if ((reply.err === ZkErr.OK || reply.bodyOnError) && reply.body) encodeResponse(w, reply.body);
     this.send(w.endFrame().toBuffer());
   }
 

@@ -6,6 +6,7 @@ import { KvBackend } from '../backend/kv-backend';
 import { ZkLogger } from '../logger';
 import { KeySchema } from '../mapping/key-schema';
 import { ZnodeTree } from '../mapping/znode-tree';
+import { SaslAuthenticator } from '../session/sasl-authenticator';
 import { SessionTable } from '../session/session-table';
 import { ChangeFeed } from '../watch/change-feed';
 import { WatchManager } from '../watch/watch-manager';
@@ -30,4 +31,6 @@ export interface ZkServices {
   sessions: SessionTable;
   logger: ZkLogger;
   semantics: ZkSemantics;
+  /** SASL (DIGEST-MD5) authentication; undefined when no SASL users are configured. */
+  sasl?: SaslAuthenticator;
 }

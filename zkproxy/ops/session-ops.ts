@@ -1,5 +1,6 @@
 /**
  * Session-level requests: ping, auth (digest and ip schemes), whoAmI, closeSession and sasl
+ * (DIGEST-MD5 steps, session/sasl-authenticator.ts)
  * (zk-protocol.md §1.13, §2.1). Auth is answered at once in request order, as
  * ZooKeeper answers it outside its pipeline; a failed or unknown scheme gets AUTHFAILED and the
  * connection is closed.
@@ -51,7 +52,30 @@ export async function closeSession(s: ZkServices, ctx: ZkContext): Promise<ZkRep
   return { err: ZkErr.OK, zxid, close: true };
 }
 
-/** sasl (102): no SASL mechanism is configured. */
-export function sasl(s: ZkServices): ZkReply {
-  return { err: ZkErr.AUTHFAILED, zxid: s.tree.revision, close: true };
+/**
+ * sasl (102): one DIGEST-MD5 step (ZooKeeperServer.processSasl). Replies carry zxid 0 as
+ * ZooKeeper's do. On success the connection gains `sasl:<user>` (and `super` for a configured
+ * super user). A failure is answered AUTHFAILED, or SESSIONCLOSEDREQUIRESASLAUTH when SASL is
+ * required, with a null token in the body (the Java client reads that body even on an error:
+ * without it, it would drop the connection and retry for ever instead of reporting AuthFailed),
+ * and the connection is closed; with allowFailedClients it is answered OK and kept instead.
+ * Without SASL configured ZooKeeper answers OK with a null token, which leaves kazoo sending
+ * empty tokens for ever; we answer AUTHFAILED so every client fails fast.
+ */
+export function sasl(s: ZkServices, ctx: ZkContext, req: RequestOf<'sasl'>): ZkReply {
+  const failed = (err: number): ZkReply => ({ err, zxid: 0, body: { op: 'sasl', token: null }, bodyOnError: true, close: true });
+  if (!s.sasl) return failed(ZkErr.AUTHFAILED);
+  const out = s.sasl.step(ctx, req.token ?? Buffer.alloc(0));
+  if (out.ok) {
+    if (out.user !== undefined) {
+      addId(ctx, 'sasl', out.user);
+      if (out.superUser) addId(ctx, 'super', '');
+      s.logger.info({ session: ctx.session.id.toString(16), remote: ctx.remoteAddress, user: out.user, superUser: out.superUser }, 'SASL authenticated');
+    }
+    return { err: ZkErr.OK, zxid: 0, body: { op: 'sasl', token: out.token } };
+  }
+  s.logger.warn({ session: ctx.session.id.toString(16), remote: ctx.remoteAddress, reason: out.reason }, 'client failed to SASL authenticate');
+  if (s.sasl.required) return failed(ZkErr.SESSIONCLOSEDREQUIRESASLAUTH);
+  if (s.sasl.options.allowFailedClients) return { err: ZkErr.OK, zxid: 0, body: { op: 'sasl', token: null } };
+  return failed(ZkErr.AUTHFAILED);
 }

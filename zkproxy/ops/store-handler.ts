@@ -127,7 +127,7 @@ export class StoreHandler implements ZkHandler {
   ping(): Promise<ZkReply> { return sync(this.s, () => sess.ping(this.s)); }
   auth(ctx: ZkContext, req: RequestOf<'auth'>): Promise<ZkReply> { return sync(this.s, () => sess.auth(this.s, ctx, req)); }
   whoAmI(ctx: ZkContext): Promise<ZkReply> { return sync(this.s, () => sess.whoAmI(this.s, ctx)); }
-  sasl(): Promise<ZkReply> { return sync(this.s, () => sess.sasl(this.s)); }
+  sasl(ctx: ZkContext, req: RequestOf<'sasl'>): Promise<ZkReply> { return sync(this.s, () => sess.sasl(this.s, ctx, req)); }
   /** reconfig: dynamic reconfiguration is disabled; ZooKeeper records that as an error txn (a zxid). */
   reconfig(ctx: ZkContext): Promise<ZkReply> {
     return this.write(ctx, () => fail(ZkErr.RECONFIGDISABLED), () => ({ err: ZkErr.OK, zxid: this.s.tree.revision }));

@@ -59,3 +59,19 @@ test('fixupAcl expands auth to the authenticated ids and drops duplicates', () =
 test('getACL without ADMIN masks digests', () => {
   assert.deepEqual(maskDigests([{ perms: 1, id: alice }]), [{ perms: 1, id: { scheme: 'digest', id: 'alice:x' } }]);
 });
+
+test('sasl scheme: exact user match, and the SASL user "super" matches every sasl id', () => {
+  const acl = [{ perms: 31, id: { scheme: 'sasl', id: 'bob' } }];
+  assert.ok(aclAllows(acl, 1, [ip, { scheme: 'sasl', id: 'bob' }]));
+  assert.ok(!aclAllows(acl, 1, [ip, { scheme: 'sasl', id: 'alice' }]));
+  assert.ok(!aclAllows(acl, 1, [ip, { scheme: 'digest', id: 'bob' }]), 'another scheme with the same name');
+  assert.ok(aclAllows(acl, 1, [ip, { scheme: 'sasl', id: 'super' }]), 'SASLAuthenticationProvider.matches');
+});
+
+test('fixupAcl: sasl ids valid as Kerberos names; auth expands to the sasl identity', () => {
+  const ok = (id: string): boolean => code(() => fixupAcl([{ perms: 31, id: { scheme: 'sasl', id } }], [ip])) === undefined;
+  for (const id of ['bob', 'bob/host', 'bob@EXAMPLE.COM', 'zookeeper/host@EXAMPLE.COM', '']) assert.ok(ok(id), id);
+  for (const id of ['a@b@c', 'a/b/c@R', 'a@R/x']) assert.ok(!ok(id), id);
+  const sasl = { scheme: 'sasl', id: 'bob' };
+  assert.deepEqual(fixupAcl([{ perms: 31, id: { scheme: 'auth', id: '' } }], [ip, sasl, alice]), [{ perms: 31, id: sasl }, { perms: 31, id: alice }]);
+});
