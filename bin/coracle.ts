@@ -12,7 +12,7 @@ import { ClientListener } from '../core/server/grpc/client-listener';
 import { registerEtcdServices } from '../core/server/services/etcd-services';
 import { httpRoutes } from '../core/server/http-routes';
 import { Logger } from '../core/util/logger';
-import { startZkProxy, runZkProxyCommand, ZkProxy } from '../zkproxy/index';
+import { startZkProxy, runZkProxyCommand, loadSaslOptions, ZkProxy, SaslOptions } from '../zkproxy/index';
 import { LocalBackend } from '../zkproxy/backend/local-backend';
 import { admitProposal } from '../core/server/quota';
 import type { ApplyBody } from '../core/apply/apply-request';
@@ -63,6 +63,17 @@ async function main(argv: string[]): Promise<number> {
     }
     throw err;
   }
+  let sasl: SaslOptions | undefined;
+  try {
+    // Read before anything starts: a bad users file is a usage error, not a half-started member.
+    sasl = loadSaslOptions({
+      usersFile: flags['zk-sasl-users-file'] || undefined, required: flags['zk-sasl-required'],
+      allowFailedClients: flags['zk-sasl-allow-failed-clients'], superUsers: flags['zk-sasl-super-user'],
+    });
+  } catch (err) {
+    process.stderr.write(`coracle: ${(err as Error).message}\n`);
+    return 2;
+  }
   const logger = pino({ level: flags['log-level'] === 'panic' ? 'fatal' : flags['log-level'] }) as unknown as Logger;
   let member: Member;
   let removed!: () => void;
@@ -112,7 +123,7 @@ async function main(argv: string[]): Promise<number> {
     const port = Number(flags['zk-listen'].slice(i + 1));
     // ZooKeeper writes count against --quota-backend-bytes like etcd writes do.
     const backend = new LocalBackend(member, (proposal) => admitProposal(member, proposal as ApplyBody));
-    zk = await startZkProxy({ backend, host, port, logger: logger.child({ component: 'zkproxy' }) });
+    zk = await startZkProxy({ backend, host, port, sasl, logger: logger.child({ component: 'zkproxy' }) });
     logger.info({ address: flags['zk-listen'] }, 'serving ZooKeeper clients');
   }
   await untilSignal(logger, removal);

@@ -36,6 +36,10 @@ export const FLAGS = {
   'log-level': { kind: 'string', default: 'info', help: 'debug, info, warn, error, panic or fatal.' },
   'unsafe-no-fsync': { kind: 'bool', default: false, help: 'Disables fsync: unsafe, loses acknowledged writes on a crash.' },
   'zk-listen': { kind: 'string', default: '127.0.0.1:2181', help: "host:port of the ZooKeeper front end ('' disables it)." },
+  'zk-sasl-users-file': { kind: 'string', default: '', help: 'JAAS file whose Server section lists SASL DIGEST-MD5 users (user_<name>="<password>") of the ZooKeeper front end.' },
+  'zk-sasl-required': { kind: 'bool', default: false, help: 'Refuse ZooKeeper connections that have not SASL-authenticated (zookeeper.sessionRequireClientSASLAuth).' },
+  'zk-sasl-allow-failed-clients': { kind: 'bool', default: false, help: 'Keep ZooKeeper connections whose SASL failed, unauthenticated (zookeeper.allowSaslFailedClients).' },
+  'zk-sasl-super-user': { kind: 'list', default: [], help: 'SASL users given the ZooKeeper super identity (zookeeper.superUser).' },
 } satisfies Record<string, FlagSpec>;
 
 /** Parsed flag values. */

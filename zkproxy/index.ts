@@ -7,6 +7,8 @@ export { startZkProxy } from './zk-proxy';
 export type { ZkProxy, ZkProxyOptions } from './zk-proxy';
 export { runZkProxyCommand, parseZkFlags, ZK_PROXY_USAGE } from './cli';
 export type { ZkFlagOptions } from './cli';
+export { loadSaslOptions } from './session/sasl-authenticator';
+export type { SaslOptions, SaslFlags } from './session/sasl-authenticator';
 export type { KvBackend } from './backend/kv-backend';
 export { RemoteBackend } from './backend/remote-backend';
 export { MemoryBackend } from './backend/memory-backend';

@@ -25,3 +25,11 @@ test('bad flags are errors that say what to do', () => {
   assert.throws(() => parseZkFlags(['--zk-min-session-timeout=9000', '--zk-max-session-timeout=4000']), /must not exceed/);
   assert.throws(() => parseZkFlags(['--zk-listen']), /needs a value/);
 });
+
+test('SASL flags: users file, booleans bare or with a value, super users', () => {
+  const o = parseZkFlags(['--zk-sasl-users-file', '/etc/zk/jaas.conf', '--zk-sasl-required', '--zk-sasl-super-user=admin, ops', '--zk-sasl-allow-failed-clients=false']);
+  assert.deepEqual(o.sasl, { usersFile: '/etc/zk/jaas.conf', required: true, superUsers: ['admin', 'ops'], allowFailedClients: false });
+  assert.equal(parseZkFlags(['--zk-sasl-allow-failed-clients']).sasl.allowFailedClients, true);
+  assert.deepEqual(parseZkFlags([]).sasl, {});
+  assert.throws(() => parseZkFlags(['--zk-sasl-required=yes']), /must be true or false/);
+});
