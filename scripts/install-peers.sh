@@ -19,7 +19,7 @@
 # Prints what it installed and the versions found; exits non-zero if a peer is still missing.
 set -euo pipefail
 
-PACKAGES=(etcd-server etcd-client zookeeper zookeeper-bin python3-kazoo
+PACKAGES=(etcd-server etcd-client zookeeper zookeeper-bin python3-kazoo python3-pure-sasl
   libcurator-client-java libcurator-framework-java libcurator-recipes-java make gcc g++)
 SYSTEM_PYTHON=/usr/bin/python3
 ZK_JAR=/usr/share/java/zookeeper.jar
