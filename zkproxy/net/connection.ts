@@ -8,6 +8,9 @@
  * - Requests are processed one at a time, so replies leave strictly in request order
  *   (the Java client drops the connection on an out-of-order xid); pings, auth and SetWatches
  *   take their turn like everything else.
+ * - A notification never overtakes the reply of a request in flight that it does not precede
+ *   in the store's order (see {@link ZkConnection.notify}): a client registers the watch a read
+ *   sets when that read's reply arrives, so an event written before it is lost to the client.
  * - Every packet touches the session: liveness is client traffic, not the TCP connection.
  * - Malformed input closes this connection only; an unknown op code is answered with
  *   UNIMPLEMENTED first. Nothing a client sends can throw out of this class.
@@ -53,6 +56,8 @@ export class ZkConnection implements WatchTarget, SessionOwner {
   private busy = false;
   private paused = false;
   private ctx: ZkContext | undefined;
+  /** Notifications raised while a request is in flight, with their zxids (see notify()). */
+  private held: Array<{ event: WatcherEvent; zxid: number }> | undefined;
   private readonly handshakeTimer: NodeJS.Timeout;
   private readonly log: ZkLogger;
 
@@ -192,28 +197,47 @@ export class ZkConnection implements WatchTarget, SessionOwner {
     s.sessions.touch(ctx.session);
     let reply: ZkReply;
     const started = Date.now();
+    this.held = [];
     try {
-      const req = decodeRequest(header.type, r);
-      this.deps.stats.outstanding++;
       try {
-        reply = await dispatch(this.deps.handler, ctx, req);
-      } finally {
-        this.deps.stats.outstanding--;
+        const req = decodeRequest(header.type, r);
+        this.deps.stats.outstanding++;
+        try {
+          reply = await dispatch(this.deps.handler, ctx, req);
+        } finally {
+          this.deps.stats.outstanding--;
+        }
+      } catch (e) {
+        if (e instanceof JuteDecodeError && e.reason === 'unknown-op') {
+          // ZooKeeper: UnimplementedRequestProcessor replies ZUNIMPLEMENTED, then the connection closes.
+          reply = { err: ZkErr.UNIMPLEMENTED, zxid: s.tree.revision, close: true };
+        } else if (e instanceof JuteDecodeError) {
+          throw e;
+        } else {
+          this.log.error({ op: opName(header.type), err: e instanceof Error ? e.stack : String(e) }, 'op failed');
+          reply = { err: toZkCode(e), zxid: s.tree.revision };
+        }
       }
-    } catch (e) {
-      if (e instanceof JuteDecodeError && e.reason === 'unknown-op') {
-        // ZooKeeper: UnimplementedRequestProcessor replies ZUNIMPLEMENTED, then the connection closes.
-        reply = { err: ZkErr.UNIMPLEMENTED, zxid: s.tree.revision, close: true };
-      } else if (e instanceof JuteDecodeError) {
-        throw e;
-      } else {
-        this.log.error({ op: opName(header.type), err: e instanceof Error ? e.stack : String(e) }, 'op failed');
-        reply = { err: toZkCode(e), zxid: s.tree.revision };
-      }
+      this.recordReply(header.xid, header.type, reply, Date.now() - started);
+      // Changes the reply reflects are announced before it; later ones after it (see notify()).
+      this.releaseHeld((zxid) => zxid <= reply.zxid);
+      this.writeReply({ xid: header.xid, zxid: BigInt(reply.zxid), err: reply.err }, reply);
+    } finally {
+      this.releaseHeld(() => true);
+      this.held = undefined;
     }
-    this.recordReply(header.xid, header.type, reply, Date.now() - started);
-    this.writeReply({ xid: header.xid, zxid: BigInt(reply.zxid), err: reply.err }, reply);
     if (reply.close) this.close('closed by request');
+  }
+
+  /** Writes the held notifications that `now` selects, in the order they were raised. */
+  private releaseHeld(now: (zxid: number) => boolean): void {
+    const held = this.held;
+    if (!held || held.length === 0) return;
+    this.held = [];
+    for (const h of held) {
+      if (now(h.zxid)) this.writeNotification(h.event);
+      else this.held.push(h);
+    }
   }
 
   private recordReply(xid: number, type: number, reply: ZkReply, latency: number): void {
@@ -236,8 +260,24 @@ export class ZkConnection implements WatchTarget, SessionOwner {
     this.send(w.endFrame().toBuffer());
   }
 
-  /** WatchTarget: writes a notification (xid -1) now. ZooKeeper 3.8 puts zxid -1 on it. */
-  notify(event: WatcherEvent, _zxid: number): void {
+  /**
+   * WatchTarget: writes a notification (xid -1), at once when no request is in flight. While
+   * one is, the notification waits for its reply and then goes before it if `zxid` (the change's
+   * revision, -1 for SetWatches catch-up) is at most the reply's zxid, after it otherwise.
+   * ZooKeeper queues a read's reply when it runs the read, so a change committed after the read
+   * is announced after the reply; without the wait, a reply held up between running the read
+   * and writing it (a decorator such as the cross-checker awaits the oracle there) would let
+   * the event of the watch it set go first, and the client, which registers that watch only on
+   * the reply, would drop the event and wait for it forever (Curator's DistributedQueue did).
+   */
+  notify(event: WatcherEvent, zxid: number): void {
+    if (this.state !== 'open') return;
+    if (this.held) this.held.push({ event, zxid });
+    else this.writeNotification(event);
+  }
+
+  /** Writes one notification frame (ZooKeeper 3.8 puts zxid -1 on it). */
+  private writeNotification(event: WatcherEvent): void {
     if (this.state !== 'open') return;
     const w = new JuteWriter(64).startFrame();
     writeReplyHeader(w, { xid: -1, zxid: BigInt(NOTIFICATION_ZXID), err: 0 });
