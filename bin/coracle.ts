@@ -123,7 +123,12 @@ async function main(argv: string[]): Promise<number> {
     const port = Number(flags['zk-listen'].slice(i + 1));
     // ZooKeeper writes count against --quota-backend-bytes like etcd writes do.
     const backend = new LocalBackend(member, (proposal) => admitProposal(member, proposal as ApplyBody));
-    zk = await startZkProxy({ backend, host, port, sasl, logger: logger.child({ component: 'zkproxy' }) });
+    zk = await startZkProxy({
+      backend, host, port, sasl, logger: logger.child({ component: 'zkproxy' }),
+      tickTime: flags['zk-tick-time'], maxFrame: flags['zk-max-buffer'], ttlEnabled: flags['zk-ttl-nodes'],
+      minSessionTimeout: flags['zk-min-session-timeout'] || undefined, maxSessionTimeout: flags['zk-max-session-timeout'] || undefined,
+      superDigest: flags['zk-super-digest'] || undefined, containerCheckIntervalMs: flags['zk-container-check-ms'],
+    });
     logger.info({ address: flags['zk-listen'] }, 'serving ZooKeeper clients');
   }
   await untilSignal(logger, removal);

@@ -36,6 +36,13 @@ export const FLAGS = {
   'log-level': { kind: 'string', default: 'info', help: 'debug, info, warn, error, panic or fatal.' },
   'unsafe-no-fsync': { kind: 'bool', default: false, help: 'Disables fsync: unsafe, loses acknowledged writes on a crash.' },
   'zk-listen': { kind: 'string', default: '127.0.0.1:2181', help: "host:port of the ZooKeeper front end ('' disables it)." },
+  'zk-tick-time': { kind: 'int', default: 2000, help: 'ZooKeeper tickTime (ms); session timeouts default to [2, 20] ticks.' },
+  'zk-min-session-timeout': { kind: 'int', default: 0, help: 'Smallest ZooKeeper session timeout granted (ms; 0 = 2 ticks).' },
+  'zk-max-session-timeout': { kind: 'int', default: 0, help: 'Largest ZooKeeper session timeout granted (ms; 0 = 20 ticks).' },
+  'zk-max-buffer': { kind: 'int', default: 0xfffff, help: 'Largest ZooKeeper frame accepted, in bytes (jute.maxbuffer).' },
+  'zk-ttl-nodes': { kind: 'bool', default: true, help: 'Allow TTL znodes (zookeeper.extendedTypesEnabled).' },
+  'zk-super-digest': { kind: 'string', default: '', help: "'super:<base64 sha1>' digest that bypasses ZooKeeper ACLs (zookeeper.DigestAuthenticationProvider.superDigest)." },
+  'zk-container-check-ms': { kind: 'int', default: 60000, help: 'How often empty container and expired TTL znodes are reaped (znode.container.checkIntervalMs).' },
   'zk-sasl-users-file': { kind: 'string', default: '', help: 'JAAS file whose Server section lists SASL DIGEST-MD5 users (user_<name>="<password>") of the ZooKeeper front end.' },
   'zk-sasl-required': { kind: 'bool', default: false, help: 'Refuse ZooKeeper connections that have not SASL-authenticated (zookeeper.sessionRequireClientSASLAuth).' },
   'zk-sasl-allow-failed-clients': { kind: 'bool', default: false, help: 'Keep ZooKeeper connections whose SASL failed, unauthenticated (zookeeper.allowSaslFailedClients).' },
@@ -73,6 +80,11 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv): FlagValues {
   if ((values['advertise-client-urls'] as string[]).length === 0) values['advertise-client-urls'] = values['listen-client-urls'];
   const zk = values['zk-listen'] as string;
   if (zk && !/^[^\s]+:\d{1,5}$/.test(zk)) throw new UsageError(`invalid --zk-listen '${zk}' (want host:port, or '' to disable)`);
+  const minTimeout = values['zk-min-session-timeout'] as number;
+  const maxTimeout = values['zk-max-session-timeout'] as number;
+  if (minTimeout > 0 && maxTimeout > 0 && minTimeout > maxTimeout) throw new UsageError('--zk-min-session-timeout must not exceed --zk-max-session-timeout');
+  if ((values['zk-tick-time'] as number) === 0) throw new UsageError('--zk-tick-time must be positive');
+  if ((values['zk-max-buffer'] as number) < 1024) throw new UsageError('--zk-max-buffer must be at least 1024 bytes');
   const state = values['initial-cluster-state'];
   if (state !== 'new' && state !== 'existing') throw new UsageError(`invalid --initial-cluster-state '${state}' (want 'new' or 'existing')`);
   return values as FlagValues;

@@ -1,0 +1,84 @@
+/**
+ * The ZooKeeper front end of the `coracle` binary honours its zoo.cfg-style flags, as an
+ * operator of the embedded default sets them: the session timeout bounds clamp what a client
+ * asks for, `--zk-max-buffer` refuses a larger frame (that connection only), a container is
+ * reaped at `--zk-container-check-ms`, `--zk-super-digest` grants the super identity, and
+ * `--zk-ttl-nodes=false` refuses TTL nodes. Bad combinations are usage errors.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { CreateMode, ZkErr } from '../../protocol/jute';
+import { ZkWireClient } from '../../zkproxy/dispatch/zk-wire-client';
+import { CORACLE_BIN, startCoracle } from '../support/coracle-server';
+import { pollUntil } from '../support/poll';
+import { fourLetterWord } from '../support/zookeeper-peer';
+
+const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
+const SUPER_PASSWORD = 'super-secret';
+const SUPER_DIGEST = `super:${createHash('sha1').update(`super:${SUPER_PASSWORD}`).digest('base64')}`;
+
+test('the embedded ZooKeeper front end honours its flags', { timeout: 90_000 }, async () => {
+  const c = await startCoracle([
+    '--zk-tick-time', '1000', '--zk-min-session-timeout', '5000', '--zk-max-session-timeout', '8000',
+    '--zk-max-buffer', '4096', '--zk-container-check-ms', '300', '--zk-super-digest', SUPER_DIGEST, '--zk-ttl-nodes=false',
+  ]);
+  const clients: ZkWireClient[] = [];
+  const connect = async (timeoutMs: number): Promise<ZkWireClient> => {
+    const z = await ZkWireClient.connect({ host: '127.0.0.1', port: c.zkPort, timeoutMs });
+    clients.push(z);
+    return z;
+  };
+  try {
+    assert.equal((await connect(1000)).session.timeOut, 5000, 'a short timeout is raised to --zk-min-session-timeout');
+    assert.equal((await connect(60_000)).session.timeOut, 8000, 'a long timeout is cut to --zk-max-session-timeout');
+    const z = await connect(6000);
+    assert.equal(z.session.timeOut, 6000);
+    const conf = await fourLetterWord('127.0.0.1', c.zkPort, 'conf');
+    assert.match(conf, /^tickTime=1000$/m, conf);
+    assert.match(conf, /^minSessionTimeout=5000$/m);
+    assert.match(conf, /^maxSessionTimeout=8000$/m);
+
+    // A frame over --zk-max-buffer closes that connection; the others carry on.
+    const big = await connect(6000);
+    const refused = await big.send({ op: 'create', path: '/big', data: Buffer.alloc(8192, 1), acl: OPEN, flags: 0 }).then(() => 'answered', () => 'closed');
+    assert.equal(refused, 'closed', 'an 8 KiB frame under --zk-max-buffer 4096 was accepted');
+    assert.equal((await z.send({ op: 'exists', path: '/big', watch: false })).header.err, ZkErr.NONODE);
+    assert.equal((await z.send({ op: 'create', path: '/small', data: Buffer.alloc(1024, 1), acl: OPEN, flags: 0 })).header.err, 0);
+
+    // TTL nodes are refused when disabled (ZooKeeper answers UNIMPLEMENTED).
+    const ttl = await z.send({ op: 'createTTL', path: '/ttl', data: null, acl: OPEN, flags: CreateMode.PERSISTENT_WITH_TTL, ttl: 60_000n });
+    assert.equal(ttl.header.err, ZkErr.UNIMPLEMENTED);
+
+    // A container whose last child goes is reaped at the configured interval.
+    assert.equal((await z.send({ op: 'createContainer', path: '/box', data: null, acl: OPEN, flags: CreateMode.CONTAINER })).header.err, 0);
+    assert.equal((await z.send({ op: 'create', path: '/box/item', data: null, acl: OPEN, flags: 0 })).header.err, 0);
+    assert.equal((await z.send({ op: 'delete', path: '/box/item', version: -1 })).header.err, 0);
+    await pollUntil('the empty container to be reaped', async () => ((await z.send({ op: 'exists', path: '/box', watch: false })).header.err === ZkErr.NONODE ? true : undefined), 10_000);
+
+    // The super digest reads a node nobody else may read.
+    const secret = [{ perms: 31, id: { scheme: 'digest', id: `bob:${createHash('sha1').update('bob:pw').digest('base64')}` } }];
+    assert.equal((await z.send({ op: 'create', path: '/secret', data: Buffer.from('s'), acl: secret, flags: 0 })).header.err, 0);
+    assert.equal((await z.send({ op: 'getData', path: '/secret', watch: false })).header.err, ZkErr.NOAUTH);
+    const admin = await connect(6000);
+    await admin.send({ op: 'auth', type: 0, scheme: 'digest', auth: Buffer.from(`super:${SUPER_PASSWORD}`) });
+    assert.equal((await admin.send({ op: 'getData', path: '/secret', watch: false })).header.err, 0, 'the super digest did not bypass the ACL');
+  } finally {
+    for (const z of clients) await z.close().catch(() => undefined);
+    await c.stop();
+  }
+});
+
+test('inconsistent ZooKeeper flags are usage errors', () => {
+  const bad = [
+    ['--zk-min-session-timeout', '9000', '--zk-max-session-timeout', '3000'],
+    ['--zk-tick-time', '0'],
+    ['--zk-max-buffer', '100'],
+  ];
+  for (const args of bad) {
+    const r = spawnSync(process.execPath, [CORACLE_BIN, ...args], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(r.status, 2, `${args.join(' ')}: exit ${r.status}, ${r.stderr}`);
+    assert.match(r.stderr, /--zk-/);
+  }
+});
