@@ -10,7 +10,11 @@
  * get its 200 and Raft the MsgSnap (through `deliver`), which decides whether to adopt it.
  *
  * One transfer at a time: a second one is refused with 409 (the leader reports failure and Raft
- * retries later).
+ * retries later). So a transfer whose sender stops sending must not hold the receiver: after
+ * {@link SNAPSHOT_RECEIVE_IDLE_MS} without a byte it is given up. Without that, a leader frozen
+ * or cut off mid-transfer (its FIN never arrives) kept the stream open, and every transfer of
+ * the next leader was refused: the lagging member never caught up, and a cluster that needed
+ * it for a quorum took no writes (test/fault/cluster-snapshot-kill.test.ts).
  */
 import * as fs from 'node:fs';
 import * as http2 from 'node:http2';
@@ -29,7 +33,17 @@ export interface SnapshotReceiverOptions {
   /** A verified, durable snapshot is in `snap/<index>/`: hand it to Raft. */
   deliver(header: SnapshotHeader): void;
   logger: Logger;
+  /** Give up a transfer after this long without a byte (default {@link SNAPSHOT_RECEIVE_IDLE_MS}). */
+  idleTimeoutMs?: number;
 }
+
+/**
+ * A transfer whose sender sent nothing for this long is abandoned. The sender copies the
+ * database before it opens the stream, so from then on bytes flow without pause but for our own
+ * writes (the clock does not run while we write): a silence this long means the sender is gone.
+ * (etcd's peer listener closes a connection after a 5 s read stall, rafthttp ConnReadTimeout.)
+ */
+export const SNAPSHOT_RECEIVE_IDLE_MS = 10_000;
 
 /** The name of the directory holding a received snapshot at `index`. */
 export function snapshotDirName(index: number): string {
@@ -90,24 +104,36 @@ export class SnapshotReceiver {
   /** Parses the stream into `file`; resolves with the checked header once size and checksum match. */
   private async writeBody(stream: http2.ServerHttp2Stream, file: string): Promise<SnapshotHeader> {
     const out = fs.openSync(file, 'w');
+    const idleMs = this.o.idleTimeoutMs ?? SNAPSHOT_RECEIVE_IDLE_MS;
+    let idle: NodeJS.Timeout | undefined;
+    // Armed only while waiting for the next chunk; destroying the stream ends the loop below.
+    const arm = (): void => {
+      idle = setTimeout(() => stream.destroy(new Error(`snapshot stream idle for ${idleMs} ms: the sender stopped sending`)), idleMs);
+    };
     try {
       const parser = new BodyParser(this.o);
       let failure: unknown;
+      arm();
       for await (const chunk of stream) {
+        clearTimeout(idle);
         // After a bad part the rest is read and dropped: leaving the loop would reset the
         // stream, and the sender would never hear why.
-        if (failure !== undefined) continue;
-        try {
-          for (const piece of parser.push(chunk as Buffer)) await writeAll(out, piece);
-        } catch (err) {
-          failure = err;
+        if (failure === undefined) {
+          try {
+            for (const piece of parser.push(chunk as Buffer)) await writeAll(out, piece);
+          } catch (err) {
+            failure = err;
+          }
         }
+        arm();
       }
+      clearTimeout(idle);
       if (failure !== undefined) throw failure;
       const header = parser.finish();
       fs.fsyncSync(out);
       return header;
     } finally {
+      clearTimeout(idle);
       fs.closeSync(out);
     }
   }

@@ -2,7 +2,8 @@
  * The snapshot transfer pieces over a real HTTP/2 socket on 127.0.0.1 and real LMDB files:
  * header round trip; a database sent with postSnapshot arrives byte-identical in
  * `snap/<index>/`, adopted (this member's id); a corrupted checksum, a truncated body, a wrong
- * target and a second concurrent transfer are refused and leave nothing installable; the
+ * target and a second concurrent transfer are refused and leave nothing installable; a
+ * transfer whose sender falls silent is given up, so that the next one is taken; the
  * startup recovery installs a received snapshot only when the WAL's marker covers it.
  */
 import { test } from 'node:test';
@@ -169,6 +170,31 @@ test('a second transfer while one is running is refused with 409', async () => {
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(await postRaw(server.url, Buffer.alloc(4)), 409);
     first.close();
+  } finally {
+    session.destroy();
+    await server.close();
+    removeTempDir(root);
+  }
+});
+
+test('a transfer whose sender falls silent is given up after the idle timeout; the next one is taken', async () => {
+  const root = createTempDir('snapshot-transfer-');
+  const snapDir = path.join(root, 'member', 'snap');
+  const receiver = new SnapshotReceiver({ dir: snapDir, localId: FOLLOWER, clusterId: CLUSTER, deliver: () => {}, logger: nullLogger, idleTimeoutMs: 300 });
+  const server = await serve(receiver);
+  const session = http2.connect(server.url);
+  try {
+    // A sender that stops after the header and never ends its stream (a frozen or vanished
+    // leader): the receiver resets the stream, and is free for the next transfer.
+    const first = session.request({ ':method': 'POST', ':path': '/raft/snapshot' });
+    first.on('error', () => {});
+    const reset = new Promise<number>((resolve) => first.on('close', () => resolve(first.rstCode ?? 0)));
+    first.write(encodeSnapshotHeader(header(1 << 20)));
+    first.write(Buffer.alloc(1000));
+    const bound = new Promise<string>((resolve) => setTimeout(() => resolve('still open after 5 s'), 5000).unref());
+    assert.equal(typeof (await Promise.race([reset, bound])), 'number', 'the silent stream is reset after the idle timeout');
+    assert.equal(await postRaw(server.url, Buffer.alloc(4)), 400, 'the next transfer is read (and refused for its content), not 409');
+    assert.deepEqual(fs.readdirSync(snapDir).filter((n) => n.startsWith('recv-')), [], 'the partial file is gone');
   } finally {
     session.destroy();
     await server.close();
