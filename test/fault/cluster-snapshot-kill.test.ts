@@ -20,6 +20,12 @@
  *
  * After each kill the member must restart (its data dir opens: no corruption), catch up, and
  * hash its history like the others at one revision; no half-received file may be left behind.
+ *
+ * Then the other side: the leader is frozen (SIGSTOP) in the middle of a transfer, its stream
+ * left open and silent (as a host that hangs or vanishes leaves it). The two others must elect
+ * a leader, and the lagging follower must take that leader's snapshot while the old one stays
+ * frozen: the cluster needs it for a quorum, so until then it takes no write. (This found a
+ * receiver that stayed busy with the dead stream and refused every later transfer.)
  * Throughout, a recorded load runs on the two other members; at the end every acknowledged
  * write is on every member, the history is linearizable, and a last kill -9 and restart of the
  * follower restores the same state.
@@ -32,7 +38,7 @@ import { requirePeer } from '../support/peers';
 import { pollUntil, sleep } from '../support/poll';
 import { ClusterMember, CoracleCluster } from '../support/cluster';
 import { DURABLE_PREFIX, KvLoad, missingDurable, noRetryClient } from '../support/kv-load';
-import { raftLog, sameHashKv, sameRevision } from '../support/cluster-probe';
+import { agreedLeader, raftLog, sameHashKv, sameRevision } from '../support/cluster-probe';
 import { checkLinearizable } from '../support/linearizability';
 
 const SNAPSHOT_COUNT = 100;
@@ -45,6 +51,11 @@ const MIB = 1024 * 1024;
 const WATCH_POLL_MS = 2;
 const WATCH_BOUND_MS = 60_000;
 const CONVERGE_BOUND_MS = 60_000;
+/**
+ * With the leader frozen, the other two elect a leader and the lagging one must take its
+ * snapshot from it: an election, a stalled transfer given up, and a transfer, on a noisy machine.
+ */
+const FROZEN_BOUND_MS = 45_000;
 
 /** What the follower's data dir shows at one poll. */
 interface DirView {
@@ -129,11 +140,19 @@ async function writeKeys(m: ClusterMember, prefix: string, count: number, value:
   }
 }
 
+/** A restart of the follower caught at a moment of its snapshot catch-up. */
+interface CaughtRestart {
+  /** Settles when the launch does: 'healthy', or why not (the member may have been killed). */
+  launched: Promise<string>;
+  /** What the data dir shows now, and since when the restart runs (for the diagnostics). */
+  describe(): string;
+}
+
 /**
- * Restarts `f` and SIGKILLs it when `moment` fires; resolves with a description of what the
- * data dir showed at the kill. Fails if no snapshot transfer is seen within the bound.
+ * Restarts `f` and resolves as soon as `moment` fires (plus its delay), leaving the member
+ * running. Fails if no snapshot transfer is seen within the bound.
  */
-async function restartAndKillAt(c: CoracleCluster, f: ClusterMember, moment: Moment): Promise<string> {
+async function restartUntil(c: CoracleCluster, f: ClusterMember, moment: Moment): Promise<CaughtRestart> {
   const stale = new Set(snapEntries(f));
   const launched = c.restart(f).then(() => 'healthy', (err: Error) => `launch failed: ${err.message.split('\n')[0]}`);
   const state = { sawReceived: false, inoAtReceive: 0 };
@@ -154,12 +173,26 @@ async function restartAndKillAt(c: CoracleCluster, f: ClusterMember, moment: Mom
   }
   if (!firedAt) throw new Error(`no snapshot transfer to ${f.name} seen within ${WATCH_BOUND_MS} ms (launch: ${await Promise.race([launched, sleep(0).then(() => 'pending')])})`);
   if (moment.delayMs) await sleep(moment.delayMs);
-  const at = dirView(f, stale);
-  f.process!.signal('SIGKILL');
-  await f.process!.waitForExit(5000);
-  await launched;
-  const phase = at.recvBytes !== undefined && !at.received ? `receiving (${at.recvBytes} bytes on disk)` : !at.received ? 'before any transfer' : at.liveIno !== state.inoAtReceive ? 'data.mdb replaced' : 'received, data.mdb not yet replaced';
-  return `${Math.round(performance.now() - t0)} ms after the restart, ${phase}`;
+  return {
+    launched,
+    describe: () => {
+      const at = dirView(f, stale);
+      const phase = at.recvBytes !== undefined && !at.received ? `receiving (${at.recvBytes} bytes on disk)` : !at.received ? 'before any transfer' : at.liveIno !== state.inoAtReceive ? 'data.mdb replaced' : 'received, data.mdb not yet replaced';
+      return `${Math.round(performance.now() - t0)} ms after the restart, ${phase}`;
+    },
+  };
+}
+
+/** Stops `f` and writes past its log until the leader compacted beyond it: it can only catch up by snapshot. */
+async function fallBehind(c: CoracleCluster, f: ClusterMember, round: number, acked: Map<string, string>): Promise<ClusterMember> {
+  await c.kill9(f);
+  const lead = await c.leader();
+  const behind = (await raftLog(lead)).lastIndex;
+  await writeKeys(lead, `${DURABLE_PREFIX}fill/${round}/`, FILL, `f${round}`, acked);
+  // The leader compacts once its applied state is durable in LMDB: wait until the entries the
+  // stopped follower needs are gone, so that only a snapshot can help it.
+  await pollUntil('the leader compacted past the stopped follower', async () => ((await raftLog(lead)).firstIndex > behind + 1 ? true : undefined), 30_000, 100);
+  return lead;
 }
 
 test('kill -9 during a raft snapshot transfer and install: the member restarts, catches up, loses nothing', { timeout: 300_000 }, async (t) => {
@@ -179,14 +212,12 @@ test('kill -9 during a raft snapshot transfer and install: the member restarts, 
 
     for (const [round, moment] of MOMENTS.entries()) {
       await t.test(`kill -9 ${moment.name}`, async () => {
-        await c.kill9(f);
-        const lead = await c.leader();
-        const behind = (await raftLog(lead)).lastIndex;
-        await writeKeys(lead, `${DURABLE_PREFIX}fill/${round}/`, FILL, `f${round}`, acked);
-        // The leader compacts once its applied state is durable in LMDB: wait until the
-        // entries the stopped follower needs are gone, so that only a snapshot can help it.
-        await pollUntil('the leader compacted past the stopped follower', async () => ((await raftLog(lead)).firstIndex > behind + 1 ? true : undefined), 30_000, 100);
-        const what = await restartAndKillAt(c, f, moment);
+        const lead = await fallBehind(c, f, round, acked);
+        const caught = await restartUntil(c, f, moment);
+        const what = caught.describe();
+        f.process!.signal('SIGKILL');
+        await f.process!.waitForExit(5000);
+        await caught.launched;
         t.diagnostic(`${moment.name}: killed ${what}`);
         await c.restart(f);
         const recovered = f.process!.tail(2000).includes('interrupted by a restart');
@@ -198,6 +229,45 @@ test('kill -9 during a raft snapshot transfer and install: the member restarts, 
         assert.deepEqual(leftovers, [], 'no half-received or staged file left behind');
       });
     }
+
+    await t.test('the leader frozen (SIGSTOP) mid-transfer: a new leader brings the follower up to date', async () => {
+      const lead = await fallBehind(c, f, MOMENTS.length, acked);
+      const caught = await restartUntil(c, f, { name: 'mid-transfer', fires: received(4 * MIB) });
+      t.diagnostic(`froze leader ${lead.name} ${caught.describe()}`);
+      const t0 = performance.now();
+      c.pause(lead);
+      try {
+        const rest = c.members.filter((m) => m !== lead);
+        const elected = await agreedLeader(rest, FROZEN_BOUND_MS);
+        t.diagnostic(`${elected.leader.name} elected ${Math.round(performance.now() - t0)} ms after the freeze`);
+        // A write needs the lagging follower (two of three members are left), so it can
+        // only be acknowledged once that follower took a snapshot from the new leader.
+        const key = `${DURABLE_PREFIX}frozen`;
+        await pollUntil(`a write through ${elected.leader.name} while ${lead.name} is frozen`, async () => {
+          const client = noRetryClient(elected.leader.endpoint, 3000);
+          try {
+            await client.put(key).value('after').exec();
+            acked.set(key, 'after');
+            return true;
+          } catch {
+            return undefined;
+          } finally {
+            client.close();
+          }
+        }, FROZEN_BOUND_MS, 500);
+        const client = noRetryClient(f.endpoint, 3000);
+        try {
+          assert.equal(await client.get(key).string(), 'after', `${f.name} serves the write`);
+        } finally {
+          client.close();
+        }
+        t.diagnostic(`${f.name} caught up from ${elected.leader.name} ${Math.round(performance.now() - t0)} ms after the freeze`);
+      } finally {
+        c.resume(lead);
+      }
+      assert.equal(await caught.launched, 'healthy');
+      await sameHashKv(c.members, f, CONVERGE_BOUND_MS);
+    });
 
     await t.test('every acknowledged write on every member, linearizable history, restart restores', async () => {
       await load!.stop();
