@@ -19,9 +19,14 @@
  *   connect; a listening socket cannot refuse one source only). Failures are immediate.
  * - `blackhole`: existing connections stay open but every byte in both directions is dropped,
  *   and new connections are accepted and never forwarded. Nothing fails: only a timeout (an
- *   HTTP/2 PING left unanswered) can tell the sender.
- * `heal` lets new connections through again and resets the blackholed ones (their byte streams
- * lost data, so they cannot be resumed).
+ *   HTTP/2 PING left unanswered) can tell the sender. `heal` resets these connections (their
+ *   byte streams lost data, so they cannot be resumed).
+ * - `hold`: like `blackhole` while it lasts, but nothing is lost: the proxy stops reading both
+ *   sides (the kernels' buffers fill, then the writers block) and at `heal` everything held
+ *   passes in order, including a close that happened meanwhile; a connection accepted while
+ *   held is forwarded then. This is what TCP does across a partition that heals before its
+ *   retransmissions give up: the far side gets stale messages late, in a burst.
+ * `heal` lets new connections through again in every mode.
  *
  * A connection whose source cannot be named (its process is gone, or it is not one of the
  * candidates) follows the whole-proxy rule if there is one, else the strictest active source
@@ -36,7 +41,7 @@ import * as net from 'node:net';
 import { freePort, releasePorts } from './ports';
 
 /** How a cut link treats traffic; see the file header. */
-export type CutMode = 'refuse' | 'blackhole';
+export type CutMode = 'refuse' | 'blackhole' | 'hold';
 
 /** Options of {@link TcpProxy.start}. */
 export interface TcpProxyOptions {
@@ -57,6 +62,7 @@ export interface TcpProxyStats {
   forwarded: number;
   refused: number;
   blackholed: number;
+  held: number;
   open: number;
 }
 
@@ -70,7 +76,14 @@ interface Conn {
   client: net.Socket;
   upstream?: net.Socket;
   source: string | undefined;
-  state: 'forward' | 'blackhole';
+  state: 'forward' | 'blackhole' | 'held';
+  /**
+   * What arrived while held, passed on at the heal in order: chunks (at most what was in flight
+   * when the sockets were paused) and ends (a paused socket still reports the peer's end).
+   */
+  queued: Array<{ dir: 'up' | 'down'; chunk?: Buffer | string }>;
+  /** A side closed while held: the other goes at the heal, as a held-back close arrives late. */
+  closedWhileHeld: boolean;
 }
 
 const DEFAULT_MAX_CONNECTIONS = 256;
@@ -82,7 +95,7 @@ export class TcpProxy {
   private readonly conns = new Set<Conn>();
   /** Active cuts: source name (or {@link ALL}) → mode. */
   private readonly rules = new Map<string, CutMode>();
-  private readonly counters = { accepted: 0, forwarded: 0, refused: 0, blackholed: 0 };
+  private readonly counters = { accepted: 0, forwarded: 0, refused: 0, blackholed: 0, held: 0 };
   private closed = false;
 
   private constructor(
@@ -130,17 +143,29 @@ export class TcpProxy {
     for (const c of [...this.conns]) {
       const rule = this.ruleFor(c.source);
       if (rule === 'refuse') this.reset(c);
-      else if (rule === 'blackhole' && c.state === 'forward') c.state = 'blackhole';
+      else if (rule === 'blackhole' && c.state !== 'blackhole') {
+        c.state = 'blackhole';
+        c.queued = [];
+        // A paused side (held, or backpressure from the side now dropped) drains into the void.
+        c.client.resume();
+        c.upstream?.resume();
+      } else if (rule === 'hold' && c.state === 'forward') {
+        c.state = 'held';
+        c.client.pause();
+        c.upstream?.pause();
+      }
     }
-    // A paused side (backpressure from the side now dropped) must drain into the void.
-    for (const c of this.conns) if (c.state === 'blackhole') resumeBoth(c);
   }
 
   /** Lets traffic from `source` (every rule when omitted) through again. */
   heal(source?: string): void {
     if (source === undefined) this.rules.clear();
     else this.rules.delete(source);
-    for (const c of [...this.conns]) if (c.state === 'blackhole' && this.ruleFor(c.source) === undefined) this.reset(c);
+    for (const c of [...this.conns]) {
+      if (this.ruleFor(c.source) !== undefined) continue;
+      if (c.state === 'blackhole') this.reset(c);
+      else if (c.state === 'held') this.release(c);
+    }
   }
 
   /** The switch of the directed link `source → target`. */
@@ -163,8 +188,8 @@ export class TcpProxy {
     if (all) return all;
     if (source !== undefined) return this.rules.get(source);
     // Unknown source: the strictest active rule, so that a cut never leaks.
-    const modes = [...this.rules.values()];
-    return modes.includes('refuse') ? 'refuse' : modes[0];
+    const modes = new Set(this.rules.values());
+    return (['refuse', 'blackhole', 'hold'] as const).find((m) => modes.has(m));
   }
 
   private accept(client: net.Socket): void {
@@ -186,46 +211,84 @@ export class TcpProxy {
       client.resetAndDestroy();
       return;
     }
-    const c: Conn = { client, source, state: rule === 'blackhole' ? 'blackhole' : 'forward' };
+    const state = rule === 'blackhole' ? 'blackhole' : rule === 'hold' ? 'held' : 'forward';
+    const c: Conn = { client, source, state, queued: [], closedWhileHeld: false };
     this.conns.add(c);
+    client.setNoDelay(true);
     client.on('close', () => this.gone(c));
     client.on('data', (chunk) => this.onData(c, chunk, 'up'));
-    client.on('end', () => {
-      if (c.state === 'forward') c.upstream?.end();
+    client.on('end', () => this.onEnd(c, 'up'));
+    client.on('drain', () => {
+      if (c.state !== 'held') c.upstream?.resume();
     });
-    if (c.state === 'blackhole') {
+    if (state === 'blackhole') {
       this.counters.blackholed++;
       client.resume();
-      return;
+    } else if (state === 'held') {
+      this.counters.held++; // stays paused, not yet dialled: the heal dials (a late SYN)
+    } else {
+      this.counters.forwarded++;
+      this.dial(c);
     }
-    this.counters.forwarded++;
+  }
+
+  /** Opens the upstream side of `c` and starts forwarding once it is connected. */
+  private dial(c: Conn): void {
     const up = net.connect({ host: this.o.targetHost ?? '127.0.0.1', port: this.o.targetPort, noDelay: true, allowHalfOpen: true });
     c.upstream = up;
-    client.setNoDelay(true);
     up.on('error', () => {});
     up.on('close', () => this.gone(c));
     up.on('data', (chunk) => this.onData(c, chunk, 'down'));
-    up.on('end', () => {
-      if (c.state === 'forward') client.end();
+    up.on('end', () => this.onEnd(c, 'down'));
+    up.on('drain', () => {
+      if (c.state !== 'held') c.client.resume();
     });
-    up.on('drain', () => client.resume());
-    client.on('drain', () => up.resume());
-    up.once('connect', () => client.resume());
+    up.once('connect', () => {
+      if (c.state !== 'held') c.client.resume();
+    });
   }
 
-  /** One chunk in direction `dir` (`up` = client → target): passed on, or dropped when blackholed. */
+  /** A held connection whose link healed: what was held passes, in order, then forwarding goes on. */
+  private release(c: Conn): void {
+    c.state = 'forward';
+    if (c.closedWhileHeld) return this.gone(c);
+    if (!c.upstream) return this.dial(c);
+    for (const { dir, chunk } of c.queued.splice(0)) {
+      if (chunk === undefined) this.onEnd(c, dir);
+      else this.onData(c, chunk, dir);
+    }
+    c.client.resume();
+    c.upstream.resume();
+  }
+
+  /** One chunk in direction `dir` (`up` = client → target): passed on, dropped (blackhole) or kept (held). */
   private onData(c: Conn, chunk: Buffer | string, dir: 'up' | 'down'): void {
-    if (c.state !== 'forward') return;
+    if (c.state === 'blackhole') return;
     const [from, to] = dir === 'up' ? [c.client, c.upstream] : [c.upstream, c.client];
+    if (c.state === 'held') {
+      c.queued.push({ dir, chunk });
+      from?.pause();
+      return;
+    }
     if (!to || to.destroyed) return;
     if (!to.write(chunk)) from?.pause();
   }
 
+  /** One side ended its writing (`dir` as in {@link onData}): passed on, or kept while held. */
+  private onEnd(c: Conn, dir: 'up' | 'down'): void {
+    if (c.state === 'held') c.queued.push({ dir });
+    else if (c.state === 'forward') (dir === 'up' ? c.upstream : c.client)?.end();
+  }
+
   /**
-   * One side closed: the other goes too. A plain destroy, not a reset: what the kernel already
-   * holds of an orderly shutdown still reaches the other side (a reset would drop it).
+   * One side closed: the other goes too (at the heal, if held). A plain destroy, not a reset:
+   * what the kernel already holds of an orderly shutdown still reaches the other side.
    */
   private gone(c: Conn): void {
+    if (c.state === 'held') {
+      c.closedWhileHeld = true;
+      return;
+    }
     if (!this.conns.delete(c)) return;
     c.client.destroy();
     c.upstream?.destroy();
@@ -236,11 +299,6 @@ export class TcpProxy {
     c.client.resetAndDestroy();
     c.upstream?.resetAndDestroy();
   }
-}
-
-function resumeBoth(c: Conn): void {
-  c.client.resume();
-  c.upstream?.resume();
 }
 
 /**

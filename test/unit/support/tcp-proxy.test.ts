@@ -1,8 +1,9 @@
 /**
  * The fault tests' TCP proxy over real sockets on 127.0.0.1: it forwards both ways, `refuse`
- * resets existing and new connections, `blackhole` keeps them open but passes nothing, `heal`
- * restores forwarding (and resets what was blackholed), per-source rules touch only their
- * source, and the socket-owner lookup finds this very process.
+ * resets existing and new connections, `blackhole` keeps them open but passes nothing, `hold`
+ * passes nothing until the heal and then everything in order (a close too), `heal` restores
+ * forwarding (and resets what was blackholed), per-source rules touch only their source, and
+ * the socket-owner lookup finds this very process.
  */
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
@@ -85,6 +86,43 @@ test('tcp proxy: forward, refuse, blackhole, heal, per-source rules, socket owne
       proxy.heal();
       assert.equal(await c.ended, 'ECONNRESET');
       assert.equal(await d.ended, 'ECONNRESET');
+    });
+
+    await t.test('hold passes nothing while cut and everything, in order, after the heal', async () => {
+      const c = client(proxy.port);
+      c.sock.write('a');
+      await until('connected', () => c.got() === 'a');
+      proxy.cut('hold');
+      c.sock.write('b');
+      const d = client(proxy.port);
+      d.sock.write('x');
+      await sleep(200);
+      c.sock.write('c');
+      await sleep(100);
+      assert.equal(c.got(), 'a', 'nothing passes a held connection');
+      assert.equal(d.got(), '', 'nothing passes a connection accepted while held');
+      assert.equal(proxy.stats.held, 1);
+      proxy.heal();
+      await until('held bytes pass after the heal', () => c.got() === 'abc' && d.got() === 'x');
+      c.sock.write('d');
+      await until('forwarding again', () => c.got() === 'abcd');
+      c.sock.destroy();
+      d.sock.destroy();
+    });
+
+    await t.test('a close while held reaches the other side at the heal', async () => {
+      const c = client(proxy.port);
+      c.sock.write('a');
+      await until('connected', () => c.got() === 'a' && echo.sockets.size === 1);
+      const [server] = [...echo.sockets];
+      const serverClosed = new Promise<void>((r) => server!.on('close', () => r()));
+      proxy.cut('hold');
+      c.sock.end();
+      await sleep(200);
+      assert.equal(server!.destroyed, false, 'the close is held back');
+      proxy.heal();
+      await serverClosed;
+      await c.ended;
     });
 
     await t.test('a rule for one source leaves the others alone', async () => {
