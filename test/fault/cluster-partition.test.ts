@@ -12,10 +12,9 @@
  *     overwrote;
  * (b) heal: the old leader follows the new one, and every member holds the same history (HashKV
  *     at one revision);
- * (c) one follower cut off both ways (connections reset, new ones refused): the leader and its
- *     term are kept (PreVote: a cut-off member cannot disrupt the cluster, even after the
- *     heal), writes continue, reads on the follower fail or are fresh; after the heal it catches
- *     up;
+ * (c) one follower cut off both ways (connections reset, new ones refused): it keeps its term
+ *     through several election timeouts (PreVote: so its return cannot depose the leader),
+ *     writes continue, reads on it fail or are fresh; after the heal it catches up;
  * (d) asymmetric: the leader can send but receives nothing (held back, delivered late at the
  *     heal: stale responses and votes in a burst): it steps down (it hears no quorum), the
  *     others elect a leader although they still heard it until then, writes continue; heal
@@ -32,7 +31,7 @@ import { pollUntil, sleep } from '../support/poll';
 import { ClusterMember, CoracleCluster } from '../support/cluster';
 import { CutMode } from '../support/tcp-proxy';
 import { KvLoad, missingDurable, noRetryClient } from '../support/kv-load';
-import { agreedLeader, memberView, notLeader, sameHashKv, sameRevision } from '../support/cluster-probe';
+import { agreedLeader, memberView, MemberView, notLeader, sameHashKv, sameRevision } from '../support/cluster-probe';
 import { checkLinearizable } from '../support/linearizability';
 import { SeededRand } from '../../core/util/rand';
 
@@ -121,6 +120,7 @@ test('3 members under load through cut, blackholed, asymmetric and flapping peer
     let { leader } = await agreedLeader(c.members, ELECTION_BOUND_MS);
 
     await t.test('(a) the leader blackholed both ways: new leader, old one steps down, no stale read', async () => {
+      ({ leader } = await agreedLeader(c.members, ELECTION_BOUND_MS));
       const old = leader;
       await mustPut(leader, 'probe/a', 'old');
       healedAt = await partitioned(async () => {
@@ -145,26 +145,34 @@ test('3 members under load through cut, blackholed, asymmetric and flapping peer
       t.diagnostic(`same HashKV ${h.hash} at revision ${h.revision} after ${Math.round(performance.now() - t0)} ms`);
     });
 
-    await t.test('(c) a follower cut off both ways: leader and term kept, writes continue, no stale read', async () => {
+    await t.test('(c) a follower cut off both ways: its term stays (PreVote), writes continue, no stale read, it catches up', async () => {
+      ({ leader } = await agreedLeader(c.members, ELECTION_BOUND_MS));
       const follower = others(leader)[0]!;
-      const before = await memberView(leader);
-      assert.ok(before, `${leader.name} answers Status`);
+      const before = await memberView(follower);
+      assert.ok(before, `${follower.name} answers Status`);
       await mustPut(leader, 'probe/c', 'old');
+      let during: MemberView | undefined;
       const t0 = await partitioned(async () => {
         const since = load.now();
         c.isolate(follower, 'refuse', 'both');
         await writesContinue(others(follower), since);
         t.diagnostic(await assertNoStaleRead(leader, follower, 'probe/c'));
         await sleep(PARTITION_HOLD_MS);
+        during = await memberView(follower);
       });
+      // Several election timeouts alone: with PreVote it campaigns without raising its term, so
+      // its return cannot depose the leader. (Whether the leader stays is not asserted: on a
+      // noisy machine an unrelated election may happen meanwhile.)
+      assert.ok(during, `${follower.name} answers Status while cut off`);
+      assert.equal(during.raftTerm, before.raftTerm, `${follower.name} kept its term while cut off`);
       const h = await sameHashKv(c.members, leader, CONVERGE_BOUND_MS);
       t.diagnostic(`${follower.name} caught up: same HashKV at revision ${h.revision} ${Math.round(performance.now() - t0)} ms after the heal`);
       const after = await agreedLeader(c.members, ELECTION_BOUND_MS);
-      assert.equal(after.leader, leader, 'the leader did not change');
-      assert.equal(after.views[indexOf(leader)]!.raftTerm, before.raftTerm, 'the term did not change (PreVote)');
+      t.diagnostic(`leader ${leader.name} before at term ${before.raftTerm} (as ${follower.name} saw it), ${after.leader.name} after at term ${after.views[indexOf(after.leader)]!.raftTerm}`);
     });
 
     await t.test('(d) asymmetric: the leader sends but receives nothing: it steps down, a new leader takes writes', async () => {
+      ({ leader } = await agreedLeader(c.members, ELECTION_BOUND_MS));
       const old = leader;
       await mustPut(leader, 'probe/d', 'old');
       await partitioned(async () => {
@@ -228,6 +236,9 @@ test('3 members under load through cut, blackholed, asymmetric and flapping peer
       const unknown = ops.filter((o) => o.ret === undefined).length;
       t.diagnostic(`${ops.length} operations, ${acked} acknowledged puts, ${unknown} indeterminate; final revision ${revision}`);
       assert.ok(acked > 200, 'the load made progress');
+      // The harness itself: every peer connection was attributed to its member, so every cut
+      // was the directed link it claimed to be (an unnamed source follows the strictest rule).
+      for (const m of c.members) assert.equal(m.peerProxy!.stats.unidentified, 0, `${m.name}'s proxy named every connecting member`);
       for (const m of c.members) {
         const missing = await missingDurable(m.endpoint, load.durable);
         assert.deepEqual(missing.slice(0, 5), [], `${m.name}: ${missing.length} of ${load.durable.size} acknowledged writes missing`);

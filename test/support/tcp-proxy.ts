@@ -63,6 +63,8 @@ export interface TcpProxyStats {
   refused: number;
   blackholed: number;
   held: number;
+  /** Connections whose source `identify` could not name (they follow the strictest rule). */
+  unidentified: number;
   open: number;
 }
 
@@ -95,7 +97,7 @@ export class TcpProxy {
   private readonly conns = new Set<Conn>();
   /** Active cuts: source name (or {@link ALL}) → mode. */
   private readonly rules = new Map<string, CutMode>();
-  private readonly counters = { accepted: 0, forwarded: 0, refused: 0, blackholed: 0, held: 0 };
+  private readonly counters = { accepted: 0, forwarded: 0, refused: 0, blackholed: 0, held: 0, unidentified: 0 };
   private closed = false;
 
   private constructor(
@@ -205,6 +207,7 @@ export class TcpProxy {
     } catch {
       source = undefined;
     }
+    if (source === undefined && this.o.identify) this.counters.unidentified++;
     const rule = this.ruleFor(source);
     if (rule === 'refuse') {
       this.counters.refused++;
