@@ -19,9 +19,12 @@
  *     heal: stale responses and votes in a burst): it steps down (it hears no quorum), the
  *     others elect a leader although they still heard it until then, writes continue; heal
  *     and converge;
- * (e) flapping links: seeded random cuts (all three modes) and heals of single directed links
+ * (e) a leader cut off while clients write to it (an uncommitted tail in its WAL), killed,
+ *     healed and restarted, then killed and restarted again: it converges both times and the
+ *     tail is never applied anywhere (its truncation is durable);
+ * (f) flapping links: seeded random cuts (all three modes) and heals of single directed links
  *     for a while; then the cluster serves writes again and converges;
- * (f) the whole recorded history: no acknowledged write missing on any member, the history is
+ * (g) the whole recorded history: no acknowledged write missing on any member, the history is
  *     linearizable, and all members end at one revision with one hash.
  */
 import { test } from 'node:test';
@@ -31,7 +34,7 @@ import { pollUntil, sleep } from '../support/poll';
 import { ClusterMember, CoracleCluster } from '../support/cluster';
 import { CutMode } from '../support/tcp-proxy';
 import { KvLoad, missingDurable, noRetryClient } from '../support/kv-load';
-import { agreedLeader, memberView, MemberView, notLeader, sameHashKv, sameRevision } from '../support/cluster-probe';
+import { agreedLeader, memberView, MemberView, notLeader, raftLog, sameHashKv, sameRevision } from '../support/cluster-probe';
 import { checkLinearizable } from '../support/linearizability';
 import { SeededRand } from '../../core/util/rand';
 
@@ -89,7 +92,7 @@ async function assertNoStaleRead(writer: ClusterMember, isolated: ClusterMember,
   return `linearizable reads of ${key} on ${isolated.name}: ${seen.join(', ')}`;
 }
 
-test('3 members under load through cut, blackholed, asymmetric and flapping peer links: leaders move, reads never stale, no acknowledged write lost, history linearizable', { timeout: 300_000 }, async (t) => {
+test('3 members under load through cut, blackholed, held, asymmetric and flapping peer links (and a cut-off leader killed): leaders move, reads never stale, no acknowledged write lost, history linearizable', { timeout: 300_000 }, async (t) => {
   const skip = requirePeer('etcdctl');
   if (skip) return t.skip(skip);
   const c = await CoracleCluster.start({ size: 3, peerProxies: true });
@@ -191,7 +194,46 @@ test('3 members under load through cut, blackholed, asymmetric and flapping peer
       await sameHashKv(c.members, leader, CONVERGE_BOUND_MS);
     });
 
-    await t.test('(e) flapping links: the cluster serves writes again and converges', async () => {
+    await t.test('(e) a cut-off leader with an uncommitted tail, killed, healed, restarted twice: the tail is gone for good', async () => {
+      ({ leader } = await agreedLeader(c.members, ELECTION_BOUND_MS));
+      const old = leader;
+      let tail = 0;
+      await partitioned(async () => {
+        const since = load.now();
+        c.isolate(old, 'blackhole', 'both');
+        const cutAt = (await raftLog(old)).lastIndex;
+        // Proposals it takes while it still believes it leads: appended and made durable in
+        // its WAL, never committed. (Keys outside the checked registers: their fate is free.)
+        const client = noRetryClient(old.endpoint, 1000);
+        await Promise.allSettled(Array.from({ length: 5 }, (_, i) => client.put(`tail/${i}`).value('uncommitted').exec()));
+        client.close();
+        tail = (await raftLog(old)).lastIndex - cutAt;
+        await agreedLeader(others(old), ELECTION_BOUND_MS);
+        await writesContinue(others(old), since, 20);
+        await c.kill9(old);
+      });
+      t.diagnostic(`${old.name} held ${tail} uncommitted entries when it was killed`);
+      assert.ok(tail > 0, `${old.name} appended entries while cut off`);
+      await c.restart(old);
+      let h = await sameHashKv(c.members, old, CONVERGE_BOUND_MS);
+      t.diagnostic(`after the first restart: same HashKV at revision ${h.revision}`);
+      // A second crash replays the WAL again: the truncation of the stale tail must have been
+      // made durable, or the old entries come back.
+      await c.kill9(old);
+      await c.restart(old);
+      h = await sameHashKv(c.members, old, CONVERGE_BOUND_MS);
+      t.diagnostic(`after the second restart: same HashKV at revision ${h.revision}`);
+      for (const m of c.members) {
+        const client = noRetryClient(m.endpoint, 5000);
+        try {
+          assert.equal(await client.getAll().prefix('tail/').count(), 0, `${m.name} never applied the uncommitted tail`);
+        } finally {
+          client.close();
+        }
+      }
+    });
+
+    await t.test('(f) flapping links: the cluster serves writes again and converges', async () => {
       const seed = Number(process.env.CORACLE_FAULT_SEED ?? Date.now() % 1_000_000);
       t.diagnostic(`flapping with seed ${seed} (CORACLE_FAULT_SEED replays the choices)`);
       const rand = new SeededRand(seed);
@@ -224,7 +266,7 @@ test('3 members under load through cut, blackholed, asymmetric and flapping peer
       await sameHashKv(c.members, leader, CONVERGE_BOUND_MS);
     });
 
-    await t.test('(f) the history: no acknowledged write lost, linearizable, one revision and hash', async () => {
+    await t.test('(g) the history: no acknowledged write lost, linearizable, one revision and hash', async () => {
       await load.stop();
       loadStopped = true;
       const revision = await sameRevision(c.members, CONVERGE_BOUND_MS);
