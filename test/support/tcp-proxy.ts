@@ -11,7 +11,11 @@
  * connection is a line of /proc/net/tcp (its port → an inode), and exactly one of the
  * candidate processes holds `socket:[inode]` among its /proc/<pid>/fd entries (see
  * {@link connectingPid}). That gives every directed link of the cluster its own switch without
- * touching the system under test.
+ * touching the system under test. A plain proxy per target could only cut everything into a
+ * member: isolating the leader both ways would then also cut the two others apart (what they
+ * send each other passes the same proxies), and "the leader sends but hears nothing" could not
+ * be told from "the leader hears but cannot send". Network namespaces would give real links
+ * too, but need root and veth plumbing that CI may not have; the proxy needs neither.
  *
  * Cut modes, which exercise different code paths of the sender:
  * - `refuse`: existing connections of the link are reset (RST) on both sides, new ones are
@@ -32,9 +36,10 @@
  * candidates) follows the whole-proxy rule if there is one, else the strictest active source
  * rule: a cut never leaks.
  *
- * Bounded: at most `maxConnections` open connections (more are reset), no buffering beyond one
- * chunk per direction (backpressure pauses the reading side). `close()` destroys only the
- * sockets this proxy accepted or opened.
+ * Bounded: at most `maxConnections` open connections (more are reset); per connection and
+ * direction no more than a socket's read buffer (its high-water mark) is held in memory, as
+ * backpressure or a hold pauses the reading side. `close()` destroys only the sockets this
+ * proxy accepted or opened.
  */
 import * as fs from 'node:fs';
 import * as net from 'node:net';
