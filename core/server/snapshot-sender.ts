@@ -13,6 +13,12 @@
  * verified and durable, failure on any error or after {@link SNAPSHOT_IDLE_TIMEOUT_MS} without
  * progress. At most one transfer per follower is in flight; a MsgSnap for a follower with one
  * in flight is dropped (Raft waits for the report of the first in any case).
+ *
+ * A failure is reported only after a backoff per follower ({@link SNAPSHOT_RETRY_MIN_MS},
+ * doubling to {@link SNAPSHOT_RETRY_MAX_MS}, reset by a success): Raft asks again as soon as it
+ * hears of the failure, and each attempt copies the whole database, so a follower that refuses
+ * (busy with another leader's stalled transfer, or unreachable) would otherwise cost a full copy
+ * several times a second.
  */
 import * as fs from 'node:fs';
 import * as http2 from 'node:http2';
@@ -27,6 +33,11 @@ import { encodeSnapshotHeader, SnapshotHeader } from './snapshot-stream';
 
 /** A transfer with no progress for this long is abandoned (and reported failed). */
 export const SNAPSHOT_IDLE_TIMEOUT_MS = 30_000;
+
+/** The first pause before a failed transfer is reported (and so retried by Raft). */
+export const SNAPSHOT_RETRY_MIN_MS = 1_000;
+/** The longest such pause. */
+export const SNAPSHOT_RETRY_MAX_MS = 4_000;
 
 /** Bytes read from the database file per chunk. */
 const CHUNK_BYTES = 1024 * 1024;
@@ -44,11 +55,17 @@ export interface SnapshotSenderOptions {
   /** Tells Raft how a transfer ended. */
   report(id: bigint, status: SnapshotStatus): void;
   logger: Logger;
+  /** Backoff bounds after a failure (defaults: {@link SNAPSHOT_RETRY_MIN_MS}, {@link SNAPSHOT_RETRY_MAX_MS}). */
+  retryMinMs?: number;
+  retryMaxMs?: number;
 }
 
 /** Sends snapshots to followers, one at a time per follower. */
 export class SnapshotSender {
   private readonly inFlight = new Set<bigint>();
+  /** Consecutive failures per follower (cleared by a success). */
+  private readonly failures = new Map<bigint, number>();
+  private readonly timers = new Set<NodeJS.Timeout>();
   private sentCount = 0;
   private failedCount = 0;
   private closed = false;
@@ -72,20 +89,34 @@ export class SnapshotSender {
     this.transfer(m).then(
       (h) => {
         this.sentCount++;
+        this.failures.delete(m.to);
         this.o.logger.info({ to: m.to.toString(16), index: h.index, term: h.term, bytes: h.size }, 'sent raft snapshot');
+        this.inFlight.delete(m.to);
         this.o.report(m.to, 'finish');
       },
       (err: unknown) => {
         this.failedCount++;
-        this.o.logger.warn({ err, to: m.to.toString(16) }, 'sending raft snapshot failed');
-        this.o.report(m.to, 'failure');
+        const n = (this.failures.get(m.to) ?? 0) + 1;
+        this.failures.set(m.to, n);
+        const min = this.o.retryMinMs ?? SNAPSHOT_RETRY_MIN_MS;
+        const pause = Math.min(min * 2 ** (n - 1), this.o.retryMaxMs ?? SNAPSHOT_RETRY_MAX_MS);
+        this.o.logger.warn({ err, to: m.to.toString(16), retryInMs: pause }, 'sending raft snapshot failed');
+        // Still "in flight" during the pause: a MsgSnap meanwhile is dropped, not a new copy.
+        const timer = setTimeout(() => {
+          this.timers.delete(timer);
+          this.inFlight.delete(m.to);
+          this.o.report(m.to, 'failure');
+        }, pause);
+        this.timers.add(timer);
       },
-    ).finally(() => this.inFlight.delete(m.to));
+    );
   }
 
-  /** No new transfers (those in flight end on their own). */
+  /** No new transfers (those in flight end on their own; pending failure reports are dropped). */
   close(): void {
     this.closed = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
   }
 
   private async transfer(m: Message): Promise<SnapshotHeader> {
