@@ -14,7 +14,10 @@
  * {@link SNAPSHOT_RECEIVE_IDLE_MS} without a byte it is given up. Without that, a leader frozen
  * or cut off mid-transfer (its FIN never arrives) kept the stream open, and every transfer of
  * the next leader was refused: the lagging member never caught up, and a cluster that needed
- * it for a quorum took no writes (test/fault/cluster-snapshot-kill.test.ts).
+ * it for a quorum took no writes (test/fault/cluster-snapshot-kill.test.ts). And a new transfer
+ * that arrives while the current one has been silent for {@link SNAPSHOT_PREEMPT_SILENCE_MS}
+ * takes its place at once: only a leader sends snapshots, so a new sender means a new leader,
+ * and a silent old stream is most likely from the leader it replaced.
  */
 import * as fs from 'node:fs';
 import * as http2 from 'node:http2';
@@ -35,7 +38,12 @@ export interface SnapshotReceiverOptions {
   logger: Logger;
   /** Give up a transfer after this long without a byte (default {@link SNAPSHOT_RECEIVE_IDLE_MS}). */
   idleTimeoutMs?: number;
+  /** Let a new transfer replace one silent this long (default {@link SNAPSHOT_PREEMPT_SILENCE_MS}). */
+  preemptAfterMs?: number;
 }
+
+/** A transfer silent this long gives way to a new one (a live sender never pauses this long). */
+export const SNAPSHOT_PREEMPT_SILENCE_MS = 1_000;
 
 /**
  * A transfer whose sender sent nothing for this long is abandoned. The sender copies the
@@ -54,6 +62,10 @@ export function snapshotDirName(index: number): string {
 export class SnapshotReceiver {
   private busy = false;
   private receivedCount = 0;
+  /** The transfer in progress: its stream, and since when it has been waiting for bytes. */
+  private current: { stream: http2.ServerHttp2Stream; waitingSince: number | undefined } | undefined;
+  /** A transfer queued behind a silent one being given up (at most one). */
+  private next: http2.ServerHttp2Stream | undefined;
 
   constructor(private readonly o: SnapshotReceiverOptions) {}
 
@@ -64,8 +76,9 @@ export class SnapshotReceiver {
 
   /** Handles one `POST /raft/snapshot` stream and answers it. */
   handle(stream: http2.ServerHttp2Stream): void {
-    if (this.busy) return answer(stream, 409, 'a snapshot transfer is already in progress');
+    if (this.busy) return this.preemptOrRefuse(stream);
     this.busy = true;
+    this.current = { stream, waitingSince: undefined };
     this.receive(stream).then(
       (header) => {
         this.receivedCount++;
@@ -77,7 +90,25 @@ export class SnapshotReceiver {
         this.o.logger.warn({ err }, 'receiving raft snapshot failed');
         answer(stream, 400, (err as Error).message ?? String(err));
       },
-    ).finally(() => (this.busy = false));
+    ).finally(() => {
+      this.busy = false;
+      this.current = undefined;
+      const next = this.next;
+      this.next = undefined;
+      if (next && !next.destroyed) this.handle(next);
+    });
+  }
+
+  /** A transfer arriving while one runs: it replaces a silent one, else it is refused with 409. */
+  private preemptOrRefuse(stream: http2.ServerHttp2Stream): void {
+    const c = this.current;
+    const silence = this.o.preemptAfterMs ?? SNAPSHOT_PREEMPT_SILENCE_MS;
+    if (!c || this.next || c.waitingSince === undefined || Date.now() - c.waitingSince < silence) {
+      return answer(stream, 409, 'a snapshot transfer is already in progress');
+    }
+    this.o.logger.warn({ silentMs: Date.now() - c.waitingSince }, 'a new snapshot transfer replaces a silent one');
+    this.next = stream;
+    c.stream.destroy(new Error('superseded by a newer snapshot transfer'));
   }
 
   private async receive(stream: http2.ServerHttp2Stream): Promise<SnapshotHeader> {
@@ -108,6 +139,7 @@ export class SnapshotReceiver {
     let idle: NodeJS.Timeout | undefined;
     // Armed only while waiting for the next chunk; destroying the stream ends the loop below.
     const arm = (): void => {
+      if (this.current?.stream === stream) this.current.waitingSince = Date.now();
       idle = setTimeout(() => stream.destroy(new Error(`snapshot stream idle for ${idleMs} ms: the sender stopped sending`)), idleMs);
     };
     try {
@@ -116,6 +148,7 @@ export class SnapshotReceiver {
       arm();
       for await (const chunk of stream) {
         clearTimeout(idle);
+        if (this.current?.stream === stream) this.current.waitingSince = undefined;
         // After a bad part the rest is read and dropped: leaving the loop would reset the
         // stream, and the sender would never hear why.
         if (failure === undefined) {

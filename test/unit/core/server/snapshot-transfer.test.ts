@@ -202,6 +202,36 @@ test('a transfer whose sender falls silent is given up after the idle timeout; t
   }
 });
 
+test('a new transfer replaces one that has been silent for the preempt time (a new leader after a frozen one)', async () => {
+  const root = createTempDir('snapshot-transfer-');
+  const src = path.join(root, 'src');
+  const delivered: SnapshotHeader[] = [];
+  const receiver = new SnapshotReceiver({ dir: path.join(root, 'member', 'snap'), localId: FOLLOWER, clusterId: CLUSTER, deliver: (h) => delivered.push(h), logger: nullLogger, idleTimeoutMs: 30_000, preemptAfterMs: 300 });
+  const server = await serve(receiver);
+  const session = http2.connect(server.url);
+  try {
+    await makeDb(src, 500);
+    const file = path.join(src, 'data.mdb');
+    const first = session.request({ ':method': 'POST', ':path': '/raft/snapshot' });
+    first.on('error', () => {});
+    const closed = new Promise<void>((resolve) => first.on('close', () => resolve()));
+    first.write(encodeSnapshotHeader(header(1 << 20)));
+    first.write(Buffer.alloc(1000));
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(await postRaw(server.url, Buffer.alloc(4)), 409, 'a transfer silent for less than the preempt time is kept');
+    await new Promise((r) => setTimeout(r, 400));
+    // Long before the 30 s idle timeout, the new leader's transfer is taken and completes.
+    await postSnapshot(server.url, header(fs.statSync(file).size), file);
+    assert.equal(delivered.length, 1);
+    assert.equal(delivered[0]!.index, 500);
+    await closed;
+  } finally {
+    session.destroy();
+    await server.close();
+    removeTempDir(root);
+  }
+});
+
 /** A member dir whose live database is at `live` and whose WAL has a marker at `marker` (0 = none). */
 async function memberDir(root: string, live: number, marker: number): Promise<string> {
   const dir = path.join(root, 'member');
