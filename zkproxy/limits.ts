@@ -49,3 +49,13 @@ export const ZK_MAX_CONNECTIONS = 10_000;
 
 /** Path depth the key schema can encode (4 decimal digits); deeper paths are BADARGUMENTS. */
 export const ZK_MAX_DEPTH = 9999;
+
+/**
+ * A session whose keep-alives have failed (or gone unanswered) for this fraction of its timeout
+ * gets its connection closed (session/session-table.ts): the store cannot be reached from here,
+ * so the client must move to a server that can renew it. Half the timeout leaves the client,
+ * whose lease lasts timeout × 4/3 + {@link ZK_LEASE_MARGIN_SECONDS} from the last renewal (at
+ * most timeout/3 before the failing one), at least timeout/2 + the margin to resume elsewhere;
+ * and it is well above a healthy keep-alive's latency, even across a leader election.
+ */
+export const ZK_UNRENEWED_CLOSE_FRACTION = 0.5;

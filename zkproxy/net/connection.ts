@@ -21,6 +21,7 @@ import {
   decodeRequest, encodeResponse, opName, readConnectRequest, readRequestHeader, writeConnectResponse,
   writeReplyHeader, writeWatcherEvent, ConnectRequest,
 } from '../../protocol/jute';
+import { KvError } from '../backend/kv-backend';
 import { toZkCode } from '../errors/zk-error';
 import { ZkLogger } from '../logger';
 import { ZK_HANDSHAKE_TIMEOUT_MS, ZK_MAX_QUEUED_BYTES } from '../limits';
@@ -148,9 +149,20 @@ export class ZkConnection implements WatchTarget, SessionOwner {
     }
     const timeout = s.sessions.negotiate(req.timeOut);
     const resumed = req.sessionId !== 0n;
-    const session = resumed
-      ? await s.sessions.resume(req.sessionId, req.passwd, timeout, this)
-      : await s.sessions.create(timeout, this);
+    let session: Session | undefined;
+    try {
+      session = resumed
+        ? await s.sessions.resume(req.sessionId, req.passwd, timeout, this)
+        : await s.sessions.create(timeout, this);
+    } catch (e) {
+      if (!(e instanceof KvError && (e.code === 'unavailable' || e.code === 'closed'))) throw e;
+      // The store cannot be reached from here (cut off from the quorum): like a ZooKeeper server
+      // that is not serving, close without an answer so the client tries another server — never
+      // "expired", which only the store may say.
+      this.log.info({ sessionId: req.sessionId.toString(16), err: e.message }, 'store unavailable during handshake; closing');
+      this.close('store unavailable');
+      return;
+    }
     if (this.state === 'closed') {
       if (session) s.sessions.detach(session, this);
       return;

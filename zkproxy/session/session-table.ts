@@ -12,10 +12,21 @@
  * Several proxies may know one session (the client reconnected elsewhere). Before expiring, a
  * proxy asks the store how long the lease has left: if someone renewed it after us, the session
  * lives on elsewhere and we only forget it.
+ *
+ * A proxy that cannot renew a session (its member is cut off from the quorum, or its etcd is
+ * unreachable) must not keep the client: answering its pings from here would keep it attached
+ * while the lease runs out in the majority, and it would learn nothing until long after its
+ * ephemerals were gone. So, as a ZooKeeper server that loses quorum closes its connections, the
+ * connection of a session whose keep-alives have failed (or gone unanswered) for
+ * {@link ZK_UNRENEWED_CLOSE_FRACTION} of its timeout is closed: the client moves to another
+ * server while the lease still holds. A keep-alive that finds the lease gone (expired in the
+ * store) closes the connection too, so the client reconnects and is told the session expired.
+ * A resume the store cannot confirm is an error (the connection closes without an answer, as a
+ * ZooKeeper server that is not serving does), never "expired": only the store can say that.
  */
 import { KvBackend, KvError, KvTxn } from '../backend/kv-backend';
 import { ZkLogger } from '../logger';
-import { ZK_LEASE_MARGIN_SECONDS } from '../limits';
+import { ZK_LEASE_MARGIN_SECONDS, ZK_UNRENEWED_CLOSE_FRACTION } from '../limits';
 import { KeySchema } from '../mapping/key-schema';
 import { ZnodeTree } from '../mapping/znode-tree';
 import { ChangeFeed } from '../watch/change-feed';
@@ -38,6 +49,11 @@ export interface Session {
   leaseTtl: number;
   lastSeen: number;
   lastKeepAlive: number;
+  /**
+   * When the oldest keep-alive not yet followed by a successful one was sent; undefined while
+   * renewals succeed. Its age tells how long this proxy has been unable to renew the session.
+   */
+  unrenewedSince: number | undefined;
   owner: SessionOwner | undefined;
   /** Set once closing/expiring started: no new request may run. */
   closing: boolean;
@@ -116,7 +132,7 @@ export class SessionTable {
     const now = this.now();
     const s: Session = {
       id: lease.id, passwd: sessionPassword(this.secret(), lease.id), timeoutMs, leaseTtl: ttl,
-      lastSeen: now, lastKeepAlive: now, owner, closing: false,
+      lastSeen: now, lastKeepAlive: now, unrenewedSince: undefined, owner, closing: false,
     };
     this.sessions.set(s.id, s);
     return s;
@@ -125,13 +141,16 @@ export class SessionTable {
   /**
    * Resumes session `id` on a new connection, or undefined when the password is wrong or the
    * lease is gone (the client then sees an expired session). Any older connection of the
-   * session on this proxy is closed (ZooKeeper closes the stale connection too).
+   * session on this proxy is closed (ZooKeeper closes the stale connection too). Rejects with
+   * `unavailable` when the store cannot tell (its keep-alive failed) or the session is being
+   * closed here right now: the caller closes without an answer and the client tries again,
+   * elsewhere or later, instead of being told "expired" about a session that may be alive.
    */
   async resume(id: bigint, passwd: Buffer, timeoutMs: number, owner: SessionOwner): Promise<Session | undefined> {
     if (!passwordMatches(this.secret(), id, passwd)) return undefined;
     const local = this.sessions.get(id);
-    if (local?.closing) return undefined;
-    const ttl = await this.backend.leaseKeepAlive(id).catch(() => 0);
+    if (local?.closing) throw new KvError('unavailable', 'session is being closed here');
+    const ttl = await this.backend.leaseKeepAlive(id);
     if (ttl <= 0) {
       this.sessions.delete(id);
       return undefined;
@@ -139,7 +158,7 @@ export class SessionTable {
     const now = this.now();
     const s: Session = local ?? {
       id, passwd: sessionPassword(this.secret(), id), timeoutMs, leaseTtl: ttl,
-      lastSeen: now, lastKeepAlive: now, owner: undefined, closing: false,
+      lastSeen: now, lastKeepAlive: now, unrenewedSince: undefined, owner: undefined, closing: false,
     };
     if (s.owner && s.owner !== owner) s.owner.closeConnection('session moved to a new connection');
     s.owner = owner;
@@ -149,6 +168,7 @@ export class SessionTable {
     s.timeoutMs = Math.max(this.opts.minTimeoutMs, Math.min(timeoutMs, this.maxTimeoutForLease(ttl)));
     s.lastSeen = now;
     s.lastKeepAlive = now;
+    s.unrenewedSince = undefined;
     this.sessions.set(id, s);
     return s;
   }
@@ -167,7 +187,7 @@ export class SessionTable {
       if (this.sessions.has(id)) continue;
       this.sessions.set(id, {
         id, passwd: sessionPassword(this.secret(), id), timeoutMs, leaseTtl: this.leaseTtlFor(timeoutMs),
-        lastSeen: now, lastKeepAlive: now, owner: undefined, closing: false,
+        lastSeen: now, lastKeepAlive: now, unrenewedSince: undefined, owner: undefined, closing: false,
       });
       n++;
     }
@@ -178,12 +198,41 @@ export class SessionTable {
   touch(s: Session): void {
     const now = this.now();
     s.lastSeen = now;
-    if (now - s.lastKeepAlive >= Math.min(s.timeoutMs, s.leaseTtl * 1000) / 3) {
-      s.lastKeepAlive = now;
-      this.backend.leaseKeepAlive(s.id).catch((e: unknown) => {
-        this.logger.warn({ session: s.id.toString(16), err: String(e) }, 'lease keep-alive failed');
-      });
-    }
+    this.renewIfDue(s, now);
+  }
+
+  /**
+   * Sends a keep-alive if the last one is a third of the timeout old. Also called by the
+   * deadline timer for traffic seen since the last keep-alive, so renewals follow every timeout/3
+   * whatever the phase of the client's pings (else up to 2/3 apart), and a failing store is
+   * noticed within that time.
+   */
+  private renewIfDue(s: Session, now: number): void {
+    if (s.closing || now - s.lastKeepAlive < Math.min(s.timeoutMs, s.leaseTtl * 1000) / 3) return;
+    s.lastKeepAlive = now;
+    s.unrenewedSince ??= now;
+    this.backend.leaseKeepAlive(s.id).then((ttl) => {
+      // Renewed as of `now`: whatever failed before is superseded.
+      if (ttl > 0) s.unrenewedSince = undefined;
+      else this.leaseGone(s);
+    }, (e: unknown) => {
+      // A later attempt may have succeeded meanwhile and cleared the mark: this one counts from its own start.
+      s.unrenewedSince ??= now;
+      this.logger.warn({ session: s.id.toString(16), err: String(e) }, 'lease keep-alive failed');
+    });
+  }
+
+  /**
+   * The store no longer has the session's lease (it expired there, e.g. while this proxy was
+   * cut off): forget the session and close its connection, so that the client reconnects and
+   * is told it expired (a resume finds no lease) instead of talking to a dead session.
+   */
+  private leaseGone(s: Session): void {
+    if (s.closing || this.sessions.get(s.id) !== s) return;
+    this.logger.info({ session: s.id.toString(16) }, 'session lease gone from the store; closing its connection');
+    s.closing = true;
+    this.sessions.delete(s.id);
+    s.owner?.closeConnection('session expired in the store');
   }
 
   /** The connection carrying `s` went away; the session lives on until its deadline. */
@@ -194,8 +243,28 @@ export class SessionTable {
   private checkDeadlines(): void {
     const now = this.now();
     for (const s of this.sessions.values()) {
-      if (!s.closing && now - s.lastSeen > s.timeoutMs) void this.expireIfDue(s);
+      if (s.closing) continue;
+      if (now - s.lastSeen > s.timeoutMs) {
+        void this.expireIfDue(s);
+        continue;
+      }
+      if (!s.owner) continue;
+      if (s.lastSeen > s.lastKeepAlive) this.renewIfDue(s, now);
+      if (s.unrenewedSince !== undefined && now - s.unrenewedSince > s.timeoutMs * ZK_UNRENEWED_CLOSE_FRACTION) this.unrenewable(s, now);
     }
+  }
+
+  /**
+   * The session could not be renewed for a while: close its connection (the session itself
+   * lives on in the store, and here, until its deadline) so that the client tries another
+   * server while the lease still holds — what a ZooKeeper server that lost quorum does.
+   */
+  private unrenewable(s: Session, now: number): void {
+    const owner = s.owner;
+    if (!owner) return;
+    this.logger.warn({ session: s.id.toString(16), unrenewedMs: now - (s.unrenewedSince ?? now), timeoutMs: s.timeoutMs }, 'session cannot be renewed (store unreachable); closing its connection so the client moves to another server');
+    s.owner = undefined;
+    owner.closeConnection('session cannot be renewed');
   }
 
   /** Expires `s` unless another proxy renewed its lease after us. */
