@@ -3,8 +3,9 @@
  * clients (DESIGN §1, §4; etcd `raftNode.start`). Readies are pipelined, in order:
  *
  * 1. Take the Ready. A leader sends its messages right away, in parallel with its own persist
- *    (Raft thesis §10.2.1); a follower sends only after step 3, because its acks and votes
- *    promise durability.
+ *    (Raft thesis §10.2.1); a follower's acks and votes promise durability, so they go out once
+ *    the WAL holds this Ready and every earlier one (not waiting for the apply of step 2, as
+ *    etcd's follower does not: the leader's commit then waits for one fsync, not an apply).
  * 2. Hand the Ready to the persister (raft-persistence.ts): the new log entries and the hard
  *    state go to the WAL now; the committed entries are applied, with the applied index, once
  *    that append is durable (an entry is never applied before it is durable in the log: etcd
@@ -15,8 +16,8 @@
  *    everything appended meanwhile with one fdatasync. A Ready with nothing to persist queues no
  *    write but keeps its place in the order.
  * 3. When a Ready is durable and applied (in queue order): the store's readable revision moves,
- *    watchers are notified, proposers get their results, follower messages go out, read-index
- *    waiters whose index is now durably applied are released.
+ *    watchers are notified, proposers get their results, read-index waiters whose index is now
+ *    durably applied are released.
  *
  * Proposals that arrive while Readies are in flight collect in Raft and go out together in the
  * next one: that is the group commit.
@@ -84,8 +85,6 @@ interface Waiter {
 /** The work that waits for one queued transaction to become durable. */
 interface InFlight {
   outcomes: Array<{ req: ApplyRequest; outcome: ApplyOutcome }>;
-  /** Messages to send once durable (a follower's acks and votes). */
-  messages: Message[];
   /** The store's current revision after this transaction's applies. */
   revision: number;
   /** The applied index after this transaction. */
@@ -127,6 +126,8 @@ export class RaftDriver {
   private inFlight = 0;
   /** Resolves when every queued transaction is durable and its follow-up work done. */
   private tail: Promise<void> = Promise.resolve();
+  /** A follower's messages, each batch sent once its Ready (and every earlier one) is in the WAL. */
+  private messageTail: Promise<void> = Promise.resolve();
   private scheduled = false;
   private stopped = false;
   /** Applied in memory (the write view); the queued transactions may not be durable yet. */
@@ -329,7 +330,7 @@ export class RaftDriver {
     if (rd.softState) this.leaderChange(rd.softState.lead, rd.softState.raftState === StateType.Leader);
     const isLeader = this.node.basicStatus().raftState === StateType.Leader;
     if (isLeader) this.send(rd.messages);
-    const work: InFlight = { outcomes: [], messages: isLeader ? [] : rd.messages, revision: 0, applied: 0, readStates: rd.readStates, confChanges: [] };
+    const work: InFlight = { outcomes: [], revision: 0, applied: 0, readStates: rd.readStates, confChanges: [] };
     // Nothing to persist (read states, a leader's heartbeats, a follower's heartbeat acks): no
     // transaction, and so no fsync, but still in queue order, so that what it releases waits for
     // every earlier transaction. A single member's linearizable read takes this path.
@@ -340,7 +341,21 @@ export class RaftDriver {
       work.applied = this.appliedIndex;
     };
     const snapshot = rd.snapshot ? this.snapshotStep(rd.snapshot.metadata, work) : undefined;
-    const written = needsWrite(rd) ? this.persistence.persist(rd.entries, rd.hardState, apply, () => this.appliedIndex, snapshot, rd.mustSync) : Promise.resolve();
+    let logged: Promise<void> = Promise.resolve();
+    let written: Promise<void> = Promise.resolve();
+    if (needsWrite(rd)) {
+      let markLogged!: () => void;
+      logged = new Promise<void>((resolve) => (markLogged = resolve));
+      written = this.persistence.persist(rd.entries, rd.hardState, apply, () => this.appliedIndex, snapshot, rd.mustSync, markLogged);
+    }
+    // Every Ready joins the chain (a leader's too: it may step down with appends in flight), so
+    // a follower's messages wait for the appends of every earlier Ready, also when their own
+    // Ready writes nothing or does not sync (an ack of entries already held). If the WAL fails,
+    // nothing more is sent and the member exits.
+    const messages = isLeader ? [] : rd.messages;
+    this.messageTail = this.messageTail.then(() => logged).then(() => {
+      if (messages.length > 0 && !this.stopped) this.send(messages);
+    });
     // Raft reads its log from memory: it must hold the snapshot and the entries before
     // `advance`. Nothing leaves this member on their account before `written` resolves (step 3).
     if (rd.snapshot) this.raftStorage.applySnapshot(rd.snapshot);
@@ -369,7 +384,6 @@ export class RaftDriver {
       this.afterDurable(work.outcomes, work.revision);
     }
     this.confChangesDurable(work.confChanges);
-    this.send(work.messages);
     this.reads.collect(work.readStates);
     this.reads.release(this.durableIndex);
     this.schedule();

@@ -73,6 +73,12 @@ export interface ReadyPersister {
     snapshot?: { meta: SnapshotMetadata; install(): Promise<void> },
     /** Raft's `Ready.mustSync`: false when only the commit index changed (no wait for the disk). */
     mustSync?: boolean,
+    /**
+     * Called once this Ready's entries, hard state and snapshot marker (and every earlier
+     * Ready's) are in the WAL as `mustSync` asks, before the apply: what a follower's acks and
+     * votes need. Not called if the write fails.
+     */
+    onLogged?: () => void,
   ): Promise<void>;
 }
 
@@ -140,6 +146,7 @@ export class RaftPersistence implements ReadyPersister {
     appliedIndex: () => number,
     snapshot?: { meta: SnapshotMetadata; install(): Promise<void> },
     mustSync = true,
+    onLogged?: () => void,
   ): Promise<void> {
     // Without `mustSync` (Raft's rule: no entries, no snapshot, term and vote unchanged: only the
     // commit index moved) the hard state is written but not waited for; the next synced append
@@ -148,6 +155,8 @@ export class RaftPersistence implements ReadyPersister {
     const batch = { snapshot: snapshot?.meta, entries, hardState };
     const logged = entries.length > 0 || hardState !== undefined || snapshot ? this.wal.append(batch, { sync: mustSync || entries.length > 0 || snapshot !== undefined }) : undefined;
     if (snapshot) this.markerIndex = Math.max(this.markerIndex, snapshot.meta.index);
+    // WAL appends become durable in append order, so this also covers every earlier Ready's.
+    if (onLogged) (logged ?? Promise.resolve()).then(onLogged, () => undefined);
     const step = this.applyTail.then(async () => {
       if (logged) await logged;
       if (snapshot) {

@@ -19,6 +19,7 @@ import { Applier, ApplyOutcome } from '../../../../core/apply/applier';
 import { ManualClock } from '../../../../core/util/clock';
 import { SeededRand } from '../../../../core/util/rand';
 import { nullLogger } from '../../../../core/util/logger';
+import { EntryType, Message, MessageType } from '../../../../core/raft/types';
 
 /** WAL syncs that complete only when the test says so (a slow disk). */
 class HeldSyncs {
@@ -41,7 +42,7 @@ class HeldSyncs {
 
 const ID = 1n;
 
-async function setup() {
+async function setup(id = ID, voters = [ID], sent: Message[] = []) {
   const syncs = new HeldSyncs();
   const { persistence } = await RaftPersistence.open({ dir: createTempDir('raft-driver-'), state: new MemBackend(), walIo: syncs.io, segmentBytes: 1 << 20, logger: nullLogger });
   const backend = persistence.backend;
@@ -49,9 +50,9 @@ async function setup() {
   kv.load();
   const clock = new ManualClock();
   const lessor = new Lessor(clock, 5);
-  const storage = MemoryRaftStorage.withPeers([ID]);
+  const storage = MemoryRaftStorage.withPeers(voters);
   const node = new RawNode({
-    id: ID, electionTick: 10, heartbeatTick: 1, storage, applied: 0,
+    id, electionTick: 10, heartbeatTick: 1, storage, applied: 0,
     maxSizePerMsg: 1 << 20, maxUncommittedEntriesSize: 1 << 30, maxInflightMsgs: 256,
     checkQuorum: false, preVote: false, readOnlyOption: 'safe', rand: new SeededRand(7), logger: nullLogger,
   });
@@ -59,7 +60,7 @@ async function setup() {
     onDurable: () => {},
     onCompaction: async () => {},
     onLeaderChange: () => {},
-    send: () => {},
+    send: (ms) => sent.push(...ms),
   }, nullLogger, 0);
   return { syncs, kv, node, driver };
 }
@@ -150,5 +151,29 @@ test('a linearizable read on an idle member syncs nothing', async () => {
   assert.equal(s.syncs.pending, 0, 'the read started a WAL sync');
   assert.equal(done, true, 'the read waits for nothing');
   await read;
+  s.driver.stop();
+});
+
+test("a follower acknowledges an append only once the WAL holds it and every earlier append", async () => {
+  const sent: Message[] = [];
+  const s = await setup(2n, [1n, 2n], sent);
+  const app = (): Message => ({
+    type: MessageType.MsgApp, to: 2n, from: 1n, term: 1, logTerm: 0, index: 0, commit: 0, vote: 0n,
+    entries: [{ term: 1, index: 1, type: EntryType.Normal, data: new Uint8Array(0) }],
+    reject: false, rejectHint: 0, context: new Uint8Array(0), responses: [],
+  });
+  const acks = (): Message[] => sent.filter((m) => m.type === MessageType.MsgAppResp);
+  s.driver.step(app());
+  await settle();
+  assert.equal(s.syncs.pending, 1, 'the appended entry waits in a WAL sync');
+  assert.deepEqual(acks(), [], 'acknowledged before the entry was durable');
+  // The same append again: nothing new to write, but its ack covers the held entry too.
+  s.driver.step(app());
+  await settle();
+  assert.deepEqual(acks(), [], 'an ack of an entry still being synced went out');
+  s.syncs.releaseOne();
+  await settle();
+  assert.equal(acks().length, 2, 'both acks go once the append is durable');
+  assert.ok(acks().every((m) => m.index === 1 && !m.reject && m.to === 1n));
   s.driver.stop();
 });
