@@ -28,13 +28,13 @@ import { assert } from '../util/assert';
 import { CoreError } from '../util/core-error';
 import { Logger } from '../util/logger';
 import { MAX_PENDING_PROPOSALS } from '../util/limits';
-import { ConfChange, Entry, EntryType, Message, MessageType, ReadState, SnapshotMetadata, StateType } from '../raft/types';
+import { ConfChange, Entry, EntryType, Message, MessageType, SnapshotMetadata, StateType } from '../raft/types';
 import { decodeConfChange, decodeConfChangeV2 } from '../raft/codec';
 import { RawNode, SnapshotStatus } from '../raft/raw-node';
 import { ReadIndexBatcher } from './read-index-batcher';
+import { InFlight, markUnchanged, needsWrite, UNCHANGED } from './ready-work';
 import { ReadyPersister } from './raft-persistence';
 import { proposalError } from './proposal-error';
-import { Ready } from '../raft/ready';
 import { ProposalDroppedError, RaftError } from '../raft/errors';
 import { MemoryRaftStorage } from '../raft/memory-raft-storage';
 import { ApplyBody, ApplyRequest } from '../apply/apply-request';
@@ -82,33 +82,8 @@ interface Waiter {
   reject(e: Error): void;
 }
 
-/** The work that waits for one queued transaction to become durable. */
-interface InFlight {
-  outcomes: Array<{ req: ApplyRequest; outcome: ApplyOutcome }>;
-  /** The store's current revision after this transaction's applies. */
-  revision: number;
-  /** The applied index after this transaction. */
-  applied: number;
-  readStates: ReadState[];
-  /** Conf changes applied by this transaction, with their apply-time error. */
-  confChanges: Array<{ cc: ConfChange; error?: CoreError }>;
-}
-
 /** Bytes of proposals sent to Raft in one MsgProp (a follower forwards it whole). */
 const PROPOSAL_BATCH_BYTES = 1024 * 1024;
-
-/** `applied` and `revision` of a Ready that applied nothing: they stay as the last write left them. */
-const UNCHANGED = -1;
-
-function markUnchanged(work: InFlight): void {
-  work.revision = UNCHANGED;
-  work.applied = UNCHANGED;
-}
-
-/** True when a Ready has something for the disk (entries, hard state, applies, a snapshot). */
-function needsWrite(rd: Ready): boolean {
-  return rd.entries.length > 0 || rd.hardState !== undefined || rd.committedEntries.length > 0 || rd.snapshot !== undefined;
-}
 
 /**
  * Readies whose transactions may be queued at once. Beyond a few, more depth only adds
