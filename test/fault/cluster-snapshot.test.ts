@@ -18,60 +18,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as http2 from 'node:http2';
 import { Etcd3 } from 'etcd3';
 import { requirePeer } from '../support/peers';
 import { pollUntil, sleep } from '../support/poll';
 import { ClusterMember, CoracleCluster, parseMemberAddEnv } from '../support/cluster';
 import { etcdctl } from '../support/etcdctl';
+import { raftLog } from '../support/cluster-probe';
 
 const KEYS = 2500;
 const SNAPSHOT_COUNT = 200;
 const CATCH_UP = 100;
 /** Members must have been up this long before `member add` passes etcd's safety check. */
 const HEALTH_WAIT_MS = 5500;
-
-interface RaftLog {
-  firstIndex: number;
-  lastIndex: number;
-  snapshotIndex: number;
-  snapshotsTaken: number;
-  snapshotsSent: number;
-  snapshotsReceived: number;
-  snapshotsInstalled: number;
-}
-
-/** GET /raft/log on a member's peer port. */
-function raftLog(m: ClusterMember): Promise<RaftLog> {
-  return new Promise((resolve, reject) => {
-    const session = http2.connect(m.peerUrl);
-    const timer = setTimeout(() => {
-      session.destroy();
-      reject(new Error(`GET /raft/log on ${m.name} timed out`));
-    }, 3000);
-    session.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    const req = session.request({ ':method': 'GET', ':path': '/raft/log' });
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      clearTimeout(timer);
-      session.close();
-      try {
-        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as RaftLog);
-      } catch (err) {
-        reject(err as Error);
-      }
-    });
-    req.on('error', (err) => {
-      clearTimeout(timer);
-      session.destroy();
-      reject(err);
-    });
-  });
-}
 
 /** Number of keys under `prefix` served locally (serializable) by `m`, or undefined if it cannot answer. */
 async function localCount(m: ClusterMember, prefix: string): Promise<number | undefined> {
