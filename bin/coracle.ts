@@ -124,7 +124,7 @@ async function main(argv: string[]): Promise<number> {
     // ZooKeeper writes count against --quota-backend-bytes like etcd writes do.
     const backend = new LocalBackend(member, (proposal) => admitProposal(member, proposal as ApplyBody));
     zk = await startZkProxy({
-      backend, host, port, sasl, logger: logger.child({ component: 'zkproxy' }),
+      backend, host, port, sasl, logger, // startZkProxy names its component itself
       tickTime: flags['zk-tick-time'], maxFrame: flags['zk-max-buffer'], ttlEnabled: flags['zk-ttl-nodes'],
       minSessionTimeout: flags['zk-min-session-timeout'] || undefined, maxSessionTimeout: flags['zk-max-session-timeout'] || undefined,
       superDigest: flags['zk-super-digest'] || undefined, containerCheckIntervalMs: flags['zk-container-check-ms'],
