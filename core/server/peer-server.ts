@@ -4,7 +4,8 @@
  * - `POST /raft/stream?lane=&from=&to=&cluster=`: a long-lived stream of framed raft messages
  *   from one peer (see peer-sender.ts). Refused with 412 when the cluster id differs (etcd:
  *   "conflicting cluster ID") or the target is not this member, 410 when the sender was removed
- *   (the sender then shuts down, as a removed etcd member does).
+ *   (the sender then shuts down, as a removed etcd member does). A stream open when its sender
+ *   is removed is closed at its next message, so that the sender reconnects and meets the 410.
  * - `POST /raft/snapshot`: a Raft snapshot from the leader, on a connection of its own
  *   (snapshot-stream.ts for the body, snapshot-receiver.ts for what is done with it).
  * - `GET /members`: this member's view of the cluster (joining members and the "already
@@ -122,6 +123,14 @@ function raftStream(stream: http2.ServerHttp2Stream, url: URL, handler: PeerHand
     } catch (err) {
       logger.warn({ err, from: from.toString(16) }, 'bad frame on raft stream; dropping the stream');
       stream.close(http2.constants.NGHTTP2_PROTOCOL_ERROR);
+      return;
+    }
+    if (msgs.length > 0 && handler.isRemoved(from)) {
+      // Removed while its stream was open: the removed member may never apply its own removal
+      // (the leader stops replicating to it), so end the stream; it reconnects, gets the 410
+      // above, and shuts down (etcd closes a removed peer's streams for the same reason).
+      logger.info({ from: from.toString(16) }, 'closing the raft stream of a removed member');
+      stream.close(http2.constants.NGHTTP2_CANCEL);
       return;
     }
     for (const m of msgs) {
