@@ -57,8 +57,10 @@ export class ZkConnection implements WatchTarget, SessionOwner {
   private busy = false;
   private paused = false;
   private ctx: ZkContext | undefined;
-  /** Notifications raised while a request is in flight, with their zxids (see notify()). */
-  private held: Array<{ event: WatcherEvent; zxid: number }> | undefined;
+  /** A request is being answered: notifications wait in `held` (see notify()). */
+  private inFlight = false;
+  /** Notifications raised while a request is in flight, with their zxids. */
+  private held: Array<{ event: WatcherEvent; zxid: number }> = [];
   private readonly handshakeTimer: NodeJS.Timeout;
   private readonly log: ZkLogger;
 
@@ -207,44 +209,48 @@ export class ZkConnection implements WatchTarget, SessionOwner {
     this.deps.stats.packetsReceived++;
     this.stats.received++;
     s.sessions.touch(ctx.session);
-    let reply: ZkReply;
     const started = Date.now();
-    this.held = [];
+    this.inFlight = true;
+    let reply: ZkReply;
     try {
-      try {
-        const req = decodeRequest(header.type, r);
-        this.deps.stats.outstanding++;
-        try {
-          reply = await dispatch(this.deps.handler, ctx, req);
-        } finally {
-          this.deps.stats.outstanding--;
-        }
-      } catch (e) {
-        if (e instanceof JuteDecodeError && e.reason === 'unknown-op') {
-          // ZooKeeper: UnimplementedRequestProcessor replies ZUNIMPLEMENTED, then the connection closes.
-          reply = { err: ZkErr.UNIMPLEMENTED, zxid: s.tree.revision, close: true };
-        } else if (e instanceof JuteDecodeError) {
-          throw e;
-        } else {
-          this.log.error({ op: opName(header.type), err: e instanceof Error ? e.stack : String(e) }, 'op failed');
-          reply = { err: toZkCode(e), zxid: s.tree.revision };
-        }
-      }
+      reply = await this.answer(ctx, header.type, r);
       this.recordReply(header.xid, header.type, reply, Date.now() - started);
       // Changes the reply reflects are announced before it; later ones after it (see notify()).
       this.releaseHeld((zxid) => zxid <= reply.zxid);
       this.writeReply({ xid: header.xid, zxid: BigInt(reply.zxid), err: reply.err }, reply);
     } finally {
+      this.inFlight = false;
       this.releaseHeld(() => true);
-      this.held = undefined;
     }
     if (reply.close) this.close('closed by request');
   }
 
+  /** Decodes and runs one request; a handler error becomes its ZooKeeper code. Malformed frames throw. */
+  private async answer(ctx: ZkContext, type: number, r: JuteReader): Promise<ZkReply> {
+    const s = this.deps.services;
+    try {
+      const req = decodeRequest(type, r);
+      this.deps.stats.outstanding++;
+      try {
+        return await dispatch(this.deps.handler, ctx, req);
+      } finally {
+        this.deps.stats.outstanding--;
+      }
+    } catch (e) {
+      if (e instanceof JuteDecodeError && e.reason === 'unknown-op') {
+        // ZooKeeper: UnimplementedRequestProcessor replies ZUNIMPLEMENTED, then the connection closes.
+        return { err: ZkErr.UNIMPLEMENTED, zxid: s.tree.revision, close: true };
+      }
+      if (e instanceof JuteDecodeError) throw e;
+      this.log.error({ op: opName(type), err: e instanceof Error ? e.stack : String(e) }, 'op failed');
+      return { err: toZkCode(e), zxid: s.tree.revision };
+    }
+  }
+
   /** Writes the held notifications that `now` selects, in the order they were raised. */
   private releaseHeld(now: (zxid: number) => boolean): void {
+    if (this.held.length === 0) return;
     const held = this.held;
-    if (!held || held.length === 0) return;
     this.held = [];
     for (const h of held) {
       if (now(h.zxid)) this.writeNotification(h.event);
@@ -284,7 +290,7 @@ export class ZkConnection implements WatchTarget, SessionOwner {
    */
   notify(event: WatcherEvent, zxid: number): void {
     if (this.state !== 'open') return;
-    if (this.held) this.held.push({ event, zxid });
+    if (this.inFlight) this.held.push({ event, zxid });
     else this.writeNotification(event);
   }
 

@@ -123,6 +123,14 @@ export class SessionTable {
     return Math.ceil((timeoutMs * 4) / 3 / 1000) + ZK_LEASE_MARGIN_SECONDS;
   }
 
+  /** A fresh session record, seen and renewed `now`. */
+  private record(id: bigint, timeoutMs: number, leaseTtl: number, owner: SessionOwner | undefined, now: number): Session {
+    return {
+      id, passwd: sessionPassword(this.secret(), id), timeoutMs, leaseTtl,
+      lastSeen: now, lastKeepAlive: now, unrenewedSince: undefined, owner, closing: false,
+    };
+  }
+
   /** Creates a session: a lease plus a session record attached to it. */
   async create(timeoutMs: number, owner: SessionOwner): Promise<Session> {
     const ttl = this.leaseTtlFor(timeoutMs);
@@ -130,10 +138,7 @@ export class SessionTable {
     const value = Buffer.from(JSON.stringify({ timeoutMs }));
     await this.backend.txn({ compare: [], success: [{ type: 'put', key: this.keys.sessionKey(lease.id), value, lease: lease.id }, lastChange(this.keys)], failure: [] });
     const now = this.now();
-    const s: Session = {
-      id: lease.id, passwd: sessionPassword(this.secret(), lease.id), timeoutMs, leaseTtl: ttl,
-      lastSeen: now, lastKeepAlive: now, unrenewedSince: undefined, owner, closing: false,
-    };
+    const s = this.record(lease.id, timeoutMs, ttl, owner, now);
     this.sessions.set(s.id, s);
     return s;
   }
@@ -156,10 +161,7 @@ export class SessionTable {
       return undefined;
     }
     const now = this.now();
-    const s: Session = local ?? {
-      id, passwd: sessionPassword(this.secret(), id), timeoutMs, leaseTtl: ttl,
-      lastSeen: now, lastKeepAlive: now, unrenewedSince: undefined, owner: undefined, closing: false,
-    };
+    const s = local ?? this.record(id, timeoutMs, ttl, undefined, now);
     if (s.owner && s.owner !== owner) s.owner.closeConnection('session moved to a new connection');
     s.owner = owner;
     // A lease's TTL is fixed at grant: a longer timeout asked on reconnect is negotiated down to
@@ -185,10 +187,7 @@ export class SessionTable {
     const now = this.now();
     for (const [id, timeoutMs] of this.tree.sessions()) {
       if (this.sessions.has(id)) continue;
-      this.sessions.set(id, {
-        id, passwd: sessionPassword(this.secret(), id), timeoutMs, leaseTtl: this.leaseTtlFor(timeoutMs),
-        lastSeen: now, lastKeepAlive: now, unrenewedSince: undefined, owner: undefined, closing: false,
-      });
+      this.sessions.set(id, this.record(id, timeoutMs, this.leaseTtlFor(timeoutMs), undefined, now));
       n++;
     }
     return n;
