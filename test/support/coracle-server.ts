@@ -4,6 +4,7 @@
  * Only the process it started is ever signalled.
  */
 import * as http from 'node:http';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { freePorts } from './ports';
 import { pollUntil } from './poll';
@@ -43,7 +44,21 @@ export function httpGet(port: number, urlPath: string, timeoutMs = 2000): Promis
   });
 }
 
-/** Starts coracle with the embedded single-member default plus `extraArgs`. */
+/** True when a TCP connection to 127.0.0.1:`port` is accepted (closed again at once). */
+function tcpAccepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.setTimeout(1000, () => socket.destroy());
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+    socket.once('close', () => resolve(false));
+  });
+}
+
+/** Starts coracle with the embedded single-member default plus `extraArgs`; resolves once its etcd API and, unless disabled, its ZooKeeper port answer. */
 export async function startCoracle(extraArgs: readonly string[] = [], startTimeoutMs = 15_000): Promise<CoracleServer> {
   const [clientPort, zkPort] = (await freePorts(2)) as [number, number];
   const dataDir = path.join(createTempDir('coracle-server-'), 'data');
@@ -51,6 +66,8 @@ export async function startCoracle(extraArgs: readonly string[] = [], startTimeo
     CORACLE_BIN, '--data-dir', dataDir, '--listen-client-urls', `http://127.0.0.1:${clientPort}`,
     '--zk-listen', `127.0.0.1:${zkPort}`, '--log-level', 'warn', ...extraArgs,
   ];
+  const zk = args.lastIndexOf('--zk-listen');
+  const zkEnabled = args[zk + 1] !== '';
   const launch = async (): Promise<ManagedProcess> => {
     const p = startProcess(process.execPath, args, { name: 'coracle' });
     await pollUntil('coracle /health', async () => {
@@ -58,6 +75,13 @@ export async function startCoracle(extraArgs: readonly string[] = [], startTimeo
       const r = await httpGet(clientPort, '/health');
       return r?.status === 200 ? true : undefined;
     }, startTimeoutMs);
+    // The ZooKeeper port opens after the etcd API is healthy: callers may connect to it at once.
+    if (zkEnabled) {
+      await pollUntil('coracle ZooKeeper port', async () => {
+        if (p.exited) throw p.failure('coracle exited during start');
+        return (await tcpAccepts(zkPort)) ? true : undefined;
+      }, startTimeoutMs);
+    }
     return p;
   };
   const server: CoracleServer = {
