@@ -91,6 +91,8 @@ async function main(argv: string[]): Promise<number> {
       initialCluster: flags['initial-cluster'],
       initialClusterState: flags['initial-cluster-state'] as 'new' | 'existing',
       onRemoved: () => removed(),
+      // Off in production (it decodes every entry twice); the test command turns it on.
+      checkOwnEntries: process.env.CORACLE_CHECK_OWN_ENTRIES === '1',
       clientUrls: flags['advertise-client-urls'],
       clusterToken: flags['initial-cluster-token'],
       heartbeatMs: flags['heartbeat-interval'],

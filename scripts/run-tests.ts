@@ -191,7 +191,8 @@ function runFile(root: string, file: string, timeoutMs: number, nodeArgs: string
     ...nodeArgs,
     path.join('dist', 'test', file),
   ];
-  const env = { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --enable-source-maps`.trim() };
+  // Every server a test starts checks that its own entries decode to what it applied (own-proposals.ts).
+  const env = { ...process.env, CORACLE_CHECK_OWN_ENTRIES: '1', NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --enable-source-maps`.trim() };
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     const pgid = child.pid as number;

@@ -39,6 +39,15 @@ export function decodeApplyRequest(data: Uint8Array): ApplyRequest {
   return { header, body };
 }
 
+/**
+ * The header id of an encoded request, read without decoding the rest (undefined when `data`
+ * is too short or of another version). Lets a proposer find its pending proposal by an entry.
+ */
+export function peekRequestId(data: Uint8Array): bigint | undefined {
+  if (data.length < 10 || data[0] !== VERSION) return undefined;
+  return BigInt.asIntN(64, new DataView(data.buffer, data.byteOffset + 2, 8).getBigUint64(0, false));
+}
+
 function writeBody(w: ByteWriter, b: ApplyBody): void {
   switch (b.type) {
     case 'put': return writePut(w, b.put);

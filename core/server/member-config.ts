@@ -44,6 +44,11 @@ export interface MemberConfig {
   snapshotCount?: number;
   /** --experimental-snapshot-catchup-entries: entries kept behind a snapshot (default 5,000). */
   snapshotCatchUpEntries?: number;
+  /**
+   * Decode this member's own log entries at apply even though the proposed request is at hand,
+   * and crash if the two differ (see own-proposals.ts; the test suite turns this on).
+   */
+  checkOwnEntries?: boolean;
   logger: Logger;
   clock?: Clock;
   rand?: Rand;

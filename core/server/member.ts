@@ -176,7 +176,7 @@ export class Member {
         const m = this.table.get(BigInt.asUintN(64, body.memberId));
         if (m) this.table.put(txn, { ...m, name: body.name, clientUrls: body.clientUrls });
       },
-    }, log.child({ component: 'raft' }), applied);
+    }, log.child({ component: 'raft' }), applied, config.checkOwnEntries);
     this.membership = new ClusterMembership({
       table: this.table,
       localId: this.memberId,
@@ -461,7 +461,7 @@ export class Member {
     }
     this.published = true;
     // A short deadline: a proposal lost with a dying leader is simply published again.
-    const body: ApplyBody = { type: 'memberAttr', memberId: this.memberId, name: this.config.name, clientUrls: this.config.clientUrls };
+    const body: ApplyBody = { type: 'memberAttr', memberId: BigInt.asIntN(64, this.memberId), name: this.config.name, clientUrls: this.config.clientUrls };
     this.proposeWithin(body, '', 2 * this.config.electionMs).catch((err) => {
       this.published = false;
       this.config.logger.debug({ err }, 'publishing member attributes failed; will retry');

@@ -39,7 +39,8 @@ import { ProposalDroppedError, RaftError } from '../raft/errors';
 import { MemoryRaftStorage } from '../raft/memory-raft-storage';
 import { ApplyBody, ApplyRequest } from '../apply/apply-request';
 import { Applier, ApplyOutcome } from '../apply/applier';
-import { decodeApplyRequest, encodeApplyRequest } from '../apply/apply-codec';
+import { encodeApplyRequest, peekRequestId } from '../apply/apply-codec';
+import { OwnProposal, requestOfEntry } from './own-proposal';
 import { KvStore } from '../mvcc/kv-store';
 import { RevisionEvents } from '../mvcc/watchable-store';
 
@@ -77,7 +78,8 @@ export interface DriverHooks {
   installSnapshot?(meta: SnapshotMetadata): Promise<void>;
 }
 
-interface Waiter {
+/** A proposal waiting for its apply; also how the proposer finds its own entries (own-proposal.ts). */
+interface Waiter extends OwnProposal {
   resolve(o: ApplyOutcome): void;
   reject(e: Error): void;
 }
@@ -124,6 +126,8 @@ export class RaftDriver {
     private readonly hooks: DriverHooks,
     private readonly logger: Logger,
     appliedIndex: number,
+    /** Decode own entries too and crash if they differ from the request applied (tests). */
+    private readonly checkOwnEntries = false,
   ) {
     this.appliedIndex = appliedIndex;
     this.durableIndex = appliedIndex;
@@ -234,7 +238,7 @@ export class RaftDriver {
     if (this.waiters.size >= MAX_PENDING_PROPOSALS) return Promise.reject(new CoreError('too-many-requests'));
     const data = encodeApplyRequest(req);
     return new Promise<ApplyOutcome>((resolve, reject) => {
-      this.waiters.set(req.header.id, { resolve, reject });
+      this.waiters.set(req.header.id, { resolve, reject, data, req });
       this.proposals.push({ id: req.header.id, data });
       this.schedule();
     });
@@ -409,7 +413,8 @@ export class RaftDriver {
         continue;
       }
       if (e.data.length === 0) continue; // a new leader's empty entry
-      const req = decodeApplyRequest(e.data);
+      const id = peekRequestId(e.data);
+      const req = requestOfEntry(e.data, id === undefined ? undefined : this.waiters.get(id), this.checkOwnEntries);
       if (req.body.type === 'memberAttr') this.hooks.applyMemberAttr?.(txn, req.body);
       work.outcomes.push({ req, outcome: this.applier.apply(txn, req) });
     }

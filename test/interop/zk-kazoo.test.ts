@@ -234,7 +234,7 @@ test('kazoo over the in-process core (LocalBackend: Raft, MVCC, LMDB)', { timeou
   const skip = requirePeer('kazoo');
   if (skip) return t.skip(skip);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-kazoo-local-'));
-  const member = await Member.start({ ...MEMBER_DEFAULTS, name: 'kazoo', dataDir: path.join(dir, 'data'), logger: nullLogger });
+  const member = await Member.start({ ...MEMBER_DEFAULTS, checkOwnEntries: true, name: 'kazoo', dataDir: path.join(dir, 'data'), logger: nullLogger });
   const backend = new LocalBackend(member);
   const h = await startHarness({ backend, startTimeoutMs: 30_000 });
   try {

@@ -25,7 +25,7 @@ const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 
 async function withMember(fn: (backend: LocalBackend) => Promise<void>): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-local-'));
-  const member = await Member.start({ ...MEMBER_DEFAULTS, name: 'zk-local', dataDir: path.join(dir, 'data'), logger: nullLogger });
+  const member = await Member.start({ ...MEMBER_DEFAULTS, checkOwnEntries: true, name: 'zk-local', dataDir: path.join(dir, 'data'), logger: nullLogger });
   const backend = new LocalBackend(member);
   try {
     // A single member elects itself; wait until it accepts proposals.

@@ -21,7 +21,7 @@ type Outcome<T> = { ok: true; r: T } | { ok: false; code: number; details: strin
 
 test('Lease service over gRPC', async () => {
   const dir = createTempDir('lease-service-');
-  const member = await Member.start({ ...MEMBER_DEFAULTS, name: 'l', dataDir: path.join(dir, 'data'), logger: nullLogger });
+  const member = await Member.start({ ...MEMBER_DEFAULTS, checkOwnEntries: true, name: 'l', dataDir: path.join(dir, 'data'), logger: nullLogger });
   const server = new GrpcServer();
   registerLeaseService(server, member);
   const [port] = await freePorts(1);

@@ -177,3 +177,21 @@ test("a follower acknowledges an append only once the WAL holds it and every ear
   assert.ok(acks().every((m) => m.index === 1 && !m.reject && m.to === 1n));
   s.driver.stop();
 });
+
+test('the proposer applies its own request object, not a decode of its entry (own-proposal.ts)', async () => {
+  const s = await setup();
+  await elect(s);
+  const req = {
+    header: { id: seq++, username: '', authRevision: 0 },
+    body: { type: 'put' as const, put: { key: Buffer.from('own'), value: Buffer.from('proposed'), lease: 0n, prevKv: false, ignoreValue: false, ignoreLease: false } },
+  };
+  const p = s.driver.propose(req);
+  await settle();
+  // Changed after encoding: a decode of the entry would still apply 'proposed'.
+  req.body.put.value = Buffer.from('mutated');
+  while (s.syncs.pending > 0) s.syncs.releaseOne();
+  await p;
+  const got = s.kv.range({ key: Buffer.from('own'), rangeEnd: Buffer.alloc(0), limit: 0, revision: 0, sortOrder: 0, sortTarget: 0, serializable: true, keysOnly: false, countOnly: false, minModRevision: 0, maxModRevision: 0, minCreateRevision: 0, maxCreateRevision: 0 });
+  assert.equal(got.kvs[0]?.value.toString(), 'mutated');
+  s.driver.stop();
+});

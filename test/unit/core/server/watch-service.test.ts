@@ -27,7 +27,7 @@ const B = (s: string): Buffer => Buffer.from(s);
 
 async function withMember(body: (m: Member) => Promise<void>): Promise<void> {
   const dir = createTempDir('watch-service-');
-  const member = await Member.start({ ...MEMBER_DEFAULTS, name: 'w', dataDir: path.join(dir, 'data'), logger: nullLogger });
+  const member = await Member.start({ ...MEMBER_DEFAULTS, checkOwnEntries: true, name: 'w', dataDir: path.join(dir, 'data'), logger: nullLogger });
   try {
     await pollUntil('leader', async () => (member.lessor.isPrimary ? true : undefined), 5000, 20);
     await body(member);
