@@ -14,9 +14,13 @@ const TYPES: ApplyBody['type'][] = ['put', 'deleteRange', 'txn', 'compaction', '
 /** Deepest nesting of txns accepted when decoding (etcd has no limit; a bound keeps decoding finite). */
 const MAX_TXN_DEPTH = 64;
 
+/** Reused by every encoding (synchronous, never nested): only the exact-size result is allocated. */
+const scratch = new ByteWriter(4096);
+
 /** Encodes a request for the log. */
 export function encodeApplyRequest(req: ApplyRequest): Uint8Array {
-  const w = new ByteWriter(64 + estimate(req.body));
+  const w = scratch;
+  w.reset();
   w.u8(VERSION);
   w.u8(TYPES.indexOf(req.body.type));
   i64(w, req.header.id);
@@ -120,10 +124,6 @@ function readStr(r: ByteReader): string {
 function buf(r: ByteReader): Buffer {
   const b = r.bytes();
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-}
-
-function estimate(b: ApplyBody): number {
-  return b.type === 'put' ? b.put.key.length + b.put.value.length + 16 : 128;
 }
 
 function writePut(w: ByteWriter, p: PutRequest): void {

@@ -174,8 +174,12 @@ function readMessage(r: ByteReader, depth: number): Message {
   return m;
 }
 
-function encode(kind: CodecKind, body: (w: ByteWriter) => void, sizeHint = 64): Uint8Array {
-  const w = new ByteWriter(sizeHint);
+/** Reused by every encoding (synchronous, never nested): only the exact-size result is allocated. */
+const scratch = new ByteWriter(4096);
+
+function encode(kind: CodecKind, body: (w: ByteWriter) => void): Uint8Array {
+  const w = scratch;
+  w.reset();
   header(w, kind);
   body(w);
   return w.finish();
@@ -191,10 +195,7 @@ function decode<T>(buf: Uint8Array, kind: CodecKind, body: (r: ByteReader) => T)
 
 /** Encodes a message for the peer transport. */
 export function encodeMessage(m: Message): Uint8Array {
-  let hint = 96 + m.context.length;
-  for (const e of m.entries) hint += 24 + e.data.length;
-  if (m.snapshot) hint += 64 + m.snapshot.data.length;
-  return encode(CodecKind.Message, (w) => writeMessage(w, m), hint);
+  return encode(CodecKind.Message, (w) => writeMessage(w, m));
 }
 
 /** Decodes a message; throws `DecodeError` on any malformation. */
@@ -204,7 +205,7 @@ export function decodeMessage(buf: Uint8Array): Message {
 
 /** Encodes one log entry (for the durable log). */
 export function encodeEntry(e: Entry): Uint8Array {
-  return encode(CodecKind.Entry, (w) => writeEntry(w, e), 24 + e.data.length);
+  return encode(CodecKind.Entry, (w) => writeEntry(w, e));
 }
 
 /** Decodes one log entry; throws `DecodeError`. */
@@ -243,7 +244,7 @@ export function decodeConfState(buf: Uint8Array): ConfState {
 
 /** Encodes a snapshot's metadata and data (for MsgSnap and the snapshot file). */
 export function encodeSnapshot(s: Snapshot): Uint8Array {
-  return encode(CodecKind.Snapshot, (w) => writeSnapshot(w, s), 64 + s.data.length);
+  return encode(CodecKind.Snapshot, (w) => writeSnapshot(w, s));
 }
 
 /** Decodes a snapshot; throws `DecodeError`. */

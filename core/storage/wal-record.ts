@@ -129,9 +129,13 @@ export function scanFrames(
   }
 }
 
+/** Reused by every Entries record (synchronous, never nested): only the exact-size payload is allocated. */
+const entriesScratch = new ByteWriter(64 * 1024);
+
 /** An Entries record for a batch (one record, so a batch is torn as a whole or not at all). */
 export function entriesRecord(entries: readonly Entry[]): WalRecord {
-  const w = new ByteWriter(64 + entries.length * 32);
+  const w = entriesScratch;
+  w.reset();
   w.varint(entries.length);
   for (const e of entries) w.bytes(encodeEntry(e));
   return { type: WalRecordType.Entries, payload: w.finish() };

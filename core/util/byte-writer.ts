@@ -84,6 +84,19 @@ export class ByteWriter {
     this.pos += b.length;
   }
 
+  /**
+   * Empties the writer for reuse, so that a codec can keep one scratch writer and allocate only
+   * the exact-size copy of {@link finish} per encoding. A buffer grown past `keepBytes` (one big
+   * snapshot message) is dropped rather than held for the process's life.
+   */
+  reset(keepBytes = 1 << 20): void {
+    this.pos = 0;
+    if (this.buf.length > keepBytes) {
+      this.buf = new Uint8Array(4096);
+      this.view = new DataView(this.buf.buffer);
+    }
+  }
+
   /** The bytes written so far (a copy sized exactly). */
   finish(): Uint8Array {
     return this.buf.slice(0, this.pos);
