@@ -325,7 +325,9 @@ export class RaftDriver {
     if (needsWrite(rd)) {
       let markLogged!: () => void;
       logged = new Promise<void>((resolve) => (markLogged = resolve));
-      written = this.persistence.persist(rd.entries, rd.hardState, apply, () => this.appliedIndex, snapshot, rd.mustSync, markLogged);
+      written = this.persistence.persist({
+        entries: rd.entries, hardState: rd.hardState, apply, appliedIndex: () => this.appliedIndex, snapshot, mustSync: rd.mustSync, onLogged: markLogged,
+      });
     }
     // Every Ready joins the chain (a leader's too: it may step down with appends in flight), so
     // a follower's messages wait for the appends of every earlier Ready, also when their own

@@ -64,22 +64,32 @@ const NO_SYNC_IO: WalIo = { fdatasync: async () => {}, fdatasyncSync: () => {} }
  * Persists a Ready (implemented by {@link RaftPersistence}): log entries and hard state
  * durably, then `apply` against the applied state, in call order; resolves when both are done.
  */
+/** One Ready's durable work, as the driver hands it to the persister. */
+export interface ReadyWrite {
+  /** New log entries, appended to the WAL now. */
+  entries: readonly Entry[];
+  /** The new hard state, if it changed. */
+  hardState: HardState | undefined;
+  /** Applies the Ready's committed entries inside the state transaction (none: undefined). */
+  apply?: (txn: WriteTxn) => void;
+  /** The applied index right after `apply`: what LMDB holds once it commits that apply. */
+  appliedIndex: () => number;
+  /** A snapshot the follower adopted: its WAL marker, and the install run once that is durable. */
+  snapshot?: { meta: SnapshotMetadata; install(): Promise<void> };
+  /** Raft's `Ready.mustSync` (default true): false when only the commit index changed (no wait for the disk). */
+  mustSync?: boolean;
+  /**
+   * Called once this Ready's entries, hard state and snapshot marker (and every earlier
+   * Ready's) are in the WAL as `mustSync` asks, before the apply: what a follower's acks and
+   * votes need. Not called if the write fails.
+   */
+  onLogged?: () => void;
+}
+
+/** What the Ready loop needs from durable storage (raft-driver.ts). */
 export interface ReadyPersister {
-  persist(
-    entries: readonly Entry[],
-    hardState: HardState | undefined,
-    apply: ((txn: WriteTxn) => void) | undefined,
-    appliedIndex: () => number,
-    snapshot?: { meta: SnapshotMetadata; install(): Promise<void> },
-    /** Raft's `Ready.mustSync`: false when only the commit index changed (no wait for the disk). */
-    mustSync?: boolean,
-    /**
-     * Called once this Ready's entries, hard state and snapshot marker (and every earlier
-     * Ready's) are in the WAL as `mustSync` asks, before the apply: what a follower's acks and
-     * votes need. Not called if the write fails.
-     */
-    onLogged?: () => void,
-  ): Promise<void>;
+  /** See {@link RaftPersistence.persist}. */
+  persist(w: ReadyWrite): Promise<void>;
 }
 
 /** The member's durable Raft log plus its buffered applied state. */
@@ -139,15 +149,9 @@ export class RaftPersistence implements ReadyPersister {
    * apply and before `apply`: the WAL marker is the commit point of the install
    * (snapshot-installer.ts).
    */
-  persist(
-    entries: readonly Entry[],
-    hardState: HardState | undefined,
-    apply: ((txn: WriteTxn) => void) | undefined,
-    appliedIndex: () => number,
-    snapshot?: { meta: SnapshotMetadata; install(): Promise<void> },
-    mustSync = true,
-    onLogged?: () => void,
-  ): Promise<void> {
+  persist(w: ReadyWrite): Promise<void> {
+    const { entries, hardState, apply, appliedIndex, snapshot, onLogged } = w;
+    const mustSync = w.mustSync ?? true;
     // Without `mustSync` (Raft's rule: no entries, no snapshot, term and vote unchanged: only the
     // commit index moved) the hard state is written but not waited for; the next synced append
     // carries it to disk, and a crash before that loses only a commit index that Raft relearns

@@ -18,7 +18,7 @@ test('a commit-only hard state is written without waiting for a sync; entries ar
   const io = { fdatasync: () => new Promise<void>((r) => held.push(r)), fdatasyncSync: () => {} };
   const { persistence } = await RaftPersistence.open({ dir: createTempDir('raft-persistence-'), state: new MemBackend(), walIo: io, segmentBytes: 1 << 20, logger: nullLogger });
   let entriesDone = false;
-  const withEntries = persistence.persist([entry(1)], { term: 1, vote: 0n, commit: 0 }, undefined, () => 0, undefined, true).then(() => {
+  const withEntries = persistence.persist({ entries: [entry(1)], hardState: { term: 1, vote: 0n, commit: 0 }, appliedIndex: () => 0, mustSync: true }).then(() => {
     entriesDone = true;
   });
   for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
@@ -27,7 +27,7 @@ test('a commit-only hard state is written without waiting for a sync; entries ar
   held.shift()!();
   await withEntries;
   let commitDone = false;
-  const commitOnly = persistence.persist([], { term: 1, vote: 0n, commit: 1 }, undefined, () => 0, undefined, false).then(() => {
+  const commitOnly = persistence.persist({ entries: [], hardState: { term: 1, vote: 0n, commit: 1 }, appliedIndex: () => 0, mustSync: false }).then(() => {
     commitDone = true;
   });
   for (let i = 0; i < 10 && !commitDone; i++) await new Promise((r) => setImmediate(r));
