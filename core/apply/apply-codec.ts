@@ -91,9 +91,9 @@ function readBody(r: ByteReader, type: ApplyBody['type']): ApplyBody {
       for (let i = 0; i < n; i++) checkpoints.push({ id: readI64(r), remainingTtl: r.varint() });
       return { type, checkpoints };
     }
-    case 'alarm': return { type, action: r.u8(), memberId: readI64(r), alarm: r.u8() };
+    case 'alarm': return { type, action: r.u8(), memberId: r.u64(), alarm: r.u8() };
     case 'memberAttr': {
-      const memberId = readI64(r);
+      const memberId = r.u64();
       const name = readStr(r);
       const n = r.count(1);
       const clientUrls = [];
@@ -103,7 +103,11 @@ function readBody(r: ByteReader, type: ApplyBody['type']): ApplyBody {
   }
 }
 
-/** Signed 64-bit values (lease and member ids) travel as their unsigned bit pattern. */
+/**
+ * Signed 64-bit values (lease ids, proposal ids) travel as their unsigned bit pattern. Member
+ * ids are unsigned (etcd's uint64) and read back as such, so every field decodes to the value
+ * proposed (the proposer applies its own object: core/server/own-proposal.ts).
+ */
 function i64(w: ByteWriter, v: bigint): void {
   w.u64(BigInt.asUintN(64, v));
 }

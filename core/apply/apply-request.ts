@@ -39,7 +39,9 @@ export type ApplyBody =
   | { type: 'leaseGrant'; id: bigint; ttl: number }
   | { type: 'leaseRevoke'; id: bigint }
   | { type: 'leaseCheckpoint'; checkpoints: Array<{ id: bigint; remainingTtl: number }> }
+  /** `memberId` is unsigned (etcd's uint64). */
   | { type: 'alarm'; action: AlarmAction; memberId: bigint; alarm: AlarmType }
+  /** `memberId` is unsigned (etcd's uint64). */
   | { type: 'memberAttr'; memberId: bigint; name: string; clientUrls: string[] };
 
 /** A log entry's request. */

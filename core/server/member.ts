@@ -172,7 +172,7 @@ export class Member {
       applyConfChange: (txn, cc) => applyConfChangeToTable(this.table, txn, cc),
       afterConfChange: (cc) => this.afterConfChange(cc),
       applyMemberAttr: (txn, body) => {
-        // The apply codec carries the id as a signed int64: ids ≥ 2^63 come back negative.
+        // A negative id (the bit pattern of one ≥ 2^63) would name the same member.
         const m = this.table.get(BigInt.asUintN(64, body.memberId));
         if (m) this.table.put(txn, { ...m, name: body.name, clientUrls: body.clientUrls });
       },
@@ -461,7 +461,7 @@ export class Member {
     }
     this.published = true;
     // A short deadline: a proposal lost with a dying leader is simply published again.
-    const body: ApplyBody = { type: 'memberAttr', memberId: BigInt.asIntN(64, this.memberId), name: this.config.name, clientUrls: this.config.clientUrls };
+    const body: ApplyBody = { type: 'memberAttr', memberId: this.memberId, name: this.config.name, clientUrls: this.config.clientUrls };
     this.proposeWithin(body, '', 2 * this.config.electionMs).catch((err) => {
       this.published = false;
       this.config.logger.debug({ err }, 'publishing member attributes failed; will retry');

@@ -26,7 +26,9 @@ const CASES: Array<{ name: string; body: ApplyBody }> = [
   { name: 'leaseRevoke', body: { type: 'leaseRevoke', id: -1n } },
   { name: 'leaseCheckpoint', body: { type: 'leaseCheckpoint', checkpoints: [{ id: 1n, remainingTtl: 9 }, { id: 2n, remainingTtl: 0 }] } },
   { name: 'alarm', body: { type: 'alarm', action: 1, memberId: 0x7fffn, alarm: 1 } },
+  { name: 'alarm of a member id ≥ 2^63', body: { type: 'alarm', action: 1, memberId: 0x8e9e_05c5_2164_694dn, alarm: 1 } },
   { name: 'memberAttr', body: { type: 'memberAttr', memberId: 3n, name: 'n1', clientUrls: ['http://127.0.0.1:2379'] } },
+  { name: 'memberAttr of a member id ≥ 2^63', body: { type: 'memberAttr', memberId: 0xfedc_ba98_7654_3210n, name: 'n2', clientUrls: [] } },
 ];
 
 for (const c of CASES) {
