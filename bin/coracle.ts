@@ -12,7 +12,8 @@ import { ClientListener } from '../core/server/grpc/client-listener';
 import { registerEtcdServices } from '../core/server/services/etcd-services';
 import { httpRoutes } from '../core/server/http-routes';
 import { Logger } from '../core/util/logger';
-import { startZkProxy, runZkProxyCommand, loadSaslOptions, ZkProxy, SaslOptions } from '../zkproxy/index';
+import { startZkProxy, runZkProxyCommand, loadSaslOptions, zkOptionsFromFlags, ZkProxy, SaslOptions } from '../zkproxy/index';
+import { parseZkProxyFlags, zkProxyHelpText } from './zk-proxy-flags';
 import { LocalBackend } from '../zkproxy/backend/local-backend';
 import { admitProposal } from '../core/server/quota';
 import type { ApplyBody } from '../core/apply/apply-request';
@@ -33,12 +34,18 @@ function untilSignal(logger: Logger, also?: Promise<void>): Promise<void> {
 
 /** `coracle zk-proxy --endpoints=...`: the ZooKeeper front end over an existing etcd v3 cluster. */
 async function zkProxyCommand(argv: string[]): Promise<number> {
-  const logger = pino({ level: process.env.ETCD_LOG_LEVEL ?? 'info' }) as unknown as Logger;
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(zkProxyHelpText() + '\n');
+    return 0;
+  }
   let proxy: ZkProxy;
+  let logger: Logger;
   try {
-    proxy = await runZkProxyCommand(argv, logger);
+    const opts = parseZkProxyFlags(argv, process.env);
+    logger = pino({ level: opts.logLevel === 'panic' ? 'fatal' : opts.logLevel }) as unknown as Logger;
+    proxy = await runZkProxyCommand(opts.endpoints, opts.zk, logger);
   } catch (err) {
-    process.stderr.write(`coracle zk-proxy: ${(err as Error).message}\nRun 'coracle --help' for usage.\n`);
+    process.stderr.write(`coracle zk-proxy: ${(err as Error).message}\nRun 'coracle zk-proxy --help' for usage.\n`);
     return 2;
   }
   await untilSignal(logger);
@@ -50,7 +57,7 @@ async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'zk-proxy') return zkProxyCommand(argv.slice(1));
   if (argv[0] === 'snapshot') return snapshotCommand(argv.slice(1));
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(helpText() + '\n\n' + snapshotHelp() + '\n');
+    process.stdout.write(helpText() + '\n\n' + zkProxyHelpText() + '\n\n' + snapshotHelp() + '\n');
     return 0;
   }
   let flags;
@@ -63,13 +70,12 @@ async function main(argv: string[]): Promise<number> {
     }
     throw err;
   }
+  // parseFlags checked the --zk-* values: this only maps them ('' listen address: no front end).
+  const zkOptions = zkOptionsFromFlags(flags);
   let sasl: SaslOptions | undefined;
   try {
     // Read before anything starts: a bad users file is a usage error, not a half-started member.
-    sasl = loadSaslOptions({
-      usersFile: flags['zk-sasl-users-file'] || undefined, required: flags['zk-sasl-required'],
-      allowFailedClients: flags['zk-sasl-allow-failed-clients'], superUsers: flags['zk-sasl-super-user'],
-    });
+    sasl = zkOptions ? loadSaslOptions(zkOptions.sasl) : undefined;
   } catch (err) {
     process.stderr.write(`coracle: ${(err as Error).message}\n`);
     return 2;
@@ -119,18 +125,11 @@ async function main(argv: string[]): Promise<number> {
     logger.info({ url: u }, 'serving client requests');
   }
   let zk: ZkProxy | undefined;
-  if (flags['zk-listen']) {
-    const i = flags['zk-listen'].lastIndexOf(':');
-    const host = flags['zk-listen'].slice(0, i);
-    const port = Number(flags['zk-listen'].slice(i + 1));
+  if (zkOptions) {
     // ZooKeeper writes count against --quota-backend-bytes like etcd writes do.
     const backend = new LocalBackend(member, (proposal) => admitProposal(member, proposal as ApplyBody));
-    zk = await startZkProxy({
-      backend, host, port, sasl, logger, // startZkProxy names its component itself
-      tickTime: flags['zk-tick-time'], maxFrame: flags['zk-max-buffer'], ttlEnabled: flags['zk-ttl-nodes'],
-      minSessionTimeout: flags['zk-min-session-timeout'] || undefined, maxSessionTimeout: flags['zk-max-session-timeout'] || undefined,
-      superDigest: flags['zk-super-digest'] || undefined, containerCheckIntervalMs: flags['zk-container-check-ms'],
-    });
+    // startZkProxy names its logger component itself.
+    zk = await startZkProxy({ ...zkOptions, backend, sasl, logger });
     logger.info({ address: flags['zk-listen'] }, 'serving ZooKeeper clients');
   }
   await untilSignal(logger, removal);

@@ -1,13 +1,16 @@
 /**
  * Command-line flags with etcd's names and their `ETCD_*` environment forms (etcd.md §4.1):
  * `--some-flag` ↔ `ETCD_SOME_FLAG`; a flag on the command line wins over the environment.
- * Unknown flags and bad values are usage errors with a message that says what to do.
+ * Unknown flags and bad values are usage errors with a message that says what to do. The
+ * `--zk-*` flags come from zkproxy's table, shared with `coracle zk-proxy` (zk-proxy-flags.ts).
  */
+import { ZK_FLAGS, ZkFlagError, zkOptionsFromFlags } from '../zkproxy/index';
 
 /** The kind of a flag's value. */
 type Kind = 'string' | 'int' | 'bool' | 'list';
 
-interface FlagSpec {
+/** One flag: its value kind, default and help line. */
+export interface FlagSpec {
   kind: Kind;
   default: string | number | boolean | string[];
   help: string;
@@ -35,18 +38,7 @@ export const FLAGS = {
   'auto-compaction-retention': { kind: 'string', default: '0', help: 'Auto compaction retention (0 = off); hours for periodic, revisions for revision mode.' },
   'log-level': { kind: 'string', default: 'info', help: 'debug, info, warn, error, panic or fatal.' },
   'unsafe-no-fsync': { kind: 'bool', default: false, help: 'Disables fsync: unsafe, loses acknowledged writes on a crash.' },
-  'zk-listen': { kind: 'string', default: '127.0.0.1:2181', help: "host:port of the ZooKeeper front end ('' disables it)." },
-  'zk-tick-time': { kind: 'int', default: 2000, help: 'ZooKeeper tickTime (ms); session timeouts default to [2, 20] ticks.' },
-  'zk-min-session-timeout': { kind: 'int', default: 0, help: 'Smallest ZooKeeper session timeout granted (ms; 0 = 2 ticks).' },
-  'zk-max-session-timeout': { kind: 'int', default: 0, help: 'Largest ZooKeeper session timeout granted (ms; 0 = 20 ticks).' },
-  'zk-max-buffer': { kind: 'int', default: 0xfffff, help: 'Largest ZooKeeper frame accepted, in bytes (jute.maxbuffer).' },
-  'zk-ttl-nodes': { kind: 'bool', default: true, help: 'Allow TTL znodes (zookeeper.extendedTypesEnabled).' },
-  'zk-super-digest': { kind: 'string', default: '', help: "'super:<base64 sha1>' digest that bypasses ZooKeeper ACLs (zookeeper.DigestAuthenticationProvider.superDigest)." },
-  'zk-container-check-ms': { kind: 'int', default: 60000, help: 'How often empty container and expired TTL znodes are reaped (znode.container.checkIntervalMs).' },
-  'zk-sasl-users-file': { kind: 'string', default: '', help: 'JAAS file whose Server section lists SASL DIGEST-MD5 users (user_<name>="<password>") of the ZooKeeper front end.' },
-  'zk-sasl-required': { kind: 'bool', default: false, help: 'Refuse ZooKeeper connections that have not SASL-authenticated (zookeeper.sessionRequireClientSASLAuth).' },
-  'zk-sasl-allow-failed-clients': { kind: 'bool', default: false, help: 'Keep ZooKeeper connections whose SASL failed, unauthenticated (zookeeper.allowSaslFailedClients).' },
-  'zk-sasl-super-user': { kind: 'list', default: [], help: 'SASL users given the ZooKeeper super identity (zookeeper.superUser).' },
+  ...ZK_FLAGS,
 } satisfies Record<string, FlagSpec>;
 
 /** Parsed flag values. */
@@ -57,17 +49,37 @@ export class UsageError extends Error {}
 
 /** Parses argv (without node and script) and the environment. */
 export function parseFlags(argv: string[], env: NodeJS.ProcessEnv): FlagValues {
+  const values = parseFlagTable(FLAGS, argv, env) as FlagValues;
+  if (!values['data-dir']) values['data-dir'] = `${values.name}.coracle`;
+  if (values['advertise-client-urls'].length === 0) values['advertise-client-urls'] = values['listen-client-urls'];
+  try {
+    zkOptionsFromFlags(values);
+  } catch (err) {
+    if (err instanceof ZkFlagError) throw new UsageError(err.message);
+    throw err;
+  }
+  const state = values['initial-cluster-state'];
+  if (state !== 'new' && state !== 'existing') throw new UsageError(`invalid --initial-cluster-state '${state}' (want 'new' or 'existing')`);
+  return values;
+}
+
+/**
+ * Parses argv against `table`: `--name=value` or `--name value` (a bool may stand alone),
+ * defaults from the table, then from `env` (`ETCD_NAME`; pass {} for none), then the command
+ * line. Throws {@link UsageError} for an unknown flag, a missing value or a bad one.
+ */
+export function parseFlagTable(table: Record<string, FlagSpec>, argv: readonly string[], env: NodeJS.ProcessEnv): Record<string, unknown> {
   const values: Record<string, unknown> = {};
-  for (const [name, spec] of Object.entries(FLAGS)) {
+  for (const [name, spec] of Object.entries(table)) {
     const fromEnv = env['ETCD_' + name.toUpperCase().replace(/-/g, '_')];
-    values[name] = fromEnv !== undefined ? convert(name, spec as FlagSpec, fromEnv, 'environment') : spec.default;
+    values[name] = fromEnv !== undefined ? convert(name, spec, fromEnv, 'environment') : spec.default;
   }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (!arg.startsWith('--')) throw new UsageError(`unexpected argument '${arg}'`);
     const eq = arg.indexOf('=');
     const name = arg.slice(2, eq < 0 ? undefined : eq);
-    const spec = (FLAGS as Record<string, FlagSpec>)[name];
+    const spec = table[name];
     if (!spec) throw new UsageError(`unknown flag --${name}`);
     let raw: string;
     if (eq >= 0) raw = arg.slice(eq + 1);
@@ -76,18 +88,7 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv): FlagValues {
     else throw new UsageError(`flag --${name} needs a value`);
     values[name] = convert(name, spec, raw, 'flag');
   }
-  if (!values['data-dir']) values['data-dir'] = `${values.name}.coracle`;
-  if ((values['advertise-client-urls'] as string[]).length === 0) values['advertise-client-urls'] = values['listen-client-urls'];
-  const zk = values['zk-listen'] as string;
-  if (zk && !/^[^\s]+:\d{1,5}$/.test(zk)) throw new UsageError(`invalid --zk-listen '${zk}' (want host:port, or '' to disable)`);
-  const minTimeout = values['zk-min-session-timeout'] as number;
-  const maxTimeout = values['zk-max-session-timeout'] as number;
-  if (minTimeout > 0 && maxTimeout > 0 && minTimeout > maxTimeout) throw new UsageError('--zk-min-session-timeout must not exceed --zk-max-session-timeout');
-  if ((values['zk-tick-time'] as number) === 0) throw new UsageError('--zk-tick-time must be positive');
-  if ((values['zk-max-buffer'] as number) < 1024) throw new UsageError('--zk-max-buffer must be at least 1024 bytes');
-  const state = values['initial-cluster-state'];
-  if (state !== 'new' && state !== 'existing') throw new UsageError(`invalid --initial-cluster-state '${state}' (want 'new' or 'existing')`);
-  return values as FlagValues;
+  return values;
 }
 
 function convert(name: string, spec: FlagSpec, raw: string, from: string): unknown {

@@ -5,8 +5,9 @@
  */
 export { startZkProxy } from './zk-proxy';
 export type { ZkProxy, ZkProxyOptions } from './zk-proxy';
-export { runZkProxyCommand, parseZkFlags, ZK_PROXY_USAGE } from './cli';
-export type { ZkFlagOptions } from './cli';
+export { runZkProxyCommand } from './cli';
+export { ZK_FLAGS, ZkFlagError, zkOptionsFromFlags } from './zk-flags';
+export type { ZkFlagOptions, ZkFlagSpec, ZkFlagValues } from './zk-flags';
 export { loadSaslOptions } from './session/sasl-authenticator';
 export type { SaslOptions, SaslFlags } from './session/sasl-authenticator';
 export type { KvBackend } from './backend/kv-backend';

@@ -1,35 +1,59 @@
-/** `coracle zk-proxy` flags (zkproxy/cli.ts). */
+/**
+ * `coracle zk-proxy` flags (bin/zk-proxy-flags.ts over zkproxy/zk-flags.ts), and the same
+ * `--zk-*` table in the embedded server's flags (bin/flags.ts): one parser, one mapping.
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseZkFlags } from '../../../zkproxy/cli';
+import { parseZkProxyFlags } from '../../../bin/zk-proxy-flags';
+import { parseFlags, UsageError } from '../../../bin/flags';
+import { zkOptionsFromFlags } from '../../../zkproxy/index';
+
+const parse = (argv: string[], env: NodeJS.ProcessEnv = {}) => parseZkProxyFlags(argv, env);
 
 test('flags in both --a=b and --a b forms', () => {
-  const o = parseZkFlags(['--endpoints=http://127.0.0.1:2379,http://127.0.0.1:22379', '--zk-listen', '0.0.0.0:2182', '--zk-tick-time=1000', '--zk-max-buffer', '4096', '--zk-ttl-nodes=false', '--log-level=debug']);
+  const o = parse(['--endpoints=http://127.0.0.1:2379,http://127.0.0.1:22379', '--zk-listen', '0.0.0.0:2182', '--zk-tick-time=1000', '--zk-max-buffer', '4096', '--zk-ttl-nodes=false', '--log-level=debug']);
   assert.deepEqual(o.endpoints, ['http://127.0.0.1:2379', 'http://127.0.0.1:22379']);
-  assert.equal(o.host, '0.0.0.0');
-  assert.equal(o.port, 2182);
-  assert.equal(o.tickTime, 1000);
-  assert.equal(o.maxFrame, 4096);
-  assert.equal(o.ttlEnabled, false);
+  assert.equal(o.logLevel, 'debug');
+  assert.equal(o.zk.host, '0.0.0.0');
+  assert.equal(o.zk.port, 2182);
+  assert.equal(o.zk.tickTime, 1000);
+  assert.equal(o.zk.maxFrame, 4096);
+  assert.equal(o.zk.ttlEnabled, false);
 });
 
-test('IPv6 listen address and defaults', () => {
-  const o = parseZkFlags(['--zk-listen=[::1]:2181']);
-  assert.equal(o.host, '::1');
+test('IPv6 listen address, defaults and environment forms', () => {
+  const o = parse(['--zk-listen=[::1]:2181']);
+  assert.equal(o.zk.host, '::1');
   assert.deepEqual(o.endpoints, ['http://127.0.0.1:2379']);
+  assert.equal(o.zk.keyPrefix, '/zk/');
+  assert.equal(o.zk.minSessionTimeout, undefined);
+  assert.equal(parse([], { ETCD_ZK_TICK_TIME: '500' }).zk.tickTime, 500);
+  assert.equal(parse(['--zk-tick-time=700'], { ETCD_ZK_TICK_TIME: '500' }).zk.tickTime, 700, 'the command line wins');
 });
 
-test('bad flags are errors that say what to do', () => {
-  assert.throws(() => parseZkFlags(['--nope=1']), /unknown flag --nope/);
-  assert.throws(() => parseZkFlags(['--zk-tick-time=abc']), /non-negative integer/);
-  assert.throws(() => parseZkFlags(['--zk-min-session-timeout=9000', '--zk-max-session-timeout=4000']), /must not exceed/);
-  assert.throws(() => parseZkFlags(['--zk-listen']), /needs a value/);
+test('bad flags are usage errors that say what to do', () => {
+  assert.throws(() => parse(['--nope=1']), /unknown flag --nope/);
+  assert.throws(() => parse(['--zk-tick-time=abc']), /non-negative integer/);
+  assert.throws(() => parse(['--zk-min-session-timeout=9000', '--zk-max-session-timeout=4000']), /must not exceed/);
+  assert.throws(() => parse(['--zk-listen']), /needs a value/);
+  assert.throws(() => parse(['--zk-listen=2181']), /want host:port/);
+  assert.throws(() => parse(['--zk-listen=127.0.0.1:99999']), /want host:port/);
+  assert.throws(() => parse(['--zk-listen=']), /needs a --zk-listen address/);
+  assert.throws(() => parse(['--endpoints=']), /at least one etcd client URL/);
+  assert.throws(() => parse(['--zk-max-buffer=10']), UsageError);
 });
 
 test('SASL flags: users file, booleans bare or with a value, super users', () => {
-  const o = parseZkFlags(['--zk-sasl-users-file', '/etc/zk/jaas.conf', '--zk-sasl-required', '--zk-sasl-super-user=admin, ops', '--zk-sasl-allow-failed-clients=false']);
-  assert.deepEqual(o.sasl, { usersFile: '/etc/zk/jaas.conf', required: true, superUsers: ['admin', 'ops'], allowFailedClients: false });
-  assert.equal(parseZkFlags(['--zk-sasl-allow-failed-clients']).sasl.allowFailedClients, true);
-  assert.deepEqual(parseZkFlags([]).sasl, {});
-  assert.throws(() => parseZkFlags(['--zk-sasl-required=yes']), /must be true or false/);
+  const o = parse(['--zk-sasl-users-file', '/etc/zk/jaas.conf', '--zk-sasl-required', '--zk-sasl-super-user=admin, ops', '--zk-sasl-allow-failed-clients=false']);
+  assert.deepEqual(o.zk.sasl, { usersFile: '/etc/zk/jaas.conf', required: true, superUsers: ['admin', 'ops'], allowFailedClients: false });
+  assert.equal(parse(['--zk-sasl-allow-failed-clients']).zk.sasl.allowFailedClients, true);
+  assert.deepEqual(parse([]).zk.sasl, { usersFile: undefined, required: false, allowFailedClients: false, superUsers: [] });
+  assert.throws(() => parse(['--zk-sasl-required=yes']), /invalid boolean 'yes'/);
+});
+
+test('the embedded server maps the same flags to the same options, and may turn the front end off', () => {
+  const argv = ['--zk-listen=127.0.0.1:3181', '--zk-tick-time=1000', '--zk-min-session-timeout=3000', '--zk-super-digest=super:abc'];
+  assert.deepEqual(zkOptionsFromFlags(parseFlags(argv, {})), parse(argv).zk);
+  assert.equal(zkOptionsFromFlags(parseFlags(['--zk-listen='], {})), undefined);
+  assert.throws(() => parseFlags(['--zk-min-session-timeout=9000', '--zk-max-session-timeout=4000'], {}), UsageError);
 });

@@ -1,0 +1,85 @@
+/**
+ * The `--zk-*` flags: one table for both commands that serve ZooKeeper (the embedded `coracle`
+ * and `coracle zk-proxy`), and their one translation into proxy options. bin/ parses command
+ * lines against the table (names, kinds, defaults, help); {@link zkOptionsFromFlags} checks the
+ * values against each other and maps them, ZooKeeper's zoo.cfg names in the help.
+ */
+import { ZkProxyOptions } from './zk-proxy';
+import { SaslFlags } from './session/sasl-authenticator';
+import { ZK_MAX_FRAME_DEFAULT, ZK_TICK_TIME_DEFAULT_MS } from './limits';
+
+/** A flag's value kind, default and help (the shape bin/flags.ts parses). */
+export interface ZkFlagSpec {
+  kind: 'string' | 'int' | 'bool' | 'list';
+  default: string | number | boolean | string[];
+  help: string;
+}
+
+/** Every `--zk-*` flag. */
+export const ZK_FLAGS = {
+  'zk-listen': { kind: 'string', default: '127.0.0.1:2181', help: "host:port of the ZooKeeper front end ('' disables it in the embedded server)." },
+  'zk-tick-time': { kind: 'int', default: ZK_TICK_TIME_DEFAULT_MS, help: 'ZooKeeper tickTime (ms); session timeouts default to [2, 20] ticks.' },
+  'zk-min-session-timeout': { kind: 'int', default: 0, help: 'Smallest ZooKeeper session timeout granted (ms; 0 = 2 ticks).' },
+  'zk-max-session-timeout': { kind: 'int', default: 0, help: 'Largest ZooKeeper session timeout granted (ms; 0 = 20 ticks).' },
+  'zk-max-buffer': { kind: 'int', default: ZK_MAX_FRAME_DEFAULT, help: 'Largest ZooKeeper frame accepted, in bytes (jute.maxbuffer).' },
+  'zk-key-prefix': { kind: 'string', default: '/zk/', help: 'Key prefix of the ZooKeeper space in the store.' },
+  'zk-ttl-nodes': { kind: 'bool', default: true, help: 'Allow TTL znodes (zookeeper.extendedTypesEnabled).' },
+  'zk-super-digest': { kind: 'string', default: '', help: "'super:<base64 sha1>' digest that bypasses ZooKeeper ACLs (zookeeper.DigestAuthenticationProvider.superDigest)." },
+  'zk-container-check-ms': { kind: 'int', default: 60000, help: 'How often empty container and expired TTL znodes are reaped (znode.container.checkIntervalMs).' },
+  'zk-sasl-users-file': { kind: 'string', default: '', help: 'JAAS file whose Server section lists SASL DIGEST-MD5 users (user_<name>="<password>") of the ZooKeeper front end.' },
+  'zk-sasl-required': { kind: 'bool', default: false, help: 'Refuse ZooKeeper connections that have not SASL-authenticated (zookeeper.sessionRequireClientSASLAuth).' },
+  'zk-sasl-allow-failed-clients': { kind: 'bool', default: false, help: 'Keep ZooKeeper connections whose SASL failed, unauthenticated (zookeeper.allowSaslFailedClients).' },
+  'zk-sasl-super-user': { kind: 'list', default: [], help: 'SASL users given the ZooKeeper super identity (zookeeper.superUser).' },
+} satisfies Record<string, ZkFlagSpec>;
+
+/** Parsed `--zk-*` values, typed by the table. */
+export type ZkFlagValues = { [K in keyof typeof ZK_FLAGS]: (typeof ZK_FLAGS)[K]['default'] extends string[] ? string[] : (typeof ZK_FLAGS)[K]['default'] };
+
+/**
+ * The proxy options the `--zk-*` flags set (backend excluded); the SASL flags are kept apart
+ * because turning them into options reads a file (`loadSaslOptions`).
+ */
+export type ZkFlagOptions = Omit<ZkProxyOptions, 'backend' | 'sasl'> & { sasl: SaslFlags };
+
+/** A `--zk-*` value that is wrong on its own or against another (a usage error). */
+export class ZkFlagError extends Error {}
+
+/**
+ * Maps parsed values to proxy options, or undefined when `--zk-listen` is '' (front end off).
+ * Throws {@link ZkFlagError} with what to change for a malformed address, a zero tick, a frame
+ * limit under 1 KiB, or a minimum session timeout above the maximum.
+ */
+export function zkOptionsFromFlags(v: ZkFlagValues): ZkFlagOptions | undefined {
+  if (v['zk-tick-time'] === 0) throw new ZkFlagError('--zk-tick-time must be positive');
+  if (v['zk-max-buffer'] < 1024) throw new ZkFlagError('--zk-max-buffer must be at least 1024 bytes');
+  const min = v['zk-min-session-timeout'];
+  const max = v['zk-max-session-timeout'];
+  if (min > 0 && max > 0 && min > max) throw new ZkFlagError('--zk-min-session-timeout must not exceed --zk-max-session-timeout');
+  if (v['zk-listen'] === '') return undefined;
+  const { host, port } = listenAddress(v['zk-listen']);
+  return {
+    host, port,
+    tickTime: v['zk-tick-time'],
+    minSessionTimeout: min || undefined,
+    maxSessionTimeout: max || undefined,
+    maxFrame: v['zk-max-buffer'],
+    keyPrefix: v['zk-key-prefix'],
+    ttlEnabled: v['zk-ttl-nodes'],
+    superDigest: v['zk-super-digest'] || undefined,
+    containerCheckIntervalMs: v['zk-container-check-ms'],
+    sasl: {
+      usersFile: v['zk-sasl-users-file'] || undefined,
+      required: v['zk-sasl-required'],
+      allowFailedClients: v['zk-sasl-allow-failed-clients'],
+      superUsers: v['zk-sasl-super-user'],
+    },
+  };
+}
+
+/** `host:port` or `[v6]:port` → its parts; throws {@link ZkFlagError}. */
+function listenAddress(value: string): { host: string; port: number } {
+  const m = /^(\[[^\]]+\]|[^\s:[\]]+):(\d{1,5})$/.exec(value);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port > 65535) throw new ZkFlagError(`invalid --zk-listen '${value}' (want host:port or [ipv6]:port, or '' to disable)`);
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
+}
