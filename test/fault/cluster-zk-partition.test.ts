@@ -11,7 +11,8 @@
  *     timeout, reconnects to a majority member with the SAME session, and both znodes survive
  *     well past the timeout. Meanwhile, through the isolated member (our own wire client): a
  *     write is never acknowledged, and reads stop being served (the connection closes, or
- *     requests fail) within the session timeout instead of returning the stale replica forever;
+ *     requests fail) within the session timeout instead of returning the stale replica forever; a new session asked of it is
+ *     refused within seconds (not granted, not left hanging);
  * (b) a kazoo client that can only reach the isolated member: its session expires on the
  *     majority (a watcher there gets NodeDeleted for its ephemeral, not before half the timeout,
  *     within the lease's bound), and once the partition heals the client is told its session
@@ -274,6 +275,18 @@ test('ZooKeeper clients of a member cut off from the cluster: failover with the 
       assert.ok(typeof w === 'string' || w.header.err !== ZkErr.OK, `a write through the isolated ${x.name} was acknowledged`);
       assert.ok(stoppedAt !== undefined, `reads through the isolated ${x.name} were still served (stale: ${reads.filter((r) => r === 'old').length} times 'old') ${SESSION_MS + SLACK_MS} ms after the cut`);
       assert.ok(stoppedAt - cutAt <= SESSION_MS + SLACK_MS);
+    });
+
+    await t.test('(a) the isolated member grants no new session, and refuses promptly', async () => {
+      // A ZooKeeper server without quorum serves nobody; a client must be sent on to the next
+      // host of its connect string quickly, not held until its connect timeout.
+      const started = Date.now();
+      const r = await within(ZkWireClient.connect({ host: '127.0.0.1', port: zkPort(x), timeoutMs: SESSION_MS }), SESSION_MS + SLACK_MS);
+      const tookMs = Date.now() - started;
+      if (typeof r !== 'string') clients.push(r);
+      t.diagnostic(`new session on ${x.name}: ${typeof r === 'string' ? r : `timeOut ${r.session.timeOut}`} after ${tookMs} ms`);
+      assert.ok(r === 'closed' || (r !== 'timeout' && r.session.timeOut <= 0), `the isolated ${x.name} granted a session, or never answered`);
+      assert.ok(tookMs <= 3000, `the isolated ${x.name} took ${tookMs} ms to refuse a session`);
     });
 
     await t.test('(a) the kazoo client moves to the majority with the same session; its znodes survive', async () => {
