@@ -104,6 +104,12 @@ export class RaftPersistence implements ReadyPersister {
   /** The chain that orders applies after their WAL appends. */
   private applyTail: Promise<void> = Promise.resolve();
   private readonly unsubscribe: () => void;
+  /**
+   * The conf state of the applied view, read once and then again only after an apply that wrote
+   * it or a snapshot install: reading it per apply cost an LMDB lookup (and a read-transaction
+   * renewal) per Ready. `undefined` = read it next time.
+   */
+  private confState: { value: ConfState | undefined } | undefined;
 
   private constructor(
     private readonly wal: Wal,
@@ -165,10 +171,11 @@ export class RaftPersistence implements ReadyPersister {
       if (logged) await logged;
       if (snapshot) {
         await snapshot.install();
+        this.confState = undefined;
         this.release();
       }
       if (!apply) return;
-      await this.backend.write(apply);
+      await this.backend.write((txn) => apply(this.watchConfState(txn)));
       this.appliedAt.push({ seq: this.backend.appliedSeq, state: { index: appliedIndex(), confState: this.confStateNow() } });
     });
     // A failure is the caller's to handle (it crashes the member); the chain must still hold
@@ -250,8 +257,30 @@ export class RaftPersistence implements ReadyPersister {
 
   /** The conf state in the applied view right now (the one in force at the applied index). */
   private confStateNow(): ConfState | undefined {
-    const raw = this.backend.read((txn) => txn.get(DB.meta, META.raftConfState));
-    return raw ? decodeConfState(raw) : undefined;
+    if (this.confState === undefined) {
+      const raw = this.backend.read((txn) => txn.get(DB.meta, META.raftConfState));
+      this.confState = { value: raw ? decodeConfState(raw) : undefined };
+    }
+    return this.confState.value;
+  }
+
+  /** `txn`, except that writing the conf state key also drops the cached conf state. */
+  private watchConfState(txn: WriteTxn): WriteTxn {
+    const touched = (db: string, key: Buffer): void => {
+      if (db === DB.meta && key.equals(META.raftConfState)) this.confState = undefined;
+    };
+    return {
+      get: (db, key) => txn.get(db, key),
+      iterate: (db, options) => txn.iterate(db, options),
+      put: (db, key, value) => {
+        touched(db, key);
+        txn.put(db, key, value);
+      },
+      del: (db, key) => {
+        touched(db, key);
+        txn.del(db, key);
+      },
+    };
   }
 }
 

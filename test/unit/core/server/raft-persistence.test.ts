@@ -1,13 +1,17 @@
 /**
  * RaftPersistence: a hard state whose only change is the commit index is not waited for (one
  * fsync less per commit round), and a restart that finds a commit index older than the applied
- * index raises it to cover what was applied (Raft requires applied ≤ committed).
+ * index raises it to cover what was applied (Raft requires applied ≤ committed); the durable
+ * state reported after each LMDB commit carries the conf state in force at its index.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RaftPersistence, withCommitCoveringApplied } from '../../../../core/server/raft-persistence';
+import { DurableState, RaftPersistence, withCommitCoveringApplied } from '../../../../core/server/raft-persistence';
 import { MemBackend } from '../../../../core/storage/mem-backend';
-import { EntryType } from '../../../../core/raft/types';
+import { ReadTxn } from '../../../../core/storage/backend';
+import { DB, META } from '../../../../core/storage/schema';
+import { encodeConfState } from '../../../../core/raft/codec';
+import { EntryType, emptyConfState } from '../../../../core/raft/types';
 import { nullLogger } from '../../../../core/util/logger';
 import { createTempDir } from '../../../support/temp-dir';
 
@@ -44,4 +48,50 @@ test('a restart raises a stale commit index to the applied index, within the log
   assert.equal(fine.hardState?.commit, 4, 'a commit index ahead of applied is kept');
   const short = withCommitCoveringApplied({ ...base, entries: [entry(1)], hardState: { term: 1, vote: 0n, commit: 0 }, appliedIndex: 3 });
   assert.equal(short.hardState?.commit, 1, 'never beyond the last entry of the log');
+});
+
+test('the durable state carries the conf state of each apply, not read from the store again unless an apply wrote it', async () => {
+  let confReads = 0;
+  class CountingBackend extends MemBackend {
+    override read<T>(fn: (txn: ReadTxn) => T): T {
+      return super.read((txn) => fn({
+        ...txn,
+        get: (db, key) => {
+          if (db === DB.meta && key.equals(META.raftConfState)) confReads++;
+          return txn.get(db, key);
+        },
+        iterate: (db, options) => txn.iterate(db, options),
+      }));
+    }
+  }
+  const { persistence } = await RaftPersistence.open({ dir: createTempDir('raft-persistence-'), state: new CountingBackend(), segmentBytes: 1 << 20, logger: nullLogger });
+  const reported: DurableState[] = [];
+  persistence.onStateDurable((s) => reported.push(s));
+  const a = { ...emptyConfState(), voters: [1n] };
+  const b = { ...emptyConfState(), voters: [1n, 2n] };
+  let applied = 0;
+  const step = async (index: number, conf?: typeof a): Promise<DurableState> => {
+    await persistence.persist({
+      entries: [entry(index)], hardState: { term: 1, vote: 0n, commit: index }, appliedIndex: () => applied,
+      apply: (txn) => {
+        applied = index;
+        // Every real apply writes (the consistent index); an empty batch is not reported.
+        txn.put(DB.meta, Buffer.from('test-applied'), Buffer.from(String(index)));
+        if (conf) txn.put(DB.meta, META.raftConfState, Buffer.from(encodeConfState(conf)));
+      },
+    });
+    await persistence.flush();
+    for (let i = 0; i < 10 && reported[reported.length - 1]?.index !== index; i++) await new Promise((r) => setImmediate(r));
+    assert.equal(reported[reported.length - 1]?.index, index, 'the durable state of the apply was reported');
+    return reported[reported.length - 1]!;
+  };
+  const before = confReads;
+  assert.deepEqual((await step(1, a)).confState, a);
+  assert.deepEqual((await step(2)).confState, a);
+  assert.deepEqual((await step(3)).confState, a);
+  assert.deepEqual((await step(4, b)).confState, b, 'a new conf state written by an apply is reported');
+  assert.deepEqual((await step(5)).confState, b);
+  // Steps 1 and 4 find their own write in the write buffer; the others would read the store.
+  assert.equal(confReads - before, 0, 'the conf state was read from the store although no apply changed it');
+  await persistence.close();
 });
