@@ -6,6 +6,7 @@
  */
 import { ByteReader } from '../util/byte-reader';
 import { ByteWriter } from '../util/byte-writer';
+import { pooledBytes } from '../util/bytes';
 import { Compare, DeleteRangeRequest, PutRequest, RangeRequest, RequestOp, TxnRequest } from '../mvcc/kv-types';
 import { ApplyBody, ApplyRequest } from './apply-request';
 
@@ -27,12 +28,12 @@ export function encodeApplyRequest(req: ApplyRequest): Uint8Array {
   str(w, req.header.username);
   w.varint(req.header.authRevision);
   writeBody(w, req.body);
-  return w.finish();
+  return w.finish(pooledBytes);
 }
 
 /** Decodes a log entry's data; throws DecodeError on malformed bytes. */
 export function decodeApplyRequest(data: Uint8Array): ApplyRequest {
-  const r = new ByteReader(data);
+  const r = new ByteReader(data, pooledBytes);
   const version = r.u8();
   if (version !== VERSION) r.fail(`unknown apply request version ${version}`);
   const type = TYPES[r.u8()];

@@ -20,6 +20,7 @@
  *   ConfChangeV2 transition:u8 changes:[type:u8 nodeId:u64] context:bytes
  */
 import { ByteReader } from '../util/byte-reader';
+import { ByteAlloc } from '../util/byte-alloc';
 import { ByteWriter } from '../util/byte-writer';
 import {
   type ConfChange,
@@ -177,40 +178,53 @@ function readMessage(r: ByteReader, depth: number): Message {
 /** Reused by every encoding (synchronous, never nested): only the exact-size result is allocated. */
 const scratch = new ByteWriter(4096);
 
-function encode(kind: CodecKind, body: (w: ByteWriter) => void): Uint8Array {
+function encode(kind: CodecKind, body: (w: ByteWriter) => void, alloc?: ByteAlloc): Uint8Array {
+  return encodeScratch(kind, body).finish(alloc);
+}
+
+/** Encodes into the shared scratch writer and returns it (its bytes live until the next encoding). */
+function encodeScratch(kind: CodecKind, body: (w: ByteWriter) => void): ByteWriter {
   const w = scratch;
   w.reset();
   header(w, kind);
   body(w);
-  return w.finish();
+  return w;
 }
 
-function decode<T>(buf: Uint8Array, kind: CodecKind, body: (r: ByteReader) => T): T {
-  const r = new ByteReader(buf);
+function decode<T>(buf: Uint8Array, kind: CodecKind, body: (r: ByteReader) => T, alloc?: ByteAlloc): T {
+  const r = new ByteReader(buf, alloc);
   readHeader(r, kind);
   const v = body(r);
   r.end();
   return v;
 }
 
-/** Encodes a message for the peer transport. */
-export function encodeMessage(m: Message): Uint8Array {
-  return encode(CodecKind.Message, (w) => writeMessage(w, m));
+/** Encodes a message for the peer transport (`alloc` makes the result). */
+export function encodeMessage(m: Message, alloc?: ByteAlloc): Uint8Array {
+  return encode(CodecKind.Message, (w) => writeMessage(w, m), alloc);
 }
 
-/** Decodes a message; throws `DecodeError` on any malformation. */
-export function decodeMessage(buf: Uint8Array): Message {
-  return decode(buf, CodecKind.Message, (r) => readMessage(r, 1));
+/** Decodes a message; throws `DecodeError` on any malformation. `alloc` makes the entries' data. */
+export function decodeMessage(buf: Uint8Array, alloc?: ByteAlloc): Message {
+  return decode(buf, CodecKind.Message, (r) => readMessage(r, 1), alloc);
 }
 
-/** Encodes one log entry (for the durable log). */
-export function encodeEntry(e: Entry): Uint8Array {
-  return encode(CodecKind.Entry, (w) => writeEntry(w, e));
+/** Encodes one log entry (for the durable log; `alloc` makes the result). */
+export function encodeEntry(e: Entry, alloc?: ByteAlloc): Uint8Array {
+  return encode(CodecKind.Entry, (w) => writeEntry(w, e), alloc);
 }
 
-/** Decodes one log entry; throws `DecodeError`. */
-export function decodeEntry(buf: Uint8Array): Entry {
-  return decode(buf, CodecKind.Entry, readEntry);
+/**
+ * Encodes one log entry into the codec's scratch buffer and returns a view of it, valid only
+ * until the next encoding by this codec: for a caller that copies it at once (a WAL record).
+ */
+export function encodeEntryTransient(e: Entry): Uint8Array {
+  return encodeScratch(CodecKind.Entry, (w) => writeEntry(w, e)).written();
+}
+
+/** Decodes one log entry; throws `DecodeError`. `alloc` makes its data. */
+export function decodeEntry(buf: Uint8Array, alloc?: ByteAlloc): Entry {
+  return decode(buf, CodecKind.Entry, readEntry, alloc);
 }
 
 /** Encodes a hard state (for the durable log). */

@@ -5,6 +5,7 @@
  * unbounded buffer).
  */
 import { decodeMessage, encodeMessage } from '../raft/codec';
+import { pooledBytes } from '../util/bytes';
 import { Message } from '../raft/types';
 
 /**
@@ -16,7 +17,7 @@ export const MAX_PEER_FRAME_BYTES = 64 * 1024 * 1024;
 
 /** One message as a frame. */
 export function encodeFrame(m: Message): Buffer {
-  const body = encodeMessage(m);
+  const body = encodeMessage(m, pooledBytes);
   const out = Buffer.allocUnsafe(4 + body.length);
   out.writeUInt32BE(body.length, 0);
   out.set(body, 4);
@@ -43,7 +44,7 @@ export class FrameDecoder {
       if (len > MAX_PEER_FRAME_BYTES) throw new FrameTooLargeError(`peer frame of ${len} bytes exceeds ${MAX_PEER_FRAME_BYTES}`);
       if (this.buffered < 4 + len) break;
       const frame = this.take(4 + len);
-      out.push(decodeMessage(frame.subarray(4)));
+      out.push(decodeMessage(frame.subarray(4), pooledBytes));
     }
     return out;
   }

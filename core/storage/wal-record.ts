@@ -23,7 +23,8 @@
  *   ConfState      encodeConfState(cs)
  */
 import { ConfState, Entry, HardState, SnapshotMetadata } from '../raft/types';
-import { decodeConfState, decodeEntry, decodeHardState, encodeConfState, encodeEntry, encodeHardState } from '../raft/codec';
+import { decodeConfState, decodeEntry, decodeHardState, encodeConfState, encodeEntryTransient, encodeHardState } from '../raft/codec';
+import { pooledBytes } from '../util/bytes';
 import { ByteReader } from '../util/byte-reader';
 import { ByteWriter } from '../util/byte-writer';
 import { crc32cUpdate } from '../util/crc32c';
@@ -137,8 +138,8 @@ export function entriesRecord(entries: readonly Entry[]): WalRecord {
   const w = entriesScratch;
   w.reset();
   w.varint(entries.length);
-  for (const e of entries) w.bytes(encodeEntry(e));
-  return { type: WalRecordType.Entries, payload: w.finish() };
+  for (const e of entries) w.bytes(encodeEntryTransient(e));
+  return { type: WalRecordType.Entries, payload: w.finish(pooledBytes) };
 }
 
 /** A HardState record. */
@@ -192,10 +193,10 @@ export function decodeSegmentHeader(payload: Uint8Array): WalSegmentHeader {
 
 /** Decodes an Entries payload; throws DecodeError if malformed. */
 export function decodeEntriesPayload(payload: Uint8Array): Entry[] {
-  const r = new ByteReader(payload);
+  const r = new ByteReader(payload, pooledBytes);
   const n = r.count(1);
   const out: Entry[] = new Array<Entry>(n);
-  for (let i = 0; i < n; i++) out[i] = decodeEntry(r.bytes());
+  for (let i = 0; i < n; i++) out[i] = decodeEntry(r.bytes(), pooledBytes);
   r.end();
   return out;
 }

@@ -4,13 +4,18 @@
  * come from peers and disks we do not trust to be well-formed.
  */
 import { DecodeError } from './decode-error';
+import { ByteAlloc, plainBytes } from './byte-alloc';
 
 /** Reads primitive values from a byte array, front to back. */
 export class ByteReader {
   private pos = 0;
   private readonly view: DataView;
 
-  constructor(private readonly buf: Uint8Array) {
+  /** @param alloc makes the copies {@link bytes} returns */
+  constructor(
+    private readonly buf: Uint8Array,
+    private readonly alloc: ByteAlloc = plainBytes,
+  ) {
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 
@@ -74,7 +79,8 @@ export class ByteReader {
   bytes(): Uint8Array {
     const n = this.varint();
     this.need(n, 'byte string');
-    const out = this.buf.slice(this.pos, this.pos + n);
+    const out = this.alloc(n);
+    out.set(this.buf.subarray(this.pos, this.pos + n));
     this.pos += n;
     return out;
   }

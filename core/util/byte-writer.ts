@@ -4,6 +4,7 @@
  * byte strings. Pure TypeScript over Uint8Array/DataView (core/raft may not import node:*).
  */
 import { assert } from './assert';
+import { ByteAlloc, plainBytes } from './byte-alloc';
 
 /** Bytes needed to encode `n` (a non-negative safe integer) as an unsigned LEB128 varint. */
 export function varintSize(n: number): number {
@@ -97,8 +98,15 @@ export class ByteWriter {
     }
   }
 
-  /** The bytes written so far (a copy sized exactly). */
-  finish(): Uint8Array {
-    return this.buf.slice(0, this.pos);
+  /** The bytes written so far, copied into an exact-size array from `alloc`. */
+  finish(alloc: ByteAlloc = plainBytes): Uint8Array {
+    const out = alloc(this.pos);
+    out.set(this.buf.subarray(0, this.pos));
+    return out;
+  }
+
+  /** The bytes written so far as a view of the internal buffer: valid until the next write or reset. */
+  written(): Uint8Array {
+    return this.buf.subarray(0, this.pos);
   }
 }

@@ -6,6 +6,13 @@
  * unit in 0..255, so JavaScript's native string comparison is exactly bytewise comparison and
  * strings can key a `Map`. Convert only at the edges with {@link keyString} / {@link keyBytes}.
  */
+import { ByteAlloc } from './byte-alloc';
+
+/**
+ * A {@link ByteAlloc} for Node-side codecs: a Buffer from Node's shared pool when small,
+ * uninitialised (the caller overwrites every byte). See byte-alloc.ts.
+ */
+export const pooledBytes: ByteAlloc = (n) => Buffer.allocUnsafe(n);
 
 /** The empty byte string. */
 export const EMPTY = Buffer.alloc(0);
