@@ -14,7 +14,7 @@
  * history [2, 4, 6t, 9]. At rev 5 the visible revision is 4; at 7 the key is absent; at 9 it is 9.
  * Compacting at 7 keeps nothing ≤ 7 (the newest is a tombstone) and leaves [9].
  */
-import { assert } from '../util/assert';
+import { assert, assertFailed } from '../util/assert';
 import { KeyString } from '../util/bytes';
 import { OrderedMap } from '../util/ordered-map';
 
@@ -83,7 +83,7 @@ export class KeyIndex {
       h = new KeyHistory();
       this.keys.set(key, h);
     }
-    assert(h.lastMain <= main, `put revision ${main} below history ${h.lastMain}`);
+    if (h.lastMain > main) assertFailed(`put revision ${main} below history ${h.lastMain}`);
     h.revs.push(main, sub * 2);
     h.createRevision = createRevision;
     h.version = version;

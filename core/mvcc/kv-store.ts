@@ -9,7 +9,7 @@
  */
 import { Backend, ReadTxn, WriteTxn } from '../storage/backend';
 import { DB, decodeIndex, decodeRevisionMain, decodeRevisionSub, META } from '../storage/schema';
-import { assert } from '../util/assert';
+import { assert, assertFailed } from '../util/assert';
 import { CoreError } from '../util/core-error';
 import { keyString } from '../util/bytes';
 import { decodeRecord } from './key-value';
@@ -128,7 +128,7 @@ export class KvStore {
 
   /** Called once the backend transaction holding revisions ≤ `rev` is durable. */
   markDurable(rev: number): void {
-    assert(rev <= this.current, `durable ${rev} beyond applied ${this.current}`);
+    if (rev > this.current) assertFailed(`durable ${rev} beyond applied ${this.current}`);
     if (rev > this.readable) this.readable = rev;
   }
 

@@ -6,7 +6,7 @@
  * Invariants: applied ≤ committed ≤ lastIndex(); firstIndex()-1 ≤ committed (a snapshot is
  * always of committed state).
  */
-import { assert } from '../util/assert';
+import { assert, assertFailed } from '../util/assert';
 import { limitSize } from './entry-size';
 import { CompactedError, ErrCompacted, UnavailableError } from './errors';
 import { Unstable } from './log-unstable';
@@ -277,10 +277,10 @@ export class RaftLog {
   }
 
   private checkOutOfBounds(lo: number, hi: number): void {
-    assert(lo <= hi, `invalid slice ${lo} > ${hi}`);
+    if (lo > hi) assertFailed(`invalid slice ${lo} > ${hi}`);
     const fi = this.firstIndex();
     if (lo < fi) throw ErrCompacted;
     const last = this.lastIndex();
-    assert(hi <= last + 1, `slice[${lo},${hi}) out of bound [${fi},${last}]`);
+    if (hi > last + 1) assertFailed(`slice[${lo},${hi}) out of bound [${fi},${last}]`);
   }
 }

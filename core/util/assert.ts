@@ -14,6 +14,14 @@ export class AssertionError extends Error {
   }
 }
 
+/**
+ * Crashes with `message`: for hot paths, written `if (!cond) assertFailed(\`…\`)` so that the
+ * message is built only on failure (an eager template literal costs ≈ 20 ns per call).
+ */
+export function assertFailed(message: string): never {
+  throw new AssertionError(message);
+}
+
 /** Crashes (throws {@link AssertionError}) unless `condition` holds. */
 export function assert(condition: unknown, message: string): asserts condition {
   if (!condition) throw new AssertionError(message);

@@ -2,18 +2,18 @@
  * Helpers for 64-bit wire values. DESIGN §6: every 64-bit wire value is a `bigint`; a hot path
  * that wants `number` converts here, and the conversion asserts that nothing is lost.
  */
-import { assert } from './assert';
+import { assertFailed } from './assert';
 
 /** Converts a bigint to a number; crashes if the value is not a safe integer. */
 export function toSafeNumber(value: bigint): number {
   const n = Number(value);
-  assert(Number.isSafeInteger(n), `64-bit value ${value} does not fit a safe integer`);
+  if (!Number.isSafeInteger(n)) assertFailed(`64-bit value ${value} does not fit a safe integer`);
   return n;
 }
 
 /** Converts a safe integer to a bigint; crashes on a fraction or an unsafe value. */
 export function toBig(value: number): bigint {
-  assert(Number.isSafeInteger(value), `value ${value} is not a safe integer`);
+  if (!Number.isSafeInteger(value)) assertFailed(`value ${value} is not a safe integer`);
   return BigInt(value);
 }
 

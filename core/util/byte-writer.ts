@@ -3,12 +3,12 @@
  * varints for safe integers, fixed 8-byte big-endian words for 64-bit ids, and length-prefixed
  * byte strings. Pure TypeScript over Uint8Array/DataView (core/raft may not import node:*).
  */
-import { assert } from './assert';
+import { assert, assertFailed } from './assert';
 import { ByteAlloc, plainBytes } from './byte-alloc';
 
 /** Bytes needed to encode `n` (a non-negative safe integer) as an unsigned LEB128 varint. */
 export function varintSize(n: number): number {
-  assert(Number.isSafeInteger(n) && n >= 0, `varint value ${n} is not a non-negative safe integer`);
+  if (!(Number.isSafeInteger(n) && n >= 0)) assertFailed(`varint value ${n} is not a non-negative safe integer`);
   let size = 1;
   // Division, not shifts: JavaScript shifts truncate to 32 bits and we need up to 2^53.
   while (n >= 0x80) {
@@ -48,14 +48,14 @@ export class ByteWriter {
 
   /** One byte, 0..255. */
   u8(v: number): void {
-    assert(Number.isInteger(v) && v >= 0 && v <= 0xff, `u8 out of range: ${v}`);
+    if (!(Number.isInteger(v) && v >= 0 && v <= 0xff)) assertFailed(`u8 out of range: ${v}`);
     this.reserve(1);
     this.buf[this.pos++] = v;
   }
 
   /** A non-negative safe integer as unsigned LEB128. */
   varint(n: number): void {
-    assert(Number.isSafeInteger(n) && n >= 0, `varint value ${n} is not a non-negative safe integer`);
+    if (!(Number.isSafeInteger(n) && n >= 0)) assertFailed(`varint value ${n} is not a non-negative safe integer`);
     this.reserve(8);
     while (n >= 0x80) {
       this.buf[this.pos++] = (n % 0x80) | 0x80;
@@ -66,7 +66,7 @@ export class ByteWriter {
 
   /** An unsigned 64-bit value as 8 big-endian bytes. */
   u64(v: bigint): void {
-    assert(v >= 0n && v <= 0xffff_ffff_ffff_ffffn, `u64 out of range: ${v}`);
+    if (!(v >= 0n && v <= 0xffff_ffff_ffff_ffffn)) assertFailed(`u64 out of range: ${v}`);
     this.reserve(8);
     this.view.setBigUint64(this.pos, v, false);
     this.pos += 8;
