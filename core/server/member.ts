@@ -17,6 +17,7 @@ import { Clock, SystemClock } from '../util/clock';
 import { CryptoRand } from '../util/rand';
 import { IdGenerator } from '../util/id-generator';
 import { withTimeout } from '../util/with-timeout';
+import { DeadlineQueue } from '../util/deadline-queue';
 import { QUOTA_BACKEND_BYTES_DEFAULT, COMPACTION_BATCH_LIMIT } from '../util/limits';
 import { KvStore } from '../mvcc/kv-store';
 import { WatchableStore } from '../mvcc/watchable-store';
@@ -81,6 +82,8 @@ export class Member {
   private published = false;
   private removed = false;
   private stopped = false;
+  /** The request timeout of proposals and linearizable reads (one timer for all of them). */
+  private readonly deadlines: DeadlineQueue;
 
   private constructor(
     readonly config: MemberConfig,
@@ -92,6 +95,7 @@ export class Member {
     const backend = persistence.backend;
     this.backend = backend;
     this.clock = config.clock ?? new SystemClock();
+    this.deadlines = new DeadlineQueue(this.requestTimeoutMs());
     const log = config.logger;
     this.memberId = identity.memberId;
     this.clusterId = identity.clusterId;
@@ -239,20 +243,23 @@ export class Member {
   }
 
   /** Proposes a change and waits for its durable outcome here; rejects with the apply error. */
-  async propose(body: ApplyBody, username = ''): Promise<ApplyOutcome> {
-    return this.proposeWithin(body, username, this.requestTimeoutMs());
+  propose(body: ApplyBody, username = ''): Promise<ApplyOutcome> {
+    return this.proposeWithin(body, username);
   }
 
-  private async proposeWithin(body: ApplyBody, username: string, timeoutMs: number): Promise<ApplyOutcome> {
+  /** `timeoutMs` defaults to the request timeout (tracked by {@link deadlines}). */
+  private async proposeWithin(body: ApplyBody, username: string, timeoutMs?: number): Promise<ApplyOutcome> {
     const id = this.ids.next();
-    const outcome = await withTimeout(this.driver.propose({ header: { id, username, authRevision: 0 }, body }), timeoutMs, () => this.driver.forget(id));
+    const proposed = this.driver.propose({ header: { id, username, authRevision: 0 }, body });
+    const forget = (): void => this.driver.forget(id);
+    const outcome = await (timeoutMs === undefined ? this.deadlines.within(proposed, forget) : withTimeout(proposed, timeoutMs, forget));
     if (outcome.error) throw outcome.error;
     return outcome;
   }
 
   /** Waits until local state reflects every write committed before the call (linearizable read). */
   linearize(): Promise<void> {
-    return withTimeout(this.driver.readIndex(), this.requestTimeoutMs(), () => {});
+    return this.deadlines.within(this.driver.readIndex(), () => {});
   }
 
   /** A fresh lease id (for LeaseGrant with ID 0). */
