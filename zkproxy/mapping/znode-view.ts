@@ -97,36 +97,37 @@ export function resolveStat(s: Stat, zxid: number): Stat {
  * planning a create under a parent with many children does not copy them all.
  */
 export class ChildDelta implements ReadonlySet<string> {
-  private readonly added = new Set<string>();
-  private readonly removed = new Set<string>();
+  // Made on first use: most plans only add one child, and a create is planned per request.
+  private added: Set<string> | undefined;
+  private removed: Set<string> | undefined;
 
   constructor(private readonly base: ReadonlySet<string>) {}
 
   get size(): number {
-    return this.base.size + this.added.size - this.removed.size;
+    return this.base.size + (this.added?.size ?? 0) - (this.removed?.size ?? 0);
   }
 
   has(name: string): boolean {
-    return this.added.has(name) || (this.base.has(name) && !this.removed.has(name));
+    return (this.added?.has(name) ?? false) || (this.base.has(name) && !(this.removed?.has(name) ?? false));
   }
 
   /** Adds a child name. */
   add(name: string): void {
     if (this.has(name)) return;
-    if (this.removed.has(name)) this.removed.delete(name);
-    else this.added.add(name);
+    if (this.removed?.has(name)) this.removed.delete(name);
+    else (this.added ??= new Set()).add(name);
   }
 
   /** Removes a child name. */
   delete(name: string): void {
     if (!this.has(name)) return;
-    if (this.added.has(name)) this.added.delete(name);
-    else this.removed.add(name);
+    if (this.added?.has(name)) this.added.delete(name);
+    else (this.removed ??= new Set()).add(name);
   }
 
   *[Symbol.iterator](): SetIterator<string> {
-    for (const n of this.base) if (!this.removed.has(n)) yield n;
-    yield* this.added;
+    for (const n of this.base) if (!this.removed?.has(n)) yield n;
+    if (this.added) yield* this.added;
   }
 
   keys(): SetIterator<string> {

@@ -44,6 +44,9 @@ function nodeValue(v: NodeView, czxid: bigint): Buffer {
 /** What a decision relied on (see the file comment). */
 export type GuardKind = 'exists' | 'node' | 'acl' | 'children';
 
+/** Guard kinds as bits, so a path's guards are one number (no Set per guarded path). */
+const GUARD_BIT: Record<GuardKind, number> = { exists: 1, node: 2, acl: 4, children: 8 };
+
 interface Dirty {
   n: boolean;
   a: boolean;
@@ -55,10 +58,11 @@ export class TxnPlan {
   private readonly overlay = new Map<string, NodeView | null>();
   /** The replica's view of every path read (undefined = absent): the guards and the diff base. */
   private readonly base = new Map<string, NodeView | undefined>();
-  private readonly guardKinds = new Map<string, Set<GuardKind>>();
+  /** Per guarded path, the {@link GUARD_BIT}s of what was relied on. */
+  private readonly guardKinds = new Map<string, number>();
   private readonly dirty = new Map<string, Dirty>();
   /** Paths deleted and created again by this plan (their keys are rewritten, not deleted). */
-  private readonly recreated = new Set<string>();
+  private recreated: Set<string> | undefined;
 
   /**
    * @param tree the replica
@@ -82,12 +86,9 @@ export class TxnPlan {
   guard(path: string, ...kinds: GuardKind[]): void {
     this.get(path);
     if (!this.base.has(path)) this.base.set(path, this.tree.view(path));
-    let s = this.guardKinds.get(path);
-    if (!s) {
-      s = new Set();
-      this.guardKinds.set(path, s);
-    }
-    for (const k of kinds) s.add(k);
+    let bits = this.guardKinds.get(path) ?? 0;
+    for (const k of kinds) bits |= GUARD_BIT[k];
+    this.guardKinds.set(path, bits);
   }
 
   /** A private, mutable copy of the existing node at `path` (created on first change). */
@@ -108,7 +109,7 @@ export class TxnPlan {
   /** Records a new node (a create) and the parent's child change. */
   put(v: NodeView): void {
     this.get(v.path);
-    if (this.base.get(v.path)) this.recreated.add(v.path);
+    if (this.base.get(v.path)) (this.recreated ??= new Set()).add(v.path);
     this.overlay.set(v.path, v);
     const d = this.mark(v.path);
     d.n = d.a = true;
@@ -163,10 +164,10 @@ export class TxnPlan {
         out.push({ key: this.keys.nodeKey(path), target: 'mod', result: 'equal', value: 0 });
         continue;
       }
-      if (kinds.has('node')) out.push({ key: this.keys.nodeKey(path), target: 'mod', result: 'equal', value: v.guard.n });
-      else if (kinds.has('exists')) out.push({ key: this.keys.nodeKey(path), target: 'create', result: 'equal', value: v.guard.nc });
-      if (kinds.has('acl')) out.push({ key: this.keys.aclKey(path), target: 'mod', result: 'equal', value: v.guard.a });
-      if (kinds.has('children')) out.push({ key: this.keys.counterKey(path), target: 'mod', result: 'equal', value: v.guard.c });
+      if (kinds & GUARD_BIT.node) out.push({ key: this.keys.nodeKey(path), target: 'mod', result: 'equal', value: v.guard.n });
+      else if (kinds & GUARD_BIT.exists) out.push({ key: this.keys.nodeKey(path), target: 'create', result: 'equal', value: v.guard.nc });
+      if (kinds & GUARD_BIT.acl) out.push({ key: this.keys.aclKey(path), target: 'mod', result: 'equal', value: v.guard.a });
+      if (kinds & GUARD_BIT.children) out.push({ key: this.keys.counterKey(path), target: 'mod', result: 'equal', value: v.guard.c });
     }
     return out;
   }
@@ -182,7 +183,7 @@ export class TxnPlan {
       }
       const d = this.dirty.get(path) ?? { n: false, a: false };
       const lease = isEphemeral(cur) ? cur.owner : undefined;
-      if (this.recreated.has(path)) {
+      if (this.recreated?.has(path)) {
         ops.push(...this.recreateOps(path, cur, was!, lease));
         continue;
       }
