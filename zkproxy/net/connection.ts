@@ -261,7 +261,7 @@ export class ZkConnection implements WatchTarget, SessionOwner {
   private recordReply(xid: number, type: number, reply: ZkReply, latency: number): void {
     const c = this.stats;
     this.deps.stats.recordLatency(latency);
-    c.lastOp = opName(type).slice(0, 4).toUpperCase();
+    c.lastOp = shortOpName(type);
     c.lastCxid = xid;
     c.lastZxid = reply.zxid;
     c.lastResponse = Date.now();
@@ -344,4 +344,16 @@ export class ZkConnection implements WatchTarget, SessionOwner {
     }
     this.deps.onClose(this);
   }
+}
+
+/** `cons`'s four-letter op name (ZooKeeper's lop=…), memoized: it is recorded per reply. */
+const SHORT_OP_NAMES = new Map<number, string>();
+function shortOpName(type: number): string {
+  let name = SHORT_OP_NAMES.get(type);
+  if (name === undefined) {
+    name = opName(type).slice(0, 4).toUpperCase();
+    // Clients can send any op code: remember only a bounded set.
+    if (SHORT_OP_NAMES.size < 128) SHORT_OP_NAMES.set(type, name);
+  }
+  return name;
 }
