@@ -22,6 +22,8 @@ export type KeyString = string;
 
 /** Bytes to the index's string form. */
 export function keyString(bytes: Uint8Array): KeyString {
+  // Most keys already are Buffers: no view object per conversion (this runs several times per write).
+  if (Buffer.isBuffer(bytes)) return bytes.toString('latin1');
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
 

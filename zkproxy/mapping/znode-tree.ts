@@ -187,6 +187,8 @@ export class ZnodeTree {
       aversion: a ? a.version - 1 + a.offset : 0,
       cversion: c ? c.version - 1 + c.offset : 0,
       children: this.children.get(path) ?? NO_CHILDREN,
+      // Present from the start so a plan's edits keep the object's shape (V8 hidden class).
+      childChanges: 0,
       guard: { nc: n.createRev, n: n.modRev, a: a?.modRev ?? 0, c: c?.modRev ?? 0, offset: c?.offset ?? 0, aOffset: a?.offset ?? 0 },
     };
   }
