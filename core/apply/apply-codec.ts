@@ -6,7 +6,7 @@
  */
 import { ByteReader } from '../util/byte-reader';
 import { ByteWriter } from '../util/byte-writer';
-import { pooledBytes } from '../util/bytes';
+import { logEntryBytes, pooledBytes } from '../util/bytes';
 import { Compare, DeleteRangeRequest, PutRequest, RangeRequest, RequestOp, TxnRequest } from '../mvcc/kv-types';
 import { ApplyBody, ApplyRequest } from './apply-request';
 
@@ -28,7 +28,8 @@ export function encodeApplyRequest(req: ApplyRequest): Uint8Array {
   str(w, req.header.username);
   w.varint(req.header.authRevision);
   writeBody(w, req.body);
-  return w.finish(pooledBytes);
+  // The entry lives in Raft's log until a snapshot compacts it: log-entry slabs, not the pool.
+  return w.finish(logEntryBytes);
 }
 
 /** Decodes a log entry's data; throws DecodeError on malformed bytes. */

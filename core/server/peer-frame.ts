@@ -5,7 +5,7 @@
  * unbounded buffer).
  */
 import { decodeMessage, encodeMessage } from '../raft/codec';
-import { pooledBytes } from '../util/bytes';
+import { logEntryBytes, pooledBytes } from '../util/bytes';
 import { Message } from '../raft/types';
 
 /**
@@ -44,7 +44,8 @@ export class FrameDecoder {
       if (len > MAX_PEER_FRAME_BYTES) throw new FrameTooLargeError(`peer frame of ${len} bytes exceeds ${MAX_PEER_FRAME_BYTES}`);
       if (this.buffered < 4 + len) break;
       const frame = this.take(4 + len);
-      out.push(decodeMessage(frame.subarray(4), pooledBytes));
+      // Appended entries stay in Raft's log: log-entry slabs, not Node's pool (bytes.ts).
+      out.push(decodeMessage(frame.subarray(4), logEntryBytes));
     }
     return out;
   }

@@ -24,7 +24,7 @@
  */
 import { ConfState, Entry, HardState, SnapshotMetadata } from '../raft/types';
 import { decodeConfState, decodeEntry, decodeHardState, encodeConfState, encodeEntryTransient, encodeHardState } from '../raft/codec';
-import { pooledBytes } from '../util/bytes';
+import { logEntryBytes, pooledBytes } from '../util/bytes';
 import { ByteReader } from '../util/byte-reader';
 import { ByteWriter } from '../util/byte-writer';
 import { crc32cUpdate } from '../util/crc32c';
@@ -196,7 +196,7 @@ export function decodeEntriesPayload(payload: Uint8Array): Entry[] {
   const r = new ByteReader(payload, pooledBytes);
   const n = r.count(1);
   const out: Entry[] = new Array<Entry>(n);
-  for (let i = 0; i < n; i++) out[i] = decodeEntry(r.bytes(), pooledBytes);
+  for (let i = 0; i < n; i++) out[i] = decodeEntry(r.bytes(), logEntryBytes);
   r.end();
   return out;
 }

@@ -14,6 +14,30 @@ import { ByteAlloc } from './byte-alloc';
  */
 export const pooledBytes: ByteAlloc = (n) => Buffer.allocUnsafe(n);
 
+/**
+ * A {@link ByteAlloc} for bytes that live long and die in the order they were made: Raft log
+ * entries (kept until a snapshot compacts the log). Node's shared pool would mix them with
+ * short-lived buffers, and each would pin a whole 8 KiB pool slab for its life (measured: 2.7 KB
+ * of native memory per znode instead of 1.9); a plain Uint8Array each costs an ArrayBuffer
+ * (≈ 1 µs). So they get slabs of their own, filled front to back; a slab is freed once every
+ * entry cut from it is gone, which log compaction makes happen together.
+ */
+export const logEntryBytes: ByteAlloc = (() => {
+  const SLAB = 64 * 1024;
+  let slab = new ArrayBuffer(0);
+  let used = 0;
+  return (n: number): Uint8Array => {
+    if (n > SLAB / 8) return Buffer.allocUnsafeSlow(n);
+    if (used + n > slab.byteLength) {
+      slab = new ArrayBuffer(SLAB);
+      used = 0;
+    }
+    const out = Buffer.from(slab, used, n);
+    used += n;
+    return out;
+  };
+})();
+
 /** The empty byte string. */
 export const EMPTY = Buffer.alloc(0);
 

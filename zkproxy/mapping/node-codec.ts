@@ -47,6 +47,17 @@ export function encodeNodeValue(v: NodeValue): Buffer {
 }
 
 /**
+ * A copy with its own memory: the replica keeps a znode's data for the znode's life, and a copy
+ * from Node's shared pool would pin a whole 8 KiB pool slab (with every short-lived buffer cut
+ * from it) for as long (measured ≈ 1.4 KB of native memory per znode).
+ */
+function ownCopy(src: Buffer): Buffer {
+  const out = Buffer.allocUnsafeSlow(src.length);
+  src.copy(out);
+  return out;
+}
+
+/**
  * Decodes a node value; undefined when the bytes are not ours (a foreign writer under our
  * prefix), which the tree treats as absent rather than crashing.
  */
@@ -61,7 +72,7 @@ export function decodeNodeValue(b: Buffer): NodeValue | undefined {
     mtime: b.readBigInt64BE(16),
     ttl: b.readBigInt64BE(24),
     czxid: b.readBigInt64BE(32),
-    data: (b[3]! & 1) === 1 ? null : Buffer.from(b.subarray(HEADER_BYTES)),
+    data: (b[3]! & 1) === 1 ? null : ownCopy(b.subarray(HEADER_BYTES)),
   };
 }
 

@@ -9,14 +9,14 @@ import assert from 'node:assert/strict';
 import { ByteWriter } from '../../../../core/util/byte-writer';
 import { ByteReader } from '../../../../core/util/byte-reader';
 import { plainBytes } from '../../../../core/util/byte-alloc';
-import { pooledBytes } from '../../../../core/util/bytes';
+import { logEntryBytes, pooledBytes } from '../../../../core/util/bytes';
 
-for (const [name, alloc] of [['plain', plainBytes], ['pooled', pooledBytes]] as const) {
+for (const [name, alloc] of [['plain', plainBytes], ['pooled', pooledBytes], ['log-entry', logEntryBytes]] as const) {
   test(`${name}: finish and bytes return copies that outlive the writer's and the input's reuse`, () => {
     const w = new ByteWriter(16);
     w.bytes(Buffer.from('first'));
     const first = w.finish(alloc);
-    assert.equal(first instanceof Buffer, name === 'pooled');
+    assert.equal(first instanceof Buffer, name !== 'plain');
     w.reset();
     w.bytes(Buffer.from('other'));
     assert.deepEqual(Buffer.from(first), Buffer.from([5, ...Buffer.from('first')]), 'finish returned a view of the scratch');
@@ -29,3 +29,19 @@ for (const [name, alloc] of [['plain', plainBytes], ['pooled', pooledBytes]] as 
     assert.equal(Buffer.from(got).toString(), 'first', 'bytes returned a view of the input');
   });
 }
+
+test('log-entry slabs hand out disjoint arrays of the asked size, and big ones their own memory', () => {
+  const parts: Uint8Array[] = [];
+  for (let i = 0; i < 600; i++) {
+    const a = logEntryBytes(100 + (i % 300));
+    assert.equal(a.length, 100 + (i % 300));
+    a.fill(i % 251);
+    parts.push(a);
+  }
+  parts.forEach((a, i) => assert.ok(a.every((b) => b === i % 251), `array ${i} was overwritten by a later one`));
+  const slabs = new Set(parts.map((a) => a.buffer));
+  assert.ok(slabs.size > 1 && slabs.size < 20, `${slabs.size} slabs for 600 entries`);
+  const big = logEntryBytes(1 << 20);
+  assert.equal(big.byteOffset, 0);
+  assert.equal(big.buffer.byteLength, 1 << 20);
+});
