@@ -71,7 +71,7 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv): FlagValues {
 export function parseFlagTable(table: Record<string, FlagSpec>, argv: readonly string[], env: NodeJS.ProcessEnv): Record<string, unknown> {
   const values: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(table)) {
-    const fromEnv = env['ETCD_' + name.toUpperCase().replace(/-/g, '_')];
+    const fromEnv = env[envName(name)];
     values[name] = fromEnv !== undefined ? convert(name, spec, fromEnv, 'environment') : spec.default;
   }
   for (let i = 0; i < argv.length; i++) {
@@ -111,7 +111,7 @@ function convert(name: string, spec: FlagSpec, raw: string, from: string): unkno
 
 /** True when the flag was given on the command line or in the environment (not defaulted). */
 export function isExplicit(name: keyof typeof FLAGS, argv: string[], env: NodeJS.ProcessEnv): boolean {
-  if (env['ETCD_' + name.toUpperCase().replace(/-/g, '_')] !== undefined) return true;
+  if (env[envName(name)] !== undefined) return true;
   return argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`));
 }
 
@@ -123,6 +123,16 @@ export function helpText(): string {
     '       coracle snapshot status FILE [-w simple|table|json|fields]',
     '       coracle snapshot restore FILE --data-dir DIR [--name ...] [--initial-cluster ...] (see below)',
     '', 'Flags (each also settable as ETCD_<FLAG_NAME>):'];
-  for (const [name, spec] of Object.entries(FLAGS)) lines.push(`  --${name}  ${spec.help} (default: ${JSON.stringify(spec.default)})`);
+  lines.push(...flagHelpLines(FLAGS));
   return lines.join('\n');
+}
+
+/** A flag's environment variable: `--some-flag` ↔ `ETCD_SOME_FLAG`. */
+function envName(flag: string): string {
+  return 'ETCD_' + flag.toUpperCase().replace(/-/g, '_');
+}
+
+/** One help line per flag of `table`, with its default. */
+export function flagHelpLines(table: Record<string, FlagSpec>): string[] {
+  return Object.entries(table).map(([name, spec]) => `  --${name}  ${spec.help} (default: ${JSON.stringify(spec.default)})`);
 }

@@ -3,7 +3,7 @@
  * shares with the embedded server (zkproxy/zk-flags.ts), parsed like every other `coracle`
  * flag (environment forms included).
  */
-import { FlagSpec, parseFlagTable, UsageError } from './flags';
+import { FlagSpec, flagHelpLines, parseFlagTable, UsageError } from './flags';
 import { ZK_FLAGS, ZkFlagError, ZkFlagOptions, ZkFlagValues, zkOptionsFromFlags } from '../zkproxy/index';
 
 /** Every flag `coracle zk-proxy` accepts. */
@@ -38,6 +38,5 @@ export function parseZkProxyFlags(argv: readonly string[], env: NodeJS.ProcessEn
 /** The subcommand's help text. */
 export function zkProxyHelpText(): string {
   const lines = ['Usage: coracle zk-proxy --endpoints=URL[,URL...] [flags]', '', 'Serve the ZooKeeper client protocol in front of an etcd v3 cluster.', ''];
-  for (const [name, spec] of Object.entries(ZK_PROXY_FLAGS)) lines.push(`  --${name}  ${spec.help} (default: ${JSON.stringify(spec.default)})`);
-  return lines.join('\n');
+  return [...lines, ...flagHelpLines(ZK_PROXY_FLAGS)].join('\n');
 }

@@ -129,10 +129,9 @@ function readStr(r: ByteReader): string {
   return buf(r).toString('utf8');
 }
 
-/** A byte string as a Buffer view over the reader's copy (no second copy). */
+/** A byte string as a Buffer: the reader's copy itself (decodes read with `pooledBytes`, which makes Buffers). */
 function buf(r: ByteReader): Buffer {
-  const b = r.bytes();
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  return r.bytes() as Buffer;
 }
 
 function writePut(w: ByteWriter, p: PutRequest): void {

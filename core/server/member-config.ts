@@ -46,7 +46,7 @@ export interface MemberConfig {
   snapshotCatchUpEntries?: number;
   /**
    * Decode this member's own log entries at apply even though the proposed request is at hand,
-   * and crash if the two differ (see own-proposals.ts; the test suite turns this on).
+   * and crash if the two differ (see own-proposal.ts; the test suite turns this on).
    */
   checkOwnEntries?: boolean;
   logger: Logger;

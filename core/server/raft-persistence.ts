@@ -60,10 +60,6 @@ const EMPTY_CONF = { voters: [], learners: [], votersOutgoing: [], learnersNext:
 
 const NO_SYNC_IO: WalIo = { fdatasync: async () => {}, fdatasyncSync: () => {} };
 
-/**
- * Persists a Ready (implemented by {@link RaftPersistence}): log entries and hard state
- * durably, then `apply` against the applied state, in call order; resolves when both are done.
- */
 /** One Ready's durable work, as the driver hands it to the persister. */
 export interface ReadyWrite {
   /** New log entries, appended to the WAL now. */
@@ -86,7 +82,10 @@ export interface ReadyWrite {
   onLogged?: () => void;
 }
 
-/** What the Ready loop needs from durable storage (raft-driver.ts). */
+/**
+ * Persists a Ready (implemented by {@link RaftPersistence}): log entries and hard state
+ * durably, then `apply` against the applied state, in call order; resolves when both are done.
+ */
 export interface ReadyPersister {
   /** See {@link RaftPersistence.persist}. */
   persist(w: ReadyWrite): Promise<void>;

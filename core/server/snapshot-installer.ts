@@ -31,7 +31,8 @@ import { LmdbBackend } from '../storage/lmdb-backend';
 import { Logger } from '../util/logger';
 import { SnapshotMetadata } from '../raft/types';
 import { SnapshotBackendSlot } from './snapshot-backend-slot';
-import { fsyncDir, snapshotDirName } from './snapshot-receiver';
+import { snapshotDirName } from './snapshot-receiver';
+import { syncDir } from '../storage/sync-dir';
 
 /** Options of {@link SnapshotInstaller}. */
 export interface SnapshotInstallerOptions {
@@ -78,7 +79,7 @@ export class SnapshotInstaller {
     fs.rmSync(staged, { force: true });
     fs.linkSync(file, staged);
     fs.renameSync(staged, live);
-    fsyncDir(this.o.memberDir);
+    syncDir(this.o.memberDir);
     // The previous snapshot directory's database is closed now: its name can go.
     if (this.active && this.active !== dir) fs.rmSync(this.active, { recursive: true, force: true });
     this.active = dir;

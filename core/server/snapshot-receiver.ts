@@ -24,6 +24,7 @@ import * as http2 from 'node:http2';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { Logger } from '../util/logger';
+import { syncDir } from '../storage/sync-dir';
 import { adoptSnapshotDb, readSnapshotDb } from './snapshot-db';
 import { decodeSnapshotHeader, MAX_SNAPSHOT_HEADER_BYTES, SNAPSHOT_TRAILER_BYTES, SnapshotHeader } from './snapshot-stream';
 
@@ -124,7 +125,7 @@ export class SnapshotReceiver {
       const final = path.join(this.o.dir, snapshotDirName(header.index));
       fs.rmSync(final, { recursive: true, force: true });
       fs.renameSync(tmp, final);
-      fsyncDir(this.o.dir);
+      syncDir(this.o.dir);
       return header;
     } catch (err) {
       fs.rmSync(tmp, { recursive: true, force: true });
@@ -239,16 +240,6 @@ async function writeAll(fd: number, buf: Buffer): Promise<void> {
       fs.write(fd, buf, off, buf.length - off, null, (err, n) => (err ? reject(err) : resolve({ bytesWritten: n }))),
     );
     off += bytesWritten;
-  }
-}
-
-/** fsyncs a directory (a rename in it becomes durable). */
-export function fsyncDir(dir: string): void {
-  const fd = fs.openSync(dir, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
   }
 }
 

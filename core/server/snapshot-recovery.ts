@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { Wal } from '../storage/wal';
 import { Logger } from '../util/logger';
 import { readSnapshotDb } from './snapshot-db';
-import { fsyncDir } from './snapshot-receiver';
+import { syncDir } from '../storage/sync-dir';
 
 /** Recovers `memberDir` (`<data-dir>/member`); resolves with the index installed, or 0. */
 export async function recoverSnapshotInstall(memberDir: string, logger: Logger): Promise<number> {
@@ -32,7 +32,7 @@ export async function recoverSnapshotInstall(memberDir: string, logger: Logger):
     const pick = candidates.find((c) => c.index <= marker && c.index > live);
     if (pick) {
       fs.renameSync(path.join(pick.dir, 'data.mdb'), path.join(memberDir, 'data.mdb'));
-      fsyncDir(memberDir);
+      syncDir(memberDir);
       installed = pick.index;
       logger.warn({ index: pick.index, previousApplied: live }, 'finished installing a raft snapshot interrupted by a restart');
     }

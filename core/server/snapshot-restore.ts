@@ -36,7 +36,7 @@ import { initialMembers, parseInitialCluster, verifyInitialCluster } from '../cl
 import { Logger } from '../util/logger';
 import { writeBootstrap } from './cluster-first-write';
 import { extractSnapshotDb } from './snapshot-file';
-import { fsyncDir } from './snapshot-receiver';
+import { syncDir } from '../storage/sync-dir';
 import { SnapshotStatus, statusOf } from './snapshot-status';
 
 /** Options of {@link restoreSnapshot}, with etcdctl 3.4's flag names in the comments. */
@@ -112,11 +112,11 @@ export async function restoreSnapshot(o: RestoreOptions): Promise<RestoreResult>
       missingHashHint: "Take a new snapshot with 'etcdctl snapshot save'; a data.mdb copied out of a data dir needs --skip-hash-check.",
     });
     const status = await rewriteForNewCluster(memberDir, self.id, clusterId, members, extracted.payloadBytes);
-    fsyncDir(memberDir);
-    fsyncDir(staging);
+    syncDir(memberDir);
+    syncDir(staging);
     // rename(2) replaces an empty directory atomically, so an empty target is fine too.
     fs.renameSync(staging, target);
-    fsyncDir(parent);
+    syncDir(parent);
     o.logger.info({ path: o.snapshotPath, 'data-dir': o.dataDir, 'member-id': self.id.toString(16), 'cluster-id': clusterId.toString(16), revision: status.revision }, 'restored snapshot');
     return { memberId: self.id, clusterId, members, status, hashVerified: extracted.hashVerified };
   } catch (err) {

@@ -193,10 +193,11 @@ export function decodeSegmentHeader(payload: Uint8Array): WalSegmentHeader {
 
 /** Decodes an Entries payload; throws DecodeError if malformed. */
 export function decodeEntriesPayload(payload: Uint8Array): Entry[] {
-  const r = new ByteReader(payload, pooledBytes);
+  const r = new ByteReader(payload);
   const n = r.count(1);
   const out: Entry[] = new Array<Entry>(n);
-  for (let i = 0; i < n; i++) out[i] = decodeEntry(r.bytes(), logEntryBytes);
+  // decodeEntry copies the entry's data out, so the encoded entry needs no copy of its own.
+  for (let i = 0; i < n; i++) out[i] = decodeEntry(r.bytesView(), logEntryBytes);
   r.end();
   return out;
 }

@@ -55,16 +55,6 @@ export function removeTempFiles(dir: string): void {
   for (const f of fs.readdirSync(dir)) if (f.endsWith('.tmp')) fs.rmSync(path.join(dir, f), { force: true });
 }
 
-/** fsyncs a directory so that creates, renames and unlinks in it are durable. */
-export function syncDir(dir: string): void {
-  const fd = fs.openSync(dir, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
 /**
  * Creates a preallocated file at `file` synchronously and returns its open fd. `zero` writes
  * zeros over the whole size (every block allocated: later fdatasyncs journal nothing); `sparse`

@@ -26,10 +26,11 @@ import { ConfState, Entry, HardState, SnapshotMetadata } from '../raft/types';
 import { WAL_SEGMENT_BYTES_DEFAULT } from '../util/limits';
 import { WalFilePipeline } from './wal-file-pipeline';
 import { WalGroupSync } from './wal-group-sync';
+import { syncDir, syncDirAsync } from './sync-dir';
 import { WalLogState } from './wal-log-state';
 import { confStateRecord, entriesRecord, frameRecords, hardStateRecord, segmentHeaderRecord, snapshotRecord, WAL_FRAME_HEADER_BYTES, WalRecord, WalSegmentHeader } from './wal-record';
 import { repairTail, replaySegments, WalReplay } from './wal-replay';
-import { createPreallocated, createPreallocatedSync, listSegments, removeTempFiles, segmentFileName, syncDir, WalPreallocation, WalSegmentName, writeFullySync } from './wal-segment';
+import { createPreallocated, createPreallocatedSync, listSegments, removeTempFiles, segmentFileName, WalPreallocation, WalSegmentName, writeFullySync } from './wal-segment';
 
 export type { WalReplay } from './wal-replay';
 
@@ -371,14 +372,5 @@ function installSegment(
   } catch (err) {
     fs.closeSync(fd);
     throw err;
-  }
-}
-
-async function syncDirAsync(dir: string): Promise<void> {
-  const handle = await fs.promises.open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }

@@ -1,10 +1,11 @@
 /**
  * How codecs allocate the byte arrays they hand out. Pure code (core/raft) allocates plain
- * Uint8Arrays by default; Node-side callers pass `pooledBytes` (bytes.ts): every `new Uint8Array`
- * or `.slice()` gets its own ArrayBuffer with an off-heap backing store (≈ 1 µs, and work for
- * the GC), while `Buffer.allocUnsafe` carves small arrays out of Node's shared 8 KiB pool
- * (≈ 0.15 µs). A pooled array pins its slab while it lives, which suits the log entries and
- * records the codecs produce (allocated in runs, retired in runs).
+ * Uint8Arrays by default; Node-side callers pass one of bytes.ts: every `new Uint8Array` or
+ * `.slice()` gets its own ArrayBuffer with an off-heap backing store (≈ 1 µs, and work for the
+ * GC), while `pooledBytes` carves small arrays out of Node's shared 8 KiB pool (≈ 0.15 µs).
+ * A pooled array pins its whole slab while it lives, so it suits short-lived results (a WAL
+ * record, a peer frame, a decoded request); bytes kept long (Raft log entries) take
+ * `logEntryBytes`, slabs of their own.
  */
 
 /** Returns a new array of `n` bytes whose contents the caller will overwrite completely. */

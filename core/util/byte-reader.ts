@@ -77,10 +77,17 @@ export class ByteReader {
 
   /** A length-prefixed byte string, copied out so the input buffer can be reused. */
   bytes(): Uint8Array {
+    const view = this.bytesView();
+    const out = this.alloc(view.length);
+    out.set(view);
+    return out;
+  }
+
+  /** A length-prefixed byte string as a view of the input (no copy): valid only as long as the input is. */
+  bytesView(): Uint8Array {
     const n = this.varint();
     this.need(n, 'byte string');
-    const out = this.alloc(n);
-    out.set(this.buf.subarray(this.pos, this.pos + n));
+    const out = this.buf.subarray(this.pos, this.pos + n);
     this.pos += n;
     return out;
   }

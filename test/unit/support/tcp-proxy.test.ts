@@ -36,6 +36,22 @@ function client(port: number): { sock: net.Socket; got: () => string; ended: Pro
   return { sock, got: () => data, ended };
 }
 
+/**
+ * A connection `c` that has echoed `first`; then the proxy is cut with `mode`, `c` writes
+ * `second`, and a new connection `d` writes `third`; returns after 200 ms for the bytes to (not) pass.
+ */
+async function cutUnderTraffic(proxy: TcpProxy, mode: 'blackhole' | 'hold', [first, second, third]: [string, string, string]) {
+  const c = client(proxy.port);
+  c.sock.write(first);
+  await until('connected', () => c.got() === first);
+  proxy.cut(mode);
+  c.sock.write(second);
+  const d = client(proxy.port);
+  d.sock.write(third);
+  await sleep(200);
+  return { c, d };
+}
+
 async function until(what: string, cond: () => boolean, ms = 3000): Promise<void> {
   for (let i = 0; i < ms / 10 && !cond(); i++) await sleep(10);
   assert.ok(cond(), what);
@@ -71,14 +87,7 @@ test('tcp proxy: forward, refuse, blackhole, heal, per-source rules, socket owne
     });
 
     await t.test('blackhole keeps connections open and passes nothing; heal resets them', async () => {
-      const c = client(proxy.port);
-      c.sock.write('1');
-      await until('connected', () => c.got() === '1');
-      proxy.cut('blackhole');
-      c.sock.write('2');
-      const d = client(proxy.port);
-      d.sock.write('3');
-      await sleep(200);
+      const { c, d } = await cutUnderTraffic(proxy, 'blackhole', ['1', '2', '3']);
       assert.equal(c.got(), '1', 'nothing passes an open blackholed connection');
       assert.equal(d.got(), '', 'nothing passes a new blackholed connection');
       assert.equal(c.sock.destroyed || d.sock.destroyed, false, 'both stay open');
@@ -89,14 +98,7 @@ test('tcp proxy: forward, refuse, blackhole, heal, per-source rules, socket owne
     });
 
     await t.test('hold passes nothing while cut and everything, in order, after the heal', async () => {
-      const c = client(proxy.port);
-      c.sock.write('a');
-      await until('connected', () => c.got() === 'a');
-      proxy.cut('hold');
-      c.sock.write('b');
-      const d = client(proxy.port);
-      d.sock.write('x');
-      await sleep(200);
+      const { c, d } = await cutUnderTraffic(proxy, 'hold', ['a', 'b', 'x']);
       c.sock.write('c');
       await sleep(100);
       assert.equal(c.got(), 'a', 'nothing passes a held connection');

@@ -87,13 +87,35 @@ function postRaw(url: string, body: Buffer): Promise<number> {
   });
 }
 
-function setup() {
+function setup(timeouts: { idleTimeoutMs?: number; preemptAfterMs?: number } = {}) {
   const root = createTempDir('snapshot-transfer-');
   const src = path.join(root, 'src');
   const snapDir = path.join(root, 'member', 'snap');
   const delivered: SnapshotHeader[] = [];
-  const receiver = new SnapshotReceiver({ dir: snapDir, localId: FOLLOWER, clusterId: CLUSTER, deliver: (h) => delivered.push(h), logger: nullLogger });
+  const receiver = new SnapshotReceiver({ dir: snapDir, localId: FOLLOWER, clusterId: CLUSTER, deliver: (h) => delivered.push(h), logger: nullLogger, ...timeouts });
   return { root, src, snapDir, delivered, receiver };
+}
+
+/** Runs `fn` against `receiver` behind a server and one client session; then tears all down. */
+async function withReceiver(root: string, receiver: SnapshotReceiver, fn: (url: string, session: http2.ClientHttp2Session) => Promise<void>): Promise<void> {
+  const server = await serve(receiver);
+  const session = http2.connect(server.url);
+  try {
+    await fn(server.url, session);
+  } finally {
+    session.destroy();
+    await server.close();
+    removeTempDir(root);
+  }
+}
+
+/** A transfer that sends its header (and `bytes` of the body) and then stalls, never ending. */
+function stalledTransfer(session: http2.ClientHttp2Session, bytes: number): http2.ClientHttp2Stream {
+  const stream = session.request({ ':method': 'POST', ':path': '/raft/snapshot' });
+  stream.on('error', () => {});
+  stream.write(encodeSnapshotHeader(header(1 << 20)));
+  if (bytes > 0) stream.write(Buffer.alloc(bytes));
+  return stream;
 }
 
 test('header round trip keeps 64-bit ids and the conf state', () => {
@@ -161,75 +183,44 @@ test('corrupt, truncated, misaddressed and oversized streams are refused and lea
 
 test('a second transfer while one is running is refused with 409', async () => {
   const { root, receiver } = setup();
-  const server = await serve(receiver);
-  const session = http2.connect(server.url);
-  try {
-    const first = session.request({ ':method': 'POST', ':path': '/raft/snapshot' });
-    first.write(encodeSnapshotHeader(header(1 << 20)));
-    first.on('error', () => {});
+  await withReceiver(root, receiver, async (url, session) => {
+    const first = stalledTransfer(session, 0);
     await new Promise((r) => setTimeout(r, 100));
-    assert.equal(await postRaw(server.url, Buffer.alloc(4)), 409);
+    assert.equal(await postRaw(url, Buffer.alloc(4)), 409);
     first.close();
-  } finally {
-    session.destroy();
-    await server.close();
-    removeTempDir(root);
-  }
+  });
 });
 
 test('a transfer whose sender falls silent is given up after the idle timeout; the next one is taken', async () => {
-  const root = createTempDir('snapshot-transfer-');
-  const snapDir = path.join(root, 'member', 'snap');
-  const receiver = new SnapshotReceiver({ dir: snapDir, localId: FOLLOWER, clusterId: CLUSTER, deliver: () => {}, logger: nullLogger, idleTimeoutMs: 300 });
-  const server = await serve(receiver);
-  const session = http2.connect(server.url);
-  try {
+  const { root, snapDir, receiver } = setup({ idleTimeoutMs: 300 });
+  await withReceiver(root, receiver, async (url, session) => {
     // A sender that stops after the header and never ends its stream (a frozen or vanished
     // leader): the receiver resets the stream, and is free for the next transfer.
-    const first = session.request({ ':method': 'POST', ':path': '/raft/snapshot' });
-    first.on('error', () => {});
+    const first = stalledTransfer(session, 1000);
     const reset = new Promise<number>((resolve) => first.on('close', () => resolve(first.rstCode ?? 0)));
-    first.write(encodeSnapshotHeader(header(1 << 20)));
-    first.write(Buffer.alloc(1000));
     const bound = new Promise<string>((resolve) => setTimeout(() => resolve('still open after 5 s'), 5000).unref());
     assert.equal(typeof (await Promise.race([reset, bound])), 'number', 'the silent stream is reset after the idle timeout');
-    assert.equal(await postRaw(server.url, Buffer.alloc(4)), 400, 'the next transfer is read (and refused for its content), not 409');
+    assert.equal(await postRaw(url, Buffer.alloc(4)), 400, 'the next transfer is read (and refused for its content), not 409');
     assert.deepEqual(fs.readdirSync(snapDir).filter((n) => n.startsWith('recv-')), [], 'the partial file is gone');
-  } finally {
-    session.destroy();
-    await server.close();
-    removeTempDir(root);
-  }
+  });
 });
 
 test('a new transfer replaces one that has been silent for the preempt time (a new leader after a frozen one)', async () => {
-  const root = createTempDir('snapshot-transfer-');
-  const src = path.join(root, 'src');
-  const delivered: SnapshotHeader[] = [];
-  const receiver = new SnapshotReceiver({ dir: path.join(root, 'member', 'snap'), localId: FOLLOWER, clusterId: CLUSTER, deliver: (h) => delivered.push(h), logger: nullLogger, idleTimeoutMs: 30_000, preemptAfterMs: 300 });
-  const server = await serve(receiver);
-  const session = http2.connect(server.url);
-  try {
+  const { root, src, delivered, receiver } = setup({ idleTimeoutMs: 30_000, preemptAfterMs: 300 });
+  await withReceiver(root, receiver, async (url, session) => {
     await makeDb(src, 500);
     const file = path.join(src, 'data.mdb');
-    const first = session.request({ ':method': 'POST', ':path': '/raft/snapshot' });
-    first.on('error', () => {});
+    const first = stalledTransfer(session, 1000);
     const closed = new Promise<void>((resolve) => first.on('close', () => resolve()));
-    first.write(encodeSnapshotHeader(header(1 << 20)));
-    first.write(Buffer.alloc(1000));
     await new Promise((r) => setTimeout(r, 100));
-    assert.equal(await postRaw(server.url, Buffer.alloc(4)), 409, 'a transfer silent for less than the preempt time is kept');
+    assert.equal(await postRaw(url, Buffer.alloc(4)), 409, 'a transfer silent for less than the preempt time is kept');
     await new Promise((r) => setTimeout(r, 400));
     // Long before the 30 s idle timeout, the new leader's transfer is taken and completes.
-    await postSnapshot(server.url, header(fs.statSync(file).size), file);
+    await postSnapshot(url, header(fs.statSync(file).size), file);
     assert.equal(delivered.length, 1);
     assert.equal(delivered[0]!.index, 500);
     await closed;
-  } finally {
-    session.destroy();
-    await server.close();
-    removeTempDir(root);
-  }
+  });
 });
 
 /** A member dir whose live database is at `live` and whose WAL has a marker at `marker` (0 = none). */

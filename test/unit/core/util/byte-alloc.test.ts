@@ -45,3 +45,17 @@ test('log-entry slabs hand out disjoint arrays of the asked size, and big ones t
   assert.equal(big.byteOffset, 0);
   assert.equal(big.buffer.byteLength, 1 << 20);
 });
+
+test('bytesView reads the same string as bytes, without a copy', () => {
+  const w = new ByteWriter(16);
+  w.bytes(Buffer.from('abc'));
+  w.bytes(Buffer.from('de'));
+  const input = w.finish(pooledBytes);
+  const r = new ByteReader(input);
+  const view = r.bytesView();
+  assert.equal(Buffer.from(view).toString(), 'abc');
+  assert.equal(view.buffer, input.buffer, 'a view shares the input');
+  assert.equal(Buffer.from(r.bytes()).toString(), 'de');
+  r.end();
+  assert.throws(() => new ByteReader(Uint8Array.of(5, 1)).bytesView(), /truncated byte string/);
+});

@@ -61,6 +61,25 @@ async function withProxy(
   }
 }
 
+/** A notification as the watching client received it, with the frame number it came in. */
+type Seen = { type: number; path: string; frame: number };
+
+/**
+ * Runs `fn` with a watching client (its notifications recorded in order) and a second client;
+ * the watcher is dropped and the other closed afterwards.
+ */
+async function withClients(port: number, fn: (watcher: ZkWireClient, events: Seen[], other: ZkWireClient) => Promise<void>): Promise<void> {
+  const events: Seen[] = [];
+  const watcher = await ZkWireClient.connect({ host: '127.0.0.1', port, onNotification: (e, frame) => events.push({ ...e, frame }) });
+  const other = await ZkWireClient.connect({ host: '127.0.0.1', port });
+  try {
+    await fn(watcher, events, other);
+  } finally {
+    watcher.drop();
+    await other.close();
+  }
+}
+
 /** Waits (bounded) until `cond` holds. */
 async function until(what: string, cond: () => boolean, ms = 5000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -73,10 +92,7 @@ async function until(what: string, cond: () => boolean, ms = 5000): Promise<void
 test('a change committed after a read ran is announced after the read\'s reply, however late the reply', { timeout: 30_000 }, async () => {
   const gate = new Gate();
   await withProxy((op, path) => (op === 'getChildren' && path === '/q' ? { gate, when: 'after' } : undefined), async (port) => {
-    const events: Array<{ type: number; path: string; frame: number }> = [];
-    const reader = await ZkWireClient.connect({ host: '127.0.0.1', port, onNotification: (e, frame) => events.push({ ...e, frame }) });
-    const writer = await ZkWireClient.connect({ host: '127.0.0.1', port });
-    try {
+    await withClients(port, async (reader, events, writer) => {
       await writer.send({ op: 'create', path: '/q', data: null, acl: OPEN, flags: 0 });
       const read = reader.send({ op: 'getChildren', path: '/q', watch: true });
       await gate.parked; // the read ran: the watch is armed, its reply is held up
@@ -89,20 +105,14 @@ test('a change committed after a read ran is announced after the read\'s reply, 
       await until('the NodeChildrenChanged event', () => events.length > 0);
       assert.equal(events[0]!.type, EventType.NodeChildrenChanged);
       assert.ok(events[0]!.frame > reply.frame, `event in frame ${events[0]!.frame} went before the reply in frame ${reply.frame}`);
-    } finally {
-      reader.drop();
-      await writer.close();
-    }
+    });
   });
 });
 
 test('a change a held reply reflects is still announced before that reply', { timeout: 30_000 }, async () => {
   const gate = new Gate();
   await withProxy((op, path) => (op === 'setData' && path === '/mine' ? { gate, when: 'before' } : undefined), async (port) => {
-    const events: Array<{ type: number; path: string; frame: number }> = [];
-    const client = await ZkWireClient.connect({ host: '127.0.0.1', port, onNotification: (e, frame) => events.push({ ...e, frame }) });
-    const other = await ZkWireClient.connect({ host: '127.0.0.1', port });
-    try {
+    await withClients(port, async (client, events, other) => {
       await client.send({ op: 'create', path: '/mine', data: null, acl: OPEN, flags: 0 });
       await client.send({ op: 'create', path: '/watched', data: null, acl: OPEN, flags: 0 });
       await client.send({ op: 'getData', path: '/watched', watch: true });
@@ -115,9 +125,6 @@ test('a change a held reply reflects is still announced before that reply', { ti
       assert.equal(events.length, 1, 'the event is there when the reply is');
       assert.equal(events[0]!.type, EventType.NodeDataChanged);
       assert.ok(events[0]!.frame < reply.frame, 'the event of an earlier change comes before the reply');
-    } finally {
-      client.drop();
-      await other.close();
-    }
+    });
   });
 });
