@@ -16,8 +16,10 @@
  * Coracle runs as users run it: the `coracle` command (embedded member, ZooKeeper port on). The
  * two checks that wait for the container/TTL reaper run against `coracle zk-proxy
  * --zk-container-check-ms=500` in front of that same member, because the embedded command keeps
- * ZooKeeper's one-minute reaper interval. ZooKeeper runs twice the same way: at its default for
- * the recipes, and with znode.container.checkIntervalMs=500 for the reaping checks.
+ * ZooKeeper's one-minute reaper interval; the proxy keeps its znodes under a key prefix of its
+ * own, so its fast reaper never touches the recipe run's containers. ZooKeeper runs twice the
+ * same way: at its default for the recipes, and with znode.container.checkIntervalMs=500 for
+ * the reaping checks.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -43,6 +45,10 @@ async function startZkProxyCommand(endpoint: string): Promise<{ connect: string;
   const proc = startProcess(process.execPath, [
     CORACLE_BIN, 'zk-proxy', '--endpoints', `http://${endpoint}`, '--zk-listen', `127.0.0.1:${port}`,
     '--zk-container-check-ms', String(REAPER_MS), '--log-level', 'warn',
+    // A ZooKeeper space of its own: its fast reaper would otherwise also reap the recipe run's
+    // containers on the same member (add-watch's root, emptied between a delete and a re-create,
+    // was reaped once in CI: ZooKeeper's semantics, but not what a 60 s-interval server does).
+    '--zk-key-prefix', '/zk-reaper-checks/',
   ], { name: 'coracle-zk-proxy' });
   const stop = async (): Promise<void> => {
     await proc.stop();
@@ -100,7 +106,7 @@ test('Apache Curator 5.4 recipes give the same results on Coracle as on ZooKeepe
     proxy = await startZkProxyCommand(server.endpoint);
     // All runs at once: the program mostly waits (on watches, locks, session timers), so running
     // them side by side costs little CPU and saves most of a minute. Each check works under its
-    // own root path, so the two runs against the same Coracle member do not meet.
+    // own root path, and the proxy under its own key prefix, so the two runs do not meet.
     const recipes = CURATOR_CHECKS.filter((c) => !REAPER_CHECKS.includes(c));
     const [onZk, onZkReaper, onCoracle, onProxy] = await Promise.all([
       runCurator(classes, zkPeer.connectString, recipes, RUN_TIMEOUT_MS),
