@@ -20,10 +20,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startEtcd, EtcdPeer } from '../test/support/etcd-peer';
-import { freePort, freePorts } from '../test/support/ports';
+import { freePort } from '../test/support/ports';
 import { ManagedProcess, startProcess } from '../test/support/process';
 import { runCommand } from '../test/support/run-command';
-import { ZookeeperPeer, fourLetterWord, startZookeeper } from '../test/support/zookeeper-peer';
+import { ZookeeperPeer, startZookeeper } from '../test/support/zookeeper-peer';
+import { startBenchCoracle } from './coracle-server';
 
 interface LoadResult {
   workload: string;
@@ -77,31 +78,6 @@ async function startProxy(name: string, endpoints?: string): Promise<{ port: num
   return { port, proc };
 }
 
-/**
- * Starts `coracle` (one member, fsync on, its own data dir) with the ZooKeeper port on; resolves
- * undefined when that port does not answer `ruok` (zkproxy not wired into bin/ yet).
- */
-async function startCoracle(): Promise<{ port: number; stop: () => Promise<unknown> } | undefined> {
-  const bin = path.join(DIST, 'bin/coracle.js');
-  if (!fs.existsSync(bin)) return undefined;
-  const [client, peer, zk] = await freePorts(3);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'coracle-bench-'));
-  const proc = startProcess(process.execPath, [bin, '--data-dir', path.join(dir, 'data'),
-    '--listen-client-urls', `http://127.0.0.1:${client}`, '--listen-peer-urls', `http://127.0.0.1:${peer}`,
-    '--initial-advertise-peer-urls', `http://127.0.0.1:${peer}`, '--initial-cluster', `default=http://127.0.0.1:${peer}`,
-    '--zk-listen', `127.0.0.1:${zk}`, '--log-level', 'warn'], { name: 'coracle' });
-  const stop = async (): Promise<void> => {
-    await proc.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  };
-  for (const end = Date.now() + 20_000; Date.now() < end; await new Promise((r) => setTimeout(r, 250))) {
-    if (proc.exited) break;
-    if ((await fourLetterWord('127.0.0.1', zk!, 'ruok', 1000).catch(() => '')) === 'imok') return { port: zk!, stop };
-  }
-  await stop();
-  return undefined;
-}
-
 async function main(): Promise<void> {
   const seconds = Number(arg('seconds', '5'));
   const conns = Number(arg('conns', '16'));
@@ -116,7 +92,7 @@ async function main(): Promise<void> {
     zk = await startZookeeper({ logLevel: 'warn' });
     servers.push({ name: 'ZooKeeper 3.8', port: zk.port, stop: () => zk!.stop() });
     if (targets.includes('coracle')) {
-      const c = await startCoracle();
+      const c = await startBenchCoracle(DIST);
       if (c) servers.push({ name: 'Coracle (coracle, LMDB)', port: c.port, stop: c.stop });
       else process.stderr.write('coracle target skipped: its ZooKeeper port did not answer ruok\n');
     }

@@ -18,6 +18,7 @@ import { LocalBackend } from '../zkproxy/backend/local-backend';
 import { admitProposal } from '../core/server/quota';
 import type { ApplyBody } from '../core/apply/apply-request';
 import { snapshotCommand, snapshotHelp } from './snapshot-command';
+import { AutoCompactor, parseAutoCompaction } from '../core/server/auto-compactor';
 
 /** Waits for SIGTERM or SIGINT (or `also`, e.g. this member's removal from the cluster). */
 function untilSignal(logger: Logger, also?: Promise<void>): Promise<void> {
@@ -115,6 +116,7 @@ async function main(argv: string[]): Promise<number> {
     logger.fatal({ err }, (err as Error).message);
     return 1;
   }
+  const compactor = startAutoCompactor(member, flags['auto-compaction-mode'], flags['auto-compaction-retention'], logger);
   const grpc = new GrpcServer({ maxReceiveMessageBytes: flags['max-request-bytes'] + 512 * 1024, logger: logger.child({ component: 'grpc' }) });
   registerEtcdServices(grpc, member);
   const listeners: ClientListener[] = [];
@@ -133,11 +135,27 @@ async function main(argv: string[]): Promise<number> {
     logger.info({ address: flags['zk-listen'] }, 'serving ZooKeeper clients');
   }
   await untilSignal(logger, removal);
+  compactor?.stop();
   if (zk) await zk.close();
   grpc.stop();
   await Promise.all(listeners.map((l) => l.close()));
   await member.stop();
   return 0;
+}
+
+/** Starts the auto compaction the flags ask for (parseFlags has checked them); undefined when off. */
+function startAutoCompactor(member: Member, mode: string, retention: string, logger: Logger): AutoCompactor | undefined {
+  const policy = parseAutoCompaction(mode, retention);
+  if (policy.mode === 'off') return undefined;
+  const log = logger.child({ component: 'auto-compactor' });
+  log.info({ mode, retention }, 'auto compaction enabled');
+  return new AutoCompactor(policy, {
+    currentRevision: () => member.header().revision,
+    isLeader: () => member.isLeader,
+    compact: async (rev) => {
+      await member.propose({ type: 'compaction', revision: rev, physical: false });
+    },
+  }, log).start();
 }
 
 main(process.argv.slice(2)).then(

@@ -5,6 +5,7 @@
  * `--zk-*` flags come from zkproxy's table, shared with `coracle zk-proxy` (zk-proxy-flags.ts).
  */
 import { ZK_FLAGS, ZkFlagError, zkOptionsFromFlags } from '../zkproxy/index';
+import { parseAutoCompaction } from '../core/server/auto-compactor';
 
 /** The kind of a flag's value. */
 type Kind = 'string' | 'int' | 'bool' | 'list';
@@ -15,6 +16,13 @@ export interface FlagSpec {
   default: string | number | boolean | string[];
   help: string;
 }
+
+/**
+ * The auto-compaction retention used when the ZooKeeper port is on and none was set. ZooKeeper
+ * keeps no history and its clients never compact, so without this every ZooKeeper write would
+ * grow the store and the key index until the NOSPACE alarm stops writes.
+ */
+export const ZK_DEFAULT_RETENTION = { periodic: '5m', revision: '10000' } as const;
 
 /** Every flag `coracle` accepts. */
 export const FLAGS = {
@@ -35,7 +43,11 @@ export const FLAGS = {
   'max-txn-ops': { kind: 'int', default: 128, help: 'Maximum number of operations permitted in a transaction.' },
   'quota-backend-bytes': { kind: 'int', default: 0, help: 'Raise an alarm when the backend exceeds this size (0 = 2 GiB).' },
   'auto-compaction-mode': { kind: 'string', default: 'periodic', help: "'periodic' or 'revision'." },
-  'auto-compaction-retention': { kind: 'string', default: '0', help: 'Auto compaction retention (0 = off); hours for periodic, revisions for revision mode.' },
+  'auto-compaction-retention': {
+    kind: 'string', default: '',
+    help: "Auto compaction retention (0 = off): hours or a duration ('30m') for periodic, revisions for revision mode. "
+      + `Unset: 0 with the ZooKeeper port off; with it on, ${ZK_DEFAULT_RETENTION.periodic} (periodic) or ${ZK_DEFAULT_RETENTION.revision} (revision), since ZooKeeper clients never compact.`,
+  },
   'log-level': { kind: 'string', default: 'info', help: 'debug, info, warn, error, panic or fatal.' },
   'unsafe-no-fsync': { kind: 'bool', default: false, help: 'Disables fsync: unsafe, loses acknowledged writes on a crash.' },
   ...ZK_FLAGS,
@@ -52,15 +64,29 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv): FlagValues {
   const values = parseFlagTable(FLAGS, argv, env) as FlagValues;
   if (!values['data-dir']) values['data-dir'] = `${values.name}.coracle`;
   if (values['advertise-client-urls'].length === 0) values['advertise-client-urls'] = values['listen-client-urls'];
+  let zkOn: boolean;
   try {
-    zkOptionsFromFlags(values);
+    zkOn = zkOptionsFromFlags(values) !== undefined;
   } catch (err) {
     if (err instanceof ZkFlagError) throw new UsageError(err.message);
     throw err;
   }
+  values['auto-compaction-retention'] = effectiveRetention(values['auto-compaction-mode'], values['auto-compaction-retention'], zkOn);
+  try {
+    parseAutoCompaction(values['auto-compaction-mode'], values['auto-compaction-retention']);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
   const state = values['initial-cluster-state'];
   if (state !== 'new' && state !== 'existing') throw new UsageError(`invalid --initial-cluster-state '${state}' (want 'new' or 'existing')`);
   return values;
+}
+
+/** The retention in force: the one set, else 0, or with the ZooKeeper port on {@link ZK_DEFAULT_RETENTION}. */
+export function effectiveRetention(mode: string, retention: string, zkOn: boolean): string {
+  if (retention !== '') return retention;
+  if (!zkOn) return '0';
+  return mode === 'revision' ? ZK_DEFAULT_RETENTION.revision : ZK_DEFAULT_RETENTION.periodic;
 }
 
 /**

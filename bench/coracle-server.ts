@@ -1,0 +1,47 @@
+/**
+ * Starts the `coracle` binary for a benchmark: one member with fsync on, its own data dir, the
+ * etcd port and the ZooKeeper port on 127.0.0.1 at free ports. Shared by the ZooKeeper-port
+ * benchmarks so that each measures `coracle` exactly as `npm start` runs it.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { freePorts } from '../test/support/ports';
+import { startProcess } from '../test/support/process';
+import { fourLetterWord } from '../test/support/zookeeper-peer';
+
+/** A running `coracle` started by a benchmark. */
+export interface BenchCoracle {
+  /** Its ZooKeeper port. */
+  port: number;
+  /** Its etcd client port. */
+  clientPort: number;
+  pid: number;
+  /** Stops it and removes its data dir. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `coracle` from `dist` and resolves once its ZooKeeper port answers `ruok`; resolves
+ * undefined when the binary is missing or the port does not answer within 20 s.
+ */
+export async function startBenchCoracle(dist: string, extraArgs: readonly string[] = []): Promise<BenchCoracle | undefined> {
+  const bin = path.join(dist, 'bin/coracle.js');
+  if (!fs.existsSync(bin)) return undefined;
+  const [client, peer, zk] = await freePorts(3);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'coracle-bench-'));
+  const proc = startProcess(process.execPath, [bin, '--data-dir', path.join(dir, 'data'),
+    '--listen-client-urls', `http://127.0.0.1:${client}`, '--listen-peer-urls', `http://127.0.0.1:${peer}`,
+    '--initial-advertise-peer-urls', `http://127.0.0.1:${peer}`, '--initial-cluster', `default=http://127.0.0.1:${peer}`,
+    '--zk-listen', `127.0.0.1:${zk}`, '--log-level', 'warn', ...extraArgs], { name: 'coracle' });
+  const stop = async (): Promise<void> => {
+    await proc.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  for (const end = Date.now() + 20_000; Date.now() < end; await new Promise((r) => setTimeout(r, 250))) {
+    if (proc.exited) break;
+    if ((await fourLetterWord('127.0.0.1', zk!, 'ruok', 1000).catch(() => '')) === 'imok') return { port: zk!, clientPort: client!, pid: proc.pid, stop };
+  }
+  await stop();
+  return undefined;
+}
