@@ -18,6 +18,8 @@ import { assert, assertFailed } from '../util/assert';
 import { KeyString } from '../util/bytes';
 import { OrderedMap } from '../util/ordered-map';
 
+const NO_LEASE = 0n;
+
 /** One key's history plus the facts about its newest revision that writers need. */
 export class KeyHistory {
   /** Pairs [main, sub*2 + tombstoneBit], ascending by (main, sub). */
@@ -27,7 +29,7 @@ export class KeyHistory {
   /** Version of the newest revision (0 when deleted). */
   version = 0;
   /** Lease of the newest revision (0n when none or deleted). */
-  lease = 0n;
+  lease = NO_LEASE;
 
   /** True when the key exists at the newest revision. */
   get live(): boolean {
@@ -81,13 +83,18 @@ export class KeyIndex {
     let h = this.keys.get(key);
     if (!h) {
       h = new KeyHistory();
+      // A literal has exactly the room it needs; a push onto [] reserves 17 slots (≈ 150 bytes
+      // per key, and most keys are written once).
+      h.revs = [main, sub * 2];
       this.keys.set(key, h);
+    } else {
+      if (h.lastMain > main) assertFailed(`put revision ${main} below history ${h.lastMain}`);
+      h.revs.push(main, sub * 2);
     }
-    if (h.lastMain > main) assertFailed(`put revision ${main} below history ${h.lastMain}`);
-    h.revs.push(main, sub * 2);
     h.createRevision = createRevision;
     h.version = version;
-    h.lease = lease;
+    // One shared zero instead of each request's own (a bigint is a heap object).
+    h.lease = lease === 0n ? NO_LEASE : lease;
   }
 
   /** Records the deletion of a live `key` at (main, sub). */
@@ -97,7 +104,7 @@ export class KeyIndex {
     h.revs.push(main, sub * 2 + 1);
     h.createRevision = 0;
     h.version = 0;
-    h.lease = 0n;
+    h.lease = NO_LEASE;
   }
 
   /** The revision of `key` visible at `atRev`, or null when absent (never written, deleted, or only newer). */
@@ -132,7 +139,8 @@ export class KeyIndex {
       const tomb = (h.revs[i + 1]! & 1) === 1;
       const cut = tomb ? i + 2 : i;
       for (let j = 0; j < cut; j += 2) dropped.push({ main: h.revs[j]!, sub: h.revs[j + 1]! >> 1 });
-      if (cut > 0) h.revs.splice(0, cut);
+      // A fresh array rather than splice: the old one keeps its capacity.
+      if (cut > 0) h.revs = h.revs.slice(cut);
       if (h.revs.length === 0) emptied.push(key);
     }
     for (const key of emptied) this.keys.delete(key);

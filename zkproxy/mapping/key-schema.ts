@@ -25,12 +25,16 @@ import { depth } from './path-rules';
 export class KeySchema {
   readonly prefix: string;
   private readonly nodePrefix: string;
+  private readonly prefixKey: Buffer;
+  private readonly prefixBytes: number;
 
   /** @param prefix the key prefix; must end with '/' */
   constructor(prefix = '/zk/') {
     if (!prefix.endsWith('/')) throw new Error(`key prefix must end with '/': ${prefix}`);
     this.prefix = prefix;
     this.nodePrefix = `${prefix}n/`;
+    this.prefixKey = Buffer.from(prefix, 'utf8');
+    this.prefixBytes = this.prefixKey.length;
   }
 
   /** The node key of `path`. */
@@ -71,18 +75,34 @@ export class KeySchema {
 
   /** What a key of this schema is, and for node/acl/counter keys which path. */
   classify(key: Buffer): KeyKind {
-    const s = key.toString('utf8');
-    if (!s.startsWith(this.prefix)) return { kind: 'other' };
-    const rest = s.slice(this.prefix.length);
-    if (rest.startsWith('n/') && rest.length >= 7) return { kind: 'node', path: rest.slice(6) };
-    if (rest.startsWith('a/')) return { kind: 'acl', path: rest.slice(1) };
-    if (rest.startsWith('c/')) return { kind: 'counter', path: rest.slice(1) };
-    if (rest.startsWith('s/')) return { kind: 'session', id: BigInt.asIntN(64, BigInt(`0x${rest.slice(2)}`)) };
+    const pb = this.prefixBytes;
+    if (key.length <= pb || this.prefixKey.compare(key, 0, pb) !== 0) return { kind: 'other' };
+    // Read from the bytes, and only the path decoded: the replica keeps paths for the znode's
+    // life, and a path sliced from the decoded key would keep the whole key string alive too.
+    const tag = key[pb];
+    if (key[pb + 1] === SLASH) {
+      if (tag === N && key.length >= pb + 7) return { kind: 'node', path: key.toString('utf8', pb + 6) };
+      if (tag === A) return { kind: 'acl', path: key.toString('utf8', pb + 1) };
+      if (tag === C) return { kind: 'counter', path: key.toString('utf8', pb + 1) };
+      if (tag === S) {
+        const hex = key.toString('latin1', pb + 2);
+        // A foreign key under our prefix is "other", never an exception in the change feed.
+        return HEX_ID.test(hex) ? { kind: 'session', id: BigInt.asIntN(64, BigInt(`0x${hex}`)) } : { kind: 'other' };
+      }
+    }
+    const rest = key.toString('utf8', pb);
     if (rest === 'e') return { kind: 'error' };
     if (rest === 'secret') return { kind: 'secret' };
     return { kind: 'other' };
   }
 }
+
+const SLASH = 0x2f;
+const N = 0x6e;
+const A = 0x61;
+const C = 0x63;
+const S = 0x73;
+const HEX_ID = /^[0-9a-f]{1,16}$/;
 
 /** The meaning of one key. */
 export type KeyKind =

@@ -12,7 +12,7 @@
 import { Acl } from '../../protocol/jute';
 import { KvPair } from '../backend/kv-backend';
 import { KeySchema } from './key-schema';
-import { NodeKind, decodeAclValue, decodeCounterValue, decodeNodeValue } from './node-codec';
+import { NodeKind, ZnodeData, dataLength, decodeAclValue, decodeCounterValue, decodeNodeValue } from './node-codec';
 import { baseName, parentOf } from './path-rules';
 import { NodeView } from './znode-view';
 import { QuotaTreeView, quotaStatsData, quotaTargetOf } from './quota-stats';
@@ -20,7 +20,7 @@ import { QuotaTreeView, quotaStatsData, quotaTargetOf } from './quota-stats';
 interface NodeState {
   kind: NodeKind;
   czxidStored: bigint;
-  data: Buffer | null;
+  data: ZnodeData;
   version: number;
   ctime: bigint;
   mtime: bigint;
@@ -62,6 +62,8 @@ function sessionTimeout(value: Buffer): number {
 
 const OPEN_ACL: Acl[] = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 const NO_CHILDREN: ReadonlySet<string> = new Set();
+/** Zero, shared by every node without an owner (a bigint per node is a heap object). */
+const NO_OWNER = 0n;
 
 /** The replica. Single-threaded: only the change feed mutates it. */
 export class ZnodeTree {
@@ -86,7 +88,7 @@ export class ZnodeTree {
   private readonly quotaView: QuotaTreeView = {
     dataLength: (p) => {
       const n = this.nodes.get(p);
-      return n === undefined ? undefined : (n.data?.length ?? 0);
+      return n === undefined ? undefined : dataLength(n.data);
     },
     childrenOf: (p) => this.childrenOf(p),
   };
@@ -232,10 +234,10 @@ export class ZnodeTree {
     if (!v) return undefined;
     const prev = this.nodes.get(path);
     this.nodes.set(path, {
-      kind: v.kind, czxidStored: v.czxid ?? 0n, data: v.data, version: v.version, ctime: v.ctime, mtime: v.mtime, ttl: v.ttl,
-      owner: kv.lease, createRev: kv.createRevision, modRev: kv.modRevision,
+      kind: v.kind, czxidStored: v.czxid ?? NO_OWNER, data: v.data, version: v.version, ctime: v.ctime, mtime: v.mtime, ttl: v.ttl,
+      owner: kv.lease === 0n ? NO_OWNER : kv.lease, createRev: kv.createRevision, modRev: kv.modRevision,
     });
-    this.dataBytes += (v.data?.length ?? 0) - (prev?.data?.length ?? 0);
+    this.dataBytes += dataLength(v.data) - (prev ? dataLength(prev.data) : 0);
     if (v.kind === 'container' || v.kind === 'ttl') this.reapable.add(path);
     if (prev) {
       if (prev.owner !== kv.lease) {
@@ -253,7 +255,7 @@ export class ZnodeTree {
     const prev = this.nodes.get(path);
     if (!prev) return undefined;
     this.nodes.delete(path);
-    this.dataBytes -= prev.data?.length ?? 0;
+    this.dataBytes -= dataLength(prev.data);
     this.reapable.delete(path);
     this.untrackEphemeral(prev.owner, path);
     if (path !== '/') {

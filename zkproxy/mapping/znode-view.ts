@@ -5,7 +5,7 @@
  * once the store has answered.
  */
 import { Acl, Stat } from '../../protocol/jute';
-import { NodeKind } from './node-codec';
+import { NodeKind, ZnodeData, dataLength } from './node-codec';
 
 /** Stands for the zxid of the transaction being planned. */
 export const PENDING_ZXID = -1;
@@ -14,7 +14,8 @@ export const PENDING_ZXID = -1;
 export interface NodeView {
   path: string;
   kind: NodeKind;
-  data: Buffer | null;
+  /** Replica data is a latin1 string; a write's new data is the request's Buffer. */
+  data: ZnodeData;
   /** The ZooKeeper data version (stored in the node header). */
   version: number;
   ctime: bigint;
@@ -74,7 +75,7 @@ export function statOf(v: NodeView, pending = PENDING_ZXID): Stat {
     cversion: v.cversion | 0,
     aversion: v.aversion,
     ephemeralOwner: isEphemeral(v) ? v.owner : 0n,
-    dataLength: v.data?.length ?? 0,
+    dataLength: dataLength(v.data),
     numChildren: v.children.size,
     pzxid: zx(v.pzxid, pending),
   };

@@ -8,6 +8,7 @@
 import { MultiResult, Perms, ZkErr, ZkRequest } from '../../protocol/jute';
 import { ZkError, fail } from '../errors/zk-error';
 import { aclAllows, checkAcl, maskDigests } from '../mapping/acl-rules';
+import { dataBytes } from '../mapping/node-codec';
 import { NodeView, statOf } from '../mapping/znode-view';
 import { RequestOf, ZkContext, ZkReply } from '../dispatch/zk-handler';
 import { ZkServices } from './services';
@@ -45,7 +46,7 @@ export function exists(s: ZkServices, ctx: ZkContext, req: RequestOf<'exists'>):
 export function getData(s: ZkServices, ctx: ZkContext, req: { path: string; watch: boolean }): ZkReply {
   const v = readable(s, ctx, req.path);
   if (req.watch) s.watches.add('data', req.path, ctx.watchTarget);
-  return ok(s, { op: 'getData', data: v.data, stat: statOf(v) });
+  return ok(s, { op: 'getData', data: dataBytes(v.data), stat: statOf(v) });
 }
 
 /** getChildren / getChildren2: child watch only when the node exists. Names sorted (ZK gives no order). */

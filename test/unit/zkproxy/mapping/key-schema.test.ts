@@ -21,6 +21,24 @@ test('node, acl, counter, session keys round-trip through classify', () => {
   assert.equal(keys.nodeKey('/a/b').toString(), '/zk/n/0002/a/b');
 });
 
+test('classify decodes paths by byte offset: multi-byte prefixes and paths come back whole', () => {
+  const wide = new KeySchema('/zk-é€/');
+  for (const path of ['/a/b', '/ünïcödé/日本', '/']) {
+    assert.deepEqual(wide.classify(wide.nodeKey(path)), { kind: 'node', path });
+    assert.deepEqual(wide.classify(wide.aclKey(path)), { kind: 'acl', path });
+    assert.deepEqual(wide.classify(wide.counterKey(path)), { kind: 'counter', path });
+  }
+  assert.deepEqual(wide.classify(wide.sessionKey(0x1234n)), { kind: 'session', id: 0x1234n });
+  assert.deepEqual(wide.classify(wide.errorKey()), { kind: 'error' });
+  assert.deepEqual(wide.classify(wide.secretKey()), { kind: 'secret' });
+});
+
+test('foreign keys under the prefix classify as other, never throw', () => {
+  for (const k of ['/zk/s/not-hex', '/zk/s/', '/zk/s/12345678901234567', '/zk/n/', '/zk/x', '/zk/', '/z', '/zj/n/0001/a', '/zk/ee']) {
+    assert.deepEqual(keys.classify(Buffer.from(k)), { kind: 'other' }, k);
+  }
+});
+
 test('prefixEnd', () => {
   assert.deepEqual(prefixEnd(Buffer.from('ab')), Buffer.from('ac'));
   assert.deepEqual(prefixEnd(Buffer.from([0x61, 0xff])), Buffer.from('b'));

@@ -1,0 +1,139 @@
+/**
+ * Memory per znode: Apache ZooKeeper 3.8 standalone against `coracle`, each loaded with the
+ * same tree through the same wire client (our jute codec, pipelined creates), one after the
+ * other. The server's RSS (/proc/PID/status) is read at idle, at half the znodes and at all of
+ * them; the per-znode figure is the slope between the last two, so what a server allocates
+ * once (JIT code, pools, a JVM's initial heap) drops out. ZooKeeper runs with `-Xmx1000m`, the
+ * heap zkServer.sh gives it by default.
+ *
+ *   node dist/bench/zk-memory.js [--znodes 100000] [--parents 100] [--value 100] [--conns 8] [--depth 16]
+ *                                [--coracle-flags '--auto-compaction-retention=5s ...'] [--skip-zookeeper]
+ *
+ * Every create also adds a revision to its parent's child-change key and to the last-change key
+ * (key-schema.ts): MVCC history, not znodes. `--coracle-flags '--auto-compaction-retention=5s'`
+ * compacts it away during the run, so the slope is the znodes' own cost.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ZkWireClient } from '../zkproxy/dispatch/zk-wire-client';
+import { fourLetterWord, startZookeeper } from '../test/support/zookeeper-peer';
+import { startBenchCoracle } from './coracle-server';
+
+const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
+const DIST = path.resolve(__dirname, '..');
+/** Bound on loading one server, whatever its speed. */
+const LOAD_LIMIT_MS = 15 * 60_000;
+
+function arg(name: string, dflt: number): number {
+  return Number(textArg(name, String(dflt)));
+}
+
+function textArg(name: string, dflt: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] ?? dflt : dflt;
+}
+
+/** Resident set size of `pid` in bytes. */
+function rss(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!m) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(m[1]) * 1024;
+}
+
+async function znodeCount(port: number): Promise<number> {
+  const m = /zk_znode_count\s+(\d+)/.exec(await fourLetterWord('127.0.0.1', port, 'mntr'));
+  return m ? Number(m[1]) : NaN;
+}
+
+interface Shape {
+  parents: number;
+  value: Buffer;
+  conns: number;
+  depth: number;
+}
+
+/**
+ * Creates children `from`..`to`-1, spread over the parents, `conns` × `depth` requests in
+ * flight; throws on the first error reply. Prints progress every 10%.
+ */
+async function createRange(clients: ZkWireClient[], shape: Shape, from: number, to: number, label: string): Promise<void> {
+  let next = from;
+  let done = 0;
+  const step = Math.max(1, Math.floor((to - from) / 10));
+  const deadline = Date.now() + LOAD_LIMIT_MS;
+  const lane = async (c: ZkWireClient): Promise<void> => {
+    while (next < to) {
+      if (Date.now() > deadline) throw new Error(`${label}: loading took over ${LOAD_LIMIT_MS / 60_000} min`);
+      const i = next++;
+      const path = `/mem/p${String(i % shape.parents).padStart(4, '0')}/n${String(i).padStart(9, '0')}`;
+      const r = await c.send({ op: 'create', path, data: shape.value, acl: OPEN, flags: 0 });
+      if (r.header.err !== 0) throw new Error(`${label}: create ${path} failed with ZooKeeper error ${r.header.err}`);
+      if (++done % step === 0) process.stderr.write(`${label}: ${from + done}/${to} znodes\n`);
+    }
+  };
+  await Promise.all(clients.flatMap((c) => Array.from({ length: shape.depth }, () => lane(c))));
+}
+
+interface Row {
+  server: string;
+  idle: number;
+  half: number;
+  full: number;
+  znodes: number;
+}
+
+/** Loads one server in two halves and reads its RSS at idle, half and full. */
+async function measure(server: string, port: number, pid: number, total: number, shape: Shape): Promise<Row> {
+  const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 3000));
+  const clients = await Promise.all(Array.from({ length: shape.conns }, () => ZkWireClient.connect({ host: '127.0.0.1', port, timeoutMs: 30_000 })));
+  try {
+    await settle();
+    const idle = rss(pid);
+    await clients[0]!.send({ op: 'create', path: '/mem', data: null, acl: OPEN, flags: 0 });
+    for (let p = 0; p < shape.parents; p++) {
+      await clients[0]!.send({ op: 'create', path: `/mem/p${String(p).padStart(4, '0')}`, data: null, acl: OPEN, flags: 0 });
+    }
+    await createRange(clients, shape, 0, total / 2, server);
+    await settle();
+    const half = rss(pid);
+    await createRange(clients, shape, total / 2, total, server);
+    await settle();
+    return { server, idle, half, full: rss(pid), znodes: await znodeCount(port) };
+  } finally {
+    await Promise.all(clients.map((c) => c.close()));
+  }
+}
+
+async function main(): Promise<void> {
+  const total = 2 * Math.floor(arg('znodes', 100_000) / 2);
+  const shape: Shape = { parents: arg('parents', 100), value: Buffer.alloc(arg('value', 100), 0x61), conns: arg('conns', 8), depth: arg('depth', 16) };
+  const rows: Row[] = [];
+  if (!process.argv.includes('--skip-zookeeper')) {
+    const zk = await startZookeeper({ logLevel: 'warn', jvmArgs: ['-Xmx1000m'] });
+    try {
+      rows.push(await measure('ZooKeeper 3.8', zk.port, zk.process.pid, total, shape));
+    } finally {
+      await zk.stop();
+    }
+  }
+  const flags = textArg('coracle-flags', '').split(' ').filter(Boolean);
+  const c = await startBenchCoracle(DIST, flags);
+  if (!c) throw new Error('coracle did not answer ruok on its ZooKeeper port; run `npm run build` first');
+  try {
+    rows.push(await measure(flags.length ? `Coracle ${flags.join(' ')}` : 'Coracle', c.port, c.pid, total, shape));
+  } finally {
+    await c.stop();
+  }
+  const mb = (b: number): string => (b / 1048576).toFixed(0);
+  process.stdout.write(`znodes=${total} parents=${shape.parents} value=${shape.value.length} B conns=${shape.conns} depth=${shape.depth}\n\n`);
+  process.stdout.write('| server | znodes (mntr) | RSS idle MB | RSS at half MB | RSS at all MB | RSS per znode (slope) |\n|---|---|---|---|---|---|\n');
+  for (const r of rows) {
+    const slope = (r.full - r.half) / (total / 2);
+    process.stdout.write(`| ${r.server} | ${r.znodes} | ${mb(r.idle)} | ${mb(r.half)} | ${mb(r.full)} | ${(slope / 1024).toFixed(2)} KB |\n`);
+  }
+}
+
+void main().then(() => process.exit(0), (e: unknown) => {
+  process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`);
+  process.exit(1);
+});
