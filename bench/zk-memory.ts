@@ -2,9 +2,10 @@
  * Memory per znode: Apache ZooKeeper 3.8 standalone against `coracle`, each loaded with the
  * same tree through the same wire client (our jute codec, pipelined creates), one after the
  * other. The server's RSS (/proc/PID/status) is read at idle, at half the znodes and at all of
- * them; the per-znode figure is the slope between the last two, so what a server allocates
- * once (JIT code, pools, a JVM's initial heap) drops out. ZooKeeper runs with `-Xmx1000m`, the
- * heap zkServer.sh gives it by default.
+ * them. Two per-znode figures: (all − idle) / znodes, and the slope between half and all, which
+ * leaves out what a server allocates once (JIT code, pools, a JVM's initial heap) but moves with
+ * when each garbage collector last grew its heap. ZooKeeper runs with `-Xmx1000m`, the heap
+ * zkServer.sh gives it by default.
  *
  *   node dist/bench/zk-memory.js [--znodes 100000] [--parents 100] [--value 100] [--conns 8] [--depth 16]
  *                                [--coracle-flags '--auto-compaction-retention=5s ...'] [--skip-zookeeper]
@@ -126,10 +127,11 @@ async function main(): Promise<void> {
   }
   const mb = (b: number): string => (b / 1048576).toFixed(0);
   process.stdout.write(`znodes=${total} parents=${shape.parents} value=${shape.value.length} B conns=${shape.conns} depth=${shape.depth}\n\n`);
-  process.stdout.write('| server | znodes (mntr) | RSS idle MB | RSS at half MB | RSS at all MB | RSS per znode (slope) |\n|---|---|---|---|---|---|\n');
+  process.stdout.write('| server | znodes (mntr) | RSS idle MB | RSS at half MB | RSS at all MB | (all − idle) per znode | slope half → all |\n|---|---|---|---|---|---|---|\n');
   for (const r of rows) {
     const slope = (r.full - r.half) / (total / 2);
-    process.stdout.write(`| ${r.server} | ${r.znodes} | ${mb(r.idle)} | ${mb(r.half)} | ${mb(r.full)} | ${(slope / 1024).toFixed(2)} KB |\n`);
+    const perZnode = (r.full - r.idle) / total;
+    process.stdout.write(`| ${r.server} | ${r.znodes} | ${mb(r.idle)} | ${mb(r.half)} | ${mb(r.full)} | ${(perZnode / 1024).toFixed(2)} KB | ${(slope / 1024).toFixed(2)} KB |\n`);
   }
 }
 
