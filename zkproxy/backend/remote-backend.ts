@@ -1,8 +1,9 @@
 /**
  * `RemoteBackend`: the {@link KvBackend} over any etcd v3 cluster through gRPC (`@grpc/grpc-js`
  * and our generated codecs; DESIGN §4), so `coracle zk-proxy --endpoints=...` fronts real etcd
- * exactly as the in-process core. One channel (pick-first over the endpoints), one bidi stream
- * per watch, one shared bidi stream for lease keep-alives.
+ * exactly as the in-process core. Unary calls on our own node:http2 client (grpc-unary-client.ts);
+ * on one grpc-js channel (pick-first over the endpoints), one bidi stream per watch and one
+ * shared bidi stream for lease keep-alives.
  */
 import * as grpc from '@grpc/grpc-js';
 import { MessageCodec, rpc } from '../../protocol/etcd';
@@ -12,6 +13,10 @@ import {
   KvWatchOptions,
 } from './kv-backend';
 import { eventOf, kvErrorOf, num, opResults, rangeRequest, rangeResult, txnRequest } from './etcd-conversions';
+import { GrpcUnaryClient } from './grpc-unary-client';
+
+/** Largest response message accepted (a page of the tree load). */
+const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 
 
 /** Options of the remote backend. */
@@ -33,7 +38,10 @@ export function grpcTarget(endpoints: string[]): string {
 
 /** The backend over etcd gRPC. */
 export class RemoteBackend implements KvBackend {
+  /** Streams (watch, lease keep-alive). */
   private readonly client: grpc.Client;
+  /** Unary calls: cheaper per call than grpc-js (grpc-unary-client.ts). */
+  private readonly unaryClient: GrpcUnaryClient;
   private readonly timeout: number;
   private readonly logger: ZkLogger;
   private keepAliveStream: grpc.ClientDuplexStream<rpc.LeaseKeepAliveRequest, rpc.LeaseKeepAliveResponse> | undefined;
@@ -43,23 +51,24 @@ export class RemoteBackend implements KvBackend {
 
   constructor(opts: RemoteBackendOptions) {
     this.client = new grpc.Client(grpcTarget(opts.endpoints), grpc.credentials.createInsecure(), {
-      'grpc.max_receive_message_length': 256 * 1024 * 1024,
+      'grpc.max_receive_message_length': MAX_RESPONSE_BYTES,
       'grpc.max_send_message_length': 64 * 1024 * 1024,
       'grpc.keepalive_time_ms': 30_000,
     });
     this.timeout = opts.callTimeoutMs ?? 10_000;
     this.logger = opts.logger ?? silentLogger;
+    this.unaryClient = new GrpcUnaryClient({ endpoints: opts.endpoints, maxResponseBytes: MAX_RESPONSE_BYTES, logger: this.logger });
   }
 
-  private unary<Req, Res>(path: string, req: MessageCodec<Req>, res: MessageCodec<Res>, arg: Req): Promise<Res> {
-    if (this.closed) return Promise.reject(new KvError('closed', 'backend closed'));
-    return new Promise((resolve, reject) => {
-      this.client.makeUnaryRequest(
-        path, (m: Req) => req.encode(m as Parameters<typeof req.encode>[0]), (b: Buffer) => res.decode(b), arg, new grpc.Metadata(),
-        { deadline: Date.now() + this.timeout },
-        (err, value) => (err ? reject(kvErrorOf(err)) : resolve(value!)),
-      );
-    });
+  private async unary<Req, Res>(path: string, req: MessageCodec<Req>, res: MessageCodec<Res>, arg: Req): Promise<Res> {
+    if (this.closed) throw new KvError('closed', 'backend closed');
+    let bytes: Buffer;
+    try {
+      bytes = await this.unaryClient.call(path, req.encode(arg as Parameters<typeof req.encode>[0]), this.timeout);
+    } catch (e) {
+      throw kvErrorOf(e);
+    }
+    return res.decode(bytes);
   }
 
   async range(key: Buffer, options?: KvRangeOptions): Promise<KvRangeResult> {
@@ -173,5 +182,6 @@ export class RemoteBackend implements KvBackend {
     this.keepAliveStream?.end();
     this.keepAliveStream = undefined;
     this.client.close();
+    this.unaryClient.close();
   }
 }
