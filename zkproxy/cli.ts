@@ -8,6 +8,8 @@ import { ZkProxy, startZkProxy } from './zk-proxy';
 import { loadSaslOptions } from './session/sasl-authenticator';
 import { ZkFlagOptions } from './zk-flags';
 import { ZkLogger } from './logger';
+import { KeySchema } from './mapping/key-schema';
+import { HistoryWatchdog } from './history-watchdog';
 
 /**
  * Runs `coracle zk-proxy`: connects to etcd at `endpoints`, serves ZooKeeper with `zk` until
@@ -21,9 +23,12 @@ export async function runZkProxyCommand(endpoints: string[], zk: ZkFlagOptions, 
   try {
     const proxy = await startZkProxy({ ...opts, sasl, backend, logger });
     logger.info({ endpoints, zk: `${proxy.address.address}:${proxy.address.port}` }, 'zk-proxy serving');
+    // The embedded server compacts by itself; an etcd cluster only when its operator says so.
+    const watchdog = new HistoryWatchdog(backend, new KeySchema(opts.keyPrefix).secretKey(), logger.child({ component: 'history' })).start();
     return {
       ...proxy,
       close: async () => {
+        watchdog.stop();
         await proxy.close();
         await backend.close();
       },
