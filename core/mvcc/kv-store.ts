@@ -19,6 +19,9 @@ import { readRange } from './range-reader';
 import { KvWriteTxn, LeaseAttacher } from './kv-write-txn';
 import { TxnView } from './txn-runner';
 
+/** Records between two progress reports of {@link KvStore.load}. */
+export const LOAD_PROGRESS_RECORDS = 500_000;
+
 /** Lease attachments found while rebuilding the index at start. */
 export interface LoadedAttachment {
   lease: bigint;
@@ -56,12 +59,16 @@ export class KvStore {
    * Rebuilds the index from the backend, replacing what it held (at start, and after a Raft
    * snapshot replaced the backend's contents). Returns the live keys' lease attachments so the
    * lessor can rebuild its key sets. Finishes a compaction that a crash interrupted (etcd #17780).
+   * `progress` hears the count of records read every `every` records (a large store takes
+   * seconds, and a start must show it is working).
    */
-  load(): { attachments: LoadedAttachment[]; pendingCompaction: number } {
+  load(progress?: (records: number) => void, every = LOAD_PROGRESS_RECORDS): { attachments: LoadedAttachment[]; pendingCompaction: number } {
     this.index.clear();
     return this.backend.read((txn) => {
       const attachments = new Map<string, bigint>();
+      let records = 0;
       for (const { key, value } of txn.iterate(DB.kv)) {
+        if (++records % every === 0) progress?.(records);
         const main = decodeRevisionMain(key);
         const sub = decodeRevisionSub(key);
         const rec = decodeRecord(value, main, true);

@@ -100,7 +100,7 @@ export class Member {
     this.memberId = identity.memberId;
     this.clusterId = identity.clusterId;
     this.kv = new KvStore(backend);
-    const loaded = this.kv.load();
+    const loaded = this.kv.load((records) => log.info({ records }, 'rebuilding the key index from the backend'));
     this.lessor = new Lessor(this.clock, Math.ceil((1.5 * config.electionMs) / 1000));
     backend.read((txn) => {
       this.lessor.load(txn, loaded.attachments);

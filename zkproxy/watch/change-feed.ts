@@ -29,6 +29,9 @@ interface Waiter {
   cb: () => void;
 }
 
+/** Interval of the progress lines while the tree loads. */
+const LOAD_PROGRESS_MS = 3000;
+
 /** The ordered change feed and revision waiters. */
 export class ChangeFeed {
   private watch: KvWatch | undefined;
@@ -98,12 +101,20 @@ export class ChangeFeed {
     const { key, rangeEnd } = this.tree.keys.range();
     let start = key;
     let revision = 0;
+    let keys = 0;
+    let reported = performance.now();
     for (let page = 0; ; page++) {
       const res = await this.backend.range(start, {
         rangeEnd, limit: ZK_LOAD_PAGE_KEYS, revision: revision || undefined, sortOrder: 'ascend', sortTarget: 'key',
       });
       if (revision === 0) revision = res.revision;
       for (const kv of res.kvs) tree.apply('put', kv);
+      keys += res.kvs.length;
+      // A large tree takes seconds to load: say so every few seconds.
+      if (performance.now() - reported > LOAD_PROGRESS_MS) {
+        reported = performance.now();
+        this.logger.info({ revision, keys }, 'loading the znode tree');
+      }
       if (!res.more || res.kvs.length === 0) break;
       start = Buffer.concat([res.kvs[res.kvs.length - 1]!.key, Buffer.from([0])]);
     }

@@ -198,3 +198,16 @@ test('watch: history catch-up then live events, in order, with prev_kv, no dupli
     await h.close();
   }
 });
+
+test('restart rebuild reports its progress every so many records', async () => {
+  const h = new Harness();
+  try {
+    for (let i = 0; i < 7; i++) await h.put(`p${i}`, 'v');
+    const seen: number[] = [];
+    h.kv.load((records) => seen.push(records), 3);
+    assert.deepEqual(seen, [3, 6], 'one report per 3 of the 7 records');
+    assert.equal(h.kv.range(rangeReq('p', 'q')).kvs.length, 7, 'the rebuild itself is unchanged');
+  } finally {
+    await h.close();
+  }
+});
