@@ -6,7 +6,7 @@
  * rebuilt. A swap is one synchronous assignment: a read never falls between two databases, and
  * the caller swaps only when no write is in flight (the write buffer flushed, applying stopped).
  */
-import { Backend, BackendStats, CommitTiming, ReadTxn, WriteTxn } from '../storage/backend';
+import { Backend, BackendStats, Change, CommitTiming, ReadTxn, WriteTxn } from '../storage/backend';
 
 /** A {@link Backend} that delegates to a replaceable inner backend. */
 export class SnapshotBackendSlot implements Backend {
@@ -33,6 +33,10 @@ export class SnapshotBackendSlot implements Backend {
 
   read<T>(fn: (txn: ReadTxn) => T): T {
     return this.current.read(fn);
+  }
+
+  writeChanges(changes: Iterable<Change>): Promise<void> {
+    return this.current.writeChanges(changes);
   }
 
   write<T>(fn: (txn: WriteTxn) => T): Promise<T> {

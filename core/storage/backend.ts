@@ -68,6 +68,9 @@ export interface CommitTiming {
   syncSeconds: number;
 }
 
+/** One blind write of {@link Backend.writeChanges}: `[db, key, value]`, a null value deletes. */
+export type Change = readonly [db: string, key: Buffer, value: Buffer | null];
+
 /** A durable, transactional, ordered key/value store. */
 export interface Backend {
   /** Runs `fn` against a consistent snapshot of the last durable state. */
@@ -78,6 +81,13 @@ export interface Backend {
    * the transaction (nothing is written) and rejects the promise.
    */
   write<T>(fn: (txn: WriteTxn) => T): Promise<T>;
+  /**
+   * A write transaction of blind puts and deletes (`null` value) in order, with the guarantees of
+   * {@link write}: atomic, resolved once durable. With no reads inside, an engine may apply it
+   * off the main thread (LMDB's B-tree work for a write-buffer flush took ≈ 3 ms of event loop
+   * every 100 ms under load).
+   */
+  writeChanges(changes: Iterable<Change>): Promise<void>;
   /** Size of the database, for Status, metrics and the quota. */
   stats(): BackendStats;
   /**
@@ -95,4 +105,12 @@ export interface Backend {
   compactFile(): Promise<void>;
   /** Flushes and closes; pending writes finish first. */
   close(): Promise<void>;
+}
+
+/** Applies `changes` inside a write transaction: how engines without a faster path do {@link Backend.writeChanges}. */
+export function applyChanges(txn: WriteTxn, changes: Iterable<Change>): void {
+  for (const [db, key, value] of changes) {
+    if (value === null) txn.del(db, key);
+    else txn.put(db, key, value);
+  }
 }

@@ -16,7 +16,7 @@
 import { open, RootDatabase, Database } from 'lmdb';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Backend, BackendStats, CommitTiming, Entry, IterateOptions, ReadTxn, WriteTxn } from './backend';
+import { Backend, BackendStats, Change, CommitTiming, Entry, IterateOptions, ReadTxn, WriteTxn } from './backend';
 import { ALL_DBS } from './schema';
 
 /** Options for opening LMDB. */
@@ -93,6 +93,26 @@ export class LmdbBackend implements Backend {
       this.commitObserver({ commitSeconds: (done - started) / 1000, syncSeconds: (done - written) / 1000 });
     }
     return result;
+  }
+
+  /**
+   * Queues every change as lmdb-js's asynchronous put or remove in one synchronous run: lmdb-js
+   * puts all writes of one event turn in one transaction (its `eventTurnBatching`, on by default;
+   * nothing here calls `transactionSync`, which could split the batch) and applies them on its
+   * write thread, so the main thread only serialises them. Resolves when that transaction is
+   * durable: its writes' promises resolve together, after the commit's sync.
+   */
+  async writeChanges(changes: Iterable<Change>): Promise<void> {
+    if (this.closed) throw new Error('backend is closed');
+    const started = performance.now();
+    let last: Promise<boolean> | undefined;
+    for (const [db, key, value] of changes) last = value === null ? this.db(db).remove(key) : this.db(db).put(key, value);
+    if (last === undefined) return;
+    await last;
+    if (this.commitObserver !== undefined) {
+      const seconds = (performance.now() - started) / 1000;
+      this.commitObserver({ commitSeconds: seconds, syncSeconds: seconds });
+    }
   }
 
   observeCommits(observer: ((timing: CommitTiming) => void) | undefined): void {

@@ -5,7 +5,7 @@
  * crash that loses the writes not yet "synced" ({@link MemBackend.crash}).
  */
 import { writeFileSync } from 'node:fs';
-import { Backend, BackendStats, CommitTiming, Entry, IterateOptions, ReadTxn, WriteTxn } from './backend';
+import { Backend, BackendStats, Change, CommitTiming, Entry, IterateOptions, ReadTxn, WriteTxn, applyChanges } from './backend';
 
 type Table = Map<string, Buffer>;
 
@@ -22,6 +22,10 @@ export class MemBackend implements Backend {
       get: (db, key) => this.table(db).get(key.toString('latin1')),
       iterate: (db, options) => this.iterateCommitted(db, options),
     });
+  }
+
+  writeChanges(changes: Iterable<Change>): Promise<void> {
+    return this.write((txn) => applyChanges(txn, changes));
   }
 
   write<T>(fn: (txn: WriteTxn) => T): Promise<T> {

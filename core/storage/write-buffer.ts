@@ -21,7 +21,7 @@
  *   keep serving the applied view. Restart and replay the WAL.
  * - Keys and values written are copied: the buffer owns them.
  */
-import { Backend, BackendStats, CommitTiming, Entry, IterateOptions, ReadTxn, WriteTxn } from './backend';
+import { Backend, BackendStats, Change, CommitTiming, Entry, IterateOptions, ReadTxn, WriteTxn, applyChanges } from './backend';
 import { WRITE_BUFFER_FLUSH_DELAY_MS, WRITE_BUFFER_MAX_BYTES_DEFAULT, WRITE_BUFFER_MAX_FLUSH_BYTES } from '../util/limits';
 import { changeBytes, WriteLayer } from './write-buffer-layer';
 import { mergeIterate } from './write-buffer-merge';
@@ -134,6 +134,10 @@ export class WriteBuffer implements Backend {
         iterate: (db, options) => this.iterateView(innerTxn, undefined, db, options),
       }),
     );
+  }
+
+  writeChanges(changes: Iterable<Change>): Promise<void> {
+    return this.write((txn) => applyChanges(txn, changes));
   }
 
   write<T>(fn: (txn: WriteTxn) => T): Promise<T> {
@@ -257,15 +261,11 @@ export class WriteBuffer implements Backend {
     while (n < this.batches.length && (n === 0 || bytes + this.batches[n]!.bytes <= this.maxFlushBytes)) bytes += this.batches[n++]!.bytes;
     const group = this.batches.slice(0, n);
     this.inFlight = n;
+    const changes: Change[] = [];
+    for (const b of group) for (const [db, , c] of b.changes.all()) changes.push([db, c.key, c.value]);
+    // Blind writes: the engine may apply them off the event loop (backend.ts).
     this.inner
-      .write((txn) => {
-        for (const b of group) {
-          for (const [db, , c] of b.changes.all()) {
-            if (c.value === null) txn.del(db, c.key);
-            else txn.put(db, c.key, c.value);
-          }
-        }
-      })
+      .writeChanges(changes)
       .then(
         () => this.committed(group),
         (err: unknown) => this.fail(err),

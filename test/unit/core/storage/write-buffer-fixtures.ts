@@ -3,7 +3,7 @@
  * released (or failed) one at a time, over a MemBackend whose state after a "crash" is what its
  * completed writes left.
  */
-import { Backend, BackendStats, CommitTiming, ReadTxn, WriteTxn } from '../../../../core/storage/backend';
+import { Backend, BackendStats, Change, CommitTiming, ReadTxn, WriteTxn, applyChanges } from '../../../../core/storage/backend';
 import { MemBackend } from '../../../../core/storage/mem-backend';
 
 /** A MemBackend whose write transactions wait for {@link release} (when `hold` is on). */
@@ -23,6 +23,12 @@ export class GatedBackend implements Backend {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ go: () => this.mem.write(fn).then(resolve, reject), fail: reject });
     });
+  }
+
+  writeChanges(changes: Iterable<Change>): Promise<void> {
+    // Materialised now: the caller may reuse what it passed once this returns.
+    const list = [...changes];
+    return this.write((txn) => applyChanges(txn, list));
   }
 
   /** Inner writes waiting. */

@@ -221,3 +221,28 @@ test('with a flush delay, batches written over several turns share one inner com
   assert.equal(inner.writes, 1, 'five batches, one inner commit');
   assert.deepEqual(dump(inner, DBS), ['a:k0=v', 'a:k1=v', 'a:k2=v', 'a:k3=v', 'a:k4=v']);
 });
+
+test('LmdbBackend.writeChanges: puts and deletes land in order, across dbs, durable once resolved', async () => {
+  const dir = createTempDir('lmdb-changes-');
+  try {
+    const db = LmdbBackend.open({ path: dir });
+    await db.writeChanges([]);
+    await db.writeChanges([
+      [DB.kv, b('a'), b('1')], [DB.kv, b('a'), b('2')],
+      [DB.kv, b('gone'), b('x')], [DB.kv, b('gone'), null],
+      [DB.meta, b('m'), b('meta')],
+      [DB.kv, b('back'), null], [DB.kv, b('back'), b('again')],
+    ]);
+    await db.close();
+    const reopened = LmdbBackend.open({ path: dir });
+    try {
+      const kv = reopened.read((t) => [...t.iterate(DB.kv)].map((e) => `${e.key}=${e.value}`));
+      assert.deepEqual(kv, ['a=2', 'back=again'], 'the last change to a key wins; a delete removes');
+      assert.equal(reopened.read((t) => t.get(DB.meta, b('m'))?.toString()), 'meta');
+    } finally {
+      await reopened.close();
+    }
+  } finally {
+    removeTempDir(dir);
+  }
+});
