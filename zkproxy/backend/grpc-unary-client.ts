@@ -69,26 +69,37 @@ export class GrpcUnaryClient {
     if (this.endpoints.length === 0) throw new Error('no etcd endpoints');
   }
 
-  /** Calls `path` with one encoded request message; resolves with the response message bytes. */
+  /**
+   * Calls `path` with one encoded request message; resolves with the response message bytes.
+   * A session that refuses the stream (it was closing) is replaced once: nothing was sent, so
+   * the call is safe to start again, as grpc-js's transparent retry does.
+   */
   async call(path: string, message: Uint8Array, timeoutMs: number): Promise<Buffer> {
     if (this.closed) throw new UnaryCallError(GrpcStatus.CANCELLED, 'client closed');
-    const session = await this.connected(timeoutMs);
-    return new Promise<Buffer>((resolve, reject) => {
-      const framed = Buffer.allocUnsafe(PREFIX_BYTES + message.length);
-      framed[0] = 0;
-      framed.writeUInt32BE(message.length, 1);
-      framed.set(message, PREFIX_BYTES);
+    const framed = Buffer.allocUnsafe(PREFIX_BYTES + message.length);
+    framed[0] = 0;
+    framed.writeUInt32BE(message.length, 1);
+    framed.set(message, PREFIX_BYTES);
+    const headers = {
+      ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers',
+      'grpc-timeout': `${Math.max(1, Math.ceil(timeoutMs))}m`,
+    };
+    for (let attempt = 0; ; attempt++) {
+      const session = await this.connected(timeoutMs);
       let stream: CallStream;
       try {
-        stream = session.request({
-          ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers',
-          'grpc-timeout': `${Math.max(1, Math.ceil(timeoutMs))}m`,
-        }, { endStream: false }) as CallStream;
+        stream = session.request(headers, { endStream: false }) as CallStream;
       } catch (e) {
         this.drop(session);
-        reject(new UnaryCallError(GrpcStatus.UNAVAILABLE, `connection lost: ${(e as Error).message}`));
-        return;
+        if (attempt === 0) continue;
+        throw new UnaryCallError(GrpcStatus.UNAVAILABLE, `connection lost: ${(e as Error).message}`);
       }
+      return this.run(stream, framed, timeoutMs);
+    }
+  }
+
+  private run(stream: CallStream, framed: Buffer, timeoutMs: number): Promise<Buffer> {
+    return new Promise<Buffer>((resolve, reject) => {
       const state: CallState = {
         resolve, reject, chunks: [], bytes: 0, max: this.opts.maxResponseBytes, status: undefined, message: '', timer: undefined, settled: false,
       };

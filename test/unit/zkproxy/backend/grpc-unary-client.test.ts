@@ -164,6 +164,21 @@ test('a silent server fails the call at its deadline; oversized and compressed r
   }
 });
 
+test('a server going away (GOAWAY) costs no call: the next one runs on a new connection', async () => {
+  const s = await server((stream, body, headers) => {
+    echo((m) => m)(stream, body, headers);
+    // Answer, then tell the client this connection takes no more streams.
+    stream.on('close', () => stream.session?.goaway(http2.constants.NGHTTP2_NO_ERROR));
+  });
+  const c = client([s.endpoint]);
+  try {
+    for (let i = 0; i < 5; i++) assert.deepEqual(await c.call('/a/B', Buffer.from(`m${i}`), 2000), Buffer.from(`m${i}`));
+  } finally {
+    c.close();
+    await s.close();
+  }
+});
+
 test('a bad endpoint is refused when the client is made', () => {
   assert.throws(() => client(['localhost']), /bad etcd endpoint 'localhost'/);
   assert.throws(() => client([]), /no etcd endpoints/);
