@@ -206,10 +206,10 @@ export class WriteBuffer implements Backend {
       this.markDurable(seq);
       return;
     }
-    for (const [db, k, c] of own.all()) {
+    own.forEach((db, k, c) => {
       c.seq = seq;
       this.overlay.set(db, k, c);
-    }
+    });
     this.batches.push({ seq, changes: own, bytes });
     this.bytes += bytes;
     this.scheduleFlush();
@@ -262,7 +262,7 @@ export class WriteBuffer implements Backend {
     const group = this.batches.slice(0, n);
     this.inFlight = n;
     const changes: Change[] = [];
-    for (const b of group) for (const [db, , c] of b.changes.all()) changes.push([db, c.key, c.value]);
+    for (const b of group) b.changes.forEach((db, _k, c) => changes.push([db, c.key, c.value]));
     // Blind writes: the engine may apply them off the event loop (backend.ts).
     this.inner
       .writeChanges(changes)
@@ -276,7 +276,7 @@ export class WriteBuffer implements Backend {
   private committed(group: Batch[]): void {
     const last = group[group.length - 1]!.seq;
     for (const b of group) {
-      for (const [db, k] of b.changes.all()) this.overlay.dropIfUpTo(db, k, last);
+      b.changes.forEach((db, k) => this.overlay.dropIfUpTo(db, k, last));
       this.bytes -= b.bytes;
     }
     this.batches.splice(0, group.length);

@@ -86,6 +86,17 @@ export class OrderedMap<V> {
   }
 
   /**
+   * Calls `fn` for every entry in ascending key order, allocating nothing per entry (the hot
+   * path's alternative to {@link range}). `fn` must not modify the map.
+   */
+  forEach(fn: (key: string, value: V) => void): void {
+    for (let leaf: Leaf<V> | null = this.findLeaf(''); leaf; leaf = leaf.next) {
+      const { keys, values } = leaf;
+      for (let i = 0; i < keys.length; i++) fn(keys[i]!, values[i]!);
+    }
+  }
+
+  /**
    * Entries with start ≤ key < end in ascending order (`end` undefined: to the last key). The
    * map must not be modified while the iterator is in use.
    */

@@ -1,6 +1,6 @@
 /**
- * OrderedMap against a naive model (a plain Map plus sort): random inserts, deletes and range
- * scans must agree exactly, including iteration order and reverse iteration.
+ * OrderedMap against a naive model (a plain Map plus sort): random inserts, deletes, range
+ * scans and forEach must agree exactly, including iteration order and reverse iteration.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -31,6 +31,9 @@ test('OrderedMap agrees with a sorted Map model', () => {
       const want = sorted.filter(([k]) => k >= start && (end === null || k < end));
       assert.deepEqual([...map.range(start, end ?? undefined)], want);
       assert.deepEqual([...map.rangeReverse(start, end ?? undefined)], [...want].reverse());
+      const walked: [string, number][] = [];
+      map.forEach((k, v) => walked.push([k, v]));
+      assert.deepEqual(walked, sorted, 'forEach visits every entry in key order');
       for (const [k, v] of model) assert.equal(map.get(k), v);
     }),
     { numRuns: 300 },
@@ -50,6 +53,14 @@ test('OrderedMap keeps order through many splits and merges', () => {
     seen++;
   }
   assert.equal(seen, n);
+  let walked = 0;
+  let last = '';
+  map.forEach((k) => {
+    assert.ok(walked === 0 || k > last, 'forEach in key order across leaves');
+    last = k;
+    walked++;
+  });
+  assert.equal(walked, n);
   for (let i = 0; i < n; i += 2) assert.ok(map.delete(String(i).padStart(6, '0')));
   assert.equal(map.size, n / 2);
   assert.equal([...map.range('')].length, n / 2);
