@@ -12,7 +12,8 @@
  *   create or delete puts it, so its modRevision is pzxid and its version − 1 (+ an offset kept
  *   in its value) is cversion; the create counter behind sequential names is
  *   (cversion + numChildren) / 2. Absent: pzxid = czxid, cversion = 0.
- * A plain create therefore writes two keys: the node and its parent's child-change key.
+ * A plain create therefore writes the node and its parent's child-change key (and, as every
+ * ZooKeeper transaction, the last-change key below).
  * - `<p>s/<id:16 hex>` — a session record, attached to the session's lease.
  * - `<p>e` — the last-change key: every ZooKeeper transaction puts it, so a failed write
  *   spends a zxid as ZooKeeper's error txn does (§2.4), and its modRevision is the latest
