@@ -19,6 +19,11 @@ export interface ZkLogger {
   error: ZkLogFn;
   fatal: ZkLogFn;
   child(bindings: Record<string, unknown>): ZkLogger;
+  /**
+   * Whether records at `level` are written (pino has it). A hot path asks before building a
+   * record it may not need; a logger without it counts as writing nothing below warn.
+   */
+  isLevelEnabled?(level: string): boolean;
 }
 
 const noop: ZkLogFn = () => {};

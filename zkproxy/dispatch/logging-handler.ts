@@ -10,14 +10,16 @@ import { ZkHandler, decorate } from './zk-handler';
 export function withLogging(inner: ZkHandler, logger: ZkLogger): ZkHandler {
   const log = logger.child({ component: 'zk-ops' });
   return decorate(inner, async (op, ctx, req, next) => {
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     const reply = await next();
-    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    const failed = reply.err === ZkErr.SYSTEMERROR || reply.err === ZkErr.CONNECTIONLOSS;
+    // Every request passes here: build the record only when it will be written.
+    if (!failed && !(log.isLevelEnabled?.('debug') ?? false)) return reply;
     const fields = {
       op, session: ctx.session.id.toString(16), path: 'path' in req ? req.path : undefined,
-      err: errName(reply.err), zxid: reply.zxid, ms,
+      err: errName(reply.err), zxid: reply.zxid, ms: performance.now() - started,
     };
-    if (reply.err === ZkErr.SYSTEMERROR || reply.err === ZkErr.CONNECTIONLOSS) log.warn(fields, 'zk op failed');
+    if (failed) log.warn(fields, 'zk op failed');
     else log.debug(fields, 'zk op');
     return reply;
   });

@@ -43,9 +43,9 @@ export class ZkMetrics {
 /** Wraps `inner` so every op is counted in `metrics`. */
 export function withMetrics(inner: ZkHandler, metrics: ZkMetrics): ZkHandler {
   return decorate(inner, async (op, _ctx, _req, next) => {
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     const reply = await next();
-    metrics.record(op, reply.err, Number(process.hrtime.bigint() - started) / 1e6);
+    metrics.record(op, reply.err, performance.now() - started);
     return reply;
   });
 }
