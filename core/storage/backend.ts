@@ -85,7 +85,7 @@ export interface Backend {
    * A write transaction of blind puts and deletes (`null` value) in order, with the guarantees of
    * {@link write}: atomic, resolved once durable. With no reads inside, an engine may apply it
    * off the main thread (LMDB's B-tree work for a write-buffer flush took ≈ 3 ms of event loop
-   * every 100 ms under load).
+   * every 100 ms under load). The caller must not change `changes` before the promise settles.
    */
   writeChanges(changes: Iterable<Change>): Promise<void>;
   /** Size of the database, for Status, metrics and the quota. */

@@ -68,7 +68,8 @@ export function encodeNodeValue(v: NodeValue): Buffer {
 /** Zero, shared: most nodes have no TTL and a plain czxid, and a bigint is a heap object. */
 const ZERO = 0n;
 
-function shared0(n: bigint): bigint {
+/** `n`, or for zero one shared object (a bigint per znode field is a heap object of its own). */
+export function shared0(n: bigint): bigint {
   return n === 0n ? ZERO : n;
 }
 

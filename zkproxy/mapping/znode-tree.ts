@@ -12,7 +12,7 @@
 import { Acl } from '../../protocol/jute';
 import { KvPair } from '../backend/kv-backend';
 import { KeySchema } from './key-schema';
-import { NodeKind, ZnodeData, dataLength, decodeAclValue, decodeCounterValue, decodeNodeValue } from './node-codec';
+import { NodeKind, ZnodeData, dataLength, decodeAclValue, decodeCounterValue, decodeNodeValue, shared0 } from './node-codec';
 import { baseName, parentOf } from './path-rules';
 import { NodeView } from './znode-view';
 import { QuotaTreeView, quotaStatsData, quotaTargetOf } from './quota-stats';
@@ -62,8 +62,6 @@ function sessionTimeout(value: Buffer): number {
 
 const OPEN_ACL: Acl[] = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 const NO_CHILDREN: ReadonlySet<string> = new Set();
-/** Zero, shared by every node without an owner (a bigint per node is a heap object). */
-const NO_OWNER = 0n;
 
 /** The replica. Single-threaded: only the change feed mutates it. */
 export class ZnodeTree {
@@ -234,8 +232,8 @@ export class ZnodeTree {
     if (!v) return undefined;
     const prev = this.nodes.get(path);
     this.nodes.set(path, {
-      kind: v.kind, czxidStored: v.czxid ?? NO_OWNER, data: v.data, version: v.version, ctime: v.ctime, mtime: v.mtime, ttl: v.ttl,
-      owner: kv.lease === 0n ? NO_OWNER : kv.lease, createRev: kv.createRevision, modRev: kv.modRevision,
+      kind: v.kind, czxidStored: v.czxid ?? 0n, data: v.data, version: v.version, ctime: v.ctime, mtime: v.mtime, ttl: v.ttl,
+      owner: shared0(kv.lease), createRev: kv.createRevision, modRev: kv.modRevision,
     });
     this.dataBytes += dataLength(v.data) - (prev ? dataLength(prev.data) : 0);
     if (v.kind === 'container' || v.kind === 'ttl') this.reapable.add(path);

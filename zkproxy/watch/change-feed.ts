@@ -44,10 +44,12 @@ export class ChangeFeed {
   private failures = 0;
   private restartTimer: NodeJS.Timeout | undefined;
 
+  /** @param loadProgressMs interval of the progress lines while the tree loads */
   constructor(
     private readonly backend: KvBackend,
     readonly tree: ZnodeTree,
     private readonly logger: ZkLogger,
+    private readonly loadProgressMs = LOAD_PROGRESS_MS,
   ) {}
 
   /** Adds a receiver of znode changes. */
@@ -111,7 +113,7 @@ export class ChangeFeed {
       for (const kv of res.kvs) tree.apply('put', kv);
       keys += res.kvs.length;
       // A large tree takes seconds to load: say so every few seconds.
-      if (performance.now() - reported > LOAD_PROGRESS_MS) {
+      if (performance.now() - reported >= this.loadProgressMs) {
         reported = performance.now();
         this.logger.info({ revision, keys }, 'loading the znode tree');
       }
