@@ -17,15 +17,14 @@
  */
 import * as os from 'node:os';
 import * as pb from '../protocol/etcd/generated/rpc';
+import { benchFlags } from './lib/bench-flags';
 import { runLoad, type LoadReport } from './lib/grpc-load';
 import { CpuMeter } from './cluster-cpu';
 import { failoverRound, type FailoverRound } from './cluster-failover';
 import { ELECTION_MS, HEARTBEAT_MS, stableLeader, startCoracleCluster, startEtcdCluster, type BenchCluster } from './cluster-systems';
 
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] ?? dflt : dflt;
-}
+const USAGE = 'usage: node dist/bench/cluster-bench.js [--seconds 4] [--rounds 3] [--deadline-ms 250]';
+const flags = benchFlags(USAGE, ['seconds', 'rounds', 'deadline-ms']);
 
 const VALUE = Buffer.alloc(256, 'v');
 const READ_KEY = Buffer.from('bench/read');
@@ -107,9 +106,9 @@ function failoverRow(name: string, rounds: FailoverRound[], base: FailoverRound[
 }
 
 async function main(): Promise<void> {
-  const seconds = Number(arg('seconds', '4'));
-  const roundCount = Number(arg('rounds', '3'));
-  const deadlineMs = Number(arg('deadline-ms', '250'));
+  const seconds = flags.num('seconds', 4);
+  const roundCount = flags.num('rounds', 3);
+  const deadlineMs = flags.num('deadline-ms', 250);
   if (!(seconds > 0 && seconds <= 600) || !(Number.isInteger(roundCount) && roundCount >= 1 && roundCount <= 20) || !(deadlineMs >= 10 && deadlineMs <= 10_000)) {
     throw new Error('--seconds must be in (0, 600], --rounds an integer in [1, 20], --deadline-ms in [10, 10000]');
   }

@@ -18,6 +18,7 @@ import * as pb from '../protocol/etcd/generated/rpc';
 import { startEtcd, EtcdPeer } from '../test/support/etcd-peer';
 import { freePorts } from '../test/support/ports';
 import { ManagedProcess, startProcess } from '../test/support/process';
+import { benchFlags } from './lib/bench-flags';
 import { runLoad, LoadReport } from './lib/grpc-load';
 
 const DIST = path.resolve(__dirname, '..');
@@ -26,10 +27,9 @@ const START_TIMEOUT_MS = 30_000;
 /** Distinct keys the put workload cycles through. */
 const PUT_KEYS = 100_000;
 
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] ?? dflt : dflt;
-}
+const USAGE = `usage: node dist/bench/etcd-bench.js [--seconds 5] [--clients 1,64] [--conns 1,8]
+         [--workloads put,range,range-serializable]`;
+const flags = benchFlags(USAGE, ['seconds', 'clients', 'conns', 'workloads']);
 
 /** One workload: its gRPC method, how to seed the store, and the request bytes. */
 interface Workload {
@@ -101,13 +101,13 @@ function row(w: string, clients: number, conns: number, t: Target, r: LoadReport
 }
 
 async function main(): Promise<void> {
-  const seconds = Number(arg('seconds', '5'));
-  const clients = arg('clients', '1,64').split(',').map(Number);
-  const conns = arg('conns', '1,8').split(',').map(Number);
+  const seconds = flags.num('seconds', 5);
+  const clients = flags.text('clients', '1,64').split(',').map(Number);
+  const conns = flags.text('conns', '1,8').split(',').map(Number);
   if (clients.length !== conns.length || clients.some((n) => !(n > 0)) || conns.some((n) => !(n > 0))) {
     throw new Error('--clients and --conns must be lists of positive numbers of the same length');
   }
-  const workloads = arg('workloads', 'put,range,range-serializable').split(',').map((w) => {
+  const workloads = flags.text('workloads', 'put,range,range-serializable').split(',').map((w) => {
     const found = WORKLOADS[w];
     if (!found) throw new Error(`unknown workload ${w} (known: ${Object.keys(WORKLOADS).join(', ')})`);
     return found;

@@ -25,6 +25,7 @@ import { ManagedProcess, startProcess } from '../test/support/process';
 import { runCommand } from '../test/support/run-command';
 import { ZookeeperPeer, startZookeeper } from '../test/support/zookeeper-peer';
 import { startBenchCoracle } from './coracle-server';
+import { benchFlags } from './lib/bench-flags';
 
 interface LoadResult {
   workload: string;
@@ -35,20 +36,22 @@ interface LoadResult {
   loadgenCpu: number;
 }
 
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] ?? dflt : dflt;
-}
+const USAGE = `usage: node dist/bench/zk-bench.js [--seconds 5] [--conns 16] [--depth 1] [--procs 1]
+         [--targets coracle,local,etcd,memory] [--workloads create,setData,getData,getChildren]`;
+const flags = benchFlags(USAGE, ['seconds', 'conns', 'depth', 'procs', 'targets', 'workloads']);
 
 const DIST = path.resolve(__dirname, '..');
 
-async function loadOne(port: number, workload: string, conns: number, depth: number, seconds: number): Promise<LoadResult & { samples: number[]; seconds: number }> {
+type LoadPart = LoadResult & { histogram: [number, number][]; seconds: number };
+
+async function loadOne(port: number, workload: string, conns: number, depth: number, seconds: number): Promise<LoadPart> {
   const r = await runCommand(process.execPath, [path.join(DIST, 'bench/zk-load.js'), '127.0.0.1', String(port), workload, String(conns), String(depth), String(seconds)], { timeoutMs: (seconds + 120) * 1000 });
   const line = r.stdout.trim().split('\n').pop() ?? '';
   try {
-    return JSON.parse(line) as LoadResult & { samples: number[]; seconds: number };
+    return JSON.parse(line) as LoadPart;
   } catch {
-    throw new Error(`load generator failed: ${r.stdout}\n${r.stderr}`);
+    const why = r.timedOut ? 'timed out' : `exit ${r.code ?? r.signal}`;
+    throw new Error(`load generator (${workload} on port ${port}) ${why}; no result line. stdout starts: ${r.stdout.slice(0, 300)}\nstderr: ${r.stderr.slice(0, 2000)}`);
   }
 }
 
@@ -59,7 +62,7 @@ async function loadOne(port: number, workload: string, conns: number, depth: num
 async function load(port: number, workload: string, conns: number, depth: number, seconds: number, procs: number): Promise<LoadResult> {
   const parts = await Promise.all(Array.from({ length: procs }, (_, i) =>
     loadOne(port, workload, Math.floor(conns / procs) + (i < conns % procs ? 1 : 0), depth, seconds)));
-  const samples = parts.flatMap((p) => p.samples).sort((a, b) => a - b);
+  const samples = parts.flatMap((p) => p.histogram.flatMap(([v, n]) => new Array<number>(n).fill(v))).sort((a, b) => a - b);
   const q = (p: number): number => (samples[Math.min(samples.length - 1, Math.floor(p * samples.length))] ?? 0) / 100;
   return {
     workload,
@@ -79,12 +82,12 @@ async function startProxy(name: string, endpoints?: string): Promise<{ port: num
 }
 
 async function main(): Promise<void> {
-  const seconds = Number(arg('seconds', '5'));
-  const conns = Number(arg('conns', '16'));
-  const depth = Number(arg('depth', '1'));
-  const procs = Math.max(1, Number(arg('procs', '1')));
-  const targets = arg('targets', 'coracle,local,etcd,memory').split(',');
-  const workloads = arg('workloads', 'create,setData,getData,getChildren').split(',');
+  const seconds = flags.num('seconds', 5);
+  const conns = flags.num('conns', 16);
+  const depth = flags.num('depth', 1);
+  const procs = Math.max(1, flags.num('procs', 1));
+  const targets = flags.text('targets', 'coracle,local,etcd,memory').split(',');
+  const workloads = flags.text('workloads', 'create,setData,getData,getChildren').split(',');
   const servers: { name: string; port: number; stop: () => Promise<unknown> }[] = [];
   let zk: ZookeeperPeer | undefined;
   let etcd: EtcdPeer | undefined;

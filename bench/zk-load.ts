@@ -59,6 +59,18 @@ function workload(name: string, value: Buffer, runId: string): Workload {
   }
 }
 
+/** Sorted latencies (ms) as [value in 10 µs units, count] pairs, in ascending value order. */
+function histogram(sorted: readonly number[]): [number, number][] {
+  const out: [number, number][] = [];
+  for (const x of sorted) {
+    const v = Math.round(x * 100);
+    const last = out[out.length - 1];
+    if (last && last[0] === v) last[1]++;
+    else out.push([v, 1]);
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   const [host, portText, name, connsText, depthText, secondsText, valueText, warmupText] = process.argv.slice(2);
   const port = Number(portText);
@@ -98,11 +110,13 @@ async function main(): Promise<void> {
   process.stdout.write(JSON.stringify({
     workload: name, conns, depth, ops: latencies.length, seconds: elapsed, opsPerSec: latencies.length / elapsed,
     p50: q(0.5), p99: q(0.99), errors, loadgenCpu: (cpu.user + cpu.system) / 1e6 / elapsed,
-    // Every latency in 10 µs units, so several generator processes can be merged exactly.
-    samples: latencies.map((x) => Math.round(x * 100)),
+    // Every latency in 10 µs units as [value, count] pairs, so several generator processes can
+    // be merged exactly without printing one number per request.
+    histogram: histogram(latencies),
   }) + '\n');
   await Promise.all(clients.map((c) => c.close()));
-  process.exit(0);
+  // A pipe's write can still be queued here; exiting before it drains truncates the line.
+  process.stdout.write('', () => process.exit(0));
 }
 
 void main();

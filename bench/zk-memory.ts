@@ -19,20 +19,16 @@ import * as path from 'node:path';
 import { ZkWireClient } from '../zkproxy/dispatch/zk-wire-client';
 import { fourLetterWord, startZookeeper } from '../test/support/zookeeper-peer';
 import { startBenchCoracle } from './coracle-server';
+import { benchFlags } from './lib/bench-flags';
 
 const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 const DIST = path.resolve(__dirname, '..');
 /** Bound on loading one server, whatever its speed. */
 const LOAD_LIMIT_MS = 15 * 60_000;
 
-function arg(name: string, dflt: number): number {
-  return Number(textArg(name, String(dflt)));
-}
-
-function textArg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] ?? dflt : dflt;
-}
+const USAGE = `usage: node dist/bench/zk-memory.js [--znodes 100000] [--parents 100] [--value 100] [--conns 8] [--depth 16]
+         [--coracle-flags '--auto-compaction-retention=5s ...'] [--skip-zookeeper]`;
+const flags = benchFlags(USAGE, ['znodes', 'parents', 'value', 'conns', 'depth', 'coracle-flags'], ['skip-zookeeper']);
 
 /** Resident set size of `pid` in bytes. */
 function rss(pid: number): number {
@@ -106,10 +102,10 @@ async function measure(server: string, port: number, pid: number, total: number,
 }
 
 async function main(): Promise<void> {
-  const total = 2 * Math.floor(arg('znodes', 100_000) / 2);
-  const shape: Shape = { parents: arg('parents', 100), value: Buffer.alloc(arg('value', 100), 0x61), conns: arg('conns', 8), depth: arg('depth', 16) };
+  const total = 2 * Math.floor(flags.num('znodes', 100_000) / 2);
+  const shape: Shape = { parents: flags.num('parents', 100), value: Buffer.alloc(flags.num('value', 100), 0x61), conns: flags.num('conns', 8), depth: flags.num('depth', 16) };
   const rows: Row[] = [];
-  if (!process.argv.includes('--skip-zookeeper')) {
+  if (!flags.has('skip-zookeeper')) {
     const zk = await startZookeeper({ logLevel: 'warn', jvmArgs: ['-Xmx1000m'] });
     try {
       rows.push(await measure('ZooKeeper 3.8', zk.port, zk.process.pid, total, shape));
@@ -117,11 +113,11 @@ async function main(): Promise<void> {
       await zk.stop();
     }
   }
-  const flags = textArg('coracle-flags', '').split(' ').filter(Boolean);
-  const c = await startBenchCoracle(DIST, flags);
+  const coracleFlags = flags.text('coracle-flags', '').split(' ').filter(Boolean);
+  const c = await startBenchCoracle(DIST, coracleFlags);
   if (!c) throw new Error('coracle did not answer ruok on its ZooKeeper port; run `npm run build` first');
   try {
-    rows.push(await measure(flags.length ? `Coracle ${flags.join(' ')}` : 'Coracle', c.port, c.pid, total, shape));
+    rows.push(await measure(coracleFlags.length ? `Coracle ${coracleFlags.join(' ')}` : 'Coracle', c.port, c.pid, total, shape));
   } finally {
     await c.stop();
   }
