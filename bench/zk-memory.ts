@@ -10,6 +10,10 @@
  *   node dist/bench/zk-memory.js [--znodes 100000] [--parents 100] [--value 100] [--conns 8] [--depth 16]
  *                                [--coracle-flags '--auto-compaction-retention=5s ...'] [--skip-zookeeper]
  *
+ * Then RSS is sampled until it settles (1 to 2.5 min): garbage collectors give memory back some
+ * time after the load stops, so "at all" is the peak a loaded server holds and "settled" what
+ * an idle one keeps.
+ *
  * Every create also adds a revision to its parent's child-change key and to the last-change key
  * (key-schema.ts): MVCC history, not znodes. `--coracle-flags '--auto-compaction-retention=5s'`
  * compacts it away during the run, so the slope is the znodes' own cost.
@@ -25,6 +29,10 @@ const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 const DIST = path.resolve(__dirname, '..');
 /** Bound on loading one server, whatever its speed. */
 const LOAD_LIMIT_MS = 15 * 60_000;
+/** How often, and how long at most, RSS is sampled while it settles after the load. */
+const SETTLE_SAMPLE_MS = 5000;
+const SETTLE_MIN_MS = 60_000;
+const SETTLE_LIMIT_MS = 150_000;
 
 const USAGE = `usage: node dist/bench/zk-memory.js [--znodes 100000] [--parents 100] [--value 100] [--conns 8] [--depth 16]
          [--coracle-flags '--auto-compaction-retention=5s ...'] [--skip-zookeeper]`;
@@ -76,7 +84,31 @@ interface Row {
   idle: number;
   half: number;
   full: number;
+  /** RSS once it stopped changing after the load (a collector gives memory back when idle). */
+  settled: number;
+  /** Seconds after the load that `settled` was read. */
+  settledAfter: number;
   znodes: number;
+}
+
+/**
+ * RSS of an idle server once garbage collectors have had their say: sampled every
+ * {@link SETTLE_SAMPLE_MS} for at least {@link SETTLE_MIN_MS}; settled when three samples in a
+ * row are within 1% of each other, or at {@link SETTLE_LIMIT_MS}. V8's memory reducer, for one,
+ * compacts and unmaps the heap only some 20–30 s after the load stops.
+ */
+async function settledRss(pid: number, label: string): Promise<{ rss: number; afterS: number }> {
+  const start = Date.now();
+  const samples = [rss(pid)];
+  for (;;) {
+    await new Promise((r) => setTimeout(r, SETTLE_SAMPLE_MS));
+    samples.push(rss(pid));
+    const last = samples.slice(-3);
+    const stable = Date.now() - start >= SETTLE_MIN_MS && last.length === 3 && Math.max(...last) - Math.min(...last) <= 0.01 * Math.max(...last);
+    const afterS = Math.round((Date.now() - start) / 1000);
+    process.stderr.write(`${label}: idle ${afterS} s, RSS ${(samples[samples.length - 1]! / 1048576).toFixed(0)} MB\n`);
+    if (stable || Date.now() - start >= SETTLE_LIMIT_MS) return { rss: Math.min(...last), afterS };
+  }
 }
 
 /** Loads one server in two halves and reads its RSS at idle, half and full. */
@@ -95,7 +127,9 @@ async function measure(server: string, port: number, pid: number, total: number,
     const half = rss(pid);
     await createRange(clients, shape, total / 2, total, server);
     await settle();
-    return { server, idle, half, full: rss(pid), znodes: await znodeCount(port) };
+    const full = rss(pid);
+    const settled = await settledRss(pid, server);
+    return { server, idle, half, full, settled: settled.rss, settledAfter: settled.afterS, znodes: await znodeCount(port) };
   } finally {
     await Promise.all(clients.map((c) => c.close()));
   }
@@ -123,11 +157,11 @@ async function main(): Promise<void> {
   }
   const mb = (b: number): string => (b / 1048576).toFixed(0);
   process.stdout.write(`znodes=${total} parents=${shape.parents} value=${shape.value.length} B conns=${shape.conns} depth=${shape.depth}\n\n`);
-  process.stdout.write('| server | znodes (mntr) | RSS idle MB | RSS at half MB | RSS at all MB | (all − idle) per znode | slope half → all |\n|---|---|---|---|---|---|---|\n');
+  process.stdout.write('| server | znodes (mntr) | RSS idle MB | RSS at half MB | RSS at all MB | (all − idle) per znode | slope half → all | RSS settled MB (after) | (settled − idle) per znode |\n|---|---|---|---|---|---|---|---|---|\n');
+  const kb = (b: number): string => `${(b / 1024).toFixed(2)} KB`;
   for (const r of rows) {
     const slope = (r.full - r.half) / (total / 2);
-    const perZnode = (r.full - r.idle) / total;
-    process.stdout.write(`| ${r.server} | ${r.znodes} | ${mb(r.idle)} | ${mb(r.half)} | ${mb(r.full)} | ${(perZnode / 1024).toFixed(2)} KB | ${(slope / 1024).toFixed(2)} KB |\n`);
+    process.stdout.write(`| ${r.server} | ${r.znodes} | ${mb(r.idle)} | ${mb(r.half)} | ${mb(r.full)} | ${kb((r.full - r.idle) / total)} | ${kb(slope)} | ${mb(r.settled)} (${r.settledAfter} s) | ${kb((r.settled - r.idle) / total)} |\n`);
   }
 }
 
