@@ -4,6 +4,9 @@
  * and {@link JuteWriter.endFrame} fills it in, so a reply is encoded with one allocation.
  */
 
+/** Strings up to this many chars are tried as ASCII in a JS loop (see writeShortAscii). */
+const ASCII_LOOP_MAX_CHARS = 256;
+
 /** Writes jute primitives into a growing Buffer. */
 export class JuteWriter {
   private buf: Buffer;
@@ -65,12 +68,34 @@ export class JuteWriter {
   /** UTF-8 string with a byte-length prefix; null is written as length -1. */
   writeUString(v: string | null): this {
     if (v === null) return this.writeInt(-1);
+    if (v.length <= ASCII_LOOP_MAX_CHARS && this.writeShortAscii(v)) return this;
     const len = Buffer.byteLength(v, 'utf8');
     this.writeInt(len);
     this.ensure(len);
     this.buf.write(v, this.pos, len, 'utf8');
     this.pos += len;
     return this;
+  }
+
+  /**
+   * Writes `v` with its length prefix if every char is ASCII (its UTF-8 bytes are its char
+   * codes), in plain JS: for the short names and paths of replies and events, two native calls
+   * per string (byteLength, write) cost more than the copy itself; a getChildren reply is mostly
+   * such strings. Returns false, having written nothing, at the first non-ASCII char.
+   */
+  private writeShortAscii(v: string): boolean {
+    const n = v.length;
+    this.ensure(4 + n);
+    const buf = this.buf;
+    const start = this.pos + 4;
+    for (let i = 0; i < n; i++) {
+      const c = v.charCodeAt(i);
+      if (c >= 0x80) return false;
+      buf[start + i] = c;
+    }
+    buf.writeInt32BE(n, this.pos);
+    this.pos = start + n;
+    return true;
   }
 
   /** A vector: count (-1 for null), then each element written by `item`. */

@@ -63,3 +63,29 @@ test('frames are built in place with their length prefix', () => {
   assert.equal(b.readInt32BE(0), 12);
   assert.equal(b.length, 16);
 });
+
+test('writeUString writes exactly the UTF-8 bytes with their length, for any string', async () => {
+  const fc = (await import('fast-check')).default;
+  // ASCII strings take a JS loop, others (and long ones) the native encoder: the bytes must
+  // not tell which. Mixed strings turn non-ASCII after an ASCII run the loop already copied;
+  // tiny writers force the buffer to grow in the middle.
+  const text = fc.oneof(
+    fc.string({ unit: 'binary-ascii', maxLength: 300 }),
+    fc.string({ unit: 'binary', maxLength: 40 }),
+    // Latin-1 and just past it: one byte as a char code, two in UTF-8.
+    fc.string({ unit: fc.integer({ min: 0x60, max: 0x17f }).map((c) => String.fromCharCode(c)), maxLength: 40 }),
+    fc.tuple(fc.string({ unit: 'binary-ascii', maxLength: 60 }), fc.string({ unit: 'binary', minLength: 1, maxLength: 4 })).map(([a, b]) => a + b),
+    fc.string({ unit: 'binary-ascii', minLength: 250, maxLength: 270 }),
+  );
+  fc.assert(fc.property(fc.array(text, { maxLength: 6 }), fc.integer({ min: 1, max: 64 }), (strings, size) => {
+    const w = new JuteWriter(size);
+    for (const s of strings) w.writeUString(s);
+    const expected = Buffer.concat(strings.flatMap((s) => {
+      const bytes = Buffer.from(s, 'utf8');
+      const len = Buffer.alloc(4);
+      len.writeInt32BE(bytes.length);
+      return [len, bytes];
+    }));
+    assert.deepEqual(w.toBuffer(), expected);
+  }), { numRuns: 500 });
+});
