@@ -6,6 +6,7 @@
 export * from './jute-error';
 export * from './jute-reader';
 export * from './jute-writer';
+export * from './int64';
 export * from './op-codes';
 export * from './error-codes';
 export * from './zoo-defs';

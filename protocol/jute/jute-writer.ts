@@ -3,6 +3,7 @@
  * §1.2). Frames are built in place: {@link JuteWriter.startFrame} reserves the 4-byte length
  * and {@link JuteWriter.endFrame} fills it in, so a reply is encoded with one allocation.
  */
+import { writeInt64BE } from './int64';
 
 /** Strings up to this many chars are tried as ASCII in a JS loop (see writeShortAscii). */
 const ASCII_LOOP_MAX_CHARS = 256;
@@ -43,7 +44,7 @@ export class JuteWriter {
   /** An 8-byte big-endian signed long. */
   writeLong(v: bigint): this {
     this.ensure(8);
-    this.buf.writeBigInt64BE(BigInt.asIntN(64, v), this.pos);
+    writeInt64BE(this.buf, v, this.pos);
     this.pos += 8;
     return this;
   }

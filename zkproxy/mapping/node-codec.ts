@@ -9,7 +9,7 @@
  * one multi keeps its key (etcd cannot delete and put a key in one txn), so its header says -1
  * ("the revision of this write") and later rewrites carry the resolved value.
  */
-import { Acl, JuteReader, JuteWriter, readAclList, writeAclList } from '../../protocol/jute';
+import { Acl, JuteReader, JuteWriter, readAclList, writeAclList, writeInt64BE } from '../../protocol/jute';
 
 /** What kind of znode a node key holds (an ephemeral is a `plain` node with a lease). */
 export type NodeKind = 'plain' | 'container' | 'ttl' | 'system';
@@ -56,10 +56,10 @@ export function encodeNodeValue(v: NodeValue): Buffer {
   b[2] = KINDS.indexOf(v.kind);
   b[3] = v.data === null ? 1 : 0;
   b.writeInt32BE(v.version | 0, 4);
-  b.writeBigInt64BE(v.ctime, 8);
-  b.writeBigInt64BE(v.mtime, 16);
-  b.writeBigInt64BE(v.ttl, 24);
-  b.writeBigInt64BE(v.czxid ?? 0n, 32);
+  writeInt64BE(b, v.ctime, 8);
+  writeInt64BE(b, v.mtime, 16);
+  writeInt64BE(b, v.ttl, 24);
+  writeInt64BE(b, v.czxid ?? 0n, 32);
   if (typeof v.data === 'string') b.write(v.data, HEADER_BYTES, 'latin1');
   else if (v.data) v.data.copy(b, HEADER_BYTES);
   return b;

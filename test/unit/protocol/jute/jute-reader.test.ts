@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { JuteDecodeError, JuteReader, JuteWriter } from '../../../../protocol/jute';
+import { JuteDecodeError, JuteReader, JuteWriter, writeInt64BE } from '../../../../protocol/jute';
 
 test('primitives round-trip with the wire layout of the Java archive', () => {
   const w = new JuteWriter(4);
@@ -88,4 +88,20 @@ test('writeUString writes exactly the UTF-8 bytes with their length, for any str
     }));
     assert.deepEqual(w.toBuffer(), expected);
   }), { numRuns: 500 });
+});
+
+test('writeInt64BE writes the bytes of writeBigInt64BE for every long, at any offset', async () => {
+  const fc = (await import('fast-check')).default;
+  // Around ±2^53 (the number path's edge), ±2^32 (the word split) and the whole int64 range;
+  // bigints beyond it wrap like BigInt.asIntN(64).
+  const edges = [0n, 1n, -1n, 2n ** 32n, -(2n ** 32n), 2n ** 53n, -(2n ** 53n), 2n ** 63n, -(2n ** 63n)];
+  const near = fc.tuple(fc.constantFrom(...edges), fc.bigInt({ min: -3n, max: 3n })).map(([e, d]) => e + d);
+  const long = fc.oneof(near, fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }));
+  fc.assert(fc.property(long, fc.integer({ min: 0, max: 8 }), (v, offset) => {
+    const ours = Buffer.alloc(16, 0xee);
+    const node = Buffer.alloc(16, 0xee);
+    writeInt64BE(ours, v, offset);
+    node.writeBigInt64BE(BigInt.asIntN(64, v), offset);
+    assert.deepEqual(ours, node);
+  }), { numRuns: 2000 });
 });
