@@ -122,6 +122,23 @@ async function watchEdges(host: string, port: number): Promise<void> {
   await mk('/we/deep/er');
   await c.send({ op: 'delete', path: '/we/deep/er', version: -1 });
   await w.send({ op: 'removeWatches', path: '/', type: 3 });
+  // 3.8.0 registers a recursive watch in the child table too: removing its Children part
+  // succeeds once and leaves the data part, which still reports descendants.
+  await w.send({ op: 'addWatch', path: '/we', mode: 1 });
+  await w.send({ op: 'removeWatches', path: '/we', type: 1 });
+  await w.send({ op: 'removeWatches', path: '/we', type: 1 });
+  await mk('/we/r');
+  await w.send({ op: 'removeWatches', path: '/we', type: 2 });
+  // ...and the child part alone still reports deletions below it.
+  await w.send({ op: 'addWatch', path: '/we', mode: 1 });
+  await w.send({ op: 'removeWatches', path: '/we', type: 2 });
+  await c.send({ op: 'setData', path: '/we/r', data: Buffer.from('4'), version: -1 });
+  await c.send({ op: 'delete', path: '/we/r', version: -1 });
+  await w.send({ op: 'removeWatches', path: '/we', type: 3 });
+  // checkWatches answers for anyone's watch on the path (3.8.0's containsWatcher).
+  await c.send({ op: 'exists', path: '/we', watch: true });
+  await w.send({ op: 'checkWatches', path: '/we', type: 2 });
+  await w.send({ op: 'checkWatches', path: '/we', type: 1 });
   await w.close();
   await c.close();
 }

@@ -47,7 +47,10 @@ export function addWatch(s: ZkServices, ctx: ZkContext, req: RequestOf<'addWatch
   return { err: ZkErr.OK, zxid: s.tree.revision, body: { op: 'errorResponse', err: 0 } };
 }
 
-/** checkWatches (17) / removeWatches (18): NOWATCHER when the connection has no such watch. */
+/**
+ * checkWatches (17) / removeWatches (18): NOWATCHER when there is no such watch. removeWatches
+ * looks for the connection's own; checkWatches, as in ZooKeeper 3.8.0, for anyone's on the path.
+ */
 export function checkOrRemoveWatches(s: ZkServices, ctx: ZkContext, req: RequestOf<'checkWatches' | 'removeWatches'>): ZkReply {
   // ZooKeeper 3.8's WatcherType.fromInt knows only Children, Data and Any here; other values
   // fail its request processing with MARSHALLINGERROR. Persistent watches are removed with Any.
@@ -55,7 +58,7 @@ export function checkOrRemoveWatches(s: ZkServices, ctx: ZkContext, req: Request
   let found = false;
   for (const table of WatchManager.tablesOf(req.type)) {
     if (req.op === 'removeWatches') found = s.watches.remove(table, req.path, ctx.watchTarget) || found;
-    else found = s.watches.has(table, req.path, ctx.watchTarget) || found;
+    else found = s.watches.watched(table, req.path) || found;
   }
   if (!found) fail(ZkErr.NOWATCHER, `${req.path} (type: ${req.type})`);
   return { err: ZkErr.OK, zxid: s.tree.revision };

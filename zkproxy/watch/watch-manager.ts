@@ -3,9 +3,12 @@
  * §2.3; ZooKeeper programmer's guide, "Watches"). It mirrors ZooKeeper 3.8's two tables —
  * data (getData/exists) and child (getChildren) — where each (path, connection) entry has ONE
  * mode, the latest one set: standard (one-shot), persistent, or persistent-recursive
- * (WatchManager + WatcherModeManager). addWatch PERSISTENT registers in both tables,
- * PERSISTENT_RECURSIVE in the data table only; a later getData/getChildren watch on the same
- * path turns that table's entry back into a standard one, exactly as ZooKeeper does.
+ * (WatchManager + WatcherModeManager). addWatch registers in both tables, whatever its mode
+ * (3.8.0's DataTree.addWatch; later releases leave recursive ones out of the child table): a
+ * recursive entry in the child table never fires NodeChildrenChanged, but removeWatches and
+ * checkWatches of type Children find it, and it reports NodeDeleted once its data entry is
+ * removed. A later getData/getChildren watch on the same path turns that table's entry back
+ * into a standard one, exactly as ZooKeeper does.
  *
  * Triggering (WatchManager.triggerWatch): entries on the changed path fire (standard ones are
  * removed); recursive entries on the path or any ancestor fire too, except for
@@ -57,16 +60,25 @@ export class WatchManager implements ChangeSink {
       case 'data': this.set('data', path, t, 'standard'); break;
       case 'child': this.set('child', path, t, 'standard'); break;
       case 'persistent':
-        this.set('data', path, t, 'persistent');
-        this.set('child', path, t, 'persistent');
+      case 'recursive':
+        this.set('data', path, t, kind);
+        this.set('child', path, t, kind);
         break;
-      case 'recursive': this.set('data', path, t, 'recursive'); break;
     }
   }
 
   /** True when `t` has an entry (any mode) on `path` in `table`. */
   has(table: WatchTable, path: string, t: WatchTarget): boolean {
     return this.tables[table].get(path)?.has(t) ?? false;
+  }
+
+  /**
+   * True when any connection has an entry on `path` in `table`: what ZooKeeper 3.8.0's
+   * checkWatches answers (its WatchManager.containsWatcher looks up the path's watcher set and
+   * never the asking connection in it).
+   */
+  watched(table: WatchTable, path: string): boolean {
+    return this.tables[table].has(path);
   }
 
   /** Removes `t`'s entry on `path` in `table`; true when it existed. */

@@ -79,3 +79,27 @@ test('one mode per table entry: a later standard watch turns a persistent one on
   assert.ok(m.remove('child', '/p', t));
   assert.ok(!m.has('data', '/p', t));
 });
+
+test('a recursive watch has an entry in both tables, as ZooKeeper 3.8.0 registers it', () => {
+  // 3.8.0: removeWatches(Children) of a recursive watch succeeds and leaves its data entry, so
+  // descendants' events still come; with the data entry removed instead, the child entry alone
+  // still reports deletions (WatchManager.triggerWatch gives recursive entries every event but
+  // NodeChildrenChanged, in either table).
+  const m = new WatchManager();
+  const a = target(1);
+  m.add('recursive', '/p', a);
+  assert.equal(m.has('child', '/p', a), true);
+  assert.equal(m.count().watches, 2);
+  assert.equal(m.remove('child', '/p', a), true);
+  assert.equal(m.remove('child', '/p', a), false);
+  m.onChanges([{ type: 'created', path: '/p/c' }], 5);
+  assert.deepEqual(a.got, ['1 /p/c']);
+
+  const b = target(2);
+  m.add('recursive', '/q', b);
+  assert.equal(m.remove('data', '/q', b), true);
+  m.onChanges([{ type: 'created', path: '/q/c' }], 6);
+  m.onChanges([{ type: 'changed', path: '/q/c' }], 7);
+  m.onChanges([{ type: 'deleted', path: '/q/c' }], 8);
+  assert.deepEqual(b.got, ['2 /q/c']);
+});

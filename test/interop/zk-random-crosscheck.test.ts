@@ -1,0 +1,59 @@
+/**
+ * Random programs (zk-random-workload.ts) through the cross-checker: every reply and every
+ * notification of Coracle's ZooKeeper port compared with a real Apache ZooKeeper 3.8 fed the same
+ * requests. The seeds are fixed so CI runs the same programs every time; `CORACLE_ZK_RANDOM_SEED`
+ * picks others (and `CORACLE_ZK_RANDOM_PROGRAMS` how many) to explore. A mismatch names the seed,
+ * the program and its steps, so it can be replayed.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { requirePeer } from '../support/peers';
+import { startZookeeper } from '../support/zookeeper-peer';
+import { CrossChecker } from '../../zkproxy/dispatch/crosscheck-handler';
+import { startHarness } from './zk-harness';
+import { programs, runProgram } from './zk-random-workload';
+
+const SEED = Number(process.env.CORACLE_ZK_RANDOM_SEED ?? 20261122);
+const PROGRAMS = Number(process.env.CORACLE_ZK_RANDOM_PROGRAMS ?? 8);
+const STEPS = 60;
+/** Neither server may reap containers or TTL nodes while the programs run. */
+const NO_REAPING_MS = 3_600_000;
+
+test(`random programs match Apache ZooKeeper 3.8 (seed ${SEED}, ${PROGRAMS} × ${STEPS} steps)`, { timeout: 240_000 }, async (t) => {
+  const skip = requirePeer('zookeeper');
+  if (skip) return t.skip(skip);
+  const zk = await startZookeeper({
+    jvmArgs: ['-Dzookeeper.extendedTypesEnabled=true', `-Dznode.container.checkIntervalMs=${NO_REAPING_MS}`],
+    logLevel: 'warn',
+  });
+  const checker = new CrossChecker({ oracleHost: zk.host, oraclePort: zk.port });
+  const h = await startHarness({ decorate: (inner) => checker.wrap(inner), containerCheckIntervalMs: NO_REAPING_MS });
+  const failures: string[] = [];
+  let steps = 0;
+  try {
+    const all = programs(SEED, PROGRAMS, STEPS);
+    for (const [i, program] of all.entries()) {
+      const before = checker.mismatches.length;
+      steps += await runProgram(h.host, h.port, `/rnd${i}`, program);
+      await checker.finish(200);
+      // The program's sessions are closed: drop their mirrors, so the next finish() compares
+      // only the next program's notifications.
+      await checker.close();
+      const found = checker.mismatches.slice(before);
+      if (found.length > 0) {
+        failures.push(`seed ${SEED} program ${i}: ${found.map((m) => `${m.op} ${m.field}: oracle=${fmt(m.oracle)} candidate=${fmt(m.candidate)}`).join('; ')}\n  steps: ${JSON.stringify(program)}`);
+      }
+    }
+    t.diagnostic(`${steps} steps; compared ${checker.compared.replies} replies and ${checker.compared.events} notifications`);
+    assert.deepEqual(failures, []);
+    assert.ok(checker.compared.replies >= PROGRAMS * STEPS * 0.8, 'most steps were compared');
+  } finally {
+    await checker.close();
+    await h.stop();
+    await zk.stop();
+  }
+});
+
+function fmt(v: unknown): string {
+  return typeof v === 'bigint' ? v.toString() : Buffer.isBuffer(v) ? JSON.stringify(v.toString()) : JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
+}
