@@ -14,7 +14,7 @@ import { startHarness } from './zk-harness';
 import { programs, runProgram } from './zk-random-workload';
 
 const SEED = Number(process.env.CORACLE_ZK_RANDOM_SEED ?? 20261122);
-const PROGRAMS = Number(process.env.CORACLE_ZK_RANDOM_PROGRAMS ?? 8);
+const PROGRAMS = Number(process.env.CORACLE_ZK_RANDOM_PROGRAMS ?? 16);
 const STEPS = 60;
 /** Neither server may reap containers or TTL nodes while the programs run. */
 const NO_REAPING_MS = 3_600_000;

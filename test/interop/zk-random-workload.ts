@@ -88,8 +88,16 @@ export function programs(seed: number, count: number, length: number): Step[][] 
 
 /** Runs one program under `root` (which must not exist), then removes `root`; returns the steps run. */
 export async function runProgram(host: string, port: number, root: string, program: readonly Step[]): Promise<number> {
-  const connect = (): Promise<ZkWireClient> => ZkWireClient.connect({ host, port, timeoutMs: 10_000 });
-  const clients = await Promise.all(Array.from({ length: SESSIONS }, connect));
+  // One session at a time, each answering a first request before the next step: the
+  // cross-checker opens the oracle's mirror session after our handshake, and its first request
+  // waits for that, so no other session's step can overtake the oracle's createSession.
+  const connect = async (): Promise<ZkWireClient> => {
+    const c = await ZkWireClient.connect({ host, port, timeoutMs: 10_000 });
+    await c.send({ op: 'exists', path: root, watch: false });
+    return c;
+  };
+  const clients: ZkWireClient[] = [];
+  for (let i = 0; i < SESSIONS; i++) clients.push(await connect());
   const paths = [root];
   const resolve = (t: Target): string => {
     const base = paths[t.index % paths.length]!;
@@ -106,10 +114,6 @@ export async function runProgram(host: string, port: number, root: string, progr
       if (s.kind === 'reconnect') {
         await clients[s.session]!.close();
         clients[s.session] = await connect();
-        // The cross-checker opens the oracle's mirror session after our handshake: a first
-        // request on the new session waits for it, so no other session's step can overtake
-        // the oracle's createSession.
-        await clients[s.session]!.send({ op: 'exists', path: root, watch: false });
       } else {
         const reply = await clients[s.session]!.send(request(s, resolve, data));
         learn((reply.body as { path?: unknown } | undefined)?.path);
@@ -159,6 +163,7 @@ function createRequest(path: string, mode: number, data: Buffer | null, variant:
 async function removeTree(host: string, port: number, root: string): Promise<void> {
   const c = await ZkWireClient.connect({ host, port, timeoutMs: 10_000 });
   try {
+    await c.send({ op: 'exists', path: root, watch: false });
     const all: string[] = [];
     const walk = async (p: string): Promise<void> => {
       const r = await c.send({ op: 'getChildren', path: p, watch: false });

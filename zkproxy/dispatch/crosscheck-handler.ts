@@ -8,7 +8,7 @@
  */
 import { WatcherEvent, ZkRequest, ZkRequestOp, errName } from '../../protocol/jute';
 import { ZkLogger, silentLogger } from '../logger';
-import { Mismatch, ReplyComparer } from './reply-compare';
+import { CandidateEvent, Mismatch, ReplyComparer } from './reply-compare';
 import { ZkContext, ZkHandler, ZkReply, decorate } from './zk-handler';
 import { ZkWireClient } from './zk-wire-client';
 
@@ -23,7 +23,7 @@ export interface CrossCheckOptions {
 interface Mirror {
   oracle: ZkWireClient;
   oracleEvents: WatcherEvent[];
-  candidateEvents: WatcherEvent[];
+  candidateEvents: CandidateEvent[];
 }
 
 /** Ops whose replies are not compared (connection plumbing). */
@@ -35,6 +35,8 @@ export class CrossChecker {
   readonly compared = { replies: 0, events: 0 };
   private readonly cmp = new ReplyComparer();
   private readonly mirrors = new Map<bigint, Mirror>();
+  /** Sessions whose oracle mirror is being opened. */
+  private readonly opening = new Map<bigint, Promise<void>>();
   private readonly log: ZkLogger;
 
   constructor(private readonly opts: CrossCheckOptions) {
@@ -44,9 +46,19 @@ export class CrossChecker {
   /** Wraps `inner`. */
   wrap(inner: ZkHandler): ZkHandler {
     const h = decorate(inner, (op, ctx, req, next) => this.around(op, ctx, req, next));
-    h.sessionOpened = async (ctx, resumed) => {
-      await inner.sessionOpened?.(ctx, resumed);
-      await this.openMirror(ctx);
+    h.sessionOpened = (ctx, resumed) => {
+      // Registered before the first await: a request that arrives while the oracle's session
+      // is still being created waits for it (around), instead of going unmirrored or letting
+      // another session's request reach the oracle before its createSession.
+      const id = ctx.session.id;
+      const opened = (async () => {
+        await inner.sessionOpened?.(ctx, resumed);
+        await this.openMirror(ctx);
+      })();
+      this.opening.set(id, opened);
+      return opened.finally(() => {
+        if (this.opening.get(id) === opened) this.opening.delete(id);
+      });
     };
     h.connectionClosed = (ctx) => {
       inner.connectionClosed?.(ctx);
@@ -76,7 +88,7 @@ export class CrossChecker {
       this.cmp.sessions.set(m.oracle.session.sessionId, id);
     }
     const m = this.mirrors.get(id)!;
-    ctx.notificationTaps.push((e) => m.candidateEvents.push(e));
+    ctx.notificationTaps.push((event, zxid) => m.candidateEvents.push({ event, zxid }));
   }
 
   private connect(m: Mirror, sessionId: bigint, passwd: Buffer, timeoutMs: number): Promise<ZkWireClient> {
@@ -87,6 +99,7 @@ export class CrossChecker {
   }
 
   private async around(op: ZkRequestOp, ctx: ZkContext, req: ZkRequest, next: () => Promise<ZkReply>): Promise<ZkReply> {
+    await this.opening.get(ctx.session.id)?.catch(() => undefined);
     const m = this.mirrors.get(ctx.session.id);
     if (!m || SKIP.has(op)) return next();
     const [cand, orc] = await Promise.all([
@@ -103,6 +116,7 @@ export class CrossChecker {
     const zx = this.cmp.zxid(orc.header.zxid, BigInt(cand.zxid));
     if (zx && op !== 'auth') out.push({ op, field: `zxid (${zx})`, oracle: orc.header.zxid, candidate: cand.zxid });
     if (orc.header.err === 0 || op === 'multi') this.cmp.body(op, orc.body, cand.err === 0 ? cand.body : undefined, out);
+    if (op === 'closeSession' && cand.err === 0) this.cmp.sessionKills.add(cand.zxid);
     for (const x of out) this.report(x);
     return cand;
   }

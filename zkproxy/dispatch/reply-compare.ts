@@ -3,7 +3,8 @@
  * reply, for the cross-checker. zxids are compared by order and equality through a growing
  * monotone bijection (the two servers number differently but must agree on which replies share
  * a zxid and in what order); times by plausibility (zero on both or neither, ctime == mtime on
- * both or neither); ephemeralOwner through the session-id map; everything else exactly.
+ * both or neither unless within a few ms, mtime = ctime on a node never modified);
+ * ephemeralOwner through the session-id map; everything else exactly.
  */
 import { Acl, MultiResult, Stat, WatcherEvent, ZkResponse } from '../../protocol/jute';
 
@@ -15,9 +16,17 @@ export interface Mismatch {
   candidate: unknown;
 }
 
-/** Keeps the zxid bijection and the session map; compares replies. */
+/** A notification Coracle wrote, with the revision of the change that fired it. */
+export interface CandidateEvent {
+  event: WatcherEvent;
+  zxid: number;
+}
+
+/** Keeps the zxid bijection and the session map; compares replies and notifications. */
 export class ReplyComparer {
   private readonly zxids: [bigint, bigint][] = [];
+  /** Candidate revisions that closed a session (their events may come in any order). */
+  readonly sessionKills = new Set<number>();
   /** oracle session id → candidate session id */
   readonly sessions = new Map<bigint, bigint>([[0n, 0n]]);
 
@@ -43,7 +52,11 @@ export class ReplyComparer {
       if (o[f] !== c[f]) out.push({ op, field: `${where}.${f}`, oracle: o[f], candidate: c[f] });
     }
     if ((o.ctime === 0n) !== (c.ctime === 0n)) out.push({ op, field: `${where}.ctime`, oracle: o.ctime, candidate: c.ctime });
-    if ((o.ctime === o.mtime) !== (c.ctime === c.mtime)) out.push({ op, field: `${where}.ctime==mtime`, oracle: o.mtime, candidate: c.mtime });
+    if (!sameTimeRelation(o, c)) out.push({ op, field: `${where}.ctime==mtime`, oracle: o.mtime, candidate: c.mtime });
+    // A node never modified keeps mtime = ctime; a modification never goes back in time.
+    if ((c.mzxid === c.czxid && c.mtime !== c.ctime) || c.mtime < c.ctime) {
+      out.push({ op, field: `${where}.mtime`, oracle: o.mtime, candidate: c.mtime });
+    }
     const mapped = this.sessions.get(o.ephemeralOwner);
     if (mapped === undefined ? c.ephemeralOwner !== 0n && o.ephemeralOwner === 0n : mapped !== c.ephemeralOwner) {
       out.push({ op, field: `${where}.ephemeralOwner`, oracle: o.ephemeralOwner, candidate: c.ephemeralOwner });
@@ -89,12 +102,40 @@ export class ReplyComparer {
   }
 
   /** Compares two notification sequences of one session. */
-  events(o: readonly WatcherEvent[], c: readonly WatcherEvent[], out: Mismatch[]): void {
+  /**
+   * Compares one session's notifications, in order, except within a session close: ZooKeeper
+   * deletes the closed session's ephemerals in the order of a Java HashSet (by string hash), so
+   * the events of that one transaction (candidate revisions in {@link sessionKills}) are compared
+   * as a multiset against the same number of oracle events at that place.
+   */
+  events(o: readonly WatcherEvent[], c: readonly CandidateEvent[], out: Mismatch[]): void {
     const fmt = (e: WatcherEvent): string => `${e.type}:${e.state}:${e.path}`;
-    const a = o.map(fmt).join(' ');
-    const b = c.map(fmt).join(' ');
-    if (a !== b) out.push({ op: 'notification', field: 'events', oracle: a, candidate: b });
+    const mismatch = (): void => {
+      out.push({ op: 'notification', field: 'events', oracle: o.map(fmt).join(' '), candidate: c.map((x) => fmt(x.event)).join(' ') });
+    };
+    if (o.length !== c.length) return mismatch();
+    for (let i = 0; i < c.length;) {
+      let j = i + 1;
+      if (this.sessionKills.has(c[i]!.zxid)) while (j < c.length && c[j]!.zxid === c[i]!.zxid) j++;
+      const want = o.slice(i, j).map(fmt).sort().join(' ');
+      const got = c.slice(i, j).map((x) => fmt(x.event)).sort().join(' ');
+      if (want !== got) return mismatch();
+      i = j;
+    }
   }
+}
+
+/** Within this, a ctime/mtime difference may be a write that fell in the next millisecond. */
+const SAME_MS_SLACK = 5n;
+
+/**
+ * Whether mtime = ctime holds on both or neither; a write landing in the same millisecond as the
+ * create on one server and the next on the other is not a difference.
+ */
+function sameTimeRelation(o: Stat, c: Stat): boolean {
+  if ((o.ctime === o.mtime) === (c.ctime === c.mtime)) return true;
+  const gap = (s: Stat): bigint => (s.mtime > s.ctime ? s.mtime - s.ctime : s.ctime - s.mtime);
+  return gap(o) <= SAME_MS_SLACK && gap(c) <= SAME_MS_SLACK;
 }
 
 function isEmpty(r: ZkResponse | undefined): boolean {

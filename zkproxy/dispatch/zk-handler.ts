@@ -18,8 +18,11 @@ export interface ZkContext {
   readonly watchTarget: WatchTarget;
   /** The client's address as the socket reports it. */
   readonly remoteAddress: string;
-  /** Observers of notifications written to this connection (the cross-checker taps here). */
-  readonly notificationTaps: ((event: WatcherEvent) => void)[];
+  /**
+   * Observers of notifications written to this connection, with the revision of the change
+   * that fired each (the cross-checker taps here).
+   */
+  readonly notificationTaps: ((event: WatcherEvent, zxid: number) => void)[];
 }
 
 /** A reply: header error code and zxid, the body for err 0, and whether to close afterwards. */

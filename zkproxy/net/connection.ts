@@ -253,7 +253,7 @@ export class ZkConnection implements WatchTarget, SessionOwner {
     const held = this.held;
     this.held = [];
     for (const h of held) {
-      if (now(h.zxid)) this.writeNotification(h.event);
+      if (now(h.zxid)) this.writeNotification(h.event, h.zxid);
       else this.held.push(h);
     }
   }
@@ -291,17 +291,17 @@ export class ZkConnection implements WatchTarget, SessionOwner {
   notify(event: WatcherEvent, zxid: number): void {
     if (this.state !== 'open') return;
     if (this.inFlight) this.held.push({ event, zxid });
-    else this.writeNotification(event);
+    else this.writeNotification(event, zxid);
   }
 
   /** Writes one notification frame (ZooKeeper 3.8 puts zxid -1 on it). */
-  private writeNotification(event: WatcherEvent): void {
+  private writeNotification(event: WatcherEvent, zxid: number): void {
     if (this.state !== 'open') return;
     const w = new JuteWriter(64).startFrame();
     writeReplyHeader(w, { xid: -1, zxid: BigInt(NOTIFICATION_ZXID), err: 0 });
     writeWatcherEvent(w, event);
     this.send(w.endFrame().toBuffer());
-    for (const tap of this.ctx?.notificationTaps ?? []) tap(event);
+    for (const tap of this.ctx?.notificationTaps ?? []) tap(event, zxid);
   }
 
   private send(buf: Buffer): void {

@@ -136,7 +136,10 @@ export class SessionTable {
     const ttl = this.leaseTtlFor(timeoutMs);
     const lease = await this.backend.leaseGrant(ttl);
     const value = Buffer.from(JSON.stringify({ timeoutMs }));
-    await this.backend.txn({ compare: [], success: [{ type: 'put', key: this.keys.sessionKey(lease.id), value, lease: lease.id }, lastChange(this.keys)], failure: [] });
+    const res = await this.backend.txn({ compare: [], success: [{ type: 'put', key: this.keys.sessionKey(lease.id), value, lease: lease.id }, lastChange(this.keys)], failure: [] });
+    // ZooKeeper answers the handshake once createSession is applied, so no later reply of any
+    // session can carry an older zxid; the replica must have the record's revision too.
+    await this.feed.reach(res.revision);
     const now = this.now();
     const s = this.record(lease.id, timeoutMs, ttl, owner, now);
     this.sessions.set(s.id, s);
