@@ -3,7 +3,7 @@
  * ZooKeeper 3.8 (zk-crosscheck.test.ts): create modes under the wrong op code, TTL limits,
  * odd paths for reads and writes, version edge values, ACL corner cases, data null vs empty.
  */
-import { Acl } from '../../protocol/jute';
+import { Acl, type ZkRequest } from '../../protocol/jute';
 import { ZkWireClient } from '../../zkproxy/dispatch/zk-wire-client';
 
 const OPEN: Acl[] = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
@@ -89,6 +89,7 @@ export async function runEdgeWorkload(host: string, port: number): Promise<void>
   await send({ op: 'getAllChildrenNumber', path: '/nope' });
   await send({ op: 'getEphemerals', prefixPath: 'nope' });
   await watchEdges(host, port);
+  await multiEventEdges(host, port);
   await authEdges(host, port);
   await quotaEdges(host, port);
   await c.close();
@@ -140,6 +141,42 @@ async function watchEdges(host: string, port: number): Promise<void> {
   await w.send({ op: 'checkWatches', path: '/we', type: 2 });
   await w.send({ op: 'checkWatches', path: '/we', type: 1 });
   await w.close();
+  await c.close();
+}
+
+/**
+ * Notifications of a multi that changes one path more than once: ZooKeeper fires one event per
+ * op, in op order (create + setData, setData twice, delete + create, create + delete,
+ * interleaved setData), to standard, persistent and recursive watchers alike.
+ */
+async function multiEventEdges(host: string, port: number): Promise<void> {
+  const c = await ZkWireClient.connect({ host, port });
+  const std = await ZkWireClient.connect({ host, port });
+  const per = await ZkWireClient.connect({ host, port });
+  const cr = (path: string, flags = 0): ZkRequest => ({ op: 'create', path, data: Buffer.from('d'), acl: OPEN, flags });
+  const sd = (path: string): ZkRequest => ({ op: 'setData', path, data: Buffer.from('x'), version: -1 });
+  const del = (path: string): ZkRequest => ({ op: 'delete', path, version: -1 });
+  await c.send(cr('/me'));
+  await per.send({ op: 'addWatch', path: '/me', mode: 0 });
+  await per.send({ op: 'addWatch', path: '/me/x', mode: 0 });
+  await per.send({ op: 'addWatch', path: '/me', mode: 1 });
+  await per.send({ op: 'addWatch', path: '/me/y', mode: 0 });
+  const cases: [ZkRequest[], ZkRequest[]][] = [
+    [[], [cr('/me/x'), sd('/me/x')]],
+    [[], [sd('/me/x'), sd('/me/x')]],
+    [[], [del('/me/x'), cr('/me/x', 1)]],
+    [[del('/me/x')], [cr('/me/x'), del('/me/x')]],
+    [[cr('/me/x'), cr('/me/y')], [sd('/me/x'), sd('/me/y'), sd('/me/x')]],
+  ];
+  for (const [setup, ops] of cases) {
+    for (const s of setup) await c.send(s);
+    for (const p of ['/me/x', '/me/y']) await std.send({ op: 'exists', path: p, watch: true });
+    await std.send({ op: 'getChildren', path: '/me', watch: true });
+    await c.send({ op: 'multi', ops });
+  }
+  await std.close();
+  await per.close();
+  for (const p of ['/me/x', '/me/y', '/me']) await c.send(del(p));
   await c.close();
 }
 

@@ -75,10 +75,17 @@ seen = []; kids = []
 zk.ensure_path('/w')
 DataWatch(zk, '/w', lambda d, s: seen.append(d))
 ChildrenWatch(zk, '/w', lambda ch: kids.append(sorted(ch)))
-zk2.set('/w', b'v1'); zk2.create('/w/k1'); zk2.set('/w', b'v2'); zk2.create('/w/k2', ephemeral=True)
-deadline = time.time() + 5
-while time.time() < deadline and (len(seen) < 3 or len(kids) < 3):
-    time.sleep(0.05)
+def settle(cond):
+    # The watch callbacks re-read after each event: the next write waits for them, or a
+    # quick server lets both writes land before one re-read and the callback sees only the last.
+    deadline = time.time() + 5
+    while time.time() < deadline and not cond():
+        time.sleep(0.02)
+settle(lambda: len(seen) >= 1 and len(kids) >= 1)
+zk2.set('/w', b'v1'); settle(lambda: len(seen) >= 2)
+zk2.create('/w/k1'); settle(lambda: len(kids) >= 2)
+zk2.set('/w', b'v2'); settle(lambda: len(seen) >= 3)
+zk2.create('/w/k2', ephemeral=True); settle(lambda: len(kids) >= 3)
 zk2.stop(); zk2.close()
 deadline = time.time() + 5
 while time.time() < deadline and len(kids) < 4:

@@ -17,7 +17,8 @@
  * - `<p>s/<id:16 hex>` — a session record, attached to the session's lease.
  * - `<p>e` — the last-change key: every ZooKeeper transaction puts it, so a failed write
  *   spends a zxid as ZooKeeper's error txn does (§2.4), and its modRevision is the latest
- *   ZooKeeper revision (the change feed's catch-up barrier).
+ *   ZooKeeper revision (the change feed's catch-up barrier). Its value is empty, or a multi's
+ *   change script when the multi changed a path twice (change-script.ts).
  * - `<p>secret` — the cluster secret from which session passwords are derived.
  */
 import { depth } from './path-rules';

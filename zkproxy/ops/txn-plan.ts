@@ -17,10 +17,11 @@
  */
 import { Acl, Perms } from '../../protocol/jute';
 import { KvCompare, KvOp, KvTxn } from '../backend/kv-backend';
+import { encodeChangeScript, needsChangeScript } from '../mapping/change-script';
 import { KeySchema } from '../mapping/key-schema';
 import { encodeAclValue, encodeCounterValue, encodeNodeValue } from '../mapping/node-codec';
 import { parentOf } from '../mapping/path-rules';
-import { ZnodeTree } from '../mapping/znode-tree';
+import { NodeChange, ZnodeTree } from '../mapping/znode-tree';
 import { ChildDelta, NodeView, PENDING_ZXID, isEphemeral, withChildren } from '../mapping/znode-view';
 
 /** True for exactly the open ACL (world:anyone, all permissions), stored as "no ACL key". */
@@ -32,8 +33,8 @@ function isOpenAcl(acl: readonly Acl[]): boolean {
  * The put of the last-change key that every ZooKeeper transaction carries: it spends the zxid of
  * a failed write, and its modRevision is the latest ZooKeeper revision (ChangeFeed.catchUp).
  */
-export function lastChange(keys: KeySchema): KvOp {
-  return { type: 'put', key: keys.errorKey(), value: Buffer.alloc(0) };
+export function lastChange(keys: KeySchema, value: Buffer = Buffer.alloc(0)): KvOp {
+  return { type: 'put', key: keys.errorKey(), value };
 }
 
 /** The node key's value for `v`, with the header's czxid field (see node-codec.ts). */
@@ -63,6 +64,8 @@ export class TxnPlan {
   private readonly dirty = new Map<string, Dirty>();
   /** Paths deleted and created again by this plan (their keys are rewritten, not deleted). */
   private recreated: Set<string> | undefined;
+  /** The znode changes in op order (change-script.ts), for watches when a path repeats. */
+  private readonly changes: NodeChange[] = [];
 
   /**
    * @param tree the replica
@@ -101,7 +104,10 @@ export class TxnPlan {
       this.overlay.set(path, v);
     }
     const d = this.mark(path);
-    if (what === 'n') d.n = true;
+    if (what === 'n') {
+      d.n = true;
+      this.changes.push({ type: 'changed', path });
+    }
     if (what === 'a') d.a = true;
     return v;
   }
@@ -111,6 +117,7 @@ export class TxnPlan {
     this.get(v.path);
     if (this.base.get(v.path)) (this.recreated ??= new Set()).add(v.path);
     this.overlay.set(v.path, v);
+    this.changes.push({ type: 'created', path: v.path });
     const d = this.mark(v.path);
     d.n = d.a = true;
     if (v.path !== '/') this.childChanged(parentOf(v.path), v.path, true);
@@ -120,6 +127,7 @@ export class TxnPlan {
   remove(path: string): void {
     this.get(path);
     this.overlay.set(path, null);
+    this.changes.push({ type: 'deleted', path });
     if (path !== '/') this.childChanged(parentOf(path), path, false);
   }
 
@@ -205,7 +213,7 @@ export class TxnPlan {
       }
       if (cur.childChanges) ops.push(this.childChangeOp(path, cur, was, lease));
     }
-    ops.push(lastChange(this.keys));
+    ops.push(lastChange(this.keys, needsChangeScript(this.changes) ? encodeChangeScript(this.changes) : undefined));
     return { compare: this.guards(), success: ops, failure: [] };
   }
 

@@ -17,6 +17,7 @@
 import { KvBackend, KvError, KvEvent, KvWatch } from '../backend/kv-backend';
 import { ZK_FEED_WAIT_MS, ZK_LOAD_PAGE_KEYS } from '../limits';
 import { ZkLogger } from '../logger';
+import { decodeChangeScript } from '../mapping/change-script';
 import { ZnodeTree, NodeChange } from '../mapping/znode-tree';
 
 /** Receives the znode changes of each revision, in revision order. */
@@ -45,12 +46,17 @@ export class ChangeFeed {
   private restartTimer: NodeJS.Timeout | undefined;
 
   /** @param loadProgressMs interval of the progress lines while the tree loads */
+  /** The last-change key, whose value may carry a multi's change script. */
+  private readonly lastChangeKey: Buffer;
+
   constructor(
     private readonly backend: KvBackend,
     readonly tree: ZnodeTree,
     private readonly logger: ZkLogger,
     private readonly loadProgressMs = LOAD_PROGRESS_MS,
-  ) {}
+  ) {
+    this.lastChangeKey = tree.keys.errorKey();
+  }
 
   /** Adds a receiver of znode changes. */
   addSink(sink: ChangeSink): void {
@@ -145,17 +151,25 @@ export class ChangeFeed {
       if (rev <= this.applied) { i++; continue; }
       // Everything before `rev` is complete: release those waiters before applying `rev`.
       this.advanceTo(rev - 1);
-      const changes: NodeChange[] = [];
+      let changes: NodeChange[] = [];
+      let script: NodeChange[] | undefined;
       for (; i < events.length && events[i]!.kv.modRevision === rev; i++) {
         const ev = events[i]!;
         const c = this.tree.apply(ev.type, ev.kv);
         if (c) changes.push(c);
+        else if (ev.type === 'put' && ev.kv.value.length > 0 && this.isLastChangeKey(ev.kv.key)) script = decodeChangeScript(ev.kv.value);
       }
+      // A multi that changed a path more than once says in what order (change-script.ts).
+      if (script) changes = script;
       this.applied = rev;
       if (rev > this.tree.revision) this.tree.revision = rev;
       if (changes.length > 0) for (const s of this.sinks) s.onChanges(changes, rev);
       this.release();
     }
+  }
+
+  private isLastChangeKey(key: Buffer): boolean {
+    return key.length === this.lastChangeKey.length && key.equals(this.lastChangeKey);
   }
 
   /** Records that every revision ≤ `rev` has been delivered. */
