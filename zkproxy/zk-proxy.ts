@@ -96,7 +96,7 @@ export async function startZkProxy(o: ZkProxyOptions): Promise<ZkProxy> {
   const keys = new KeySchema(o.keyPrefix);
   const tree = new ZnodeTree(keys);
   const feed = new ChangeFeed(o.backend, tree, logger.child({ part: 'feed' }));
-  const watches = new WatchManager();
+  const watches = new WatchManager((path) => tree.aclOf(path));
   feed.addSink(watches);
   await whenStoreReachable(o.startTimeoutMs ?? 30_000, logger, async () => {
     await bootstrapKeySpace(o.backend, keys);

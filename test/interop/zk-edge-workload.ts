@@ -193,7 +193,28 @@ async function authEdges(host: string, port: number): Promise<void> {
   const b = await ZkWireClient.connect({ host, port });
   await b.send({ op: 'getACL', path: '/au2' });
   await b.send({ op: 'getACL', path: '/au' });
+  // 3.8.0's exists checks no ACL: b cannot read /au but may stat it (and watch it).
+  await b.send({ op: 'exists', path: '/au', watch: true });
+  await b.send({ op: 'getData', path: '/au', watch: false });
   await b.send({ op: 'setACL', path: '/au2', acl: OPEN, version: -1 });
+  // Notifications go only to connections that may READ the node (the parent, for
+  // NodeChildrenChanged) as it was: b watches bob-only nodes under an open parent.
+  const bobOnly: Acl[] = [{ perms: 31, id: { scheme: 'digest', id: 'bob:ikIaKsbtGweaHnb/jKn7OHqbunM=' } }];
+  await a.send({ op: 'auth', type: 0, scheme: 'digest', auth: Buffer.from('bob:pw') });
+  await a.send({ op: 'create', path: '/af', data: null, acl: OPEN, flags: 0 });
+  await b.send({ op: 'getChildren', path: '/af', watch: true });
+  await b.send({ op: 'exists', path: '/af/s', watch: true });
+  await b.send({ op: 'addWatch', path: '/af', mode: 1 });
+  await a.send({ op: 'create', path: '/af/s', data: null, acl: bobOnly, flags: 0 });
+  await b.send({ op: 'exists', path: '/af/s', watch: true });
+  await a.send({ op: 'setData', path: '/af/s', data: Buffer.from('x'), version: -1 });
+  await b.send({ op: 'exists', path: '/af/s', watch: true });
+  await b.send({ op: 'getChildren', path: '/af', watch: true });
+  await a.send({ op: 'delete', path: '/af/s', version: -1 });
+  await a.send({ op: 'setACL', path: '/af', acl: bobOnly, version: -1 });
+  await a.send({ op: 'create', path: '/af/t', data: null, acl: OPEN, flags: 0 });
+  await a.send({ op: 'delete', path: '/af/t', version: -1 });
+  await a.send({ op: 'delete', path: '/af', version: -1 });
   await b.send({ op: 'auth', type: 0, scheme: 'nosuch', auth: Buffer.from('x') }).catch(() => undefined);
   await b.waitClosed(2000);
   b.drop();

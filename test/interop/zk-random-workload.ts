@@ -16,6 +16,13 @@ import { Acl, AddWatchMode, CreateMode, WatcherType, type ZkRequest } from '../.
 import { ZkWireClient } from '../../zkproxy/dispatch/zk-wire-client';
 
 const OPEN: Acl[] = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
+/** ACLs a setACL step picks from: open, world read-only, bob's digest, world read + bob all. */
+const ACLS: Acl[][] = [
+  OPEN,
+  [{ perms: 1, id: { scheme: 'world', id: 'anyone' } }],
+  [{ perms: 31, id: { scheme: 'digest', id: 'bob:ikIaKsbtGweaHnb/jKn7OHqbunM=' } }],
+  [{ perms: 1, id: { scheme: 'world', id: 'anyone' } }, { perms: 31, id: { scheme: 'digest', id: 'bob:ikIaKsbtGweaHnb/jKn7OHqbunM=' } }],
+];
 /** Sessions a program drives. */
 const SESSIONS = 3;
 /** Names a random path is built from (few, so that paths collide). */
@@ -45,6 +52,10 @@ export type Step =
   | { session: number; kind: 'misc'; at: Target; op: 'sync' | 'getAllChildrenNumber' | 'getEphemerals' | 'getACL' }
   | { session: number; kind: 'addWatch'; at: Target; recursive: boolean }
   | { session: number; kind: 'removeWatches'; at: Target; type: number }
+  | { session: number; kind: 'setACL'; at: Target; acl: number; version: number }
+  | { session: number; kind: 'auth' }
+  | { session: number; kind: 'multiRead'; ats: { at: Target; children: boolean }[] }
+  | { session: number; kind: 'resume' }
   | { session: number; kind: 'reconnect' };
 
 const target: fc.Arbitrary<Target> = fc.record({
@@ -79,6 +90,10 @@ export const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ session, kind: fc.constant('addWatch' as const), at: target, recursive: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ session, kind: fc.constant('removeWatches' as const), at: target, type: fc.constantFrom(WatcherType.Children, WatcherType.Data, WatcherType.Any, WatcherType.Persistent, WatcherType.PersistentRecursive) }) },
   { weight: 1, arbitrary: fc.record({ session, kind: fc.constant('reconnect' as const) }) },
+  { weight: 1, arbitrary: fc.record({ session, kind: fc.constant('setACL' as const), at: target, acl: fc.nat({ max: ACLS.length - 1 }), version }) },
+  { weight: 1, arbitrary: fc.record({ session, kind: fc.constant('auth' as const) }) },
+  { weight: 1, arbitrary: fc.record({ session, kind: fc.constant('multiRead' as const), ats: fc.array(fc.record({ at: target, children: fc.boolean() }), { minLength: 1, maxLength: 3 }) }) },
+  { weight: 1, arbitrary: fc.record({ session, kind: fc.constant('resume' as const) }) },
 );
 
 /** `count` programs of `length` steps, the same for the same seed. */
@@ -93,6 +108,13 @@ export async function runProgram(host: string, port: number, root: string, progr
   // waits for that, so no other session's step can overtake the oracle's createSession.
   const connect = async (): Promise<ZkWireClient> => {
     const c = await ZkWireClient.connect({ host, port, timeoutMs: 10_000 });
+    await c.send({ op: 'exists', path: root, watch: false });
+    return c;
+  };
+  const resume = async (old: ZkWireClient): Promise<ZkWireClient> => {
+    const { sessionId, passwd } = old.session;
+    old.drop();
+    const c = await ZkWireClient.connect({ host, port, timeoutMs: 10_000, sessionId, passwd });
     await c.send({ op: 'exists', path: root, watch: false });
     return c;
   };
@@ -114,6 +136,10 @@ export async function runProgram(host: string, port: number, root: string, progr
       if (s.kind === 'reconnect') {
         await clients[s.session]!.close();
         clients[s.session] = await connect();
+      } else if (s.kind === 'resume') {
+        // The same session on a new connection: ephemerals stay, watches (never re-sent
+        // here) go with the old connection on both servers.
+        clients[s.session] = await resume(clients[s.session]!);
       } else {
         const reply = await clients[s.session]!.send(request(s, resolve, data));
         learn((reply.body as { path?: unknown } | undefined)?.path);
@@ -128,7 +154,7 @@ export async function runProgram(host: string, port: number, root: string, progr
   }
 }
 
-function request(s: Exclude<Step, { kind: 'reconnect' }>, at: (t: Target) => string, data: (n: number) => Buffer | null): ZkRequest {
+function request(s: Exclude<Step, { kind: 'reconnect' | 'resume' }>, at: (t: Target) => string, data: (n: number) => Buffer | null): ZkRequest {
   switch (s.kind) {
     case 'create': return createRequest(at(s.at), s.mode, data(s.data), s.variant);
     case 'delete': return { op: 'delete', path: at(s.at), version: s.version };
@@ -138,6 +164,10 @@ function request(s: Exclude<Step, { kind: 'reconnect' }>, at: (t: Target) => str
     case 'addWatch': return { op: 'addWatch', path: at(s.at), mode: s.recursive ? AddWatchMode.PERSISTENT_RECURSIVE : AddWatchMode.PERSISTENT };
     case 'removeWatches': return { op: 'removeWatches', path: at(s.at), type: s.type };
     case 'multi': return { op: 'multi', ops: s.ops.map((o) => subRequest(o, at, data)) };
+    case 'setACL': return { op: 'setACL', path: at(s.at), acl: ACLS[s.acl]!, version: s.version };
+    // Adds bob to the session (a failed auth would close the connection unanswered).
+    case 'auth': return { op: 'auth', type: 0, scheme: 'digest', auth: Buffer.from('bob:pw') };
+    case 'multiRead': return { op: 'multiRead', ops: s.ats.map((r) => ({ op: r.children ? 'getChildren' as const : 'getData' as const, path: at(r.at), watch: false })) };
   }
 }
 

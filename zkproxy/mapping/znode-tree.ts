@@ -48,6 +48,12 @@ interface CounterState {
 export interface NodeChange {
   type: 'created' | 'changed' | 'deleted';
   path: string;
+  /**
+   * A deleted node's ACL as it was (the change feed fills it in): a watcher must be able to
+   * READ through it to be told (3.8's ServerCnxn.process). Other changes are checked against
+   * the current ACLs.
+   */
+  acl?: readonly Acl[];
 }
 
 /** The timeout in a session record's JSON value (10 s if unreadable). */
@@ -191,6 +197,11 @@ export class ZnodeTree {
       childChanges: 0,
       guard: { nc: n.createRev, n: n.modRev, a: a?.modRev ?? 0, c: c?.modRev ?? 0, offset: c?.offset ?? 0, aOffset: a?.offset ?? 0 },
     };
+  }
+
+  /** The ACL of `path` (the open ACL for a node without an ACL key, or an absent node). */
+  aclOf(path: string): readonly Acl[] {
+    return this.acls.get(path)?.acl ?? OPEN_ACL;
   }
 
   /** Child names of `path` (shared set; empty when none). */

@@ -17,7 +17,7 @@
  */
 import { Socket } from 'node:net';
 import {
-  FrameDecoder, JuteDecodeError, JuteReader, JuteWriter, ReplyHeader, WatcherEvent, ZkErr,
+  Acl, FrameDecoder, JuteDecodeError, JuteReader, JuteWriter, Perms, ReplyHeader, WatcherEvent, ZkErr,
   decodeRequest, encodeResponse, opName, readConnectRequest, readRequestHeader, writeConnectResponse,
   writeReplyHeader, writeWatcherEvent, ConnectRequest,
 } from '../../protocol/jute';
@@ -25,7 +25,7 @@ import { KvError } from '../backend/kv-backend';
 import { toZkCode } from '../errors/zk-error';
 import { ZkLogger } from '../logger';
 import { ZK_HANDSHAKE_TIMEOUT_MS, ZK_MAX_QUEUED_BYTES } from '../limits';
-import { normalizeAddress } from '../mapping/acl-rules';
+import { aclAllows, normalizeAddress } from '../mapping/acl-rules';
 import { ZkContext, ZkHandler, ZkReply, dispatch } from '../dispatch/zk-handler';
 import { ZkServices } from '../ops/services';
 import { NOTIFICATION_ZXID } from '../ops/watch-ops';
@@ -288,6 +288,11 @@ export class ZkConnection implements WatchTarget, SessionOwner {
    * the event of the watch it set go first, and the client, which registers that watch only on
    * the reply, would drop the event and wait for it forever (Curator's DistributedQueue did).
    */
+  /** WatchTarget: READ through `acl` with this connection's identities (3.8 filters events so). */
+  mayRead(acl: readonly Acl[]): boolean {
+    return aclAllows(acl, Perms.READ, this.ctx?.auth ?? []);
+  }
+
   notify(event: WatcherEvent, zxid: number): void {
     if (this.state !== 'open') return;
     if (this.inFlight) this.held.push({ event, zxid });

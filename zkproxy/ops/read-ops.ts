@@ -32,11 +32,14 @@ function ok(s: ZkServices, body: ZkReply['body']): ZkReply {
   return { err: ZkErr.OK, zxid: s.tree.revision, body };
 }
 
-/** exists: arms a data watch even on a missing node (statNode adds it before NONODE). */
+/**
+ * exists: arms a data watch even on a missing node (statNode adds it before NONODE). No ACL
+ * check, as in ZooKeeper 3.8.0 (its FinalRequestProcessor goes straight to statNode; later
+ * releases ask for READ on an existing node): a 3.8 client may test for a node it cannot read.
+ */
 export function exists(s: ZkServices, ctx: ZkContext, req: RequestOf<'exists'>): ZkReply {
   if (req.path.indexOf('\0') >= 0) fail(ZkErr.BADARGUMENTS, 'null character in path');
   const v = s.tree.view(nodePath(req.path));
-  if (v) checkAcl(v.acl, Perms.READ, ctx.auth);
   if (req.watch) s.watches.add('data', req.path, ctx.watchTarget);
   if (!v) fail(ZkErr.NONODE, req.path);
   return ok(s, { op: 'stat', stat: statOf(v) });

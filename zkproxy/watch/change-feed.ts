@@ -14,6 +14,7 @@
  * Two positions are kept: `applied` (what the watch delivered; a restarted watch resumes after
  * it) and `tree.revision` (what the tree is known to reflect; replies and waiters use it).
  */
+import { Acl } from '../../protocol/jute';
 import { KvBackend, KvError, KvEvent, KvWatch } from '../backend/kv-backend';
 import { ZK_FEED_WAIT_MS, ZK_LOAD_PAGE_KEYS } from '../limits';
 import { ZkLogger } from '../logger';
@@ -153,6 +154,7 @@ export class ChangeFeed {
       this.advanceTo(rev - 1);
       let changes: NodeChange[] = [];
       let script: NodeChange[] | undefined;
+      const gone = this.aclsOfDeleted(events, i, rev);
       for (; i < events.length && events[i]!.kv.modRevision === rev; i++) {
         const ev = events[i]!;
         const c = this.tree.apply(ev.type, ev.kv);
@@ -161,11 +163,34 @@ export class ChangeFeed {
       }
       // A multi that changed a path more than once says in what order (change-script.ts).
       if (script) changes = script;
+      if (gone) for (const c of changes) if (c.type === 'deleted') c.acl = gone.get(c.path);
       this.applied = rev;
       if (rev > this.tree.revision) this.tree.revision = rev;
       if (changes.length > 0) for (const s of this.sinks) s.onChanges(changes, rev);
       this.release();
     }
+  }
+
+  /**
+   * The ACLs, before revision `rev` (its events from `from` on), of the nodes it deletes, by a
+   * node-key deletion or in a change script: a deletion's watchers are told only if they could
+   * read the node, and its ACL key may go before its node key. Undefined when it deletes none.
+   */
+  private aclsOfDeleted(events: readonly KvEvent[], from: number, rev: number): Map<string, readonly Acl[]> | undefined {
+    let out: Map<string, readonly Acl[]> | undefined;
+    const note = (path: string): void => {
+      if (this.tree.has(path)) (out ??= new Map()).set(path, this.tree.aclOf(path));
+    };
+    for (let j = from; j < events.length && events[j]!.kv.modRevision === rev; j++) {
+      const ev = events[j]!;
+      if (ev.type === 'delete') {
+        const k = this.tree.keys.classify(ev.kv.key);
+        if (k.kind === 'node') note(k.path);
+      } else if (ev.kv.value.length > 0 && this.isLastChangeKey(ev.kv.key)) {
+        for (const c of decodeChangeScript(ev.kv.value) ?? []) if (c.type === 'deleted') note(c.path);
+      }
+    }
+    return out;
   }
 
   private isLastChangeKey(key: Buffer): boolean {

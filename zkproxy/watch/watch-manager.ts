@@ -12,9 +12,10 @@
  *
  * Triggering (WatchManager.triggerWatch): entries on the changed path fire (standard ones are
  * removed); recursive entries on the path or any ancestor fire too, except for
- * NodeChildrenChanged. One change gives a connection at most one event (a set per trigger).
+ * NodeChildrenChanged. One change gives a connection at most one event (a set per trigger),
+ * and only if it may READ the node (the parent, for NodeChildrenChanged) as it was then.
  */
-import { EventType, KeeperState, WatcherEvent, WatcherType } from '../../protocol/jute';
+import { Acl, EventType, KeeperState, WatcherEvent, WatcherType } from '../../protocol/jute';
 import { NodeChange } from '../mapping/znode-tree';
 import { parentOf } from '../mapping/path-rules';
 import { ChangeSink } from './change-feed';
@@ -25,6 +26,8 @@ export interface WatchTarget {
   readonly watchId: number;
   /** Writes the notification to the client now. `zxid` is the revision of the change. */
   notify(event: WatcherEvent, zxid: number): void;
+  /** Whether this connection may READ through `acl`; absent: always. */
+  mayRead?(acl: readonly Acl[]): boolean;
 }
 
 /** One of ZooKeeper's two watch tables. */
@@ -34,10 +37,15 @@ export type WatchTable = 'data' | 'child';
 export type WatchKind = 'data' | 'child' | 'persistent' | 'recursive';
 
 type Mode = 'standard' | 'persistent' | 'recursive';
+
+const OPEN: readonly Acl[] = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 type Table = Map<string, Map<WatchTarget, Mode>>;
 
 /** All ZooKeeper watches of this proxy. */
 export class WatchManager implements ChangeSink {
+  /** @param aclOf the current ACL of a path (the replica's), for delivery checks */
+  constructor(private readonly aclOf: (path: string) => readonly Acl[] = () => OPEN) {}
+
   private readonly tables: Record<WatchTable, Table> = { data: new Map(), child: new Map() };
   /** Recursive entries per table: while 0, triggering never walks ancestors. */
   private recursiveCount = 0;
@@ -134,8 +142,8 @@ export class WatchManager implements ChangeSink {
           this.trigger(c.path, EventType.NodeDataChanged, 'data', revision);
           break;
         case 'deleted': {
-          const told = this.trigger(c.path, EventType.NodeDeleted, 'data', revision);
-          this.trigger(c.path, EventType.NodeDeleted, 'child', revision, told);
+          const told = this.trigger(c.path, EventType.NodeDeleted, 'data', revision, c.acl);
+          this.trigger(c.path, EventType.NodeDeleted, 'child', revision, c.acl, told);
           if (c.path !== '/') this.trigger(parentOf(c.path), EventType.NodeChildrenChanged, 'child', revision);
           break;
         }
@@ -143,8 +151,13 @@ export class WatchManager implements ChangeSink {
     }
   }
 
-  /** One event on one table (WatchManager.triggerWatch). Returns the targets told. */
-  private trigger(path: string, type: number, table: WatchTable, zxid: number, suppress?: Set<WatchTarget>): Set<WatchTarget> {
+  /**
+   * One event on one table (WatchManager.triggerWatch). Returns the targets whose watches it
+   * fired, including those not told because they may not READ through `acl`: ZooKeeper 3.8
+   * consumes a one-shot watch and then filters the delivery (ServerCnxn.process). `acl`
+   * defaults to the node's current one, looked up only if someone is to be told.
+   */
+  private trigger(path: string, type: number, table: WatchTable, zxid: number, acl?: readonly Acl[], suppress?: Set<WatchTarget>): Set<WatchTarget> {
     const told = new Set<WatchTarget>();
     const entries = this.tables[table];
     const own = entries.get(path);
@@ -166,7 +179,15 @@ export class WatchManager implements ChangeSink {
       }
     }
     const event: WatcherEvent = { type, state: KeeperState.SyncConnected, path };
-    for (const t of told) if (!suppress?.has(t)) t.notify(event, zxid);
+    let nodeAcl = acl;
+    for (const t of told) {
+      if (suppress?.has(t)) continue;
+      if (t.mayRead) {
+        nodeAcl ??= this.aclOf(path);
+        if (!t.mayRead(nodeAcl)) continue;
+      }
+      t.notify(event, zxid);
+    }
     return told;
   }
 }

@@ -103,3 +103,28 @@ test('a recursive watch has an entry in both tables, as ZooKeeper 3.8.0 register
   m.onChanges([{ type: 'deleted', path: '/q/c' }], 8);
   assert.deepEqual(b.got, ['2 /q/c']);
 });
+
+test('a watcher is told only if it may READ the node (the parent for NodeChildrenChanged), as ZooKeeper 3.8 filters', () => {
+  const secret = [{ perms: 31, id: { scheme: 'digest', id: 'bob:x' } }];
+  const acls = new Map<string, typeof secret>([['/p', secret]]);
+  const m = new WatchManager((path) => acls.get(path) ?? [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }]);
+  const reader = (id: number, allowed: boolean) => ({ ...target(id), mayRead: (acl: readonly { id: { scheme: string } }[]) => allowed || acl[0]!.id.scheme === 'world' });
+  const bob = reader(1, true);
+  const eve = reader(2, false);
+  for (const t of [bob, eve]) {
+    m.add('data', '/p', t);
+    m.add('child', '/p', t);
+    m.add('data', '/q', t);
+  }
+  m.onChanges([{ type: 'changed', path: '/p' }, { type: 'created', path: '/p/c' }, { type: 'changed', path: '/q' }], 5);
+  assert.deepEqual(bob.got, ['3 /p', '4 /p', '3 /q']);
+  assert.deepEqual(eve.got, ['3 /q']);
+  // The one-shot watches eve could not be told of are used up all the same.
+  acls.delete('/p');
+  m.onChanges([{ type: 'changed', path: '/p' }], 6);
+  assert.deepEqual(eve.got, ['3 /q']);
+  // A deletion is checked against the ACL the node had (carried by the change).
+  m.add('data', '/r', eve);
+  m.onChanges([{ type: 'deleted', path: '/r', acl: secret }], 7);
+  assert.deepEqual(eve.got, ['3 /q']);
+});
