@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { requirePeer } from '../support/peers';
 import { startZookeeper } from '../support/zookeeper-peer';
 import { CrossChecker } from '../../zkproxy/dispatch/crosscheck-handler';
+import { describeMismatch } from '../../zkproxy/dispatch/reply-compare';
 import { startHarness } from './zk-harness';
 import { programs, runProgram } from './zk-random-workload';
 
@@ -41,7 +42,7 @@ test(`random programs match Apache ZooKeeper 3.8 (seed ${SEED}, ${PROGRAMS} × $
       await checker.close();
       const found = checker.mismatches.slice(before);
       if (found.length > 0) {
-        failures.push(`seed ${SEED} program ${i}: ${found.map((m) => `${m.op} ${m.field}: oracle=${fmt(m.oracle)} candidate=${fmt(m.candidate)}`).join('; ')}\n  steps: ${JSON.stringify(program)}`);
+        failures.push(`seed ${SEED} program ${i}: ${found.map(describeMismatch).join('; ')}\n  steps: ${JSON.stringify(program)}`);
       }
     }
     t.diagnostic(`${steps} steps; compared ${checker.compared.replies} replies and ${checker.compared.events} notifications`);
@@ -53,7 +54,3 @@ test(`random programs match Apache ZooKeeper 3.8 (seed ${SEED}, ${PROGRAMS} × $
     await zk.stop();
   }
 });
-
-function fmt(v: unknown): string {
-  return typeof v === 'bigint' ? v.toString() : Buffer.isBuffer(v) ? JSON.stringify(v.toString()) : JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
-}

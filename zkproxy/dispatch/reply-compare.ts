@@ -16,6 +16,15 @@ export interface Mismatch {
   candidate: unknown;
 }
 
+/** One line for a mismatch: op, field, and both values (bigints and bytes as text). */
+export function describeMismatch(m: Mismatch): string {
+  const fmt = (v: unknown): string =>
+    typeof v === 'bigint' ? v.toString()
+      : Buffer.isBuffer(v) ? JSON.stringify(v.toString())
+        : JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
+  return `${m.op} ${m.field}: oracle=${fmt(m.oracle)} candidate=${fmt(m.candidate)}`;
+}
+
 /** A notification Coracle wrote, with the revision of the change that fired it. */
 export interface CandidateEvent {
   event: WatcherEvent;
