@@ -110,7 +110,6 @@ export class ReplyComparer {
     });
   }
 
-  /** Compares two notification sequences of one session. */
   /**
    * Compares one session's notifications, in order, except within a session close: ZooKeeper
    * deletes the closed session's ephemerals in the order of a Java HashSet (by string hash), so

@@ -11,6 +11,7 @@
  */
 import { Acl } from '../../protocol/jute';
 import { KvPair } from '../backend/kv-backend';
+import { OPEN_ACL_UNSAFE } from './acl-rules';
 import { KeySchema } from './key-schema';
 import { NodeKind, ZnodeData, dataLength, decodeAclValue, decodeCounterValue, decodeNodeValue, shared0 } from './node-codec';
 import { baseName, parentOf } from './path-rules';
@@ -66,7 +67,6 @@ function sessionTimeout(value: Buffer): number {
   }
 }
 
-const OPEN_ACL: Acl[] = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 const NO_CHILDREN: ReadonlySet<string> = new Set();
 
 /** The replica. Single-threaded: only the change feed mutates it. */
@@ -189,7 +189,7 @@ export class ZnodeTree {
       mzxid: system && n.modRev === n.createRev ? 0 : n.modRev,
       // No child change yet: pzxid = czxid.
       pzxid: c === undefined ? czxid : system && c.modRev === c.createRev ? 0 : c.modRev,
-      acl: a?.acl ?? OPEN_ACL,
+      acl: a?.acl ?? OPEN_ACL_UNSAFE,
       aversion: a ? a.version - 1 + a.offset : 0,
       cversion: c ? c.version - 1 + c.offset : 0,
       children: this.children.get(path) ?? NO_CHILDREN,
@@ -201,7 +201,7 @@ export class ZnodeTree {
 
   /** The ACL of `path` (the open ACL for a node without an ACL key, or an absent node). */
   aclOf(path: string): readonly Acl[] {
-    return this.acls.get(path)?.acl ?? OPEN_ACL;
+    return this.acls.get(path)?.acl ?? OPEN_ACL_UNSAFE;
   }
 
   /** Child names of `path` (shared set; empty when none). */

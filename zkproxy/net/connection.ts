@@ -278,6 +278,11 @@ export class ZkConnection implements WatchTarget, SessionOwner {
     this.send(w.endFrame().toBuffer());
   }
 
+  /** WatchTarget: READ through `acl` with this connection's identities (3.8 filters events so). */
+  mayRead(acl: readonly Acl[]): boolean {
+    return aclAllows(acl, Perms.READ, this.ctx?.auth ?? []);
+  }
+
   /**
    * WatchTarget: writes a notification (xid -1), at once when no request is in flight. While
    * one is, the notification waits for its reply and then goes before it if `zxid` (the change's
@@ -288,11 +293,6 @@ export class ZkConnection implements WatchTarget, SessionOwner {
    * the event of the watch it set go first, and the client, which registers that watch only on
    * the reply, would drop the event and wait for it forever (Curator's DistributedQueue did).
    */
-  /** WatchTarget: READ through `acl` with this connection's identities (3.8 filters events so). */
-  mayRead(acl: readonly Acl[]): boolean {
-    return aclAllows(acl, Perms.READ, this.ctx?.auth ?? []);
-  }
-
   notify(event: WatcherEvent, zxid: number): void {
     if (this.state !== 'open') return;
     if (this.inFlight) this.held.push({ event, zxid });

@@ -46,10 +46,10 @@ export class ChangeFeed {
   private failures = 0;
   private restartTimer: NodeJS.Timeout | undefined;
 
-  /** @param loadProgressMs interval of the progress lines while the tree loads */
   /** The last-change key, whose value may carry a multi's change script. */
   private readonly lastChangeKey: Buffer;
 
+  /** @param loadProgressMs interval of the progress lines while the tree loads */
   constructor(
     private readonly backend: KvBackend,
     readonly tree: ZnodeTree,
@@ -152,17 +152,14 @@ export class ChangeFeed {
       if (rev <= this.applied) { i++; continue; }
       // Everything before `rev` is complete: release those waiters before applying `rev`.
       this.advanceTo(rev - 1);
-      let changes: NodeChange[] = [];
-      let script: NodeChange[] | undefined;
-      const gone = this.aclsOfDeleted(events, i, rev);
+      const { script, gone } = this.beforeApplying(events, i, rev);
+      const derived: NodeChange[] = [];
       for (; i < events.length && events[i]!.kv.modRevision === rev; i++) {
-        const ev = events[i]!;
-        const c = this.tree.apply(ev.type, ev.kv);
-        if (c) changes.push(c);
-        else if (ev.type === 'put' && ev.kv.value.length > 0 && this.isLastChangeKey(ev.kv.key)) script = decodeChangeScript(ev.kv.value);
+        const c = this.tree.apply(events[i]!.type, events[i]!.kv);
+        if (c) derived.push(c);
       }
       // A multi that changed a path more than once says in what order (change-script.ts).
-      if (script) changes = script;
+      const changes = script ?? derived;
       if (gone) for (const c of changes) if (c.type === 'deleted') c.acl = gone.get(c.path);
       this.applied = rev;
       if (rev > this.tree.revision) this.tree.revision = rev;
@@ -172,14 +169,16 @@ export class ChangeFeed {
   }
 
   /**
-   * The ACLs, before revision `rev` (its events from `from` on), of the nodes it deletes, by a
-   * node-key deletion or in a change script: a deletion's watchers are told only if they could
-   * read the node, and its ACL key may go before its node key. Undefined when it deletes none.
+   * What revision `rev` (its events from `from` on) needs read before it is applied: its change
+   * script, if a multi left one, and the ACLs of the nodes it deletes (by a node-key deletion or
+   * in the script), since a deletion's watchers are told only if they could read the node and
+   * its ACL key may go before its node key. `gone` is undefined when it deletes none.
    */
-  private aclsOfDeleted(events: readonly KvEvent[], from: number, rev: number): Map<string, readonly Acl[]> | undefined {
-    let out: Map<string, readonly Acl[]> | undefined;
+  private beforeApplying(events: readonly KvEvent[], from: number, rev: number): { script?: NodeChange[]; gone?: Map<string, readonly Acl[]> } {
+    let script: NodeChange[] | undefined;
+    let gone: Map<string, readonly Acl[]> | undefined;
     const note = (path: string): void => {
-      if (this.tree.has(path)) (out ??= new Map()).set(path, this.tree.aclOf(path));
+      if (this.tree.has(path)) (gone ??= new Map()).set(path, this.tree.aclOf(path));
     };
     for (let j = from; j < events.length && events[j]!.kv.modRevision === rev; j++) {
       const ev = events[j]!;
@@ -187,10 +186,11 @@ export class ChangeFeed {
         const k = this.tree.keys.classify(ev.kv.key);
         if (k.kind === 'node') note(k.path);
       } else if (ev.kv.value.length > 0 && this.isLastChangeKey(ev.kv.key)) {
-        for (const c of decodeChangeScript(ev.kv.value) ?? []) if (c.type === 'deleted') note(c.path);
+        script = decodeChangeScript(ev.kv.value);
+        for (const c of script ?? []) if (c.type === 'deleted') note(c.path);
       }
     }
-    return out;
+    return { script, gone };
   }
 
   private isLastChangeKey(key: Buffer): boolean {

@@ -16,6 +16,7 @@
  * and only if it may READ the node (the parent, for NodeChildrenChanged) as it was then.
  */
 import { Acl, EventType, KeeperState, WatcherEvent, WatcherType } from '../../protocol/jute';
+import { OPEN_ACL_UNSAFE } from '../mapping/acl-rules';
 import { NodeChange } from '../mapping/znode-tree';
 import { parentOf } from '../mapping/path-rules';
 import { ChangeSink } from './change-feed';
@@ -37,14 +38,12 @@ export type WatchTable = 'data' | 'child';
 export type WatchKind = 'data' | 'child' | 'persistent' | 'recursive';
 
 type Mode = 'standard' | 'persistent' | 'recursive';
-
-const OPEN: readonly Acl[] = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 type Table = Map<string, Map<WatchTarget, Mode>>;
 
 /** All ZooKeeper watches of this proxy. */
 export class WatchManager implements ChangeSink {
   /** @param aclOf the current ACL of a path (the replica's), for delivery checks */
-  constructor(private readonly aclOf: (path: string) => readonly Acl[] = () => OPEN) {}
+  constructor(private readonly aclOf: (path: string) => readonly Acl[] = () => OPEN_ACL_UNSAFE) {}
 
   private readonly tables: Record<WatchTable, Table> = { data: new Map(), child: new Map() };
   /** Recursive entries per table: while 0, triggering never walks ancestors. */
@@ -73,11 +72,6 @@ export class WatchManager implements ChangeSink {
         this.set('child', path, t, kind);
         break;
     }
-  }
-
-  /** True when `t` has an entry (any mode) on `path` in `table`. */
-  has(table: WatchTable, path: string, t: WatchTarget): boolean {
-    return this.tables[table].get(path)?.has(t) ?? false;
   }
 
   /**
