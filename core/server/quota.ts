@@ -44,7 +44,8 @@ export function txnCost(t: TxnRequest): number {
  */
 export async function checkQuota(member: Member, cost: number): Promise<void> {
   if (cost === 0) return;
-  const inUse = inUseBytes(member);
+  // The write buffer's figure: committed space plus the batches still buffered.
+  const inUse = member.backend.stats().sizeInUseBytes;
   if (inUse + cost < member.quotaBytes) return;
   if (!member.alarms.has(AlarmType.NoSpace)) {
     await member.propose({ type: 'alarm', action: AlarmAction.Activate, memberId: member.memberId, alarm: AlarmType.NoSpace }).catch(() => undefined);
@@ -70,18 +71,3 @@ function deletes(t: TxnRequest): boolean {
   const any = (ops: TxnRequest['success']): boolean => ops.some((op) => 'deleteRange' in op || ('txn' in op && deletes(op.txn)));
   return any(t.success) || any(t.failure);
 }
-
-/** How long a measured size is reused: measuring walks every tree's stats (tens of µs). */
-const SIZE_CACHE_MS = 100;
-const sizes = new WeakMap<Member, { at: number; bytes: number }>();
-
-/** The member's in-use bytes, measured at most every {@link SIZE_CACHE_MS}. */
-function inUseBytes(member: Member): number {
-  const now = performance.now();
-  const cached = sizes.get(member);
-  if (cached && now - cached.at < SIZE_CACHE_MS) return cached.bytes;
-  const bytes = member.backend.stats().sizeInUseBytes;
-  sizes.set(member, { at: now, bytes });
-  return bytes;
-}
-

@@ -26,6 +26,9 @@ import { WRITE_BUFFER_FLUSH_DELAY_MS, WRITE_BUFFER_MAX_BYTES_DEFAULT, WRITE_BUFF
 import { changeBytes, WriteLayer } from './write-buffer-layer';
 import { mergeIterate } from './write-buffer-merge';
 
+/** How long a measurement of the inner backend's sizes is reused by {@link WriteBuffer.stats}. */
+const STATS_REFRESH_MS = 100;
+
 /** Options for {@link WriteBuffer}. */
 export interface WriteBufferOptions {
   /** Buffered bytes beyond which `write` resolves only after flushing (default 64 MiB). */
@@ -63,6 +66,10 @@ export class WriteBuffer implements Backend {
   private seq = 0;
   private durable = 0;
   private bytes = 0;
+  /** Bytes of every batch the inner backend has committed so far (grows for good). */
+  private committedBytes = 0;
+  /** The inner backend's stats when last measured, and `committedBytes` then. */
+  private innerStats: { at: number; stats: BackendStats; committedBytes: number } | undefined;
   private failure: Error | undefined;
   private closed = false;
   private durableWaiters: SeqWaiter[] = [];
@@ -171,8 +178,21 @@ export class WriteBuffer implements Backend {
     return new Promise<T>((resolve) => this.pressureWaiters.push(() => resolve(result)));
   }
 
+  /**
+   * The inner backend's sizes plus what it will hold once the buffered batches are committed,
+   * so a quota check sees writes as they are applied, not a flush later. Measuring the inner
+   * backend walks its tree stats, so it is measured at most every {@link STATS_REFRESH_MS};
+   * bytes committed since count from the batches' sizes. In-use bytes are an estimate above
+   * the truth between measurements (a deletion counts as added bytes until then).
+   */
   stats(): BackendStats {
-    return this.inner.stats();
+    const now = performance.now();
+    if (!this.innerStats || now - this.innerStats.at >= STATS_REFRESH_MS) {
+      this.innerStats = { at: now, stats: this.inner.stats(), committedBytes: this.committedBytes };
+    }
+    const { stats, committedBytes } = this.innerStats;
+    const inUse = stats.sizeInUseBytes + (this.committedBytes - committedBytes) + this.bytes;
+    return { sizeBytes: Math.max(stats.sizeBytes, inUse), sizeInUseBytes: inUse };
   }
 
   /** Flushes first, then copies the inner backend: the copy holds at least every batch applied before the call. */
@@ -189,6 +209,8 @@ export class WriteBuffer implements Backend {
   async compactFile(): Promise<void> {
     await this.flush();
     await this.inner.compactFile();
+    // The file shrank: measure afresh (a compaction's deletions counted as added bytes).
+    this.innerStats = undefined;
   }
 
   /** Flushes every applied batch, then closes the inner backend. */
@@ -278,6 +300,7 @@ export class WriteBuffer implements Backend {
     for (const b of group) {
       b.changes.forEach((db, k) => this.overlay.dropIfUpTo(db, k, last));
       this.bytes -= b.bytes;
+      this.committedBytes += b.bytes;
     }
     this.batches.splice(0, group.length);
     this.inFlight = 0;

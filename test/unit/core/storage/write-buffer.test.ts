@@ -246,3 +246,16 @@ test('LmdbBackend.writeChanges: puts and deletes land in order, across dbs, dura
     removeTempDir(dir);
   }
 });
+
+test('stats count buffered batches before the inner backend commits them (a quota sees writes as they apply)', async () => {
+  const inner = new MemBackend();
+  const buf = new WriteBuffer(inner, { flushDelayMs: 60_000 });
+  const before = buf.stats().sizeInUseBytes;
+  await buf.write((txn) => txn.put(DB.kv, Buffer.from('k'), Buffer.alloc(64 * 1024)));
+  assert.equal(inner.stats().sizeInUseBytes, before, 'nothing reached the inner backend yet');
+  assert.ok(buf.stats().sizeInUseBytes >= before + 64 * 1024, `in use ${buf.stats().sizeInUseBytes}`);
+  // Committed within the same measurement window, it still counts (from the batch's size).
+  await buf.flush();
+  assert.ok(buf.stats().sizeInUseBytes >= before + 64 * 1024);
+  await buf.close();
+});
