@@ -91,6 +91,7 @@ export async function runEdgeWorkload(host: string, port: number): Promise<void>
   await watchEdges(host, port);
   await multiEventEdges(host, port);
   await authEdges(host, port);
+  await multiAclEdges(host, port);
   await quotaEdges(host, port);
   await c.close();
 }
@@ -218,6 +219,37 @@ async function authEdges(host: string, port: number): Promise<void> {
   await b.send({ op: 'auth', type: 0, scheme: 'nosuch', auth: Buffer.from('x') }).catch(() => undefined);
   await b.waitClosed(2000);
   b.drop();
+  await a.close();
+}
+
+/**
+ * Notifications of a multi are checked against the ACL each node had when its op ran: a parent
+ * deleted after its child in the same multi (NodeChildrenChanged is checked against the parent
+ * that still existed), a bob-only node created and deleted again in one multi (its watchers may
+ * not read it, though the store never holds it), and a node deleted and re-created with another
+ * ACL. `b` watches everything while the ACLs are open; `a` (bob) then locks the nodes and runs
+ * the multis.
+ */
+async function multiAclEdges(host: string, port: number): Promise<void> {
+  const bobOnly: Acl[] = [{ perms: 31, id: { scheme: 'digest', id: 'bob:ikIaKsbtGweaHnb/jKn7OHqbunM=' } }];
+  const a = await ZkWireClient.connect({ host, port });
+  await a.send({ op: 'auth', type: 0, scheme: 'digest', auth: Buffer.from('bob:pw') });
+  const b = await ZkWireClient.connect({ host, port });
+  for (const path of ['/ma', '/ma/p', '/ma/p/c', '/ma/q', '/ma/r']) await a.send({ op: 'create', path, data: null, acl: OPEN, flags: 0 });
+  await b.send({ op: 'getChildren', path: '/ma/p', watch: true });
+  await b.send({ op: 'addWatch', path: '/ma/q', mode: 0 });
+  await b.send({ op: 'addWatch', path: '/ma/x', mode: 0 });
+  await b.send({ op: 'addWatch', path: '/ma/r', mode: 0 });
+  await b.send({ op: 'getChildren', path: '/ma', watch: true });
+  await a.send({ op: 'setACL', path: '/ma/p', acl: bobOnly, version: -1 });
+  await a.send({ op: 'setACL', path: '/ma/q', acl: bobOnly, version: -1 });
+  await a.send({ op: 'multi', ops: [{ op: 'delete', path: '/ma/p/c', version: -1 }, { op: 'delete', path: '/ma/p', version: -1 }] });
+  await a.send({ op: 'multi', ops: [{ op: 'create', path: '/ma/x', data: null, acl: bobOnly, flags: 0 }, { op: 'delete', path: '/ma/x', version: -1 }] });
+  await a.send({ op: 'multi', ops: [{ op: 'create', path: '/ma/q/k', data: null, acl: OPEN, flags: 0 }, { op: 'delete', path: '/ma/q', version: -1 }] });
+  await a.send({ op: 'multi', ops: [{ op: 'delete', path: '/ma/q', version: -1 }, { op: 'create', path: '/ma/q', data: null, acl: OPEN, flags: 0 }, { op: 'setData', path: '/ma/q', data: Buffer.from('v'), version: -1 }] });
+  await a.send({ op: 'multi', ops: [{ op: 'delete', path: '/ma/r', version: -1 }, { op: 'create', path: '/ma/r', data: null, acl: bobOnly, flags: 0 }, { op: 'setData', path: '/ma/r', data: Buffer.from('v'), version: -1 }, { op: 'delete', path: '/ma/r', version: -1 }] });
+  await b.send({ op: 'exists', path: '/ma', watch: false });
+  await b.close();
   await a.close();
 }
 

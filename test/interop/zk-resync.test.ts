@@ -96,3 +96,44 @@ test('after compaction the feed reloads and fires the missed watches', { timeout
     await mem.close();
   }
 });
+
+test('deletions found by the reload are told only to connections that could read the nodes', { timeout: 30_000 }, async () => {
+  const bobOnly = [{ perms: 31, id: { scheme: 'digest', id: 'bob:ikIaKsbtGweaHnb/jKn7OHqbunM=' } }];
+  const mem = new MemoryBackend();
+  const cuttable = new CuttableBackend(mem);
+  const a = await startHarness({ backend: cuttable });
+  const b = await startHarness({ backend: mem });
+  const events: WatcherEvent[] = [];
+  const reader = await ZkWireClient.connect({ host: a.host, port: a.port, onNotification: (e) => events.push(e) });
+  const writer = await ZkWireClient.connect({ host: b.host, port: b.port });
+  try {
+    await writer.send({ op: 'auth', type: 0, scheme: 'digest', auth: Buffer.from('bob:pw') });
+    for (const path of ['/locked', '/lp', '/lp/c', '/open']) await writer.send({ op: 'create', path, data: null, acl: OPEN, flags: 0 });
+    await writer.send({ op: 'sync', path: '/' });
+    await reader.send({ op: 'sync', path: '/' });
+    await reader.send({ op: 'exists', path: '/locked', watch: true });
+    await reader.send({ op: 'getChildren', path: '/lp', watch: true });
+    await reader.send({ op: 'exists', path: '/open', watch: true });
+    await writer.send({ op: 'setACL', path: '/locked', acl: bobOnly, version: -1 });
+    await writer.send({ op: 'setACL', path: '/lp', acl: bobOnly, version: -1 });
+    await writer.send({ op: 'sync', path: '/' });
+    await reader.send({ op: 'sync', path: '/' });
+    cuttable.cutFeed();
+    // The parent goes with its child: NodeChildrenChanged of /lp is checked against /lp as it was.
+    await writer.send({ op: 'multi', ops: [{ op: 'delete', path: '/lp/c', version: -1 }, { op: 'delete', path: '/lp', version: -1 }] });
+    await writer.send({ op: 'delete', path: '/locked', version: -1 });
+    await writer.send({ op: 'delete', path: '/open', version: -1 });
+    cuttable.reportCompaction();
+    const end = Date.now() + 5000;
+    while (events.length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    // A reply is written after every notification queued before it.
+    await reader.send({ op: 'exists', path: '/', watch: false });
+    assert.deepEqual(events.map((e) => `${e.type} ${e.path}`), ['2 /open']);
+  } finally {
+    reader.drop();
+    await writer.close();
+    await a.stop();
+    await b.stop();
+    await mem.close();
+  }
+});

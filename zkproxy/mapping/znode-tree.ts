@@ -50,11 +50,17 @@ export interface NodeChange {
   type: 'created' | 'changed' | 'deleted';
   path: string;
   /**
-   * A deleted node's ACL as it was (the change feed fills it in): a watcher must be able to
-   * READ through it to be told (3.8's ServerCnxn.process). Other changes are checked against
-   * the current ACLs.
+   * The node's ACL when the change was made: a watcher must be able to READ through it to be
+   * told (3.8's ServerCnxn.process). Filled in by the change feed (change-acls.ts) where the
+   * current ACL would be wrong (a deleted node, an incarnation a multi created and deleted);
+   * absent: the node's current ACL.
    */
   acl?: readonly Acl[];
+  /**
+   * The parent's ACL when the change was made, which decides NodeChildrenChanged; absent: the
+   * parent's current ACL.
+   */
+  parentAcl?: readonly Acl[];
 }
 
 /** The timeout in a session record's JSON value (10 s if unreadable). */
@@ -139,8 +145,8 @@ export class ZnodeTree {
     const changes: NodeChange[] = [];
     for (const [path, old] of this.nodes) {
       const now = fresh.nodes.get(path);
-      if (!now) changes.push({ type: 'deleted', path });
-      else if (now.createRev !== old.createRev) changes.push({ type: 'deleted', path }, { type: 'created', path });
+      if (!now) changes.push(this.deletedAsWas(path, fresh));
+      else if (now.createRev !== old.createRev) changes.push(this.deletedAsWas(path, fresh), { type: 'created', path });
       else if (now.modRev !== old.modRev) changes.push({ type: 'changed', path });
     }
     for (const path of fresh.nodes.keys()) if (!this.nodes.has(path)) changes.push({ type: 'created', path });
@@ -160,6 +166,17 @@ export class ZnodeTree {
     this.secret = fresh.secret ?? this.secret;
     this.revision = fresh.revision;
     return changes;
+  }
+
+  /**
+   * A deletion found by {@link replaceWith}, told with the ACLs this (old) tree had: the node's,
+   * and the parent's when `fresh` lost the parent too.
+   */
+  private deletedAsWas(path: string, fresh: ZnodeTree): NodeChange {
+    const parent = path === '/' ? undefined : parentOf(path);
+    const change: NodeChange = { type: 'deleted', path, acl: this.aclOf(path) };
+    if (parent !== undefined && !fresh.nodes.has(parent)) change.parentAcl = this.aclOf(parent);
+    return change;
   }
 
   /** Paths of container and TTL nodes. */

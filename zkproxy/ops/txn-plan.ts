@@ -117,7 +117,7 @@ export class TxnPlan {
     this.get(v.path);
     if (this.base.get(v.path)) (this.recreated ??= new Set()).add(v.path);
     this.overlay.set(v.path, v);
-    this.changes.push({ type: 'created', path: v.path });
+    this.changes.push({ type: 'created', path: v.path, acl: v.acl });
     const d = this.mark(v.path);
     d.n = d.a = true;
     if (v.path !== '/') this.childChanged(parentOf(v.path), v.path, true);

@@ -19,6 +19,7 @@ import { KvBackend, KvError, KvEvent, KvWatch } from '../backend/kv-backend';
 import { ZK_FEED_WAIT_MS, ZK_LOAD_PAGE_KEYS } from '../limits';
 import { ZkLogger } from '../logger';
 import { decodeChangeScript } from '../mapping/change-script';
+import { attachChangeAcls } from './change-acls';
 import { ZnodeTree, NodeChange } from '../mapping/znode-tree';
 
 /** Receives the znode changes of each revision, in revision order. */
@@ -160,7 +161,7 @@ export class ChangeFeed {
       }
       // A multi that changed a path more than once says in what order (change-script.ts).
       const changes = script ?? derived;
-      if (gone) for (const c of changes) if (c.type === 'deleted') c.acl = gone.get(c.path);
+      attachChangeAcls(changes, script !== undefined, gone, (path) => this.tree.has(path));
       this.applied = rev;
       if (rev > this.tree.revision) this.tree.revision = rev;
       if (changes.length > 0) for (const s of this.sinks) s.onChanges(changes, rev);

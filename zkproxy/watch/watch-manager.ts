@@ -129,16 +129,16 @@ export class WatchManager implements ChangeSink {
     for (const c of changes) {
       switch (c.type) {
         case 'created':
-          this.trigger(c.path, EventType.NodeCreated, 'data', revision);
-          if (c.path !== '/') this.trigger(parentOf(c.path), EventType.NodeChildrenChanged, 'child', revision);
+          this.trigger(c.path, EventType.NodeCreated, 'data', revision, c.acl);
+          if (c.path !== '/') this.trigger(parentOf(c.path), EventType.NodeChildrenChanged, 'child', revision, c.parentAcl);
           break;
         case 'changed':
-          this.trigger(c.path, EventType.NodeDataChanged, 'data', revision);
+          this.trigger(c.path, EventType.NodeDataChanged, 'data', revision, c.acl);
           break;
         case 'deleted': {
           const told = this.trigger(c.path, EventType.NodeDeleted, 'data', revision, c.acl);
           this.trigger(c.path, EventType.NodeDeleted, 'child', revision, c.acl, told);
-          if (c.path !== '/') this.trigger(parentOf(c.path), EventType.NodeChildrenChanged, 'child', revision);
+          if (c.path !== '/') this.trigger(parentOf(c.path), EventType.NodeChildrenChanged, 'child', revision, c.parentAcl);
           break;
         }
       }

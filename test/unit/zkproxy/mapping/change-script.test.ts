@@ -27,3 +27,15 @@ test('anything but a script reads as none', () => {
     assert.equal(decodeChangeScript(Buffer.from(bad)), undefined, bad);
   }
 });
+
+test('a node created and deleted again in the script keeps its ACL; others carry none', () => {
+  const acl = [{ perms: 1, id: { scheme: 'digest', id: 'bob:h=' } }, { perms: 30, id: { scheme: 'ip', id: '10.0.0.0/8' } }];
+  const other = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
+  const decoded = decodeChangeScript(encodeChangeScript([
+    { type: 'created', path: '/x', acl }, { type: 'deleted', path: '/x' }, { type: 'created', path: '/x', acl: other }, { type: 'changed', path: '/x' },
+  ]));
+  assert.deepEqual(decoded, [{ type: 'created', path: '/x', acl }, { type: 'deleted', path: '/x' }, { type: 'created', path: '/x' }, { type: 'changed', path: '/x' }]);
+  for (const bad of ['[["c","/a",1]]', '[["d","/a",[]]]', '[["c","/a",[[1,"w"]]]]', '[["c","/a",[["1","w","x"]]]]']) {
+    assert.equal(decodeChangeScript(Buffer.from(bad)), undefined, bad);
+  }
+});
