@@ -92,6 +92,7 @@ export async function runEdgeWorkload(host: string, port: number): Promise<void>
   await multiEventEdges(host, port);
   await authEdges(host, port);
   await multiAclEdges(host, port);
+  await resumeEdges(host, port);
   await quotaEdges(host, port);
   await c.close();
 }
@@ -250,6 +251,37 @@ async function multiAclEdges(host: string, port: number): Promise<void> {
   await a.send({ op: 'multi', ops: [{ op: 'delete', path: '/ma/r', version: -1 }, { op: 'create', path: '/ma/r', data: null, acl: bobOnly, flags: 0 }, { op: 'setData', path: '/ma/r', data: Buffer.from('v'), version: -1 }, { op: 'delete', path: '/ma/r', version: -1 }] });
   await b.send({ op: 'exists', path: '/ma', watch: false });
   await b.close();
+  await a.close();
+}
+
+/**
+ * A session resumed on a new connection re-sends its watches in SetWatches2 from its last
+ * zxid, and the server fires what changed while it was away: data changed, a node created, a
+ * child added, a node deleted (the cross-checker gives the oracle that zxid in its own terms).
+ */
+async function resumeEdges(host: string, port: number): Promise<void> {
+  const a = await ZkWireClient.connect({ host, port });
+  const b = await ZkWireClient.connect({ host, port });
+  for (const path of ['/sw', '/sw/k', '/sw/same']) await a.send({ op: 'create', path, data: null, acl: OPEN, flags: 0 });
+  let last = 0n;
+  for (const req of [
+    { op: 'getData', path: '/sw', watch: true }, { op: 'getChildren', path: '/sw', watch: true },
+    { op: 'exists', path: '/sw/new', watch: true }, { op: 'getData', path: '/sw/k', watch: true },
+    { op: 'getData', path: '/sw/same', watch: true },
+  ] as ZkRequest[]) last = (await b.send(req)).header.zxid;
+  const { sessionId, passwd } = b.session;
+  b.drop();
+  const b2 = await ZkWireClient.connect({ host, port, sessionId, passwd, lastZxidSeen: last });
+  await a.send({ op: 'setData', path: '/sw', data: Buffer.from('v'), version: -1 });
+  await a.send({ op: 'create', path: '/sw/new', data: null, acl: OPEN, flags: 0 });
+  await a.send({ op: 'delete', path: '/sw/k', version: -1 });
+  await b2.send({
+    op: 'setWatches2', relativeZxid: last, dataWatches: ['/sw', '/sw/k', '/sw/same'], existWatches: ['/sw/new'],
+    childWatches: ['/sw'], persistentWatches: [], persistentRecursiveWatches: [],
+  });
+  await a.send({ op: 'setData', path: '/sw/same', data: Buffer.from('w'), version: -1 });
+  await b2.send({ op: 'exists', path: '/sw', watch: false });
+  await b2.close();
   await a.close();
 }
 

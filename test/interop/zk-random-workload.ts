@@ -6,14 +6,19 @@
  * names the server returned), so most steps hit a real node, a missing one or a conflict,
  * which is where servers differ. Steps run one at a time across three sessions (the
  * cross-checker compares zxids in one global order), and a session may close mid-program:
- * its ephemerals go and their watches fire.
+ * its ephemerals go and their watches fire. Creates draw their ACL from the same set as setACL
+ * (so reads, writes and notifications meet nodes a session may not touch), and a session may
+ * resume on a new connection, miss a change made meanwhile by another session, and re-send
+ * the watches it holds (kept as the Java client keeps them, zk-client-watches.ts) in
+ * SetWatches2 from its last zxid.
  *
  * `check` runs only inside multi: ZooKeeper 3.8.0 (the oracle) never answers a standalone one
  * (its request processor has no reply for it outside a multi), so there is nothing to compare.
  */
 import fc from 'fast-check';
 import { Acl, AddWatchMode, CreateMode, WatcherType, type ZkRequest } from '../../protocol/jute';
-import { ZkWireClient } from '../../zkproxy/dispatch/zk-wire-client';
+import { WireReply, ZkWireClient } from '../../zkproxy/dispatch/zk-wire-client';
+import { ClientWatches } from './zk-client-watches';
 
 const OPEN: Acl[] = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 /** ACLs a setACL step picks from: open, world read-only, bob's digest, world read + bob all. */
@@ -37,14 +42,14 @@ interface Target {
 
 /** A sub-op of a multi. */
 type SubStep =
-  | { kind: 'create'; at: Target; mode: number; data: number }
+  | { kind: 'create'; at: Target; mode: number; data: number; acl: number }
   | { kind: 'delete'; at: Target; version: number }
   | { kind: 'setData'; at: Target; version: number; data: number }
   | { kind: 'check'; at: Target; version: number };
 
 /** One step of a program. */
 export type Step =
-  | { session: number; kind: 'create'; at: Target; mode: number; data: number; variant: 'create' | 'create2' }
+  | { session: number; kind: 'create'; at: Target; mode: number; data: number; acl: number; variant: 'create' | 'create2' }
   | { session: number; kind: 'delete'; at: Target; version: number }
   | { session: number; kind: 'setData'; at: Target; version: number; data: number }
   | { session: number; kind: 'read'; at: Target; op: 'exists' | 'getData' | 'getChildren' | 'getChildren2'; watch: boolean }
@@ -55,7 +60,7 @@ export type Step =
   | { session: number; kind: 'setACL'; at: Target; acl: number; version: number }
   | { session: number; kind: 'auth' }
   | { session: number; kind: 'multiRead'; ats: { at: Target; children: boolean }[] }
-  | { session: number; kind: 'resume' }
+  | { session: number; kind: 'resume'; during: SubStep | null }
   | { session: number; kind: 'reconnect' };
 
 const target: fc.Arbitrary<Target> = fc.record({
@@ -71,9 +76,11 @@ const mode = fc.constantFrom(
   CreateMode.EPHEMERAL_SEQUENTIAL, CreateMode.CONTAINER, CreateMode.PERSISTENT_WITH_TTL, CreateMode.PERSISTENT_SEQUENTIAL_WITH_TTL,
 );
 const session = fc.nat({ max: SESSIONS - 1 });
+/** A create's ACL (index into ACLS), mostly the open one. */
+const createAcl = fc.constantFrom(0, 0, 0, 0, 1, 2, 3);
 
 const subStep: fc.Arbitrary<SubStep> = fc.oneof(
-  fc.record({ kind: fc.constant('create' as const), at: target, mode: fc.constantFrom(CreateMode.PERSISTENT, CreateMode.EPHEMERAL, CreateMode.PERSISTENT_SEQUENTIAL), data: dataLen }),
+  fc.record({ kind: fc.constant('create' as const), at: target, mode: fc.constantFrom(CreateMode.PERSISTENT, CreateMode.EPHEMERAL, CreateMode.PERSISTENT_SEQUENTIAL), data: dataLen, acl: createAcl }),
   fc.record({ kind: fc.constant('delete' as const), at: target, version }),
   fc.record({ kind: fc.constant('setData' as const), at: target, version, data: dataLen }),
   fc.record({ kind: fc.constant('check' as const), at: target, version }),
@@ -81,7 +88,7 @@ const subStep: fc.Arbitrary<SubStep> = fc.oneof(
 
 /** One random step. */
 export const step: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ session, kind: fc.constant('create' as const), at: target, mode, data: dataLen, variant: fc.constantFrom('create' as const, 'create2' as const) }) },
+  { weight: 6, arbitrary: fc.record({ session, kind: fc.constant('create' as const), at: target, mode, data: dataLen, acl: createAcl, variant: fc.constantFrom('create' as const, 'create2' as const) }) },
   { weight: 3, arbitrary: fc.record({ session, kind: fc.constant('delete' as const), at: target, version }) },
   { weight: 3, arbitrary: fc.record({ session, kind: fc.constant('setData' as const), at: target, version, data: dataLen }) },
   { weight: 5, arbitrary: fc.record({ session, kind: fc.constant('read' as const), at: target, op: fc.constantFrom('exists' as const, 'getData' as const, 'getChildren' as const, 'getChildren2' as const), watch: fc.boolean() }) },
@@ -93,7 +100,7 @@ export const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ session, kind: fc.constant('setACL' as const), at: target, acl: fc.nat({ max: ACLS.length - 1 }), version }) },
   { weight: 1, arbitrary: fc.record({ session, kind: fc.constant('auth' as const) }) },
   { weight: 1, arbitrary: fc.record({ session, kind: fc.constant('multiRead' as const), ats: fc.array(fc.record({ at: target, children: fc.boolean() }), { minLength: 1, maxLength: 3 }) }) },
-  { weight: 1, arbitrary: fc.record({ session, kind: fc.constant('resume' as const) }) },
+  { weight: 1, arbitrary: fc.record({ session, kind: fc.constant('resume' as const), during: fc.option(subStep.filter((o) => o.kind !== 'check')) }) },
 );
 
 /** `count` programs of `length` steps, the same for the same seed. */
@@ -106,20 +113,25 @@ export async function runProgram(host: string, port: number, root: string, progr
   // One session at a time, each answering a first request before the next step: the
   // cross-checker opens the oracle's mirror session after our handshake, and its first request
   // waits for that, so no other session's step can overtake the oracle's createSession.
-  const connect = async (): Promise<ZkWireClient> => {
-    const c = await ZkWireClient.connect({ host, port, timeoutMs: 10_000 });
-    await c.send({ op: 'exists', path: root, watch: false });
-    return c;
-  };
-  const resume = async (old: ZkWireClient): Promise<ZkWireClient> => {
-    const { sessionId, passwd } = old.session;
-    old.drop();
-    const c = await ZkWireClient.connect({ host, port, timeoutMs: 10_000, sessionId, passwd });
+  const watches: ClientWatches[] = [];
+  /**
+   * Opens session `i`, or resumes it on a new connection. A resumed session first lets `during`
+   * run on another session (a change it may have missed while away), then re-sends its
+   * watches from its last zxid, as a real client does after a reconnect.
+   */
+  const open = async (i: number, resumed?: ZkWireClient, during?: () => Promise<unknown>): Promise<ZkWireClient> => {
+    const w = resumed ? watches[i]! : (watches[i] = new ClientWatches());
+    const session = resumed ? { sessionId: resumed.session.sessionId, passwd: resumed.session.passwd, lastZxidSeen: w.lastZxid } : {};
+    resumed?.drop();
+    const c = await ZkWireClient.connect({ host, port, timeoutMs: 10_000, ...session, onNotification: (e) => w.onEvent(e) });
+    await during?.();
+    const rewatch = resumed ? w.setWatches() : undefined;
+    if (rewatch) await send(c, w, rewatch);
     await c.send({ op: 'exists', path: root, watch: false });
     return c;
   };
   const clients: ZkWireClient[] = [];
-  for (let i = 0; i < SESSIONS; i++) clients.push(await connect());
+  for (let i = 0; i < SESSIONS; i++) clients.push(await open(i));
   const paths = [root];
   const resolve = (t: Target): string => {
     const base = paths[t.index % paths.length]!;
@@ -135,13 +147,15 @@ export async function runProgram(host: string, port: number, root: string, progr
     for (const s of program) {
       if (s.kind === 'reconnect') {
         await clients[s.session]!.close();
-        clients[s.session] = await connect();
+        clients[s.session] = await open(s.session);
       } else if (s.kind === 'resume') {
-        // The same session on a new connection: ephemerals stay, watches (never re-sent
-        // here) go with the old connection on both servers.
-        clients[s.session] = await resume(clients[s.session]!);
+        // The same session on a new connection: ephemerals stay, the client re-sends its
+        // watches in SetWatches2 from its last zxid (the servers fire what it missed).
+        const other = (s.session + 1) % SESSIONS;
+        const during = s.during ? () => send(clients[other]!, watches[other]!, subRequest(s.during!, resolve, data)) : undefined;
+        clients[s.session] = await open(s.session, clients[s.session]!, during);
       } else {
-        const reply = await clients[s.session]!.send(request(s, resolve, data));
+        const reply = await send(clients[s.session]!, watches[s.session]!, request(s, resolve, data));
         learn((reply.body as { path?: unknown } | undefined)?.path);
         for (const r of (reply.body as { results?: { path?: unknown }[] } | undefined)?.results ?? []) learn(r.path);
       }
@@ -154,9 +168,16 @@ export async function runProgram(host: string, port: number, root: string, progr
   }
 }
 
+/** Sends `req` and lets the session's watch tables see the reply. */
+async function send(c: ZkWireClient, w: ClientWatches, req: ZkRequest): Promise<WireReply> {
+  const reply = await c.send(req);
+  w.onReply(req, reply.header.err, reply.header.zxid);
+  return reply;
+}
+
 function request(s: Exclude<Step, { kind: 'reconnect' | 'resume' }>, at: (t: Target) => string, data: (n: number) => Buffer | null): ZkRequest {
   switch (s.kind) {
-    case 'create': return createRequest(at(s.at), s.mode, data(s.data), s.variant);
+    case 'create': return createRequest(at(s.at), s.mode, data(s.data), ACLS[s.acl]!, s.variant);
     case 'delete': return { op: 'delete', path: at(s.at), version: s.version };
     case 'setData': return { op: 'setData', path: at(s.at), data: data(s.data), version: s.version };
     case 'read': return { op: s.op, path: at(s.at), watch: s.watch };
@@ -173,15 +194,15 @@ function request(s: Exclude<Step, { kind: 'reconnect' | 'resume' }>, at: (t: Tar
 
 function subRequest(o: SubStep, at: (t: Target) => string, data: (n: number) => Buffer | null): ZkRequest {
   switch (o.kind) {
-    case 'create': return { op: 'create', path: at(o.at), data: data(o.data), acl: OPEN, flags: o.mode };
+    case 'create': return { op: 'create', path: at(o.at), data: data(o.data), acl: ACLS[o.acl]!, flags: o.mode };
     case 'delete': return { op: 'delete', path: at(o.at), version: o.version };
     case 'setData': return { op: 'setData', path: at(o.at), data: data(o.data), version: o.version };
     case 'check': return { op: 'check', path: at(o.at), version: o.version };
   }
 }
 
-function createRequest(path: string, mode: number, data: Buffer | null, variant: 'create' | 'create2'): ZkRequest {
-  const base = { path, data, acl: OPEN, flags: mode };
+function createRequest(path: string, mode: number, data: Buffer | null, acl: Acl[], variant: 'create' | 'create2'): ZkRequest {
+  const base = { path, data, acl, flags: mode };
   if (mode === CreateMode.PERSISTENT_WITH_TTL || mode === CreateMode.PERSISTENT_SEQUENTIAL_WITH_TTL) {
     return { op: 'createTTL', ...base, ttl: 3_600_000n };
   }

@@ -104,7 +104,7 @@ export class CrossChecker {
     if (!m || SKIP.has(op)) return next();
     const [cand, orc] = await Promise.all([
       next(),
-      m.oracle.send(req).catch((e: unknown) => ({ error: String(e) })),
+      m.oracle.send(this.forOracle(req)).catch((e: unknown) => ({ error: String(e) })),
     ]);
     if ('error' in orc) {
       this.report({ op, field: 'oracle', oracle: orc.error, candidate: errName(cand.err) });
@@ -119,6 +119,12 @@ export class CrossChecker {
     if (op === 'closeSession' && cand.err === 0) this.cmp.sessionKills.add(cand.zxid);
     for (const x of out) this.report(x);
     return cand;
+  }
+
+  /** `req` in the oracle's terms: a SetWatches' relativeZxid is one of our zxids. */
+  private forOracle(req: ZkRequest): ZkRequest {
+    if (req.op !== 'setWatches' && req.op !== 'setWatches2') return req;
+    return { ...req, relativeZxid: this.cmp.toOracle(req.relativeZxid) };
   }
 
   /** Compares the notifications of every session (after letting in-flight ones arrive). */

@@ -51,6 +51,17 @@ export class ReplyComparer {
     return undefined;
   }
 
+  /**
+   * The oracle's zxid for candidate zxid `c` as far as the bijection knows it: the oracle zxid
+   * paired with the largest candidate zxid ≤ `c` (0 if none). Exact for any zxid a client saw in
+   * a compared reply, which is what a SetWatches' relativeZxid is.
+   */
+  toOracle(c: bigint): bigint {
+    let best: [bigint, bigint] | undefined;
+    for (const pair of this.zxids) if (pair[1] <= c && (!best || pair[1] > best[1])) best = pair;
+    return best ? best[0] : 0n;
+  }
+
   /** Compares two Stats; returns the differing fields. */
   stat(op: string, o: Stat, c: Stat, out: Mismatch[], where = 'stat'): void {
     for (const f of ['czxid', 'mzxid', 'pzxid'] as const) {

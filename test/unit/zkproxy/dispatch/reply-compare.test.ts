@@ -57,3 +57,13 @@ test('times: a write in the next millisecond is no difference, a stale or backwa
   assert.deepEqual(check(stat(5n, 5n, 1000n, 1000n), stat(7n, 7n, 2000n, 2002n)), ['stat.mtime']);
   assert.deepEqual(check(stat(5n, 6n, 1000n, 1000n), stat(7n, 8n, 2000n, 1999n)), ['stat.mtime']);
 });
+
+test('a candidate zxid a client saw maps to the oracle zxid paired with it (SetWatches)', () => {
+  const cmp = new ReplyComparer();
+  for (const [o, c] of [[0x100000003n, 7n], [0x100000005n, 9n], [0x100000009n, 15n]] as const) assert.equal(cmp.zxid(o, c), undefined);
+  assert.equal(cmp.toOracle(9n), 0x100000005n);
+  assert.equal(cmp.toOracle(15n), 0x100000009n);
+  // Between pairs: the last pair at or below it; before any pair: 0.
+  assert.equal(cmp.toOracle(12n), 0x100000005n);
+  assert.equal(cmp.toOracle(3n), 0n);
+});
