@@ -54,7 +54,17 @@ class CuttableBackend implements KvBackend {
   async close(): Promise<void> {}
 }
 
-test('after compaction the feed reloads and fires the missed watches', { timeout: 30_000 }, async () => {
+/** What a test gets: a reader on a proxy whose feed can be cut, a writer on another proxy. */
+interface FeedPair {
+  cuttable: CuttableBackend;
+  reader: ZkWireClient;
+  writer: ZkWireClient;
+  /** Notifications the reader got, in order. */
+  events: WatcherEvent[];
+}
+
+/** Runs `body` against two proxies over one store, the reader's feed cuttable; stops them after. */
+async function withFeedPair(body: (p: FeedPair) => Promise<void>): Promise<void> {
   const mem = new MemoryBackend();
   const cuttable = new CuttableBackend(mem);
   const a = await startHarness({ backend: cuttable });
@@ -63,6 +73,18 @@ test('after compaction the feed reloads and fires the missed watches', { timeout
   const reader = await ZkWireClient.connect({ host: a.host, port: a.port, onNotification: (e) => events.push(e) });
   const writer = await ZkWireClient.connect({ host: b.host, port: b.port });
   try {
+    await body({ cuttable, reader, writer, events });
+  } finally {
+    reader.drop();
+    await writer.close();
+    await a.stop();
+    await b.stop();
+    await mem.close();
+  }
+}
+
+test('after compaction the feed reloads and fires the missed watches', { timeout: 30_000 }, async () => {
+  await withFeedPair(async ({ cuttable, reader, writer, events }) => {
     await writer.send({ op: 'create', path: '/w', data: null, acl: OPEN, flags: 0 });
     await writer.send({ op: 'create', path: '/p', data: null, acl: OPEN, flags: 0 });
     await writer.send({ op: 'create', path: '/gone', data: null, acl: OPEN, flags: 0 });
@@ -88,25 +110,12 @@ test('after compaction the feed reloads and fires the missed watches', { timeout
     await reader.send({ op: 'sync', path: '/' });
     const w = await reader.send({ op: 'getData', path: '/w', watch: false });
     assert.equal(w.body?.op === 'getData' && w.body.data?.toString(), 'y', 'the feed follows the store again');
-  } finally {
-    reader.drop();
-    await writer.close();
-    await a.stop();
-    await b.stop();
-    await mem.close();
-  }
+  });
 });
 
 test('deletions found by the reload are told only to connections that could read the nodes', { timeout: 30_000 }, async () => {
   const bobOnly = [{ perms: 31, id: { scheme: 'digest', id: 'bob:ikIaKsbtGweaHnb/jKn7OHqbunM=' } }];
-  const mem = new MemoryBackend();
-  const cuttable = new CuttableBackend(mem);
-  const a = await startHarness({ backend: cuttable });
-  const b = await startHarness({ backend: mem });
-  const events: WatcherEvent[] = [];
-  const reader = await ZkWireClient.connect({ host: a.host, port: a.port, onNotification: (e) => events.push(e) });
-  const writer = await ZkWireClient.connect({ host: b.host, port: b.port });
-  try {
+  await withFeedPair(async ({ cuttable, reader, writer, events }) => {
     await writer.send({ op: 'auth', type: 0, scheme: 'digest', auth: Buffer.from('bob:pw') });
     for (const path of ['/locked', '/lp', '/lp/c', '/open']) await writer.send({ op: 'create', path, data: null, acl: OPEN, flags: 0 });
     await writer.send({ op: 'sync', path: '/' });
@@ -129,11 +138,5 @@ test('deletions found by the reload are told only to connections that could read
     // A reply is written after every notification queued before it.
     await reader.send({ op: 'exists', path: '/', watch: false });
     assert.deepEqual(events.map((e) => `${e.type} ${e.path}`), ['2 /open']);
-  } finally {
-    reader.drop();
-    await writer.close();
-    await a.stop();
-    await b.stop();
-    await mem.close();
-  }
+  });
 });
