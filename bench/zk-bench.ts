@@ -92,10 +92,12 @@ async function main(): Promise<void> {
   let zk: ZookeeperPeer | undefined;
   let etcd: EtcdPeer | undefined;
   try {
-    zk = await startZookeeper({ logLevel: 'warn' });
+    // Every server without the per-address connection limit (maxClientCnxns, 60 by default on
+    // both): all load comes from 127.0.0.1, and --conns × --procs may exceed it.
+    zk = await startZookeeper({ logLevel: 'warn', config: { maxClientCnxns: 0 } });
     servers.push({ name: 'ZooKeeper 3.8', port: zk.port, stop: () => zk!.stop() });
     if (targets.includes('coracle')) {
-      const c = await startBenchCoracle(DIST);
+      const c = await startBenchCoracle(DIST, ['--zk-max-client-cnxns', '0']);
       if (c) servers.push({ name: 'Coracle (coracle, LMDB)', port: c.port, stop: c.stop });
       else process.stderr.write('coracle target skipped: its ZooKeeper port did not answer ruok\n');
     }

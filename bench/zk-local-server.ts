@@ -18,7 +18,7 @@ async function main(): Promise<void> {
     ...MEMBER_DEFAULTS, name: 'zk-bench', dataDir: dir, logger: nullLogger, unsafeNoFsync: process.argv.includes('--no-fsync'),
   });
   const backend = new LocalBackend(member);
-  const proxy = await startZkProxy({ backend, port, startTimeoutMs: 30_000 });
+  const proxy = await startZkProxy({ backend, port, startTimeoutMs: 30_000, maxClientCnxns: 0 });
   process.stdout.write(`zkproxy on 127.0.0.1:${proxy.address.port}\n`);
   const stop = (): void => {
     void proxy.close().then(() => backend.close()).then(() => member.stop()).finally(() => process.exit(0));

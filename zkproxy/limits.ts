@@ -47,6 +47,9 @@ export const ZK_HANDSHAKE_TIMEOUT_MS = 30_000;
 /** Connections accepted by one listener; more are closed at once. */
 export const ZK_MAX_CONNECTIONS = 10_000;
 
+/** Concurrent connections from one client IP address (ZooKeeper's maxClientCnxns default); 0 = no limit. */
+export const ZK_MAX_CLIENT_CNXNS_DEFAULT = 60;
+
 /** Path depth the key schema can encode (4 decimal digits); deeper paths are BADARGUMENTS. */
 export const ZK_MAX_DEPTH = 9999;
 

@@ -6,7 +6,7 @@
  */
 import { ZkProxyOptions } from './zk-proxy';
 import { SaslFlags } from './session/sasl-authenticator';
-import { ZK_MAX_FRAME_DEFAULT, ZK_TICK_TIME_DEFAULT_MS } from './limits';
+import { ZK_MAX_CLIENT_CNXNS_DEFAULT, ZK_MAX_FRAME_DEFAULT, ZK_TICK_TIME_DEFAULT_MS } from './limits';
 
 /** A flag's value kind, default and help (the shape bin/flags.ts parses). */
 export interface ZkFlagSpec {
@@ -22,6 +22,7 @@ export const ZK_FLAGS = {
   'zk-min-session-timeout': { kind: 'int', default: 0, help: 'Smallest ZooKeeper session timeout granted (ms; 0 = 2 ticks).' },
   'zk-max-session-timeout': { kind: 'int', default: 0, help: 'Largest ZooKeeper session timeout granted (ms; 0 = 20 ticks).' },
   'zk-max-buffer': { kind: 'int', default: ZK_MAX_FRAME_DEFAULT, help: 'Largest ZooKeeper frame accepted, in bytes (jute.maxbuffer).' },
+  'zk-max-client-cnxns': { kind: 'int', default: ZK_MAX_CLIENT_CNXNS_DEFAULT, help: 'Most concurrent ZooKeeper connections from one client IP address; 0 = no limit (maxClientCnxns).' },
   'zk-key-prefix': { kind: 'string', default: '/zk/', help: 'Key prefix of the ZooKeeper space in the store.' },
   'zk-ttl-nodes': { kind: 'bool', default: true, help: 'Allow TTL znodes (zookeeper.extendedTypesEnabled).' },
   'zk-super-digest': { kind: 'string', default: '', help: "'super:<base64 sha1>' digest that bypasses ZooKeeper ACLs (zookeeper.DigestAuthenticationProvider.superDigest)." },
@@ -63,6 +64,7 @@ export function zkOptionsFromFlags(v: ZkFlagValues): ZkFlagOptions | undefined {
     minSessionTimeout: min || undefined,
     maxSessionTimeout: max || undefined,
     maxFrame: v['zk-max-buffer'],
+    maxClientCnxns: v['zk-max-client-cnxns'],
     keyPrefix: v['zk-key-prefix'],
     ttlEnabled: v['zk-ttl-nodes'],
     superDigest: v['zk-super-digest'] || undefined,

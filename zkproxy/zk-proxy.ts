@@ -11,7 +11,7 @@ import { withSaslRequired } from './dispatch/sasl-required-handler';
 import { ZkMetrics, withMetrics } from './dispatch/metrics-handler';
 import { ZkLogger, silentLogger } from './logger';
 import {
-  ZK_CONTAINER_CHECK_INTERVAL_MS, ZK_MAX_FRAME_DEFAULT, ZK_MAX_TXN_OPS_DEFAULT, ZK_TICK_TIME_DEFAULT_MS,
+  ZK_CONTAINER_CHECK_INTERVAL_MS, ZK_MAX_CLIENT_CNXNS_DEFAULT, ZK_MAX_FRAME_DEFAULT, ZK_MAX_TXN_OPS_DEFAULT, ZK_TICK_TIME_DEFAULT_MS,
 } from './limits';
 import { bootstrapKeySpace } from './mapping/bootstrap';
 import { KeySchema } from './mapping/key-schema';
@@ -43,6 +43,8 @@ export interface ZkProxyOptions {
   tickTime?: number;
   minSessionTimeout?: number;
   maxSessionTimeout?: number;
+  /** Concurrent connections from one client IP address (maxClientCnxns, default 60); 0 = no limit. */
+  maxClientCnxns?: number;
   /** Allow TTL nodes (zookeeper.extendedTypesEnabled); default true. */
   ttlEnabled?: boolean;
   /** "super:<base64 sha1>" digest that bypasses ACLs. */
@@ -122,7 +124,7 @@ export async function startZkProxy(o: ZkProxyOptions): Promise<ZkProxy> {
   const reaper = new ContainerReaper(services, o.containerCheckIntervalMs ?? ZK_CONTAINER_CHECK_INTERVAL_MS);
   const listener = new ZkListener(handler, services, {
     host: o.host ?? '127.0.0.1', port: o.port ?? 2181, maxFrame: o.maxFrame ?? ZK_MAX_FRAME_DEFAULT,
-    tickTime, minSessionTimeout, maxSessionTimeout,
+    tickTime, minSessionTimeout, maxSessionTimeout, maxClientCnxns: o.maxClientCnxns ?? ZK_MAX_CLIENT_CNXNS_DEFAULT,
   }, logger);
   const address = await listener.listen();
   return {

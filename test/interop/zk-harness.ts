@@ -49,7 +49,8 @@ if (require.main === module) {
     const endpoints = process.argv[3];
     const backend = endpoints ? new RemoteBackend({ endpoints: endpoints.split(',') }) : undefined;
     // ZooKeeper's default reaper interval (the tests' 500 ms would cost a benchmark CPU).
-    const h = await startHarness({ port, backend, containerCheckIntervalMs: 60_000 });
+    // No per-address connection limit: benchmarks run all their connections from 127.0.0.1.
+    const h = await startHarness({ port, backend, containerCheckIntervalMs: 60_000, maxClientCnxns: 0 });
     process.stdout.write(`zkproxy on ${h.connect}\n`);
     const stop = (): void => void h.stop().finally(() => process.exit(0));
     process.on('SIGINT', stop);

@@ -97,6 +97,7 @@ function mntr(src: FourLetterSource): string {
     ['zk_znode_count', src.nodeCount()], ['zk_watch_count', w.watches], ['zk_ephemerals_count', src.ephemerals()],
     ['zk_approximate_data_size', src.dataSize()], ['zk_open_file_descriptor_count', 0],
     ['zk_max_file_descriptor_count', 0], ['zk_uptime', Date.now() - s.startedAt],
+    ['zk_connection_rejected', s.connectionsRejected],
     ['coracle_write_conflicts', src.writeConflicts()],
   ];
   return rows.map(([k, v]) => `${k}\t${v}\n`).join('');

@@ -6,6 +6,7 @@ import { AddressInfo, Server, Socket, createServer } from 'node:net';
 import { ZkHandler } from '../dispatch/zk-handler';
 import { ZK_MAX_CONNECTIONS } from '../limits';
 import { ZkLogger } from '../logger';
+import { normalizeAddress } from '../mapping/acl-rules';
 import { ZkServices } from '../ops/services';
 import { ZkConnection } from './connection';
 import { FourLetterSource } from './four-letter-words';
@@ -20,12 +21,16 @@ export interface ListenerOptions {
   minSessionTimeout: number;
   maxSessionTimeout: number;
   maxConnections?: number;
+  /** Concurrent connections from one IP address (maxClientCnxns); 0 = no limit. */
+  maxClientCnxns: number;
 }
 
 /** The ZooKeeper port. */
 export class ZkListener {
   readonly stats = new ServerStats();
   private readonly connections = new Set<ZkConnection>();
+  /** Live connections per client IP address, for maxClientCnxns. */
+  private readonly perAddress = new Map<string, number>();
   private readonly server: Server;
   private address: AddressInfo | undefined;
 
@@ -52,15 +57,29 @@ export class ZkListener {
   }
 
   private accept(socket: Socket): void {
-    if (this.connections.size >= (this.opts.maxConnections ?? ZK_MAX_CONNECTIONS)) {
+    const address = normalizeAddress(socket.remoteAddress);
+    const fromAddress = this.perAddress.get(address) ?? 0;
+    const limit = this.opts.maxClientCnxns;
+    if (this.connections.size >= (this.opts.maxConnections ?? ZK_MAX_CONNECTIONS) || (limit > 0 && fromAddress >= limit)) {
+      // ZooKeeper closes such a socket before reading anything (NIOServerCnxnFactory.doAccept).
+      this.stats.connectionsRejected++;
+      this.logger.warn({ remote: address, max: limit, total: this.connections.size }, `too many connections from ${address}; closing (--zk-max-client-cnxns)`);
       socket.destroy();
       return;
     }
+    this.perAddress.set(address, fromAddress + 1);
     const conn = new ZkConnection(socket, {
       handler: this.handler, services: this.services, stats: this.stats, maxFrame: this.opts.maxFrame,
-      logger: this.logger, fourLetter: this.fourLetterSource(), onClose: (c) => this.connections.delete(c),
+      logger: this.logger, fourLetter: this.fourLetterSource(), onClose: (c) => this.closed(c, address),
     });
     this.connections.add(conn);
+  }
+
+  private closed(conn: ZkConnection, address: string): void {
+    if (!this.connections.delete(conn)) return;
+    const left = (this.perAddress.get(address) ?? 1) - 1;
+    if (left > 0) this.perAddress.set(address, left);
+    else this.perAddress.delete(address);
   }
 
   /** Live connections (tests, 4lw). */
@@ -82,7 +101,7 @@ export class ZkListener {
       config: () => ({
         clientPort: this.address?.port ?? this.opts.port, tickTime: this.opts.tickTime,
         minSessionTimeout: this.opts.minSessionTimeout, maxSessionTimeout: this.opts.maxSessionTimeout,
-        maxClientCnxns: this.opts.maxConnections ?? ZK_MAX_CONNECTIONS,
+        maxClientCnxns: this.opts.maxClientCnxns,
       }),
     };
   }

@@ -8,6 +8,8 @@ export class ServerStats {
   packetsReceived = 0;
   packetsSent = 0;
   outstanding = 0;
+  /** Connections closed at accept for a connection limit (mntr's zk_connection_rejected). */
+  connectionsRejected = 0;
   private latencyCount = 0;
   private latencyTotal = 0;
   minLatency = 0;
