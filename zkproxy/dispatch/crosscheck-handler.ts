@@ -99,7 +99,10 @@ export class CrossChecker {
   }
 
   private async around(op: ZkRequestOp, ctx: ZkContext, req: ZkRequest, next: () => Promise<ZkReply>): Promise<ZkReply> {
-    await this.opening.get(ctx.session.id)?.catch(() => undefined);
+    // Every request waits for the oracle mirrors being opened, not only its own session's: a
+    // session opened on our side before this request must exist on the oracle before it too,
+    // or the oracle's createSession takes a zxid after this request's.
+    if (this.opening.size > 0) await Promise.all([...this.opening.values()].map((p) => p.catch(() => undefined)));
     const m = this.mirrors.get(ctx.session.id);
     if (!m || SKIP.has(op)) return next();
     const [cand, orc] = await Promise.all([
