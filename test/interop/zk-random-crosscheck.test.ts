@@ -2,8 +2,8 @@
  * Random programs (zk-random-workload.ts) through the cross-checker: every reply and every
  * notification of Coracle's ZooKeeper port compared with a real Apache ZooKeeper 3.8 fed the same
  * requests. The seeds are fixed so CI runs the same programs every time; `CORACLE_ZK_RANDOM_SEED`
- * picks others (and `CORACLE_ZK_RANDOM_PROGRAMS` how many) to explore. A mismatch names the seed,
- * the program and its steps, so it can be replayed.
+ * picks others to explore, `CORACLE_ZK_RANDOM_PROGRAMS` how many and `CORACLE_ZK_RANDOM_STEPS`
+ * how long. A mismatch names the seed, the program and its steps, so it can be replayed.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,7 +16,7 @@ import { programs, runProgram } from './zk-random-workload';
 
 const SEED = Number(process.env.CORACLE_ZK_RANDOM_SEED ?? 20261122);
 const PROGRAMS = Number(process.env.CORACLE_ZK_RANDOM_PROGRAMS ?? 16);
-const STEPS = 60;
+const STEPS = Number(process.env.CORACLE_ZK_RANDOM_STEPS ?? 60);
 /** Neither server may reap containers or TTL nodes while the programs run. */
 const NO_REAPING_MS = 3_600_000;
 
