@@ -12,6 +12,9 @@ import { ZkConnection } from './connection';
 import { FourLetterSource } from './four-letter-words';
 import { ServerStats } from './server-stats';
 
+/** Refused connections are logged at most this often. */
+const REJECT_LOG_INTERVAL_MS = 10_000;
+
 /** Listener settings. */
 export interface ListenerOptions {
   host: string;
@@ -31,6 +34,8 @@ export class ZkListener {
   private readonly connections = new Set<ZkConnection>();
   /** Live connections per client IP address, for maxClientCnxns. */
   private readonly perAddress = new Map<string, number>();
+  private lastRejectLog = 0;
+  private rejectedSinceLog = 0;
   private readonly server: Server;
   private address: AddressInfo | undefined;
 
@@ -63,7 +68,7 @@ export class ZkListener {
     if (this.connections.size >= (this.opts.maxConnections ?? ZK_MAX_CONNECTIONS) || (limit > 0 && fromAddress >= limit)) {
       // ZooKeeper closes such a socket before reading anything (NIOServerCnxnFactory.doAccept).
       this.stats.connectionsRejected++;
-      this.logger.warn({ remote: address, max: limit, total: this.connections.size }, `too many connections from ${address}; closing (--zk-max-client-cnxns)`);
+      this.warnRejected(address, limit);
       socket.destroy();
       return;
     }
@@ -73,6 +78,22 @@ export class ZkListener {
       logger: this.logger, fourLetter: this.fourLetterSource(), onClose: (c) => this.closed(c, address),
     });
     this.connections.add(conn);
+  }
+
+  /**
+   * Logs refused connections, at most once per {@link REJECT_LOG_INTERVAL_MS} with the count
+   * since: a client reconnecting in a loop must not flood the log.
+   */
+  private warnRejected(address: string, limit: number): void {
+    this.rejectedSinceLog++;
+    const now = Date.now();
+    if (now - this.lastRejectLog < REJECT_LOG_INTERVAL_MS) return;
+    this.logger.warn(
+      { remote: address, maxPerAddress: limit, open: this.connections.size, refused: this.rejectedSinceLog },
+      `too many connections from ${address}; refusing (raise --zk-max-client-cnxns, or fix the client that opens them)`,
+    );
+    this.lastRejectLog = now;
+    this.rejectedSinceLog = 0;
   }
 
   private closed(conn: ZkConnection, address: string): void {
