@@ -13,6 +13,8 @@
  * maintenance). A scan sorts the keys of its sub-database once and keeps them until the next
  * new key or drop.
  */
+import { lowerBound } from '../util/lower-bound';
+
 /** One pending change. `value` null is a delete. Buffers are owned by the layer (copied in). */
 export interface LayerChange {
   key: Buffer;
@@ -90,18 +92,6 @@ export class WriteLayer {
     if (!d) return [][Symbol.iterator]();
     return [...inRange(d, start, end, reverse)][Symbol.iterator]();
   }
-}
-
-/** Index of the first of `keys` (sorted) that is ≥ `key`. */
-function lowerBound(keys: readonly string[], key: string): number {
-  let lo = 0;
-  let hi = keys.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (keys[mid]! < key) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 function* inRange(d: DbChanges, start: string, end: string | undefined, reverse: boolean): Generator<[string, LayerChange]> {

@@ -7,6 +7,7 @@
  * new key an O(n) splice, which a store with a million keys cannot afford.
  */
 import { assert } from './assert';
+import { lowerBound } from './lower-bound';
 
 const MAX_KEYS = 64;
 const MIN_KEYS = MAX_KEYS >> 1;
@@ -25,18 +26,6 @@ class Inner<V> {
 }
 
 type Node<V> = Leaf<V> | Inner<V>;
-
-/** Index of the first element of `keys` that is ≥ `key` (binary search). */
-function lowerBound(keys: string[], key: string): number {
-  let lo = 0;
-  let hi = keys.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (keys[mid]! < key) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 /** Index of the child of an inner node that may hold `key`. */
 function childIndex(keys: string[], key: string): number {
