@@ -21,6 +21,9 @@ import { NodeChange } from '../mapping/znode-tree';
 import { parentOf } from '../mapping/path-rules';
 import { ChangeSink } from './change-feed';
 
+/** The targets told of a change nobody watches. */
+const NOBODY: ReadonlySet<WatchTarget> = new Set();
+
 /** Something that receives notifications: one client connection. */
 export interface WatchTarget {
   /** A process-unique id (for logs). */
@@ -151,10 +154,13 @@ export class WatchManager implements ChangeSink {
    * consumes a one-shot watch and then filters the delivery (ServerCnxn.process). `acl`
    * defaults to the node's current one, looked up only if someone is to be told.
    */
-  private trigger(path: string, type: number, table: WatchTable, zxid: number, acl?: readonly Acl[], suppress?: Set<WatchTarget>): Set<WatchTarget> {
-    const told = new Set<WatchTarget>();
+  private trigger(path: string, type: number, table: WatchTable, zxid: number, acl?: readonly Acl[], suppress?: ReadonlySet<WatchTarget>): ReadonlySet<WatchTarget> {
     const entries = this.tables[table];
     const own = entries.get(path);
+    // Most changes are watched by nobody: no set to allocate, once or twice per write.
+    const ancestorsMayWatch = this.recursiveCount > 0 && type !== EventType.NodeChildrenChanged && path !== '/';
+    if (!own && !ancestorsMayWatch) return NOBODY;
+    const told = new Set<WatchTarget>();
     if (own) {
       for (const [t, mode] of own) {
         if (mode === 'recursive') {
@@ -166,7 +172,7 @@ export class WatchManager implements ChangeSink {
       }
       if (own.size === 0) entries.delete(path);
     }
-    if (this.recursiveCount > 0 && type !== EventType.NodeChildrenChanged && path !== '/') {
+    if (ancestorsMayWatch) {
       for (let p = parentOf(path); ; p = parentOf(p)) {
         for (const [t, mode] of entries.get(p) ?? []) if (mode === 'recursive') told.add(t);
         if (p === '/') break;
