@@ -29,6 +29,10 @@ test('four-letter words', { timeout: 30_000 }, async () => {
       assert.match(mntr, new RegExp(`^${key}\\t\\S+`, 'm'), key);
     }
     assert.match(mntr, /^zk_watch_count\t1$/m);
+    // Real descriptor counts (what alerts watch before a server runs out of sockets).
+    const fd = (k: string): number => Number(new RegExp(`^${k}\\t(\\d+)$`, 'm').exec(mntr)?.[1]);
+    assert.ok(fd('zk_open_file_descriptor_count') >= 3, 'open descriptors counted');
+    assert.ok(fd('zk_max_file_descriptor_count') >= fd('zk_open_file_descriptor_count'), 'the limit is at least what is open');
     assert.match(await word('conf'), /^clientPort=\d+\n(.*\n)*tickTime=2000\n(.*\n)*minSessionTimeout=4000\nmaxSessionTimeout=40000\n/m);
     assert.match(await word('cons'), /sid=0x[0-9a-f]+/);
     assert.match(await word('envi'), /^Environment:\nzookeeper\.version=/);

@@ -5,6 +5,7 @@
  * "Mode:", exporters read `mntr`'s tab-separated lines, health checks expect `imok`).
  */
 import { hostname } from 'node:os';
+import { fileDescriptors } from './process-fds';
 import { ConnectionStats, ServerStats } from './server-stats';
 
 /** Every command ZooKeeper knows (unknown words are treated as a normal handshake). */
@@ -95,12 +96,19 @@ function mntr(src: FourLetterSource): string {
     ['zk_packets_received', s.packetsReceived], ['zk_packets_sent', s.packetsSent],
     ['zk_num_alive_connections', src.connections().length], ['zk_outstanding_requests', s.outstanding],
     ['zk_znode_count', src.nodeCount()], ['zk_watch_count', w.watches], ['zk_ephemerals_count', src.ephemerals()],
-    ['zk_approximate_data_size', src.dataSize()], ['zk_open_file_descriptor_count', 0],
-    ['zk_max_file_descriptor_count', 0], ['zk_uptime', Date.now() - s.startedAt],
+    ['zk_approximate_data_size', src.dataSize()],
+    ...fdRows(),
+    ['zk_uptime', Date.now() - s.startedAt],
     ['zk_connection_rejected', s.connectionsRejected],
     ['coracle_write_conflicts', src.writeConflicts()],
   ];
   return rows.map(([k, v]) => `${k}\t${v}\n`).join('');
+}
+
+/** The descriptor lines, when the platform can tell (ZooKeeper prints them on Unix only). */
+function fdRows(): [string, number][] {
+  const fds = fileDescriptors();
+  return fds ? [['zk_open_file_descriptor_count', fds.open], ['zk_max_file_descriptor_count', fds.max]] : [];
 }
 
 function conf(src: FourLetterSource): string {
