@@ -26,6 +26,7 @@ import { AlarmStore } from '../apply/alarm-store';
 import { Applier, ApplyOutcome } from '../apply/applier';
 import { ApplyBody } from '../apply/apply-request';
 import { RawNode } from '../raft/raw-node';
+import { ProgressStatus } from '../raft/status';
 import { MemoryRaftStorage } from '../raft/memory-raft-storage';
 import { ConfChange, ConfChangeType, MessageType, newMessage, StateType } from '../raft/types';
 import { computeMemberId } from '../cluster/member-id';
@@ -355,7 +356,7 @@ export class Member {
   }
 
   /** The leader's replication progress (empty on a follower). */
-  progress(): Map<bigint, { match: number }> {
+  progress(): Map<bigint, ProgressStatus> {
     return this.node.status().progress;
   }
 

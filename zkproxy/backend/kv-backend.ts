@@ -162,6 +162,19 @@ export class KvError extends Error {
   }
 }
 
+/** A member's role and, on a leader, its followers' replication (ZooKeeper's leader metrics). */
+export interface KvServerRole {
+  mode: 'standalone' | 'leader' | 'follower';
+  /** Voting members, this one included. */
+  quorumSize: number;
+  /** Leader only: other members (voters and learners). */
+  learners: number;
+  /** Leader only: voters other than itself that receive the log stream (Raft's Replicate state). */
+  syncedFollowers: number;
+  /** Leader only: learners that do. */
+  syncedNonVoting: number;
+}
+
 /** The store as zkproxy sees it. */
 export interface KvBackend {
   /**
@@ -182,6 +195,11 @@ export interface KvBackend {
   leaseTimeToLive(id: bigint, withKeys?: boolean): Promise<KvLeaseInfo>;
   /** A stable id of the cluster behind this backend (for deriving session passwords). */
   clusterId(): Promise<bigint>;
+  /**
+   * This server's place in its cluster, as ZooKeeper's `srvr`/`mntr` report it. Absent (a
+   * remote store, where the proxy is no member): standalone.
+   */
+  serverRole?(): KvServerRole;
   /** Releases connections; pending calls reject with `closed`. */
   close(): Promise<void>;
 }

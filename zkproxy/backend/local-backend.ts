@@ -11,9 +11,10 @@
  */
 import {
   KvBackend, KvCompare, KvError, KvErrorCode, KvEvent, KvLeaseInfo, KvOp, KvOpResult, KvPair, KvRangeOptions,
-  KvRangeResult, KvTxn, KvTxnResult, KvWatch, KvWatchHandler, KvWatchOptions,
+  KvRangeResult, KvServerRole, KvTxn, KvTxnResult, KvWatch, KvWatchHandler, KvWatchOptions,
 } from './kv-backend';
 import { ZK_LOCAL_MAX_TXN_OPS } from '../limits';
+import { serverRoleOf } from './server-role';
 
 /** The core's range request (mvcc RangeRequest); enums as their numbers. */
 export interface CoreRangeRequest {
@@ -87,6 +88,11 @@ export interface CoreMember {
   nextLeaseId(): bigint;
   /** Renews on the leader's lessor (forwarded from a follower); 0 for an unknown lease. */
   leaseKeepAlive(id: bigint): Promise<number>;
+  /** Membership and replication, for the ZooKeeper port's monitoring words (server-role.ts). */
+  readonly memberId?: bigint;
+  readonly isLeader?: boolean;
+  members?(): { id: bigint; isLearner: boolean }[];
+  progress?(): ReadonlyMap<bigint, { state?: number; recentActive?: boolean }>;
 }
 
 const SORT_ORDER = { none: 0, ascend: 1, descend: 2 } as const;
@@ -165,6 +171,15 @@ export class LocalBackend implements KvBackend {
     private readonly member: CoreMember,
     private readonly admit?: (proposal: CoreProposal) => Promise<void>,
   ) {}
+
+  /** The member's role; standalone when the member does not say (a test double). */
+  serverRole(): KvServerRole {
+    const m = this.member;
+    if (m.memberId === undefined || m.isLeader === undefined || !m.members || !m.progress) {
+      return { mode: 'standalone', quorumSize: 1, learners: 0, syncedFollowers: 0, syncedNonVoting: 0 };
+    }
+    return serverRoleOf({ memberId: m.memberId, isLeader: m.isLeader, members: () => m.members!(), progress: () => m.progress!() });
+  }
 
   private check(): void {
     if (this.closed) throw new KvError('closed', 'backend closed');

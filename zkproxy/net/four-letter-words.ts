@@ -5,6 +5,7 @@
  * "Mode:", exporters read `mntr`'s tab-separated lines, health checks expect `imok`).
  */
 import { hostname } from 'node:os';
+import { KvServerRole } from '../backend/kv-backend';
 import { fileDescriptors } from './process-fds';
 import { ConnectionStats, ServerStats } from './server-stats';
 
@@ -36,6 +37,8 @@ export interface FourLetterSource {
   /** Write attempts that lost a guard race and were re-planned. */
   writeConflicts(): number;
   config(): { clientPort: number; tickTime: number; minSessionTimeout: number; maxSessionTimeout: number; maxClientCnxns: number };
+  /** Standalone, leader or follower, and the leader's replication (server-role.ts). */
+  role(): KvServerRole;
 }
 
 /** The text answer to `word`. */
@@ -70,7 +73,7 @@ function srvr(src: FourLetterSource, withClients: boolean): string {
   }
   out += `Latency min/avg/max: ${s.minLatency}/${s.avgLatency()}/${s.maxLatency}\n`;
   out += `Received: ${s.packetsReceived}\nSent: ${s.packetsSent}\nConnections: ${src.connections().length}\n`;
-  out += `Outstanding: ${s.outstanding}\nZxid: 0x${src.zxid().toString(16)}\nMode: standalone\nNode count: ${src.nodeCount()}\n`;
+  out += `Outstanding: ${s.outstanding}\nZxid: 0x${src.zxid().toString(16)}\nMode: ${src.role().mode}\nNode count: ${src.nodeCount()}\n`;
   return out;
 }
 
@@ -89,9 +92,10 @@ function cons(src: FourLetterSource): string {
 
 function mntr(src: FourLetterSource): string {
   const s = src.stats;
+  const role = src.role();
   const w = src.watches();
   const rows: [string, string | number][] = [
-    ['zk_version', REPORTED_VERSION], ['zk_server_state', 'standalone'],
+    ['zk_version', REPORTED_VERSION], ['zk_server_state', role.mode],
     ['zk_avg_latency', s.avgLatency()], ['zk_max_latency', s.maxLatency], ['zk_min_latency', s.minLatency],
     ['zk_packets_received', s.packetsReceived], ['zk_packets_sent', s.packetsSent],
     ['zk_num_alive_connections', src.connections().length], ['zk_outstanding_requests', s.outstanding],
@@ -100,9 +104,24 @@ function mntr(src: FourLetterSource): string {
     ...fdRows(),
     ['zk_uptime', Date.now() - s.startedAt],
     ['zk_connection_rejected', s.connectionsRejected],
+    ...roleRows(role),
     ['coracle_write_conflicts', src.writeConflicts()],
   ];
   return rows.map(([k, v]) => `${k}\t${v}\n`).join('');
+}
+
+/**
+ * A quorum member's lines (QuorumZooKeeperServer: quorum_size; a leader's LeaderZooKeeperServer:
+ * learners and how many of them are synced; Coracle has no pending syncs).
+ */
+function roleRows(role: KvServerRole): [string, number][] {
+  if (role.mode === 'standalone') return [];
+  const rows: [string, number][] = [['zk_quorum_size', role.quorumSize]];
+  if (role.mode !== 'leader') return rows;
+  return [
+    ...rows, ['zk_learners', role.learners], ['zk_synced_followers', role.syncedFollowers],
+    ['zk_synced_non_voting_followers', role.syncedNonVoting], ['zk_synced_observers', 0], ['zk_pending_syncs', 0],
+  ];
 }
 
 /** The descriptor lines, when the platform can tell (ZooKeeper prints them on Unix only). */
