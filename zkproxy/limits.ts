@@ -44,6 +44,9 @@ export const ZK_CONTAINER_CHECK_INTERVAL_MS = 60_000;
 /** A connection must send its ConnectRequest within this time (ZooKeeper closes sessionless connections too). */
 export const ZK_HANDSHAKE_TIMEOUT_MS = 30_000;
 
+/** Single-node writes of one connection in flight at once (pipelined, in order); more wait. */
+export const ZK_MAX_PIPELINED_WRITES = 64;
+
 /** Connections accepted by one listener; more are closed at once. */
 export const ZK_MAX_CONNECTIONS = 10_000;
 

@@ -93,6 +93,7 @@ export async function runEdgeWorkload(host: string, port: number): Promise<void>
   await authEdges(host, port);
   await multiAclEdges(host, port);
   await resumeEdges(host, port);
+  await pipelineEdges(host, port);
   await quotaEdges(host, port);
   await c.close();
 }
@@ -287,6 +288,34 @@ async function resumeEdges(host: string, port: number): Promise<void> {
   await b2.send({ op: 'exists', path: '/sw', watch: false });
   await b2.close();
   await a.close();
+}
+
+/**
+ * Writes pipelined on one connection (sent before any reply): creates under one parent, writes
+ * that depend on earlier ones in flight (setData of a node just created, delete of it), failures
+ * in the middle (NODEEXISTS, BADVERSION, NONODE), then reads and a multi behind them; a second
+ * session watches. ZooKeeper commits them in request order with consecutive zxids.
+ */
+async function pipelineEdges(host: string, port: number): Promise<void> {
+  const c = await ZkWireClient.connect({ host, port });
+  const w = await ZkWireClient.connect({ host, port });
+  const cr = (path: string, flags = 0): ZkRequest => ({ op: 'create', path, data: Buffer.from('d'), acl: OPEN, flags });
+  await c.send(cr('/pl'));
+  await w.send({ op: 'getChildren', path: '/pl', watch: true });
+  await w.send({ op: 'exists', path: '/pl/b', watch: true });
+  await w.send({ op: 'addWatch', path: '/pl', mode: 1 });
+  const burst: ZkRequest[] = [
+    cr('/pl/a'), cr('/pl/b'), cr('/pl/a'), { op: 'setData', path: '/pl/b', data: Buffer.from('x'), version: 0 },
+    { op: 'setData', path: '/pl/b', data: Buffer.from('y'), version: 0 }, cr('/pl/c', 2), cr('/pl/c', 2),
+    { op: 'delete', path: '/pl/a', version: -1 }, { op: 'delete', path: '/pl/a', version: -1 }, cr('/pl/b/k'),
+    { op: 'create2', path: '/pl/d', data: null, acl: OPEN, flags: 0 }, { op: 'getChildren2', path: '/pl', watch: false },
+    { op: 'multi', ops: [{ op: 'check', path: '/pl/b', version: 1 }, { op: 'delete', path: '/pl/b/k', version: -1 }] },
+    { op: 'setData', path: '/pl/d', data: Buffer.from('z'), version: -1 }, { op: 'getData', path: '/pl/b', watch: false },
+  ];
+  await Promise.all(burst.map((r) => c.send(r)));
+  await w.send({ op: 'sync', path: '/' });
+  await w.close();
+  await c.close();
 }
 
 /**

@@ -10,7 +10,7 @@
  * (so reads, writes and notifications meet nodes a session may not touch), and a session may
  * resume on a new connection, miss a change made meanwhile by another session, and re-send
  * the watches it holds (kept as the Java client keeps them, zk-client-watches.ts) in
- * SetWatches2 from its last zxid.
+ * SetWatches2 from its last zxid. A burst sends several writes before any reply (pipelined).
  *
  * `check` runs only inside multi: ZooKeeper 3.8.0 (the oracle) never answers a standalone one
  * (its request processor has no reply for it outside a multi), so there is nothing to compare.
@@ -61,6 +61,7 @@ export type Step =
   | { session: number; kind: 'auth' }
   | { session: number; kind: 'multiRead'; ats: { at: Target; children: boolean }[] }
   | { session: number; kind: 'resume'; during: SubStep | null }
+  | { session: number; kind: 'burst'; ops: SubStep[] }
   | { session: number; kind: 'reconnect' };
 
 const target: fc.Arbitrary<Target> = fc.record({
@@ -101,6 +102,7 @@ export const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ session, kind: fc.constant('auth' as const) }) },
   { weight: 1, arbitrary: fc.record({ session, kind: fc.constant('multiRead' as const), ats: fc.array(fc.record({ at: target, children: fc.boolean() }), { minLength: 1, maxLength: 3 }) }) },
   { weight: 1, arbitrary: fc.record({ session, kind: fc.constant('resume' as const), during: fc.option(subStep.filter((o) => o.kind !== 'check')) }) },
+  { weight: 2, arbitrary: fc.record({ session, kind: fc.constant('burst' as const), ops: fc.array(subStep.filter((o) => o.kind !== 'check'), { minLength: 2, maxLength: 6 }) }) },
 );
 
 /** `count` programs of `length` steps, the same for the same seed. */
@@ -154,6 +156,10 @@ export async function runProgram(host: string, port: number, root: string, progr
         const other = (s.session + 1) % SESSIONS;
         const during = s.during ? () => send(clients[other]!, watches[other]!, subRequest(s.during!, resolve, data)) : undefined;
         clients[s.session] = await open(s.session, clients[s.session]!, during);
+      } else if (s.kind === 'burst') {
+        // Writes sent before any reply (a pipelining client): committed in order.
+        const replies = await Promise.all(s.ops.map((o) => send(clients[s.session]!, watches[s.session]!, subRequest(o, resolve, data))));
+        for (const r of replies) learn((r.body as { path?: unknown } | undefined)?.path);
       } else {
         const reply = await send(clients[s.session]!, watches[s.session]!, request(s, resolve, data));
         learn((reply.body as { path?: unknown } | undefined)?.path);
@@ -175,7 +181,7 @@ async function send(c: ZkWireClient, w: ClientWatches, req: ZkRequest): Promise<
   return reply;
 }
 
-function request(s: Exclude<Step, { kind: 'reconnect' | 'resume' }>, at: (t: Target) => string, data: (n: number) => Buffer | null): ZkRequest {
+function request(s: Exclude<Step, { kind: 'reconnect' | 'resume' | 'burst' }>, at: (t: Target) => string, data: (n: number) => Buffer | null): ZkRequest {
   switch (s.kind) {
     case 'create': return createRequest(at(s.at), s.mode, data(s.data), ACLS[s.acl]!, s.variant);
     case 'delete': return { op: 'delete', path: at(s.at), version: s.version };

@@ -5,6 +5,7 @@
  */
 import { WatcherEvent, ZkRequest, ZkRequestOp, ZkResponse } from '../../protocol/jute';
 import { AuthId } from '../mapping/acl-rules';
+import type { WriteChain } from '../ops/write-chain';
 import { Session } from '../session/session-table';
 import { WatchTarget } from '../watch/watch-manager';
 
@@ -23,6 +24,8 @@ export interface ZkContext {
    * that fired each (the cross-checker taps here).
    */
   readonly notificationTaps: ((event: WatcherEvent, zxid: number) => void)[];
+  /** The connection's write chain, for single-node writes it pipelines (ops/write-chain.ts). */
+  readonly pipeline?: { chain: WriteChain; mayFollow(): boolean };
 }
 
 /** A reply: header error code and zxid, the body for err 0, and whether to close afterwards. */

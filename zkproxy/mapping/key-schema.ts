@@ -15,6 +15,9 @@
  * A plain create therefore writes the node and its parent's child-change key (and, as every
  * ZooKeeper transaction, the last-change key below).
  * - `<p>s/<id:16 hex>` — a session record, attached to the session's lease.
+ * - `<p>q/<id:16 hex>` — a session's write-chain key, attached to its lease: a write pipelined
+ *   behind another of its connection commits only if this key still holds the value the one
+ *   before it put (ops/write-chain.ts).
  * - `<p>e` — the last-change key: every ZooKeeper transaction puts it, so a failed write
  *   spends a zxid as ZooKeeper's error txn does (§2.4), and its modRevision is the latest
  *   ZooKeeper revision (the change feed's catch-up barrier). Its value is empty, or a multi's
@@ -57,6 +60,11 @@ export class KeySchema {
   /** The session record key of session `id`. */
   sessionKey(id: bigint): Buffer {
     return Buffer.from(`${this.prefix}s/${BigInt.asUintN(64, id).toString(16).padStart(16, '0')}`, 'utf8');
+  }
+
+  /** The write-chain key of session `id` (ops/write-chain.ts). */
+  chainKey(id: bigint): Buffer {
+    return Buffer.from(`${this.prefix}q/${BigInt.asUintN(64, id).toString(16).padStart(16, '0')}`, 'utf8');
   }
 
   /** The key a failed write puts to spend a revision. */

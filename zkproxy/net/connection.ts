@@ -5,9 +5,12 @@
  * - The first frame is the ConnectRequest; bytes that arrive before our ConnectResponse (the
  *   Java client pipelines auth and SetWatches behind it) stay buffered and are processed in
  *   order afterwards.
- * - Requests are processed one at a time, so replies leave strictly in request order
- *   (the Java client drops the connection on an out-of-order xid); pings, auth and SetWatches
- *   take their turn like everything else.
+ * - Replies leave strictly in request order (the Java client drops the connection on an
+ *   out-of-order xid). Requests run one at a time, except single-node writes (create, delete,
+ *   setData): a run of them is pipelined, several in flight through the connection's write
+ *   chain (ops/write-chain.ts), committed in request order as ZooKeeper's request processors
+ *   do. Everything else (reads, multi, pings, auth, SetWatches) waits until nothing is in
+ *   flight, and nothing starts behind it until it is answered.
  * - A notification never overtakes the reply of a request in flight that it does not precede
  *   in the store's order (see {@link ZkConnection.notify}): a client registers the watch a read
  *   sets when that read's reply arrives, so an event written before it is lost to the client.
@@ -17,17 +20,18 @@
  */
 import { Socket } from 'node:net';
 import {
-  Acl, FrameDecoder, JuteDecodeError, JuteReader, JuteWriter, Perms, ReplyHeader, WatcherEvent, ZkErr,
+  Acl, FrameDecoder, JuteDecodeError, JuteReader, JuteWriter, OpCode, Perms, ReplyHeader, WatcherEvent, ZkErr,
   decodeRequest, encodeResponse, opName, readConnectRequest, readRequestHeader, writeConnectResponse,
   writeReplyHeader, writeWatcherEvent, ConnectRequest,
 } from '../../protocol/jute';
 import { KvError } from '../backend/kv-backend';
 import { toZkCode } from '../errors/zk-error';
 import { ZkLogger } from '../logger';
-import { ZK_HANDSHAKE_TIMEOUT_MS, ZK_MAX_QUEUED_BYTES } from '../limits';
+import { ZK_HANDSHAKE_TIMEOUT_MS, ZK_MAX_PIPELINED_WRITES, ZK_MAX_QUEUED_BYTES } from '../limits';
 import { aclAllows, normalizeAddress } from '../mapping/acl-rules';
 import { ZkContext, ZkHandler, ZkReply, dispatch } from '../dispatch/zk-handler';
 import { ZkServices } from '../ops/services';
+import { WriteChain } from '../ops/write-chain';
 import { NOTIFICATION_ZXID } from '../ops/watch-ops';
 import { Session, SessionOwner } from '../session/session-table';
 import { PASSWORD_BYTES } from '../session/session-password';
@@ -48,17 +52,35 @@ export interface ConnectionDeps {
 
 let nextWatchId = 1;
 
+/** Op codes pipelined on a connection: the single-node writes (create, delete, setData, create2, createContainer, createTTL). */
+const PIPELINED_OPS: ReadonlySet<number> = new Set([OpCode.create, OpCode.delete, OpCode.setData, OpCode.create2, OpCode.createContainer, OpCode.createTTL]);
+
+/** A request started on the connection and its reply, once answered. */
+interface Slot {
+  xid: number;
+  type: number;
+  started: number;
+  reply: ZkReply | undefined;
+  /** Nothing may start behind it until it is answered. */
+  barrier: boolean;
+}
+
 /** One client connection. */
 export class ZkConnection implements WatchTarget, SessionOwner {
   readonly watchId = nextWatchId++;
   readonly stats: ConnectionStats;
   private readonly decoder: FrameDecoder;
   private state: 'new' | 'open' | 'closed' = 'new';
+  /** The handshake is running (nothing else may start). */
   private busy = false;
   private paused = false;
   private ctx: ZkContext | undefined;
-  /** A request is being answered: notifications wait in `held` (see notify()). */
-  private inFlight = false;
+  /** The session's write chain on this connection, once the handshake is done. */
+  private pipeline: { chain: WriteChain; mayFollow(): boolean } | undefined;
+  /** Requests started and not yet answered, in request order; notifications wait in `held` meanwhile (see notify()). */
+  private pending: Slot[] = [];
+  /** A frame taken from the decoder that must wait for the requests in flight. */
+  private waiting: Buffer | undefined;
   /** Notifications raised while a request is in flight, with their zxids. */
   private held: Array<{ event: WatcherEvent; zxid: number }> = [];
   private readonly handshakeTimer: NodeJS.Timeout;
@@ -110,23 +132,32 @@ export class ZkConnection implements WatchTarget, SessionOwner {
     return true;
   }
 
-  /** Takes the next complete frame, if idle, and processes it. */
+  /** Starts the next complete frames while they may run (see the file comment). */
   private pump(): void {
     while (!this.busy && this.state !== 'closed') {
-      let frame: Buffer | undefined;
+      let frame = this.waiting;
       try {
-        frame = this.decoder.next();
+        frame ??= this.decoder.next();
       } catch (e) {
         this.protocolError(e, 'bad frame');
         return;
       }
       if (!frame) break;
-      this.busy = true;
-      const work = this.state === 'new' ? this.handshake(frame) : this.request(frame);
-      work.catch((e: unknown) => this.protocolError(e, 'request failed')).finally(() => {
-        this.busy = false;
-        this.pump();
-      });
+      if (this.state === 'new') {
+        this.busy = true;
+        this.handshake(frame).catch((e: unknown) => this.protocolError(e, 'request failed')).finally(() => {
+          this.busy = false;
+          this.pump();
+        });
+        break;
+      }
+      const type = frame.length >= 8 ? frame.readInt32BE(4) : NaN;
+      if (!this.mayStart(type)) {
+        this.waiting = frame;
+        break;
+      }
+      this.waiting = undefined;
+      this.start(frame, type);
     }
     if (this.paused && this.decoder.bufferedBytes() <= this.deps.maxFrame) {
       this.paused = false;
@@ -174,9 +205,12 @@ export class ZkConnection implements WatchTarget, SessionOwner {
       this.close('session expired');
       return;
     }
+    // Another write may follow while more bytes are buffered (the client pipelines).
+    this.pipeline = { chain: new WriteChain(s.keys.chainKey(session.id), session.id), mayFollow: () => this.waiting !== undefined || this.decoder.bufferedBytes() > 0 };
     this.ctx = {
       session, remoteAddress: normalizeAddress(this.socket.remoteAddress), watchTarget: this,
       auth: [{ scheme: 'ip', id: normalizeAddress(this.socket.remoteAddress) }], notificationTaps: [],
+      pipeline: this.pipeline,
     };
     this.stats.sessionId = session.id;
     this.stats.timeoutMs = session.timeoutMs;
@@ -201,28 +235,56 @@ export class ZkConnection implements WatchTarget, SessionOwner {
     this.send(w.endFrame().toBuffer());
   }
 
-  private async request(frame: Buffer): Promise<void> {
+  /**
+   * Whether a request of op code `type` may start now: always when nothing is in flight; else
+   * only a pipelined write, behind pipelined writes that have all linked into the chain.
+   */
+  private mayStart(type: number): boolean {
+    if (this.pending.length === 0) return true;
+    if (!PIPELINED_OPS.has(type) || this.pending.length >= ZK_MAX_PIPELINED_WRITES) return false;
+    return this.pending.every((p) => !p.barrier);
+  }
+
+  /**
+   * Starts one request. A pipelined write that did not link into the chain at once (it waits
+   * for the chain to drain, or its run awaited something first) becomes a barrier: nothing may
+   * start behind it, since it would link, and commit, first.
+   */
+  private start(frame: Buffer, type: number): void {
+    const slot: Slot = { xid: 0, type, started: Date.now(), reply: undefined, barrier: true };
+    this.pending.push(slot);
+    const chain = this.pipeline?.chain;
+    const linksBefore = chain?.linksMade ?? 0;
+    const work = this.request(frame, slot);
+    slot.barrier = !PIPELINED_OPS.has(type) || chain === undefined || chain.linksMade === linksBefore;
+    work.catch((e: unknown) => this.protocolError(e, 'request failed')).finally(() => this.pump());
+  }
+
+  private async request(frame: Buffer, slot: Slot): Promise<void> {
     const ctx = this.ctx!;
     const s = this.deps.services;
     const r = new JuteReader(frame, this.deps.maxFrame);
     const header = readRequestHeader(r);
+    slot.xid = header.xid;
     this.deps.stats.packetsReceived++;
     this.stats.received++;
     s.sessions.touch(ctx.session);
-    const started = Date.now();
-    this.inFlight = true;
-    let reply: ZkReply;
-    try {
-      reply = await this.answer(ctx, header.type, r);
-      this.recordReply(header.xid, header.type, reply, Date.now() - started);
-      // Changes the reply reflects are announced before it; later ones after it (see notify()).
-      this.releaseHeld((zxid) => zxid <= reply.zxid);
-      this.writeReply({ xid: header.xid, zxid: BigInt(reply.zxid), err: reply.err }, reply);
-    } finally {
-      this.inFlight = false;
-      this.releaseHeld(() => true);
+    const reply = await this.answer(ctx, header.type, r);
+    this.recordReply(header.xid, header.type, reply, Date.now() - slot.started);
+    slot.reply = reply;
+    this.writeReplies();
+  }
+
+  /** Writes the answered replies at the head of the queue, in request order. */
+  private writeReplies(): void {
+    while (this.pending.length > 0 && this.pending[0]!.reply) {
+      const { xid, reply } = this.pending.shift()!;
+      // Changes a reply reflects are announced before it; later ones after it (see notify()).
+      this.releaseHeld((zxid) => zxid <= reply!.zxid);
+      this.writeReply({ xid, zxid: BigInt(reply!.zxid), err: reply!.err }, reply!);
+      if (reply!.close) this.close('closed by request');
     }
-    if (reply.close) this.close('closed by request');
+    if (this.pending.length === 0) this.releaseHeld(() => true);
   }
 
   /** Decodes and runs one request; a handler error becomes its ZooKeeper code. Malformed frames throw. */
@@ -295,7 +357,7 @@ export class ZkConnection implements WatchTarget, SessionOwner {
    */
   notify(event: WatcherEvent, zxid: number): void {
     if (this.state !== 'open') return;
-    if (this.inFlight) this.held.push({ event, zxid });
+    if (this.pending.length > 0) this.held.push({ event, zxid });
     else this.writeNotification(event, zxid);
   }
 

@@ -17,6 +17,7 @@ import { ZkLogger } from '../logger';
 import { KeySchema } from '../mapping/key-schema';
 import { ChangeFeed } from '../watch/change-feed';
 import { TxnPlan } from './txn-plan';
+import { WriteChain } from './write-chain';
 
 /** The outcome of a write: the commit revision, and the plan's result or error code. */
 export interface WriteOutcome<T> {
@@ -36,6 +37,13 @@ export interface WriteOptions {
   serializeOn?: string;
   /** Commit a planned failure as an error txn (default true; the reaper says false). */
   recordFailure?: boolean;
+  /**
+   * The connection's write chain, to commit while its earlier writes are still in flight
+   * (write-chain.ts); `mayFollow` says whether another write is already queued behind this one.
+   */
+  pipeline?: { chain: WriteChain; mayFollow(): boolean };
+  /** Keys the reply depends on beyond the guards (see WriteChain.link). */
+  alsoReads?: readonly Buffer[];
 }
 
 /** Runs writes; one per proxy, shared by all connections. */
@@ -57,6 +65,14 @@ export class WriteRunner {
    */
   run<T>(fn: (plan: TxnPlan) => T, opts: WriteOptions = {}): Promise<WriteOutcome<T>> {
     const key = opts.serializeOn;
+    if (opts.pipeline) {
+      const { chain } = opts.pipeline;
+      // A serialized write runs alone: after the chain, outside it.
+      if (key !== undefined) return chain.drained().then(() => this.run(fn, { ...opts, pipeline: undefined }));
+      // Nothing in flight and nothing queued behind (a client waiting for each reply): no chain.
+      if (chain.idle && !opts.pipeline.mayFollow()) return this.attempt(fn, opts);
+      return this.chained(fn, opts, opts.pipeline);
+    }
     if (key === undefined) return this.attempt(fn, opts);
     const prev = this.queues.get(key) ?? Promise.resolve();
     const mine = prev.then(() => this.attempt(fn, opts));
@@ -69,6 +85,50 @@ export class WriteRunner {
   }
 
   private readonly queues = new Map<string, Promise<void>>();
+
+  /**
+   * One write through the connection's chain: planned now, committed behind the writes in
+   * flight (or, when it may not link, after they drain). If its txn fails, it waits for the write
+   * before it to complete and then runs alone, so the chain's order holds through retries.
+   */
+  private async chained<T>(fn: (plan: TxnPlan) => T, opts: WriteOptions, pipeline: NonNullable<WriteOptions['pipeline']>): Promise<WriteOutcome<T>> {
+    const { chain } = pipeline;
+    for (;;) {
+      const plan = new TxnPlan(this.feed.tree, this.keys, BigInt(this.now()));
+      let result: T | undefined;
+      let error: ZkError | undefined;
+      try {
+        result = fn(plan);
+      } catch (e) {
+        if (!(e instanceof ZkError)) throw e;
+        error = e;
+      }
+      const linked = chain.link(error ? plan.failureTxn() : plan.commitTxn(), pipeline.mayFollow(), opts.alsoReads);
+      if (!linked) {
+        await chain.drained();
+        continue;
+      }
+      const { link } = linked;
+      try {
+        const res = await this.backend.txn(linked.txn);
+        if (res.succeeded) {
+          await this.feed.reach(res.revision);
+          return error ? { zxid: res.revision, error } : { zxid: res.revision, result };
+        }
+        this.conflicts++;
+        link.failed = true;
+        await link.prev?.done;
+        await this.feed.catchUp();
+        return await this.attempt(fn, { ...opts, pipeline: undefined });
+      } catch (e) {
+        link.failed = true;
+        await link.prev?.done;
+        throw e;
+      } finally {
+        chain.complete(link);
+      }
+    }
+  }
 
   private async attempt<T>(fn: (plan: TxnPlan) => T, opts: WriteOptions): Promise<WriteOutcome<T>> {
     for (let attempt = 1; attempt <= ZK_MAX_COMMIT_ATTEMPTS; attempt++) {

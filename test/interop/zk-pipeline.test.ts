@@ -1,0 +1,145 @@
+/**
+ * Writes pipelined on one connection (net/connection.ts, ops/write-chain.ts): a client that sends
+ * many creates, setData and deletes before the first reply gets every reply in order, with zxids
+ * in request order, and the store holds the effects in that order — also when some of those
+ * writes lose a guard race in the middle of the pipeline and are retried (a backend here fails
+ * chosen txns as a concurrent writer would make them fail), and with a watcher elsewhere seeing
+ * the changes in request order. The chain key goes with the session.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EventType, WatcherEvent, type ZkRequest } from '../../protocol/jute';
+import { KvBackend, KvWatchHandler, KvWatchOptions } from '../../zkproxy/backend/kv-backend';
+import { MemoryBackend } from '../../zkproxy/backend/memory-backend';
+import { WireReply, ZkWireClient } from '../../zkproxy/dispatch/zk-wire-client';
+import { startHarness } from './zk-harness';
+
+const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
+
+/** Delegates to a memory backend, but answers chosen txns (by call number) as lost guard races. */
+class RacingBackend implements KvBackend {
+  calls = 0;
+  lost = 0;
+  /** Call numbers to fail; armed by the test. */
+  failCalls = new Set<number>();
+
+  constructor(private readonly b: MemoryBackend) {}
+
+  range: KvBackend['range'] = (k, o) => this.b.range(k, o);
+  leaseGrant: KvBackend['leaseGrant'] = (ttl, id) => this.b.leaseGrant(ttl, id);
+  leaseKeepAlive: KvBackend['leaseKeepAlive'] = (id) => this.b.leaseKeepAlive(id);
+  leaseRevoke: KvBackend['leaseRevoke'] = (id) => this.b.leaseRevoke(id);
+  leaseTimeToLive: KvBackend['leaseTimeToLive'] = (id, k) => this.b.leaseTimeToLive(id, k);
+  clusterId: KvBackend['clusterId'] = () => this.b.clusterId();
+  watch = (o: KvWatchOptions, h: KvWatchHandler) => this.b.watch(o, h);
+  close = async (): Promise<void> => {};
+
+  txn: KvBackend['txn'] = async (t) => {
+    if (!this.failCalls.has(++this.calls)) return this.b.txn(t);
+    this.lost++;
+    const now = await this.b.range(Buffer.from('/zk/e'));
+    return { succeeded: false, revision: now.revision, results: [] };
+  };
+}
+
+/** Sends every request before reading any reply (one TCP burst), then awaits them all. */
+function burst(c: ZkWireClient, reqs: ZkRequest[]): Promise<WireReply[]> {
+  return Promise.all(reqs.map((r) => c.send(r)));
+}
+
+function assertInOrder(replies: WireReply[]): void {
+  const zxids = replies.map((r) => Number(r.header.zxid));
+  for (let i = 1; i < zxids.length; i++) assert.ok(zxids[i]! > zxids[i - 1]!, `reply ${i} zxid ${zxids[i]} after ${zxids[i - 1]}`);
+  const frames = replies.map((r) => r.frame);
+  assert.deepEqual(frames, [...frames].sort((a, b) => a - b), 'replies arrive in request order');
+}
+
+test('pipelined writes on one connection commit in request order, through lost races', { timeout: 30_000 }, async () => {
+  const mem = new MemoryBackend();
+  const racing = new RacingBackend(mem);
+  const h = await startHarness({ backend: racing });
+  const events: WatcherEvent[] = [];
+  const watcher = await ZkWireClient.connect({ host: h.host, port: h.port, onNotification: (e) => events.push(e) });
+  const c = await ZkWireClient.connect({ host: h.host, port: h.port });
+  try {
+    await c.send({ op: 'create', path: '/p', data: null, acl: OPEN, flags: 0 });
+    await watcher.send({ op: 'addWatch', path: '/p', mode: 1 });
+    const reqs: ZkRequest[] = [];
+    for (let i = 0; i < 30; i++) reqs.push({ op: 'create', path: `/p/n${i}`, data: Buffer.from(`${i}`), acl: OPEN, flags: 0 });
+    // Writes to one node: each depends on the one before (they run one after another).
+    for (let i = 0; i < 5; i++) reqs.push({ op: 'setData', path: '/p/n0', data: Buffer.from(`v${i}`), version: i });
+    for (let i = 10; i < 20; i++) reqs.push({ op: 'delete', path: `/p/n${i}`, version: -1 });
+    reqs.push({ op: 'create', path: '/p/n1', data: null, acl: OPEN, flags: 0 }); // NODEEXISTS, in its place
+    // Lost races early, in the middle and late in the pipeline.
+    const first = racing.calls;
+    for (const k of [3, 4, 17, 33]) racing.failCalls.add(first + k);
+    const replies = await burst(c, reqs);
+    assert.ok(racing.lost >= 3, `races were lost (${racing.lost})`);
+    assert.deepEqual(replies.map((r) => r.header.err), [...Array(45).fill(0), -110]);
+    assertInOrder(replies);
+    const n0 = await c.send({ op: 'getData', path: '/p/n0', watch: false });
+    assert.equal(n0.body?.op === 'getData' && n0.body.data?.toString(), 'v4');
+    assert.equal(n0.body?.op === 'getData' && n0.body.stat.version, 5);
+    const kids = await c.send({ op: 'getChildren', path: '/p', watch: false });
+    const expected = [...Array(30).keys()].filter((i) => i < 10 || i >= 20).map((i) => `n${i}`).sort();
+    assert.deepEqual(kids.body?.op === 'getChildren' && [...kids.body.children].sort(), expected);
+    // The watcher saw the creates and deletes in request order.
+    await watcher.send({ op: 'sync', path: '/' });
+    await watcher.send({ op: 'exists', path: '/', watch: false });
+    const seen = events.filter((e) => e.type === EventType.NodeCreated || e.type === EventType.NodeDeleted).map((e) => `${e.type}${e.path}`);
+    const want = [...[...Array(30).keys()].map((i) => `${EventType.NodeCreated}/p/n${i}`), ...[...Array(10).keys()].map((i) => `${EventType.NodeDeleted}/p/n${i + 10}`)];
+    assert.deepEqual(seen, want);
+    // The chain key lives on the session's lease.
+    const sessionHex = c.session.sessionId.toString(16).padStart(16, '0');
+    await c.close();
+    await watcher.send({ op: 'sync', path: '/' });
+    assert.equal((await mem.range(Buffer.from(`/zk/q/${sessionHex}`))).kvs.length, 0, 'the chain key went with the session');
+  } finally {
+    c.drop();
+    await watcher.close();
+    await h.stop();
+    await mem.close();
+  }
+});
+
+test('a setData pipelined behind a child create returns a Stat that counts the child', { timeout: 30_000 }, async () => {
+  const h = await startHarness();
+  const c = await ZkWireClient.connect({ host: h.host, port: h.port });
+  try {
+    await c.send({ op: 'create', path: '/s', data: null, acl: OPEN, flags: 0 });
+    const replies = await burst(c, [
+      { op: 'create', path: '/s/k1', data: null, acl: OPEN, flags: 0 },
+      { op: 'create', path: '/s/k2', data: null, acl: OPEN, flags: 0 },
+      { op: 'setData', path: '/s', data: Buffer.from('x'), version: -1 },
+    ]);
+    assertInOrder(replies);
+    const stat = replies[2]!.body?.op === 'stat' ? replies[2]!.body.stat : undefined;
+    assert.equal(stat?.numChildren, 2);
+    assert.equal(stat?.cversion, 2);
+    assert.equal(stat?.pzxid, replies[1]!.header.zxid, 'pzxid: the second create');
+  } finally {
+    await c.close();
+    await h.stop();
+  }
+});
+
+test('a request that is not a single-node write waits for the pipeline, and sees it', { timeout: 30_000 }, async () => {
+  const h = await startHarness();
+  const c = await ZkWireClient.connect({ host: h.host, port: h.port });
+  try {
+    const replies = await burst(c, [
+      { op: 'create', path: '/r', data: Buffer.from('a'), acl: OPEN, flags: 0 },
+      { op: 'create', path: '/r/x', data: null, acl: OPEN, flags: 0 },
+      { op: 'getChildren2', path: '/r', watch: false },
+      { op: 'multi', ops: [{ op: 'setData', path: '/r', data: Buffer.from('b'), version: 0 }, { op: 'delete', path: '/r/x', version: -1 }] },
+      { op: 'getData', path: '/r', watch: false },
+    ]);
+    assert.deepEqual(replies.map((r) => r.header.err), [0, 0, 0, 0, 0]);
+    assertInOrder(replies.slice(0, 2));
+    assert.deepEqual(replies[2]!.body?.op === 'getChildren2' && replies[2]!.body.children, ['x'], 'the read saw both creates');
+    assert.equal(replies[4]!.body?.op === 'getData' && replies[4]!.body.data?.toString(), 'b', 'the read saw the multi');
+  } finally {
+    await c.close();
+    await h.stop();
+  }
+});

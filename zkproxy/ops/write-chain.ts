@@ -1,0 +1,114 @@
+/**
+ * `WriteChain`: one connection's writes in flight at once, applied in the order the client sent
+ * them. A pipelining client (Kafka's controller, any async API) sends many writes before the
+ * first reply; run one at a time, each waits a whole commit, and one session gets a few
+ * thousand writes a second where ZooKeeper gives it ten times more.
+ *
+ * Each write is still planned against the replica and guarded as usual, so a later write that
+ * depends on an earlier one in flight (same node, say) fails its guard and is planned again; what
+ * the guards do not give is order: if write N failed its guard and were retried, write N+1,
+ * already committed, would have overtaken it. So a chained write also carries a token: it puts
+ * the session's chain key (`<prefix>q/<session>`, on the session's lease) to a value of its own,
+ * and the write after it commits only if that key still holds it. A failed link therefore fails
+ * every link after it, and each is retried, in order, once the one before it has completed.
+ *
+ * A write links only behind a healthy chain (no link failed), and only if no compare of its own
+ * reads a key that a write in flight changes (that compare would fail for sure: it waits
+ * instead); otherwise it waits for the chain to drain and runs alone. Tokens are random per
+ * chain plus a counter, so a value left by an earlier connection of the session never matches.
+ */
+import { randomBytes } from 'node:crypto';
+import { KvCompare, KvTxn } from '../backend/kv-backend';
+
+/** One write in the chain. */
+export interface ChainLink {
+  /** The value this write puts in the chain key; undefined: it does not put one (nothing may follow). */
+  readonly token: string | undefined;
+  /** Keys this write changes (latin1), so later writes reading them wait instead of failing. */
+  keys(): ReadonlySet<string>;
+  /** Set when its txn failed: nothing links behind the chain until it drains. */
+  failed: boolean;
+  /** Resolves when the write is complete (committed, retried, or given up). */
+  readonly done: Promise<void>;
+  resolveDone(): void;
+  /** The link before it, when it linked behind one. */
+  readonly prev: ChainLink | undefined;
+}
+
+/** A connection's write chain. */
+export class WriteChain {
+  private readonly base = randomBytes(6).toString('hex');
+  private counter = 0;
+  private readonly links: ChainLink[] = [];
+  private idleWaiters: (() => void)[] = [];
+
+  /**
+   * @param key the session's chain key
+   * @param lease the session's lease (the key goes with the session)
+   */
+  constructor(
+    private readonly key: Buffer,
+    private readonly lease: bigint,
+  ) {}
+
+  /** How many writes have linked so far (the connection checks that a write linked at once). */
+  linksMade = 0;
+
+  /** Whether no write of this chain is in flight. */
+  get idle(): boolean {
+    return this.links.length === 0;
+  }
+
+  /** Resolves once no write is in flight. */
+  drained(): Promise<void> {
+    if (this.idle) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * Adds `txn` to the chain: returns the txn to commit (with the chain's compare and put) and
+   * its link, or undefined when it must wait for the chain to drain. `mayFollow`: another
+   * write may come behind it (only then does a write that starts a chain put a token).
+   * `alsoReads`: keys its reply depends on beyond its compares (a setData's Stat counts the
+   * node's children: a child create in flight must land first).
+   */
+  link(txn: KvTxn, mayFollow: boolean, alsoReads: readonly Buffer[] = []): { txn: KvTxn; link: ChainLink } | undefined {
+    const prev = this.links[this.links.length - 1];
+    if (prev && (prev.token === undefined || this.links.some((l) => l.failed) || this.reads(txn.compare.map((c) => c.key)) || this.reads(alsoReads))) return undefined;
+    const token = prev || mayFollow ? `${this.base}:${++this.counter}` : undefined;
+    const compare: KvCompare[] = prev ? [...txn.compare, { key: this.key, target: 'value', result: 'equal', value: Buffer.from(prev.token!) }] : txn.compare;
+    const put = token === undefined ? [] : [{ type: 'put' as const, key: this.key, value: Buffer.from(token), lease: this.lease }];
+    // Never in the failure branch: a txn whose guards failed must fail the links behind it.
+    const chained: KvTxn = { compare, success: [...txn.success, ...put], failure: txn.failure };
+    let resolveDone!: () => void;
+    const done = new Promise<void>((resolve) => (resolveDone = resolve));
+    let keys: Set<string> | undefined;
+    const link: ChainLink = {
+      token, failed: false, done, resolveDone, prev,
+      // Built when a later write first asks: a lone write never needs it.
+      keys: () => (keys ??= new Set(txn.success.flatMap((op) => (op.type === 'put' || op.type === 'delete' ? [op.key.toString('latin1')] : [])))),
+    };
+    this.links.push(link);
+    this.linksMade++;
+    return { txn: chained, link };
+  }
+
+  /** Marks `link` complete: it leaves the chain, and waiters for an idle chain run when it is empty. */
+  complete(link: ChainLink): void {
+    const i = this.links.indexOf(link);
+    if (i >= 0) this.links.splice(i, 1);
+    link.resolveDone();
+    if (this.links.length > 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private reads(keys: readonly Buffer[]): boolean {
+    for (const key of keys) {
+      const k = key.toString('latin1');
+      for (const l of this.links) if (l.keys().has(k)) return true;
+    }
+    return false;
+  }
+}
