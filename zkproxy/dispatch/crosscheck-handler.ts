@@ -35,6 +35,10 @@ export class CrossChecker {
   readonly compared = { replies: 0, events: 0 };
   private readonly cmp = new ReplyComparer();
   private readonly mirrors = new Map<bigint, Mirror>();
+  /** The oracle connection mirroring each of our connections. */
+  private readonly oracleOf = new WeakMap<ZkContext, ZkWireClient>();
+  /** Oracle connections being retired (see {@link retire}). */
+  private readonly retiring = new Map<ZkWireClient, Promise<void>>();
   /** Sessions whose oracle mirror is being opened. */
   private readonly opening = new Map<bigint, Promise<void>>();
   private readonly log: ZkLogger;
@@ -62,8 +66,10 @@ export class CrossChecker {
     };
     h.connectionClosed = (ctx) => {
       inner.connectionClosed?.(ctx);
-      // The client went away without closing: let the oracle's session time out too.
-      this.mirrors.get(ctx.session.id)?.oracle.drop();
+      // The client went away without closing: let the oracle's session time out too. Only the
+      // oracle connection of this one (a resumed session may already have a newer one).
+      const oracle = this.oracleOf.get(ctx);
+      if (oracle) void this.retire(oracle);
     };
     return h;
   }
@@ -78,7 +84,7 @@ export class CrossChecker {
     const id = ctx.session.id;
     const existing = this.mirrors.get(id);
     if (existing) {
-      existing.oracle.drop();
+      await this.retire(existing.oracle);
       const s = existing.oracle.session;
       existing.oracle = await this.connect(existing, s.sessionId, s.passwd, ctx.session.timeoutMs);
     } else {
@@ -88,7 +94,26 @@ export class CrossChecker {
       this.cmp.sessions.set(m.oracle.session.sessionId, id);
     }
     const m = this.mirrors.get(id)!;
+    this.oracleOf.set(ctx, m.oracle);
     ctx.notificationTaps.push((event, zxid) => m.candidateEvents.push({ event, zxid }));
+  }
+
+  /**
+   * Drops an oracle connection once the notifications the oracle already queued on it have
+   * arrived: the reply to a ping sent now comes after them (the oracle fires a watch before it
+   * answers the write that fired it, but delivers it on this other connection asynchronously;
+   * dropped at once, an event of the last write before a resume would be lost to the
+   * comparison while Coracle's was recorded). Bounded: a dead connection is dropped after 2 s.
+   */
+  private retire(oracle: ZkWireClient): Promise<void> {
+    let done = this.retiring.get(oracle);
+    if (!done) {
+      const fence = oracle.send({ op: 'ping' }).then(() => undefined, () => undefined);
+      done = Promise.race([fence, new Promise<void>((r) => setTimeout(r, 2000).unref())]).then(() => oracle.drop());
+      this.retiring.set(oracle, done);
+      void done.then(() => this.retiring.delete(oracle));
+    }
+    return done;
   }
 
   private connect(m: Mirror, sessionId: bigint, passwd: Buffer, timeoutMs: number): Promise<ZkWireClient> {
@@ -133,6 +158,7 @@ export class CrossChecker {
   /** Compares the notifications of every session (after letting in-flight ones arrive). */
   async finish(settleMs = 500): Promise<Mismatch[]> {
     await new Promise((r) => setTimeout(r, settleMs));
+    await Promise.all(this.retiring.values());
     for (const [id, m] of this.mirrors) {
       const out: Mismatch[] = [];
       this.cmp.events(m.oracleEvents, m.candidateEvents, out);
