@@ -86,6 +86,17 @@ export class WriteRunner {
 
   private readonly queues = new Map<string, Promise<void>>();
 
+  /** Runs `fn` on a fresh plan against the replica; a ZkError it throws is the planned failure. */
+  private plan<T>(fn: (plan: TxnPlan) => T): { plan: TxnPlan; result?: T; error?: ZkError } {
+    const plan = new TxnPlan(this.feed.tree, this.keys, BigInt(this.now()));
+    try {
+      return { plan, result: fn(plan) };
+    } catch (e) {
+      if (!(e instanceof ZkError)) throw e;
+      return { plan, error: e };
+    }
+  }
+
   /**
    * One write through the connection's chain: planned now, committed behind the writes in
    * flight (or, when it may not link, after they drain). If its txn fails, it waits for the write
@@ -94,15 +105,7 @@ export class WriteRunner {
   private async chained<T>(fn: (plan: TxnPlan) => T, opts: WriteOptions, pipeline: NonNullable<WriteOptions['pipeline']>): Promise<WriteOutcome<T>> {
     const { chain } = pipeline;
     for (;;) {
-      const plan = new TxnPlan(this.feed.tree, this.keys, BigInt(this.now()));
-      let result: T | undefined;
-      let error: ZkError | undefined;
-      try {
-        result = fn(plan);
-      } catch (e) {
-        if (!(e instanceof ZkError)) throw e;
-        error = e;
-      }
+      const { plan, result, error } = this.plan(fn);
       const linked = chain.link(error ? plan.failureTxn() : plan.commitTxn(), pipeline.mayFollow(), opts.alsoReads);
       if (!linked) {
         await chain.drained();
@@ -132,16 +135,8 @@ export class WriteRunner {
 
   private async attempt<T>(fn: (plan: TxnPlan) => T, opts: WriteOptions): Promise<WriteOutcome<T>> {
     for (let attempt = 1; attempt <= ZK_MAX_COMMIT_ATTEMPTS; attempt++) {
-      const plan = new TxnPlan(this.feed.tree, this.keys, BigInt(this.now()));
-      let result: T | undefined;
-      let error: ZkError | undefined;
-      try {
-        result = fn(plan);
-      } catch (e) {
-        if (!(e instanceof ZkError)) throw e;
-        error = e;
-        if (opts.recordFailure === false) return { zxid: this.feed.tree.revision, error };
-      }
+      const { plan, result, error } = this.plan(fn);
+      if (error && opts.recordFailure === false) return { zxid: this.feed.tree.revision, error };
       const txn = error ? plan.failureTxn() : plan.commitTxn();
       const res = await this.backend.txn(txn);
       if (res.succeeded) {
