@@ -18,6 +18,7 @@ const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 
 /** Delegates to a memory backend, but answers chosen txns (by call number) as lost guard races. */
 class RacingBackend implements KvBackend {
+  readonly ordersTxns = true;
   calls = 0;
   lost = 0;
   /** Call numbers to fail; armed by the test. */

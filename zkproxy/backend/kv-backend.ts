@@ -182,6 +182,13 @@ export interface KvBackend {
    * with `too-many-ops`. Absent: etcd's default `--max-txn-ops` (128).
    */
   readonly maxTxnOps?: number;
+  /**
+   * True when txns issued one after another without waiting commit in the order issued (the
+   * in-process core proposes them in call order). Only then does a connection pipeline its
+   * writes (ops/write-chain.ts): over etcd, concurrent calls may be applied in any order, and a
+   * pipelined write overtaking the one before it would fail and run again.
+   */
+  readonly ordersTxns?: boolean;
   range(key: Buffer, options?: KvRangeOptions): Promise<KvRangeResult>;
   txn(txn: KvTxn): Promise<KvTxnResult>;
   /** Opens an ordered feed; the handler is called until the watch is cancelled or closed. */

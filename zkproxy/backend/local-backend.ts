@@ -161,6 +161,7 @@ export class LocalBackend implements KvBackend {
   private readonly watches = new Set<{ cancel(): void }>();
   private closed = false;
   readonly maxTxnOps = ZK_LOCAL_MAX_TXN_OPS;
+  readonly ordersTxns = true;
 
   /**
    * @param admit checks a write against the store's quota before it is proposed (the core's

@@ -45,6 +45,9 @@ export class MemoryBackend implements KvBackend {
   private closed = false;
 
   /** @param maxTxnOps etcd's --max-txn-ops */
+  /** Txns apply synchronously, in call order. */
+  readonly ordersTxns = true;
+
   constructor(readonly maxTxnOps = 128) {
     this.timer = setInterval(() => this.expireLeases(), 100);
     this.timer.unref();

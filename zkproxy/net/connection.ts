@@ -205,8 +205,11 @@ export class ZkConnection implements WatchTarget, SessionOwner {
       this.close('session expired');
       return;
     }
-    // Another write may follow while more bytes are buffered (the client pipelines).
-    this.pipeline = { chain: new WriteChain(s.keys.chainKey(session.id), session.id), mayFollow: () => this.waiting !== undefined || this.decoder.bufferedBytes() > 0 };
+    // Another write may follow while more bytes are buffered (the client pipelines). Only over a
+    // store that commits txns in the order issued (KvBackend.ordersTxns).
+    this.pipeline = s.backend.ordersTxns
+      ? { chain: new WriteChain(s.keys.chainKey(session.id), session.id), mayFollow: () => this.waiting !== undefined || this.decoder.bufferedBytes() > 0 }
+      : undefined;
     this.ctx = {
       session, remoteAddress: normalizeAddress(this.socket.remoteAddress), watchTarget: this,
       auth: [{ scheme: 'ip', id: normalizeAddress(this.socket.remoteAddress) }], notificationTaps: [],
