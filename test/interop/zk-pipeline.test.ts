@@ -48,6 +48,18 @@ function burst(c: ZkWireClient, reqs: ZkRequest[]): Promise<WireReply[]> {
   return Promise.all(reqs.map((r) => c.send(r)));
 }
 
+/** Runs `body` with one client on a fresh proxy over the memory backend; stops both after. */
+async function withClient(body: (c: ZkWireClient) => Promise<void>): Promise<void> {
+  const h = await startHarness();
+  const c = await ZkWireClient.connect({ host: h.host, port: h.port });
+  try {
+    await body(c);
+  } finally {
+    await c.close();
+    await h.stop();
+  }
+}
+
 function assertInOrder(replies: WireReply[]): void {
   const zxids = replies.map((r) => Number(r.header.zxid));
   for (let i = 1; i < zxids.length; i++) assert.ok(zxids[i]! > zxids[i - 1]!, `reply ${i} zxid ${zxids[i]} after ${zxids[i - 1]}`);
@@ -103,44 +115,30 @@ test('pipelined writes on one connection commit in request order, through lost r
   }
 });
 
-test('a setData pipelined behind a child create returns a Stat that counts the child', { timeout: 30_000 }, async () => {
-  const h = await startHarness();
-  const c = await ZkWireClient.connect({ host: h.host, port: h.port });
-  try {
-    await c.send({ op: 'create', path: '/s', data: null, acl: OPEN, flags: 0 });
-    const replies = await burst(c, [
-      { op: 'create', path: '/s/k1', data: null, acl: OPEN, flags: 0 },
-      { op: 'create', path: '/s/k2', data: null, acl: OPEN, flags: 0 },
-      { op: 'setData', path: '/s', data: Buffer.from('x'), version: -1 },
-    ]);
-    assertInOrder(replies);
-    const stat = replies[2]!.body?.op === 'stat' ? replies[2]!.body.stat : undefined;
-    assert.equal(stat?.numChildren, 2);
-    assert.equal(stat?.cversion, 2);
-    assert.equal(stat?.pzxid, replies[1]!.header.zxid, 'pzxid: the second create');
-  } finally {
-    await c.close();
-    await h.stop();
-  }
-});
+test('a setData pipelined behind a child create returns a Stat that counts the child', { timeout: 30_000 }, () => withClient(async (c) => {
+  await c.send({ op: 'create', path: '/s', data: null, acl: OPEN, flags: 0 });
+  const replies = await burst(c, [
+    { op: 'create', path: '/s/k1', data: null, acl: OPEN, flags: 0 },
+    { op: 'create', path: '/s/k2', data: null, acl: OPEN, flags: 0 },
+    { op: 'setData', path: '/s', data: Buffer.from('x'), version: -1 },
+  ]);
+  assertInOrder(replies);
+  const stat = replies[2]!.body?.op === 'stat' ? replies[2]!.body.stat : undefined;
+  assert.equal(stat?.numChildren, 2);
+  assert.equal(stat?.cversion, 2);
+  assert.equal(stat?.pzxid, replies[1]!.header.zxid, 'pzxid: the second create');
+}));
 
-test('a request that is not a single-node write waits for the pipeline, and sees it', { timeout: 30_000 }, async () => {
-  const h = await startHarness();
-  const c = await ZkWireClient.connect({ host: h.host, port: h.port });
-  try {
-    const replies = await burst(c, [
-      { op: 'create', path: '/r', data: Buffer.from('a'), acl: OPEN, flags: 0 },
-      { op: 'create', path: '/r/x', data: null, acl: OPEN, flags: 0 },
-      { op: 'getChildren2', path: '/r', watch: false },
-      { op: 'multi', ops: [{ op: 'setData', path: '/r', data: Buffer.from('b'), version: 0 }, { op: 'delete', path: '/r/x', version: -1 }] },
-      { op: 'getData', path: '/r', watch: false },
-    ]);
-    assert.deepEqual(replies.map((r) => r.header.err), [0, 0, 0, 0, 0]);
-    assertInOrder(replies.slice(0, 2));
-    assert.deepEqual(replies[2]!.body?.op === 'getChildren2' && replies[2]!.body.children, ['x'], 'the read saw both creates');
-    assert.equal(replies[4]!.body?.op === 'getData' && replies[4]!.body.data?.toString(), 'b', 'the read saw the multi');
-  } finally {
-    await c.close();
-    await h.stop();
-  }
-});
+test('a request that is not a single-node write waits for the pipeline, and sees it', { timeout: 30_000 }, () => withClient(async (c) => {
+  const replies = await burst(c, [
+    { op: 'create', path: '/r', data: Buffer.from('a'), acl: OPEN, flags: 0 },
+    { op: 'create', path: '/r/x', data: null, acl: OPEN, flags: 0 },
+    { op: 'getChildren2', path: '/r', watch: false },
+    { op: 'multi', ops: [{ op: 'setData', path: '/r', data: Buffer.from('b'), version: 0 }, { op: 'delete', path: '/r/x', version: -1 }] },
+    { op: 'getData', path: '/r', watch: false },
+  ]);
+  assert.deepEqual(replies.map((r) => r.header.err), [0, 0, 0, 0, 0]);
+  assertInOrder(replies.slice(0, 2));
+  assert.deepEqual(replies[2]!.body?.op === 'getChildren2' && replies[2]!.body.children, ['x'], 'the read saw both creates');
+  assert.equal(replies[4]!.body?.op === 'getData' && replies[4]!.body.data?.toString(), 'b', 'the read saw the multi');
+}));

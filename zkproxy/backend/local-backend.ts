@@ -14,7 +14,7 @@ import {
   KvRangeResult, KvServerRole, KvTxn, KvTxnResult, KvWatch, KvWatchHandler, KvWatchOptions,
 } from './kv-backend';
 import { ZK_LOCAL_MAX_TXN_OPS } from '../limits';
-import { serverRoleOf } from './server-role';
+import { RoleSource, serverRoleOf } from './server-role';
 
 /** The core's range request (mvcc RangeRequest); enums as their numbers. */
 export interface CoreRangeRequest {
@@ -69,7 +69,7 @@ export type CoreProposal =
   | { type: 'leaseRevoke'; id: bigint };
 
 /** The slice of a running core member this adapter uses. */
-export interface CoreMember {
+export interface CoreMember extends RoleSource {
   readonly clusterId: bigint;
   readonly config: { maxTxnOps: number };
   readonly kv: { range(req: CoreRangeRequest): CoreRangeResult };
@@ -88,11 +88,6 @@ export interface CoreMember {
   nextLeaseId(): bigint;
   /** Renews on the leader's lessor (forwarded from a follower); 0 for an unknown lease. */
   leaseKeepAlive(id: bigint): Promise<number>;
-  /** Membership and replication, for the ZooKeeper port's monitoring words (server-role.ts). */
-  readonly memberId?: bigint;
-  readonly isLeader?: boolean;
-  members?(): { id: bigint; isLearner: boolean }[];
-  progress?(): ReadonlyMap<bigint, { state?: number; recentActive?: boolean }>;
 }
 
 const SORT_ORDER = { none: 0, ascend: 1, descend: 2 } as const;
@@ -173,13 +168,9 @@ export class LocalBackend implements KvBackend {
     private readonly admit?: (proposal: CoreProposal) => Promise<void>,
   ) {}
 
-  /** The member's role; standalone when the member does not say (a test double). */
+  /** The member's role in its cluster (server-role.ts). */
   serverRole(): KvServerRole {
-    const m = this.member;
-    if (m.memberId === undefined || m.isLeader === undefined || !m.members || !m.progress) {
-      return { mode: 'standalone', quorumSize: 1, learners: 0, syncedFollowers: 0, syncedNonVoting: 0 };
-    }
-    return serverRoleOf({ memberId: m.memberId, isLeader: m.isLeader, members: () => m.members!(), progress: () => m.progress!() });
+    return serverRoleOf(this.member);
   }
 
   private check(): void {

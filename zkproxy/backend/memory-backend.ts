@@ -44,10 +44,10 @@ export class MemoryBackend implements KvBackend {
   private readonly id = randomBytes(8).readBigUInt64BE() >> 1n;
   private closed = false;
 
-  /** @param maxTxnOps etcd's --max-txn-ops */
   /** Txns apply synchronously, in call order. */
   readonly ordersTxns = true;
 
+  /** @param maxTxnOps etcd's --max-txn-ops */
   constructor(readonly maxTxnOps = 128) {
     this.timer = setInterval(() => this.expireLeases(), 100);
     this.timer.unref();

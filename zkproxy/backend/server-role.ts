@@ -7,6 +7,9 @@
  */
 import { KvServerRole } from './kv-backend';
 
+/** The role of a proxy over a store it is no member of, or of a one-member cluster's member. */
+export const STANDALONE_ROLE: KvServerRole = { mode: 'standalone', quorumSize: 1, learners: 0, syncedFollowers: 0, syncedNonVoting: 0 };
+
 /** Raft's Replicate progress state (etcd-io/raft StateReplicate). */
 const REPLICATE = 1;
 
@@ -23,9 +26,8 @@ export interface RoleSource {
 export function serverRoleOf(m: RoleSource): KvServerRole {
   const members = m.members();
   const quorumSize = members.filter((x) => !x.isLearner).length;
-  const none = { quorumSize, learners: 0, syncedFollowers: 0, syncedNonVoting: 0 };
-  if (members.length <= 1) return { mode: 'standalone', ...none };
-  if (!m.isLeader) return { mode: 'follower', ...none };
+  if (members.length <= 1) return { ...STANDALONE_ROLE, quorumSize };
+  if (!m.isLeader) return { ...STANDALONE_ROLE, mode: 'follower', quorumSize };
   const progress = m.progress();
   let syncedFollowers = 0;
   let syncedNonVoting = 0;

@@ -59,12 +59,12 @@ export class KeySchema {
 
   /** The session record key of session `id`. */
   sessionKey(id: bigint): Buffer {
-    return Buffer.from(`${this.prefix}s/${BigInt.asUintN(64, id).toString(16).padStart(16, '0')}`, 'utf8');
+    return Buffer.from(`${this.prefix}s/${idHex(id)}`, 'utf8');
   }
 
   /** The write-chain key of session `id` (ops/write-chain.ts). */
   chainKey(id: bigint): Buffer {
-    return Buffer.from(`${this.prefix}q/${BigInt.asUintN(64, id).toString(16).padStart(16, '0')}`, 'utf8');
+    return Buffer.from(`${this.prefix}q/${idHex(id)}`, 'utf8');
   }
 
   /** The key a failed write puts to spend a revision. */
@@ -105,6 +105,11 @@ export class KeySchema {
     if (rest === 'secret') return { kind: 'secret' };
     return { kind: 'other' };
   }
+}
+
+/** A session id as it appears in keys: 16 lowercase hex digits of its unsigned 64 bits. */
+function idHex(id: bigint): string {
+  return BigInt.asUintN(64, id).toString(16).padStart(16, '0');
 }
 
 const SLASH = 0x2f;

@@ -58,7 +58,6 @@ const PIPELINED_OPS: ReadonlySet<number> = new Set([OpCode.create, OpCode.delete
 /** A request started on the connection and its reply, once answered. */
 interface Slot {
   xid: number;
-  type: number;
   started: number;
   reply: ZkReply | undefined;
   /** Nothing may start behind it until it is answered. */
@@ -75,8 +74,6 @@ export class ZkConnection implements WatchTarget, SessionOwner {
   private busy = false;
   private paused = false;
   private ctx: ZkContext | undefined;
-  /** The session's write chain on this connection, once the handshake is done. */
-  private pipeline: { chain: WriteChain; mayFollow(): boolean } | undefined;
   /** Requests started and not yet answered, in request order; notifications wait in `held` meanwhile (see notify()). */
   private pending: Slot[] = [];
   /** A frame taken from the decoder that must wait for the requests in flight. */
@@ -157,7 +154,7 @@ export class ZkConnection implements WatchTarget, SessionOwner {
         break;
       }
       this.waiting = undefined;
-      this.start(frame, type);
+      this.start(frame, PIPELINED_OPS.has(type));
     }
     if (this.paused && this.decoder.bufferedBytes() <= this.deps.maxFrame) {
       this.paused = false;
@@ -207,13 +204,12 @@ export class ZkConnection implements WatchTarget, SessionOwner {
     }
     // Another write may follow while more bytes are buffered (the client pipelines). Only over a
     // store that commits txns in the order issued (KvBackend.ordersTxns).
-    this.pipeline = s.backend.ordersTxns
+    const pipeline = s.backend.ordersTxns
       ? { chain: new WriteChain(s.keys.chainKey(session.id), session.id), mayFollow: () => this.waiting !== undefined || this.decoder.bufferedBytes() > 0 }
       : undefined;
     this.ctx = {
       session, remoteAddress: normalizeAddress(this.socket.remoteAddress), watchTarget: this,
-      auth: [{ scheme: 'ip', id: normalizeAddress(this.socket.remoteAddress) }], notificationTaps: [],
-      pipeline: this.pipeline,
+      auth: [{ scheme: 'ip', id: normalizeAddress(this.socket.remoteAddress) }], notificationTaps: [], pipeline,
     };
     this.stats.sessionId = session.id;
     this.stats.timeoutMs = session.timeoutMs;
@@ -253,13 +249,13 @@ export class ZkConnection implements WatchTarget, SessionOwner {
    * for the chain to drain, or its run awaited something first) becomes a barrier: nothing may
    * start behind it, since it would link, and commit, first.
    */
-  private start(frame: Buffer, type: number): void {
-    const slot: Slot = { xid: 0, type, started: Date.now(), reply: undefined, barrier: true };
+  private start(frame: Buffer, pipelined: boolean): void {
+    const slot: Slot = { xid: 0, started: Date.now(), reply: undefined, barrier: true };
     this.pending.push(slot);
-    const chain = this.pipeline?.chain;
+    const chain = this.ctx?.pipeline?.chain;
     const linksBefore = chain?.linksMade ?? 0;
     const work = this.request(frame, slot);
-    slot.barrier = !PIPELINED_OPS.has(type) || chain === undefined || chain.linksMade === linksBefore;
+    slot.barrier = !pipelined || chain === undefined || chain.linksMade === linksBefore;
     work.catch((e: unknown) => this.protocolError(e, 'request failed')).finally(() => this.pump());
   }
 

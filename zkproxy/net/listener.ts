@@ -3,7 +3,7 @@
  * server-wide stats and answers four-letter words through its connections.
  */
 import { AddressInfo, Server, Socket, createServer } from 'node:net';
-import { KvServerRole } from '../backend/kv-backend';
+import { STANDALONE_ROLE } from '../backend/server-role';
 import { ZkHandler } from '../dispatch/zk-handler';
 import { ZK_MAX_CONNECTIONS } from '../limits';
 import { ZkLogger } from '../logger';
@@ -12,9 +12,6 @@ import { ZkServices } from '../ops/services';
 import { ZkConnection } from './connection';
 import { FourLetterSource } from './four-letter-words';
 import { ServerStats } from './server-stats';
-
-/** The role of a proxy over a store it is no member of. */
-const STANDALONE: KvServerRole = { mode: 'standalone', quorumSize: 1, learners: 0, syncedFollowers: 0, syncedNonVoting: 0 };
 
 /** Refused connections are logged at most this often. */
 const REJECT_LOG_INTERVAL_MS = 10_000;
@@ -128,7 +125,7 @@ export class ZkListener {
         minSessionTimeout: this.opts.minSessionTimeout, maxSessionTimeout: this.opts.maxSessionTimeout,
         maxClientCnxns: this.opts.maxClientCnxns,
       }),
-      role: () => s.backend.serverRole?.() ?? STANDALONE,
+      role: () => s.backend.serverRole?.() ?? STANDALONE_ROLE,
     };
   }
 

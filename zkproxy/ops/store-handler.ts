@@ -38,10 +38,10 @@ export class StoreHandler implements ZkHandler {
   }
 
   /** Runs a planned write; a planned failure is an error reply carrying the zxid it spent. */
-  private async write<T>(ctx: ZkContext, plan: (p: TxnPlan) => T, reply: (r: T, zxid: number) => ZkReply, serializeOn?: string, alsoReads?: Buffer[]): Promise<ZkReply> {
+  private async write<T>(ctx: ZkContext, plan: (p: TxnPlan) => T, reply: (r: T, zxid: number) => ZkReply, serializeOn?: string): Promise<ZkReply> {
     if (ctx.session.closing) return { err: ZkErr.SESSIONEXPIRED, zxid: this.s.tree.revision };
     try {
-      const out = await this.s.runner.run(plan, { serializeOn, pipeline: ctx.pipeline, alsoReads });
+      const out = await this.s.runner.run(plan, { serializeOn, pipeline: ctx.pipeline });
       if (out.error) return { err: out.error.code, zxid: out.zxid };
       return reply(out.result as T, out.zxid);
     } catch (e) {
@@ -71,10 +71,8 @@ export class StoreHandler implements ZkHandler {
   }
 
   setData(ctx: ZkContext, req: RequestOf<'setData'>): Promise<ZkReply> {
-    // Its Stat counts the node's children: pipelined, it waits for a child create in flight.
-    const alsoReads = ctx.pipeline && !ctx.pipeline.chain.idle ? [this.s.keys.counterKey(req.path)] : undefined;
     return this.write(ctx, (p) => planSetData(p, req.path, req.data, req.version, this.wctx(ctx)),
-      (stat, zxid) => ({ err: ZkErr.OK, zxid, body: { op: 'stat', stat: resolveStat(stat, zxid) } }), undefined, alsoReads);
+      (stat, zxid) => ({ err: ZkErr.OK, zxid, body: { op: 'stat', stat: resolveStat(stat, zxid) } }));
   }
 
   setACL(ctx: ZkContext, req: RequestOf<'setACL'>): Promise<ZkReply> {

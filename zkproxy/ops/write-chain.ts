@@ -41,6 +41,8 @@ export class WriteChain {
   private counter = 0;
   private readonly links: ChainLink[] = [];
   private idleWaiters: (() => void)[] = [];
+  /** How many writes have linked so far (the connection checks that a write linked at once). */
+  linksMade = 0;
 
   /**
    * @param key the session's chain key
@@ -50,9 +52,6 @@ export class WriteChain {
     private readonly key: Buffer,
     private readonly lease: bigint,
   ) {}
-
-  /** How many writes have linked so far (the connection checks that a write linked at once). */
-  linksMade = 0;
 
   /** Whether no write of this chain is in flight. */
   get idle(): boolean {
@@ -69,8 +68,7 @@ export class WriteChain {
    * Adds `txn` to the chain: returns the txn to commit (with the chain's compare and put) and
    * its link, or undefined when it must wait for the chain to drain. `mayFollow`: another
    * write may come behind it (only then does a write that starts a chain put a token).
-   * `alsoReads`: keys its reply depends on beyond its compares (a setData's Stat counts the
-   * node's children: a child create in flight must land first).
+   * `alsoReads`: keys its result depends on beyond its compares (TxnPlan.unguardedKeys).
    */
   link(txn: KvTxn, mayFollow: boolean, alsoReads: readonly Buffer[] = []): { txn: KvTxn; link: ChainLink } | undefined {
     const prev = this.links[this.links.length - 1];

@@ -115,6 +115,7 @@ export function planSetData(plan: TxnPlan, path: string, data: Buffer | null, ve
   if (!node) fail(ZkErr.NONODE, path);
   checkAcl(node.acl, Perms.WRITE, ctx.auth);
   if (version !== -1 && node.version !== version) fail(ZkErr.BADVERSION, path);
+  plan.reportsChildrenOf(path);
   const v = plan.edit(path, 'n');
   v.data = data;
   // ZooKeeper skips -1 when the version wraps (ZOOKEEPER-4743): -1 means "any version".

@@ -42,8 +42,6 @@ export interface WriteOptions {
    * (write-chain.ts); `mayFollow` says whether another write is already queued behind this one.
    */
   pipeline?: { chain: WriteChain; mayFollow(): boolean };
-  /** Keys the reply depends on beyond the guards (see WriteChain.link). */
-  alsoReads?: readonly Buffer[];
 }
 
 /** Runs writes; one per proxy, shared by all connections. */
@@ -106,7 +104,7 @@ export class WriteRunner {
     const { chain } = pipeline;
     for (;;) {
       const { plan, result, error } = this.plan(fn);
-      const linked = chain.link(error ? plan.failureTxn() : plan.commitTxn(), pipeline.mayFollow(), opts.alsoReads);
+      const linked = chain.link(error ? plan.failureTxn() : plan.commitTxn(), pipeline.mayFollow(), plan.unguardedKeys());
       if (!linked) {
         await chain.drained();
         continue;
