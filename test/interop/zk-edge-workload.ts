@@ -310,7 +310,11 @@ async function pipelineEdges(host: string, port: number): Promise<void> {
     { op: 'delete', path: '/pl/a', version: -1 }, { op: 'delete', path: '/pl/a', version: -1 }, cr('/pl/b/k'),
     { op: 'create2', path: '/pl/d', data: null, acl: OPEN, flags: 0 }, { op: 'getChildren2', path: '/pl', watch: false },
     { op: 'multi', ops: [{ op: 'check', path: '/pl/b', version: 1 }, { op: 'delete', path: '/pl/b/k', version: -1 }] },
-    { op: 'setData', path: '/pl/d', data: Buffer.from('z'), version: -1 }, { op: 'getData', path: '/pl/b', watch: false },
+    { op: 'setData', path: '/pl/d', data: Buffer.from('z'), version: -1 },
+    // Rewrites of one node, each planned on the one before in flight; one fails in the middle.
+    { op: 'setData', path: '/pl/d', data: Buffer.from('z1'), version: 1 }, { op: 'setData', path: '/pl/d', data: null, version: 1 },
+    { op: 'setData', path: '/pl/d', data: Buffer.from('z22'), version: 2 }, { op: 'setData', path: '/pl/d', data: null, version: -1 },
+    { op: 'getData', path: '/pl/b', watch: false }, { op: 'getData', path: '/pl/d', watch: false },
   ];
   await Promise.all(burst.map((r) => c.send(r)));
   await w.send({ op: 'sync', path: '/' });

@@ -9,22 +9,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventType, WatcherEvent, type ZkRequest } from '../../protocol/jute';
-import { KvBackend, KvWatchHandler, KvWatchOptions } from '../../zkproxy/backend/kv-backend';
+import { KvBackend, KvTxn, KvWatchHandler, KvWatchOptions } from '../../zkproxy/backend/kv-backend';
 import { MemoryBackend } from '../../zkproxy/backend/memory-backend';
 import { WireReply, ZkWireClient } from '../../zkproxy/dispatch/zk-wire-client';
 import { startHarness } from './zk-harness';
 
 const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 
-/** Delegates to a memory backend, but answers chosen txns (by call number) as lost guard races. */
-class RacingBackend implements KvBackend {
+/** A memory backend's every call, passed through (subclasses change txn). */
+class DelegatingBackend implements KvBackend {
   readonly ordersTxns = true;
-  calls = 0;
-  lost = 0;
-  /** Call numbers to fail; armed by the test. */
-  failCalls = new Set<number>();
 
-  constructor(private readonly b: MemoryBackend) {}
+  constructor(protected readonly b: MemoryBackend) {}
 
   range: KvBackend['range'] = (k, o) => this.b.range(k, o);
   leaseGrant: KvBackend['leaseGrant'] = (ttl, id) => this.b.leaseGrant(ttl, id);
@@ -34,13 +30,56 @@ class RacingBackend implements KvBackend {
   clusterId: KvBackend['clusterId'] = () => this.b.clusterId();
   watch = (o: KvWatchOptions, h: KvWatchHandler) => this.b.watch(o, h);
   close = async (): Promise<void> => {};
+  txn: KvBackend['txn'] = (t) => this.b.txn(t);
+}
 
-  txn: KvBackend['txn'] = async (t) => {
+/** Answers chosen txns (by call number) as lost guard races. */
+class RacingBackend extends DelegatingBackend {
+  calls = 0;
+  lost = 0;
+  /** Call numbers to fail; armed by the test. */
+  failCalls = new Set<number>();
+
+  override txn: KvBackend['txn'] = async (t) => {
     if (!this.failCalls.has(++this.calls)) return this.b.txn(t);
     this.lost++;
     const now = await this.b.range(Buffer.from('/zk/e'));
     return { succeeded: false, revision: now.revision, results: [] };
   };
+}
+
+/**
+ * Holds txns while closed, so a test sees how many a proxy has in flight at once and lets them
+ * commit in an order of its choosing (in the order released; each is applied when released).
+ */
+class GatedBackend extends DelegatingBackend {
+  readonly held: { txn: KvTxn; go(): void }[] = [];
+  closed = false;
+
+  override txn: KvBackend['txn'] = async (t) => {
+    if (this.closed) await new Promise<void>((go) => this.held.push({ txn: t, go }));
+    return this.b.txn(t);
+  };
+
+  /** Lets the held txn at `i` commit (microtasks later, in release order). */
+  release(i: number): void {
+    const [h] = this.held.splice(i, 1);
+    h!.go();
+  }
+
+  /** Stops holding: releases every held txn, oldest first. */
+  open(): void {
+    this.closed = false;
+    while (this.held.length > 0) this.release(0);
+  }
+}
+
+/** Resolves once `cond` holds; fails after `ms` (polls every 5 ms). */
+async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
+  for (const end = Date.now() + ms; !cond(); ) {
+    if (Date.now() > end) assert.fail(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 /** Sends every request before reading any reply (one TCP burst), then awaits them all. */
@@ -142,3 +181,59 @@ test('a request that is not a single-node write waits for the pipeline, and sees
   assert.deepEqual(replies[2]!.body?.op === 'getChildren2' && replies[2]!.body.children, ['x'], 'the read saw both creates');
   assert.equal(replies[4]!.body?.op === 'getData' && replies[4]!.body.data?.toString(), 'b', 'the read saw the multi');
 }));
+
+test('setData to one node pipelines on the writes in flight; a write in between makes the rest plan again', { timeout: 30_000 }, async () => {
+  const mem = new MemoryBackend();
+  const gate = new GatedBackend(mem);
+  const h = await startHarness({ backend: gate });
+  const a = await ZkWireClient.connect({ host: h.host, port: h.port });
+  const b = await ZkWireClient.connect({ host: h.host, port: h.port });
+  try {
+    await a.send({ op: 'create', path: '/d', data: Buffer.from('0'), acl: OPEN, flags: 0 });
+    gate.closed = true;
+    const sent = ([
+
+      { op: 'setData', path: '/d', data: Buffer.from('a1'), version: 0 },
+      { op: 'setData', path: '/d', data: Buffer.from('a2'), version: -1 },
+      { op: 'setData', path: '/d', data: Buffer.from('a3'), version: 2 },
+      { op: 'setData', path: '/d', data: Buffer.from('a4'), version: -1 },
+      { op: 'setData', path: '/d', data: Buffer.from('a5-longer'), version: -1 },
+    ] as ZkRequest[]).map((r) => a.send(r));
+    // All five are planned on the one before and in flight together, none waiting for a commit.
+    await until(() => gate.held.length === 5, 'five setData of one node are in flight');
+    gate.release(0);
+    gate.release(0);
+    await sent[1];
+    // Another client writes the node after a2 (planned on its result) and before a3 (released
+    // out of order).
+    const bDone = b.send({ op: 'setData', path: '/d', data: Buffer.from('b'), version: -1 });
+    await until(() => gate.held.length === 4, "the other client's setData is in flight");
+    gate.release(3);
+    const bReply = await bDone;
+    gate.open();
+    const replies = await Promise.all(sent);
+    assert.equal(bReply.header.err, 0);
+    assert.equal(bReply.body?.op === 'stat' && bReply.body.stat.version, 3, "b's write came third");
+    // a3 was planned on a2's result (version 2) but committed after b's write: planned again, it
+    // fails its version check against what is really there.
+    assert.deepEqual(replies.map((r) => r.header.err), [0, 0, -103, 0, 0]);
+    assertInOrder(replies);
+    assert.ok(replies[2]!.header.zxid > bReply.header.zxid, 'a3 was decided after b');
+    const stats = replies.map((r) => (r.body?.op === 'stat' ? r.body.stat : undefined));
+    assert.deepEqual(stats.map((st) => st?.version), [1, 2, undefined, 4, 5]);
+    for (const i of [0, 1, 3, 4]) {
+      assert.equal(stats[i]!.mzxid, replies[i]!.header.zxid, `setData ${i}'s mzxid is its own zxid`);
+      assert.equal(stats[i]!.czxid, stats[0]!.czxid);
+    }
+    assert.equal(stats[4]!.dataLength, 'a5-longer'.length);
+    const now = await a.send({ op: 'getData', path: '/d', watch: false });
+    assert.equal(now.body?.op === 'getData' && now.body.data?.toString(), 'a5-longer');
+    assert.deepEqual(now.body?.op === 'getData' && now.body.stat, stats[4]);
+  } finally {
+    gate.open();
+    await a.close();
+    await b.close();
+    await h.stop();
+    await mem.close();
+  }
+});

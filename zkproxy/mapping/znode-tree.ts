@@ -29,6 +29,8 @@ interface NodeState {
   owner: bigint;
   createRev: number;
   modRev: number;
+  /** The node key's version (puts since its creation): the guard of a write planned on a write in flight. */
+  keyVersion: number;
 }
 
 interface AclState {
@@ -212,7 +214,7 @@ export class ZnodeTree {
       children: this.children.get(path) ?? NO_CHILDREN,
       // Present from the start so a plan's edits keep the object's shape (V8 hidden class).
       childChanges: 0,
-      guard: { nc: n.createRev, n: n.modRev, a: a?.modRev ?? 0, c: c?.modRev ?? 0, offset: c?.offset ?? 0, aOffset: a?.offset ?? 0 },
+      guard: { nc: n.createRev, n: n.modRev, nv: n.keyVersion, a: a?.modRev ?? 0, c: c?.modRev ?? 0, offset: c?.offset ?? 0, aOffset: a?.offset ?? 0 },
     };
   }
 
@@ -261,7 +263,7 @@ export class ZnodeTree {
     const prev = this.nodes.get(path);
     this.nodes.set(path, {
       kind: v.kind, czxidStored: v.czxid ?? 0n, data: v.data, version: v.version, ctime: v.ctime, mtime: v.mtime, ttl: v.ttl,
-      owner: shared0(kv.lease), createRev: kv.createRevision, modRev: kv.modRevision,
+      owner: shared0(kv.lease), createRev: kv.createRevision, modRev: kv.modRevision, keyVersion: kv.version,
     });
     this.dataBytes += dataLength(v.data) - (prev ? dataLength(prev.data) : 0);
     if (v.kind === 'container' || v.kind === 'ttl') this.reapable.add(path);

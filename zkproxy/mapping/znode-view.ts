@@ -38,10 +38,11 @@ export interface NodeView {
   /** Child names; shared with the tree — copy before changing ({@link withChildren}). */
   children: ReadonlySet<string>;
   /**
-   * What the keys looked like when read, for the commit guards: node createRevision (nc) and
-   * modRevision (n), ACL and child-change modRevisions (a, c) and their offsets; 0 = absent.
+   * What the keys looked like when read, for the commit guards: node createRevision (nc),
+   * modRevision (n) and version (nv), ACL and child-change modRevisions (a, c) and their
+   * offsets; 0 = absent.
    */
-  guard: { nc: number; n: number; a: number; c: number; offset: number; aOffset: number };
+  guard: { nc: number; n: number; nv: number; a: number; c: number; offset: number; aOffset: number };
 }
 
 /**

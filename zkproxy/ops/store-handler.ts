@@ -18,6 +18,7 @@ import { ZkServices } from './services';
 import * as watch from './watch-ops';
 import { WriteContext, planCheck, planCreate, planDelete, planSetAcl, planSetData } from './write-ops';
 import { TxnPlan } from './txn-plan';
+import { WriteOptions } from './write-runner';
 
 /** Runs a synchronous op, turning a thrown ZkError into an error reply at the current zxid. */
 function sync(s: ZkServices, fn: () => ZkReply): Promise<ZkReply> {
@@ -38,10 +39,10 @@ export class StoreHandler implements ZkHandler {
   }
 
   /** Runs a planned write; a planned failure is an error reply carrying the zxid it spent. */
-  private async write<T>(ctx: ZkContext, plan: (p: TxnPlan) => T, reply: (r: T, zxid: number) => ZkReply, serializeOn?: string): Promise<ZkReply> {
+  private async write<T>(ctx: ZkContext, plan: (p: TxnPlan) => T, reply: (r: T, zxid: number) => ZkReply, opts: Omit<WriteOptions, 'pipeline'> = {}): Promise<ZkReply> {
     if (ctx.session.closing) return { err: ZkErr.SESSIONEXPIRED, zxid: this.s.tree.revision };
     try {
-      const out = await this.s.runner.run(plan, { serializeOn, pipeline: ctx.pipeline });
+      const out = await this.s.runner.run(plan, { ...opts, pipeline: ctx.pipeline });
       if (out.error) return { err: out.error.code, zxid: out.zxid };
       return reply(out.result as T, out.zxid);
     } catch (e) {
@@ -58,7 +59,7 @@ export class StoreHandler implements ZkHandler {
     return this.write(ctx, (p) => planCreate(p, r, ttl, this.wctx(ctx)), (res, zxid) => ({
       err: ZkErr.OK, zxid,
       body: req.op === 'create' ? { op: 'create', path: res.path } : { op: 'create2', path: res.path, stat: resolveStat(res.stat, zxid) },
-    }), sequential ? `seq:${parentOf(r.path.endsWith('/') ? r.path + 'x' : r.path)}` : undefined);
+    }), { serializeOn: sequential ? `seq:${parentOf(r.path.endsWith('/') ? r.path + 'x' : r.path)}` : undefined });
   }
 
   create(ctx: ZkContext, req: RequestOf<'create'>): Promise<ZkReply> { return this.createOp(ctx, req); }
@@ -72,7 +73,7 @@ export class StoreHandler implements ZkHandler {
 
   setData(ctx: ZkContext, req: RequestOf<'setData'>): Promise<ZkReply> {
     return this.write(ctx, (p) => planSetData(p, req.path, req.data, req.version, this.wctx(ctx)),
-      (stat, zxid) => ({ err: ZkErr.OK, zxid, body: { op: 'stat', stat: resolveStat(stat, zxid) } }));
+      (stat, zxid) => ({ err: ZkErr.OK, zxid, body: { op: 'stat', stat: resolveStat(stat, zxid) } }), { rewritesData: true });
   }
 
   setACL(ctx: ZkContext, req: RequestOf<'setACL'>): Promise<ZkReply> {

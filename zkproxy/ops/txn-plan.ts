@@ -42,6 +42,12 @@ function nodeValue(v: NodeView, czxid: bigint): Buffer {
   return encodeNodeValue({ kind: v.kind, version: v.version, ctime: v.ctime, mtime: v.mtime, ttl: v.ttl, data: v.data, czxid });
 }
 
+/**
+ * Looks up a node (by node key, latin1) as a connection's writes in flight will leave it, or
+ * undefined when none of them writes it (write-chain.ts).
+ */
+export type PendingViews = (nodeKey: string) => NodeView | undefined;
+
 /** What a decision relied on (see the file comment). */
 export type GuardKind = 'exists' | 'node' | 'acl' | 'children';
 
@@ -68,29 +74,40 @@ export class TxnPlan {
   private reportedChildren: string[] | undefined;
   /** The znode changes in op order (change-script.ts), for watches when a path repeats. */
   private readonly changes: NodeChange[] = [];
+  /** Paths whose base is a write in flight (see {@link PendingViews}), not the replica. */
+  private rebased: Set<string> | undefined;
 
   /**
    * @param tree the replica
    * @param keys the key schema
    * @param now wall-clock ms for ctime/mtime: one timestamp per txn, as ZooKeeper's multi
+   * @param pending nodes as this connection's writes in flight leave them, to plan on top of
    */
   constructor(
     private readonly tree: ZnodeTree,
     private readonly keys: KeySchema,
     readonly now: bigint,
+    private readonly pending?: PendingViews,
   ) {}
 
   /** The node at `path` as this plan sees it (its own effects included), or undefined. */
   get(path: string): NodeView | undefined {
     if (this.overlay.has(path)) return this.overlay.get(path) ?? undefined;
-    if (!this.base.has(path)) this.base.set(path, this.tree.view(path));
+    if (!this.base.has(path)) this.base.set(path, this.read(path));
     return this.base.get(path);
+  }
+
+  /** The base view of `path`: a write in flight's result, else the replica's. */
+  private read(path: string): NodeView | undefined {
+    const v = this.pending?.(this.keys.nodeKey(path).toString('latin1'));
+    if (!v) return this.tree.view(path);
+    (this.rebased ??= new Set()).add(path);
+    return v;
   }
 
   /** Records that the plan's outcome depends on `kind` of `path` as first read. */
   guard(path: string, ...kinds: GuardKind[]): void {
     this.get(path);
-    if (!this.base.has(path)) this.base.set(path, this.tree.view(path));
     let bits = this.guardKinds.get(path) ?? 0;
     for (const k of kinds) bits |= GUARD_BIT[k];
     this.guardKinds.set(path, bits);
@@ -109,6 +126,30 @@ export class TxnPlan {
   /** Keys the result depends on beyond its guards (see {@link reportsChildrenOf}). */
   unguardedKeys(): Buffer[] {
     return (this.reportedChildren ?? []).map((p) => this.keys.counterKey(p));
+  }
+
+  /** Node keys (latin1) whose guard is on a write in flight's result rather than the replica. */
+  rebasedKeys(): ReadonlySet<string> | undefined {
+    if (!this.rebased) return undefined;
+    return new Set([...this.rebased].map((p) => this.keys.nodeKey(p).toString('latin1')));
+  }
+
+  /**
+   * The nodes this plan only rewrote the data of (nothing else about them changed), as they
+   * will be once it commits, keyed by node key (latin1): what a later write of the same
+   * connection may plan on top of while this one is in flight. Their mzxid is pending, so only
+   * a write that rewrites the data again (and so the mzxid) may use them.
+   */
+  dataRewrites(): Map<string, NodeView> {
+    const out = new Map<string, NodeView>();
+    for (const [path, d] of this.dirty) {
+      const cur = this.overlay.get(path);
+      const was = this.base.get(path);
+      if (!d.n || d.a || !cur || !was || cur.childChanges || this.recreated?.has(path)) continue;
+      // One put of the node key: its version goes up by one; its modRevision is not known yet.
+      out.set(this.keys.nodeKey(path).toString('latin1'), { ...cur, guard: { ...was.guard, n: PENDING_ZXID, nv: was.guard.nv + 1 } });
+    }
+    return out;
   }
 
   /** A private, mutable copy of the existing node at `path` (created on first change). */
@@ -189,12 +230,26 @@ export class TxnPlan {
         out.push({ key: this.keys.nodeKey(path), target: 'mod', result: 'equal', value: 0 });
         continue;
       }
-      if (kinds & GUARD_BIT.node) out.push({ key: this.keys.nodeKey(path), target: 'mod', result: 'equal', value: v.guard.n });
+      if (this.rebased?.has(path)) out.push(...this.rebasedGuards(path, v));
+      else if (kinds & GUARD_BIT.node) out.push({ key: this.keys.nodeKey(path), target: 'mod', result: 'equal', value: v.guard.n });
       else if (kinds & GUARD_BIT.exists) out.push({ key: this.keys.nodeKey(path), target: 'create', result: 'equal', value: v.guard.nc });
       if (kinds & GUARD_BIT.acl) out.push({ key: this.keys.aclKey(path), target: 'mod', result: 'equal', value: v.guard.a });
       if (kinds & GUARD_BIT.children) out.push({ key: this.keys.counterKey(path), target: 'mod', result: 'equal', value: v.guard.c });
     }
     return out;
+  }
+
+  /**
+   * The node guard of a path planned on a write in flight, whose modRevision is not known yet:
+   * the same incarnation, put exactly as often as the writes in flight make it. Any other
+   * write in between moves the version and fails the guard.
+   */
+  private rebasedGuards(path: string, v: NodeView): KvCompare[] {
+    const key = this.keys.nodeKey(path);
+    return [
+      { key, target: 'create', result: 'equal', value: v.guard.nc },
+      { key, target: 'version', result: 'equal', value: v.guard.nv },
+    ];
   }
 
   /** The transaction committing this plan's net effect. */

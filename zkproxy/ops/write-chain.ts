@@ -19,6 +19,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { KvCompare, KvTxn } from '../backend/kv-backend';
+import { NodeView } from '../mapping/znode-view';
 
 /** One write in the chain. */
 export interface ChainLink {
@@ -33,6 +34,18 @@ export interface ChainLink {
   resolveDone(): void;
   /** The link before it, when it linked behind one. */
   readonly prev: ChainLink | undefined;
+  /** Nodes it only rewrites the data of, as it leaves them, by node key (TxnPlan.dataRewrites). */
+  readonly views: ReadonlyMap<string, NodeView> | undefined;
+}
+
+/** What a write's txn depends on and leaves, beyond its compares (see {@link WriteChain.link}). */
+export interface LinkDeps {
+  /** Keys its result depends on beyond its compares (TxnPlan.unguardedKeys). */
+  alsoReads?: readonly Buffer[];
+  /** Node keys (latin1) whose compares were planned on the chain's views (TxnPlan.rebasedKeys). */
+  rebased?: ReadonlySet<string>;
+  /** Nodes it leaves for later writes to plan on (TxnPlan.dataRewrites). */
+  views?: ReadonlyMap<string, NodeView>;
 }
 
 /** A connection's write chain. */
@@ -65,14 +78,28 @@ export class WriteChain {
   }
 
   /**
+   * A node as the writes in flight leave it, by node key (latin1): the view of the last write
+   * that changes the key, when that write only rewrites the node's data; otherwise undefined
+   * (also when no write in flight changes it).
+   */
+  pendingView(nodeKey: string): NodeView | undefined {
+    for (let i = this.links.length - 1; i >= 0; i--) {
+      const l = this.links[i]!;
+      if (l.keys().has(nodeKey)) return l.failed ? undefined : l.views?.get(nodeKey);
+    }
+    return undefined;
+  }
+
+  /**
    * Adds `txn` to the chain: returns the txn to commit (with the chain's compare and put) and
    * its link, or undefined when it must wait for the chain to drain. `mayFollow`: another
-   * write may come behind it (only then does a write that starts a chain put a token).
-   * `alsoReads`: keys its result depends on beyond its compares (TxnPlan.unguardedKeys).
+   * write may come behind it (only then does a write that starts a chain put a token). A
+   * compare on a key that a write in flight changes makes it wait, unless the compare was
+   * planned on that write's view (`deps.rebased`).
    */
-  link(txn: KvTxn, mayFollow: boolean, alsoReads: readonly Buffer[] = []): { txn: KvTxn; link: ChainLink } | undefined {
+  link(txn: KvTxn, mayFollow: boolean, deps: LinkDeps = {}): { txn: KvTxn; link: ChainLink } | undefined {
     const prev = this.links[this.links.length - 1];
-    if (prev && (prev.token === undefined || this.links.some((l) => l.failed) || this.reads(txn.compare.map((c) => c.key)) || this.reads(alsoReads))) return undefined;
+    if (prev && (prev.token === undefined || this.links.some((l) => l.failed) || this.reads(txn.compare.map((c) => c.key), deps.rebased) || this.reads(deps.alsoReads ?? []))) return undefined;
     const token = prev || mayFollow ? `${this.base}:${++this.counter}` : undefined;
     const compare: KvCompare[] = prev ? [...txn.compare, { key: this.key, target: 'value', result: 'equal', value: Buffer.from(prev.token!) }] : txn.compare;
     const put = token === undefined ? [] : [{ type: 'put' as const, key: this.key, value: Buffer.from(token), lease: this.lease }];
@@ -82,7 +109,7 @@ export class WriteChain {
     const done = new Promise<void>((resolve) => (resolveDone = resolve));
     let keys: Set<string> | undefined;
     const link: ChainLink = {
-      token, failed: false, done, resolveDone, prev,
+      token, failed: false, done, resolveDone, prev, views: deps.views,
       // Built when a later write first asks: a lone write never needs it.
       keys: () => (keys ??= new Set(txn.success.flatMap((op) => (op.type === 'put' || op.type === 'delete' ? [op.key.toString('latin1')] : [])))),
     };
@@ -102,9 +129,10 @@ export class WriteChain {
     for (const w of waiters) w();
   }
 
-  private reads(keys: readonly Buffer[]): boolean {
+  private reads(keys: readonly Buffer[], except?: ReadonlySet<string>): boolean {
     for (const key of keys) {
       const k = key.toString('latin1');
+      if (except?.has(k)) continue;
       for (const l of this.links) if (l.keys().has(k)) return true;
     }
     return false;

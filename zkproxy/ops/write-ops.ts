@@ -75,7 +75,7 @@ export function planCreate(plan: TxnPlan, req: CreateRequest, ttl: bigint | unde
     path, kind, data: req.data, version: 0, ctime: plan.now, mtime: plan.now, ttl: ttlMs,
     owner: mode.ephemeral ? ctx.sessionId : 0n,
     czxid: PENDING_ZXID, mzxid: PENDING_ZXID, pzxid: PENDING_ZXID,
-    acl, aversion: 0, cversion: 0, children: new ChildDelta(new Set()), guard: { nc: 0, n: 0, a: 0, c: 0, offset: 0, aOffset: 0 },
+    acl, aversion: 0, cversion: 0, children: new ChildDelta(new Set()), guard: { nc: 0, n: 0, nv: 0, a: 0, c: 0, offset: 0, aOffset: 0 },
   };
   plan.put(node);
   return { path, stat: statOf(node) };

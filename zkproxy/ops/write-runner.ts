@@ -16,7 +16,7 @@ import { ZK_MAX_COMMIT_ATTEMPTS } from '../limits';
 import { ZkLogger } from '../logger';
 import { KeySchema } from '../mapping/key-schema';
 import { ChangeFeed } from '../watch/change-feed';
-import { TxnPlan } from './txn-plan';
+import { PendingViews, TxnPlan } from './txn-plan';
 import { WriteChain } from './write-chain';
 
 /** The outcome of a write: the commit revision, and the plan's result or error code. */
@@ -42,6 +42,12 @@ export interface WriteOptions {
    * (write-chain.ts); `mayFollow` says whether another write is already queued behind this one.
    */
   pipeline?: { chain: WriteChain; mayFollow(): boolean };
+  /**
+   * The write only rewrites one node's data (setData), so in a pipeline it may plan on top of
+   * the connection's data rewrites of that node in flight instead of waiting for them: every
+   * field it reports is its own (mzxid, version, data, mtime) or one they leave as it was.
+   */
+  rewritesData?: boolean;
 }
 
 /** Runs writes; one per proxy, shared by all connections. */
@@ -85,8 +91,8 @@ export class WriteRunner {
   private readonly queues = new Map<string, Promise<void>>();
 
   /** Runs `fn` on a fresh plan against the replica; a ZkError it throws is the planned failure. */
-  private plan<T>(fn: (plan: TxnPlan) => T): { plan: TxnPlan; result?: T; error?: ZkError } {
-    const plan = new TxnPlan(this.feed.tree, this.keys, BigInt(this.now()));
+  private plan<T>(fn: (plan: TxnPlan) => T, pending?: PendingViews): { plan: TxnPlan; result?: T; error?: ZkError } {
+    const plan = new TxnPlan(this.feed.tree, this.keys, BigInt(this.now()), pending);
     try {
       return { plan, result: fn(plan) };
     } catch (e) {
@@ -102,9 +108,11 @@ export class WriteRunner {
    */
   private async chained<T>(fn: (plan: TxnPlan) => T, opts: WriteOptions, pipeline: NonNullable<WriteOptions['pipeline']>): Promise<WriteOutcome<T>> {
     const { chain } = pipeline;
+    const pending: PendingViews | undefined = opts.rewritesData ? (nodeKey) => chain.pendingView(nodeKey) : undefined;
     for (;;) {
-      const { plan, result, error } = this.plan(fn);
-      const linked = chain.link(error ? plan.failureTxn() : plan.commitTxn(), pipeline.mayFollow(), plan.unguardedKeys());
+      const { plan, result, error } = this.plan(fn, pending);
+      const views = opts.rewritesData && !error ? plan.dataRewrites() : undefined;
+      const linked = chain.link(error ? plan.failureTxn() : plan.commitTxn(), pipeline.mayFollow(), { alsoReads: plan.unguardedKeys(), rebased: plan.rebasedKeys(), views });
       if (!linked) {
         await chain.drained();
         continue;

@@ -1,11 +1,12 @@
 /**
  * The write chain (ops/write-chain.ts): which writes may link behind the ones in flight, what a
  * link adds to its txn (a compare on the previous link's token, a put of its own), and when the
- * chain reports itself drained.
+ * chain reports itself drained, and which node views in flight a later write may plan on.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KvTxn } from '../../../../zkproxy/backend/kv-backend';
+import { NodeView } from '../../../../zkproxy/mapping/znode-view';
 import { WriteChain } from '../../../../zkproxy/ops/write-chain';
 
 const KEY = Buffer.from('/zk/q/0000000000000001');
@@ -61,4 +62,26 @@ test('tokens differ between chains (a value left by an earlier connection never 
   const a = new WriteChain(KEY, 1n).link(txn('/zk/n/a', '/zk/n/a'), true)!;
   const b = new WriteChain(KEY, 1n).link(txn('/zk/n/a', '/zk/n/a'), true)!;
   assert.notEqual(a.link.token, b.link.token);
+});
+
+test('a data rewrite in flight leaves its view: the last writer of a key answers, and its compare may link', () => {
+  const chain = new WriteChain(KEY, 1n);
+  const view = (data: string): NodeView => ({ data } as unknown as NodeView);
+  const first = chain.link(txn('/zk/n/a', '/zk/n/a'), true, { views: new Map([['/zk/n/a', view('1')]]) })!;
+  assert.equal(chain.pendingView('/zk/n/a')?.data, '1');
+  assert.equal(chain.pendingView('/zk/n/b'), undefined, 'no write in flight changes it');
+  assert.equal(chain.link(txn('/zk/n/a', '/zk/n/a'), true), undefined, 'planned on the replica: it waits');
+  const second = chain.link(txn('/zk/n/a', '/zk/n/a'), true, { rebased: new Set(['/zk/n/a']), views: new Map([['/zk/n/a', view('2')]]) })!;
+  assert.equal(second.link.prev, first.link);
+  assert.equal(chain.pendingView('/zk/n/a')?.data, '2', 'the latest write in flight');
+  // A write that changes the key without leaving a view (not a plain data rewrite) hides the older one.
+  chain.link(txn('/zk/n/a', '/zk/n/a'), true, { rebased: new Set(['/zk/n/a']) });
+  assert.equal(chain.pendingView('/zk/n/a'), undefined);
+  // Rebased on one key does not excuse a compare on another key in flight.
+  chain.link(txn('/zk/n/c', '/zk/n/c'), true);
+  assert.equal(chain.link({ ...txn('/zk/n/a', '/zk/n/x'), compare: [...txn('/zk/n/a', '').compare, ...txn('/zk/n/c', '').compare] }, true, { rebased: new Set(['/zk/n/a']) }), undefined);
+  const other = new WriteChain(KEY, 1n);
+  const failed = other.link(txn('/zk/n/a', '/zk/n/a'), true, { views: new Map([['/zk/n/a', view('1')]]) })!;
+  failed.link.failed = true;
+  assert.equal(other.pendingView('/zk/n/a'), undefined, 'nothing is planned on a failed write');
 });
