@@ -10,7 +10,8 @@
  * (so reads, writes and notifications meet nodes a session may not touch), and a session may
  * resume on a new connection, miss a change made meanwhile by another session, and re-send
  * the watches it holds (kept as the Java client keeps them, zk-client-watches.ts) in
- * SetWatches2 from its last zxid. A burst sends several writes before any reply (pipelined).
+ * SetWatches2 from its last zxid. A burst sends several writes before any reply (pipelined),
+ * among them rewrites of one node.
  *
  * `check` runs only inside multi: ZooKeeper 3.8.0 (the oracle) never answers a standalone one
  * (its request processor has no reply for it outside a multi), so there is nothing to compare.
@@ -103,6 +104,8 @@ export const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ session, kind: fc.constant('multiRead' as const), ats: fc.array(fc.record({ at: target, children: fc.boolean() }), { minLength: 1, maxLength: 3 }) }) },
   { weight: 1, arbitrary: fc.record({ session, kind: fc.constant('resume' as const), during: fc.option(subStep.filter((o) => o.kind !== 'check')) }) },
   { weight: 2, arbitrary: fc.record({ session, kind: fc.constant('burst' as const), ops: fc.array(subStep.filter((o) => o.kind !== 'check'), { minLength: 2, maxLength: 6 }) }) },
+  // Rewrites of one node in a burst: each planned on the one before while it is in flight.
+  { weight: 1, arbitrary: fc.record({ session, kind: fc.constant('burst' as const), ops: fc.tuple(target, fc.array(fc.record({ version, data: dataLen }), { minLength: 2, maxLength: 5 })).map(([at, xs]) => xs.map((x): SubStep => ({ kind: 'setData', at, ...x }))) }) },
 );
 
 /** `count` programs of `length` steps, the same for the same seed. */
