@@ -13,7 +13,7 @@
  *   etcd    zkproxy over a real etcd 3.4 (fsync on) through the remote backend
  *   memory  zkproxy over the in-memory backend (no durability: the proxy's own cost)
  *
- *   node dist/bench/zk-bench.js [--seconds 5] [--conns 16] [--depth 1] [--procs 1] [--targets coracle,local,etcd,memory]
+ *   node dist/bench/zk-bench.js [--seconds 5] [--warmup 1] [--conns 16] [--depth 1] [--procs 1] [--targets coracle,local,etcd,memory]
  *                               [--workloads create,setData,getData,getChildren]
  */
 import * as fs from 'node:fs';
@@ -36,16 +36,21 @@ interface LoadResult {
   loadgenCpu: number;
 }
 
-const USAGE = `usage: node dist/bench/zk-bench.js [--seconds 5] [--conns 16] [--depth 1] [--procs 1]
+const USAGE = `usage: node dist/bench/zk-bench.js [--seconds 5] [--warmup 1] [--conns 16] [--depth 1] [--procs 1]
          [--targets coracle,local,etcd,memory] [--workloads create,setData,getData,getChildren]`;
-const flags = benchFlags(USAGE, ['seconds', 'conns', 'depth', 'procs', 'targets', 'workloads']);
+const flags = benchFlags(USAGE, ['seconds', 'warmup', 'conns', 'depth', 'procs', 'targets', 'workloads']);
+/**
+ * Seconds of load before each measured run, not counted. ZooKeeper's JIT needs more than the
+ * default second to reach its steady write rate (bench/zk-cpu.ts shows it); 5 or more for that.
+ */
+const WARMUP_S = flags.num('warmup', 1);
 
 const DIST = path.resolve(__dirname, '..');
 
 type LoadPart = LoadResult & { histogram: [number, number][]; seconds: number };
 
 async function loadOne(port: number, workload: string, conns: number, depth: number, seconds: number): Promise<LoadPart> {
-  const r = await runCommand(process.execPath, [path.join(DIST, 'bench/zk-load.js'), '127.0.0.1', String(port), workload, String(conns), String(depth), String(seconds)], { timeoutMs: (seconds + 120) * 1000 });
+  const r = await runCommand(process.execPath, [path.join(DIST, 'bench/zk-load.js'), '127.0.0.1', String(port), workload, String(conns), String(depth), String(seconds), '100', String(WARMUP_S)], { timeoutMs: (seconds + WARMUP_S + 120) * 1000 });
   const line = r.stdout.trim().split('\n').pop() ?? '';
   try {
     return JSON.parse(line) as LoadPart;
@@ -128,7 +133,7 @@ async function main(): Promise<void> {
         process.stderr.write(`${w} ${s.name}: ${r.opsPerSec.toFixed(0)} ops/s\n`);
       }
     }
-    process.stdout.write(`conns=${conns} depth=${depth} seconds=${seconds} generator processes=${procs}\n\n`);
+    process.stdout.write(`conns=${conns} depth=${depth} seconds=${seconds} warmup=${WARMUP_S} generator processes=${procs}\n\n`);
     process.stdout.write('| workload | server | ops/s | p50 ms | p99 ms | errors | loadgen CPU | vs ZooKeeper |\n|---|---|---|---|---|---|---|---|\n');
     process.stdout.write(rows.join('\n') + '\n');
   } finally {
