@@ -237,3 +237,40 @@ test('setData to one node pipelines on the writes in flight; a write in between 
     await mem.close();
   }
 });
+
+test("a setData planned on one in flight reports the node's children as the replica has them then", { timeout: 30_000 }, async () => {
+  const mem = new MemoryBackend();
+  const gate = new GatedBackend(mem);
+  const h = await startHarness({ backend: gate });
+  const a = await ZkWireClient.connect({ host: h.host, port: h.port });
+  const b = await ZkWireClient.connect({ host: h.host, port: h.port });
+  try {
+    await a.send({ op: 'create', path: '/e', data: null, acl: OPEN, flags: 0 });
+    gate.closed = true;
+    const first = [a.send({ op: 'setData', path: '/e', data: Buffer.from('1'), version: -1 }), a.send({ op: 'setData', path: '/e', data: Buffer.from('2'), version: -1 })];
+    await until(() => gate.held.length === 2, 'two setData in flight');
+    // Another client adds a child, committed and seen by the replica, before the third setData.
+    const child = b.send({ op: 'create', path: '/e/c', data: null, acl: OPEN, flags: 0 });
+    await until(() => gate.held.length === 3, 'the create is in flight');
+    gate.release(2);
+    const created = await child;
+    const third = a.send({ op: 'setData', path: '/e', data: Buffer.from('3'), version: 2 });
+    await until(() => gate.held.length === 3, 'the third setData is in flight behind the first two');
+    gate.open();
+    const replies = [...(await Promise.all(first)), await third];
+    assert.deepEqual(replies.map((r) => r.header.err), [0, 0, 0]);
+    const stat = replies[2]!.body?.op === 'stat' ? replies[2]!.body.stat : undefined;
+    assert.equal(stat?.version, 3);
+    assert.equal(stat?.numChildren, 1);
+    assert.equal(stat?.cversion, 1);
+    assert.equal(stat?.pzxid, created.header.zxid, "pzxid: the other client's create");
+    const now = await a.send({ op: 'exists', path: '/e', watch: false });
+    assert.deepEqual(now.body?.op === 'stat' && now.body.stat, stat);
+  } finally {
+    gate.open();
+    await a.close();
+    await b.close();
+    await h.stop();
+    await mem.close();
+  }
+});

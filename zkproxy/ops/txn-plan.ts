@@ -97,12 +97,19 @@ export class TxnPlan {
     return this.base.get(path);
   }
 
-  /** The base view of `path`: a write in flight's result, else the replica's. */
+  /**
+   * The base view of `path`: the replica's, with the data of a rewrite in flight on top. Only
+   * what a data rewrite changes comes from the write in flight (children, ACL and the rest are
+   * as current as the replica); the node's identity (its incarnation and key version) does too,
+   * so a guard catches any other writer in between.
+   */
   private read(path: string): NodeView | undefined {
-    const v = this.pending?.(this.keys.nodeKey(path).toString('latin1'));
-    if (!v) return this.tree.view(path);
+    const fresh = this.tree.view(path);
+    const p = this.pending?.(this.keys.nodeKey(path).toString('latin1'));
+    if (!p) return fresh;
     (this.rebased ??= new Set()).add(path);
-    return v;
+    if (!fresh) return p;
+    return { ...fresh, data: p.data, version: p.version, mtime: p.mtime, mzxid: p.mzxid, guard: { ...fresh.guard, nc: p.guard.nc, n: p.guard.n, nv: p.guard.nv } };
   }
 
   /** Records that the plan's outcome depends on `kind` of `path` as first read. */
