@@ -4,7 +4,9 @@
  * in request order, and the store holds the effects in that order — also when some of those
  * writes lose a guard race in the middle of the pipeline and are retried (a backend here fails
  * chosen txns as a concurrent writer would make them fail), and with a watcher elsewhere seeing
- * the changes in request order. The chain key goes with the session.
+ * the changes in request order. The chain key goes with the session. A setData of a node that
+ * another setData of it has in flight is planned on that one; a write by someone else in
+ * between, or a child added meanwhile, comes out as ZooKeeper would decide it.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
