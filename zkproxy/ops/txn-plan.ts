@@ -14,6 +14,10 @@
  * - on an absent node any guard means "still absent".
  * A child create/delete bumps the parent's child-change key with a blind put (its version is
  * the cversion), so creates of different children of one parent commute.
+ *
+ * A setData pipelined behind another of the same node reads the node as that write will leave
+ * it ({@link PendingViews}); its modRevision is not known then, so the node guard becomes "same
+ * createRevision and exactly this many puts" (the key's version).
  */
 import { Acl, Perms } from '../../protocol/jute';
 import { KvCompare, KvOp, KvTxn } from '../backend/kv-backend';
