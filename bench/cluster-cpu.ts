@@ -2,22 +2,7 @@
  * CPU time of a set of processes from Linux /proc, so a cluster row can say how much of the
  * 2 shared cores all three members used (the load generator's own CPU comes from runLoad).
  */
-import { readFileSync } from 'node:fs';
-
-/** Linux's USER_HZ; 100 on every mainstream build. */
-const TICKS_PER_SECOND = 100;
-
-/** User + system CPU seconds of one process, or 0 if it is gone (a dead member uses no CPU). */
-function cpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    // Fields after the parenthesised command name; the name itself may contain spaces.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
-  } catch {
-    return 0;
-  }
-}
+import { processCpuSeconds } from './lib/proc-cpu';
 
 /** A running total over fixed pids: call {@link CpuMeter.percentSince} after the interval. */
 export class CpuMeter {
@@ -29,7 +14,8 @@ export class CpuMeter {
   }
 
   private total(): number {
-    return this.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+    // A dead member uses no CPU.
+    return this.pids.reduce((sum, pid) => sum + (processCpuSeconds(pid) ?? 0), 0);
   }
 
   /** CPU used by all the pids since construction, as a percentage of one core. */

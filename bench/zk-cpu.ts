@@ -9,31 +9,16 @@
  *
  *   node dist/bench/zk-cpu.js [--workloads create,setData] [--rounds 2] [--seconds 5] [--conns 16] [--depth 1]
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { startZookeeper } from '../test/support/zookeeper-peer';
 import { runCommand } from '../test/support/run-command';
 import { startBenchCoracle } from './coracle-server';
 import { benchFlags } from './lib/bench-flags';
+import { threadCpuSeconds } from './lib/proc-cpu';
 
 const DIST = path.resolve(__dirname, '..');
 const USAGE = 'usage: node dist/bench/zk-cpu.js [--workloads create,setData] [--rounds 2] [--seconds 5] [--conns 16] [--depth 1]';
 const flags = benchFlags(USAGE, ['workloads', 'rounds', 'seconds', 'conns', 'depth']);
-
-/** CPU time (µs) of every thread of `pid`, by thread id. */
-function threadCpu(pid: number): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
-    try {
-      // Fields after the command name; utime and stime are the 14th and 15th of the line.
-      const f = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      out.set(Number(tid), (Number(f[11]) + Number(f[12])) * 1e6 / 100);
-    } catch {
-      // The thread ended between the listing and the read.
-    }
-  }
-  return out;
-}
 
 interface Run {
   opsPerSec: number;
@@ -44,9 +29,9 @@ interface Run {
 }
 
 async function measure(port: number, pid: number, workload: string, seconds: number, conns: number, depth: number): Promise<Run> {
-  const before = threadCpu(pid);
+  const before = threadCpuSeconds(pid);
   const r = await runCommand(process.execPath, [path.join(DIST, 'bench/zk-load.js'), '127.0.0.1', String(port), workload, String(conns), String(depth), String(seconds), '100', '0'], { timeoutMs: (seconds + 60) * 1000 });
-  const after = threadCpu(pid);
+  const after = threadCpuSeconds(pid);
   const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ops: number; opsPerSec: number };
   let total = 0;
   let main = 0;
@@ -55,8 +40,9 @@ async function measure(port: number, pid: number, workload: string, seconds: num
     total += d;
     if (tid === pid) main = d;
   }
-  const ops = Math.max(1, j.ops);
-  return { opsPerSec: j.opsPerSec, total: total / ops, main: main / ops, others: (total - main) / ops };
+  // Seconds → µs per op.
+  const perOp = 1e6 / Math.max(1, j.ops);
+  return { opsPerSec: j.opsPerSec, total: total * perOp, main: main * perOp, others: (total - main) * perOp };
 }
 
 async function main(): Promise<void> {

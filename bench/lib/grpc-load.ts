@@ -12,7 +12,7 @@
  */
 
 import { fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { processCpuSeconds } from './proc-cpu';
 import * as os from 'node:os';
 import { GrpcLoadRunner, type LoadOptions } from './grpc-load-runner';
 import { parseArgs, USAGE } from './grpc-load-args';
@@ -76,19 +76,6 @@ function bodyFromModule(path: string, proc: number): (i: number) => Uint8Array {
   return (i) => mod.makeBody(i, proc);
 }
 
-/** CPU ticks (user + system) of a process from /proc; undefined if unreadable. */
-function processTicks(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14, 15 of stat)
-  } catch {
-    return undefined;
-  }
-}
-/** Linux's USER_HZ; 100 on every mainstream build. */
-const TICKS_PER_SECOND = 100;
-
 /** Runs the load in this process. */
 async function runLocal(options: LoadOptions): Promise<ChildResult> {
   const runner = new GrpcLoadRunner(options);
@@ -151,9 +138,9 @@ async function runForked(options: RunLoadOptions, procs: number): Promise<ChildR
 export async function runLoad(options: RunLoadOptions): Promise<LoadReport> {
   const procs = Math.max(1, options.procs ?? 1);
   const body = options.bodyModule !== undefined ? bodyFromModule(options.bodyModule, 0) : options.body;
-  const ticksBefore = options.watchPid === undefined ? undefined : processTicks(options.watchPid);
+  const cpuBefore = options.watchPid === undefined ? undefined : processCpuSeconds(options.watchPid);
   const results = procs === 1 ? [await runLocal({ ...options, body })] : await runForked(options, procs);
-  const ticksAfter = options.watchPid === undefined ? undefined : processTicks(options.watchPid);
+  const cpuAfter = options.watchPid === undefined ? undefined : processCpuSeconds(options.watchPid);
   const latency = new LatencyHistogram();
   const statuses: Record<string, number> = {};
   let calls = 0;
@@ -181,8 +168,8 @@ export async function runLoad(options: RunLoadOptions): Promise<LoadReport> {
     generatorCpuPercent: elapsedMs > 0 ? (cpuMs / elapsedMs) * 100 : 0,
     cores: os.cpus().length,
   };
-  if (ticksBefore !== undefined && ticksAfter !== undefined && elapsedMs > 0) {
-    report.watchedCpuPercent = (((ticksAfter - ticksBefore) / TICKS_PER_SECOND) * 1000 * 100) / elapsedMs;
+  if (cpuBefore !== undefined && cpuAfter !== undefined && elapsedMs > 0) {
+    report.watchedCpuPercent = ((cpuAfter - cpuBefore) * 1000 * 100) / elapsedMs;
   }
   return report;
 }

@@ -292,8 +292,9 @@ async function resumeEdges(host: string, port: number): Promise<void> {
 
 /**
  * Writes pipelined on one connection (sent before any reply): creates under one parent, writes
- * that depend on earlier ones in flight (setData of a node just created, delete of it), failures
- * in the middle (NODEEXISTS, BADVERSION, NONODE), then reads and a multi behind them; a second
+ * that depend on earlier ones in flight (setData of a node just created, delete of it, setData
+ * after setData of one node), failures in the middle (NODEEXISTS, BADVERSION, NONODE), then
+ * reads and a multi behind them; a second
  * session watches. ZooKeeper commits them in request order with consecutive zxids.
  */
 async function pipelineEdges(host: string, port: number): Promise<void> {

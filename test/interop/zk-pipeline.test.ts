@@ -76,6 +76,27 @@ class GatedBackend extends DelegatingBackend {
   }
 }
 
+/**
+ * Runs `body` with two clients (a, b) on a fresh proxy over a gated memory backend, open at
+ * first; stops everything after, releasing whatever is still held.
+ */
+async function withGate(body: (gate: GatedBackend, a: ZkWireClient, b: ZkWireClient) => Promise<void>): Promise<void> {
+  const mem = new MemoryBackend();
+  const gate = new GatedBackend(mem);
+  const h = await startHarness({ backend: gate });
+  const a = await ZkWireClient.connect({ host: h.host, port: h.port });
+  const b = await ZkWireClient.connect({ host: h.host, port: h.port });
+  try {
+    await body(gate, a, b);
+  } finally {
+    gate.open();
+    await a.close();
+    await b.close();
+    await h.stop();
+    await mem.close();
+  }
+}
+
 /** Resolves once `cond` holds; fails after `ms` (polls every 5 ms). */
 async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
   for (const end = Date.now() + ms; !cond(); ) {
@@ -184,95 +205,68 @@ test('a request that is not a single-node write waits for the pipeline, and sees
   assert.equal(replies[4]!.body?.op === 'getData' && replies[4]!.body.data?.toString(), 'b', 'the read saw the multi');
 }));
 
-test('setData to one node pipelines on the writes in flight; a write in between makes the rest plan again', { timeout: 30_000 }, async () => {
-  const mem = new MemoryBackend();
-  const gate = new GatedBackend(mem);
-  const h = await startHarness({ backend: gate });
-  const a = await ZkWireClient.connect({ host: h.host, port: h.port });
-  const b = await ZkWireClient.connect({ host: h.host, port: h.port });
-  try {
-    await a.send({ op: 'create', path: '/d', data: Buffer.from('0'), acl: OPEN, flags: 0 });
-    gate.closed = true;
-    const sent = ([
-
-      { op: 'setData', path: '/d', data: Buffer.from('a1'), version: 0 },
-      { op: 'setData', path: '/d', data: Buffer.from('a2'), version: -1 },
-      { op: 'setData', path: '/d', data: Buffer.from('a3'), version: 2 },
-      { op: 'setData', path: '/d', data: Buffer.from('a4'), version: -1 },
-      { op: 'setData', path: '/d', data: Buffer.from('a5-longer'), version: -1 },
-    ] as ZkRequest[]).map((r) => a.send(r));
-    // All five are planned on the one before and in flight together, none waiting for a commit.
-    await until(() => gate.held.length === 5, 'five setData of one node are in flight');
-    gate.release(0);
-    gate.release(0);
-    await sent[1];
-    // Another client writes the node after a2 (planned on its result) and before a3 (released
-    // out of order).
-    const bDone = b.send({ op: 'setData', path: '/d', data: Buffer.from('b'), version: -1 });
-    await until(() => gate.held.length === 4, "the other client's setData is in flight");
-    gate.release(3);
-    const bReply = await bDone;
-    gate.open();
-    const replies = await Promise.all(sent);
-    assert.equal(bReply.header.err, 0);
-    assert.equal(bReply.body?.op === 'stat' && bReply.body.stat.version, 3, "b's write came third");
-    // a3 was planned on a2's result (version 2) but committed after b's write: planned again, it
-    // fails its version check against what is really there.
-    assert.deepEqual(replies.map((r) => r.header.err), [0, 0, -103, 0, 0]);
-    assertInOrder(replies);
-    assert.ok(replies[2]!.header.zxid > bReply.header.zxid, 'a3 was decided after b');
-    const stats = replies.map((r) => (r.body?.op === 'stat' ? r.body.stat : undefined));
-    assert.deepEqual(stats.map((st) => st?.version), [1, 2, undefined, 4, 5]);
-    for (const i of [0, 1, 3, 4]) {
-      assert.equal(stats[i]!.mzxid, replies[i]!.header.zxid, `setData ${i}'s mzxid is its own zxid`);
-      assert.equal(stats[i]!.czxid, stats[0]!.czxid);
-    }
-    assert.equal(stats[4]!.dataLength, 'a5-longer'.length);
-    const now = await a.send({ op: 'getData', path: '/d', watch: false });
-    assert.equal(now.body?.op === 'getData' && now.body.data?.toString(), 'a5-longer');
-    assert.deepEqual(now.body?.op === 'getData' && now.body.stat, stats[4]);
-  } finally {
-    gate.open();
-    await a.close();
-    await b.close();
-    await h.stop();
-    await mem.close();
+test('setData to one node pipelines on the writes in flight; a write in between makes the rest plan again', { timeout: 30_000 }, () => withGate(async (gate, a, b) => {
+  await a.send({ op: 'create', path: '/d', data: Buffer.from('0'), acl: OPEN, flags: 0 });
+  gate.closed = true;
+  const sent = ([
+    { op: 'setData', path: '/d', data: Buffer.from('a1'), version: 0 },
+    { op: 'setData', path: '/d', data: Buffer.from('a2'), version: -1 },
+    { op: 'setData', path: '/d', data: Buffer.from('a3'), version: 2 },
+    { op: 'setData', path: '/d', data: Buffer.from('a4'), version: -1 },
+    { op: 'setData', path: '/d', data: Buffer.from('a5-longer'), version: -1 },
+  ] as ZkRequest[]).map((r) => a.send(r));
+  // All five are planned on the one before and in flight together, none waiting for a commit.
+  await until(() => gate.held.length === 5, 'five setData of one node are in flight');
+  gate.release(0);
+  gate.release(0);
+  await sent[1];
+  // Another client writes the node after a2 (planned on its result) and before a3 (released
+  // out of order).
+  const bDone = b.send({ op: 'setData', path: '/d', data: Buffer.from('b'), version: -1 });
+  await until(() => gate.held.length === 4, "the other client's setData is in flight");
+  gate.release(3);
+  const bReply = await bDone;
+  gate.open();
+  const replies = await Promise.all(sent);
+  assert.equal(bReply.header.err, 0);
+  assert.equal(bReply.body?.op === 'stat' && bReply.body.stat.version, 3, "b's write came third");
+  // a3 was planned on a2's result (version 2) but committed after b's write: planned again, it
+  // fails its version check against what is really there.
+  assert.deepEqual(replies.map((r) => r.header.err), [0, 0, -103, 0, 0]);
+  assertInOrder(replies);
+  assert.ok(replies[2]!.header.zxid > bReply.header.zxid, 'a3 was decided after b');
+  const stats = replies.map((r) => (r.body?.op === 'stat' ? r.body.stat : undefined));
+  assert.deepEqual(stats.map((st) => st?.version), [1, 2, undefined, 4, 5]);
+  for (const i of [0, 1, 3, 4]) {
+    assert.equal(stats[i]!.mzxid, replies[i]!.header.zxid, `setData ${i}'s mzxid is its own zxid`);
+    assert.equal(stats[i]!.czxid, stats[0]!.czxid);
   }
-});
+  assert.equal(stats[4]!.dataLength, 'a5-longer'.length);
+  const now = await a.send({ op: 'getData', path: '/d', watch: false });
+  assert.equal(now.body?.op === 'getData' && now.body.data?.toString(), 'a5-longer');
+  assert.deepEqual(now.body?.op === 'getData' && now.body.stat, stats[4]);
+}));
 
-test("a setData planned on one in flight reports the node's children as the replica has them then", { timeout: 30_000 }, async () => {
-  const mem = new MemoryBackend();
-  const gate = new GatedBackend(mem);
-  const h = await startHarness({ backend: gate });
-  const a = await ZkWireClient.connect({ host: h.host, port: h.port });
-  const b = await ZkWireClient.connect({ host: h.host, port: h.port });
-  try {
-    await a.send({ op: 'create', path: '/e', data: null, acl: OPEN, flags: 0 });
-    gate.closed = true;
-    const first = [a.send({ op: 'setData', path: '/e', data: Buffer.from('1'), version: -1 }), a.send({ op: 'setData', path: '/e', data: Buffer.from('2'), version: -1 })];
-    await until(() => gate.held.length === 2, 'two setData in flight');
-    // Another client adds a child, committed and seen by the replica, before the third setData.
-    const child = b.send({ op: 'create', path: '/e/c', data: null, acl: OPEN, flags: 0 });
-    await until(() => gate.held.length === 3, 'the create is in flight');
-    gate.release(2);
-    const created = await child;
-    const third = a.send({ op: 'setData', path: '/e', data: Buffer.from('3'), version: 2 });
-    await until(() => gate.held.length === 3, 'the third setData is in flight behind the first two');
-    gate.open();
-    const replies = [...(await Promise.all(first)), await third];
-    assert.deepEqual(replies.map((r) => r.header.err), [0, 0, 0]);
-    const stat = replies[2]!.body?.op === 'stat' ? replies[2]!.body.stat : undefined;
-    assert.equal(stat?.version, 3);
-    assert.equal(stat?.numChildren, 1);
-    assert.equal(stat?.cversion, 1);
-    assert.equal(stat?.pzxid, created.header.zxid, "pzxid: the other client's create");
-    const now = await a.send({ op: 'exists', path: '/e', watch: false });
-    assert.deepEqual(now.body?.op === 'stat' && now.body.stat, stat);
-  } finally {
-    gate.open();
-    await a.close();
-    await b.close();
-    await h.stop();
-    await mem.close();
-  }
-});
+test("a setData planned on one in flight reports the node's children as the replica has them then", { timeout: 30_000 }, () => withGate(async (gate, a, b) => {
+  await a.send({ op: 'create', path: '/e', data: null, acl: OPEN, flags: 0 });
+  gate.closed = true;
+  const first = [a.send({ op: 'setData', path: '/e', data: Buffer.from('1'), version: -1 }), a.send({ op: 'setData', path: '/e', data: Buffer.from('2'), version: -1 })];
+  await until(() => gate.held.length === 2, 'two setData in flight');
+  // Another client adds a child, committed and seen by the replica, before the third setData.
+  const child = b.send({ op: 'create', path: '/e/c', data: null, acl: OPEN, flags: 0 });
+  await until(() => gate.held.length === 3, 'the create is in flight');
+  gate.release(2);
+  const created = await child;
+  const third = a.send({ op: 'setData', path: '/e', data: Buffer.from('3'), version: 2 });
+  await until(() => gate.held.length === 3, 'the third setData is in flight behind the first two');
+  gate.open();
+  const replies = [...(await Promise.all(first)), await third];
+  assert.deepEqual(replies.map((r) => r.header.err), [0, 0, 0]);
+  const stat = replies[2]!.body?.op === 'stat' ? replies[2]!.body.stat : undefined;
+  assert.equal(stat?.version, 3);
+  assert.equal(stat?.numChildren, 1);
+  assert.equal(stat?.cversion, 1);
+  assert.equal(stat?.pzxid, created.header.zxid, "pzxid: the other client's create");
+  const now = await a.send({ op: 'exists', path: '/e', watch: false });
+  assert.deepEqual(now.body?.op === 'stat' && now.body.stat, stat);
+}));

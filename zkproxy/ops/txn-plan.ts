@@ -78,8 +78,8 @@ export class TxnPlan {
   private reportedChildren: string[] | undefined;
   /** The znode changes in op order (change-script.ts), for watches when a path repeats. */
   private readonly changes: NodeChange[] = [];
-  /** Paths whose base is a write in flight (see {@link PendingViews}), not the replica. */
-  private rebased: Set<string> | undefined;
+  /** Paths whose base is a write in flight (see {@link PendingViews}), with their node keys (latin1). */
+  private rebased: Map<string, string> | undefined;
 
   /**
    * @param tree the replica
@@ -109,9 +109,11 @@ export class TxnPlan {
    */
   private read(path: string): NodeView | undefined {
     const fresh = this.tree.view(path);
-    const p = this.pending?.(this.keys.nodeKey(path).toString('latin1'));
+    if (!this.pending) return fresh;
+    const key = this.keys.nodeKey(path).toString('latin1');
+    const p = this.pending(key);
     if (!p) return fresh;
-    (this.rebased ??= new Set()).add(path);
+    (this.rebased ??= new Map()).set(path, key);
     if (!fresh) return p;
     return { ...fresh, data: p.data, version: p.version, mtime: p.mtime, mzxid: p.mzxid, guard: { ...fresh.guard, nc: p.guard.nc, n: p.guard.n, nv: p.guard.nv } };
   }
@@ -141,8 +143,7 @@ export class TxnPlan {
 
   /** Node keys (latin1) whose guard is on a write in flight's result rather than the replica. */
   rebasedKeys(): ReadonlySet<string> | undefined {
-    if (!this.rebased) return undefined;
-    return new Set([...this.rebased].map((p) => this.keys.nodeKey(p).toString('latin1')));
+    return this.rebased && new Set(this.rebased.values());
   }
 
   /**

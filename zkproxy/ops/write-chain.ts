@@ -4,18 +4,20 @@
  * first reply; run one at a time, each waits a whole commit, and one session gets a few
  * thousand writes a second where ZooKeeper gives it ten times more.
  *
- * Each write is still planned against the replica and guarded as usual, so a later write that
- * depends on an earlier one in flight (same node, say) fails its guard and is planned again; what
- * the guards do not give is order: if write N failed its guard and were retried, write N+1,
+ * Each write is still planned and guarded as usual, so a guard catches any write in between
+ * and the write is planned again; what the guards do not give is order: if write N failed its guard and were retried, write N+1,
  * already committed, would have overtaken it. So a chained write also carries a token: it puts
  * the session's chain key (`<prefix>q/<session>`, on the session's lease) to a value of its own,
  * and the write after it commits only if that key still holds it. A failed link therefore fails
  * every link after it, and each is retried, in order, once the one before it has completed.
  *
  * A write links only behind a healthy chain (no link failed), and only if no compare of its own
- * reads a key that a write in flight changes (that compare would fail for sure: it waits
- * instead); otherwise it waits for the chain to drain and runs alone. Tokens are random per
- * chain plus a counter, so a value left by an earlier connection of the session never matches.
+ * reads a key that a write in flight changes (planned on the replica, that compare would fail
+ * for sure: it waits instead); otherwise it waits for the chain to drain and runs alone. The
+ * exception is a data rewrite of a node another data rewrite in flight leaves behind: the chain
+ * keeps that node as it will be ({@link WriteChain.pendingView}), the later write is planned on
+ * it (TxnPlan's pending views) and links at once. Tokens are random per chain plus a counter,
+ * so a value left by an earlier connection of the session never matches.
  */
 import { randomBytes } from 'node:crypto';
 import { KvCompare, KvTxn } from '../backend/kv-backend';
