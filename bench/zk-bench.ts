@@ -3,7 +3,10 @@
  * process) with the same connections and depth against Apache ZooKeeper 3.8 standalone
  * (forceSync=yes) and against Coracle's ZooKeeper front end, each server in its own process
  * on 127.0.0.1. Workloads: create, setData (100-byte values), getData, getChildren (100
- * children). Prints a markdown table with throughput, p50/p99 and the ratio to ZooKeeper.
+ * children). Prints a markdown table with throughput, p50/p99, the server's CPU per op (all its
+ * threads, warm-up included), how busy the whole machine was, and the ratio to ZooKeeper. The
+ * generator shares the machine: when the host is near 100% busy, throughput is capped by CPU
+ * and the server CPU per op decides the ranking.
  *
  * Coracle targets:
  *   coracle the `coracle` binary (in-process core, LMDB, fsync on); skipped with a message
@@ -26,6 +29,7 @@ import { runCommand } from '../test/support/run-command';
 import { ZookeeperPeer, startZookeeper } from '../test/support/zookeeper-peer';
 import { startBenchCoracle } from './coracle-server';
 import { benchFlags } from './lib/bench-flags';
+import { hostBusyShare, hostCpu, processCpuSeconds } from './lib/proc-cpu';
 
 interface LoadResult {
   workload: string;
@@ -34,6 +38,10 @@ interface LoadResult {
   p99: number;
   errors: number;
   loadgenCpu: number;
+  /** Share of the machine's cores busy during the run (all processes): 1 = saturated. */
+  hostBusy: number;
+  /** The server process's CPU (all threads) per op, in µs; undefined when its pid is unknown. */
+  serverUsPerOp?: number;
 }
 
 const USAGE = `usage: node dist/bench/zk-bench.js [--seconds 5] [--warmup 1] [--conns 16] [--depth 1] [--procs 1]
@@ -64,9 +72,16 @@ async function loadOne(port: number, workload: string, conns: number, depth: num
  * Runs `procs` generator processes at once (the connections split between them, so a single
  * generator's CPU cannot cap a fast server) and merges their samples exactly.
  */
-async function load(port: number, workload: string, conns: number, depth: number, seconds: number, procs: number): Promise<LoadResult> {
+async function load(port: number, workload: string, conns: number, depth: number, seconds: number, procs: number, pid?: number): Promise<LoadResult> {
+  const host0 = hostCpu();
+  const cpu0 = pid === undefined ? undefined : processCpuSeconds(pid);
   const parts = await Promise.all(Array.from({ length: procs }, (_, i) =>
     loadOne(port, workload, Math.floor(conns / procs) + (i < conns % procs ? 1 : 0), depth, seconds)));
+  const cpu1 = pid === undefined ? undefined : processCpuSeconds(pid);
+  const hostBusy = hostBusyShare(host0, hostCpu());
+  // The counters cover the warm-up too, so the CPU is divided by the ops of both.
+  const opsWithWarmup = parts.reduce((s, p) => s + p.opsPerSec, 0) * (seconds + WARMUP_S);
+  const serverUsPerOp = cpu0 !== undefined && cpu1 !== undefined && opsWithWarmup > 0 ? ((cpu1 - cpu0) * 1e6) / opsWithWarmup : undefined;
   const samples = parts.flatMap((p) => p.histogram.flatMap(([v, n]) => new Array<number>(n).fill(v))).sort((a, b) => a - b);
   const q = (p: number): number => (samples[Math.min(samples.length - 1, Math.floor(p * samples.length))] ?? 0) / 100;
   return {
@@ -75,6 +90,8 @@ async function load(port: number, workload: string, conns: number, depth: number
     p50: q(0.5), p99: q(0.99),
     errors: parts.reduce((s, p) => s + p.errors, 0),
     loadgenCpu: parts.reduce((s, p) => s + p.loadgenCpu, 0),
+    hostBusy,
+    serverUsPerOp,
   };
 }
 
@@ -93,17 +110,17 @@ async function main(): Promise<void> {
   const procs = Math.max(1, flags.num('procs', 1));
   const targets = flags.text('targets', 'coracle,local,etcd,memory').split(',');
   const workloads = flags.text('workloads', 'create,setData,getData,getChildren').split(',');
-  const servers: { name: string; port: number; stop: () => Promise<unknown> }[] = [];
+  const servers: { name: string; port: number; pid?: number; stop: () => Promise<unknown> }[] = [];
   let zk: ZookeeperPeer | undefined;
   let etcd: EtcdPeer | undefined;
   try {
     // Every server without the per-address connection limit (maxClientCnxns, 60 by default on
     // both): all load comes from 127.0.0.1, and --conns × --procs may exceed it.
     zk = await startZookeeper({ logLevel: 'warn', config: { maxClientCnxns: 0 } });
-    servers.push({ name: 'ZooKeeper 3.8', port: zk.port, stop: () => zk!.stop() });
+    servers.push({ name: 'ZooKeeper 3.8', port: zk.port, pid: zk.process.pid, stop: () => zk!.stop() });
     if (targets.includes('coracle')) {
       const c = await startBenchCoracle(DIST, ['--zk-max-client-cnxns', '0']);
-      if (c) servers.push({ name: 'Coracle (coracle, LMDB)', port: c.port, stop: c.stop });
+      if (c) servers.push({ name: 'Coracle (coracle, LMDB)', port: c.port, pid: c.pid, stop: c.stop });
       else process.stderr.write('coracle target skipped: its ZooKeeper port did not answer ruok\n');
     }
     if (targets.includes('local')) {
@@ -111,30 +128,30 @@ async function main(): Promise<void> {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-local-bench-'));
       const proc = startProcess(process.execPath, [path.join(DIST, 'bench/zk-local-server.js'), String(port), path.join(dir, 'data')], { name: 'zk-local' });
       await proc.waitForLine(/zkproxy on/, 60_000);
-      servers.push({ name: 'Coracle in-process core (LMDB, fsync)', port, stop: async () => { await proc.stop(); fs.rmSync(dir, { recursive: true, force: true }); } });
+      servers.push({ name: 'Coracle in-process core (LMDB, fsync)', port, pid: proc.pid, stop: async () => { await proc.stop(); fs.rmSync(dir, { recursive: true, force: true }); } });
     }
     if (targets.includes('etcd')) {
       etcd = await startEtcd();
       const p = await startProxy('zkproxy-etcd', etcd.endpoints.join(','));
-      servers.push({ name: 'Coracle zkproxy over etcd 3.4', port: p.port, stop: () => p.proc.stop() });
+      servers.push({ name: 'Coracle zkproxy over etcd 3.4', port: p.port, pid: p.proc.pid, stop: () => p.proc.stop() });
     }
     if (targets.includes('memory')) {
       const p = await startProxy('zkproxy-memory');
-      servers.push({ name: 'Coracle zkproxy over memory', port: p.port, stop: () => p.proc.stop() });
+      servers.push({ name: 'Coracle zkproxy over memory', port: p.port, pid: p.proc.pid, stop: () => p.proc.stop() });
     }
     const rows: string[] = [];
     for (const w of workloads) {
       let base = 0;
       for (const s of servers) {
-        const r = await load(s.port, w, conns, depth, seconds, procs);
+        const r = await load(s.port, w, conns, depth, seconds, procs, s.pid);
         if (s === servers[0]) base = r.opsPerSec;
         const ratio = base > 0 ? (r.opsPerSec / base).toFixed(2) : '-';
-        rows.push(`| ${w} | ${s.name} | ${r.opsPerSec.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors} | ${(r.loadgenCpu * 100).toFixed(0)}% | ${ratio}× |`);
+        rows.push(`| ${w} | ${s.name} | ${r.opsPerSec.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors} | ${(r.loadgenCpu * 100).toFixed(0)}% | ${r.serverUsPerOp?.toFixed(0) ?? '-'} | ${(r.hostBusy * 100).toFixed(0)}% | ${ratio}× |`);
         process.stderr.write(`${w} ${s.name}: ${r.opsPerSec.toFixed(0)} ops/s\n`);
       }
     }
     process.stdout.write(`conns=${conns} depth=${depth} seconds=${seconds} warmup=${WARMUP_S} generator processes=${procs}\n\n`);
-    process.stdout.write('| workload | server | ops/s | p50 ms | p99 ms | errors | loadgen CPU | vs ZooKeeper |\n|---|---|---|---|---|---|---|---|\n');
+    process.stdout.write('| workload | server | ops/s | p50 ms | p99 ms | errors | loadgen CPU | server CPU µs/op | host CPU busy | vs ZooKeeper |\n|---|---|---|---|---|---|---|---|---|---|\n');
     process.stdout.write(rows.join('\n') + '\n');
   } finally {
     for (const s of servers.reverse()) await s.stop().catch(() => undefined);

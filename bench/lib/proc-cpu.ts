@@ -33,3 +33,25 @@ export function threadCpuSeconds(pid: number): Map<number, number> {
   }
   return out;
 }
+
+/** Busy and total CPU seconds of the whole machine, summed over every core (the `cpu` line of /proc/stat). */
+export interface HostCpu {
+  busy: number;
+  total: number;
+}
+
+/** The machine's CPU counters now; take two and pass them to {@link hostBusyShare}. */
+export function hostCpu(): HostCpu {
+  const line = readFileSync('/proc/stat', 'latin1').split('\n', 1)[0]!;
+  // user nice system idle iowait irq softirq steal ...: idle and iowait are the not-busy ones.
+  const ticks = line.trim().split(/\s+/).slice(1).map(Number);
+  const total = ticks.reduce((a, b) => a + b, 0);
+  const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0);
+  return { busy: (total - idle) / TICKS_PER_SECOND, total: total / TICKS_PER_SECOND };
+}
+
+/** Share (0..1) of all the machine's cores that was busy between two readings. */
+export function hostBusyShare(before: HostCpu, after: HostCpu): number {
+  const total = after.total - before.total;
+  return total > 0 ? (after.busy - before.busy) / total : 0;
+}
