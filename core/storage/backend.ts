@@ -43,8 +43,14 @@ export interface ReadTxn {
 
 /** Read and write access. Reads see this transaction's own earlier writes. */
 export interface WriteTxn extends ReadTxn {
+  /**
+   * Sets `key` to `value`. The arrays are handed over: a backend may keep them (the write
+   * buffer does, until its flush), so the caller must not modify them afterwards. Every caller
+   * passes freshly encoded arrays or shared constants nobody writes to; copying them on every
+   * put was two allocations per key on the hot write path.
+   */
   put(db: string, key: Buffer, value: Buffer): void;
-  /** Removes a key; removing an absent key is a no-op. */
+  /** Removes a key; removing an absent key is a no-op. `key` is handed over as in {@link put}. */
   del(db: string, key: Buffer): void;
 }
 

@@ -108,7 +108,7 @@ export class MemBackend implements Backend {
       },
       iterate: (db, options) => this.iterateMerged(db, overlay.get(db), options),
       put: (db, key, value) => {
-        pending(db).set(key.toString('latin1'), Buffer.from(value));
+        pending(db).set(key.toString('latin1'), value);
       },
       del: (db, key) => {
         pending(db).set(key.toString('latin1'), null);

@@ -15,7 +15,7 @@
  */
 import { lowerBound } from '../util/lower-bound';
 
-/** One pending change. `value` null is a delete. Buffers are owned by the layer (copied in). */
+/** One pending change. `value` null is a delete. Buffers are owned by the layer (handed over by WriteTxn.put). */
 export interface LayerChange {
   key: Buffer;
   value: Buffer | null;

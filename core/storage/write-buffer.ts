@@ -159,12 +159,12 @@ export class WriteBuffer implements Backend {
           get: (db, key) => this.lookup(innerTxn, own, db, key),
           iterate: (db, options) => this.iterateView(innerTxn, own, db, options),
           put: (db, key, value) => {
-            const change = { key: Buffer.from(key), value: Buffer.from(value), seq: 0 };
+            const change = { key, value, seq: 0 };
             own.set(db, change.key.toString('latin1'), change);
             bytes += changeBytes(change);
           },
           del: (db, key) => {
-            const change = { key: Buffer.from(key), value: null, seq: 0 };
+            const change = { key, value: null, seq: 0 };
             own.set(db, change.key.toString('latin1'), change);
             bytes += changeBytes(change);
           },
