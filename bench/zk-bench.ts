@@ -55,7 +55,7 @@ const WARMUP_S = flags.num('warmup', 1);
 
 const DIST = path.resolve(__dirname, '..');
 
-type LoadPart = LoadResult & { histogram: [number, number][]; seconds: number };
+type LoadPart = LoadResult & { histogram: [number, number][]; seconds: number; sent: number };
 
 async function loadOne(port: number, workload: string, conns: number, depth: number, seconds: number): Promise<LoadPart> {
   const r = await runCommand(process.execPath, [path.join(DIST, 'bench/zk-load.js'), '127.0.0.1', String(port), workload, String(conns), String(depth), String(seconds), '100', String(WARMUP_S)], { timeoutMs: (seconds + WARMUP_S + 120) * 1000 });
@@ -79,9 +79,9 @@ async function load(port: number, workload: string, conns: number, depth: number
     loadOne(port, workload, Math.floor(conns / procs) + (i < conns % procs ? 1 : 0), depth, seconds)));
   const cpu1 = pid === undefined ? undefined : processCpuSeconds(pid);
   const hostBusy = hostBusyShare(host0, hostCpu());
-  // The counters cover the warm-up too, so the CPU is divided by the ops of both.
-  const opsWithWarmup = parts.reduce((s, p) => s + p.opsPerSec, 0) * (seconds + WARMUP_S);
-  const serverUsPerOp = cpu0 !== undefined && cpu1 !== undefined && opsWithWarmup > 0 ? ((cpu1 - cpu0) * 1e6) / opsWithWarmup : undefined;
+  // The counters cover the warm-up too, so the CPU is divided by every request sent.
+  const sent = parts.reduce((s, p) => s + p.sent, 0);
+  const serverUsPerOp = cpu0 !== undefined && cpu1 !== undefined && sent > 0 ? ((cpu1 - cpu0) * 1e6) / sent : undefined;
   const samples = parts.flatMap((p) => p.histogram.flatMap(([v, n]) => new Array<number>(n).fill(v))).sort((a, b) => a - b);
   const q = (p: number): number => (samples[Math.min(samples.length - 1, Math.floor(p * samples.length))] ?? 0) / 100;
   return {

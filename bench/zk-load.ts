@@ -109,6 +109,8 @@ async function main(): Promise<void> {
   const q = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
   process.stdout.write(JSON.stringify({
     workload: name, conns, depth, ops: latencies.length, seconds: elapsed, opsPerSec: latencies.length / elapsed,
+    // Every request sent, warm-up included (what a server's CPU over the whole run divides by).
+    sent: counter,
     p50: q(0.5), p99: q(0.99), errors, loadgenCpu: (cpu.user + cpu.system) / 1e6 / elapsed,
     // Every latency in 10 µs units as [value, count] pairs, so several generator processes can
     // be merged exactly without printing one number per request.

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { KvBackend, KvError, KvEvent } from '../../zkproxy/backend/kv-backend';
+import { waitUntil } from '../support/poll';
 
 const b = (s: string): Buffer => Buffer.from(s);
 
@@ -29,11 +30,6 @@ function collect(kv: KvBackend, prefix: string, startRevision?: number) {
   return { events, batches, cancel: () => w.cancel() };
 }
 
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
-  assert.ok(cond(), 'condition not reached in time');
-}
 
 /** The checks, in a stable order. */
 export const CHECKS: Check[] = [
@@ -81,7 +77,7 @@ export const CHECKS: Check[] = [
       await new Promise((r) => setTimeout(r, 100));
       const r1 = await kv.txn({ compare: [], success: [{ type: 'put', key: b(p + 'w/1'), value: b('') }, { type: 'put', key: b(p + 'w/2'), value: b('') }], failure: [] });
       const r2 = await kv.txn({ compare: [], success: [{ type: 'delete', key: b(p + 'w/1') }], failure: [] });
-      await until(() => w.events.length >= 3);
+      await waitUntil('the watch events', () => w.events.length >= 3, 5000, 10);
       w.cancel();
       assert.deepEqual(w.events.map((e) => `${e.type} ${e.kv.key.toString().slice(p.length)} ${e.kv.modRevision}`), [`put w/1 ${r1.revision}`, `put w/2 ${r1.revision}`, `delete w/1 ${r2.revision}`]);
       for (const batch of w.batches) assert.ok(!batch.includes(r1.revision) || batch.filter((x) => x === r1.revision).length === 2, 'a revision is never split');
@@ -93,7 +89,7 @@ export const CHECKS: Check[] = [
       const r1 = await kv.txn({ compare: [], success: [{ type: 'put', key: b(p + 'h/1'), value: b('') }], failure: [] });
       await kv.txn({ compare: [], success: [{ type: 'put', key: b(p + 'h/2'), value: b('') }], failure: [] });
       const w = collect(kv, p + 'h/', r1.revision);
-      await until(() => w.events.length >= 2);
+      await waitUntil('the watch events', () => w.events.length >= 2, 5000, 10);
       w.cancel();
       assert.deepEqual(w.events.map((e) => e.kv.key.toString().slice(p.length)), ['h/1', 'h/2']);
     },
@@ -112,7 +108,7 @@ export const CHECKS: Check[] = [
       const w = collect(kv, p + 'l/');
       await new Promise((r) => setTimeout(r, 100));
       await kv.leaseRevoke(id);
-      await until(() => w.events.length >= 2);
+      await waitUntil('the watch events', () => w.events.length >= 2, 5000, 10);
       w.cancel();
       assert.equal(new Set(w.events.map((e) => e.kv.modRevision)).size, 1, 'one revision');
       assert.equal((await kv.leaseTimeToLive(id)).ttl, -1);

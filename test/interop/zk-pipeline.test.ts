@@ -15,6 +15,7 @@ import { KvBackend, KvTxn, KvWatchHandler, KvWatchOptions } from '../../zkproxy/
 import { MemoryBackend } from '../../zkproxy/backend/memory-backend';
 import { WireReply, ZkWireClient } from '../../zkproxy/dispatch/zk-wire-client';
 import { startHarness } from './zk-harness';
+import { waitUntil } from '../support/poll';
 
 const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 
@@ -97,13 +98,6 @@ async function withGate(body: (gate: GatedBackend, a: ZkWireClient, b: ZkWireCli
   }
 }
 
-/** Resolves once `cond` holds; fails after `ms` (polls every 5 ms). */
-async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-  for (const end = Date.now() + ms; !cond(); ) {
-    if (Date.now() > end) assert.fail(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 /** Sends every request before reading any reply (one TCP burst), then awaits them all. */
 function burst(c: ZkWireClient, reqs: ZkRequest[]): Promise<WireReply[]> {
@@ -216,14 +210,14 @@ test('setData to one node pipelines on the writes in flight; a write in between 
     { op: 'setData', path: '/d', data: Buffer.from('a5-longer'), version: -1 },
   ] as ZkRequest[]).map((r) => a.send(r));
   // All five are planned on the one before and in flight together, none waiting for a commit.
-  await until(() => gate.held.length === 5, 'five setData of one node are in flight');
+  await waitUntil('five setData of one node are in flight', () => gate.held.length === 5);
   gate.release(0);
   gate.release(0);
   await sent[1];
   // Another client writes the node after a2 (planned on its result) and before a3 (released
   // out of order).
   const bDone = b.send({ op: 'setData', path: '/d', data: Buffer.from('b'), version: -1 });
-  await until(() => gate.held.length === 4, "the other client's setData is in flight");
+  await waitUntil("the other client's setData is in flight", () => gate.held.length === 4);
   gate.release(3);
   const bReply = await bDone;
   gate.open();
@@ -251,14 +245,14 @@ test("a setData planned on one in flight reports the node's children as the repl
   await a.send({ op: 'create', path: '/e', data: null, acl: OPEN, flags: 0 });
   gate.closed = true;
   const first = [a.send({ op: 'setData', path: '/e', data: Buffer.from('1'), version: -1 }), a.send({ op: 'setData', path: '/e', data: Buffer.from('2'), version: -1 })];
-  await until(() => gate.held.length === 2, 'two setData in flight');
+  await waitUntil('two setData in flight', () => gate.held.length === 2);
   // Another client adds a child, committed and seen by the replica, before the third setData.
   const child = b.send({ op: 'create', path: '/e/c', data: null, acl: OPEN, flags: 0 });
-  await until(() => gate.held.length === 3, 'the create is in flight');
+  await waitUntil('the create is in flight', () => gate.held.length === 3);
   gate.release(2);
   const created = await child;
   const third = a.send({ op: 'setData', path: '/e', data: Buffer.from('3'), version: 2 });
-  await until(() => gate.held.length === 3, 'the third setData is in flight behind the first two');
+  await waitUntil('the third setData is in flight behind the first two', () => gate.held.length === 3);
   gate.open();
   const replies = [...(await Promise.all(first)), await third];
   assert.deepEqual(replies.map((r) => r.header.err), [0, 0, 0]);

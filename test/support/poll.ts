@@ -31,3 +31,11 @@ export async function pollUntil<T>(
   const why = lastError instanceof Error ? `: ${lastError.message}` : '';
   throw new Error(`${what}: not ready within ${timeoutMs} ms${why}`);
 }
+
+/**
+ * Poll the synchronous `cond` every `intervalMs` until it holds, or fail after `timeoutMs`
+ * naming `what` (for state a test watches change: a counter, a queue length).
+ */
+export async function waitUntil(what: string, cond: () => boolean, timeoutMs = 5000, intervalMs = 5): Promise<void> {
+  await pollUntil(what, async () => (cond() ? true : undefined), timeoutMs, intervalMs);
+}

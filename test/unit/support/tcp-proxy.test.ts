@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { test } from 'node:test';
 import { connectingPid, TcpProxy } from '../../support/tcp-proxy';
-import { sleep } from '../../support/poll';
+import { sleep, waitUntil } from '../../support/poll';
 
 /** An echo server on a run-time port. */
 async function echoServer(): Promise<{ port: number; server: net.Server; sockets: Set<net.Socket> }> {
@@ -43,7 +43,7 @@ function client(port: number): { sock: net.Socket; got: () => string; ended: Pro
 async function cutUnderTraffic(proxy: TcpProxy, mode: 'blackhole' | 'hold', [first, second, third]: [string, string, string]) {
   const c = client(proxy.port);
   c.sock.write(first);
-  await until('connected', () => c.got() === first);
+  await waitUntil('connected', () => c.got() === first, 3000, 10);
   proxy.cut(mode);
   c.sock.write(second);
   const d = client(proxy.port);
@@ -52,10 +52,6 @@ async function cutUnderTraffic(proxy: TcpProxy, mode: 'blackhole' | 'hold', [fir
   return { c, d };
 }
 
-async function until(what: string, cond: () => boolean, ms = 3000): Promise<void> {
-  for (let i = 0; i < ms / 10 && !cond(); i++) await sleep(10);
-  assert.ok(cond(), what);
-}
 
 test('tcp proxy: forward, refuse, blackhole, heal, per-source rules, socket owner', async (t) => {
   const echo = await echoServer();
@@ -65,14 +61,14 @@ test('tcp proxy: forward, refuse, blackhole, heal, per-source rules, socket owne
     await t.test('forwards both ways', async () => {
       const c = client(proxy.port);
       c.sock.write('hello');
-      await until('echo through the proxy', () => c.got() === 'hello');
+      await waitUntil('echo through the proxy', () => c.got() === 'hello', 3000, 10);
       c.sock.destroy();
     });
 
     await t.test('refuse resets open connections and new ones; heal lets new ones through', async () => {
       const c = client(proxy.port);
       c.sock.write('x');
-      await until('connected', () => c.got() === 'x');
+      await waitUntil('connected', () => c.got() === 'x', 3000, 10);
       proxy.cut('refuse');
       assert.equal(await c.ended, 'ECONNRESET');
       const d = client(proxy.port);
@@ -82,7 +78,7 @@ test('tcp proxy: forward, refuse, blackhole, heal, per-source rules, socket owne
       proxy.heal();
       const e = client(proxy.port);
       e.sock.write('z');
-      await until('forwarding again', () => e.got() === 'z');
+      await waitUntil('forwarding again', () => e.got() === 'z', 3000, 10);
       e.sock.destroy();
     });
 
@@ -105,9 +101,9 @@ test('tcp proxy: forward, refuse, blackhole, heal, per-source rules, socket owne
       assert.equal(d.got(), '', 'nothing passes a connection accepted while held');
       assert.equal(proxy.stats.held, 1);
       proxy.heal();
-      await until('held bytes pass after the heal', () => c.got() === 'abc' && d.got() === 'x');
+      await waitUntil('held bytes pass after the heal', () => c.got() === 'abc' && d.got() === 'x', 3000, 10);
       c.sock.write('d');
-      await until('forwarding again', () => c.got() === 'abcd');
+      await waitUntil('forwarding again', () => c.got() === 'abcd', 3000, 10);
       c.sock.destroy();
       d.sock.destroy();
     });
@@ -115,7 +111,7 @@ test('tcp proxy: forward, refuse, blackhole, heal, per-source rules, socket owne
     await t.test('a close while held reaches the other side at the heal', async () => {
       const c = client(proxy.port);
       c.sock.write('a');
-      await until('connected', () => c.got() === 'a' && echo.sockets.size === 1);
+      await waitUntil('connected', () => c.got() === 'a' && echo.sockets.size === 1, 3000, 10);
       const [server] = [...echo.sockets];
       const serverClosed = new Promise<void>((r) => server!.on('close', () => r()));
       proxy.cut('hold');
@@ -131,17 +127,17 @@ test('tcp proxy: forward, refuse, blackhole, heal, per-source rules, socket owne
       source = 'b';
       const b = client(proxy.port);
       b.sock.write('b');
-      await until('b connected', () => b.got() === 'b');
+      await waitUntil('b connected', () => b.got() === 'b', 3000, 10);
       proxy.cut('refuse', 'a');
       source = 'a';
       const a = client(proxy.port);
       assert.equal(await a.ended, 'ECONNRESET');
       b.sock.write('c');
-      await until('b still forwarded', () => b.got() === 'bc');
+      await waitUntil('b still forwarded', () => b.got() === 'bc', 3000, 10);
       proxy.link('a').heal();
       const a2 = client(proxy.port);
       a2.sock.write('a');
-      await until('a forwarded again', () => a2.got() === 'a');
+      await waitUntil('a forwarded again', () => a2.got() === 'a', 3000, 10);
       b.sock.destroy();
       a2.sock.destroy();
     });

@@ -18,6 +18,7 @@ import { ZkWireClient } from '../../../../zkproxy/dispatch/zk-wire-client';
 import { decorate } from '../../../../zkproxy/dispatch/zk-handler';
 import { silentLogger } from '../../../../zkproxy/logger';
 import { startZkProxy } from '../../../../zkproxy';
+import { waitUntil } from '../../../support/poll';
 
 const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 
@@ -80,14 +81,6 @@ async function withClients(port: number, fn: (watcher: ZkWireClient, events: See
   }
 }
 
-/** Waits (bounded) until `cond` holds. */
-async function until(what: string, cond: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 test('a change committed after a read ran is announced after the read\'s reply, however late the reply', { timeout: 30_000 }, async () => {
   const gate = new Gate();
@@ -102,7 +95,7 @@ test('a change committed after a read ran is announced after the read\'s reply, 
       gate.release();
       const reply = await read;
       assert.deepEqual(reply.body, { op: 'getChildren', children: [] }, 'the reply shows the state the read ran at');
-      await until('the NodeChildrenChanged event', () => events.length > 0);
+      await waitUntil('the NodeChildrenChanged event', () => events.length > 0);
       assert.equal(events[0]!.type, EventType.NodeChildrenChanged);
       assert.ok(events[0]!.frame > reply.frame, `event in frame ${events[0]!.frame} went before the reply in frame ${reply.frame}`);
     });

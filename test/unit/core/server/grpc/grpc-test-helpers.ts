@@ -6,6 +6,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { ClientListener, type ClientListenerOptions } from '../../../../../core/server/grpc/client-listener';
 import { GrpcServer, type GrpcServerOptions } from '../../../../../core/server/grpc/grpc-server';
+import { waitUntil } from '../../../../support/poll';
 
 /** The identity codec: messages are raw bytes. */
 export const rawDecode = (b: Buffer): Buffer => b;
@@ -105,10 +106,6 @@ export function collect(stream: grpc.ClientReadableStream<Buffer> | grpc.ClientD
 }
 
 /** Polls `predicate` every 5 ms until it holds or `timeoutMs` passes (then throws). */
-export async function waitFor(predicate: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
+export function waitFor(predicate: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  return waitUntil(what, predicate, timeoutMs);
 }
