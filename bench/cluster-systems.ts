@@ -28,6 +28,8 @@ export interface BenchCluster {
   readonly size: number;
   /** Whether member i's process is running. */
   alive(i: number): boolean;
+  /** ZooKeeper port of member i, when the cluster serves ZooKeeper. */
+  zkPort?(i: number): number | undefined;
   /** Pid of member i's current process (undefined before its first start). */
   pid(i: number): number | undefined;
   /** Kill member i with SIGKILL and wait for its exit; resolves once the signal went out and it exited. */
@@ -59,12 +61,16 @@ export async function stableLeader(c: BenchCluster): Promise<number> {
   }, LEADER_TIMEOUT_MS, 200);
 }
 
-/** Starts a 3-member Coracle cluster (ZooKeeper off). */
-export async function startCoracleCluster(): Promise<BenchCluster> {
+/**
+ * Starts a 3-member Coracle cluster; with `zk`, every member also serves ZooKeeper (no
+ * per-address connection limit: all load comes from 127.0.0.1), on {@link BenchCluster.zkPort}.
+ */
+export async function startCoracleCluster(opts: { zk?: boolean } = {}): Promise<BenchCluster> {
   const c = await CoracleCluster.start({
     size: 3,
     token: 'coracle-cluster-bench',
-    extraArgs: ['--heartbeat-interval', String(HEARTBEAT_MS), '--election-timeout', String(ELECTION_MS)],
+    zk: opts.zk,
+    extraArgs: ['--heartbeat-interval', String(HEARTBEAT_MS), '--election-timeout', String(ELECTION_MS), ...(opts.zk ? ['--zk-max-client-cnxns', '0'] : [])],
   });
   const member = (i: number) => {
     const m = c.members[i];
@@ -76,6 +82,7 @@ export async function startCoracleCluster(): Promise<BenchCluster> {
     name: 'Coracle',
     size: c.members.length,
     endpoint: (i) => member(i).endpoint,
+    zkPort: (i) => member(i).zkPort,
     pid: (i) => member(i).process?.pid,
     kill9: (i) => c.kill9(member(i)),
     restart: (i) => c.restart(member(i)),

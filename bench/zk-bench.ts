@@ -25,24 +25,10 @@ import * as path from 'node:path';
 import { startEtcd, EtcdPeer } from '../test/support/etcd-peer';
 import { freePort } from '../test/support/ports';
 import { ManagedProcess, startProcess } from '../test/support/process';
-import { runCommand } from '../test/support/run-command';
 import { ZookeeperPeer, startZookeeper } from '../test/support/zookeeper-peer';
 import { startBenchCoracle } from './coracle-server';
 import { benchFlags } from './lib/bench-flags';
-import { hostBusyShare, hostCpu, processCpuSeconds } from './lib/proc-cpu';
-
-interface LoadResult {
-  workload: string;
-  opsPerSec: number;
-  p50: number;
-  p99: number;
-  errors: number;
-  loadgenCpu: number;
-  /** Share of the machine's cores busy during the run (all processes): 1 = saturated. */
-  hostBusy: number;
-  /** The server process's CPU (all threads) per op, in µs; undefined when its pid is unknown. */
-  serverUsPerOp?: number;
-}
+import { runZkLoad } from './lib/zk-load-runner';
 
 const USAGE = `usage: node dist/bench/zk-bench.js [--seconds 5] [--warmup 1] [--conns 16] [--depth 1] [--procs 1]
          [--targets coracle,local,etcd,memory] [--workloads create,setData,getData,getChildren]`;
@@ -54,46 +40,6 @@ const flags = benchFlags(USAGE, ['seconds', 'warmup', 'conns', 'depth', 'procs',
 const WARMUP_S = flags.num('warmup', 1);
 
 const DIST = path.resolve(__dirname, '..');
-
-type LoadPart = LoadResult & { histogram: [number, number][]; seconds: number; sent: number };
-
-async function loadOne(port: number, workload: string, conns: number, depth: number, seconds: number): Promise<LoadPart> {
-  const r = await runCommand(process.execPath, [path.join(DIST, 'bench/zk-load.js'), '127.0.0.1', String(port), workload, String(conns), String(depth), String(seconds), '100', String(WARMUP_S)], { timeoutMs: (seconds + WARMUP_S + 120) * 1000 });
-  const line = r.stdout.trim().split('\n').pop() ?? '';
-  try {
-    return JSON.parse(line) as LoadPart;
-  } catch {
-    const why = r.timedOut ? 'timed out' : `exit ${r.code ?? r.signal}`;
-    throw new Error(`load generator (${workload} on port ${port}) ${why}; no result line. stdout starts: ${r.stdout.slice(0, 300)}\nstderr: ${r.stderr.slice(0, 2000)}`);
-  }
-}
-
-/**
- * Runs `procs` generator processes at once (the connections split between them, so a single
- * generator's CPU cannot cap a fast server) and merges their samples exactly.
- */
-async function load(port: number, workload: string, conns: number, depth: number, seconds: number, procs: number, pid?: number): Promise<LoadResult> {
-  const host0 = hostCpu();
-  const cpu0 = pid === undefined ? undefined : processCpuSeconds(pid);
-  const parts = await Promise.all(Array.from({ length: procs }, (_, i) =>
-    loadOne(port, workload, Math.floor(conns / procs) + (i < conns % procs ? 1 : 0), depth, seconds)));
-  const cpu1 = pid === undefined ? undefined : processCpuSeconds(pid);
-  const hostBusy = hostBusyShare(host0, hostCpu());
-  // The counters cover the warm-up too, so the CPU is divided by every request sent.
-  const sent = parts.reduce((s, p) => s + p.sent, 0);
-  const serverUsPerOp = cpu0 !== undefined && cpu1 !== undefined && sent > 0 ? ((cpu1 - cpu0) * 1e6) / sent : undefined;
-  const samples = parts.flatMap((p) => p.histogram.flatMap(([v, n]) => new Array<number>(n).fill(v))).sort((a, b) => a - b);
-  const q = (p: number): number => (samples[Math.min(samples.length - 1, Math.floor(p * samples.length))] ?? 0) / 100;
-  return {
-    workload,
-    opsPerSec: parts.reduce((s, p) => s + p.opsPerSec, 0),
-    p50: q(0.5), p99: q(0.99),
-    errors: parts.reduce((s, p) => s + p.errors, 0),
-    loadgenCpu: parts.reduce((s, p) => s + p.loadgenCpu, 0),
-    hostBusy,
-    serverUsPerOp,
-  };
-}
 
 async function startProxy(name: string, endpoints?: string): Promise<{ port: number; proc: ManagedProcess }> {
   const port = await freePort();
@@ -143,7 +89,7 @@ async function main(): Promise<void> {
     for (const w of workloads) {
       let base = 0;
       for (const s of servers) {
-        const r = await load(s.port, w, conns, depth, seconds, procs, s.pid);
+        const r = await runZkLoad({ port: s.port, workload: w, conns, depth, seconds, warmupS: WARMUP_S, procs, pid: s.pid });
         if (s === servers[0]) base = r.opsPerSec;
         const ratio = base > 0 ? (r.opsPerSec / base).toFixed(2) : '-';
         rows.push(`| ${w} | ${s.name} | ${r.opsPerSec.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors} | ${(r.loadgenCpu * 100).toFixed(0)}% | ${r.serverUsPerOp?.toFixed(0) ?? '-'} | ${(r.hostBusy * 100).toFixed(0)}% | ${ratio}× |`);
