@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePorts } from '../test/support/ports';
 import { startProcess } from '../test/support/process';
-import { fourLetterWord } from '../test/support/zookeeper-peer';
+import { answersRuok } from '../test/support/zookeeper-peer';
 
 /** A running `coracle` started by a benchmark. */
 export interface BenchCoracle {
@@ -40,7 +40,7 @@ export async function startBenchCoracle(dist: string, extraArgs: readonly string
   };
   for (const end = Date.now() + 20_000; Date.now() < end; await new Promise((r) => setTimeout(r, 250))) {
     if (proc.exited) break;
-    if ((await fourLetterWord('127.0.0.1', zk!, 'ruok', 1000).catch(() => '')) === 'imok') return { port: zk!, clientPort: client!, pid: proc.pid, stop };
+    if (await answersRuok(zk!)) return { port: zk!, clientPort: client!, pid: proc.pid, stop };
   }
   await stop();
   return undefined;

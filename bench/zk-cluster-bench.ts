@@ -11,7 +11,7 @@
  * Rows alternate which system goes first, so background noise and warm-up hit both. Prints a
  * Markdown table with ratio = Coracle ÷ ZooKeeper ops/s.
  */
-import { fourLetterWord } from '../test/support/zookeeper-peer';
+import { answersRuok } from '../test/support/zookeeper-peer';
 import { pollUntil } from '../test/support/poll';
 import { stableLeader, startCoracleCluster, type BenchCluster } from './cluster-systems';
 import { benchFlags } from './lib/bench-flags';
@@ -42,7 +42,7 @@ async function coracleTarget(c: BenchCluster): Promise<Target> {
     return p;
   });
   for (const p of ports) {
-    await pollUntil(`Coracle's ZooKeeper port ${p}`, async () => ((await fourLetterWord('127.0.0.1', p, 'ruok', 1000).catch(() => '')) === 'imok' ? true : undefined), 30_000, 200);
+    await pollUntil(`Coracle's ZooKeeper port ${p}`, async () => ((await answersRuok(p)) ? true : undefined), 30_000, 200);
   }
   return { name: 'Coracle', port: (role) => ports[role === 'leader' ? leader : (leader + 1) % 3]! };
 }
@@ -68,16 +68,14 @@ async function main(): Promise<void> {
     for (const workload of workloads) {
       for (const depth of depths) {
         for (const role of ['leader', 'follower'] as const) {
-          const order = flip ? [...targets].reverse() : targets;
-          flip = !flip;
-          const results = new Map<string, ZkLoadResult>();
-          for (const t of order) {
+          const results = new Map<Target, ZkLoadResult>();
+          for (const t of flip ? [...targets].reverse() : targets) {
             const r = await runZkLoad({ port: t.port(role), workload, conns, depth, seconds, warmupS });
-            results.set(t.name, r);
+            results.set(t, r);
             process.stderr.write(`${workload} ${conns}x${depth} on the ${role}, ${t.name}: ${r.opsPerSec.toFixed(0)} ops/s\n`);
           }
-          const z = results.get(targets[0]!.name)!;
-          const c = results.get(targets[1]!.name)!;
+          flip = !flip;
+          const [z, c] = targets.map((t) => results.get(t)!) as [ZkLoadResult, ZkLoadResult];
           rows.push(`| ${workload} | ${role} | ${conns} × ${depth} | ${cell(z)} | ${cell(c)} | ${(c.opsPerSec / z.opsPerSec).toFixed(2)}× |`);
         }
       }

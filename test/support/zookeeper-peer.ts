@@ -96,6 +96,11 @@ export function fourLetterWord(host: string, port: number, word: string, timeout
   });
 }
 
+/** Whether a ZooKeeper-protocol server on 127.0.0.1:`port` answers `ruok` with `imok` now (false when it refuses or stays silent). */
+export async function answersRuok(port: number, timeoutMs = 1000): Promise<boolean> {
+  return (await fourLetterWord('127.0.0.1', port, 'ruok', timeoutMs).catch(() => '')) === 'imok';
+}
+
 /** Options for {@link startZookeeper}. */
 export interface ZookeeperOptions {
   /** Extra zoo.cfg lines, e.g. `{ maxClientCnxns: 0, minSessionTimeout: 4000 }`; override ours. */

@@ -5,11 +5,12 @@
  * thousand writes a second where ZooKeeper gives it ten times more.
  *
  * Each write is still planned and guarded as usual, so a guard catches any write in between
- * and the write is planned again; what the guards do not give is order: if write N failed its guard and were retried, write N+1,
- * already committed, would have overtaken it. So a chained write also carries a token: it puts
- * the session's chain key (`<prefix>q/<session>`, on the session's lease) to a value of its own,
- * and the write after it commits only if that key still holds it. A failed link therefore fails
- * every link after it, and each is retried, in order, once the one before it has completed.
+ * and the write is planned again; what the guards do not give is order: if write N failed its
+ * guard and were retried, write N+1, already committed, would have overtaken it. So a chained
+ * write also carries a token: it puts the session's chain key (`<prefix>q/<session>`, on the
+ * session's lease) to a value of its own, and the write after it commits only if that key still
+ * holds it. A failed link therefore fails every link after it, and each is retried, in order,
+ * once the one before it has completed.
  *
  * A write links only behind a healthy chain (no link failed), and only if no compare of its own
  * reads a key that a write in flight changes (planned on the replica, that compare would fail
