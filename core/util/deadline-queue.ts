@@ -8,14 +8,18 @@ import { CoreError } from './core-error';
 
 interface Pending {
   deadline: number;
-  /** Settled by its promise or expired: skip it. */
-  done: boolean;
-  expire(): void;
+  /**
+   * Runs the timeout; undefined once settled or expired. A settled entry lets go of it at once:
+   * it closes over the operation's promise and result, and an entry can sit in the queue behind
+   * a slower one for a while (long enough, under load, for the GC to promote what it holds).
+   */
+  expire: (() => void) | undefined;
 }
 
 /** One timeout for many operations. */
 export class DeadlineQueue {
-  private queue: Pending[] = [];
+  /** FIFO from `head`; consumed slots are cleared so they hold nothing. */
+  private queue: (Pending | undefined)[] = [];
   private head = 0;
   private timer: NodeJS.Timeout | undefined;
 
@@ -31,7 +35,6 @@ export class DeadlineQueue {
     return new Promise<T>((resolve, reject) => {
       const entry: Pending = {
         deadline: performance.now() + this.timeoutMs,
-        done: false,
         expire: () => {
           cleanup();
           reject(new CoreError('timeout'));
@@ -41,14 +44,14 @@ export class DeadlineQueue {
       this.arm();
       p.then(
         (v) => {
-          if (entry.done) return;
-          entry.done = true;
+          if (entry.expire === undefined) return;
+          entry.expire = undefined;
           this.trim();
           resolve(v);
         },
         (e: unknown) => {
-          if (entry.done) return;
-          entry.done = true;
+          if (entry.expire === undefined) return;
+          entry.expire = undefined;
           this.trim();
           reject(e);
         },
@@ -67,12 +70,11 @@ export class DeadlineQueue {
     const now = performance.now();
     while (this.head < this.queue.length) {
       const e = this.queue[this.head]!;
-      if (!e.done && e.deadline > now) break;
-      this.head++;
-      if (!e.done) {
-        e.done = true;
-        e.expire();
-      }
+      if (e.expire !== undefined && e.deadline > now) break;
+      this.queue[this.head++] = undefined;
+      const expire = e.expire;
+      e.expire = undefined;
+      expire?.();
     }
     this.trim();
     this.arm();
@@ -83,7 +85,7 @@ export class DeadlineQueue {
    * about the order they started), so the queue holds roughly what is still running.
    */
   private trim(): void {
-    while (this.head < this.queue.length && this.queue[this.head]!.done) this.head++;
+    while (this.head < this.queue.length && this.queue[this.head]!.expire === undefined) this.queue[this.head++] = undefined;
     if (this.head === this.queue.length) {
       this.queue.length = 0;
       this.head = 0;
