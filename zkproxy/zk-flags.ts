@@ -6,6 +6,7 @@
  */
 import { ZkProxyOptions } from './zk-proxy';
 import { SaslFlags } from './session/sasl-authenticator';
+import { ClientAuth, ZkSecurePort, ZkTlsFlags, loadTlsOptions } from './net/tls-port';
 import { ZK_MAX_CLIENT_CNXNS_DEFAULT, ZK_MAX_FRAME_DEFAULT, ZK_TICK_TIME_DEFAULT_MS } from './limits';
 
 /** A flag's value kind, default and help (the shape bin/flags.ts parses). */
@@ -18,6 +19,12 @@ export interface ZkFlagSpec {
 /** Every `--zk-*` flag. */
 export const ZK_FLAGS = {
   'zk-listen': { kind: 'string', default: '127.0.0.1:2181', help: "host:port of the ZooKeeper front end ('' disables it in the embedded server)." },
+  'zk-secure-listen': { kind: 'string', default: '', help: "host:port of the ZooKeeper TLS port (secureClientPort); '' = none. Needs --zk-tls-cert-file and --zk-tls-key-file." },
+  'zk-tls-cert-file': { kind: 'string', default: '', help: 'PEM certificate (chain) of the ZooKeeper TLS port (ssl.keyStore).' },
+  'zk-tls-key-file': { kind: 'string', default: '', help: 'PEM private key of --zk-tls-cert-file.' },
+  'zk-tls-trusted-ca-file': { kind: 'string', default: '', help: 'PEM CA certificates that sign ZooKeeper client certificates (ssl.trustStore).' },
+  'zk-tls-client-auth': { kind: 'string', default: 'need', help: 'Client certificates on the ZooKeeper TLS port: need, want or none (ssl.clientAuth). A trusted one authenticates the x509:<subject DN> identity.' },
+  'zk-x509-super-user': { kind: 'string', default: '', help: 'Client certificate subject DN given the ZooKeeper super identity (zookeeper.X509AuthenticationProvider.superUser).' },
   'zk-tick-time': { kind: 'int', default: ZK_TICK_TIME_DEFAULT_MS, help: 'ZooKeeper tickTime (ms); session timeouts default to [2, 20] ticks.' },
   'zk-min-session-timeout': { kind: 'int', default: 0, help: 'Smallest ZooKeeper session timeout granted (ms; 0 = 2 ticks).' },
   'zk-max-session-timeout': { kind: 'int', default: 0, help: 'Largest ZooKeeper session timeout granted (ms; 0 = 20 ticks).' },
@@ -40,15 +47,33 @@ export type ZkFlagValues = { [K in keyof typeof ZK_FLAGS]: (typeof ZK_FLAGS)[K][
  * The proxy options the `--zk-*` flags set (backend excluded); the SASL flags are kept apart
  * because turning them into options reads a file (`loadSaslOptions`).
  */
-export type ZkFlagOptions = Omit<ZkProxyOptions, 'backend' | 'sasl'> & { sasl: SaslFlags };
+export type ZkFlagOptions = Omit<ZkProxyOptions, 'backend' | 'sasl' | 'secure'> & { sasl: SaslFlags; secure?: SecurePortFlags };
+
+/** The secure port the flags ask for, its TLS files not yet read ({@link loadSecurePort}). */
+export interface SecurePortFlags {
+  host: string;
+  port: number;
+  tls: ZkTlsFlags;
+}
+
+/**
+ * Reads the TLS files of the secure port, if any: call before anything starts, so a missing or
+ * unreadable file is a usage error. Throws with what to fix.
+ */
+export function loadSecurePort(f: SecurePortFlags | undefined): ZkSecurePort | undefined {
+  return f ? { host: f.host, port: f.port, tls: loadTlsOptions(f.tls) } : undefined;
+}
+
+const CLIENT_AUTH: readonly ClientAuth[] = ['need', 'want', 'none'];
 
 /** A `--zk-*` value that is wrong on its own or against another (a usage error). */
 export class ZkFlagError extends Error {}
 
 /**
- * Maps parsed values to proxy options, or undefined when `--zk-listen` is '' (front end off).
- * Throws {@link ZkFlagError} with what to change for a malformed address, a zero tick, a frame
- * limit under 1 KiB, or a minimum session timeout above the maximum.
+ * Maps parsed values to proxy options, or undefined when `--zk-listen` and `--zk-secure-listen`
+ * are both '' (front end off). Throws {@link ZkFlagError} with what to change for a malformed
+ * address, a zero tick, a frame limit under 1 KiB, a minimum session timeout above the maximum,
+ * or an unknown client-auth mode.
  */
 export function zkOptionsFromFlags(v: ZkFlagValues): ZkFlagOptions | undefined {
   if (v['zk-tick-time'] === 0) throw new ZkFlagError('--zk-tick-time must be positive');
@@ -56,10 +81,20 @@ export function zkOptionsFromFlags(v: ZkFlagValues): ZkFlagOptions | undefined {
   const min = v['zk-min-session-timeout'];
   const max = v['zk-max-session-timeout'];
   if (min > 0 && max > 0 && min > max) throw new ZkFlagError('--zk-min-session-timeout must not exceed --zk-max-session-timeout');
-  if (v['zk-listen'] === '') return undefined;
-  const { host, port } = listenAddress(v['zk-listen']);
+  const clientAuth = v['zk-tls-client-auth'] as ClientAuth;
+  if (!CLIENT_AUTH.includes(clientAuth)) throw new ZkFlagError(`invalid --zk-tls-client-auth '${v['zk-tls-client-auth']}' (want need, want or none)`);
+  const plain = v['zk-listen'] !== '';
+  if (!plain && v['zk-secure-listen'] === '') return undefined;
+  const { host, port } = plain ? listenAddress(v['zk-listen'], 'zk-listen') : { host: '127.0.0.1', port: 0 };
+  const secure = v['zk-secure-listen'] === '' ? undefined : {
+    ...listenAddress(v['zk-secure-listen'], 'zk-secure-listen'),
+    tls: {
+      certFile: v['zk-tls-cert-file'] || undefined, keyFile: v['zk-tls-key-file'] || undefined,
+      trustedCaFile: v['zk-tls-trusted-ca-file'] || undefined, clientAuth, superUser: v['zk-x509-super-user'] || undefined,
+    },
+  };
   return {
-    host, port,
+    host, port, plain, secure,
     tickTime: v['zk-tick-time'],
     minSessionTimeout: min || undefined,
     maxSessionTimeout: max || undefined,
@@ -78,10 +113,10 @@ export function zkOptionsFromFlags(v: ZkFlagValues): ZkFlagOptions | undefined {
   };
 }
 
-/** `host:port` or `[v6]:port` → its parts; throws {@link ZkFlagError}. */
-function listenAddress(value: string): { host: string; port: number } {
+/** `host:port` or `[v6]:port` → its parts; throws {@link ZkFlagError} naming `flag`. */
+function listenAddress(value: string, flag: string): { host: string; port: number } {
   const m = /^(\[[^\]]+\]|[^\s:[\]]+):(\d{1,5})$/.exec(value);
   const port = m ? Number(m[2]) : NaN;
-  if (!m || port > 65535) throw new ZkFlagError(`invalid --zk-listen '${value}' (want host:port or [ipv6]:port, or '' to disable)`);
+  if (!m || port > 65535) throw new ZkFlagError(`invalid --${flag} '${value}' (want host:port or [ipv6]:port, or '' to disable)`);
   return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
 }

@@ -17,6 +17,7 @@ import { bootstrapKeySpace } from './mapping/bootstrap';
 import { KeySchema } from './mapping/key-schema';
 import { ZnodeTree } from './mapping/znode-tree';
 import { ZkListener } from './net/listener';
+import { ZkSecurePort } from './net/tls-port';
 import { ContainerReaper } from './ops/container-reaper';
 import { ZkServices } from './ops/services';
 import { StoreHandler } from './ops/store-handler';
@@ -34,6 +35,10 @@ export interface ZkProxyOptions {
   host?: string;
   /** Default 2181; 0 picks a free port. */
   port?: number;
+  /** Serve the plain port at host:port (default true; false serves only `secure`). */
+  plain?: boolean;
+  /** The TLS port (secureClientPort), with x509 client-certificate authentication. */
+  secure?: ZkSecurePort;
   logger?: ZkLogger;
   /** Key prefix of the ZooKeeper space in the store (default `/zk/`). */
   keyPrefix?: string;
@@ -63,7 +68,10 @@ export interface ZkProxyOptions {
 
 /** A running proxy. */
 export interface ZkProxy {
+  /** The plain port's address; the secure port's when only that one is served. */
   address: AddressInfo;
+  /** The secure (TLS) port's address, when there is one. */
+  secureAddress?: AddressInfo;
   services: ZkServices;
   /** Request/error/latency counters per op (the metrics decorator's). */
   metrics: ZkMetrics;
@@ -125,10 +133,13 @@ export async function startZkProxy(o: ZkProxyOptions): Promise<ZkProxy> {
   const listener = new ZkListener(handler, services, {
     host: o.host ?? '127.0.0.1', port: o.port ?? 2181, maxFrame: o.maxFrame ?? ZK_MAX_FRAME_DEFAULT,
     tickTime, minSessionTimeout, maxSessionTimeout, maxClientCnxns: o.maxClientCnxns ?? ZK_MAX_CLIENT_CNXNS_DEFAULT,
+    plain: o.plain, secure: o.secure,
   }, logger);
-  const address = await listener.listen();
+  const bound = await listener.listen();
+  const address = bound.plain ?? bound.secure;
+  if (!address) throw new Error('the ZooKeeper front end needs a plain or a secure port');
   return {
-    address, services, metrics,
+    address, secureAddress: bound.secure, services, metrics,
     dropConnections: () => listener.dropConnections(),
     close: async () => {
       reaper.stop();

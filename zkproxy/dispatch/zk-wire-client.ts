@@ -5,6 +5,7 @@
  * mean to (no client-side validation or retries).
  */
 import { Socket, connect } from 'node:net';
+import { ConnectionOptions, connect as connectTls } from 'node:tls';
 import {
   ConnectResponse, FrameDecoder, JuteReader, JuteWriter, OpCode, ReplyHeader, WatcherEvent, ZkRequest, ZkResponse,
   decodeResponse, encodeRequest, readConnectResponse, readReplyHeader, readWatcherEvent, requestOpCode,
@@ -34,6 +35,8 @@ export interface WireClientOptions {
   ping?: boolean;
   /** Called for each notification with its frame ordinal (see {@link WireReply.frame}). */
   onNotification?: (e: WatcherEvent, frame: number) => void;
+  /** Connect over TLS (a secure client port) with these options: CA, client certificate… */
+  tls?: ConnectionOptions;
 }
 
 interface Pending {
@@ -56,13 +59,14 @@ export class ZkWireClient {
 
   private constructor(private readonly socket: Socket, private readonly opts: WireClientOptions) {}
 
-  /** Connects and completes the handshake. Rejects if the server closes instead. */
+  /** Connects (over TLS when `tls` is given) and completes the handshake. Rejects if the server closes instead. */
   static async connect(opts: WireClientOptions): Promise<ZkWireClient> {
-    const socket = connect({ host: opts.host, port: opts.port });
+    const socket = opts.tls ? connectTls({ ...opts.tls, host: opts.host, port: opts.port }) : connect({ host: opts.host, port: opts.port });
     const c = new ZkWireClient(socket, opts);
     await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
+      socket.once(opts.tls ? 'secureConnect' : 'connect', resolve);
       socket.once('error', reject);
+      socket.once('close', () => reject(new Error('connection closed before it was established')));
     });
     socket.setNoDelay(true);
     return c.handshake();

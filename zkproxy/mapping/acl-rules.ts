@@ -1,7 +1,7 @@
 /**
  * ACL semantics (zk-protocol.md §1.13, §2.4, §6.16): the permission check (ZooKeeperServer
  * .checkACL), the fix-up of a client-supplied ACL list (PrepRequestProcessor.fixupACL), the
- * digest scheme, ip matching and the sasl scheme's rules. Pure functions over lists; no I/O.
+ * digest scheme, ip matching and the sasl and x509 schemes' rules. Pure functions over lists; no I/O.
  */
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
@@ -56,7 +56,8 @@ export function fixupAcl(acl: readonly Acl[], auth: readonly AuthId[]): Acl[] {
     const { scheme, id } = a.id;
     if (scheme === 'world' && id === 'anyone') push(a);
     else if (scheme === 'auth') {
-      const ids = auth.filter((x) => x.scheme === 'digest' || x.scheme === 'super' || x.scheme === 'sasl');
+      // The ids of providers that say isAuthenticated(): all but ip.
+      const ids = auth.filter((x) => x.scheme === 'digest' || x.scheme === 'super' || x.scheme === 'sasl' || x.scheme === 'x509');
       if (ids.length === 0) fail(ZkErr.INVALIDACL, 'auth scheme with no authenticated ids');
       for (const x of ids) push({ perms: a.perms, id: { scheme: x.scheme, id: x.id } });
     } else if (scheme === 'digest') {
@@ -67,6 +68,9 @@ export function fixupAcl(acl: readonly Acl[], auth: readonly AuthId[]): Acl[] {
       push(a);
     } else if (scheme === 'sasl') {
       if (!validSaslId(id)) fail(ZkErr.INVALIDACL, `bad sasl id ${id}`);
+      push(a);
+    } else if (scheme === 'x509') {
+      if (!validX509Id(id)) fail(ZkErr.INVALIDACL, `bad x509 id ${id}`);
       push(a);
     } else fail(ZkErr.INVALIDACL, `unknown scheme ${scheme}`);
   }
@@ -94,6 +98,18 @@ export function normalizeAddress(addr: string | undefined): string {
  */
 function validSaslId(id: string): boolean {
   return !id.includes('@') || /^[^/@]*(\/[^/@]*)?@[^/@]*$/.test(id);
+}
+
+/**
+ * X509AuthenticationProvider.isValid: a distinguished name X500Principal can parse — empty, or
+ * `type=value` pairs (a keyword or a dotted OID as type) separated by unescaped ',', '+' or ';'.
+ * Like sasl, the scheme is accepted whether or not this proxy has a secure port: ACLs written
+ * through one that has stay valid everywhere.
+ */
+function validX509Id(id: string): boolean {
+  if (id.trim() === '') return true;
+  const parts = id.split(/(?<!\\)[,+;]/);
+  return parts.every((p) => /^\s*([A-Za-z][A-Za-z0-9-]*|\d+(\.\d+)+)\s*=/.test(p));
 }
 
 function validIpExpr(expr: string): boolean {

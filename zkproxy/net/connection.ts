@@ -28,7 +28,7 @@ import { KvError } from '../backend/kv-backend';
 import { toZkCode } from '../errors/zk-error';
 import { ZkLogger } from '../logger';
 import { ZK_HANDSHAKE_TIMEOUT_MS, ZK_MAX_PIPELINED_WRITES, ZK_MAX_QUEUED_BYTES } from '../limits';
-import { aclAllows, normalizeAddress } from '../mapping/acl-rules';
+import { AuthId, aclAllows, normalizeAddress } from '../mapping/acl-rules';
 import { ZkContext, ZkHandler, ZkReply, dispatch } from '../dispatch/zk-handler';
 import { ZkServices } from '../ops/services';
 import { WriteChain } from '../ops/write-chain';
@@ -48,6 +48,8 @@ export interface ConnectionDeps {
   logger: ZkLogger;
   fourLetter: FourLetterSource;
   onClose(conn: ZkConnection): void;
+  /** Identities the transport proved, after the `ip` id (a TLS client certificate's x509 id). */
+  identities?: readonly AuthId[];
 }
 
 let nextWatchId = 1;
@@ -209,7 +211,7 @@ export class ZkConnection implements WatchTarget, SessionOwner {
       : undefined;
     this.ctx = {
       session, remoteAddress: normalizeAddress(this.socket.remoteAddress), watchTarget: this,
-      auth: [{ scheme: 'ip', id: normalizeAddress(this.socket.remoteAddress) }], notificationTaps: [], pipeline,
+      auth: [{ scheme: 'ip', id: normalizeAddress(this.socket.remoteAddress) }, ...(this.deps.identities ?? [])], notificationTaps: [], pipeline,
     };
     this.stats.sessionId = session.id;
     this.stats.timeoutMs = session.timeoutMs;

@@ -36,7 +36,7 @@ export interface FourLetterSource {
   dataSize(): number;
   /** Write attempts that lost a guard race and were re-planned. */
   writeConflicts(): number;
-  config(): { clientPort: number; tickTime: number; minSessionTimeout: number; maxSessionTimeout: number; maxClientCnxns: number };
+  config(): { clientPort: number | undefined; secureClientPort: number | undefined; tickTime: number; minSessionTimeout: number; maxSessionTimeout: number; maxClientCnxns: number };
   /** Standalone, leader or follower, and the leader's replication (server-role.ts). */
   role(): KvServerRole;
 }
@@ -132,7 +132,7 @@ function fdRows(): [string, number][] {
 
 function conf(src: FourLetterSource): string {
   const c = src.config();
-  return `clientPort=${c.clientPort}\nsecureClientPort=-1\ndataDir=coracle\ndataDirSize=0\ndataLogDir=coracle\n` +
+  return `clientPort=${c.clientPort ?? -1}\nsecureClientPort=${c.secureClientPort ?? -1}\ndataDir=coracle\ndataDirSize=0\ndataLogDir=coracle\n` +
     `dataLogSize=0\ntickTime=${c.tickTime}\nmaxClientCnxns=${c.maxClientCnxns}\nminSessionTimeout=${c.minSessionTimeout}\n` +
     `maxSessionTimeout=${c.maxSessionTimeout}\nclientPortListenBacklog=-1\nserverId=0\n`;
 }
