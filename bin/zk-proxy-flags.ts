@@ -31,7 +31,7 @@ export function parseZkProxyFlags(argv: readonly string[], env: NodeJS.ProcessEn
     if (err instanceof ZkFlagError) throw new UsageError(err.message);
     throw err;
   }
-  if (!zk) throw new UsageError('coracle zk-proxy needs a --zk-listen address (host:port)');
+  if (!zk) throw new UsageError('coracle zk-proxy needs a --zk-listen or --zk-secure-listen address (host:port)');
   return { endpoints: v.endpoints, logLevel: v['log-level'], zk };
 }
 

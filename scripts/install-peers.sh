@@ -7,6 +7,7 @@
 #   libcurator-client-java libcurator-framework-java libcurator-recipes-java
 #                             Apache Curator 5.4 (jars in /usr/share/java, Guava unshaded), for the
 #                             Curator recipes interop test (test/interop/curator.test.ts)
+#   openssl                   makes the test certificates of the TLS tests (test/support/tls-certs.ts)
 #   make gcc g++              to build the optional npm package `zookeeper` (a Node addon over the C
 #                             client, whose sources it bundles) during `npm ci`; node-gyp also needs
 #                             python3 and Node's headers (the nodejs package's /usr/include/node)
@@ -20,7 +21,7 @@
 set -euo pipefail
 
 PACKAGES=(etcd-server etcd-client zookeeper zookeeper-bin python3-kazoo python3-pure-sasl
-  libcurator-client-java libcurator-framework-java libcurator-recipes-java make gcc g++)
+  libcurator-client-java libcurator-framework-java libcurator-recipes-java openssl make gcc g++)
 SYSTEM_PYTHON=/usr/bin/python3
 ZK_JAR=/usr/share/java/zookeeper.jar
 ZKCLI=/usr/share/zookeeper/bin/zkCli.sh
@@ -114,6 +115,7 @@ check zookeeper zk_version
 check zkCli.sh zkcli_path
 check cli_mt find_cli_mt
 check curator curator_version
+check openssl openssl version
 check kazoo "$SYSTEM_PYTHON" -c 'import kazoo.version as v; print("kazoo " + v.__version__ + " for /usr/bin/python3")'
 
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet etcd 2>/dev/null; then

@@ -38,7 +38,7 @@ test('bad flags are usage errors that say what to do', () => {
   assert.throws(() => parse(['--zk-listen']), /needs a value/);
   assert.throws(() => parse(['--zk-listen=2181']), /want host:port/);
   assert.throws(() => parse(['--zk-listen=127.0.0.1:99999']), /want host:port/);
-  assert.throws(() => parse(['--zk-listen=']), /needs a --zk-listen address/);
+  assert.throws(() => parse(['--zk-listen=']), /needs a --zk-listen or --zk-secure-listen address/);
   assert.throws(() => parse(['--endpoints=']), /at least one etcd client URL/);
   assert.throws(() => parse(['--zk-max-buffer=10']), UsageError);
 });
@@ -56,4 +56,17 @@ test('the embedded server maps the same flags to the same options, and may turn 
   assert.deepEqual(zkOptionsFromFlags(parseFlags(argv, {})), parse(argv).zk);
   assert.equal(zkOptionsFromFlags(parseFlags(['--zk-listen='], {})), undefined);
   assert.throws(() => parseFlags(['--zk-min-session-timeout=9000', '--zk-max-session-timeout=4000'], {}), UsageError);
+});
+
+test('the secure port: its address, TLS files and client-auth mode; only it when --zk-listen is empty', () => {
+  const o = parse(['--zk-secure-listen=127.0.0.1:2281', '--zk-tls-cert-file=s.pem', '--zk-tls-key-file=s.key', '--zk-tls-trusted-ca-file=ca.pem', '--zk-tls-client-auth=want', '--zk-x509-super-user=CN=admin']);
+  assert.equal(o.zk.plain, true);
+  assert.deepEqual(o.zk.secure, { host: '127.0.0.1', port: 2281, tls: { certFile: 's.pem', keyFile: 's.key', trustedCaFile: 'ca.pem', clientAuth: 'want', superUser: 'CN=admin' } });
+  assert.equal(parse([]).zk.secure, undefined, 'no secure port by default');
+  assert.equal(parse(['--zk-secure-listen=127.0.0.1:2281']).zk.secure?.tls.clientAuth, 'need', "ZooKeeper's ssl.clientAuth default");
+  const only = parse(['--zk-listen=', '--zk-secure-listen=[::1]:2281']);
+  assert.equal(only.zk.plain, false);
+  assert.equal(only.zk.secure?.host, '::1');
+  assert.throws(() => parse(['--zk-secure-listen=2281']), /invalid --zk-secure-listen/);
+  assert.throws(() => parse(['--zk-tls-client-auth=maybe']), /need, want or none/);
 });

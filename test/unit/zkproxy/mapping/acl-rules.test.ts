@@ -75,3 +75,16 @@ test('fixupAcl: sasl ids valid as Kerberos names; auth expands to the sasl ident
   const sasl = { scheme: 'sasl', id: 'bob' };
   assert.deepEqual(fixupAcl([{ perms: 31, id: { scheme: 'auth', id: '' } }], [ip, sasl, alice]), [{ perms: 31, id: sasl }, { perms: 31, id: alice }]);
 });
+
+test('x509 scheme: the subject DN matches exactly; auth expands to it; malformed DNs are INVALIDACL', () => {
+  const dn = 'CN=alice,OU=eng,O=Coracle,C=US';
+  const x509 = { scheme: 'x509', id: dn };
+  const acl = [{ perms: 31, id: x509 }];
+  assert.ok(aclAllows(acl, 1, [ip, x509]));
+  assert.ok(!aclAllows(acl, 1, [ip, { scheme: 'x509', id: 'CN=alice,OU=eng,O=Coracle' }]), 'a different DN');
+  assert.ok(!aclAllows(acl, 1, [ip, { scheme: 'digest', id: dn }]), 'another scheme with the same id');
+  assert.deepEqual(fixupAcl([{ perms: 31, id: { scheme: 'auth', id: '' } }], [ip, x509]), [{ perms: 31, id: x509 }]);
+  const ok = (id: string): boolean => code(() => fixupAcl([{ perms: 31, id: { scheme: 'x509', id } }], [ip])) === undefined;
+  for (const id of [dn, 'CN=a\\,b', '2.5.4.3=bob', 'CN=a+UID=7;O=x', '']) assert.ok(ok(id), id);
+  for (const id of ['alice', 'CN=a,bob', '=x', 'CN=a,,O=b']) assert.ok(!ok(id), id);
+});
