@@ -7,6 +7,8 @@ import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { Acl, Id, Perms, ZkErr } from '../../protocol/jute';
 import { fail } from '../errors/zk-error';
+import { inZooKeeperOrder } from './auth-order';
+import { isValidX500Name } from '../session/x509-identity';
 
 /** An authenticated identity of a connection (the ip id is always present). */
 export type AuthId = Id;
@@ -56,8 +58,9 @@ export function fixupAcl(acl: readonly Acl[], auth: readonly AuthId[]): Acl[] {
     const { scheme, id } = a.id;
     if (scheme === 'world' && id === 'anyone') push(a);
     else if (scheme === 'auth') {
-      // The ids of providers that say isAuthenticated(): all but ip.
-      const ids = auth.filter((x) => x.scheme === 'digest' || x.scheme === 'super' || x.scheme === 'sasl' || x.scheme === 'x509');
+      // The ids of registered providers that say isAuthenticated(): not ip, and not super (no
+      // provider is registered for it), in the order ZooKeeper's set of ids iterates.
+      const ids = inZooKeeperOrder(auth).filter((x) => x.scheme === 'digest' || x.scheme === 'sasl' || x.scheme === 'x509');
       if (ids.length === 0) fail(ZkErr.INVALIDACL, 'auth scheme with no authenticated ids');
       for (const x of ids) push({ perms: a.perms, id: { scheme: x.scheme, id: x.id } });
     } else if (scheme === 'digest') {
@@ -70,7 +73,9 @@ export function fixupAcl(acl: readonly Acl[], auth: readonly AuthId[]): Acl[] {
       if (!validSaslId(id)) fail(ZkErr.INVALIDACL, `bad sasl id ${id}`);
       push(a);
     } else if (scheme === 'x509') {
-      if (!validX509Id(id)) fail(ZkErr.INVALIDACL, `bad x509 id ${id}`);
+      // Like sasl, accepted whether or not this proxy has a secure port: ACLs written through one
+      // that has stay valid everywhere.
+      if (!isValidX500Name(id)) fail(ZkErr.INVALIDACL, `bad x509 id ${id}`);
       push(a);
     } else fail(ZkErr.INVALIDACL, `unknown scheme ${scheme}`);
   }
@@ -98,18 +103,6 @@ export function normalizeAddress(addr: string | undefined): string {
  */
 function validSaslId(id: string): boolean {
   return !id.includes('@') || /^[^/@]*(\/[^/@]*)?@[^/@]*$/.test(id);
-}
-
-/**
- * X509AuthenticationProvider.isValid: a distinguished name X500Principal can parse — empty, or
- * `type=value` pairs (a keyword or a dotted OID as type) separated by unescaped ',', '+' or ';'.
- * Like sasl, the scheme is accepted whether or not this proxy has a secure port: ACLs written
- * through one that has stay valid everywhere.
- */
-function validX509Id(id: string): boolean {
-  if (id.trim() === '') return true;
-  const parts = id.split(/(?<!\\)[,+;]/);
-  return parts.every((p) => /^\s*([A-Za-z][A-Za-z0-9-]*|\d+(\.\d+)+)\s*=/.test(p));
 }
 
 function validIpExpr(expr: string): boolean {

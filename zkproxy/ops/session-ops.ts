@@ -8,6 +8,7 @@
 import { ZkErr } from '../../protocol/jute';
 import { RequestOf, ZkContext, ZkReply } from '../dispatch/zk-handler';
 import { digestId } from '../mapping/acl-rules';
+import { inZooKeeperOrder } from '../mapping/auth-order';
 import { ZkServices } from './services';
 
 /** ping: header only, with the current zxid. */
@@ -29,6 +30,9 @@ export function auth(s: ZkServices, ctx: ZkContext, req: RequestOf<'auth'>): ZkR
     addId(ctx, 'ip', ctx.remoteAddress);
     return { err: ZkErr.OK, zxid: 0 };
   }
+  // X509AuthenticationProvider checks the connection's certificate again: fine when the secure
+  // port already accepted one (its ids are there), AUTHFAILED without one.
+  if (req.scheme === 'x509' && ctx.auth.some((a) => a.scheme === 'x509')) return { err: ZkErr.OK, zxid: 0 };
   return { err: ZkErr.AUTHFAILED, zxid: 0, close: true };
 }
 
@@ -36,11 +40,14 @@ function addId(ctx: ZkContext, scheme: string, id: string): void {
   if (!ctx.auth.some((a) => a.scheme === scheme && a.id === id)) ctx.auth.push({ scheme, id });
 }
 
-/** whoAmI (107): the connection's identities; digest ids shown by user name. */
+/**
+ * whoAmI (107): the connection's identities in ZooKeeper's order; digest ids shown by user name,
+ * super with an empty one (no provider is registered for it to name the user).
+ */
 export function whoAmI(s: ZkServices, ctx: ZkContext): ZkReply {
-  const clientInfo = ctx.auth.map((a) => ({
+  const clientInfo = inZooKeeperOrder(ctx.auth).map((a) => ({
     authScheme: a.scheme,
-    user: a.scheme === 'digest' ? a.id.split(':')[0] ?? '' : a.id,
+    user: a.scheme === 'digest' ? a.id.split(':')[0] ?? '' : a.scheme === 'super' ? '' : a.id,
   }));
   return { err: ZkErr.OK, zxid: s.tree.revision, body: { op: 'whoAmI', clientInfo } };
 }

@@ -7,7 +7,8 @@
  * - relative names in reverse order of the certificate, joined by ',' (RFC 2253 §2.1);
  * - the RFC 2253 keywords (CN, C, L, ST, O, OU, STREET, DC, UID) by name, any other attribute as
  *   its dotted OID with `#` and the hex of its DER value (§2.3, §2.4: emailAddress, serialNumber…);
- * - `,+"\<>;` escaped with a backslash, and a leading '#' or ' ' and a trailing ' ' (§2.4).
+ * - values escaped as Java does it, a superset of §2.4: a backslash before each of `,=+<>#;"\`
+ *   wherever it is and before each leading or trailing space or CR, and NUL as `\00`.
  *
  * The several values of a multi-valued relative name keep the certificate's order.
  */
@@ -86,12 +87,16 @@ function stringValue(buf: Buffer, el: Der): string | undefined {
   }
 }
 
-/** RFC 2253 §2.4 escaping of an attribute value. */
+/** An attribute value escaped as Java's `AVA.toRFC2253String` escapes it. */
 export function escapeRfc2253(value: string): string {
-  let out = value.replace(/[,+"\\<>;]/g, (c) => `\\${c}`);
-  if (out.startsWith('#') || out.startsWith(' ')) out = `\\${out}`;
-  if (out.endsWith(' ') && !out.endsWith('\\ ')) out = `${out.slice(0, -1)}\\ `;
-  return out;
+  const escaped = value.replace(/[,=+<>#;"\\\0]/g, (c) => (c === '\0' ? '\\00' : `\\${c}`));
+  const lead = escaped.length - escaped.replace(/^[ \r]+/, '').length;
+  const trail = escaped.length - escaped.replace(/[ \r]+$/, '').length;
+  if (lead === 0 && trail === 0) return escaped;
+  if (lead === escaped.length) return escaped.replace(/[ \r]/g, (c) => `\\${c}`);
+  const mid = escaped.slice(lead, escaped.length - trail);
+  const esc = (part: string): string => part.replace(/[ \r]/g, (c) => `\\${c}`);
+  return esc(escaped.slice(0, lead)) + mid + esc(escaped.slice(escaped.length - trail));
 }
 
 function attribute(buf: Buffer, ava: Der): string {
@@ -119,4 +124,57 @@ export function x509SubjectName(der: Buffer): string {
   if (!subject || subject.tag !== 0x30) throw new X509ParseError('no subject');
   const rdns = children(der, subject).map((set) => children(der, set).map((ava) => attribute(der, ava)).join('+'));
   return rdns.reverse().join(',');
+}
+
+/** Keywords `new X500Principal(String)` accepts as attribute types (case-insensitive). */
+const PARSE_KEYWORDS = new Set([
+  'CN', 'C', 'L', 'S', 'ST', 'O', 'OU', 'T', 'IP', 'STREET', 'DC', 'DNQUALIFIER', 'DNQ', 'SURNAME', 'GIVENNAME',
+  'INITIALS', 'GENERATION', 'EMAIL', 'EMAILADDRESS', 'UID', 'SERIALNUMBER',
+]);
+
+/** One attribute value from `at`: quoted, `#hex`, or plain with escapes; its end, or -1 when malformed. */
+function scanValue(dn: string, at: number): number {
+  let i = at;
+  while (dn[i] === ' ') i++;
+  if (dn[i] === '"') {
+    for (i++; i < dn.length && dn[i] !== '"'; i++) if (dn[i] === '\\' && ++i >= dn.length) return -1;
+    return i < dn.length ? i + 1 : -1;
+  }
+  if (dn[i] === '#') {
+    const m = /^#((?:[0-9A-Fa-f]{2})+)/.exec(dn.slice(i));
+    return m ? i + m[0].length : -1;
+  }
+  for (; i < dn.length && !',;+'.includes(dn[i]!); i++) {
+    if (dn[i] !== '\\') continue;
+    const next = dn.slice(i + 1, i + 3);
+    if (/^[0-9A-Fa-f]{2}$/.test(next)) i += 2;
+    else if (next !== '' && ',=+<>#;"\\ '.includes(next[0]!)) i += 1;
+    else return -1;
+  }
+  return i;
+}
+
+/**
+ * Whether `new X500Principal(dn)` would accept `dn` (X509AuthenticationProvider.isValid):
+ * empty, or `type=value` pairs separated by ',', ';' or '+', the type a keyword it knows or an
+ * OID (`2.5.4.3`, `OID.2.5.4.3`), the value quoted, `#` and hex, or text whose backslashes
+ * escape a special character or a hex pair.
+ */
+export function isValidX500Name(dn: string): boolean {
+  if (dn.trim() === '') return true;
+  let i = 0;
+  for (;;) {
+    const eq = dn.indexOf('=', i);
+    if (eq < 0) return false;
+    const type = dn.slice(i, eq).trim();
+    const oid = /^(?:OID\.)?\d+(?:\.\d+)+$/i.test(type);
+    if (!oid && !PARSE_KEYWORDS.has(type.toUpperCase())) return false;
+    const end = scanValue(dn, eq + 1);
+    if (end < 0) return false;
+    i = end;
+    while (dn[i] === ' ') i++;
+    if (i >= dn.length) return true;
+    if (!',;+'.includes(dn[i]!)) return false;
+    i++;
+  }
 }

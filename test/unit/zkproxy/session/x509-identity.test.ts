@@ -4,14 +4,22 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { X509ParseError, escapeRfc2253, x509SubjectName } from '../../../../zkproxy/session/x509-identity';
+import { X509ParseError, escapeRfc2253, isValidX500Name, x509SubjectName } from '../../../../zkproxy/session/x509-identity';
 
-test('RFC 2253 escaping: the special characters, a leading # or space, a trailing space', () => {
+test("value escaping as Java's AVA.toRFC2253String: specials anywhere, leading and trailing spaces, NUL", () => {
   assert.equal(escapeRfc2253('Acme, Inc.'), 'Acme\\, Inc.');
-  assert.equal(escapeRfc2253('a+b"c\\d<e>f;g'), 'a\\+b\\"c\\\\d\\<e\\>f\\;g');
-  assert.equal(escapeRfc2253('#1'), '\\#1');
-  assert.equal(escapeRfc2253(' x '), '\\ x\\ ');
-  assert.equal(escapeRfc2253('plain name=ok'), 'plain name=ok');
+  assert.equal(escapeRfc2253('p+q;r"s<t>u\\v=w'), 'p\\+q\\;r\\"s\\<t\\>u\\\\v\\=w', 'as ZooKeeper 3.8 printed it');
+  assert.equal(escapeRfc2253('#1#2'), '\\#1\\#2');
+  assert.equal(escapeRfc2253('  x y '), '\\ \\ x y\\ ');
+  assert.equal(escapeRfc2253('   '), '\\ \\ \\ ');
+  assert.equal(escapeRfc2253('a\0b'), 'a\\00b');
+  assert.equal(escapeRfc2253('plain name'), 'plain name');
+});
+
+test('x509 ACL ids: what new X500Principal(String) accepts (as ZooKeeper 3.8 answered setACL)', () => {
+  for (const id of ['', 'CN=alice,OU=eng,O=Coracle,C=US', 'CN=a\\,b', '2.5.4.3=bob', 'OID.2.5.4.3=a', 'cn=lower', 'CN=a+UID=7;O=x',
+    'CN="quoted, value"', 'CN=#0c0161', 'CN=x\\41', 'CN = spaced , O = x', 'EMAILADDRESS=a@b.c']) assert.ok(isValidX500Name(id), id);
+  for (const id of ['alice', 'CN=a\\', 'CN=#zz', 'FOO=bar', 'CN=x\\zz', '=x', 'CN=a,,O=b', 'CN="open', 'CN=a,bob']) assert.ok(!isValidX500Name(id), id);
 });
 
 test('bytes that are not a certificate are a parse error, not a crash', () => {
