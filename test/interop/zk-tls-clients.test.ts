@@ -16,7 +16,8 @@ import { requirePeer } from '../support/peers';
 import { freePort } from '../support/ports';
 import { createTempDir, removeTempDir } from '../support/temp-dir';
 import { makeTestCerts, type TestCerts } from '../support/tls-certs';
-import { coracleTlsArgs, probeSession, tlsClientOptions, tlsFourLetterWord, waitSecurePort, zkCliTls } from '../support/zk-tls-peers';
+import { coracleTlsArgs, probeSession, tlsClientOptions, waitSecurePort, zkCliTls } from '../support/zk-tls-peers';
+import { fourLetterWord } from '../support/zookeeper-peer';
 
 /** Java's RFC 2253 rendering of the subjects below (RDNs reversed). */
 const ALICE_DN = 'CN=alice,OU=eng,O=Coracle,C=US';
@@ -189,5 +190,5 @@ test('zkCli.sh over TLS (ClientCnxnSocketNetty, PEM key and trust stores)', { ti
 });
 
 test('four-letter word ruok over TLS answers imok', { timeout: 30_000 }, async () => {
-  assert.equal(await tlsFourLetterWord(securePort, 'ruok', tlsClientOptions(certs, 'alice')), 'imok');
+  assert.equal(await fourLetterWord('127.0.0.1', securePort, 'ruok', 5000, tlsClientOptions(certs, 'alice')), 'imok');
 });

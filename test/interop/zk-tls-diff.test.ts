@@ -32,7 +32,7 @@ import { freePorts } from '../support/ports';
 import { createTempDir, removeTempDir } from '../support/temp-dir';
 import { makeTestCerts, type TestCerts } from '../support/tls-certs';
 import {
-  coracleTlsArgs, probeSession, tlsClientOptions, tlsFourLetterWord, waitSecurePort, zookeeperTlsConfig, zookeeperTlsJvmArgs,
+  coracleTlsArgs, probeSession, tlsClientOptions, waitSecurePort, zookeeperTlsConfig, zookeeperTlsJvmArgs,
 } from '../support/zk-tls-peers';
 import { fourLetterWord, startZookeeper, type ZookeeperPeer } from '../support/zookeeper-peer';
 
@@ -412,7 +412,7 @@ test('clientAuth want: no certificate gets only the ip id; a trusted one gets x5
     });
     await step('no certificate: create with x509:alice', n, { op: 'create', path: '/want-x', data: null, acl: [x509(dn.alice as string)], flags: 0 });
     await step('no certificate: getData /want-x', n, { op: 'getData', path: '/want-x', watch: false });
-    out.push(['no certificate: ruok over TLS', await tlsFourLetterWord(side.secure, 'ruok', tlsClientOptions(certs, undefined)).catch(() => 'refused')]);
+    out.push(['no certificate: ruok over TLS', await fourLetterWord('127.0.0.1', side.secure, 'ruok', 5000, tlsClientOptions(certs, undefined)).catch(() => 'refused')]);
     return out;
   });
 });
@@ -456,7 +456,7 @@ test('refused connections: no certificate or an untrusted one under need, an unt
     const seen: Record<string, unknown> = {};
     for (const side of [pair().zookeeper, pair().coracle]) {
       const probe = await probeSession(side.secure, tlsClientOptions(certs, name));
-      const ruok = await tlsFourLetterWord(side.secure, 'ruok', tlsClientOptions(certs, name), 3000).catch((e: NodeJS.ErrnoException) => `refused (${e.code ?? e.message})`);
+      const ruok = await fourLetterWord('127.0.0.1', side.secure, 'ruok', 3000, tlsClientOptions(certs, name)).catch((e: NodeJS.ErrnoException) => `refused (${e.code ?? e.message})`);
       t.diagnostic(`${label} — ${side.name}: ${JSON.stringify(probe)}; ruok: ${ruok}`);
       seen[side.name] = { session: probe.session, hung: probe.timedOut === true, ruok: ruok === 'imok' ? 'imok' : 'refused' };
     }

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { connect as connectTls, ConnectionOptions } from 'node:tls';
+import { ConnectionOptions } from 'node:tls';
 import { ZkErr } from '../../protocol/jute';
 import { ZkWireClient } from '../../zkproxy/dispatch/zk-wire-client';
 import { CORACLE_BIN, CoracleServer, startCoracle } from '../support/coracle-server';
@@ -56,21 +56,8 @@ async function startSecure(clientAuth: string, plain = true): Promise<{ server: 
     '--zk-tls-trusted-ca-file', certs.caCert, '--zk-tls-client-auth', clientAuth, '--zk-x509-super-user', ADMIN_DN,
   ]);
   // The secure port opens with the plain one; without a plain port nothing else says it is up.
-  await pollUntil('secure ZooKeeper port', async () => ((await tlsWord(securePort, 'ruok', tlsAs('bob')).catch(() => '')) === 'imok' ? true : undefined), 15_000);
+  await pollUntil('secure ZooKeeper port', async () => ((await fourLetterWord('127.0.0.1', securePort, 'ruok', 5000, tlsAs('bob')).catch(() => '')) === 'imok' ? true : undefined), 15_000);
   return { server, securePort };
-}
-
-/** A four-letter word over TLS. */
-function tlsWord(port: number, word: string, tls: ConnectionOptions): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = connectTls({ ...tls, host: '127.0.0.1', port });
-    const chunks: Buffer[] = [];
-    const timer = setTimeout(() => s.destroy(new Error(`no answer to ${word} in 5 s`)), 5000);
-    s.once('secureConnect', () => s.write(word));
-    s.on('data', (d: Buffer) => chunks.push(d));
-    s.once('error', (e) => { clearTimeout(timer); reject(e); });
-    s.once('close', () => { clearTimeout(timer); resolve(Buffer.concat(chunks).toString('utf8')); });
-  });
 }
 
 /** whoAmI's identities, sorted (their order is ZooKeeper's hash order, compared in zk-tls-diff). */
@@ -133,7 +120,7 @@ test('clientAuth need: a trusted certificate is the x509 identity; others are re
     assert.equal((await plain.send({ op: 'getData', path: '/mine', watch: false })).header.err, ZkErr.NOAUTH);
     assert.equal((await plain.send({ op: 'exists', path: '/bobs', watch: false })).header.err, ZkErr.OK);
 
-    const conf = await tlsWord(securePort, 'conf', tlsAs('bob'));
+    const conf = await fourLetterWord('127.0.0.1', securePort, 'conf', 5000, tlsAs('bob'));
     assert.match(conf, new RegExp(`^secureClientPort=${securePort}$`, 'm'), conf);
     assert.match(conf, new RegExp(`^clientPort=${server.zkPort}$`, 'm'));
   } finally {
@@ -154,7 +141,7 @@ test('clientAuth want: no certificate connects without an x509 id; an untrusted 
     assert.deepEqual(await whoAmI(bob), ['ip:127.0.0.1', `x509:${BOB_DN}`]);
     assert.ok(await refused(securePort, tlsAs('mallory')), 'a presented certificate must be trusted');
     assert.equal(await fourLetterWord('127.0.0.1', server.zkPort, 'ruok', 2000).catch(() => 'refused'), 'refused', '--zk-listen "" turns the plain port off');
-    const conf = await tlsWord(securePort, 'conf', tlsAs());
+    const conf = await fourLetterWord('127.0.0.1', securePort, 'conf', 5000, tlsAs());
     assert.match(conf, /^clientPort=-1$/m, conf);
   } finally {
     for (const z of open) await z.close();

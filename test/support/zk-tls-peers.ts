@@ -19,7 +19,7 @@ import { ZKCLI_SH } from './peers';
 import { pollUntil } from './poll';
 import { runCommand, type CommandResult } from './run-command';
 import type { TestCerts } from './tls-certs';
-import { zookeeperClasspath } from './zookeeper-peer';
+import { fourLetterWord, zookeeperClasspath } from './zookeeper-peer';
 
 /** ssl.clientAuth / --zk-tls-client-auth. */
 export type ClientAuth = 'need' | 'want' | 'none';
@@ -66,25 +66,6 @@ export function tlsClientOptions(certs: TestCerts, name?: string): tls.Connectio
     o.key = fs.readFileSync(c.key);
   }
   return o;
-}
-
-/** A four-letter word over TLS; resolves with the whole answer (the server closes after it). */
-export function tlsFourLetterWord(port: number, word: string, opts: tls.ConnectionOptions, timeoutMs = 5000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    const sock = tls.connect({ ...opts, host: '127.0.0.1', port });
-    const timer = setTimeout(() => sock.destroy(new Error(`${word} over TLS to 127.0.0.1:${port}: timeout after ${timeoutMs} ms`)), timeoutMs);
-    sock.on('secureConnect', () => sock.end(word));
-    sock.on('data', (b: Buffer) => chunks.push(b));
-    sock.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    sock.on('close', (hadError) => {
-      clearTimeout(timer);
-      if (!hadError) resolve(Buffer.concat(chunks).toString('utf8'));
-    });
-  });
 }
 
 /** What {@link probeSession} saw. */
@@ -154,7 +135,7 @@ export function probeSession(port: number, opts: tls.ConnectionOptions, timeoutM
 /** Wait (bounded) until the secure port answers `ruok` over TLS with client `name`'s certificate. */
 export async function waitSecurePort(certs: TestCerts, port: number, name: string | undefined, timeoutMs = 15_000): Promise<void> {
   const opts = tlsClientOptions(certs, name);
-  await pollUntil(`TLS ruok on 127.0.0.1:${port}`, async () => ((await tlsFourLetterWord(port, 'ruok', opts, 1000)) === 'imok' ? true : undefined), timeoutMs, 200);
+  await pollUntil(`TLS ruok on 127.0.0.1:${port}`, async () => ((await fourLetterWord('127.0.0.1', port, 'ruok', 1000, opts)) === 'imok' ? true : undefined), timeoutMs, 200);
 }
 
 /** The JVM flags that make zkCli.sh (the Java client) connect over TLS with client `name`'s certificate. */

@@ -12,6 +12,7 @@
  */
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 import * as path from 'node:path';
 import { JAVA_LIB_DIR, javaPath } from './peers';
 import { freePort, releasePorts } from './ports';
@@ -76,14 +77,15 @@ export function zookeeperClasspath(dir = JAVA_LIB_DIR): string[] {
 
 /**
  * Send a four-letter word (`ruok`, `srvr`, `mntr`, `stat`, …) to a ZooKeeper-protocol server and
- * return its whole text answer (the server closes the connection after answering).
+ * return its whole text answer (the server closes the connection after answering); over TLS
+ * (a secure client port) when `tlsOptions` is given.
  */
-export function fourLetterWord(host: string, port: number, word: string, timeoutMs = 5000): Promise<string> {
+export function fourLetterWord(host: string, port: number, word: string, timeoutMs = 5000, tlsOptions?: tls.ConnectionOptions): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    const sock = net.connect({ host, port });
+    const sock = tlsOptions ? tls.connect({ ...tlsOptions, host, port }) : net.connect({ host, port });
     const timer = setTimeout(() => sock.destroy(new Error(`${word} to ${host}:${port}: timeout after ${timeoutMs} ms`)), timeoutMs);
-    sock.on('connect', () => sock.end(word));
+    sock.on(tlsOptions ? 'secureConnect' : 'connect', () => sock.end(word));
     sock.on('data', (b: Buffer) => chunks.push(b));
     sock.on('error', (err) => {
       clearTimeout(timer);
