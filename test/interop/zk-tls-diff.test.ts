@@ -194,6 +194,13 @@ async function call(c: ZkWireClient, req: ZkRequest, keepOrder = false): Promise
 
 type Transcript = Array<[string, unknown]>;
 
+/** A step that sends `req` on `c` and records the reply under `label` in `out`. */
+function stepper(out: Transcript): (label: string, c: ZkWireClient, req: ZkRequest) => Promise<void> {
+  return async (label, c, req) => {
+    out.push([label, await call(c, req)]);
+  };
+}
+
 /** Run `script` against both sides; fail listing every step whose answers differ. */
 async function differential(t: TestContext, pair: () => Pair, script: (side: Side) => Promise<Transcript>): Promise<void> {
   if (setupSkip) return t.skip(setupSkip);
@@ -275,9 +282,7 @@ test('x509 ACLs: exact DN match; the owner reads and writes, other certificates 
     const cm = await open(side.secure, 'comma');
     const alice = dn.alice as string;
     const out: Transcript = [];
-    const step = async (label: string, c: ZkWireClient, req: ZkRequest): Promise<void> => {
-      out.push([label, await call(c, req)]);
-    };
+    const step = stepper(out);
     await step('create /x509', a, { op: 'create', path: '/x509', data: data('p'), acl: OPEN, flags: 0 });
     await step('alice creates /x509/owned with x509:alice ALL', a, { op: 'create', path: '/x509/owned', data: data('secret'), acl: [x509(alice)], flags: 0 });
     await step('alice getData', a, { op: 'getData', path: '/x509/owned', watch: false });
@@ -320,9 +325,7 @@ test('the auth ACL scheme expands to the connection\'s x509 id (getACL compared)
     const r = await open(side.secure, 'root');
     const p = await open(side.plain, undefined, true);
     const out: Transcript = [];
-    const step = async (label: string, c: ZkWireClient, req: ZkRequest): Promise<void> => {
-      out.push([label, await call(c, req)]);
-    };
+    const step = stepper(out);
     const auth = (perms = ALL, id = ''): Acl => ({ perms, id: { scheme: 'auth', id } });
     await step('alice creates /auth1 with auth:: ALL', a, { op: 'create', path: '/auth1', data: data('1'), acl: [auth()], flags: 0 });
     await step('alice getACL /auth1', a, { op: 'getACL', path: '/auth1' });
@@ -372,9 +375,7 @@ test('the x509 super user bypasses ACLs', { timeout: 60_000 }, async (t) => {
     const a = await open(side.secure, 'alice');
     const r = await open(side.secure, 'root');
     const out: Transcript = [];
-    const step = async (label: string, c: ZkWireClient, req: ZkRequest): Promise<void> => {
-      out.push([label, await call(c, req)]);
-    };
+    const step = stepper(out);
     await step('root whoAmI', r, { op: 'whoAmI' });
     await step('create /super', a, { op: 'create', path: '/super', data: null, acl: OPEN, flags: 0 });
     await step('alice creates /super/owned (x509:alice)', a, { op: 'create', path: '/super/owned', data: data('a'), acl: [x509(dn.alice as string)], flags: 0 });
@@ -399,9 +400,7 @@ test('clientAuth want: no certificate gets only the ip id; a trusted one gets x5
     const n = await open(side.secure, undefined);
     const a = await open(side.secure, 'alice');
     const out: Transcript = [];
-    const step = async (label: string, c: ZkWireClient, req: ZkRequest): Promise<void> => {
-      out.push([label, await call(c, req)]);
-    };
+    const step = stepper(out);
     await step('no certificate: whoAmI', n, { op: 'whoAmI' });
     await step('alice: whoAmI', a, { op: 'whoAmI' });
     await step('alice creates /want (x509:alice)', a, { op: 'create', path: '/want', data: data('w'), acl: [x509(dn.alice as string)], flags: 0 });

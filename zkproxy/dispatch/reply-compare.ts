@@ -103,7 +103,6 @@ export class ReplyComparer {
     }
     if ('acl' in oo && aclText(oo.acl as Acl[]) !== aclText(cc.acl as Acl[])) out.push({ op, field: 'acl', oracle: oo.acl, candidate: cc.acl });
     for (const f of ['totalNumber', 'err'] as const) if (f in oo && oo[f] !== cc[f]) out.push({ op, field: f, oracle: oo[f], candidate: cc[f] });
-    // ZooKeeper keeps a connection's identities in a hash set: compare them as a set.
     // In order: ZooKeeper lists a connection's ids in its hash set's order (mapping/auth-order.ts).
     const ids = (x: unknown): string => JSON.stringify(((x as { authScheme: string; user: string }[]) ?? []).map((i) => `${i.authScheme}:${i.user}`));
     if ('clientInfo' in oo && ids(oo.clientInfo) !== ids(cc.clientInfo)) out.push({ op, field: 'clientInfo', oracle: oo.clientInfo, candidate: cc.clientInfo });

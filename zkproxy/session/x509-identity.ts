@@ -59,7 +59,8 @@ function children(buf: Buffer, el: Der): Der[] {
 function oidString(buf: Buffer, el: Der): string {
   const bytes = buf.subarray(el.contentStart, el.end);
   if (bytes.length === 0) throw new X509ParseError('empty OID');
-  const parts = [Math.min(2, Math.floor(bytes[0]! / 40)), bytes[0]! - 40 * Math.min(2, Math.floor(bytes[0]! / 40))];
+  const first = Math.min(2, Math.floor(bytes[0]! / 40));
+  const parts = [first, bytes[0]! - 40 * first];
   let v = 0;
   for (let i = 1; i < bytes.length; i++) {
     v = v * 128 + (bytes[i]! & 0x7f);
@@ -90,13 +91,10 @@ function stringValue(buf: Buffer, el: Der): string | undefined {
 /** An attribute value escaped as Java's `AVA.toRFC2253String` escapes it. */
 export function escapeRfc2253(value: string): string {
   const escaped = value.replace(/[,=+<>#;"\\\0]/g, (c) => (c === '\0' ? '\\00' : `\\${c}`));
-  const lead = escaped.length - escaped.replace(/^[ \r]+/, '').length;
-  const trail = escaped.length - escaped.replace(/[ \r]+$/, '').length;
-  if (lead === 0 && trail === 0) return escaped;
-  if (lead === escaped.length) return escaped.replace(/[ \r]/g, (c) => `\\${c}`);
-  const mid = escaped.slice(lead, escaped.length - trail);
-  const esc = (part: string): string => part.replace(/[ \r]/g, (c) => `\\${c}`);
-  return esc(escaped.slice(0, lead)) + mid + esc(escaped.slice(escaped.length - trail));
+  const lead = /^[ \r]*/.exec(escaped)![0].length;
+  const body = escaped.slice(lead).replace(/[ \r]+$/, '');
+  const ws = (part: string): string => part.replace(/[ \r]/g, (c) => `\\${c}`);
+  return ws(escaped.slice(0, lead)) + body + ws(escaped.slice(lead + body.length));
 }
 
 function attribute(buf: Buffer, ava: Der): string {
