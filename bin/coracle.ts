@@ -12,7 +12,7 @@ import { ClientListener } from '../core/server/grpc/client-listener';
 import { registerEtcdServices } from '../core/server/services/etcd-services';
 import { httpRoutes } from '../core/server/http-routes';
 import { Logger } from '../core/util/logger';
-import { startZkProxy, runZkProxyCommand, loadSaslOptions, loadSecurePort, zkOptionsFromFlags, ZkProxy, SaslOptions, ZkSecurePort } from '../zkproxy/index';
+import { startZkProxy, runZkProxyCommand, loadSaslOptions, loadTls, zkOptionsFromFlags, ZkProxy, SaslOptions, ZkTlsOptions } from '../zkproxy/index';
 import { parseZkProxyFlags, zkProxyHelpText } from './zk-proxy-flags';
 import { LocalBackend } from '../zkproxy/backend/local-backend';
 import { admitProposal } from '../core/server/quota';
@@ -74,11 +74,11 @@ async function main(argv: string[]): Promise<number> {
   // parseFlags checked the --zk-* values: this only maps them ('' listen address: no front end).
   const zkOptions = zkOptionsFromFlags(flags);
   let sasl: SaslOptions | undefined;
-  let secure: ZkSecurePort | undefined;
+  let tls: ZkTlsOptions | undefined;
   try {
     // Read before anything starts: a bad users or TLS file is a usage error, not a half-started member.
     sasl = zkOptions ? loadSaslOptions(zkOptions.sasl) : undefined;
-    secure = loadSecurePort(zkOptions?.secure);
+    tls = loadTls(zkOptions?.tls);
   } catch (err) {
     process.stderr.write(`coracle: ${(err as Error).message}\n`);
     return 2;
@@ -133,7 +133,7 @@ async function main(argv: string[]): Promise<number> {
     // ZooKeeper writes count against --quota-backend-bytes like etcd writes do.
     const backend = new LocalBackend(member, (proposal) => admitProposal(member, proposal as ApplyBody));
     // startZkProxy names its logger component itself.
-    zk = await startZkProxy({ ...zkOptions, backend, sasl, secure, logger });
+    zk = await startZkProxy({ ...zkOptions, backend, sasl, tls, logger });
     logger.info({ address: flags['zk-listen'] || undefined, secureAddress: flags['zk-secure-listen'] || undefined }, 'serving ZooKeeper clients');
   }
   await untilSignal(logger, removal);

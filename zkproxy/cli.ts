@@ -6,7 +6,7 @@
 import { RemoteBackend } from './backend/remote-backend';
 import { ZkProxy, startZkProxy } from './zk-proxy';
 import { loadSaslOptions } from './session/sasl-authenticator';
-import { ZkFlagOptions, loadSecurePort } from './zk-flags';
+import { ZkFlagOptions, loadTls } from './zk-flags';
 import { ZkLogger } from './logger';
 import { KeySchema } from './mapping/key-schema';
 import { HistoryWatchdog } from './history-watchdog';
@@ -16,15 +16,15 @@ import { HistoryWatchdog } from './history-watchdog';
  * `close()` is called. Rejects when the SASL users file is unusable or the listener cannot start.
  */
 export async function runZkProxyCommand(endpoints: string[], zk: ZkFlagOptions, logger: ZkLogger): Promise<ZkProxy> {
-  const { sasl: saslFlags, secure: secureFlags, ...opts } = zk;
+  const { sasl: saslFlags, tls: tlsFlags, ...opts } = zk;
   // Read the users and TLS files before connecting, so a bad file is a usage error and not a half-start.
   const sasl = loadSaslOptions(saslFlags);
-  const secure = loadSecurePort(secureFlags);
+  const tls = loadTls(tlsFlags);
   const backend = new RemoteBackend({ endpoints, logger: logger.child({ component: 'etcd-client' }) });
   try {
-    const proxy = await startZkProxy({ ...opts, sasl, secure, backend, logger });
-    const tls = proxy.secureAddress ? { zkSecure: `${proxy.secureAddress.address}:${proxy.secureAddress.port}` } : {};
-    logger.info({ endpoints, zk: `${proxy.address.address}:${proxy.address.port}`, ...tls }, 'zk-proxy serving');
+    const proxy = await startZkProxy({ ...opts, sasl, tls, backend, logger });
+    const secure = proxy.secureAddress ? { zkSecure: `${proxy.secureAddress.address}:${proxy.secureAddress.port}` } : {};
+    logger.info({ endpoints, zk: `${proxy.address.address}:${proxy.address.port}`, ...secure }, 'zk-proxy serving');
     // The embedded server compacts by itself; an etcd cluster only when its operator says so.
     const watchdog = new HistoryWatchdog(backend, new KeySchema(opts.keyPrefix).secretKey(), logger.child({ component: 'history' })).start();
     return {

@@ -6,9 +6,9 @@
 export { startZkProxy } from './zk-proxy';
 export type { ZkProxy, ZkProxyOptions } from './zk-proxy';
 export { runZkProxyCommand } from './cli';
-export { ZK_FLAGS, ZkFlagError, zkOptionsFromFlags, loadSecurePort } from './zk-flags';
-export type { ZkFlagOptions, ZkFlagSpec, ZkFlagValues, SecurePortFlags } from './zk-flags';
-export type { ZkSecurePort, ZkTlsOptions } from './net/tls-port';
+export { ZK_FLAGS, ZkFlagError, zkOptionsFromFlags, loadTls } from './zk-flags';
+export type { ZkFlagOptions, ZkFlagSpec, ZkFlagValues } from './zk-flags';
+export type { ZkSecurePort, ZkTlsFlags, ZkTlsOptions } from './net/tls-port';
 export { loadSaslOptions } from './session/sasl-authenticator';
 export type { SaslOptions, SaslFlags } from './session/sasl-authenticator';
 export type { KvBackend } from './backend/kv-backend';

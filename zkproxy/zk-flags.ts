@@ -6,7 +6,7 @@
  */
 import { ZkProxyOptions } from './zk-proxy';
 import { SaslFlags } from './session/sasl-authenticator';
-import { ClientAuth, ZkSecurePort, ZkTlsFlags, loadTlsOptions } from './net/tls-port';
+import { ClientAuth, ZkTlsFlags, ZkTlsOptions, loadTlsOptions } from './net/tls-port';
 import { ZK_MAX_CLIENT_CNXNS_DEFAULT, ZK_MAX_FRAME_DEFAULT, ZK_TICK_TIME_DEFAULT_MS } from './limits';
 
 /** A flag's value kind, default and help (the shape bin/flags.ts parses). */
@@ -24,6 +24,9 @@ export const ZK_FLAGS = {
   'zk-tls-key-file': { kind: 'string', default: '', help: 'PEM private key of --zk-tls-cert-file.' },
   'zk-tls-trusted-ca-file': { kind: 'string', default: '', help: 'PEM CA certificates that sign ZooKeeper client certificates (ssl.trustStore).' },
   'zk-tls-client-auth': { kind: 'string', default: 'need', help: 'Client certificates on the ZooKeeper TLS port: need, want or none (ssl.clientAuth). A trusted one authenticates the x509:<subject DN> identity.' },
+  'zk-tls-crl-file': { kind: 'string', default: '', help: 'PEM certificate revocation lists: a ZooKeeper client certificate one of them revokes is refused.' },
+  'zk-tls-reload-interval': { kind: 'int', default: 10000, help: 'How often (ms) the --zk-tls-* files are checked; changed files serve new connections without a restart (0 = never).' },
+  'zk-port-unification': { kind: 'bool', default: false, help: 'The plain ZooKeeper port (--zk-listen) also accepts TLS clients, with the --zk-tls-* settings (client.portUnification).' },
   'zk-x509-super-user': { kind: 'string', default: '', help: 'Client certificate subject DN given the ZooKeeper super identity (zookeeper.X509AuthenticationProvider.superUser).' },
   'zk-tick-time': { kind: 'int', default: ZK_TICK_TIME_DEFAULT_MS, help: 'ZooKeeper tickTime (ms); session timeouts default to [2, 20] ticks.' },
   'zk-min-session-timeout': { kind: 'int', default: 0, help: 'Smallest ZooKeeper session timeout granted (ms; 0 = 2 ticks).' },
@@ -47,21 +50,14 @@ export type ZkFlagValues = { [K in keyof typeof ZK_FLAGS]: (typeof ZK_FLAGS)[K][
  * The proxy options the `--zk-*` flags set (backend excluded); the SASL flags are kept apart
  * because turning them into options reads a file (`loadSaslOptions`).
  */
-export type ZkFlagOptions = Omit<ZkProxyOptions, 'backend' | 'sasl' | 'secure'> & { sasl: SaslFlags; secure?: SecurePortFlags };
-
-/** The secure port the flags ask for, its TLS files not yet read ({@link loadSecurePort}). */
-export interface SecurePortFlags {
-  host: string;
-  port: number;
-  tls: ZkTlsFlags;
-}
+export type ZkFlagOptions = Omit<ZkProxyOptions, 'backend' | 'sasl' | 'tls'> & { sasl: SaslFlags; tls?: ZkTlsFlags };
 
 /**
- * Reads the TLS files of the secure port, if any: call before anything starts, so a missing or
- * unreadable file is a usage error. Throws with what to fix.
+ * Reads the TLS files, when a secure or unified port needs them: call before anything starts,
+ * so a missing or unreadable file is a usage error. Throws with what to fix.
  */
-export function loadSecurePort(f: SecurePortFlags | undefined): ZkSecurePort | undefined {
-  return f ? { host: f.host, port: f.port, tls: loadTlsOptions(f.tls) } : undefined;
+export function loadTls(f: ZkTlsFlags | undefined): ZkTlsOptions | undefined {
+  return f ? loadTlsOptions(f) : undefined;
 }
 
 const CLIENT_AUTH: readonly ClientAuth[] = ['need', 'want', 'none'];
@@ -84,17 +80,18 @@ export function zkOptionsFromFlags(v: ZkFlagValues): ZkFlagOptions | undefined {
   const clientAuth = v['zk-tls-client-auth'] as ClientAuth;
   if (!CLIENT_AUTH.includes(clientAuth)) throw new ZkFlagError(`invalid --zk-tls-client-auth '${v['zk-tls-client-auth']}' (want need, want or none)`);
   const plain = v['zk-listen'] !== '';
+  const portUnification = v['zk-port-unification'];
+  if (portUnification && !plain) throw new ZkFlagError("--zk-port-unification needs the plain port: set --zk-listen (it is '')");
   if (!plain && v['zk-secure-listen'] === '') return undefined;
   const { host, port } = plain ? listenAddress(v['zk-listen'], 'zk-listen') : { host: '127.0.0.1', port: 0 };
-  const secure = v['zk-secure-listen'] === '' ? undefined : {
-    ...listenAddress(v['zk-secure-listen'], 'zk-secure-listen'),
-    tls: {
-      certFile: v['zk-tls-cert-file'] || undefined, keyFile: v['zk-tls-key-file'] || undefined,
-      trustedCaFile: v['zk-tls-trusted-ca-file'] || undefined, clientAuth, superUser: v['zk-x509-super-user'] || undefined,
-    },
+  const secure = v['zk-secure-listen'] === '' ? undefined : listenAddress(v['zk-secure-listen'], 'zk-secure-listen');
+  const tls = !secure && !portUnification ? undefined : {
+    certFile: v['zk-tls-cert-file'] || undefined, keyFile: v['zk-tls-key-file'] || undefined,
+    trustedCaFile: v['zk-tls-trusted-ca-file'] || undefined, crlFile: v['zk-tls-crl-file'] || undefined,
+    clientAuth, superUser: v['zk-x509-super-user'] || undefined, reloadIntervalMs: v['zk-tls-reload-interval'],
   };
   return {
-    host, port, plain, secure,
+    host, port, plain, secure, portUnification, tls,
     tickTime: v['zk-tick-time'],
     minSessionTimeout: min || undefined,
     maxSessionTimeout: max || undefined,

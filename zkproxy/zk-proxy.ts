@@ -17,7 +17,7 @@ import { bootstrapKeySpace } from './mapping/bootstrap';
 import { KeySchema } from './mapping/key-schema';
 import { ZnodeTree } from './mapping/znode-tree';
 import { ZkListener } from './net/listener';
-import { ZkSecurePort } from './net/tls-port';
+import { ZkSecurePort, ZkTlsOptions } from './net/tls-port';
 import { ContainerReaper } from './ops/container-reaper';
 import { ZkServices } from './ops/services';
 import { StoreHandler } from './ops/store-handler';
@@ -37,8 +37,12 @@ export interface ZkProxyOptions {
   port?: number;
   /** Serve the plain port at host:port (default true; false serves only `secure`). */
   plain?: boolean;
-  /** The TLS port (secureClientPort), with x509 client-certificate authentication. */
+  /** The TLS port (secureClientPort), with x509 client-certificate authentication; needs `tls`. */
   secure?: ZkSecurePort;
+  /** The plain port also accepts TLS clients (client.portUnification); needs `tls`. */
+  portUnification?: boolean;
+  /** TLS settings of the secure port and of a unified plain port (`loadTlsOptions`). */
+  tls?: ZkTlsOptions;
   logger?: ZkLogger;
   /** Key prefix of the ZooKeeper space in the store (default `/zk/`). */
   keyPrefix?: string;
@@ -133,7 +137,7 @@ export async function startZkProxy(o: ZkProxyOptions): Promise<ZkProxy> {
   const listener = new ZkListener(handler, services, {
     host: o.host ?? '127.0.0.1', port: o.port ?? 2181, maxFrame: o.maxFrame ?? ZK_MAX_FRAME_DEFAULT,
     tickTime, minSessionTimeout, maxSessionTimeout, maxClientCnxns: o.maxClientCnxns ?? ZK_MAX_CLIENT_CNXNS_DEFAULT,
-    plain: o.plain, secure: o.secure,
+    plain: o.plain, secure: o.secure, portUnification: o.portUnification, tls: o.tls,
   }, logger);
   const bound = await listener.listen();
   const address = bound.plain ?? bound.secure;

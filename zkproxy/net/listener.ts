@@ -2,9 +2,15 @@
  * `ZkListener`: the ZooKeeper ports — the plain client port and, when configured, the secure
  * one (TLS, tls-port.ts). Accepts connections (bounded, both ports counted together), owns the
  * server-wide stats and answers four-letter words through its connections, on either port.
+ *
+ * With port unification (ZooKeeper's `client.portUnification`) the plain port also takes TLS
+ * clients: operators move clients to TLS one at a time without changing the address they use.
+ * The first byte tells them apart: 0x16 opens a TLS handshake record, while a ZooKeeper frame
+ * starts with its length's high byte (0 for any frame under 16 MiB) and a four-letter word
+ * with a letter.
  */
 import { AddressInfo, Server, Socket, createServer } from 'node:net';
-import { TLSSocket, createServer as createTlsServer } from 'node:tls';
+import { Server as TlsServer, TLSSocket, createServer as createTlsServer } from 'node:tls';
 import { STANDALONE_ROLE } from '../backend/server-role';
 import { ZkHandler } from '../dispatch/zk-handler';
 import { ZK_HANDSHAKE_TIMEOUT_MS, ZK_MAX_CONNECTIONS } from '../limits';
@@ -14,10 +20,14 @@ import { ZkServices } from '../ops/services';
 import { ZkConnection } from './connection';
 import { FourLetterSource } from './four-letter-words';
 import { ServerStats } from './server-stats';
-import { ZkSecurePort, certificateIdentities, tlsServerOptions } from './tls-port';
+import { ZkSecurePort, ZkTlsOptions, certificateIdentities, tlsServerOptions } from './tls-port';
+import { TlsReloader } from './tls-reloader';
 
 /** Refused connections are logged at most this often. */
 const REJECT_LOG_INTERVAL_MS = 10_000;
+
+/** The first byte of a TLS handshake record (a ClientHello), RFC 8446 §5.1. */
+const TLS_HANDSHAKE_RECORD = 0x16;
 
 /** Listener settings. */
 export interface ListenerOptions {
@@ -32,8 +42,12 @@ export interface ListenerOptions {
   maxClientCnxns: number;
   /** Serve the plain port at host:port (default true; false with only a secure port). */
   plain?: boolean;
-  /** The secure port (secureClientPort). */
+  /** The secure port (secureClientPort); needs `tls`. */
   secure?: ZkSecurePort;
+  /** The plain port also accepts TLS clients (client.portUnification); needs `tls`. */
+  portUnification?: boolean;
+  /** TLS settings of the secure port and of a unified plain port. */
+  tls?: ZkTlsOptions;
 }
 
 /** The addresses the listener is bound to. */
@@ -51,7 +65,11 @@ export class ZkListener {
   private lastRejectLog = 0;
   private rejectedSinceLog = 0;
   private readonly server: Server | undefined;
-  private readonly secureServer: Server | undefined;
+  /** Makes the TLS connections of the secure port and of a unified plain port. */
+  private readonly tlsServer: TlsServer | undefined;
+  /** The TLS settings in service (replaced by a reload). */
+  private tls: ZkTlsOptions | undefined;
+  private reloader: TlsReloader | undefined;
   private addresses: ListenerAddresses = {};
   private lastTlsErrorLog = 0;
 
@@ -61,27 +79,69 @@ export class ZkListener {
     private readonly opts: ListenerOptions,
     private readonly logger: ZkLogger,
   ) {
-    if (opts.plain !== false) this.server = createServer((socket) => this.accept(socket, []));
-    const secure = opts.secure;
-    if (secure) {
-      const server = createTlsServer(tlsServerOptions(secure.tls, ZK_HANDSHAKE_TIMEOUT_MS), (socket) => this.acceptSecure(socket, secure));
+    if ((opts.secure || opts.portUnification) && !opts.tls) throw new Error('a secure or unified ZooKeeper port needs TLS settings');
+    const tlsOptions = opts.tls;
+    if (tlsOptions && (opts.secure || opts.portUnification)) {
+      this.tls = tlsOptions;
+      const server = createTlsServer(tlsServerOptions(tlsOptions, ZK_HANDSHAKE_TIMEOUT_MS), (socket) => this.acceptSecure(socket));
       // A failed handshake (no or untrusted certificate, not TLS at all) ends that socket only.
       server.on('tlsClientError', (err, socket) => this.tlsRefused(socket.remoteAddress, err.message));
-      this.secureServer = server;
+      this.tlsServer = server;
     }
+    const tlsServer = opts.portUnification ? this.tlsServer : undefined;
+    if (opts.plain !== false) this.server = createServer((socket) => (tlsServer ? this.sniff(socket, tlsServer) : this.accept(socket, [])));
   }
 
   /** Starts listening on every configured port; resolves with the bound addresses. */
   async listen(): Promise<ListenerAddresses> {
     if (this.server) this.addresses.plain = await listenOn(this.server, this.opts.port, this.opts.host);
-    if (this.secureServer && this.opts.secure) this.addresses.secure = await listenOn(this.secureServer, this.opts.secure.port, this.opts.secure.host);
-    this.logger.info({ address: this.addresses.plain, secureAddress: this.addresses.secure }, 'ZooKeeper listener started');
+    if (this.tlsServer && this.opts.secure) this.addresses.secure = await listenOn(this.tlsServer, this.opts.secure.port, this.opts.secure.host);
+    const reload = this.tls?.source;
+    if (this.tlsServer && reload?.reloadIntervalMs) {
+      this.reloader = new TlsReloader(reload, reload.reloadIntervalMs, (o) => this.replaceTls(o), this.logger);
+      await this.reloader.start(this.tls!);
+    }
+    this.logger.info({ address: this.addresses.plain, secureAddress: this.addresses.secure, portUnification: this.opts.portUnification ?? false }, 'ZooKeeper listener started');
     return this.addresses;
   }
 
+  /** New TLS files: handshakes from now on use them; open connections keep theirs. */
+  private replaceTls(o: ZkTlsOptions): void {
+    this.tls = o;
+    this.tlsServer?.setSecureContext(tlsServerOptions(o, ZK_HANDSHAKE_TIMEOUT_MS));
+  }
+
+  /**
+   * A connection to a unified plain port: TLS when its first byte opens a handshake record,
+   * plain ZooKeeper otherwise. The byte goes back to the socket, so whichever side takes the
+   * socket reads the stream from its start (a TLS server feeds bytes already buffered on a
+   * socket to its handshake).
+   */
+  private sniff(socket: Socket, tlsServer: TlsServer): void {
+    const giveUp = setTimeout(() => socket.destroy(), ZK_HANDSHAKE_TIMEOUT_MS);
+    const failed = (): void => {
+      clearTimeout(giveUp);
+      socket.destroy();
+    };
+    socket.once('error', failed);
+    socket.once('close', () => clearTimeout(giveUp));
+    socket.once('data', (first: Buffer) => {
+      clearTimeout(giveUp);
+      socket.off('error', failed);
+      socket.pause();
+      socket.unshift(first);
+      if (first[0] === TLS_HANDSHAKE_RECORD) {
+        tlsServer.emit('connection', socket);
+        return;
+      }
+      this.accept(socket, []);
+      socket.resume();
+    });
+  }
+
   /** A TLS connection after its handshake: its certificate gives identities, or it is refused. */
-  private acceptSecure(socket: TLSSocket, secure: ZkSecurePort): void {
-    const verdict = certificateIdentities(socket, secure.tls);
+  private acceptSecure(socket: TLSSocket): void {
+    const verdict = certificateIdentities(socket, this.tls!);
     if ('refuse' in verdict) {
       this.tlsRefused(socket.remoteAddress, verdict.refuse);
       socket.destroy();
@@ -172,8 +232,10 @@ export class ZkListener {
 
   /** Stops accepting and closes every connection (sessions live on in the store). */
   async close(): Promise<void> {
+    this.reloader?.stop();
     for (const c of this.connections) c.close('listener closing');
-    await Promise.all([this.server, this.secureServer].map((server) => server && new Promise<void>((resolve) => server.close(() => resolve()))));
+    // A TLS server that only serves a unified port never listened: closing it is an error to ignore.
+    await Promise.all([this.server, this.tlsServer].map((server) => server && new Promise<void>((resolve) => server.close(() => resolve()))));
   }
 }
 

@@ -1,7 +1,9 @@
 /**
- * The secure client port (ZooKeeper's `secureClientPort` with the Netty connection factory and
- * `authProvider.x509`): TLS settings from PEM files, the Node TLS server options they give, and
- * the identities a client certificate gives a connection once the handshake is done.
+ * TLS on the ZooKeeper ports (ZooKeeper's `secureClientPort`, or the plain port with
+ * `client.portUnification`, with the Netty connection factory and `authProvider.x509`): TLS
+ * settings from PEM files, the Node TLS server options they give, and the identities a client
+ * certificate gives a connection once the handshake is done. A CRL file (Coracle's own; Java
+ * reads CRLs from the certificates' distribution points instead) refuses revoked certificates.
  *
  * As ZooKeeper 3.8 (NettyServerCnxnFactory.CertificateVerifier, X509AuthenticationProvider):
  * - `need` (ssl.clientAuth's default): no trusted certificate, no connection;
@@ -18,23 +20,26 @@ import { X509ParseError, x509SubjectName } from '../session/x509-identity';
 /** ssl.clientAuth. */
 export type ClientAuth = 'need' | 'want' | 'none';
 
-/** TLS settings of the secure port. */
+/** TLS settings of the secure port and of the unified plain port. */
 export interface ZkTlsOptions {
   /** Server certificate chain and key, PEM. */
   cert: Buffer;
   key: Buffer;
   /** CA certificates that sign client certificates, PEM (required unless clientAuth is none). */
   ca?: Buffer;
+  /** Certificate revocation lists, PEM: a client certificate one revokes is refused. */
+  crl?: Buffer;
   clientAuth: ClientAuth;
   /** zookeeper.X509AuthenticationProvider.superUser: this subject is also `super`. */
   superUser?: string;
+  /** The flags these were read from, when read from files: what tls-reloader.ts watches. */
+  source?: ZkTlsFlags;
 }
 
-/** The secure port: where it listens and its TLS settings. */
+/** Where the secure port (secureClientPort) listens. */
 export interface ZkSecurePort {
   host: string;
   port: number;
-  tls: ZkTlsOptions;
 }
 
 /** The file paths and policy the `--zk-tls-*` flags give (read by {@link loadTlsOptions}). */
@@ -42,8 +47,11 @@ export interface ZkTlsFlags {
   certFile?: string;
   keyFile?: string;
   trustedCaFile?: string;
+  crlFile?: string;
   clientAuth: ClientAuth;
   superUser?: string;
+  /** How often the files are checked for changes, ms; 0 or absent: never (tls-reloader.ts). */
+  reloadIntervalMs?: number;
 }
 
 function readPem(file: string, flag: string): Buffer {
@@ -59,7 +67,7 @@ function readPem(file: string, flag: string): Buffer {
  * unreadable, or when client certificates are asked for without a CA to check them against.
  */
 export function loadTlsOptions(f: ZkTlsFlags): ZkTlsOptions {
-  if (!f.certFile || !f.keyFile) throw new Error('--zk-secure-listen needs --zk-tls-cert-file and --zk-tls-key-file (the server certificate and its key, PEM)');
+  if (!f.certFile || !f.keyFile) throw new Error('TLS on the ZooKeeper port (--zk-secure-listen or --zk-port-unification) needs --zk-tls-cert-file and --zk-tls-key-file (the server certificate and its key, PEM)');
   if (f.clientAuth !== 'none' && !f.trustedCaFile) {
     throw new Error(`--zk-tls-client-auth ${f.clientAuth} needs --zk-tls-trusted-ca-file (the CA that signs client certificates, PEM), or --zk-tls-client-auth none`);
   }
@@ -67,15 +75,17 @@ export function loadTlsOptions(f: ZkTlsFlags): ZkTlsOptions {
     cert: readPem(f.certFile, 'zk-tls-cert-file'),
     key: readPem(f.keyFile, 'zk-tls-key-file'),
     ca: f.trustedCaFile ? readPem(f.trustedCaFile, 'zk-tls-trusted-ca-file') : undefined,
+    crl: f.crlFile ? readPem(f.crlFile, 'zk-tls-crl-file') : undefined,
     clientAuth: f.clientAuth,
     superUser: f.superUser || undefined,
+    source: f,
   };
 }
 
 /** Node TLS server options for `o`; `handshakeTimeoutMs` bounds a client that never finishes. */
 export function tlsServerOptions(o: ZkTlsOptions, handshakeTimeoutMs: number): TlsOptions {
   return {
-    cert: o.cert, key: o.key, ca: o.ca,
+    cert: o.cert, key: o.key, ca: o.ca, crl: o.crl,
     requestCert: o.clientAuth !== 'none',
     // `want` checks the certificate itself (certificateIdentities): one may be absent.
     rejectUnauthorized: o.clientAuth === 'need',

@@ -61,12 +61,24 @@ test('the embedded server maps the same flags to the same options, and may turn 
 test('the secure port: its address, TLS files and client-auth mode; only it when --zk-listen is empty', () => {
   const o = parse(['--zk-secure-listen=127.0.0.1:2281', '--zk-tls-cert-file=s.pem', '--zk-tls-key-file=s.key', '--zk-tls-trusted-ca-file=ca.pem', '--zk-tls-client-auth=want', '--zk-x509-super-user=CN=admin']);
   assert.equal(o.zk.plain, true);
-  assert.deepEqual(o.zk.secure, { host: '127.0.0.1', port: 2281, tls: { certFile: 's.pem', keyFile: 's.key', trustedCaFile: 'ca.pem', clientAuth: 'want', superUser: 'CN=admin' } });
+  assert.deepEqual(o.zk.secure, { host: '127.0.0.1', port: 2281 });
+  assert.deepEqual(o.zk.tls, { certFile: 's.pem', keyFile: 's.key', trustedCaFile: 'ca.pem', crlFile: undefined, clientAuth: 'want', superUser: 'CN=admin', reloadIntervalMs: 10000 });
   assert.equal(parse([]).zk.secure, undefined, 'no secure port by default');
-  assert.equal(parse(['--zk-secure-listen=127.0.0.1:2281']).zk.secure?.tls.clientAuth, 'need', "ZooKeeper's ssl.clientAuth default");
+  assert.equal(parse([]).zk.tls, undefined, 'no TLS files read without a port that needs them');
+  assert.equal(parse(['--zk-secure-listen=127.0.0.1:2281']).zk.tls?.clientAuth, 'need', "ZooKeeper's ssl.clientAuth default");
   const only = parse(['--zk-listen=', '--zk-secure-listen=[::1]:2281']);
   assert.equal(only.zk.plain, false);
   assert.equal(only.zk.secure?.host, '::1');
   assert.throws(() => parse(['--zk-secure-listen=2281']), /invalid --zk-secure-listen/);
   assert.throws(() => parse(['--zk-tls-client-auth=maybe']), /need, want or none/);
+});
+
+test('port unification, the CRL file and the reload interval', () => {
+  const o = parse(['--zk-port-unification', '--zk-tls-cert-file=s.pem', '--zk-tls-key-file=s.key', '--zk-tls-client-auth=none', '--zk-tls-crl-file=crl.pem', '--zk-tls-reload-interval=0']);
+  assert.equal(o.zk.portUnification, true);
+  assert.equal(o.zk.secure, undefined, 'unification needs no secure port');
+  assert.deepEqual(o.zk.tls, { certFile: 's.pem', keyFile: 's.key', trustedCaFile: undefined, crlFile: 'crl.pem', clientAuth: 'none', superUser: undefined, reloadIntervalMs: 0 });
+  assert.equal(parse([]).zk.portUnification, false, 'off by default, as client.portUnification');
+  assert.throws(() => parse(['--zk-port-unification', '--zk-listen=', '--zk-secure-listen=127.0.0.1:2281']), /--zk-port-unification needs the plain port/);
+  assert.throws(() => parse(['--zk-secure-listen=127.0.0.1:2281', '--zk-tls-reload-interval=-5']), /--zk-tls-reload-interval: want a non-negative integer/);
 });
