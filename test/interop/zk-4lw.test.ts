@@ -35,6 +35,16 @@ test('four-letter words', { timeout: 30_000 }, async () => {
     assert.ok(fd('zk_max_file_descriptor_count') >= fd('zk_open_file_descriptor_count'), 'the limit is at least what is open');
     assert.match(await word('conf'), /^clientPort=\d+\n(.*\n)*tickTime=2000\n(.*\n)*minSessionTimeout=4000\nmaxSessionTimeout=40000\n/m);
     assert.match(await word('cons'), /sid=0x[0-9a-f]+/);
+    // A session that has only shaken hands shows it as ZooKeeper does (lop=SESS, recved=1), and
+    // every hex field in Java's form (Long.toHexString: never '0x-1').
+    const fresh = await ZkWireClient.connect({ host: h.host, port: h.port });
+    try {
+      const line = (await word('cons')).split('\n').find((l) => l.includes(`sid=0x${fresh.session.sessionId.toString(16)},`)) ?? '';
+      assert.match(line, /\(queued=0,recved=1,sent=1,sid=0x[0-9a-f]+,lop=SESS,est=\d+,to=\d+,lcxid=0x0,lzxid=0x[0-9a-f]+,/);
+      assert.doesNotMatch(await word('cons'), /0x-/);
+    } finally {
+      await fresh.close();
+    }
     assert.match(await word('envi'), /^Environment:\nzookeeper\.version=/);
     assert.match(await word('wchs'), /connections watching 1 paths\nTotal watches:1\n/);
     assert.match(await word('dump'), /dump is not executed because it is not in the whitelist/);

@@ -2,8 +2,8 @@
  * Differential test of the secure client port: the same scripted raw requests (ZkWireClient over
  * TLS) against a real Apache ZooKeeper 3.8 (NettyServerCnxnFactory, secureClientPort,
  * X509AuthenticationProvider, PEM key and trust stores) and against Coracle
- * (`--zk-secure-listen` with the same certificates). Replies are compared field by field, except
- * zxids, times and session ids.
+ * (`--zk-secure-listen` with the same certificates). Replies are compared field by field,
+ * except zxids, times and session ids (support/zk-reply-diff.ts).
  *
  * Two pairs of servers: clientAuth `need` with an x509 super user, and clientAuth `want`.
  * Covered: whoAmI for certificate subjects of many shapes (the x509 id is Java's
@@ -24,13 +24,14 @@
  */
 import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { ZkWireClient, type WireReply } from '../../zkproxy/dispatch/zk-wire-client';
-import { errName, type Acl, type ZkRequest } from '../../protocol/jute';
+import type { ZkWireClient } from '../../zkproxy/dispatch/zk-wire-client';
+import type { Acl, ZkRequest } from '../../protocol/jute';
 import { startCoracle, type CoracleServer } from '../support/coracle-server';
 import { requirePeer } from '../support/peers';
 import { freePorts } from '../support/ports';
 import { createTempDir, removeTempDir } from '../support/temp-dir';
 import { makeTestCerts, type TestCerts } from '../support/tls-certs';
+import { call, differentialRun, stepper, within, WireSessions, type Transcript } from '../support/zk-reply-diff';
 import {
   coracleTlsArgs, probeSession, tlsClientOptions, waitSecurePort, zookeeperTlsConfig, zookeeperTlsJvmArgs,
 } from '../support/zk-tls-peers';
@@ -128,108 +129,17 @@ after(async () => {
   if (dir) removeTempDir(dir);
 });
 
-/** Resolves with `p`, or rejects after `ms` (every wait in this file is bounded). */
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
-}
-
-const openClients = new Set<ZkWireClient>();
+const sessions = new WireSessions();
 
 /** A session over TLS with certificate `name` (none when undefined), or over plain TCP when `plain`. */
-async function open(port: number, name?: string, plain = false): Promise<ZkWireClient> {
-  const c = await within(
-    ZkWireClient.connect({ host: '127.0.0.1', port, timeoutMs: 10_000, ...(plain ? {} : { tls: tlsClientOptions(certs, name) }) }),
-    10_000, `connect to ${port} as ${name ?? 'no certificate'}`,
-  );
-  openClients.add(c);
-  return c;
+function open(port: number, name?: string, plain = false): Promise<ZkWireClient> {
+  return sessions.connect(port, plain ? undefined : tlsClientOptions(certs, name), name ?? 'no certificate');
 }
 
-async function closeAll(): Promise<void> {
-  await Promise.all([...openClients].map((c) => within(c.close(), 5000, 'close').catch(() => c.drop())));
-  openClients.clear();
-}
-
-/** A reply without zxids, times and session ids: the error name and the body. */
-function normalize(v: unknown): unknown {
-  if (Buffer.isBuffer(v)) return v.toString('utf8');
-  if (typeof v === 'bigint') return v.toString();
-  if (Array.isArray(v)) return v.map(normalize);
-  if (v && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    if ('czxid' in o && 'mzxid' in o) {
-      return {
-        version: o.version, cversion: o.cversion, aversion: o.aversion, dataLength: o.dataLength, numChildren: o.numChildren,
-        ephemeral: o.ephemeralOwner !== 0n,
-      };
-    }
-    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, normalize(x)]));
-  }
-  return v;
-}
-
-/**
- * Send one request and return the normalized reply (or how it failed). whoAmI's list is sorted
- * unless `keepOrder`: the real server lists a connection's ids in the iteration order of a
- * ConcurrentHashMap-backed set (ServerCnxn.authInfo), which one test compares on its own.
- */
-async function call(c: ZkWireClient, req: ZkRequest, keepOrder = false): Promise<unknown> {
-  try {
-    const r: WireReply = await within(c.send(req), 5000, req.op);
-    if (r.body === undefined) return { err: errName(r.header.err) };
-    let body = r.body;
-    if (body.op === 'whoAmI' && !keepOrder) {
-      const key = (i: { authScheme: string; user: string }): string => `${i.authScheme}\u0000${i.user}`;
-      body = { ...body, clientInfo: [...body.clientInfo].sort((x, y) => (key(x) < key(y) ? -1 : key(x) > key(y) ? 1 : 0)) };
-    }
-    return { err: errName(r.header.err), body: normalize(body) };
-  } catch (err) {
-    return { failed: (err as Error).message };
-  }
-}
-
-type Transcript = Array<[string, unknown]>;
-
-/** A step that sends `req` on `c` and records the reply under `label` in `out`. */
-function stepper(out: Transcript): (label: string, c: ZkWireClient, req: ZkRequest) => Promise<void> {
-  return async (label, c, req) => {
-    out.push([label, await call(c, req)]);
-  };
-}
-
-/** Run `script` against both sides; fail listing every step whose answers differ. */
+/** Run `script` against both sides (see support/zk-reply-diff.ts). */
 async function differential(t: TestContext, pair: () => Pair, script: (side: Side) => Promise<Transcript>): Promise<void> {
   if (setupSkip) return t.skip(setupSkip);
-  let zk: Transcript;
-  let co: Transcript;
-  try {
-    zk = await script(pair().zookeeper);
-  } finally {
-    await closeAll();
-  }
-  try {
-    co = await script(pair().coracle);
-  } finally {
-    await closeAll();
-  }
-  assert.deepEqual(co.map(([l]) => l), zk.map(([l]) => l), 'both runs took the same steps');
-  const diffs: string[] = [];
-  zk.forEach(([label, z], i) => {
-    const c = co[i]?.[1];
-    try {
-      assert.deepStrictEqual(c, z);
-    } catch {
-      diffs.push(`${label}:\n    zookeeper ${JSON.stringify(z)}\n    coracle   ${JSON.stringify(c)}`);
-    }
-  });
-  // CORACLE_TLS_DIFF_TRACE=1 prints every step's answers, equal or not.
-  if (process.env.CORACLE_TLS_DIFF_TRACE === '1') zk.forEach(([label, z], i) => t.diagnostic(`${label}: zookeeper ${JSON.stringify(z)} | coracle ${JSON.stringify(co[i]?.[1])}`));
-  for (const d of diffs) t.diagnostic(d);
-  assert.equal(diffs.length, 0, `${diffs.length} of ${zk.length} steps differ:\n${diffs.join('\n')}`);
+  await differentialRun(t, pair(), sessions, script);
 }
 
 const data = (s: string): Buffer => Buffer.from(s);

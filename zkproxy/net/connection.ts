@@ -215,6 +215,12 @@ export class ZkConnection implements WatchTarget, SessionOwner {
     };
     this.stats.sessionId = session.id;
     this.stats.timeoutMs = session.timeoutMs;
+    // As ZooKeeper counts a connection's handshake: one packet received, op SESS, cxid 0.
+    this.stats.received++;
+    this.stats.lastOp = 'SESS';
+    this.stats.lastCxid = 0;
+    this.stats.lastZxid = s.tree.revision;
+    this.stats.lastResponse = Date.now();
     this.writeConnectResponse(req, session.timeoutMs, session.id, session.passwd);
     clearTimeout(this.handshakeTimer);
     this.state = 'open';

@@ -155,7 +155,7 @@ export class ZkListener {
     const now = Date.now();
     if (now - this.lastTlsErrorLog < REJECT_LOG_INTERVAL_MS) return;
     this.lastTlsErrorLog = now;
-    this.logger.warn({ remote: normalizeAddress(remote), reason }, 'refused a TLS client on the secure ZooKeeper port (check its certificate against --zk-tls-trusted-ca-file)');
+    this.logger.warn({ remote: normalizeAddress(remote), reason }, 'refused a TLS client on the ZooKeeper port (check its certificate against --zk-tls-trusted-ca-file and --zk-tls-crl-file)');
   }
 
   private accept(socket: Socket, identities: AuthId[]): void {

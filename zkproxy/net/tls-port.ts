@@ -12,7 +12,7 @@
  * - a trusted certificate adds `x509:<subject>` (RFC 2253, session/x509-identity.ts) after the
  *   connection's `ip` id, preceded by `super:<subject>` when the subject is the x509 super user.
  */
-import { readFileSync } from 'node:fs';
+import { readFlagFile } from '../read-flag-file';
 import { TLSSocket, TlsOptions } from 'node:tls';
 import { AuthId } from '../mapping/acl-rules';
 import { X509ParseError, x509SubjectName } from '../session/x509-identity';
@@ -54,14 +54,6 @@ export interface ZkTlsFlags {
   reloadIntervalMs?: number;
 }
 
-function readPem(file: string, flag: string): Buffer {
-  try {
-    return readFileSync(file);
-  } catch (e) {
-    throw new Error(`cannot read --${flag} ${file}: ${(e as Error).message}`);
-  }
-}
-
 /**
  * Reads the PEM files the flags name. Throws with what to fix when a file is missing or
  * unreadable, or when client certificates are asked for without a CA to check them against.
@@ -72,10 +64,10 @@ export function loadTlsOptions(f: ZkTlsFlags): ZkTlsOptions {
     throw new Error(`--zk-tls-client-auth ${f.clientAuth} needs --zk-tls-trusted-ca-file (the CA that signs client certificates, PEM), or --zk-tls-client-auth none`);
   }
   return {
-    cert: readPem(f.certFile, 'zk-tls-cert-file'),
-    key: readPem(f.keyFile, 'zk-tls-key-file'),
-    ca: f.trustedCaFile ? readPem(f.trustedCaFile, 'zk-tls-trusted-ca-file') : undefined,
-    crl: f.crlFile ? readPem(f.crlFile, 'zk-tls-crl-file') : undefined,
+    cert: readFlagFile(f.certFile, 'zk-tls-cert-file'),
+    key: readFlagFile(f.keyFile, 'zk-tls-key-file'),
+    ca: f.trustedCaFile ? readFlagFile(f.trustedCaFile, 'zk-tls-trusted-ca-file') : undefined,
+    crl: f.crlFile ? readFlagFile(f.crlFile, 'zk-tls-crl-file') : undefined,
     clientAuth: f.clientAuth,
     superUser: f.superUser || undefined,
     source: f,
