@@ -44,7 +44,7 @@ async function zkProxyCommand(argv: string[]): Promise<number> {
   try {
     const opts = parseZkProxyFlags(argv, process.env);
     logger = pino({ level: opts.logLevel === 'panic' ? 'fatal' : opts.logLevel }) as unknown as Logger;
-    proxy = await runZkProxyCommand(opts.endpoints, opts.zk, logger);
+    proxy = await runZkProxyCommand(opts.endpoints, opts.zk, logger, opts.etcd);
   } catch (err) {
     process.stderr.write(`coracle zk-proxy: ${(err as Error).message}\nRun 'coracle zk-proxy --help' for usage.\n`);
     return 2;

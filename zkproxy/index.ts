@@ -18,3 +18,4 @@ export type { ZkHandler, ZkContext, ZkReply } from './dispatch/zk-handler';
 export { ZkMetrics } from './dispatch/metrics-handler';
 export { CrossChecker } from './dispatch/crosscheck-handler';
 export type { ZkLogger } from './logger';
+export type { EtcdCredentialFlags } from './backend/etcd-credentials';

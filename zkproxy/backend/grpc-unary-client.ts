@@ -17,8 +17,10 @@
  */
 import * as http2 from 'node:http2';
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { ZkLogger } from '../logger';
+import { EtcdTls } from './etcd-credentials';
 
 /** A failed call, shaped like grpc-js's ServiceError (`kvErrorOf` reads code and details). */
 export class UnaryCallError extends Error {
@@ -37,6 +39,8 @@ export interface GrpcUnaryClientOptions {
   /** Largest response message accepted, bytes. */
   maxResponseBytes: number;
   logger: ZkLogger;
+  /** Connect with TLS (etcd-credentials.ts); absent: plaintext HTTP/2. */
+  tls?: EtcdTls;
 }
 
 const PREFIX_BYTES = 5;
@@ -72,9 +76,10 @@ export class GrpcUnaryClient {
   /**
    * Calls `path` with one encoded request message; resolves with the response message bytes.
    * A session that refuses the stream (it was closing) is replaced once: nothing was sent, so
-   * the call is safe to start again, as grpc-js's transparent retry does.
+   * the call is safe to start again, as grpc-js's transparent retry does. `metadata`: extra
+   * request headers (etcd's `token`).
    */
-  async call(path: string, message: Uint8Array, timeoutMs: number): Promise<Buffer> {
+  async call(path: string, message: Uint8Array, timeoutMs: number, metadata?: Record<string, string>): Promise<Buffer> {
     if (this.closed) throw new UnaryCallError(GrpcStatus.CANCELLED, 'client closed');
     const framed = Buffer.allocUnsafe(PREFIX_BYTES + message.length);
     framed[0] = 0;
@@ -83,6 +88,7 @@ export class GrpcUnaryClient {
     const headers = {
       ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers',
       'grpc-timeout': `${Math.max(1, Math.ceil(timeoutMs))}m`,
+      ...metadata,
     };
     for (let attempt = 0; ; attempt++) {
       const session = await this.connected(timeoutMs);
@@ -136,7 +142,7 @@ export class GrpcUnaryClient {
       this.next = (this.next + 1) % this.endpoints.length;
       const ep = this.endpoints[at]!;
       try {
-        const s = await connectOne(ep.host, ep.port, timeoutMs);
+        const s = await connectOne(ep.host, ep.port, timeoutMs, this.opts.tls);
         if (this.closed) {
           s.destroy();
           break;
@@ -167,12 +173,21 @@ export class GrpcUnaryClient {
   }
 }
 
-function connectOne(host: string, port: number, timeoutMs: number): Promise<http2.ClientHttp2Session> {
+/** A TCP connection to host:port, with TLS (HTTP/2 by ALPN, as etcd's gRPC port wants) when `t` is given. */
+function socketTo(host: string, port: number, t: EtcdTls | undefined): net.Socket {
+  if (!t) return net.connect({ host, port, noDelay: true });
+  // SNI carries names, not addresses; the certificate is still checked against an address.
+  const s = tls.connect({ host, port, ca: t.ca, cert: t.cert, key: t.key, ALPNProtocols: ['h2'], servername: net.isIP(host) ? undefined : host });
+  s.setNoDelay(true);
+  return s;
+}
+
+function connectOne(host: string, port: number, timeoutMs: number, t: EtcdTls | undefined): Promise<http2.ClientHttp2Session> {
   return new Promise((resolve, reject) => {
     const authority = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-    const s = http2.connect(`http://${authority}`, {
+    const s = http2.connect(`${t ? 'https' : 'http'}://${authority}`, {
       // node's http2 client leaves Nagle on, which with delayed ACKs holds small calls ~40 ms.
-      createConnection: () => net.connect({ host, port, noDelay: true }),
+      createConnection: () => socketTo(host, port, t),
       maxSessionMemory: 64,
       settings: { enablePush: false, initialWindowSize: 4 * 1024 * 1024 },
     });

@@ -3,7 +3,8 @@
  * and our generated codecs; DESIGN §4), so `coracle zk-proxy --endpoints=...` fronts real etcd
  * exactly as the in-process core. Unary calls on our own node:http2 client (grpc-unary-client.ts);
  * on one grpc-js channel (pick-first over the endpoints), one bidi stream per watch and one
- * shared bidi stream for lease keep-alives.
+ * shared bidi stream for lease keep-alives. Both speak TLS and carry an etcd user's token when
+ * given credentials (etcd-credentials.ts).
  */
 import * as grpc from '@grpc/grpc-js';
 import { MessageCodec, rpc } from '../../protocol/etcd';
@@ -13,6 +14,7 @@ import {
   KvWatchOptions,
 } from './kv-backend';
 import { eventOf, kvErrorOf, num, opResults, rangeRequest, rangeResult, txnRequest } from './etcd-conversions';
+import { EtcdCredentials, EtcdToken, isInvalidToken } from './etcd-credentials';
 import { GrpcUnaryClient } from './grpc-unary-client';
 
 /** Largest response message accepted (a page of the tree load). */
@@ -26,6 +28,8 @@ export interface RemoteBackendOptions {
   /** Per-call deadline (default 10 s). */
   callTimeoutMs?: number;
   logger?: ZkLogger;
+  /** TLS and an etcd user (absent: plaintext, no authentication). */
+  credentials?: EtcdCredentials;
 }
 
 /** The grpc-js target for a list of endpoints: `ipv4:` pick-first when all are IPv4 literals. */
@@ -48,27 +52,54 @@ export class RemoteBackend implements KvBackend {
   private readonly keepAliveWaiters = new Map<bigint, ((ttl: number) => void)[]>();
   private readonly watches = new Set<grpc.ClientDuplexStream<rpc.WatchRequest, rpc.WatchResponse>>();
   private closed = false;
+  /** The user's token, when etcd authentication is on. */
+  private readonly token: EtcdToken | undefined;
 
   constructor(opts: RemoteBackendOptions) {
-    this.client = new grpc.Client(grpcTarget(opts.endpoints), grpc.credentials.createInsecure(), {
+    const { tls, user } = opts.credentials ?? {};
+    this.token = user ? new EtcdToken(() => this.authenticate(user.name, user.password)) : undefined;
+    const channel = tls ? grpc.credentials.createSsl(tls.ca ?? null, tls.key ?? null, tls.cert ?? null) : grpc.credentials.createInsecure();
+    this.client = new grpc.Client(grpcTarget(opts.endpoints), channel, {
       'grpc.max_receive_message_length': MAX_RESPONSE_BYTES,
       'grpc.max_send_message_length': 64 * 1024 * 1024,
       'grpc.keepalive_time_ms': 30_000,
+      interceptors: this.token ? [tokenInterceptor(this.token)] : [],
     });
     this.timeout = opts.callTimeoutMs ?? 10_000;
     this.logger = opts.logger ?? silentLogger;
-    this.unaryClient = new GrpcUnaryClient({ endpoints: opts.endpoints, maxResponseBytes: MAX_RESPONSE_BYTES, logger: this.logger });
+    this.unaryClient = new GrpcUnaryClient({ endpoints: opts.endpoints, maxResponseBytes: MAX_RESPONSE_BYTES, logger: this.logger, tls });
   }
 
-  private async unary<Req, Res>(path: string, req: MessageCodec<Req>, res: MessageCodec<Res>, arg: Req): Promise<Res> {
-    if (this.closed) throw new KvError('closed', 'backend closed');
+  /** etcd's Authenticate for the user; a refusal says what to fix. */
+  private async authenticate(name: string, password: string): Promise<string> {
     let bytes: Buffer;
     try {
-      bytes = await this.unaryClient.call(path, req.encode(arg as Parameters<typeof req.encode>[0]), this.timeout);
+      bytes = await this.unaryClient.call('/etcdserverpb.Auth/Authenticate', rpc.AuthenticateRequest.encode({ name, password }), this.timeout);
     } catch (e) {
-      throw kvErrorOf(e);
+      const err = kvErrorOf(e);
+      if (err.code === 'unavailable') throw err;
+      throw new KvError(err.code, `etcd refused user ${name} (check --user, and that etcd authentication is enabled): ${err.message}`);
     }
-    return res.decode(bytes);
+    return rpc.AuthenticateResponse.decode(bytes).token;
+  }
+
+  /** One unary call, with the user's token; a refused token is replaced once and the call repeated. */
+  private async unary<Req, Res>(path: string, req: MessageCodec<Req>, res: MessageCodec<Res>, arg: Req): Promise<Res> {
+    if (this.closed) throw new KvError('closed', 'backend closed');
+    const message = req.encode(arg as Parameters<typeof req.encode>[0]);
+    for (let attempt = 0; ; attempt++) {
+      const token = this.token ? await this.token.get().catch((e: unknown) => Promise.reject(kvErrorOf(e))) : undefined;
+      try {
+        return res.decode(await this.unaryClient.call(path, message, this.timeout, token === undefined ? undefined : { token }));
+      } catch (e) {
+        // etcd refuses a stale token before doing anything: repeating the call is safe.
+        if (token !== undefined && attempt === 0 && isInvalidToken(e)) {
+          this.token!.invalidate(token);
+          continue;
+        }
+        throw kvErrorOf(e);
+      }
+    }
   }
 
   async range(key: Buffer, options?: KvRangeOptions): Promise<KvRangeResult> {
@@ -105,7 +136,10 @@ export class RemoteBackend implements KvBackend {
       // has undelivered events; it is passed on, but zkproxy's feed does not rely on it.
       else if (!r.created) handler.onProgress(num(r.header?.revision ?? 0n));
     });
-    stream.on('error', (e) => end(this.closed ? new KvError('closed', 'backend closed') : kvErrorOf(e)));
+    stream.on('error', (e) => {
+      this.refused(e);
+      end(this.closed ? new KvError('closed', 'backend closed') : kvErrorOf(e));
+    });
     stream.on('end', () => end(new KvError(this.closed ? 'closed' : 'unavailable', 'watch stream ended')));
     stream.write({
       requestUnion: { $case: 'createRequest', createRequest: {
@@ -145,7 +179,10 @@ export class RemoteBackend implements KvBackend {
       this.keepAliveWaiters.clear();
       for (const w of waiters) w(-1);
     };
-    s.on('error', reset);
+    s.on('error', (e) => {
+      this.refused(e);
+      reset(e);
+    });
     s.on('end', () => reset('end'));
     this.keepAliveStream = s;
     return s;
@@ -175,6 +212,12 @@ export class RemoteBackend implements KvBackend {
     return r.header?.clusterId ?? 0n;
   }
 
+  /** A stream ended by a refused token: the next stream (the feed restarts its watch) authenticates again. */
+  private refused(e: unknown): void {
+    if (!this.token || !isInvalidToken(e)) return;
+    void this.token.get().then((t) => this.token!.invalidate(t), () => undefined);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     for (const w of this.watches) w.cancel();
@@ -184,4 +227,21 @@ export class RemoteBackend implements KvBackend {
     this.client.close();
     this.unaryClient.close();
   }
+}
+
+/** Sets etcd's `token` metadata on every grpc-js call, waiting for the token first. */
+function tokenInterceptor(token: EtcdToken): grpc.Interceptor {
+  return (options, nextCall) =>
+    new grpc.InterceptingCall(nextCall(options), {
+      start(metadata, listener, next) {
+        token.get().then(
+          (t) => {
+            metadata.set('token', t);
+            next(metadata, listener);
+          },
+          // No token, no call: the stream fails with the reason, as a refused call would.
+          (e: unknown) => listener.onReceiveStatus({ code: grpc.status.UNAUTHENTICATED, details: (e as Error).message, metadata: new grpc.Metadata() }),
+        );
+      },
+    });
 }

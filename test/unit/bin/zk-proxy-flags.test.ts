@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { parseZkProxyFlags } from '../../../bin/zk-proxy-flags';
 import { parseFlags, UsageError } from '../../../bin/flags';
 import { zkOptionsFromFlags } from '../../../zkproxy/index';
+import { EtcdToken, loadEtcdCredentials } from '../../../zkproxy/backend/etcd-credentials';
 
 const parse = (argv: string[], env: NodeJS.ProcessEnv = {}) => parseZkProxyFlags(argv, env);
 
@@ -81,4 +82,27 @@ test('port unification, the CRL file and the reload interval', () => {
   assert.equal(parse([]).zk.portUnification, false, 'off by default, as client.portUnification');
   assert.throws(() => parse(['--zk-port-unification', '--zk-listen=', '--zk-secure-listen=127.0.0.1:2281']), /--zk-port-unification needs the plain port/);
   assert.throws(() => parse(['--zk-secure-listen=127.0.0.1:2281', '--zk-tls-reload-interval=-5']), /--zk-tls-reload-interval: want a non-negative integer/);
+});
+
+test('etcd credentials: etcdctl flag names; https implies TLS; the user as name:password or with --password', () => {
+  assert.deepEqual(parse([]).etcd, { cacert: undefined, cert: undefined, key: undefined, user: undefined, password: undefined, https: false });
+  const o = parse(['--endpoints=https://127.0.0.1:2379,https://127.0.0.1:22379', '--cacert=ca.pem', '--cert=c.pem', '--key=c.key', '--user=root:pw']);
+  assert.deepEqual(o.etcd, { cacert: 'ca.pem', cert: 'c.pem', key: 'c.key', user: 'root:pw', password: undefined, https: true });
+  assert.throws(() => parse(['--endpoints=https://127.0.0.1:2379,http://127.0.0.1:22379']), /mixes https:\/\/ and plaintext/);
+  assert.deepEqual(loadEtcdCredentials({ user: 'root:p:w', https: false }), { tls: undefined, user: { name: 'root', password: 'p:w' } });
+  assert.deepEqual(loadEtcdCredentials({ user: 'root', password: 'pw', https: true }), { tls: { ca: undefined, cert: undefined, key: undefined }, user: { name: 'root', password: 'pw' } });
+  assert.throws(() => loadEtcdCredentials({ user: 'root', https: false }), /--user root needs a password/);
+  assert.throws(() => loadEtcdCredentials({ cert: 'c.pem', https: true }), /--cert and --key go together/);
+  assert.throws(() => loadEtcdCredentials({ cacert: '/nonexistent/ca.pem', https: true }), /cannot read --cacert \/nonexistent\/ca\.pem/);
+});
+
+test('an etcd token is fetched once for concurrent callers and again only after etcd refused it', async () => {
+  let calls = 0;
+  const token = new EtcdToken(async () => `t${++calls}`);
+  assert.deepEqual(await Promise.all([token.get(), token.get()]), ['t1', 't1']);
+  token.invalidate('t0');
+  assert.equal(await token.get(), 't1', 'a stale refusal does not drop the newer token');
+  token.invalidate('t1');
+  assert.equal(await token.get(), 't2');
+  assert.equal(calls, 2);
 });
