@@ -20,12 +20,10 @@ import * as path from 'node:path';
 import { CORACLE_BIN, CoracleServer, startCoracle } from '../support/coracle-server';
 import { KazooError, dedent, kazoo } from '../support/kazoo';
 import { SYSTEM_PYTHON, peersRequired, requirePeer } from '../support/peers';
-import { pollUntil } from '../support/poll';
-import { freePort, releasePorts } from '../support/ports';
-import { ManagedProcess, startProcess } from '../support/process';
 import { createTempDir, removeTempDir } from '../support/temp-dir';
 import { zkCli } from '../support/zk-cli';
-import { ZookeeperPeer, fourLetterWord, startZookeeper } from '../support/zookeeper-peer';
+import { type ZkProxyProcess, startZkProxyProcess } from '../support/zk-proxy-process';
+import { ZookeeperPeer, startZookeeper } from '../support/zookeeper-peer';
 
 const SERVER_JAAS = `// The JAAS file a ZooKeeper server is given; Coracle reads the same file.
 Server {
@@ -193,25 +191,6 @@ async function wrongPassword(connect: string): Promise<unknown> {
   return kazoo(connect, code, { args: { mechanism: 'DIGEST-MD5', username: 'bob', password: 'not-the-password' }, connect: false, timeoutMs: 45_000 });
 }
 
-/** Starts `coracle zk-proxy` (with `flags`) in front of the etcd API of `etcd`; waits until it answers ruok. */
-async function startZkProxyProcess(etcd: CoracleServer, flags: string[]): Promise<{ connect: string; stop: () => Promise<void>; process: ManagedProcess }> {
-  const port = await freePort();
-  const p = startProcess(process.execPath, [CORACLE_BIN, 'zk-proxy', `--endpoints=http://${etcd.endpoint}`, `--zk-listen=127.0.0.1:${port}`, ...flags], {
-    name: 'coracle-zk-proxy', env: { ETCD_LOG_LEVEL: 'warn' },
-  });
-  try {
-    await pollUntil('zk-proxy ruok', async () => {
-      if (p.exited) throw p.failure('zk-proxy exited during start');
-      return (await fourLetterWord('127.0.0.1', port, 'ruok', 1000).catch(() => '')) === 'imok' ? true : undefined;
-    }, 20_000);
-  } catch (e) {
-    await p.stop();
-    releasePorts([port]);
-    throw e;
-  }
-  return { connect: `127.0.0.1:${port}`, process: p, stop: async () => { await p.stop(); releasePorts([port]); } };
-}
-
 const SASL_PROVIDER = { 'authProvider.sasl': 'org.apache.zookeeper.server.auth.SASLAuthenticationProvider' };
 
 test('SASL DIGEST-MD5 with zkCli.sh and kazoo: Coracle answers as ZooKeeper 3.8 does', { timeout: 150_000 }, async (t) => {
@@ -253,7 +232,7 @@ test('SASL required: an unauthenticated zkCli is refused, bob is served (coracle
   const jaas = writeJaasFiles();
   let zk: ZookeeperPeer | undefined;
   let coracle: CoracleServer | undefined;
-  let proxy: Awaited<ReturnType<typeof startZkProxyProcess>> | undefined;
+  let proxy: ZkProxyProcess | undefined;
   try {
     [zk, coracle] = await Promise.all([
       startZookeeper({
@@ -262,7 +241,7 @@ test('SASL required: an unauthenticated zkCli is refused, bob is served (coracle
       }),
       startCoracle(),
     ]);
-    proxy = await startZkProxyProcess(coracle, [`--zk-sasl-users-file=${jaas.server}`, '--zk-sasl-required']);
+    proxy = await startZkProxyProcess(`http://${coracle.endpoint}`, [`--zk-sasl-users-file=${jaas.server}`, '--zk-sasl-required']);
     const run = async (connect: string): Promise<Record<string, Transcript>> => ({
       anonymous: transcript(await zkCliAs(undefined, connect, ['ls /'])),
       bob: transcript(await zkCliAs(jaas.bob, connect, ['create /req r sasl:bob:cdrwa', 'get /req'])),

@@ -7,8 +7,14 @@
  * leader and a committed entry), polled in a bounded loop. If a member cannot bind its ports
  * (another process took one between our check and etcd's bind), the whole start is retried with
  * new ports, a bounded number of times.
+ *
+ * With the `tls` option the client URLs are `https://` (`--cert-file`, `--key-file`, and with
+ * `clientCertAuth` also `--trusted-ca-file` and `--client-cert-auth`), and the health check
+ * speaks TLS, with a client certificate when etcd asks for one. Peer URLs stay plain HTTP.
  */
+import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as https from 'node:https';
 import * as path from 'node:path';
 import { ETCD_BIN } from './peers';
 import { freePorts, releasePorts } from './ports';
@@ -24,6 +30,21 @@ export interface EtcdOptions {
   extraArgs?: string[];
   /** Bound on waiting for health (default 30 s). */
   startTimeoutMs?: number;
+  /** Serve clients over TLS (default: plain HTTP). */
+  tls?: EtcdTlsOptions;
+}
+
+/** TLS of etcd's client URLs; every field is a PEM file path. */
+export interface EtcdTlsOptions {
+  /** The server certificate and key (for 127.0.0.1). */
+  cert: string;
+  key: string;
+  /** The CA that signs `cert` (the health check trusts it) and, with `clientCertAuth`, client certificates. */
+  ca: string;
+  /** Require a client certificate signed by `ca` (`--client-cert-auth`). */
+  clientCertAuth: boolean;
+  /** The client certificate the health check presents; required with `clientCertAuth`. */
+  client?: { cert: string; key: string };
 }
 
 /** One running etcd member. */
@@ -31,7 +52,7 @@ export interface EtcdMember {
   name: string;
   clientPort: number;
   peerPort: number;
-  /** `http://127.0.0.1:<clientPort>` */
+  /** `http://127.0.0.1:<clientPort>` (`https://` with the `tls` option) */
   clientUrl: string;
   dataDir: string;
   /** The etcd process (replaced by {@link EtcdPeer.restartMember}). */
@@ -40,7 +61,7 @@ export interface EtcdMember {
 
 /** A running etcd cluster owned by the test. */
 export interface EtcdPeer {
-  /** Client URLs of all members (`http://127.0.0.1:P`), for etcdctl `--endpoints` and etcd3 `hosts`. */
+  /** Client URLs of all members (`http://127.0.0.1:P`, `https://` with `tls`), for etcdctl `--endpoints` and etcd3 `hosts`. */
   endpoints: string[];
   members: EtcdMember[];
   /** Milliseconds from spawn to all members healthy. */
@@ -56,28 +77,45 @@ export interface EtcdPeer {
 const ADDRESS_IN_USE = /address already in use/i;
 const START_ATTEMPTS = 3;
 
-/** GET `url`; resolves with the body on 200, rejects otherwise or after `timeoutMs`. */
-export function httpGet(url: string, timeoutMs: number): Promise<string> {
+/**
+ * GET `url`; resolves with the body on 200, rejects otherwise or after `timeoutMs`. An
+ * `https://` URL is fetched with `tlsOptions` (CA, client certificate).
+ */
+export function httpGet(url: string, timeoutMs: number, tlsOptions: https.RequestOptions = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const req = http.get(url, { timeout: timeoutMs }, (res) => {
+    const onResponse = (res: http.IncomingMessage): void => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => {
         if (body.length < 1 << 20) body += c; // health bodies are tiny; bound a misbehaving server
       });
       res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`${url}: HTTP ${res.statusCode} ${body}`))));
-    });
+    };
+    const req = url.startsWith('https:') ? https.get(url, { ...tlsOptions, timeout: timeoutMs }, onResponse) : http.get(url, { timeout: timeoutMs }, onResponse);
     req.on('timeout', () => req.destroy(new Error(`${url}: timeout`)));
     req.on('error', reject);
   });
 }
 
-async function waitHealthy(m: EtcdMember, timeoutMs: number): Promise<void> {
+/** What the health check of a TLS etcd presents: the CA, and the client certificate if there is one. */
+function healthTls(t: EtcdTlsOptions | undefined): https.RequestOptions {
+  if (!t) return {};
+  const client = t.client ? { cert: fs.readFileSync(t.client.cert), key: fs.readFileSync(t.client.key) } : {};
+  return { ca: fs.readFileSync(t.ca), ...client };
+}
+
+function tlsArgs(t: EtcdTlsOptions | undefined): string[] {
+  if (!t) return [];
+  const auth = t.clientCertAuth ? [`--trusted-ca-file=${t.ca}`, '--client-cert-auth'] : [];
+  return [`--cert-file=${t.cert}`, `--key-file=${t.key}`, ...auth];
+}
+
+async function waitHealthy(m: EtcdMember, timeoutMs: number, tlsOptions: https.RequestOptions): Promise<void> {
   await pollUntil(
     `etcd ${m.name} health`,
     async () => {
       if (m.process.exited) throw m.process.failure('exited during startup');
-      const body = await httpGet(`${m.clientUrl}/health`, 1000);
+      const body = await httpGet(`${m.clientUrl}/health`, 1000, tlsOptions);
       return /"health"\s*:\s*"true"/.test(body) ? true : undefined;
     },
     timeoutMs,
@@ -103,19 +141,20 @@ function memberArgs(m: Omit<EtcdMember, 'process'>, initialCluster: string, toke
   ];
 }
 
-async function startOnce(n: number, extra: string[], timeoutMs: number): Promise<EtcdPeer> {
+async function startOnce(n: number, extra: string[], timeoutMs: number, tls: EtcdTlsOptions | undefined): Promise<EtcdPeer> {
+  const health = healthTls(tls);
   const root = createTempDir('coracle-etcd-');
   const ports = await freePorts(2 * n);
   const specs = Array.from({ length: n }, (_, i) => ({
     name: `etcd-${i}`,
     clientPort: ports[2 * i] as number,
     peerPort: ports[2 * i + 1] as number,
-    clientUrl: `http://127.0.0.1:${ports[2 * i]}`,
+    clientUrl: `${tls ? 'https' : 'http'}://127.0.0.1:${ports[2 * i]}`,
     dataDir: path.join(root, `etcd-${i}`),
   }));
   const initialCluster = specs.map((s) => `${s.name}=http://127.0.0.1:${s.peerPort}`).join(',');
   const token = path.basename(root);
-  const argsOf = specs.map((s) => memberArgs(s, initialCluster, token, extra));
+  const argsOf = specs.map((s) => memberArgs(s, initialCluster, token, [...tlsArgs(tls), ...extra]));
   const spawnMember = (i: number): ManagedProcess =>
     startProcess(ETCD_BIN, argsOf[i] as string[], { name: (specs[i] as { name: string }).name });
   const started = performance.now();
@@ -127,7 +166,7 @@ async function startOnce(n: number, extra: string[], timeoutMs: number): Promise
     removeTempDir(root);
   };
   try {
-    await Promise.all(members.map((m) => waitHealthy(m, timeoutMs)));
+    await Promise.all(members.map((m) => waitHealthy(m, timeoutMs, health)));
   } catch (err) {
     await stop();
     throw err;
@@ -150,7 +189,7 @@ async function startOnce(n: number, extra: string[], timeoutMs: number): Promise
       const m = member(i);
       await m.process.stop();
       m.process = spawnMember(i);
-      await waitHealthy(m, timeoutMs);
+      await waitHealthy(m, timeoutMs, health);
     },
     stop,
   };
@@ -163,10 +202,11 @@ async function startOnce(n: number, extra: string[], timeoutMs: number): Promise
  */
 export async function startEtcd(opts: EtcdOptions = {}): Promise<EtcdPeer> {
   const n = opts.members ?? 1;
+  if (opts.tls?.clientCertAuth && !opts.tls.client) throw new Error('startEtcd: tls.clientCertAuth needs tls.client (for the health check)');
   let lastError: unknown;
   for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
     try {
-      return await startOnce(n, opts.extraArgs ?? [], opts.startTimeoutMs ?? 30_000);
+      return await startOnce(n, opts.extraArgs ?? [], opts.startTimeoutMs ?? 30_000, opts.tls);
     } catch (err) {
       lastError = err;
       if (!(err instanceof Error && ADDRESS_IN_USE.test(err.message))) throw err;

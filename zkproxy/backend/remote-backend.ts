@@ -54,9 +54,11 @@ export class RemoteBackend implements KvBackend {
   private closed = false;
   /** The user's token, when etcd authentication is on. */
   private readonly token: EtcdToken | undefined;
+  private readonly tls: boolean;
 
   constructor(opts: RemoteBackendOptions) {
     const { tls, user } = opts.credentials ?? {};
+    this.tls = tls !== undefined;
     this.token = user ? new EtcdToken(() => this.authenticate(user.name, user.password)) : undefined;
     const channel = tls ? grpc.credentials.createSsl(tls.ca ?? null, tls.key ?? null, tls.cert ?? null) : grpc.credentials.createInsecure();
     this.client = new grpc.Client(grpcTarget(opts.endpoints), channel, {
@@ -97,7 +99,7 @@ export class RemoteBackend implements KvBackend {
           this.token!.invalidate(token);
           continue;
         }
-        throw kvErrorOf(e);
+        throw withHint(kvErrorOf(e), token === undefined, this.tls);
       }
     }
   }
@@ -244,4 +246,15 @@ function tokenInterceptor(token: EtcdToken): grpc.Interceptor {
         );
       },
     });
+}
+
+/** etcd's and OpenSSL's refusals say nothing of the flag that fixes them: add that. */
+function withHint(e: KvError, anonymous: boolean, tls: boolean): KvError {
+  if (anonymous && e.message.includes('user name is empty')) {
+    return new KvError(e.code, `${e.message} (etcd authentication is enabled: give zk-proxy an etcd user with --user name:password)`);
+  }
+  if (tls && /alert|certificate/i.test(e.message) && !e.message.includes('--cacert')) {
+    return new KvError(e.code, `${e.message} (check --cacert, --cert and --key against etcd's TLS flags)`);
+  }
+  return e;
 }
