@@ -30,10 +30,10 @@ import { startCoracle, type CoracleServer } from '../support/coracle-server';
 import { requirePeer } from '../support/peers';
 import { freePorts } from '../support/ports';
 import { createTempDir, removeTempDir } from '../support/temp-dir';
-import { makeTestCerts, type TestCerts } from '../support/tls-certs';
+import type { TestCerts } from '../support/tls-certs';
 import { call, differentialRun, stepper, within, WireSessions, type Transcript } from '../support/zk-reply-diff';
 import {
-  coracleTlsArgs, probeSession, tlsClientOptions, waitSecurePort, zookeeperTlsConfig, zookeeperTlsJvmArgs,
+  coracleTlsArgs, makeDiffCerts, probeSession, tlsClientOptions, waitSecurePort, zookeeperTlsConfig, zookeeperTlsJvmArgs,
 } from '../support/zk-tls-peers';
 import { fourLetterWord, startZookeeper, type ZookeeperPeer } from '../support/zookeeper-peer';
 
@@ -106,11 +106,7 @@ before(async () => {
   setupSkip = requirePeer('zookeeper');
   if (setupSkip) return;
   dir = createTempDir('coracle-zk-tls-diff-');
-  certs = await makeTestCerts(dir, [
-    ...Object.entries(SUBJECTS).map(([name, subject]) => ({ name, subject })),
-    // alice's subject, signed by a CA the servers do not trust.
-    { name: 'rogue', subject: SUBJECTS.alice as string, untrusted: true },
-  ]);
+  certs = await makeDiffCerts(dir, SUBJECTS);
   need = await startPair('need', SUPER_USER);
   want = await startPair('want', undefined);
   for (const name of Object.keys(SUBJECTS)) {

@@ -20,7 +20,7 @@ import { pollUntil, sleep } from '../support/poll';
 import { freePort } from '../support/ports';
 import { createTempDir, removeTempDir } from '../support/temp-dir';
 import { TestCerts, makeCrl, makeServerCert, makeTestCerts } from '../support/tls-certs';
-import { probeSession, tlsClientOptions, waitSecurePort } from '../support/zk-tls-peers';
+import { probeSession, sortedWhoAmI, tlsClientOptions, waitSecurePort } from '../support/zk-tls-peers';
 import { fourLetterWord } from '../support/zookeeper-peer';
 
 const BOB_DN = 'CN=bob,O=Coracle';
@@ -48,14 +48,6 @@ const tlsAs = (name?: string): ConnectionOptions => tlsClientOptions(certs, name
 function tlsArgs(files: { cert?: string; key?: string; ca?: string } = {}): string[] {
   return ['--zk-tls-cert-file', files.cert ?? certs.serverCert, '--zk-tls-key-file', files.key ?? certs.serverKey,
     '--zk-tls-trusted-ca-file', files.ca ?? certs.caCert];
-}
-
-/** whoAmI's identities, sorted (their order is ZooKeeper's hash order, compared in zk-tls-diff). */
-async function whoAmI(z: ZkWireClient): Promise<string[]> {
-  const r = await z.send({ op: 'whoAmI' });
-  assert.equal(r.header.err, ZkErr.OK);
-  assert.ok(r.body?.op === 'whoAmI');
-  return r.body.clientInfo.map((i) => `${i.authScheme}:${i.user}`).sort();
 }
 
 async function getData(z: ZkWireClient, p: string): Promise<string | number> {
@@ -122,8 +114,8 @@ test('port unification: plain and TLS clients on one port share the tree; TLS on
   await withServer(server, async (open) => {
     const plain = await connect(open, port);
     const bob = await connect(open, port, tlsAs('bob'));
-    assert.deepEqual(await whoAmI(plain), ['ip:127.0.0.1']);
-    assert.deepEqual(await whoAmI(bob), ['ip:127.0.0.1', `x509:${BOB_DN}`], 'the same x509 identity as on the secure port');
+    assert.deepEqual(await sortedWhoAmI(plain), ['ip:127.0.0.1']);
+    assert.deepEqual(await sortedWhoAmI(bob), ['ip:127.0.0.1', `x509:${BOB_DN}`], 'the same x509 identity as on the secure port');
     await create(plain, '/from-plain', 'p');
     await create(bob, '/from-tls', 't');
     assert.equal(await getData(bob, '/from-plain'), 'p');
@@ -180,7 +172,7 @@ test('CRL with need: a revoked certificate is refused on the secure and the unif
     for (const port of [securePort, server.zkPort]) {
       assert.equal(await accepted(port, tlsAs('mallory2')), false, `revoked mallory2 on ${port}`);
       const bob = await connect(open, port, tlsAs('bob'));
-      assert.deepEqual(await whoAmI(bob), ['ip:127.0.0.1', `x509:${BOB_DN}`], `bob on ${port}`);
+      assert.deepEqual(await sortedWhoAmI(bob), ['ip:127.0.0.1', `x509:${BOB_DN}`], `bob on ${port}`);
     }
     assert.equal(await fourLetterWord('127.0.0.1', server.zkPort, 'ruok', 5000), 'imok', 'plain clients on the unified port');
   });
@@ -197,9 +189,9 @@ test('CRL with want: a revoked certificate is closed after the handshake; no cer
     assert.equal(probe.session, false, `revoked mallory2: ${JSON.stringify(probe)}`);
     assert.equal(probe.timedOut, undefined, 'closed, not left hanging');
     const anon = await connect(open, securePort, tlsAs());
-    assert.deepEqual(await whoAmI(anon), ['ip:127.0.0.1']);
+    assert.deepEqual(await sortedWhoAmI(anon), ['ip:127.0.0.1']);
     const bob = await connect(open, securePort, tlsAs('bob'));
-    assert.deepEqual(await whoAmI(bob), ['ip:127.0.0.1', `x509:${BOB_DN}`]);
+    assert.deepEqual(await sortedWhoAmI(bob), ['ip:127.0.0.1', `x509:${BOB_DN}`]);
   });
 });
 
@@ -235,7 +227,7 @@ test('reload: new connections get new files, existing sessions keep working, bro
       await server.process.waitForLine('reloaded the ZooKeeper TLS files', 5000, sinceSwap);
       assert.equal(await getData(before, '/reload'), 'v1', 'a session opened before the swap still answers');
       const after = await connect(open, securePort, tlsAs('bob'));
-      assert.deepEqual(await whoAmI(after), ['ip:127.0.0.1', `x509:${BOB_DN}`]);
+      assert.deepEqual(await sortedWhoAmI(after), ['ip:127.0.0.1', `x509:${BOB_DN}`]);
 
       // A key that does not match the certificate, then a garbage certificate: the last good files stay.
       const sinceBroken = server.process.lineCount;

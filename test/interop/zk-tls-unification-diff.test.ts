@@ -32,10 +32,10 @@ import type { Acl, ZkRequest } from '../../protocol/jute';
 import { startCoracle, type CoracleServer } from '../support/coracle-server';
 import { requirePeer } from '../support/peers';
 import { createTempDir, removeTempDir } from '../support/temp-dir';
-import { makeTestCerts, type TestCerts } from '../support/tls-certs';
+import type { TestCerts } from '../support/tls-certs';
 import { coracleUnifiedArgs, rawExchange, zookeeperUnifiedConfig } from '../support/zk-port-unification';
 import { call, differentialRun, stepper, WireSessions, type DiffPair, type Transcript } from '../support/zk-reply-diff';
-import { probeSession, tlsClientOptions, waitSecurePort, zookeeperTlsJvmArgs, type ClientAuth } from '../support/zk-tls-peers';
+import { makeDiffCerts, probeSession, tlsClientOptions, waitSecurePort, zookeeperTlsJvmArgs, type ClientAuth } from '../support/zk-tls-peers';
 import { answersRuok, fourLetterWord, startZookeeper, type ZookeeperPeer } from '../support/zookeeper-peer';
 
 /** Client certificates (openssl -subj); Java reports them reversed (RFC 2253). */
@@ -81,11 +81,7 @@ before(async () => {
   setupSkip = requirePeer('zookeeper');
   if (setupSkip) return;
   dir = createTempDir('coracle-zk-tls-unification-diff-');
-  certs = await makeTestCerts(dir, [
-    ...Object.entries(SUBJECTS).map(([name, subject]) => ({ name, subject })),
-    // alice's subject, signed by a CA the servers do not trust.
-    { name: 'rogue', subject: SUBJECTS.alice as string, untrusted: true },
-  ]);
+  certs = await makeDiffCerts(dir, SUBJECTS);
   [need, want] = await Promise.all([startPair('need', SUPER_USER), startPair('want', undefined)]);
 });
 

@@ -10,7 +10,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { ConnectionOptions } from 'node:tls';
 import { ZkErr } from '../../protocol/jute';
 import { ZkWireClient } from '../../zkproxy/dispatch/zk-wire-client';
@@ -19,6 +18,7 @@ import { pollUntil } from '../support/poll';
 import { freePort } from '../support/ports';
 import { createTempDir, removeTempDir } from '../support/temp-dir';
 import { TestCerts, makeTestCerts } from '../support/tls-certs';
+import { probeSession, sortedWhoAmI, tlsClientOptions } from '../support/zk-tls-peers';
 import { fourLetterWord } from '../support/zookeeper-peer';
 
 const ALICE_DN = 'CN=alice,OU=eng,O=Acme\\, Inc.,C=US';
@@ -39,13 +39,7 @@ test.before(async () => {
 });
 test.after(() => removeTempDir(certDir));
 
-/** TLS client options trusting the test CA, with `name`'s certificate when given. */
-function tlsAs(name?: string): ConnectionOptions {
-  const ca = readFileSync(certs.caCert);
-  if (!name) return { ca, servername: 'localhost' };
-  const c = certs.clients[name]!;
-  return { ca, cert: readFileSync(c.cert), key: readFileSync(c.key), servername: 'localhost' };
-}
+const tlsAs = (name?: string): ConnectionOptions => tlsClientOptions(certs, name);
 
 /** Starts coracle with a secure port on a fresh port; `plain` false turns the plain port off. */
 async function startSecure(clientAuth: string, plain = true): Promise<{ server: CoracleServer; securePort: number }> {
@@ -60,22 +54,9 @@ async function startSecure(clientAuth: string, plain = true): Promise<{ server: 
   return { server, securePort };
 }
 
-/** whoAmI's identities, sorted (their order is ZooKeeper's hash order, compared in zk-tls-diff). */
-async function whoAmI(z: ZkWireClient): Promise<string[]> {
-  const r = await z.send({ op: 'whoAmI' });
-  assert.equal(r.header.err, ZkErr.OK);
-  assert.ok(r.body?.op === 'whoAmI');
-  return r.body.clientInfo.map((i) => `${i.authScheme}:${i.user}`).sort();
-}
-
+/** Whether a TLS client with `tls` gets no session on `port` (bounded). */
 async function refused(port: number, tls: ConnectionOptions): Promise<boolean> {
-  try {
-    const z = await ZkWireClient.connect({ host: '127.0.0.1', port, tls, timeoutMs: 4000 });
-    await z.close();
-    return false;
-  } catch {
-    return true;
-  }
+  return !(await probeSession(port, tls, 4000)).session;
 }
 
 test('clientAuth need: a trusted certificate is the x509 identity; others are refused; the plain port serves beside it', { timeout: 120_000 }, async () => {
@@ -88,7 +69,7 @@ test('clientAuth need: a trusted certificate is the x509 identity; others are re
   };
   try {
     const alice = await as('alice');
-    assert.deepEqual(await whoAmI(alice), ['ip:127.0.0.1', `x509:${ALICE_DN}`], 'the subject as ZooKeeper (Java RFC 2253) names it');
+    assert.deepEqual(await sortedWhoAmI(alice), ['ip:127.0.0.1', `x509:${ALICE_DN}`], 'the subject as ZooKeeper (Java RFC 2253) names it');
     assert.ok(await refused(securePort, tlsAs()), 'no client certificate');
     assert.ok(await refused(securePort, tlsAs('mallory')), 'a certificate the CA did not sign');
     assert.ok(await refused(securePort, { rejectUnauthorized: false }), 'a client that does not trust the server still needs a certificate');
@@ -101,7 +82,7 @@ test('clientAuth need: a trusted certificate is the x509 identity; others are re
     const bob = await as('bob');
     assert.equal(await read(bob), ZkErr.NOAUTH);
     const admin = await as('admin');
-    assert.deepEqual(await whoAmI(admin), ['ip:127.0.0.1', 'super:', `x509:${ADMIN_DN}`], 'super shows no user name, as in ZooKeeper');
+    assert.deepEqual(await sortedWhoAmI(admin), ['ip:127.0.0.1', 'super:', `x509:${ADMIN_DN}`], 'super shows no user name, as in ZooKeeper');
     assert.equal(await read(admin), ZkErr.OK, '--zk-x509-super-user bypasses ACLs');
 
     // The auth scheme stands for the connection's x509 identity.
@@ -116,7 +97,7 @@ test('clientAuth need: a trusted certificate is the x509 identity; others are re
     // The plain port serves the same tree, with no x509 identity.
     const plain = await ZkWireClient.connect({ host: '127.0.0.1', port: server.zkPort });
     open.push(plain);
-    assert.deepEqual(await whoAmI(plain), ['ip:127.0.0.1']);
+    assert.deepEqual(await sortedWhoAmI(plain), ['ip:127.0.0.1']);
     assert.equal((await plain.send({ op: 'getData', path: '/mine', watch: false })).header.err, ZkErr.NOAUTH);
     assert.equal((await plain.send({ op: 'exists', path: '/bobs', watch: false })).header.err, ZkErr.OK);
 
@@ -135,10 +116,10 @@ test('clientAuth want: no certificate connects without an x509 id; an untrusted 
   try {
     const anon = await ZkWireClient.connect({ host: '127.0.0.1', port: securePort, tls: tlsAs() });
     open.push(anon);
-    assert.deepEqual(await whoAmI(anon), ['ip:127.0.0.1']);
+    assert.deepEqual(await sortedWhoAmI(anon), ['ip:127.0.0.1']);
     const bob = await ZkWireClient.connect({ host: '127.0.0.1', port: securePort, tls: tlsAs('bob') });
     open.push(bob);
-    assert.deepEqual(await whoAmI(bob), ['ip:127.0.0.1', `x509:${BOB_DN}`]);
+    assert.deepEqual(await sortedWhoAmI(bob), ['ip:127.0.0.1', `x509:${BOB_DN}`]);
     assert.ok(await refused(securePort, tlsAs('mallory')), 'a presented certificate must be trusted');
     assert.equal(await fourLetterWord('127.0.0.1', server.zkPort, 'ruok', 2000).catch(() => 'refused'), 'refused', '--zk-listen "" turns the plain port off');
     const conf = await fourLetterWord('127.0.0.1', securePort, 'conf', 5000, tlsAs());

@@ -18,7 +18,8 @@ import { FrameDecoder, JuteReader, JuteWriter, readConnectResponse, writeConnect
 import { ZKCLI_SH } from './peers';
 import { pollUntil } from './poll';
 import { runCommand, type CommandResult } from './run-command';
-import type { TestCerts } from './tls-certs';
+import { makeTestCerts, type TestCerts } from './tls-certs';
+import type { ZkWireClient } from '../../zkproxy/dispatch/zk-wire-client';
 import { fourLetterWord, zookeeperClasspath } from './zookeeper-peer';
 
 /** ssl.clientAuth / --zk-tls-client-auth. */
@@ -54,6 +55,24 @@ export function coracleTlsArgs(certs: TestCerts, securePort: number, clientAuth:
     '--zk-tls-client-auth', clientAuth,
     ...(superUser === undefined ? [] : ['--zk-x509-super-user', superUser]),
   ];
+}
+
+/**
+ * The certificates of a differential TLS test: one client per entry of `subjects` (name →
+ * openssl -subj), plus `rogue`, alice's subject signed by a CA no server trusts.
+ */
+export function makeDiffCerts(dir: string, subjects: Record<string, string>): Promise<TestCerts> {
+  return makeTestCerts(dir, [
+    ...Object.entries(subjects).map(([name, subject]) => ({ name, subject })),
+    { name: 'rogue', subject: subjects.alice!, untrusted: true },
+  ]);
+}
+
+/** whoAmI's identities as `scheme:user`, sorted (their order is ZooKeeper's hash order, compared in zk-tls-diff). */
+export async function sortedWhoAmI(z: ZkWireClient): Promise<string[]> {
+  const r = await z.send({ op: 'whoAmI' });
+  if (r.header.err !== 0 || r.body?.op !== 'whoAmI') throw new Error(`whoAmI failed with ZooKeeper error ${r.header.err}`);
+  return r.body.clientInfo.map((i) => `${i.authScheme}:${i.user}`).sort();
 }
 
 /** Node TLS client options: trust the test CA, present client `name`'s certificate (none when undefined). */

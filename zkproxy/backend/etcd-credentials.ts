@@ -86,8 +86,12 @@ export class EtcdToken {
     return this.pending;
   }
 
-  /** etcd refused `token`: the next {@link get} authenticates again (unless that already happened). */
-  invalidate(token: string): void {
-    if (this.token === token) this.token = undefined;
+  /**
+   * etcd refused `token`: the next {@link get} authenticates again, unless a newer token is
+   * already held. Without `token` (a stream does not say which one it started with) the token
+   * held now is dropped.
+   */
+  invalidate(token?: string): void {
+    if (token === undefined || this.token === token) this.token = undefined;
   }
 }

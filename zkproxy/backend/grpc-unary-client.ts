@@ -159,7 +159,7 @@ export class GrpcUnaryClient {
         });
         return s;
       } catch (e) {
-        errors.push(`${ep.host}:${ep.port}: ${(e as Error).message}${this.opts.tls && /certificate|SSL|alert/i.test((e as Error).message) ? ' (check --cacert, --cert and --key against etcd\'s TLS flags)' : ''}`);
+        errors.push(`${ep.host}:${ep.port}: ${(e as Error).message}`);
         this.next = (at + 1) % this.endpoints.length;
       }
     }

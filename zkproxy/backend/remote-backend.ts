@@ -79,7 +79,7 @@ export class RemoteBackend implements KvBackend {
       bytes = await this.unaryClient.call('/etcdserverpb.Auth/Authenticate', rpc.AuthenticateRequest.encode({ name, password }), this.timeout);
     } catch (e) {
       const err = kvErrorOf(e);
-      if (err.code === 'unavailable') throw err;
+      if (err.code === 'unavailable') throw withHint(err, false, this.tls);
       throw new KvError(err.code, `etcd refused user ${name} (check --user, and that etcd authentication is enabled): ${err.message}`);
     }
     return rpc.AuthenticateResponse.decode(bytes).token;
@@ -90,7 +90,7 @@ export class RemoteBackend implements KvBackend {
     if (this.closed) throw new KvError('closed', 'backend closed');
     const message = req.encode(arg as Parameters<typeof req.encode>[0]);
     for (let attempt = 0; ; attempt++) {
-      const token = this.token ? await this.token.get().catch((e: unknown) => Promise.reject(kvErrorOf(e))) : undefined;
+      const token = await this.token?.get();
       try {
         return res.decode(await this.unaryClient.call(path, message, this.timeout, token === undefined ? undefined : { token }));
       } catch (e) {
@@ -216,8 +216,7 @@ export class RemoteBackend implements KvBackend {
 
   /** A stream ended by a refused token: the next stream (the feed restarts its watch) authenticates again. */
   private refused(e: unknown): void {
-    if (!this.token || !isInvalidToken(e)) return;
-    void this.token.get().then((t) => this.token!.invalidate(t), () => undefined);
+    if (isInvalidToken(e)) this.token?.invalidate();
   }
 
   async close(): Promise<void> {
@@ -253,7 +252,7 @@ function withHint(e: KvError, anonymous: boolean, tls: boolean): KvError {
   if (anonymous && e.message.includes('user name is empty')) {
     return new KvError(e.code, `${e.message} (etcd authentication is enabled: give zk-proxy an etcd user with --user name:password)`);
   }
-  if (tls && /alert|certificate/i.test(e.message) && !e.message.includes('--cacert')) {
+  if (tls && /alert|certificate|SSL/i.test(e.message)) {
     return new KvError(e.code, `${e.message} (check --cacert, --cert and --key against etcd's TLS flags)`);
   }
   return e;

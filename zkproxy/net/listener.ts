@@ -79,11 +79,10 @@ export class ZkListener {
     private readonly opts: ListenerOptions,
     private readonly logger: ZkLogger,
   ) {
-    if ((opts.secure || opts.portUnification) && !opts.tls) throw new Error('a secure or unified ZooKeeper port needs TLS settings');
-    const tlsOptions = opts.tls;
-    if (tlsOptions && (opts.secure || opts.portUnification)) {
-      this.tls = tlsOptions;
-      const server = createTlsServer(tlsServerOptions(tlsOptions, ZK_HANDSHAKE_TIMEOUT_MS), (socket) => this.acceptSecure(socket));
+    if (opts.secure || opts.portUnification) {
+      if (!opts.tls) throw new Error('a secure or unified ZooKeeper port needs TLS settings');
+      this.tls = opts.tls;
+      const server = createTlsServer(tlsServerOptions(opts.tls, ZK_HANDSHAKE_TIMEOUT_MS), (socket) => this.acceptSecure(socket));
       // A failed handshake (no or untrusted certificate, not TLS at all) ends that socket only.
       server.on('tlsClientError', (err, socket) => this.tlsRefused(socket.remoteAddress, err.message));
       this.tlsServer = server;
