@@ -24,6 +24,9 @@ import { StoreHandler } from './ops/store-handler';
 import { WriteRunner } from './ops/write-runner';
 import { SaslAuthenticator, SaslOptions } from './session/sasl-authenticator';
 import { SessionTable } from './session/session-table';
+import { ReadOnlyMode } from './session/read-only-mode';
+import { ReadOnlySessions } from './session/read-only-sessions';
+import { withReadOnly } from './dispatch/read-only-handler';
 import { ChangeFeed } from './watch/change-feed';
 import { WatchManager } from './watch/watch-manager';
 
@@ -66,6 +69,11 @@ export interface ZkProxyOptions {
   maxTxnOps?: number;
   /** How long to keep retrying while the store is unreachable at start (default 30 s). */
   startTimeoutMs?: number;
+  /**
+   * Read-only mode (ZooKeeper's readonlymode.enabled): cut off from the quorum, serve reads to
+   * clients that allow read-only sessions. Needs a backend that can tell (KvBackend.hasQuorum).
+   */
+  readOnlyMode?: boolean;
   /** Wrap the store handler (logging, metrics, cross-checking). */
   decorate?: (h: ZkHandler, services: ZkServices) => ZkHandler;
 }
@@ -101,6 +109,15 @@ async function whenStoreReachable(timeoutMs: number, logger: ZkLogger, fn: () =>
   }
 }
 
+/** The read-only sessions of a proxy in read-only mode; throws when `backend` cannot tell a lost quorum. */
+function readOnlySessions(backend: KvBackend, tree: ZnodeTree, logger: ZkLogger): ReadOnlySessions {
+  if (!backend.hasQuorum) throw new Error('read-only mode needs the embedded core (coracle): over an etcd cluster the proxy cannot tell whether that cluster has a quorum');
+  return new ReadOnlySessions(() => {
+    if (!tree.secret) throw new KvError('unavailable', 'cluster secret not loaded');
+    return tree.secret;
+  }, logger.child({ part: 'read-only' }));
+}
+
 /** Bootstraps the key space, loads the tree, starts the change feed, reaper and listener. */
 export async function startZkProxy(o: ZkProxyOptions): Promise<ZkProxy> {
   const logger = (o.logger ?? silentLogger).child({ component: 'zkproxy' });
@@ -109,6 +126,8 @@ export async function startZkProxy(o: ZkProxyOptions): Promise<ZkProxy> {
   const maxSessionTimeout = o.maxSessionTimeout ?? 20 * tickTime;
   const keys = new KeySchema(o.keyPrefix);
   const tree = new ZnodeTree(keys);
+  // Checked first: a backend that cannot tell a lost quorum is a usage error, before any work.
+  const roSessions = o.readOnlyMode ? readOnlySessions(o.backend, tree, logger) : undefined;
   const feed = new ChangeFeed(o.backend, tree, logger.child({ part: 'feed' }));
   const watches = new WatchManager((path) => tree.aclOf(path));
   feed.addSink(watches);
@@ -126,11 +145,24 @@ export async function startZkProxy(o: ZkProxyOptions): Promise<ZkProxy> {
     semantics: { ttlEnabled: o.ttlEnabled ?? true, superDigest: o.superDigest },
     sasl: o.sasl ? new SaslAuthenticator(o.sasl) : undefined,
   };
+  // The listener is made below, with the handler; read-only mode drops its connections.
+  let dropConnections = (): void => undefined;
+  if (roSessions) {
+    const hasQuorum = o.backend.hasQuorum!.bind(o.backend);
+    const mode = new ReadOnlyMode(hasQuorum, {
+      // ZooKeeper's peer shuts its server down on losing the quorum, and its read-only server on
+      // finding one: every connection of the mode left is closed, and the clients reconnect.
+      entered: () => dropConnections(),
+      left: () => roSessions.closeAll('serving read/write again'),
+    }, { enterAfterMs: Math.max(2000, tickTime) }, logger.child({ part: 'read-only' }));
+    services.readOnly = { mode, sessions: roSessions };
+  }
   if (o.sasl) logger.info({ users: o.sasl.users.size, required: o.sasl.required ?? false }, 'SASL DIGEST-MD5 authentication enabled');
   const metrics = new ZkMetrics();
   const store: ZkHandler = new StoreHandler(services);
   // Inside metrics and logging, so refused requests are counted and logged as errors.
-  const gated = o.sasl?.required ? withSaslRequired(store, logger) : store;
+  const readOnly = services.readOnly ? withReadOnly(store, { zxid: () => tree.revision, close: (sess) => roSessions!.close(sess) }) : store;
+  const gated = o.sasl?.required ? withSaslRequired(readOnly, logger) : readOnly;
   const base = withLogging(withMetrics(gated, metrics), logger);
   const handler = o.decorate ? o.decorate(base, services) : base;
   const reaper = new ContainerReaper(services, o.containerCheckIntervalMs ?? ZK_CONTAINER_CHECK_INTERVAL_MS);
@@ -139,6 +171,7 @@ export async function startZkProxy(o: ZkProxyOptions): Promise<ZkProxy> {
     tickTime, minSessionTimeout, maxSessionTimeout, maxClientCnxns: o.maxClientCnxns ?? ZK_MAX_CLIENT_CNXNS_DEFAULT,
     plain: o.plain, secure: o.secure, portUnification: o.portUnification, tls: o.tls,
   }, logger);
+  dropConnections = () => listener.dropConnections();
   const bound = await listener.listen();
   const address = bound.plain ?? bound.secure;
   if (!address) throw new Error('the ZooKeeper front end needs a plain or a secure port');
@@ -147,6 +180,8 @@ export async function startZkProxy(o: ZkProxyOptions): Promise<ZkProxy> {
     dropConnections: () => listener.dropConnections(),
     close: async () => {
       reaper.stop();
+      services.readOnly?.mode.stop();
+      services.readOnly?.sessions.stop();
       await listener.close();
       sessions.stop();
       feed.close();

@@ -22,6 +22,8 @@ export interface ZkCliOptions {
   sessionTimeoutMs?: number;
   /** Send stderr into stdout (one ordered stream; `stderr` is then empty). */
   mergeStderr?: boolean;
+  /** zkCli's `-r`: the session may be read-only (canBeReadOnly). */
+  readOnly?: boolean;
 }
 
 /** SLF4J's "no binding" warnings: noise printed by every zkCli start. */
@@ -34,7 +36,7 @@ const SLF4J_NOISE = /^SLF4J: .*\n?/gm;
 export async function zkCli(connectString: string, commands: readonly string[], opts: ZkCliOptions = {}): Promise<CommandResult> {
   const lines = [...commands];
   if (lines[lines.length - 1]?.trim() !== 'quit') lines.push('quit');
-  const cliArgs = ['-server', connectString, '-timeout', String(opts.sessionTimeoutMs ?? 30_000)];
+  const cliArgs = ['-server', connectString, '-timeout', String(opts.sessionTimeoutMs ?? 30_000), ...(opts.readOnly ? ['-r'] : [])];
   // sh -c 'exec … 2>&1' gives the JVM one file for both streams, which keeps their order.
   const [cmd, args] = opts.mergeStderr
     ? ['/bin/sh', ['-c', 'exec "$0" "$@" 2>&1', ZKCLI_SH, ...cliArgs]]

@@ -164,7 +164,8 @@ export class KvError extends Error {
 
 /** A member's role and, on a leader, its followers' replication (ZooKeeper's leader metrics). */
 export interface KvServerRole {
-  mode: 'standalone' | 'leader' | 'follower';
+  /** `read-only` while the proxy serves read-only clients (read-only-mode.ts; the proxy sets it). */
+  mode: 'standalone' | 'leader' | 'follower' | 'read-only';
   /** Voting members, this one included. */
   quorumSize: number;
   /** Leader only: other members (voters and learners). */
@@ -207,6 +208,12 @@ export interface KvBackend {
    * remote store, where the proxy is no member): standalone.
    */
   serverRole?(): KvServerRole;
+  /**
+   * Whether the store can commit from here now: a member of a cluster knows a leader (with
+   * CheckQuorum and PreVote, one cut off from the majority knows none). Absent: the proxy cannot
+   * tell, and read-only mode is not offered.
+   */
+  hasQuorum?(): boolean;
   /** Releases connections; pending calls reject with `closed`. */
   close(): Promise<void>;
 }

@@ -83,6 +83,8 @@ export interface CoreMember extends RoleSource {
     timeToLive(id: bigint): { id: bigint; ttl: number; grantedTtl: number; keys: string[] };
   };
   header(): { revision: number };
+  /** The leader's id, 0n while none is known. */
+  readonly leader: bigint;
   propose(body: CoreProposal): Promise<{ revision: number; result?: unknown }>;
   linearize(): Promise<void>;
   nextLeaseId(): bigint;
@@ -171,6 +173,11 @@ export class LocalBackend implements KvBackend {
   /** The member's role in its cluster (server-role.ts). */
   serverRole(): KvServerRole {
     return serverRoleOf(this.member);
+  }
+
+  /** True while the member knows a leader. */
+  hasQuorum(): boolean {
+    return !this.closed && this.member.leader !== 0n;
   }
 
   private check(): void {

@@ -10,6 +10,9 @@ import { KvServerRole } from './kv-backend';
 /** The role of a proxy over a store it is no member of, or of a one-member cluster's member. */
 export const STANDALONE_ROLE: KvServerRole = { mode: 'standalone', quorumSize: 1, learners: 0, syncedFollowers: 0, syncedNonVoting: 0 };
 
+/** The role reported while the proxy serves read-only clients (ZooKeeper's `Mode: read-only`). */
+export const READ_ONLY_ROLE: KvServerRole = { ...STANDALONE_ROLE, mode: 'read-only' };
+
 /** Raft's Replicate progress state (etcd-io/raft StateReplicate). */
 const REPLICATE = 1;
 

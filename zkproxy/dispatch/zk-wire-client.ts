@@ -31,6 +31,8 @@ export interface WireClientOptions {
   lastZxidSeen?: bigint;
   /** Send the readOnly byte (default true, like 3.4+ clients). */
   readOnly?: boolean;
+  /** Allow a read-only session (canBeReadOnly): the readOnly byte says true. */
+  canBeReadOnly?: boolean;
   /** Send pings every timeout/3 (default true). */
   ping?: boolean;
   /** Called for each notification with its frame ordinal (see {@link WireReply.frame}). */
@@ -77,7 +79,7 @@ export class ZkWireClient {
     const w = new JuteWriter().startFrame();
     writeConnectRequest(w, {
       protocolVersion: 0, lastZxidSeen: o.lastZxidSeen ?? 0n, timeOut: o.timeoutMs ?? 10_000,
-      sessionId: o.sessionId ?? 0n, passwd: o.passwd ?? Buffer.alloc(16), readOnly: o.readOnly === false ? undefined : false,
+      sessionId: o.sessionId ?? 0n, passwd: o.passwd ?? Buffer.alloc(16), readOnly: o.readOnly === false ? undefined : o.canBeReadOnly === true,
     });
     this.socket.write(w.endFrame().toBuffer());
     return new Promise((resolve, reject) => {
@@ -162,6 +164,11 @@ export class ZkWireClient {
     this.closed = true;
     clearInterval(this.pingTimer);
     for (const p of this.pending.splice(0)) p.reject(e);
+  }
+
+  /** True once the connection is gone (closed by either side). */
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   /** Closes the session (closeSession) and the socket. */

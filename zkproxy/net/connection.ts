@@ -33,7 +33,8 @@ import { ZkContext, ZkHandler, ZkReply, dispatch } from '../dispatch/zk-handler'
 import { ZkServices } from '../ops/services';
 import { WriteChain } from '../ops/write-chain';
 import { NOTIFICATION_ZXID } from '../ops/watch-ops';
-import { Session, SessionOwner } from '../session/session-table';
+import { Session, SessionOwner, SessionTable } from '../session/session-table';
+import { ReadOnlySessions } from '../session/read-only-sessions';
 import { PASSWORD_BYTES } from '../session/session-password';
 import { WatchTarget } from '../watch/watch-manager';
 import { FourLetterSource, answerFourLetterWord, fourLetterWord } from './four-letter-words';
@@ -173,6 +174,7 @@ export class ZkConnection implements WatchTarget, SessionOwner {
   private async handshake(frame: Buffer): Promise<void> {
     const req = readConnectRequest(new JuteReader(frame, this.deps.maxFrame));
     const s = this.deps.services;
+    if (s.readOnly?.mode.active) return this.readOnlyHandshake(req, s.readOnly.sessions);
     if (!(await this.caughtUpTo(req.lastZxidSeen))) {
       // ZooKeeper closes without a reply: "client must try another server" (§2.1).
       this.log.info({ lastZxidSeen: req.lastZxidSeen.toString(), zxid: s.tree.revision }, 'client is ahead of us; refusing');
@@ -204,9 +206,40 @@ export class ZkConnection implements WatchTarget, SessionOwner {
       this.close('session expired');
       return;
     }
+    await this.opened(req, session, resumed);
+  }
+
+  /**
+   * The handshake while serving read-only (ZooKeeper's read-only server): only a client that
+   * allows read-only sessions is served; a session of the store (a client that has seen a
+   * read/write server) is refused by closing, so the client looks for one; an unknown or
+   * forgotten read-only session is told it expired; else the session is resumed or made.
+   */
+  private async readOnlyHandshake(req: ConnectRequest, sessions: ReadOnlySessions): Promise<void> {
+    const s = this.deps.services;
+    const refuse = (why: string): void => {
+      this.log.info({ sessionId: req.sessionId.toString(16), readOnly: req.readOnly ?? false }, `${why}; closing`);
+      this.close(why);
+    };
+    if (!req.readOnly) return refuse('read-only mode refuses a client that does not allow read-only sessions');
+    if (req.lastZxidSeen > BigInt(s.tree.revision)) return refuse('client is ahead of us');
+    if (req.sessionId !== 0n && s.tree.sessions().has(req.sessionId)) return refuse('read-only mode refuses a session of the store');
+    const timeout = s.sessions.negotiate(req.timeOut);
+    const session = req.sessionId === 0n ? sessions.create(timeout, this) : sessions.resume(req.sessionId, req.passwd, this);
+    if (!session) {
+      this.writeConnectResponse(req, 0, 0n, Buffer.alloc(PASSWORD_BYTES));
+      this.close('session expired');
+      return;
+    }
+    await this.opened(req, session, req.sessionId !== 0n);
+  }
+
+  /** Answers the handshake for `session` and opens the connection for requests. */
+  private async opened(req: ConnectRequest, session: Session, resumed: boolean): Promise<void> {
+    const s = this.deps.services;
     // Another write may follow while more bytes are buffered (the client pipelines). Only over a
     // store that commits txns in the order issued (KvBackend.ordersTxns).
-    const pipeline = s.backend.ordersTxns
+    const pipeline = s.backend.ordersTxns && !session.readOnly
       ? { chain: new WriteChain(s.keys.chainKey(session.id), session.id), mayFollow: () => this.waiting !== undefined || this.decoder.bufferedBytes() > 0 }
       : undefined;
     this.ctx = {
@@ -221,7 +254,7 @@ export class ZkConnection implements WatchTarget, SessionOwner {
     this.stats.lastCxid = 0;
     this.stats.lastZxid = s.tree.revision;
     this.stats.lastResponse = Date.now();
-    this.writeConnectResponse(req, session.timeoutMs, session.id, session.passwd);
+    this.writeConnectResponse(req, session.timeoutMs, session.id, session.passwd, session.readOnly);
     clearTimeout(this.handshakeTimer);
     this.state = 'open';
     await this.deps.handler.sessionOpened?.(this.ctx, resumed);
@@ -235,10 +268,10 @@ export class ZkConnection implements WatchTarget, SessionOwner {
     return lastZxidSeen <= BigInt(now);
   }
 
-  private writeConnectResponse(req: ConnectRequest, timeOut: number, sessionId: bigint, passwd: Buffer): void {
+  private writeConnectResponse(req: ConnectRequest, timeOut: number, sessionId: bigint, passwd: Buffer, readOnly = false): void {
     const w = new JuteWriter(64).startFrame();
     // Echo the readOnly byte only to clients that sent one (compat/ProtocolManager).
-    writeConnectResponse(w, { protocolVersion: 0, timeOut, sessionId, passwd, readOnly: req.readOnly === undefined ? undefined : false });
+    writeConnectResponse(w, { protocolVersion: 0, timeOut, sessionId, passwd, readOnly: req.readOnly === undefined ? undefined : readOnly });
     this.send(w.endFrame().toBuffer());
   }
 
@@ -269,13 +302,12 @@ export class ZkConnection implements WatchTarget, SessionOwner {
 
   private async request(frame: Buffer, slot: Slot): Promise<void> {
     const ctx = this.ctx!;
-    const s = this.deps.services;
     const r = new JuteReader(frame, this.deps.maxFrame);
     const header = readRequestHeader(r);
     slot.xid = header.xid;
     this.deps.stats.packetsReceived++;
     this.stats.received++;
-    s.sessions.touch(ctx.session);
+    this.keeperOf(ctx.session).touch(ctx.session);
     const reply = await this.answer(ctx, header.type, r);
     this.recordReply(header.xid, header.type, reply, Date.now() - slot.started);
     slot.reply = reply;
@@ -409,11 +441,17 @@ export class ZkConnection implements WatchTarget, SessionOwner {
     this.socket.destroy();
   }
 
+  /** The table that keeps `session` alive: the store's, or the read-only one. */
+  private keeperOf(session: Session): Pick<SessionTable, 'touch' | 'detach'> {
+    const s = this.deps.services;
+    return session.readOnly && s.readOnly ? s.readOnly.sessions : s.sessions;
+  }
+
   private onSocketClosed(): void {
     this.state = 'closed';
     clearTimeout(this.handshakeTimer);
     if (this.ctx) {
-      this.deps.services.sessions.detach(this.ctx.session, this);
+      this.keeperOf(this.ctx.session).detach(this.ctx.session, this);
       this.deps.handler.connectionClosed?.(this.ctx);
     }
     this.deps.onClose(this);

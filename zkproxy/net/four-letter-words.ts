@@ -37,7 +37,7 @@ export interface FourLetterSource {
   /** Write attempts that lost a guard race and were re-planned. */
   writeConflicts(): number;
   config(): { clientPort: number | undefined; secureClientPort: number | undefined; tickTime: number; minSessionTimeout: number; maxSessionTimeout: number; maxClientCnxns: number };
-  /** Standalone, leader or follower, and the leader's replication (server-role.ts). */
+  /** Standalone, leader, follower or read-only, and the leader's replication (server-role.ts). */
   role(): KvServerRole;
 }
 
@@ -46,7 +46,7 @@ export function answerFourLetterWord(word: string, src: FourLetterSource): strin
   if (!ENABLED_WORDS.has(word)) return `${word} is not executed because it is not in the whitelist.\n`;
   switch (word) {
     case 'ruok': return 'imok';
-    case 'isro': return 'rw';
+    case 'isro': return src.role().mode === 'read-only' ? 'ro' : 'rw';
     case 'srvr': return srvr(src, false);
     case 'stat': return srvr(src, true);
     case 'mntr': return mntr(src);
@@ -116,7 +116,8 @@ function mntr(src: FourLetterSource): string {
  * learners and how many of them are synced; Coracle has no pending syncs).
  */
 function roleRows(role: KvServerRole): [string, number][] {
-  if (role.mode === 'standalone') return [];
+  // A read-only server is a plain ZooKeeperServer: no quorum rows.
+  if (role.mode === 'standalone' || role.mode === 'read-only') return [];
   const rows: [string, number][] = [['zk_quorum_size', role.quorumSize]];
   if (role.mode !== 'leader') return rows;
   return [

@@ -11,7 +11,7 @@
  */
 import { AddressInfo, Server, Socket, createServer } from 'node:net';
 import { Server as TlsServer, TLSSocket, createServer as createTlsServer } from 'node:tls';
-import { STANDALONE_ROLE } from '../backend/server-role';
+import { READ_ONLY_ROLE, STANDALONE_ROLE } from '../backend/server-role';
 import { ZkHandler } from '../dispatch/zk-handler';
 import { ZK_HANDSHAKE_TIMEOUT_MS, ZK_MAX_CONNECTIONS } from '../limits';
 import { ZkLogger } from '../logger';
@@ -220,7 +220,7 @@ export class ZkListener {
         minSessionTimeout: this.opts.minSessionTimeout, maxSessionTimeout: this.opts.maxSessionTimeout,
         maxClientCnxns: this.opts.maxClientCnxns,
       }),
-      role: () => s.backend.serverRole?.() ?? STANDALONE_ROLE,
+      role: () => (s.readOnly?.mode.active ? READ_ONLY_ROLE : s.backend.serverRole?.() ?? STANDALONE_ROLE),
     };
   }
 

@@ -8,6 +8,8 @@ import { KeySchema } from '../mapping/key-schema';
 import { ZnodeTree } from '../mapping/znode-tree';
 import { SaslAuthenticator } from '../session/sasl-authenticator';
 import { SessionTable } from '../session/session-table';
+import { ReadOnlyMode } from '../session/read-only-mode';
+import { ReadOnlySessions } from '../session/read-only-sessions';
 import { ChangeFeed } from '../watch/change-feed';
 import { WatchManager } from '../watch/watch-manager';
 import { WriteRunner } from './write-runner';
@@ -33,4 +35,6 @@ export interface ZkServices {
   semantics: ZkSemantics;
   /** SASL (DIGEST-MD5) authentication; undefined when no SASL users are configured. */
   sasl?: SaslAuthenticator;
+  /** Read-only mode (ZooKeeper's readonlymode.enabled); undefined when off. */
+  readOnly?: { mode: ReadOnlyMode; sessions: ReadOnlySessions };
 }

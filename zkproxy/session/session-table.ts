@@ -57,6 +57,8 @@ export interface Session {
   owner: SessionOwner | undefined;
   /** Set once closing/expiring started: no new request may run. */
   closing: boolean;
+  /** A read-only session (read-only-sessions.ts): held by this proxy alone, no lease. */
+  readonly readOnly?: boolean;
 }
 
 /** Tunables of session handling. */

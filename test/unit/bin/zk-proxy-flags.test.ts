@@ -84,6 +84,11 @@ test('port unification, the CRL file and the reload interval', () => {
   assert.throws(() => parse(['--zk-secure-listen=127.0.0.1:2281', '--zk-tls-reload-interval=-5']), /--zk-tls-reload-interval: want a non-negative integer/);
 });
 
+test('read-only mode: off by default, as readonlymode.enabled; the embedded server maps the flag', () => {
+  assert.equal(zkOptionsFromFlags(parseFlags([], {}))?.readOnlyMode, false);
+  assert.equal(zkOptionsFromFlags(parseFlags(['--zk-read-only-mode'], {}))?.readOnlyMode, true);
+});
+
 test('etcd credentials: etcdctl flag names; https implies TLS; the user as name:password or with --password', () => {
   assert.deepEqual(parse([]).etcd, { cacert: undefined, cert: undefined, key: undefined, user: undefined, password: undefined, https: false });
   const o = parse(['--endpoints=https://127.0.0.1:2379,https://127.0.0.1:22379', '--cacert=ca.pem', '--cert=c.pem', '--key=c.key', '--user=root:pw']);
