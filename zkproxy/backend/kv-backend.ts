@@ -147,6 +147,8 @@ export type KvErrorCode =
   | 'duplicate-key'
   | 'invalid-argument'
   | 'unavailable'
+  /** The store refuses this client's credentials (a TLS certificate): retrying will not help. */
+  | 'refused'
   | 'no-space'
   | 'closed'
   | 'internal';

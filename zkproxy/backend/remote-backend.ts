@@ -247,13 +247,18 @@ function tokenInterceptor(token: EtcdToken): grpc.Interceptor {
     });
 }
 
+/** OpenSSL's words for a certificate one side will not accept. */
+const TLS_REFUSAL = /alert (bad certificate|certificate required|unknown ca|certificate (revoked|expired|unknown))|unable to (verify|get local issuer)|self[- ]signed certificate|certificate has expired|does not match certificate|altnames/i;
+
 /** etcd's and OpenSSL's refusals say nothing of the flag that fixes them: add that. */
 function withHint(e: KvError, anonymous: boolean, tls: boolean): KvError {
   if (anonymous && e.message.includes('user name is empty')) {
     return new KvError(e.code, `${e.message} (etcd authentication is enabled: give zk-proxy an etcd user with --user name:password)`);
   }
   if (tls && /alert|certificate|SSL/i.test(e.message)) {
-    return new KvError(e.code, `${e.message} (check --cacert, --cert and --key against etcd's TLS flags)`);
+    // etcd refusing our certificate (a TLS alert), or ours refusing etcd's, is no outage: no retry.
+    const refused = TLS_REFUSAL.test(e.message);
+    return new KvError(refused ? 'refused' : e.code, `${e.message} (check --cacert, --cert and --key against etcd's TLS flags)`);
   }
   return e;
 }

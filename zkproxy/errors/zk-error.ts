@@ -38,6 +38,8 @@ const KV_TO_ZK: Record<KvErrorCode, number> = {
   'duplicate-key': ZkErr.BADARGUMENTS,
   'invalid-argument': ZkErr.BADARGUMENTS,
   'unavailable': ZkErr.CONNECTIONLOSS,
+  // The proxy's own credentials, not the client's: a retry may find them fixed.
+  'refused': ZkErr.CONNECTIONLOSS,
   'no-space': ZkErr.QUOTAEXCEEDED,
   'closed': ZkErr.CONNECTIONLOSS,
   'internal': ZkErr.SYSTEMERROR,
