@@ -83,8 +83,8 @@ export interface CoreMember extends RoleSource {
     timeToLive(id: bigint): { id: bigint; ttl: number; grantedTtl: number; keys: string[] };
   };
   header(): { revision: number };
-  /** The leader's id, 0n while none is known. */
-  readonly leader: bigint;
+  /** A leader is known and this member's proposals reach it (Member.leaderReachable). */
+  readonly leaderReachable: boolean;
   propose(body: CoreProposal): Promise<{ revision: number; result?: unknown }>;
   linearize(): Promise<void>;
   nextLeaseId(): bigint;
@@ -175,9 +175,9 @@ export class LocalBackend implements KvBackend {
     return serverRoleOf(this.member);
   }
 
-  /** True while the member knows a leader. */
+  /** True while the member knows a leader it can send proposals to. */
   hasQuorum(): boolean {
-    return !this.closed && this.member.leader !== 0n;
+    return !this.closed && this.member.leaderReachable;
   }
 
   private check(): void {

@@ -227,7 +227,8 @@ export class ZkConnection implements WatchTarget, SessionOwner {
     const timeout = s.sessions.negotiate(req.timeOut);
     const session = req.sessionId === 0n ? sessions.create(timeout, this) : sessions.resume(req.sessionId, req.passwd, this);
     if (!session) {
-      this.writeConnectResponse(req, 0, 0n, Buffer.alloc(PASSWORD_BYTES));
+      // As ZooKeeper's read-only server, which says read-only in this answer too.
+      this.writeConnectResponse(req, 0, 0n, Buffer.alloc(PASSWORD_BYTES), true);
       this.close('session expired');
       return;
     }
