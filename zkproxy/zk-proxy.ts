@@ -118,6 +118,18 @@ function readOnlySessions(backend: KvBackend, tree: ZnodeTree, logger: ZkLogger)
   }, logger.child({ part: 'read-only' }));
 }
 
+/**
+ * The read-only switch: ZooKeeper's peer shuts its server down on losing the quorum, and its
+ * read-only server on finding one, so every connection of the mode left is closed and the
+ * clients reconnect.
+ */
+function readOnlyMode(backend: KvBackend, sessions: ReadOnlySessions, listener: ZkListener, tickTime: number, logger: ZkLogger): ReadOnlyMode {
+  return new ReadOnlyMode(() => backend.hasQuorum!(), {
+    entered: () => listener.dropConnections(),
+    left: () => sessions.closeAll('serving read/write again'),
+  }, { enterAfterMs: Math.max(2000, tickTime) }, logger.child({ part: 'read-only' }));
+}
+
 /** Bootstraps the key space, loads the tree, starts the change feed, reaper and listener. */
 export async function startZkProxy(o: ZkProxyOptions): Promise<ZkProxy> {
   const logger = (o.logger ?? silentLogger).child({ component: 'zkproxy' });
@@ -145,23 +157,11 @@ export async function startZkProxy(o: ZkProxyOptions): Promise<ZkProxy> {
     semantics: { ttlEnabled: o.ttlEnabled ?? true, superDigest: o.superDigest },
     sasl: o.sasl ? new SaslAuthenticator(o.sasl) : undefined,
   };
-  // The listener is made below, with the handler; read-only mode drops its connections.
-  let dropConnections = (): void => undefined;
-  if (roSessions) {
-    const hasQuorum = o.backend.hasQuorum!.bind(o.backend);
-    const mode = new ReadOnlyMode(hasQuorum, {
-      // ZooKeeper's peer shuts its server down on losing the quorum, and its read-only server on
-      // finding one: every connection of the mode left is closed, and the clients reconnect.
-      entered: () => dropConnections(),
-      left: () => roSessions.closeAll('serving read/write again'),
-    }, { enterAfterMs: Math.max(2000, tickTime) }, logger.child({ part: 'read-only' }));
-    services.readOnly = { mode, sessions: roSessions };
-  }
   if (o.sasl) logger.info({ users: o.sasl.users.size, required: o.sasl.required ?? false }, 'SASL DIGEST-MD5 authentication enabled');
   const metrics = new ZkMetrics();
   const store: ZkHandler = new StoreHandler(services);
   // Inside metrics and logging, so refused requests are counted and logged as errors.
-  const readOnly = services.readOnly ? withReadOnly(store, { zxid: () => tree.revision, close: (sess) => roSessions!.close(sess) }) : store;
+  const readOnly = roSessions ? withReadOnly(store, { zxid: () => tree.revision, close: (sess) => roSessions.close(sess) }) : store;
   const gated = o.sasl?.required ? withSaslRequired(readOnly, logger) : readOnly;
   const base = withLogging(withMetrics(gated, metrics), logger);
   const handler = o.decorate ? o.decorate(base, services) : base;
@@ -171,7 +171,7 @@ export async function startZkProxy(o: ZkProxyOptions): Promise<ZkProxy> {
     tickTime, minSessionTimeout, maxSessionTimeout, maxClientCnxns: o.maxClientCnxns ?? ZK_MAX_CLIENT_CNXNS_DEFAULT,
     plain: o.plain, secure: o.secure, portUnification: o.portUnification, tls: o.tls,
   }, logger);
-  dropConnections = () => listener.dropConnections();
+  if (roSessions) services.readOnly = { mode: readOnlyMode(o.backend, roSessions, listener, tickTime, logger), sessions: roSessions };
   const bound = await listener.listen();
   const address = bound.plain ?? bound.secure;
   if (!address) throw new Error('the ZooKeeper front end needs a plain or a secure port');

@@ -496,14 +496,4 @@ export class Member {
   get leader(): bigint {
     return this.driver.leader;
   }
-
-  /**
-   * True when this member knows a leader and can send to it (it is the leader, or its peer link
-   * to the leader is up), so a proposal made now reaches it. A member that has just heard from a
-   * returning leader may still be redialling it; a proposal it forwarded then would be lost.
-   */
-  get leaderReachable(): boolean {
-    const lead = this.driver.leader;
-    return lead !== 0n && (lead === this.memberId || this.transport.activeSince(lead) > 0);
-  }
 }

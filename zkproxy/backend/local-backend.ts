@@ -83,8 +83,10 @@ export interface CoreMember extends RoleSource {
     timeToLive(id: bigint): { id: bigint; ttl: number; grantedTtl: number; keys: string[] };
   };
   header(): { revision: number };
-  /** A leader is known and this member's proposals reach it (Member.leaderReachable). */
-  readonly leaderReachable: boolean;
+  /** The leader's id, 0n while none is known. */
+  readonly leader: bigint;
+  /** The member's peer links: since when the one to a member has been up (0 while down). */
+  readonly transport: { activeSince(id: bigint): number };
   propose(body: CoreProposal): Promise<{ revision: number; result?: unknown }>;
   linearize(): Promise<void>;
   nextLeaseId(): bigint;
@@ -175,9 +177,14 @@ export class LocalBackend implements KvBackend {
     return serverRoleOf(this.member);
   }
 
-  /** True while the member knows a leader it can send proposals to. */
+  /**
+   * True while the member knows a leader and its proposals reach it: it leads, or its peer link
+   * to the leader is up. A member that has just heard from a returning leader may still be
+   * redialling it, and a proposal forwarded then is lost (a session's lease grant times out).
+   */
   hasQuorum(): boolean {
-    return !this.closed && this.member.leaderReachable;
+    const lead = this.member.leader;
+    return !this.closed && lead !== 0n && (lead === this.member.memberId || this.member.transport.activeSince(lead) > 0);
   }
 
   private check(): void {
