@@ -45,7 +45,8 @@ test('a member cut off from its cluster serves read-only clients, and read/write
   try {
     const leader = await cluster.leader();
     const cut = cluster.members.find((m) => m !== leader)!;
-    const writer = await ZkWireClient.connect({ host: '127.0.0.1', port: port(leader) });
+    // /health answers before the ZooKeeper port opens (the proxy waits for the first leader).
+    const writer = await pollUntil(`ZooKeeper port of ${leader.name}`, () => ZkWireClient.connect({ host: '127.0.0.1', port: port(leader) }), 30_000, 200);
     await writer.send({ op: 'create', path: '/ro', data: Buffer.from('before'), acl: OPEN, flags: 0 });
     const child = await writer.send({ op: 'create', path: '/ro/a', data: Buffer.from('x'), acl: OPEN, flags: 0 });
     await writer.close();

@@ -201,11 +201,7 @@ export class ZkConnection implements WatchTarget, SessionOwner {
       if (session) s.sessions.detach(session, this);
       return;
     }
-    if (!session) {
-      this.writeConnectResponse(req, 0, 0n, Buffer.alloc(PASSWORD_BYTES));
-      this.close('session expired');
-      return;
-    }
+    if (!session) return this.expired(req, false);
     await this.opened(req, session, resumed);
   }
 
@@ -226,13 +222,15 @@ export class ZkConnection implements WatchTarget, SessionOwner {
     if (req.sessionId !== 0n && s.tree.sessions().has(req.sessionId)) return refuse('read-only mode refuses a session of the store');
     const timeout = s.sessions.negotiate(req.timeOut);
     const session = req.sessionId === 0n ? sessions.create(timeout, this) : sessions.resume(req.sessionId, req.passwd, this);
-    if (!session) {
-      // As ZooKeeper's read-only server, which says read-only in this answer too.
-      this.writeConnectResponse(req, 0, 0n, Buffer.alloc(PASSWORD_BYTES), true);
-      this.close('session expired');
-      return;
-    }
+    // ZooKeeper's read-only server says read-only in its "expired" answer too.
+    if (!session) return this.expired(req, true);
     await this.opened(req, session, req.sessionId !== 0n);
+  }
+
+  /** Tells the client its session expired (timeout 0, id 0, no password) and closes. */
+  private expired(req: ConnectRequest, readOnly: boolean): void {
+    this.writeConnectResponse(req, 0, 0n, Buffer.alloc(PASSWORD_BYTES), readOnly);
+    this.close('session expired');
   }
 
   /** Answers the handshake for `session` and opens the connection for requests. */
