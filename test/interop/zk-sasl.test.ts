@@ -21,7 +21,7 @@ import { CORACLE_BIN, CoracleServer, startCoracle } from '../support/coracle-ser
 import { KazooError, dedent, kazoo } from '../support/kazoo';
 import { SYSTEM_PYTHON, peersRequired, requirePeer } from '../support/peers';
 import { createTempDir, removeTempDir } from '../support/temp-dir';
-import { zkCli } from '../support/zk-cli';
+import { withoutSessionEvents, zkCli } from '../support/zk-cli';
 import { type ZkProxyProcess, startZkProxyProcess } from '../support/zk-proxy-process';
 import { ZookeeperPeer, startZookeeper } from '../support/zookeeper-peer';
 
@@ -89,9 +89,9 @@ interface Transcript {
 
 function transcript(raw: string): Transcript {
   const events = [...raw.matchAll(/WatchedEvent state:(\w+) type:None path:null/g)].map((m) => m[1]!).filter((e) => e !== 'Closed' && e !== 'Disconnected');
-  let output = raw.replace(/WATCHER::\n\nWatchedEvent state:\w+ type:None path:null\n/g, '').replace(/127\.0\.0\.1:\d+/g, 'HOST:PORT');
+  let output = withoutSessionEvents(raw).replace(/127\.0\.0\.1:\d+/g, 'HOST:PORT');
   output = output.replace(/(Auth scheme: User\n)((?:\w+: .*\n)+)/, (_m, head: string, ids: string) => head + ids.split('\n').filter(Boolean).sort().join('\n') + '\n');
-  output = output.split('\n').filter((l) => l.trim() !== '').join('\n');
+  output = output.trimEnd();
   return { events, output };
 }
 

@@ -51,3 +51,15 @@ export async function zkCli(connectString: string, commands: readonly string[], 
   });
   return { ...r, stdout: r.stdout.replace(SLF4J_NOISE, ''), stderr: r.stderr.replace(SLF4J_NOISE, '') };
 }
+
+/** A session-state line of zkCli's default watcher (`WATCHER::` or `WatchedEvent state:X type:None path:null`). */
+const SESSION_EVENT_LINE = /^(WATCHER::|WatchedEvent state:\w+ type:None path:null)$/;
+
+/**
+ * zkCli's output without its session-state notices and blank lines. zkCli prints them from its
+ * event thread while the first command runs, so they land between (even inside) the command
+ * results at random; assertions on adjacent result lines must not see them.
+ */
+export function withoutSessionEvents(output: string): string {
+  return output.split('\n').filter((l) => l.trim() !== '' && !SESSION_EVENT_LINE.test(l)).join('\n') + '\n';
+}
