@@ -65,3 +65,12 @@ export const ZK_MAX_DEPTH = 9999;
  * and it is well above a healthy keep-alive's latency, even across a leader election.
  */
 export const ZK_UNRENEWED_CLOSE_FRACTION = 0.5;
+
+/**
+ * Retry delays of a session expiry the store could not confirm (it is unreachable): doubled from
+ * the first to the last after each failure, so a cut-off proxy neither hammers the store nor
+ * floods its log with one attempt per deadline check.
+ */
+export const ZK_EXPIRY_RETRY_FIRST_MS = 200;
+/** See {@link ZK_EXPIRY_RETRY_FIRST_MS}. */
+export const ZK_EXPIRY_RETRY_MAX_MS = 5000;

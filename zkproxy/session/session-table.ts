@@ -26,7 +26,7 @@
  */
 import { KvBackend, KvError, KvTxn } from '../backend/kv-backend';
 import { ZkLogger } from '../logger';
-import { ZK_LEASE_MARGIN_SECONDS, ZK_UNRENEWED_CLOSE_FRACTION } from '../limits';
+import { ZK_EXPIRY_RETRY_FIRST_MS, ZK_EXPIRY_RETRY_MAX_MS, ZK_LEASE_MARGIN_SECONDS, ZK_UNRENEWED_CLOSE_FRACTION } from '../limits';
 import { KeySchema } from '../mapping/key-schema';
 import { ZnodeTree } from '../mapping/znode-tree';
 import { ChangeFeed } from '../watch/change-feed';
@@ -59,6 +59,9 @@ export interface Session {
   closing: boolean;
   /** A read-only session (read-only-sessions.ts): held by this proxy alone, no lease. */
   readonly readOnly?: boolean;
+  /** Failed attempts to expire the session in a row, and when the next may start (backoff). */
+  expiryFailures?: number;
+  expiryRetryAt?: number;
 }
 
 /** Tunables of session handling. */
@@ -249,7 +252,7 @@ export class SessionTable {
     for (const s of this.sessions.values()) {
       if (s.closing) continue;
       if (now - s.lastSeen > s.timeoutMs) {
-        void this.expireIfDue(s);
+        if (now >= (s.expiryRetryAt ?? 0)) void this.expireIfDue(s);
         continue;
       }
       if (!s.owner) continue;
@@ -283,13 +286,29 @@ export class SessionTable {
         s.owner?.closeConnection('session moved');
         return;
       }
-      this.logger.info({ session: s.id.toString(16), timeoutMs: s.timeoutMs }, 'session expired');
+      this.logger.info({ session: s.id.toString(16), timeoutMs: s.timeoutMs, failedAttempts: s.expiryFailures ?? 0 }, 'session expired');
       await this.close(s);
       s.owner?.closeConnection('session expired');
     } catch (e) {
       s.closing = false;
-      this.logger.warn({ session: s.id.toString(16), err: String(e) }, 'session expiry failed; will retry');
+      this.expiryFailed(s, e);
     }
+  }
+
+  /**
+   * Schedules the next expiry attempt of `s` with a doubled delay. Logged at warn on the 1st,
+   * 2nd, 4th, 8th… failure in a row (debug otherwise): a long outage leaves a few lines per
+   * session, not one per deadline check.
+   */
+  private expiryFailed(s: Session, e: unknown): void {
+    const failures = (s.expiryFailures ?? 0) + 1;
+    const delayMs = Math.min(ZK_EXPIRY_RETRY_MAX_MS, ZK_EXPIRY_RETRY_FIRST_MS * 2 ** Math.min(failures - 1, 16));
+    s.expiryFailures = failures;
+    s.expiryRetryAt = this.now() + delayMs;
+    const fields = { session: s.id.toString(16), err: String(e), failures, retryInMs: delayMs };
+    const message = 'session expiry could not be confirmed in the store (is it reachable?); will retry';
+    if ((failures & (failures - 1)) === 0) this.logger.warn(fields, message);
+    else this.logger.debug(fields, message);
   }
 
   /**

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { MemoryBackend } from '../../../../zkproxy/backend/memory-backend';
 import { KvError } from '../../../../zkproxy/backend/kv-backend';
 import { ZkWireClient } from '../../../../zkproxy/dispatch/zk-wire-client';
-import { silentLogger } from '../../../../zkproxy/logger';
+import { silentLogger, type ZkLogger } from '../../../../zkproxy/logger';
 import { startZkProxy, ZkProxy } from '../../../../zkproxy';
 
 /** Session timeout of the clients here: short, so the cases stay fast. */
@@ -21,6 +21,15 @@ const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 /** A memory store whose lease keep-alive can be made to fail or never answer. */
 class FlakyBackend extends MemoryBackend {
   keepAlive: 'ok' | 'fail' | 'hang' = 'ok';
+  /** Whether LeaseTimeToLive (asked before a session is expired) fails, and how often it was asked. */
+  timeToLiveFails = false;
+  timeToLiveCalls = 0;
+
+  override leaseTimeToLive(id: bigint): ReturnType<MemoryBackend['leaseTimeToLive']> {
+    this.timeToLiveCalls++;
+    if (this.timeToLiveFails) return Promise.reject(new KvError('unavailable', 'etcdserver: no leader'));
+    return super.leaseTimeToLive(id);
+  }
 
   override leaseKeepAlive(id: bigint): Promise<number> {
     if (this.keepAlive === 'fail') return Promise.reject(new KvError('unavailable', 'etcdserver: no leader'));
@@ -29,10 +38,10 @@ class FlakyBackend extends MemoryBackend {
   }
 }
 
-async function withProxy(fn: (backend: FlakyBackend, connect: (sessionId?: bigint, passwd?: Buffer) => Promise<ZkWireClient>, proxy: ZkProxy) => Promise<void>): Promise<void> {
+async function withProxy(fn: (backend: FlakyBackend, connect: (sessionId?: bigint, passwd?: Buffer) => Promise<ZkWireClient>, proxy: ZkProxy) => Promise<void>, logger: ZkLogger = silentLogger): Promise<void> {
   const backend = new FlakyBackend();
   // tickTime 100: timeouts down to 200 ms are accepted, so SESSION_MS is granted as asked.
-  const proxy = await startZkProxy({ backend, port: 0, tickTime: 100, logger: silentLogger });
+  const proxy = await startZkProxy({ backend, port: 0, tickTime: 100, logger });
   const clients: ZkWireClient[] = [];
   const connect = async (sessionId?: bigint, passwd?: Buffer): Promise<ZkWireClient> => {
     const c = await ZkWireClient.connect({ host: '127.0.0.1', port: proxy.address.port, timeoutMs: SESSION_MS, sessionId, passwd });
@@ -103,4 +112,44 @@ test('healthy keep-alives: a pinging client stays connected over several timeout
     assert.equal(await c.waitClosed(4 * SESSION_MS), false, 'the connection was closed although keep-alives succeed');
     assert.equal((await c.send({ op: 'exists', path: '/', watch: false })).header.err, 0);
   });
+});
+
+/** A logger that keeps the messages logged at warn (everything else is dropped). */
+function warnRecorder(): { logger: ZkLogger; warnings: string[] } {
+  const warnings: string[] = [];
+  const logger: ZkLogger = {
+    ...silentLogger,
+    warn: (fields: object | string, message?: string) => { warnings.push(typeof fields === 'string' ? fields : message ?? ''); },
+    child: () => logger,
+  };
+  return { logger, warnings };
+}
+
+test('an expiry the store cannot confirm is retried with backoff, warned about a few times, and done once the store is back', async () => {
+  const { logger, warnings } = warnRecorder();
+  await withProxy(async (backend, connect) => {
+    const c = await connect();
+    const { sessionId } = c.session;
+    assert.equal((await c.send({ op: 'create', path: '/gone', data: null, acl: OPEN, flags: 1 })).header.err, 0);
+    backend.timeToLiveFails = true;
+    c.drop();
+    // The deadline passes at SESSION_MS; then 3 s of attempts. Every 200 ms deadline check
+    // would be ~15 attempts; doubling from 200 ms allows 200+400+800+1600 → at most 5.
+    await new Promise((r) => setTimeout(r, SESSION_MS + 3000));
+    const attempts = backend.timeToLiveCalls;
+    const expiryWarnings = warnings.filter((w) => /session expiry could not be confirmed/.test(w)).length;
+    assert.ok(attempts >= 3 && attempts <= 6, `${attempts} expiry attempts in 3 s`);
+    assert.ok(expiryWarnings >= 2 && expiryWarnings <= 3, `${expiryWarnings} warnings for ${attempts} failed attempts`);
+    // The store is back: the next attempt (≤ 3.2 s away) expires the session and its ephemeral.
+    backend.timeToLiveFails = false;
+    const watcher = await connect();
+    const deadline = Date.now() + 8000;
+    let owner: bigint | undefined = sessionId;
+    while (owner !== undefined && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      const r = await watcher.send({ op: 'exists', path: '/gone', watch: false });
+      owner = r.header.err === 0 ? sessionId : undefined;
+    }
+    assert.equal(owner, undefined, 'the ephemeral outlived the store\'s return by 8 s');
+  }, logger);
 });
