@@ -4,8 +4,8 @@
  * in request order, and the store holds the effects in that order — also when some of those
  * writes lose a guard race in the middle of the pipeline and are retried (a backend here fails
  * chosen txns as a concurrent writer would make them fail), and with a watcher elsewhere seeing
- * the changes in request order. The chain key goes with the session. A setData of a node that
- * another setData of it has in flight is planned on that one; a write by someone else in
+ * the changes in request order. The chain key goes with the session. A setData or delete of a
+ * node that a setData of it has in flight is planned on that one; a write by someone else in
  * between, or a child added meanwhile, comes out as ZooKeeper would decide it.
  */
 import { test } from 'node:test';
@@ -263,4 +263,43 @@ test("a setData planned on one in flight reports the node's children as the repl
   assert.equal(stat?.pzxid, created.header.zxid, "pzxid: the other client's create");
   const now = await a.send({ op: 'exists', path: '/e', watch: false });
   assert.deepEqual(now.body?.op === 'stat' && now.body.stat, stat);
+}));
+
+test('a delete pipelined behind setData of the node is planned on them: in flight at once, its version checked against theirs', { timeout: 30_000 }, () => withGate(async (gate, a, b) => {
+  for (const p of ['/x', '/y']) await a.send({ op: 'create', path: p, data: Buffer.from('0'), acl: OPEN, flags: 0 });
+  gate.closed = true;
+  const sent = ([
+    { op: 'setData', path: '/x', data: Buffer.from('1'), version: 0 },
+    { op: 'setData', path: '/x', data: Buffer.from('2'), version: -1 },
+    { op: 'delete', path: '/x', version: 1 },
+    { op: 'delete', path: '/x', version: 2 },
+    { op: 'setData', path: '/y', data: Buffer.from('1'), version: -1 },
+    { op: 'delete', path: '/y', version: -1 },
+  ] as ZkRequest[]).map((r) => a.send(r));
+  // Without planning on the setData in flight, each delete would wait for them to commit.
+  await waitUntil('all six writes are in flight', () => gate.held.length === 6);
+  gate.open();
+  const replies = await Promise.all(sent);
+  // The first delete's version is the one before the second setData: BADVERSION, as ZooKeeper.
+  assert.deepEqual(replies.map((r) => r.header.err), [0, 0, -103, 0, 0, 0]);
+  assertInOrder(replies);
+  for (const p of ['/x', '/y']) assert.equal((await b.send({ op: 'exists', path: p, watch: false })).header.err, -101, `${p} is gone`);
+}));
+
+test('a delete planned on a setData in flight is planned again when another write lands between them', { timeout: 30_000 }, () => withGate(async (gate, a, b) => {
+  await a.send({ op: 'create', path: '/z', data: Buffer.from('0'), acl: OPEN, flags: 0 });
+  gate.closed = true;
+  const set = a.send({ op: 'setData', path: '/z', data: Buffer.from('1'), version: -1 });
+  const del = a.send({ op: 'delete', path: '/z', version: 1 });
+  await waitUntil('setData and delete in flight', () => gate.held.length === 2);
+  gate.release(0);
+  assert.equal((await set).header.err, 0);
+  // Another client's setData lands before the delete: version 2 now, so version 1 fails.
+  const other = b.send({ op: 'setData', path: '/z', data: Buffer.from('b'), version: -1 });
+  await waitUntil("the other client's setData is in flight", () => gate.held.length === 2);
+  gate.release(1);
+  assert.equal((await other).header.err, 0);
+  gate.open();
+  assert.equal((await del).header.err, -103, 'the delete was decided against the version b left');
+  assert.equal((await b.send({ op: 'exists', path: '/z', watch: false })).header.err, 0);
 }));

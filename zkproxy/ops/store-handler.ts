@@ -68,12 +68,12 @@ export class StoreHandler implements ZkHandler {
   createTTL(ctx: ZkContext, req: RequestOf<'createTTL'>): Promise<ZkReply> { return this.createOp(ctx, req); }
 
   delete(ctx: ZkContext, req: RequestOf<'delete'>): Promise<ZkReply> {
-    return this.write(ctx, (p) => planDelete(p, req.path, req.version, this.wctx(ctx)), (_r, zxid) => ({ err: ZkErr.OK, zxid }));
+    return this.write(ctx, (p) => planDelete(p, req.path, req.version, this.wctx(ctx)), (_r, zxid) => ({ err: ZkErr.OK, zxid }), { onRewrites: 'plan' });
   }
 
   setData(ctx: ZkContext, req: RequestOf<'setData'>): Promise<ZkReply> {
     return this.write(ctx, (p) => planSetData(p, req.path, req.data, req.version, this.wctx(ctx)),
-      (stat, zxid) => ({ err: ZkErr.OK, zxid, body: { op: 'stat', stat: resolveStat(stat, zxid) } }), { rewritesData: true });
+      (stat, zxid) => ({ err: ZkErr.OK, zxid, body: { op: 'stat', stat: resolveStat(stat, zxid) } }), { onRewrites: 'rewrite' });
   }
 
   setACL(ctx: ZkContext, req: RequestOf<'setACL'>): Promise<ZkReply> {

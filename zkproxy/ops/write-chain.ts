@@ -15,9 +15,9 @@
  * A write links only behind a healthy chain (no link failed), and only if no compare of its own
  * reads a key that a write in flight changes (planned on the replica, that compare would fail
  * for sure: it waits instead); otherwise it waits for the chain to drain and runs alone. The
- * exception is a data rewrite of a node another data rewrite in flight leaves behind: the chain
- * keeps that node as it will be ({@link WriteChain.pendingView}), the later write is planned on
- * it (TxnPlan's pending views) and links at once. Tokens are random per chain plus a counter,
+ * exception is a data rewrite or a delete of a node a data rewrite in flight leaves behind: the
+ * chain keeps that node as it will be ({@link WriteChain.pendingView}), the later write is
+ * planned on it (TxnPlan's pending views) and links at once. Tokens are random per chain plus a counter,
  * so a value left by an earlier connection of the session never matches.
  */
 import { randomBytes } from 'node:crypto';

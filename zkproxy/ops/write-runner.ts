@@ -43,11 +43,15 @@ export interface WriteOptions {
    */
   pipeline?: { chain: WriteChain; mayFollow(): boolean };
   /**
-   * The write only rewrites one node's data (setData), so in a pipeline it may plan on top of
-   * the connection's data rewrites of that node in flight instead of waiting for them: every
-   * field it reports is its own (mzxid, version, data, mtime) or one they leave as it was.
+   * How the write may use the connection's data rewrites in flight (setData of a node) in a
+   * pipeline, instead of waiting for them to commit:
+   * - `'rewrite'`: it only rewrites one node's data (setData). It plans on top of them, since
+   *   every field it reports is its own (mzxid, version, data, mtime) or one they leave as it
+   *   was, and later writes may plan on top of it;
+   * - `'plan'`: it depends on such a node only through its existence and version (delete), so
+   *   it plans on top of them.
    */
-  rewritesData?: boolean;
+  onRewrites?: 'rewrite' | 'plan';
 }
 
 /** Runs writes; one per proxy, shared by all connections. */
@@ -108,10 +112,10 @@ export class WriteRunner {
    */
   private async chained<T>(fn: (plan: TxnPlan) => T, opts: WriteOptions, pipeline: NonNullable<WriteOptions['pipeline']>): Promise<WriteOutcome<T>> {
     const { chain } = pipeline;
-    const pending: PendingViews | undefined = opts.rewritesData ? (nodeKey) => chain.pendingView(nodeKey) : undefined;
+    const pending: PendingViews | undefined = opts.onRewrites ? (nodeKey) => chain.pendingView(nodeKey) : undefined;
     for (;;) {
       const { plan, result, error } = this.plan(fn, pending);
-      const views = opts.rewritesData && !error ? plan.dataRewrites() : undefined;
+      const views = opts.onRewrites === 'rewrite' && !error ? plan.dataRewrites() : undefined;
       const linked = chain.link(error ? plan.failureTxn() : plan.commitTxn(), pipeline.mayFollow(), { alsoReads: plan.unguardedKeys(), rebased: plan.rebasedKeys(), views });
       if (!linked) {
         await chain.drained();
