@@ -37,7 +37,7 @@ export const ZK_FLAGS = {
   'zk-ttl-nodes': { kind: 'bool', default: true, help: 'Allow TTL znodes (zookeeper.extendedTypesEnabled).' },
   'zk-super-digest': { kind: 'string', default: '', help: "'super:<base64 sha1>' digest that bypasses ZooKeeper ACLs (zookeeper.DigestAuthenticationProvider.superDigest)." },
   'zk-container-check-ms': { kind: 'int', default: 60000, help: 'How often empty container and expired TTL znodes are reaped (znode.container.checkIntervalMs).' },
-  'zk-read-only-mode': { kind: 'bool', default: false, help: 'A member cut off from the quorum keeps serving reads, from the last state it has, to clients that allow read-only sessions (canBeReadOnly); their writes are refused with NOTREADONLY (readonlymode.enabled). Embedded server only.' },
+  'zk-read-only-mode': { kind: 'bool', default: false, help: 'A member cut off from the quorum keeps serving reads, from the last state it has, to clients that allow read-only sessions (canBeReadOnly); their writes are refused with NOTREADONLY (readonlymode.enabled). Over etcd (zk-proxy): while the member it talks to knows no leader or cannot be reached.' },
   'zk-sasl-users-file': { kind: 'string', default: '', help: 'JAAS file whose Server section lists SASL DIGEST-MD5 users (user_<name>="<password>") of the ZooKeeper front end.' },
   'zk-sasl-required': { kind: 'bool', default: false, help: 'Refuse ZooKeeper connections that have not SASL-authenticated (zookeeper.sessionRequireClientSASLAuth).' },
   'zk-sasl-allow-failed-clients': { kind: 'bool', default: false, help: 'Keep ZooKeeper connections whose SASL failed, unauthenticated (zookeeper.allowSaslFailedClients).' },

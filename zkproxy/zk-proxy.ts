@@ -111,7 +111,7 @@ async function whenStoreReachable(timeoutMs: number, logger: ZkLogger, fn: () =>
 
 /** The read-only sessions of a proxy in read-only mode; throws when `backend` cannot tell a lost quorum. */
 function readOnlySessions(backend: KvBackend, tree: ZnodeTree, logger: ZkLogger): ReadOnlySessions {
-  if (!backend.hasQuorum) throw new Error('read-only mode needs the embedded core (coracle): over an etcd cluster the proxy cannot tell whether that cluster has a quorum');
+  if (!backend.hasQuorum) throw new Error('read-only mode needs a store that can tell whether its cluster has a quorum (the embedded core or etcd); this backend cannot');
   return new ReadOnlySessions(() => {
     if (!tree.secret) throw new KvError('unavailable', 'cluster secret not loaded');
     return tree.secret;

@@ -15,6 +15,7 @@ import {
 } from './kv-backend';
 import { eventOf, kvErrorOf, num, opResults, rangeRequest, rangeResult, txnRequest } from './etcd-conversions';
 import { EtcdCredentials, EtcdToken, isInvalidToken } from './etcd-credentials';
+import { EtcdQuorumProbe } from './etcd-quorum-probe';
 import { GrpcUnaryClient } from './grpc-unary-client';
 
 /** Largest response message accepted (a page of the tree load). */
@@ -55,6 +56,8 @@ export class RemoteBackend implements KvBackend {
   /** The user's token, when etcd authentication is on. */
   private readonly token: EtcdToken | undefined;
   private readonly tls: boolean;
+  /** Started by the first {@link hasQuorum} (read-only mode). */
+  private quorum: EtcdQuorumProbe | undefined;
 
   constructor(opts: RemoteBackendOptions) {
     const { tls, user } = opts.credentials ?? {};
@@ -86,13 +89,13 @@ export class RemoteBackend implements KvBackend {
   }
 
   /** One unary call, with the user's token; a refused token is replaced once and the call repeated. */
-  private async unary<Req, Res>(path: string, req: MessageCodec<Req>, res: MessageCodec<Res>, arg: Req): Promise<Res> {
+  private async unary<Req, Res>(path: string, req: MessageCodec<Req>, res: MessageCodec<Res>, arg: Req, timeoutMs = this.timeout): Promise<Res> {
     if (this.closed) throw new KvError('closed', 'backend closed');
     const message = req.encode(arg as Parameters<typeof req.encode>[0]);
     for (let attempt = 0; ; attempt++) {
       const token = await this.token?.get();
       try {
-        return res.decode(await this.unaryClient.call(path, message, this.timeout, token === undefined ? undefined : { token }));
+        return res.decode(await this.unaryClient.call(path, message, timeoutMs, token === undefined ? undefined : { token }));
       } catch (e) {
         // etcd refuses a stale token before doing anything: repeating the call is safe.
         if (token !== undefined && attempt === 0 && isInvalidToken(e)) {
@@ -214,6 +217,18 @@ export class RemoteBackend implements KvBackend {
     return r.header?.clusterId ?? 0n;
   }
 
+  /**
+   * Whether the etcd member this proxy talks to knows a leader, from a Status probe started by
+   * the first call (etcd-quorum-probe.ts): what read-only mode switches on.
+   */
+  hasQuorum(): boolean {
+    this.quorum ??= new EtcdQuorumProbe(async (timeoutMs) => {
+      const r = await this.unary('/etcdserverpb.Maintenance/Status', rpc.StatusRequest, rpc.StatusResponse, {} as rpc.StatusRequest, timeoutMs);
+      return r.leader;
+    });
+    return this.quorum.hasQuorum();
+  }
+
   /** A stream ended by a refused token: the next stream (the feed restarts its watch) authenticates again. */
   private refused(e: unknown): void {
     if (isInvalidToken(e)) this.token?.invalidate();
@@ -221,6 +236,7 @@ export class RemoteBackend implements KvBackend {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.quorum?.stop();
     for (const w of this.watches) w.cancel();
     this.watches.clear();
     this.keepAliveStream?.end();

@@ -5,9 +5,10 @@
  * A ZooKeeper server cut off from its quorum stops serving; with read-only mode on it starts a
  * read-only server after max(2 s, tickTime) of looking for a leader, serving the last state it
  * has to clients that allow it (canBeReadOnly), and drops that server, with every connection,
- * once it rejoins a quorum. Here the member's Raft state says whether a quorum is reachable
- * (with CheckQuorum and PreVote a member that cannot reach a majority knows no leader), and
- * the switch follows it with the same delay. What the proxy does on each switch (close the
+ * once it rejoins a quorum. Here the store says whether a quorum is reachable (KvBackend.hasQuorum:
+ * the member's Raft state in the embedded server, a Status probe of the etcd member over etcd;
+ * with CheckQuorum a member that cannot reach a majority knows no leader), and the switch
+ * follows it with the same delay. What the proxy does on each switch (close the
  * connections of the mode it leaves) is the owner's, through the hooks.
  */
 import { ZkLogger } from '../logger';

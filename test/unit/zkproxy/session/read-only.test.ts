@@ -128,10 +128,10 @@ test('withReadOnly: a read-only session gets NOTREADONLY for every state-changin
   for (const op of ['getData', 'exists', 'getChildren2', 'multiRead', 'ping', 'auth', 'setWatches', 'addWatch'] as const) assert.ok(!READ_ONLY_REFUSED.has(op));
 });
 
-test('read-only mode over a backend that cannot tell a lost quorum (etcd) is refused before anything starts', async () => {
+test('read-only mode over a backend that cannot tell a lost quorum (the memory backend) is refused before anything starts', async () => {
   const backend = new MemoryBackend();
   try {
-    await assert.rejects(startZkProxy({ backend, port: 0, readOnlyMode: true }), /read-only mode needs the embedded core/);
+    await assert.rejects(startZkProxy({ backend, port: 0, readOnlyMode: true }), /read-only mode needs a store that can tell whether its cluster has a quorum/);
   } finally {
     await backend.close();
   }
