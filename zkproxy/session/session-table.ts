@@ -205,6 +205,8 @@ export class SessionTable {
   touch(s: Session): void {
     const now = this.now();
     s.lastSeen = now;
+    // A session the store could not expire came back: its next deadline starts a fresh backoff.
+    if (s.expiryFailures !== undefined) s.expiryFailures = s.expiryRetryAt = undefined;
     this.renewIfDue(s, now);
   }
 
