@@ -31,7 +31,7 @@ import { requirePeer } from '../support/peers';
 import { freePorts } from '../support/ports';
 import { createTempDir, removeTempDir } from '../support/temp-dir';
 import type { TestCerts } from '../support/tls-certs';
-import { call, differentialRun, stepper, within, WireSessions, type Transcript } from '../support/zk-reply-diff';
+import { call, differentialRun, stepper, within, WireSessions, type DiffPair, type Transcript } from '../support/zk-reply-diff';
 import {
   coracleTlsArgs, makeDiffCerts, probeSession, tlsClientOptions, waitSecurePort, zookeeperTlsConfig, zookeeperTlsJvmArgs,
 } from '../support/zk-tls-peers';
@@ -73,10 +73,7 @@ interface Side {
   secure: number;
   plain: number;
 }
-interface Pair {
-  zookeeper: Side;
-  coracle: Side;
-}
+type Pair = DiffPair<Side>;
 
 let dir: string | undefined;
 let certs: TestCerts;

@@ -213,8 +213,12 @@ export class RemoteBackend implements KvBackend {
   }
 
   async clusterId(): Promise<bigint> {
-    const r = await this.unary('/etcdserverpb.Maintenance/Status', rpc.StatusRequest, rpc.StatusResponse, {} as rpc.StatusRequest);
-    return r.header?.clusterId ?? 0n;
+    return (await this.status()).header?.clusterId ?? 0n;
+  }
+
+  /** Maintenance.Status of the member this backend talks to. */
+  private status(timeoutMs = this.timeout): Promise<rpc.StatusResponse> {
+    return this.unary('/etcdserverpb.Maintenance/Status', rpc.StatusRequest, rpc.StatusResponse, {} as rpc.StatusRequest, timeoutMs);
   }
 
   /**
@@ -222,10 +226,7 @@ export class RemoteBackend implements KvBackend {
    * the first call (etcd-quorum-probe.ts): what read-only mode switches on.
    */
   hasQuorum(): boolean {
-    this.quorum ??= new EtcdQuorumProbe(async (timeoutMs) => {
-      const r = await this.unary('/etcdserverpb.Maintenance/Status', rpc.StatusRequest, rpc.StatusResponse, {} as rpc.StatusRequest, timeoutMs);
-      return r.leader;
-    });
+    this.quorum ??= new EtcdQuorumProbe(async (timeoutMs) => (await this.status(timeoutMs)).leader);
     return this.quorum.hasQuorum();
   }
 

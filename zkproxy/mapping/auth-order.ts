@@ -6,7 +6,7 @@
  * ids in one bucket in the order they were added, the table 16 buckets wide and doubled as a
  * ConcurrentHashMap doubles it (when the count reaches three quarters of it).
  */
-import { AuthId } from './acl-rules';
+import type { AuthId } from './acl-rules';
 
 /** Java's String.hashCode: over UTF-16 code units, in 32-bit arithmetic. */
 export function javaStringHash(s: string): number {

@@ -13,7 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { ZkLogger } from '../logger';
 import { passwordMatches, sessionPassword } from './session-password';
-import { Session, SessionOwner } from './session-table';
+import { Session, SessionOwner, attachOwner } from './session-table';
 
 /** Tunables of {@link ReadOnlySessions}. */
 export interface ReadOnlySessionOptions {
@@ -59,8 +59,7 @@ export class ReadOnlySessions {
   resume(id: bigint, passwd: Buffer, owner: SessionOwner): Session | undefined {
     const s = this.sessions.get(id);
     if (!s || s.closing || !passwordMatches(this.secret(), id, passwd)) return undefined;
-    if (s.owner && s.owner !== owner) s.owner.closeConnection('session moved to a new connection');
-    s.owner = owner;
+    attachOwner(s, owner);
     s.lastSeen = this.now();
     return s;
   }

@@ -64,6 +64,15 @@ export interface Session {
   expiryRetryAt?: number;
 }
 
+/**
+ * Moves session `s` to the connection `owner`, closing the one that carried it before
+ * (ZooKeeper closes the stale connection of a session resumed elsewhere too).
+ */
+export function attachOwner(s: Session, owner: SessionOwner): void {
+  if (s.owner && s.owner !== owner) s.owner.closeConnection('session moved to a new connection');
+  s.owner = owner;
+}
+
 /** Tunables of session handling. */
 export interface SessionOptions {
   minTimeoutMs: number;
@@ -170,8 +179,7 @@ export class SessionTable {
     }
     const now = this.now();
     const s = local ?? this.record(id, timeoutMs, ttl, undefined, now);
-    if (s.owner && s.owner !== owner) s.owner.closeConnection('session moved to a new connection');
-    s.owner = owner;
+    attachOwner(s, owner);
     // A lease's TTL is fixed at grant: a longer timeout asked on reconnect is negotiated down to
     // what the lease can cover (ZooKeeper clients accept the negotiated value).
     s.leaseTtl = ttl;
