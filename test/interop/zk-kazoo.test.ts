@@ -103,12 +103,23 @@ from kazoo.recipe.partitioner import SetPartitioner
 from kazoo.recipe.cache import TreeCache
 zk2 = KazooClient(hosts=hosts, timeout=10); zk2.start(timeout=10)
 out = {}
+# kazoo's DoubleBarrier has the race of ZooKeeper's own barrier example (ZOOKEEPER-1011): a
+# participant that enters and leaves before the other has set its watch on <path>/ready deletes
+# that node unseen, and the other waits for ever (Apache ZooKeeper 3.8 does the same). So nobody
+# leaves here before both are in; 'b' also leaves late, to show that 'a' cannot leave alone.
 res = []
+both_in = threading.Barrier(2, timeout=10)
 def part(c, name):
-    b = DoubleBarrier(c, '/dbar', 2, identifier=name); b.enter(); res.append('in-' + name); b.leave(); res.append('out-' + name)
-ts = [threading.Thread(target=part, args=(zk, 'a')), threading.Thread(target=part, args=(zk2, 'b'))]
-[t.start() for t in ts]; [t.join(10) for t in ts]
-out['double_barrier'] = sorted(res)
+    b = DoubleBarrier(c, '/dbar', 2, identifier=name); b.enter(); res.append('in-' + name)
+    both_in.wait()
+    if name == 'b':
+        time.sleep(0.3); res.append('leaving-b')
+    b.leave(); res.append('out-' + name)
+ts = [threading.Thread(target=part, args=(zk, 'a'), daemon=True), threading.Thread(target=part, args=(zk2, 'b'), daemon=True)]
+ts[0].start(); time.sleep(0.3)
+out['double_barrier_alone'] = list(res)
+ts[1].start(); [t.join(10) for t in ts]
+out['double_barrier'] = sorted(res[:2]) + res[2:3] + sorted(res[3:])
 s1 = Semaphore(zk, '/sem', max_leases=1); s2 = Semaphore(zk2, '/sem', max_leases=1)
 out['sem1'] = s1.acquire(timeout=5)
 try:
@@ -194,7 +205,8 @@ async function suite(t: { test: (name: string, fn: () => Promise<void>) => Promi
   });
   await t.test('recipes: DoubleBarrier, Semaphore, ReadLock, NonBlockingLease, SetPartitioner, TreeCache', async () => {
     const r = await kazoo<Record<string, any>>(h().connect, MORE_RECIPES, { timeoutMs: 60_000 });
-    assert.deepEqual(r.double_barrier, ['in-a', 'in-b', 'out-a', 'out-b']);
+    assert.deepEqual(r.double_barrier_alone, [], 'one participant of two does not get in alone');
+    assert.deepEqual(r.double_barrier, ['in-a', 'in-b', 'leaving-b', 'out-a', 'out-b'], 'nobody gets out before the last one leaves');
     assert.equal(r.sem1, true);
     assert.equal(r.sem2_blocked, true);
     assert.deepEqual(r.readers, [true, true]);
