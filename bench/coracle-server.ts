@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePorts } from '../test/support/ports';
-import { startProcess } from '../test/support/process';
+import { ManagedProcess, startProcess } from '../test/support/process';
 import { answersRuok } from '../test/support/zookeeper-peer';
 
 /** A running `coracle` started by a benchmark. */
@@ -16,7 +16,14 @@ export interface BenchCoracle {
   port: number;
   /** Its etcd client port. */
   clientPort: number;
-  pid: number;
+  /** The running process's pid (a new one after {@link restart}). */
+  readonly pid: number;
+  /**
+   * Ends it with `signal` (SIGKILL: a crash; SIGTERM: a clean shutdown, waited for) and starts
+   * it again on the same ports and data dir. Resolves once the new process is spawned: whether
+   * it serves yet is the caller's to find out.
+   */
+  restart(signal: 'SIGKILL' | 'SIGTERM'): Promise<void>;
   /** Stops it and removes its data dir. */
   stop(): Promise<void>;
 }
@@ -30,17 +37,25 @@ export async function startBenchCoracle(dist: string, extraArgs: readonly string
   if (!fs.existsSync(bin)) return undefined;
   const [client, peer, zk] = await freePorts(3);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'coracle-bench-'));
-  const proc = startProcess(process.execPath, [bin, '--data-dir', path.join(dir, 'data'),
+  const spawn = (): ManagedProcess => startProcess(process.execPath, [bin, '--data-dir', path.join(dir, 'data'),
     '--listen-client-urls', `http://127.0.0.1:${client}`, '--listen-peer-urls', `http://127.0.0.1:${peer}`,
     '--initial-advertise-peer-urls', `http://127.0.0.1:${peer}`, '--initial-cluster', `default=http://127.0.0.1:${peer}`,
     '--zk-listen', `127.0.0.1:${zk}`, '--log-level', 'warn', ...extraArgs], { name: 'coracle' });
+  let proc = spawn();
   const stop = async (): Promise<void> => {
     await proc.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   };
+  const restart = async (signal: 'SIGKILL' | 'SIGTERM'): Promise<void> => {
+    if (signal === 'SIGKILL') {
+      proc.signal('SIGKILL');
+      await proc.waitForExit(10_000);
+    } else await proc.stop(60_000);
+    proc = spawn();
+  };
   for (const end = Date.now() + 20_000; Date.now() < end; await new Promise((r) => setTimeout(r, 250))) {
     if (proc.exited) break;
-    if (await answersRuok(zk!)) return { port: zk!, clientPort: client!, pid: proc.pid, stop };
+    if (await answersRuok(zk!)) return { port: zk!, clientPort: client!, get pid() { return proc.pid; }, restart, stop };
   }
   await stop();
   return undefined;

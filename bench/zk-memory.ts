@@ -20,15 +20,12 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ZkWireClient } from '../zkproxy/dispatch/zk-wire-client';
 import { fourLetterWord, startZookeeper } from '../test/support/zookeeper-peer';
 import { startBenchCoracle } from './coracle-server';
 import { benchFlags } from './lib/bench-flags';
+import { connectAll, createParents, createRange, TreeShape } from './lib/zk-fill';
 
-const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 const DIST = path.resolve(__dirname, '..');
-/** Bound on loading one server, whatever its speed. */
-const LOAD_LIMIT_MS = 15 * 60_000;
 /** How often, and how long at most, RSS is sampled while it settles after the load. */
 const SETTLE_SAMPLE_MS = 5000;
 const SETTLE_MIN_MS = 60_000;
@@ -48,35 +45,6 @@ function rss(pid: number): number {
 async function znodeCount(port: number): Promise<number> {
   const m = /zk_znode_count\s+(\d+)/.exec(await fourLetterWord('127.0.0.1', port, 'mntr'));
   return m ? Number(m[1]) : NaN;
-}
-
-interface Shape {
-  parents: number;
-  value: Buffer;
-  conns: number;
-  depth: number;
-}
-
-/**
- * Creates children `from`..`to`-1, spread over the parents, `conns` × `depth` requests in
- * flight; throws on the first error reply. Prints progress every 10%.
- */
-async function createRange(clients: ZkWireClient[], shape: Shape, from: number, to: number, label: string): Promise<void> {
-  let next = from;
-  let done = 0;
-  const step = Math.max(1, Math.floor((to - from) / 10));
-  const deadline = Date.now() + LOAD_LIMIT_MS;
-  const lane = async (c: ZkWireClient): Promise<void> => {
-    while (next < to) {
-      if (Date.now() > deadline) throw new Error(`${label}: loading took over ${LOAD_LIMIT_MS / 60_000} min`);
-      const i = next++;
-      const path = `/mem/p${String(i % shape.parents).padStart(4, '0')}/n${String(i).padStart(9, '0')}`;
-      const r = await c.send({ op: 'create', path, data: shape.value, acl: OPEN, flags: 0 });
-      if (r.header.err !== 0) throw new Error(`${label}: create ${path} failed with ZooKeeper error ${r.header.err}`);
-      if (++done % step === 0) process.stderr.write(`${label}: ${from + done}/${to} znodes\n`);
-    }
-  };
-  await Promise.all(clients.flatMap((c) => Array.from({ length: shape.depth }, () => lane(c))));
 }
 
 interface Row {
@@ -112,16 +80,13 @@ async function settledRss(pid: number, label: string): Promise<{ rss: number; af
 }
 
 /** Loads one server in two halves and reads its RSS at idle, half and full. */
-async function measure(server: string, port: number, pid: number, total: number, shape: Shape): Promise<Row> {
+async function measure(server: string, port: number, pid: number, total: number, shape: TreeShape): Promise<Row> {
   const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 3000));
-  const clients = await Promise.all(Array.from({ length: shape.conns }, () => ZkWireClient.connect({ host: '127.0.0.1', port, timeoutMs: 30_000 })));
+  const clients = await connectAll(port, shape.conns);
   try {
     await settle();
     const idle = rss(pid);
-    await clients[0]!.send({ op: 'create', path: '/mem', data: null, acl: OPEN, flags: 0 });
-    for (let p = 0; p < shape.parents; p++) {
-      await clients[0]!.send({ op: 'create', path: `/mem/p${String(p).padStart(4, '0')}`, data: null, acl: OPEN, flags: 0 });
-    }
+    await createParents(clients[0]!, shape.parents);
     await createRange(clients, shape, 0, total / 2, server);
     await settle();
     const half = rss(pid);
@@ -137,7 +102,7 @@ async function measure(server: string, port: number, pid: number, total: number,
 
 async function main(): Promise<void> {
   const total = 2 * Math.floor(flags.num('znodes', 100_000) / 2);
-  const shape: Shape = { parents: flags.num('parents', 100), value: Buffer.alloc(flags.num('value', 100), 0x61), conns: flags.num('conns', 8), depth: flags.num('depth', 16) };
+  const shape: TreeShape = { parents: flags.num('parents', 100), value: Buffer.alloc(flags.num('value', 100), 0x61), conns: flags.num('conns', 8), depth: flags.num('depth', 16) };
   const rows: Row[] = [];
   if (!flags.has('skip-zookeeper')) {
     const zk = await startZookeeper({ logLevel: 'warn', jvmArgs: ['-Xmx1000m'] });

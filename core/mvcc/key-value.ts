@@ -7,6 +7,7 @@
  * record's own revision key, so it is not stored twice.
  */
 import { assert } from '../util/assert';
+import { KeyString } from '../util/bytes';
 
 /** A key's state at one revision (etcd semantics, reference etcd.md §2.1). */
 export interface KeyValue {
@@ -69,6 +70,35 @@ export function decodeRecord(buf: Buffer, modRevision: number, keysOnly = false)
   const lease = buf.readBigInt64BE(keyEnd + 12);
   const value = keysOnly ? EMPTY_VALUE : Buffer.from(buf.subarray(keyEnd + TAIL_FIXED));
   return { tombstone, kv: { key, createRevision, modRevision, version, value, lease } };
+}
+
+/** What the key index needs of a record: no copy of the key, no value (see {@link decodeRecordHead}). */
+export interface RecordHead {
+  tombstone: boolean;
+  /** The key as a latin1 string (core/util/bytes.ts). */
+  key: KeyString;
+  createRevision: number;
+  version: number;
+  lease: bigint;
+}
+
+/**
+ * Decodes a record's key (straight to its latin1 string) and metadata, not its value: the key
+ * index is rebuilt from every record at start, so this runs once per revision in the store.
+ */
+export function decodeRecordHead(buf: Buffer): RecordHead {
+  assert(buf.length >= HEADER + TAIL_FIXED, 'kv record too short');
+  const keyEnd = HEADER + buf.readUInt32BE(1);
+  assert(buf.length >= keyEnd + TAIL_FIXED, 'kv record key overruns');
+  // Most keys carry no lease: skip the bigint (a heap object) for them.
+  const noLease = buf.readUInt32BE(keyEnd + 12) === 0 && buf.readUInt32BE(keyEnd + 16) === 0;
+  return {
+    tombstone: (buf[0]! & 1) === 1,
+    key: buf.toString('latin1', HEADER, keyEnd),
+    createRevision: buf.readUIntBE(keyEnd, 6),
+    version: buf.readUIntBE(keyEnd + 6, 6),
+    lease: noLease ? 0n : buf.readBigInt64BE(keyEnd + 12),
+  };
 }
 
 /** Reads only the key of a record (for history scans that filter by key first). */

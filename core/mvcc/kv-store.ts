@@ -11,8 +11,7 @@ import { Backend, ReadTxn, WriteTxn } from '../storage/backend';
 import { DB, decodeIndex, decodeRevisionMain, decodeRevisionSub, META } from '../storage/schema';
 import { assert, assertFailed } from '../util/assert';
 import { CoreError } from '../util/core-error';
-import { keyString } from '../util/bytes';
-import { decodeRecord } from './key-value';
+import { decodeRecordHead } from './key-value';
 import { KeyIndex } from './key-index';
 import { RangeRequest, RangeResult } from './kv-types';
 import { readRange } from './range-reader';
@@ -71,17 +70,17 @@ export class KvStore {
         if (++records % every === 0) progress?.(records);
         const main = decodeRevisionMain(key);
         const sub = decodeRevisionSub(key);
-        const rec = decodeRecord(value, main, true);
-        const k = keyString(rec.kv.key);
+        const rec = decodeRecordHead(value);
+        const k = rec.key;
         if (rec.tombstone) {
           const h = this.index.history(k);
           // A partially compacted history can start with a tombstone; skip it.
           if (h && h.live) this.index.tombstone(k, main, sub);
           attachments.delete(k);
         } else {
-          this.index.put(k, main, sub, rec.kv.createRevision, rec.kv.version, rec.kv.lease);
-          if (rec.kv.lease !== 0n) attachments.set(k, rec.kv.lease);
-          else attachments.delete(k);
+          this.index.put(k, main, sub, rec.createRevision, rec.version, rec.lease);
+          if (rec.lease !== 0n) attachments.set(k, rec.lease);
+          else if (attachments.size > 0) attachments.delete(k);
         }
       }
       const cur = txn.get(DB.meta, META.currentRevision);

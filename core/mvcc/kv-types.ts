@@ -39,6 +39,12 @@ export interface RangeRequest {
   maxModRevision: number;
   minCreateRevision: number;
   maxCreateRevision: number;
+  /**
+   * Not an etcd field (absent = true): false says the caller needs only `more`, so a limited
+   * key-ordered read stops after limit + 1 keys and `count` is min(total, limit + 1) instead of
+   * a walk over every key to the end of the range (a paged scan would be quadratic).
+   */
+  exactCount?: boolean;
 }
 
 /** Result of a range; the header revision is added by the caller. */

@@ -56,12 +56,16 @@ export function readRange(index: KeyIndex, txn: ReadTxn, req: RangeRequest, atRe
   return sortAndFilter(index, txn, req, bounds, atRev, order);
 }
 
-/** Key-ordered read: fetch records only for the keys returned, count the rest in memory. */
+/**
+ * Key-ordered read: fetch records only for the keys returned, count the rest in memory (with
+ * `exactCount` false, only up to the first key past the limit).
+ */
 function pushDownLimit(index: KeyIndex, txn: ReadTxn, req: RangeRequest, b: KeyBounds, atRev: number, reverse: boolean): RangeResult {
   const kvs: KeyValue[] = [];
   let count = 0;
+  const stopAfter = req.exactCount === false && req.limit > 0 ? req.limit + 1 : Infinity;
   for (const [, rev] of index.rangeAt(b.start, b.end, atRev, reverse)) {
-    count++;
+    if (++count >= stopAfter) break;
     if (req.limit === 0 || kvs.length < req.limit) kvs.push(readKv(txn, rev, req.keysOnly));
   }
   return { kvs, more: req.limit > 0 && count > req.limit, count };

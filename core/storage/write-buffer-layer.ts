@@ -62,6 +62,11 @@ export class WriteLayer {
     }
   }
 
+  /** Whether the layer holds any change to `db`. */
+  holds(db: string): boolean {
+    return this.dbs.has(db);
+  }
+
   /** Whether the layer holds any change. */
   get empty(): boolean {
     return this.dbs.size === 0;

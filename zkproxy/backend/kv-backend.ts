@@ -40,6 +40,12 @@ export interface KvRangeOptions {
   serializable?: boolean;
   sortOrder?: 'none' | 'ascend' | 'descend';
   sortTarget?: 'key' | 'version' | 'create' | 'mod' | 'value';
+  /**
+   * false: the caller needs `more` but not `count`, which may then be any number from the keys
+   * returned up to the true count (a local store stops looking one key past `limit`, so paging
+   * through a large range is not quadratic; etcd counts them all anyway). Default true.
+   */
+  exactCount?: boolean;
 }
 
 /** Result of a range read. */

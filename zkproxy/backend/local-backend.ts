@@ -21,6 +21,7 @@ export interface CoreRangeRequest {
   key: Buffer; rangeEnd: Buffer; limit: number; revision: number; sortOrder: number; sortTarget: number;
   serializable: boolean; keysOnly: boolean; countOnly: boolean;
   minModRevision: number; maxModRevision: number; minCreateRevision: number; maxCreateRevision: number;
+  exactCount?: boolean;
 }
 
 /** The core's compare (mvcc Compare). */
@@ -196,7 +197,8 @@ export class LocalBackend implements KvBackend {
     try {
       if (!options?.serializable) await this.member.linearize();
       const revision = this.member.header().revision;
-      const r = this.member.kv.range(rangeRequest(key, options));
+      // Only a plain range may skip the count: a txn's ranges are replayed by every member.
+      const r = this.member.kv.range({ ...rangeRequest(key, options), exactCount: options?.exactCount ?? true });
       return { revision, kvs: r.kvs, more: r.more, count: r.count };
     } catch (e) {
       throw kvError(e);

@@ -115,7 +115,7 @@ export class ChangeFeed {
     let reported = performance.now();
     for (let page = 0; ; page++) {
       const res = await this.backend.range(start, {
-        rangeEnd, limit: ZK_LOAD_PAGE_KEYS, revision: revision || undefined, sortOrder: 'ascend', sortTarget: 'key',
+        rangeEnd, limit: ZK_LOAD_PAGE_KEYS, revision: revision || undefined, sortOrder: 'ascend', sortTarget: 'key', exactCount: false,
       });
       if (revision === 0) revision = res.revision;
       for (const kv of res.kvs) tree.apply('put', kv);

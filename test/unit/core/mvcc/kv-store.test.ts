@@ -100,6 +100,11 @@ test('range: limit/more/count, prefix and from-key ends, sort, filters, historic
       { name: 'historical', req: rangeReq('k1', '', { revision: 2 }), keys: ['k1'], more: false, count: 1 },
       { name: 'before creation', req: rangeReq('l1', '', { revision: 4 }), keys: [], more: false, count: 0 },
       { name: 'count only', req: rangeReq('k', 'l', { countOnly: true }), keys: [], more: false, count: 3 },
+      // A paged scan asks for `more` only: the count stops one key past the limit.
+      { name: 'limit, inexact count', req: rangeReq('\0', '\0', { limit: 2, exactCount: false }), keys: ['k1', 'k2'], more: true, count: 3 },
+      { name: 'limit reaching the end, inexact count', req: rangeReq('k', 'l', { limit: 3, exactCount: false }), keys: ['k1', 'k2', 'k3'], more: false, count: 3 },
+      { name: 'descending, inexact count', req: rangeReq('\0', '\0', { sortOrder: 2, limit: 1, exactCount: false }), keys: ['l1'], more: true, count: 2 },
+      { name: 'no limit, inexact count is exact', req: rangeReq('k', 'l', { exactCount: false }), keys: ['k1', 'k2', 'k3'], more: false, count: 3 },
     ];
     for (const c of cases) {
       const r = h.kv.range(c.req);
@@ -194,6 +199,29 @@ test('watch: history catch-up then live events, in order, with prev_kv, no dupli
     assert.deepEqual(got.map((e) => `${e.type}@${e.kv.modRevision}`), ['put@2', 'put@3', 'put@4', 'delete@5']);
     assert.equal(got[2]!.prevKv?.value.toString(), '2');
     assert.equal(got[3]!.prevKv?.value.toString(), '3');
+  } finally {
+    await h.close();
+  }
+});
+
+test('restart rebuild: versions, create revisions and lease attachments through deletes, re-creates and lease changes', async () => {
+  const h = new Harness();
+  try {
+    await h.apply({ type: 'leaseGrant', id: 7n, ttl: 10 });
+    await h.put('a', '1', 7n);
+    await h.put('a', '2'); // the lease is dropped by a put without one
+    await h.put('b', '1');
+    await h.put('b', '2', 7n); // and taken by a put with one
+    await h.put('c', '1', 7n);
+    await h.apply({ type: 'deleteRange', deleteRange: { key: b('c'), rangeEnd: b(''), prevKv: false } });
+    await h.put('c', '2'); // re-created: a new generation
+    const before = h.kv.range(rangeReq('\0', '\0')).kvs;
+    await h.reopen();
+    assert.deepEqual(h.kv.range(rangeReq('\0', '\0')).kvs, before);
+    assert.deepEqual(before.map((kv) => `${kv.key}:v${kv.version}:c${kv.createRevision}:l${kv.lease}`), ['a:v2:c2:l0', 'b:v2:c4:l7', 'c:v1:c8:l0']);
+    assert.deepEqual(h.lessor.timeToLive(7n).keys, ['b']);
+    assert.equal(h.kv.range(rangeReq('c', '', { revision: 7 })).kvs.length, 0, 'absent at its deletion');
+    assert.equal(h.kv.range(rangeReq('c', '', { revision: 6 })).kvs[0]?.lease, 7n, 'the first generation had the lease');
   } finally {
     await h.close();
   }

@@ -192,6 +192,12 @@ test('over the real LmdbBackend: applied reads, flush, and the state after reope
     assert.deepEqual(view, ['k098', 'k099', 'k101', 'k102']);
     const reversed = wb.read((t) => [...t.iterate(DB.kv, { reverse: true, limit: 2 })].map((e) => e.key.toString()));
     assert.deepEqual(reversed, ['k199', 'k198']);
+    // Flushed: nothing pending, so reads go straight to LMDB, with the same answers.
+    await wb.flush();
+    assert.deepEqual(wb.read((t) => [...t.iterate(DB.kv, { start: b('k098'), end: b('k103') })].map((e) => e.key.toString())), view);
+    assert.deepEqual(wb.read((t) => [...t.iterate(DB.kv, { reverse: true, limit: 2 })].map((e) => e.key.toString())), reversed);
+    assert.equal(wb.read((t) => t.get(DB.kv, b('k100'))), undefined);
+    assert.equal(wb.read((t) => t.get(DB.kv, b('k101')))?.toString(), 'v101');
     await wb.close();
     const reopened = LmdbBackend.open({ path: dir });
     try {
