@@ -31,7 +31,10 @@ export interface FourLetterSource {
   connections(): ConnectionStats[];
   zxid(): number;
   nodeCount(): number;
-  watches(): { watches: number; paths: number; connections: number };
+  /** wchs: ZooKeeper's summary of its data-watch table. */
+  watchSummary(): { watches: number; paths: number; connections: number };
+  /** mntr zk_watch_count: data and child watches. */
+  watchCount(): number;
   ephemerals(): number;
   dataSize(): number;
   /** Write attempts that lost a guard race and were re-planned. */
@@ -54,7 +57,7 @@ export function answerFourLetterWord(word: string, src: FourLetterSource): strin
     case 'cons': return cons(src);
     case 'envi': return envi();
     case 'wchs': {
-      const w = src.watches();
+      const w = src.watchSummary();
       return `${w.connections} connections watching ${w.paths} paths\nTotal watches:${w.watches}\n`;
     }
     case 'srst': src.stats.reset(); return 'Server stats reset.\n';
@@ -94,13 +97,12 @@ function cons(src: FourLetterSource): string {
 function mntr(src: FourLetterSource): string {
   const s = src.stats;
   const role = src.role();
-  const w = src.watches();
   const rows: [string, string | number][] = [
     ['zk_version', REPORTED_VERSION], ['zk_server_state', role.mode],
     ['zk_avg_latency', s.avgLatency()], ['zk_max_latency', s.maxLatency], ['zk_min_latency', s.minLatency],
     ['zk_packets_received', s.packetsReceived], ['zk_packets_sent', s.packetsSent],
     ['zk_num_alive_connections', src.connections().length], ['zk_outstanding_requests', s.outstanding],
-    ['zk_znode_count', src.nodeCount()], ['zk_watch_count', w.watches], ['zk_ephemerals_count', src.ephemerals()],
+    ['zk_znode_count', src.nodeCount()], ['zk_watch_count', src.watchCount()], ['zk_ephemerals_count', src.ephemerals()],
     ['zk_approximate_data_size', src.dataSize()],
     ...fdRows(),
     ['zk_uptime', Date.now() - s.startedAt],

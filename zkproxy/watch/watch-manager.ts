@@ -49,6 +49,11 @@ export class WatchManager implements ChangeSink {
   constructor(private readonly aclOf: (path: string) => readonly Acl[] = () => OPEN_ACL_UNSAFE) {}
 
   private readonly tables: Record<WatchTable, Table> = { data: new Map(), child: new Map() };
+  /**
+   * Per table, each connection's watched paths (ZooKeeper's watch2Paths): a closing connection
+   * drops its own entries without a walk over every watched path, and wchs counts connections.
+   */
+  private readonly pathsOf: Record<WatchTable, Map<WatchTarget, Set<string>>> = { data: new Map(), child: new Map() };
   /** Recursive entries per table: while 0, triggering never walks ancestors. */
   private recursiveCount = 0;
 
@@ -62,6 +67,17 @@ export class WatchManager implements ChangeSink {
     if (prev === 'recursive') this.recursiveCount--;
     if (mode === 'recursive') this.recursiveCount++;
     m.set(t, mode);
+    let paths = this.pathsOf[table].get(t);
+    if (!paths) this.pathsOf[table].set(t, (paths = new Set()));
+    paths.add(path);
+  }
+
+  /** Forgets `path` among `t`'s watched paths in `table` (its entry there is gone). */
+  private unindex(table: WatchTable, path: string, t: WatchTarget): void {
+    const paths = this.pathsOf[table].get(t);
+    if (!paths) return;
+    paths.delete(path);
+    if (paths.size === 0) this.pathsOf[table].delete(t);
   }
 
   /** Adds a watch of `kind` on `path` for `t`; the latest mode per table wins. */
@@ -94,6 +110,7 @@ export class WatchManager implements ChangeSink {
     if (mode === 'recursive') this.recursiveCount--;
     m.delete(t);
     if (m.size === 0) this.tables[table].delete(path);
+    this.unindex(table, path, t);
     return true;
   }
 
@@ -107,24 +124,28 @@ export class WatchManager implements ChangeSink {
     }
   }
 
-  /** Drops every watch of `t` (its connection closed). */
+  /** Drops every watch of `t` (its connection closed): as many steps as it has watches. */
   removeTarget(t: WatchTarget): void {
     for (const table of ['data', 'child'] as const) {
-      for (const path of [...this.tables[table].keys()]) this.remove(table, path, t);
+      for (const path of [...(this.pathsOf[table].get(t) ?? [])]) this.remove(table, path, t);
     }
   }
 
-  /** Number of watches (path × connection entries) and watched paths, for mntr/wchs. */
-  count(): { watches: number; paths: number } {
+  /** Entries (path × connection) of both tables: mntr's zk_watch_count (ZooKeeper's DataTree.getWatchCount). */
+  count(): number {
+    let n = 0;
+    for (const table of ['data', 'child'] as const) for (const paths of this.pathsOf[table].values()) n += paths.size;
+    return n;
+  }
+
+  /**
+   * What wchs reports: ZooKeeper 3.8 summarises its data table only (DataTree.getWatchesSummary):
+   * the connections with a data, exists or persistent watch, the paths they watch, the entries.
+   */
+  dataSummary(): { connections: number; paths: number; watches: number } {
     let watches = 0;
-    const paths = new Set<string>();
-    for (const table of Object.values(this.tables)) {
-      for (const [p, m] of table) {
-        watches += m.size;
-        paths.add(p);
-      }
-    }
-    return { watches, paths: paths.size };
+    for (const paths of this.pathsOf.data.values()) watches += paths.size;
+    return { connections: this.pathsOf.data.size, paths: this.tables.data.size, watches };
   }
 
   /** ChangeSink: fire the watches of each znode change of one revision, in order. */
@@ -168,7 +189,10 @@ export class WatchManager implements ChangeSink {
           continue;
         }
         told.add(t);
-        if (mode === 'standard') own.delete(t);
+        if (mode === 'standard') {
+          own.delete(t);
+          this.unindex(table, path, t);
+        }
       }
       if (own.size === 0) entries.delete(path);
     }

@@ -88,7 +88,7 @@ test('a recursive watch has an entry in both tables, as ZooKeeper 3.8.0 register
   const m = new WatchManager();
   const a = target(1);
   m.add('recursive', '/p', a);
-  assert.equal(m.count().watches, 2);
+  assert.equal(m.count(), 2);
   assert.equal(m.remove('child', '/p', a), true);
   assert.equal(m.remove('child', '/p', a), false);
   m.onChanges([{ type: 'created', path: '/p/c' }], 5);
@@ -126,4 +126,38 @@ test('a watcher is told only if it may READ the node (the parent for NodeChildre
   m.add('data', '/r', eve);
   m.onChanges([{ type: 'deleted', path: '/r', acl: secret }], 7);
   assert.deepEqual(eve.got, ['3 /q']);
+});
+
+test('wchs counts the data table as ZooKeeper 3.8 does; mntr counts both; a one-shot that fired and a closed connection leave nothing behind', () => {
+  // The same steps against Apache ZooKeeper 3.8 gave, after each: 0/0/0, 1/1/1, 2/2/2, 2/2/3,
+  // 2/3/4, 2/4/5 (connections/paths/watches of wchs).
+  const m = new WatchManager();
+  const a = target(1);
+  const b = target(2);
+  const summary = (): string => { const s = m.dataSummary(); return `${s.connections}/${s.paths}/${s.watches}`; };
+  const seen: string[] = [];
+  m.add('child', '/a', a);
+  seen.push(summary());
+  m.add('data', '/b', a);
+  seen.push(summary());
+  m.add('data', '/c', b);
+  seen.push(summary());
+  m.add('data', '/b', b);
+  seen.push(summary());
+  m.add('persistent', '/d', a);
+  seen.push(summary());
+  m.add('recursive', '/e', a);
+  seen.push(summary());
+  assert.deepEqual(seen, ['0/0/0', '1/1/1', '2/2/2', '2/2/3', '2/3/4', '2/4/5']);
+  assert.equal(m.count(), 8, 'mntr: 5 data entries and 3 child entries (/a, /d, /e)');
+  m.onChanges([{ type: 'changed', path: '/b' }], 5);
+  assert.equal(summary(), '2/3/3', 'both one-shot watches on /b fired and are gone');
+  m.removeTarget(a);
+  assert.equal(summary(), '1/1/1', 'only b\'s exists watch on /c is left');
+  assert.equal(m.count(), 1);
+  m.onChanges([{ type: 'created', path: '/c' }], 6);
+  assert.deepEqual(b.got, ['3 /b', '1 /c']);
+  assert.equal(summary(), '0/0/0');
+  m.removeTarget(b);
+  assert.equal(m.count(), 0);
 });
