@@ -18,6 +18,7 @@ import { KvStore } from './kv-store';
 import { KvEvent } from './kv-types';
 import { keyBounds, readKv } from './range-reader';
 import { WatchEvent, Watcher, WatcherHandle, WatchOptions, WatchSink } from './watcher';
+import { WatcherIndex } from './watcher-index';
 
 /** Events of one revision, as the driver hands them over. */
 export interface RevisionEvents {
@@ -28,7 +29,13 @@ export interface RevisionEvents {
 /** The hub. */
 export class WatchableStore {
   private nextId = 1;
-  private readonly synced = new Set<Watcher>();
+  private readonly synced = new WatcherIndex();
+  /**
+   * The last revision notified to the synced watchers. A synced watcher that no event matched
+   * keeps an older `nextRev`; it is owed nothing in between, so it catches up to here when it
+   * leaves the synced set ({@link unsync}).
+   */
+  private notifiedThrough = 0;
   private readonly unsynced = new Set<Watcher>();
   private catchUpScheduled = false;
 
@@ -57,24 +64,38 @@ export class WatchableStore {
 
   /** Called by the driver once revisions up to `readRevision` are durable, with their events in order. */
   notify(batches: RevisionEvents[]): void {
-    if (batches.length === 0 || this.synced.size === 0) return;
-    const prevCache = new Map<KvEvent, KeyValue | undefined>();
-    for (const w of [...this.synced]) {
-      const out: WatchEvent[] = [];
-      for (const batch of batches) {
-        if (batch.revision < w.nextRev) continue;
-        for (const ev of batch.events) {
-          const k = keyString(ev.kv.key);
-          if (w.accepts(ev, k)) out.push(this.withPrev(ev, w.options.prevKv, prevCache));
-        }
-      }
-      const last = batches[batches.length - 1]!.revision;
-      if (out.length === 0) {
-        w.nextRev = Math.max(w.nextRev, last + 1);
-        continue;
-      }
-      this.deliver(w, out, last);
+    if (batches.length === 0) return;
+    const last = batches[batches.length - 1]!.revision;
+    if (this.synced.size === 0) {
+      this.notifiedThrough = Math.max(this.notifiedThrough, last);
+      return;
     }
+    const prevCache = new Map<KvEvent, KeyValue | undefined>();
+    // Per watcher, its events of all the batches in order: one send each, never splitting a revision.
+    const outs = new Map<Watcher, WatchEvent[]>();
+    const offer = (w: Watcher, ev: KvEvent, k: KeyString, revision: number): void => {
+      if (revision < w.nextRev || !w.accepts(ev, k)) return;
+      let out = outs.get(w);
+      if (!out) outs.set(w, (out = []));
+      out.push(this.withPrev(ev, w.options.prevKv, prevCache));
+    };
+    const ranges = this.synced.rangeWatchers();
+    for (const batch of batches) {
+      for (const ev of batch.events) {
+        const k = keyString(ev.kv.key);
+        for (const w of this.synced.ofKey(k)) offer(w, ev, k, batch.revision);
+        for (const w of ranges) offer(w, ev, k, batch.revision);
+      }
+    }
+    this.notifiedThrough = Math.max(this.notifiedThrough, last);
+    for (const [w, out] of outs) this.deliver(w, out, last);
+  }
+
+  /** Moves a synced watcher out of the synced set, owed everything after what was notified. */
+  private unsync(w: Watcher): void {
+    this.synced.delete(w);
+    w.synced = false;
+    w.nextRev = Math.max(w.nextRev, this.notifiedThrough + 1);
   }
 
   /** Called after a compaction took effect: unsynced watchers behind it get `compacted` on the next catch-up round. */
@@ -88,11 +109,10 @@ export class WatchableStore {
    * next revision (etcd's watchableStore.Restore moves all synced watchers to unsynced).
    */
   restored(): void {
-    for (const w of this.synced) {
-      w.synced = false;
+    for (const w of this.synced.all()) {
+      this.unsync(w);
       this.unsynced.add(w);
     }
-    this.synced.clear();
     this.scheduleCatchUp();
   }
 
@@ -103,11 +123,8 @@ export class WatchableStore {
   }
 
   resume(w: Watcher): void {
-    if (w.synced) {
-      // It was synced but blocked: anything it missed is re-read from history.
-      this.synced.delete(w);
-      w.synced = false;
-    }
+    // It was synced but blocked: anything it missed is re-read from history.
+    if (w.synced) this.unsync(w);
     this.unsynced.add(w);
     this.scheduleCatchUp();
   }
@@ -117,8 +134,7 @@ export class WatchableStore {
     w.nextRev = lastRev + 1;
     if (!ok) {
       w.blocked = true;
-      this.synced.delete(w);
-      w.synced = false;
+      this.unsync(w);
     }
   }
 

@@ -16,7 +16,7 @@ import { Applier, ApplyOutcome } from '../../../../core/apply/applier';
 import { ApplyBody } from '../../../../core/apply/apply-request';
 import { ManualClock } from '../../../../core/util/clock';
 import { WatchableStore } from '../../../../core/mvcc/watchable-store';
-import { WatchEvent } from '../../../../core/mvcc/watcher';
+import { WatchEvent, Watcher } from '../../../../core/mvcc/watcher';
 import { RangeRequest, CompareResult, CompareTarget } from '../../../../core/mvcc/kv-types';
 
 const b = (s: string) => Buffer.from(s);
@@ -235,6 +235,63 @@ test('restart rebuild reports its progress every so many records', async () => {
     h.kv.load((records) => seen.push(records), 3);
     assert.deepEqual(seen, [3, 6], 'one report per 3 of the 7 records');
     assert.equal(h.kv.range(rangeReq('p', 'q')).kvs.length, 7, 'the rebuild itself is unchanged');
+  } finally {
+    await h.close();
+  }
+});
+
+test('watch: an event is checked against the watchers of its key and the range watchers only, not every watcher', async () => {
+  const h = new Harness();
+  const accepts = Watcher.prototype.accepts;
+  let checks = 0;
+  Watcher.prototype.accepts = function (this: Watcher, ...args: Parameters<Watcher['accepts']>) {
+    checks++;
+    return accepts.apply(this, args);
+  };
+  try {
+    const got: string[] = [];
+    const sink = (name: string) => ({ send: (e: WatchEvent[]) => (got.push(...e.map((x) => `${name}:${x.kv.key}`)), true), compacted: () => assert.fail('not compacted') });
+    for (let i = 0; i < 1000; i++) h.watches.watch({ key: b(`other/${i}`), rangeEnd: b(''), startRevision: 0, prevKv: false, noPut: false, noDelete: false }, sink(`o${i}`));
+    h.watches.watch({ key: b('hot'), rangeEnd: b(''), startRevision: 0, prevKv: false, noPut: false, noDelete: false }, sink('hot'));
+    h.watches.watch({ key: b('h'), rangeEnd: b('i'), startRevision: 0, prevKv: false, noPut: false, noDelete: false }, sink('range'));
+    checks = 0;
+    await h.put('hot', '1');
+    assert.deepEqual(got.sort(), ['hot:hot', 'range:hot']);
+    assert.equal(checks, 2, 'the key\'s own watcher and the one range watcher');
+  } finally {
+    Watcher.prototype.accepts = accepts;
+    await h.close();
+  }
+});
+
+test('watch: a synced watcher that no event matched is owed nothing from before: after a compaction and a store reload it goes on, not "compacted"', async () => {
+  const h = new Harness();
+  try {
+    const got: string[] = [];
+    let room = true;
+    const handle = h.watches.watch({ key: b('q'), rangeEnd: b(''), startRevision: 0, prevKv: false, noPut: false, noDelete: false }, {
+      send: (e) => (got.push(...e.map((x) => `${x.kv.key}@${x.kv.modRevision}`)), room),
+      compacted: (rev) => assert.fail(`compacted at ${rev}: it was owed nothing that old`),
+    });
+    const settle = async (n: number): Promise<void> => {
+      for (let i = 0; i < 10 && got.length < n; i++) await new Promise((r) => setImmediate(r));
+    };
+    for (let i = 0; i < 5; i++) await h.put('other', String(i)); // revisions 2..6, none for q
+    assert.ok((await h.apply({ type: 'compaction', revision: 5, physical: true })).compaction);
+    h.kv.compactIndex(5);
+    h.watches.compacted();
+    // As after a Raft snapshot: every synced watcher catches up from the store's history.
+    h.watches.restored();
+    await h.put('q', 'a'); // 7
+    await settle(1);
+    assert.deepEqual(got, ['q@7']);
+    room = false;
+    await h.put('q', 'b'); // 8: delivered, and the sink says it is full
+    await h.put('q', 'c'); // 9: owed, re-read from history once resumed
+    room = true;
+    handle.resume();
+    await settle(3);
+    assert.deepEqual(got, ['q@7', 'q@8', 'q@9']);
   } finally {
     await h.close();
   }

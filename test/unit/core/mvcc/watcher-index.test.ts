@@ -1,0 +1,37 @@
+/** WatcherIndex: single-key watchers found by key, range watchers always offered, counts kept. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Watcher } from '../../../../core/mvcc/watcher';
+import { WatcherIndex } from '../../../../core/mvcc/watcher-index';
+
+const owner = { cancel: () => undefined, resume: () => undefined };
+const sink = { send: () => true, compacted: () => undefined };
+const options = { key: Buffer.alloc(0), rangeEnd: Buffer.alloc(0), startRevision: 0, prevKv: false, noPut: false, noDelete: false };
+let ids = 0;
+const single = (key: string): Watcher => new Watcher(++ids, key, `${key}\0`, true, options, sink, 1, owner);
+const range = (start: string, end: string | undefined): Watcher => new Watcher(++ids, start, end, false, options, sink, 1, owner);
+
+test('watchers by key, range watchers for every key, size and removal', () => {
+  const ix = new WatcherIndex();
+  const a1 = single('a');
+  const a2 = single('a');
+  const b = single('b');
+  const r = range('a', 'c');
+  for (const w of [a1, a2, b, r, a1]) ix.add(w);
+  assert.equal(ix.size, 4, 'adding a watcher twice holds it once');
+  assert.deepEqual([...ix.ofKey('a')], [a1, a2]);
+  assert.deepEqual([...ix.ofKey('z')], []);
+  assert.deepEqual([...ix.rangeWatchers()], [r]);
+  assert.equal(ix.all().length, 4);
+  assert.equal(ix.delete(a1), true);
+  assert.equal(ix.delete(a1), false);
+  assert.equal(ix.delete(r), true);
+  assert.deepEqual([...ix.ofKey('a')], [a2]);
+  assert.deepEqual([...ix.rangeWatchers()], []);
+  assert.equal(ix.size, 2);
+  ix.delete(a2);
+  assert.deepEqual([...ix.ofKey('a')], [], 'an emptied key leaves nothing behind');
+  ix.clear();
+  assert.equal(ix.size, 0);
+  assert.deepEqual(ix.all(), []);
+});
