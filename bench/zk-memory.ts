@@ -18,12 +18,12 @@
  * (key-schema.ts): MVCC history, not znodes. `--coracle-flags '--auto-compaction-retention=5s'`
  * compacts it away during the run, so the slope is the znodes' own cost.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fourLetterWord, startZookeeper } from '../test/support/zookeeper-peer';
-import { startBenchCoracle } from './coracle-server';
+import { fourLetterWord } from '../test/support/zookeeper-peer';
 import { benchFlags } from './lib/bench-flags';
-import { connectAll, createParents, createRange, TreeShape } from './lib/zk-fill';
+import { residentBytes as rss } from './lib/proc-rss';
+import { connectAll, createParents, createRange, TreeShape, treeShapeFrom } from './lib/zk-fill';
+import { zookeeperThenCoracle } from './lib/zk-side-by-side';
 
 const DIST = path.resolve(__dirname, '..');
 /** How often, and how long at most, RSS is sampled while it settles after the load. */
@@ -34,13 +34,6 @@ const SETTLE_LIMIT_MS = 150_000;
 const USAGE = `usage: node dist/bench/zk-memory.js [--znodes 100000] [--parents 100] [--value 100] [--conns 8] [--depth 16]
          [--coracle-flags '--auto-compaction-retention=5s ...'] [--skip-zookeeper]`;
 const flags = benchFlags(USAGE, ['znodes', 'parents', 'value', 'conns', 'depth', 'coracle-flags'], ['skip-zookeeper']);
-
-/** Resident set size of `pid` in bytes. */
-function rss(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!m) throw new Error(`no VmRSS for pid ${pid}`);
-  return Number(m[1]) * 1024;
-}
 
 async function znodeCount(port: number): Promise<number> {
   const m = /zk_znode_count\s+(\d+)/.exec(await fourLetterWord('127.0.0.1', port, 'mntr'));
@@ -102,24 +95,11 @@ async function measure(server: string, port: number, pid: number, total: number,
 
 async function main(): Promise<void> {
   const total = 2 * Math.floor(flags.num('znodes', 100_000) / 2);
-  const shape: TreeShape = { parents: flags.num('parents', 100), value: Buffer.alloc(flags.num('value', 100), 0x61), conns: flags.num('conns', 8), depth: flags.num('depth', 16) };
-  const rows: Row[] = [];
-  if (!flags.has('skip-zookeeper')) {
-    const zk = await startZookeeper({ logLevel: 'warn', jvmArgs: ['-Xmx1000m'] });
-    try {
-      rows.push(await measure('ZooKeeper 3.8', zk.port, zk.process.pid, total, shape));
-    } finally {
-      await zk.stop();
-    }
-  }
-  const coracleFlags = flags.text('coracle-flags', '').split(' ').filter(Boolean);
-  const c = await startBenchCoracle(DIST, coracleFlags);
-  if (!c) throw new Error('coracle did not answer ruok on its ZooKeeper port; run `npm run build` first');
-  try {
-    rows.push(await measure(coracleFlags.length ? `Coracle ${coracleFlags.join(' ')}` : 'Coracle', c.port, c.pid, total, shape));
-  } finally {
-    await c.stop();
-  }
+  const shape = treeShapeFrom(flags);
+  const rows = await zookeeperThenCoracle(DIST, flags, {
+    zookeeper: (zk) => measure('ZooKeeper 3.8', zk.port, zk.process.pid, total, shape),
+    coracle: (c, name) => measure(name, c.port, c.pid, total, shape),
+  });
   const mb = (b: number): string => (b / 1048576).toFixed(0);
   process.stdout.write(`znodes=${total} parents=${shape.parents} value=${shape.value.length} B conns=${shape.conns} depth=${shape.depth}\n\n`);
   process.stdout.write('| server | znodes (mntr) | RSS idle MB | RSS at half MB | RSS at all MB | (all − idle) per znode | slope half → all | RSS settled MB (after) | (settled − idle) per znode |\n|---|---|---|---|---|---|---|---|---|\n');

@@ -17,51 +17,44 @@
  * auto-compaction (5 min by default) drops the old ones: `--coracle-flags
  * '--auto-compaction-retention=1s'` and a wait measure the compacted case.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ZkWireClient } from '../zkproxy/dispatch/zk-wire-client';
-import { startZookeeper, ZookeeperPeer } from '../test/support/zookeeper-peer';
-import { BenchCoracle, startBenchCoracle } from './coracle-server';
+import { within } from '../test/support/zk-reply-diff';
+import type { ZookeeperPeer } from '../test/support/zookeeper-peer';
+import type { BenchCoracle } from './coracle-server';
 import { benchFlags } from './lib/bench-flags';
-import { connectAll, createParents, createRange, TreeShape, znodePath } from './lib/zk-fill';
+import { residentBytes } from './lib/proc-rss';
+import { connectAll, createParents, createRange, TreeShape, treeShapeFrom, znodePath } from './lib/zk-fill';
+import { zookeeperThenCoracle } from './lib/zk-side-by-side';
 
 const DIST = path.resolve(__dirname, '..');
 /** Bound on one restart, whatever the server's speed. */
 const RESTART_LIMIT_MS = 180_000;
 /** Pause between attempts to read from a server that is not serving yet. */
 const POLL_MS = 20;
+/** Bound on one read attempt: a server that accepts before it serves may say nothing. */
+const ATTEMPT_MS = 2000;
 
 const USAGE = `usage: node dist/bench/zk-restart.js [--znodes 200000] [--parents 100] [--value 100] [--conns 8] [--depth 16]
          [--rounds 2] [--coracle-flags '...'] [--skip-zookeeper]`;
 const flags = benchFlags(USAGE, ['znodes', 'parents', 'value', 'conns', 'depth', 'rounds', 'coracle-flags'], ['skip-zookeeper']);
 
-/** Resident set size of `pid` in bytes. */
-function rss(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!m) throw new Error(`no VmRSS for pid ${pid}`);
-  return Number(m[1]) * 1024;
-}
-
-/** Bound on one read attempt: a server that accepts before it serves may say nothing. */
-const ATTEMPT_MS = 2000;
-
 /** One attempt: a fresh session reads `probe`; false while the server is not serving. */
 async function readsOnce(port: number, probe: string): Promise<boolean> {
-  let c: ZkWireClient | undefined;
-  let timer: NodeJS.Timeout | undefined;
+  const opened: { client?: ZkWireClient } = {};
   const attempt = async (): Promise<boolean> => {
-    c = await ZkWireClient.connect({ host: '127.0.0.1', port, timeoutMs: ATTEMPT_MS, ping: false });
+    const c = (opened.client = await ZkWireClient.connect({ host: '127.0.0.1', port, timeoutMs: ATTEMPT_MS, ping: false }));
     const r = await c.send({ op: 'getData', path: probe, watch: false });
     await c.close();
     return r.header.err === 0;
   };
-  const giveUp = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), ATTEMPT_MS); });
   try {
-    return await Promise.race([attempt().catch(() => false), giveUp]);
+    return await within(attempt(), ATTEMPT_MS, 'read attempt');
+  } catch {
+    return false;
   } finally {
-    clearTimeout(timer);
     // An attempt cut short leaves no socket behind (closing its session is the server's job then).
-    (c as ZkWireClient | undefined)?.drop();
+    opened.client?.drop();
   }
 }
 
@@ -130,7 +123,7 @@ async function measure(t: Target, total: number, shape: TreeShape, rounds: numbe
       const ms = await untilServing(t.port, probe, spawnedAt, t.name);
       await ready;
       (signal === 'SIGKILL' ? row.kill : row.term).push(ms);
-      row.rssMb = rss(t.pid()) / 1048576;
+      row.rssMb = residentBytes(t.pid()) / 1048576;
       process.stderr.write(`${t.name}: serving ${ms.toFixed(0)} ms after a restart from ${signal}\n`);
     }
   }
@@ -139,25 +132,12 @@ async function measure(t: Target, total: number, shape: TreeShape, rounds: numbe
 
 async function main(): Promise<void> {
   const total = flags.num('znodes', 200_000);
-  const shape: TreeShape = { parents: flags.num('parents', 100), value: Buffer.alloc(flags.num('value', 100), 0x61), conns: flags.num('conns', 8), depth: flags.num('depth', 16) };
+  const shape = treeShapeFrom(flags);
   const rounds = flags.num('rounds', 2);
-  const rows: Row[] = [];
-  if (!flags.has('skip-zookeeper')) {
-    const zk = await startZookeeper({ logLevel: 'warn', jvmArgs: ['-Xmx1000m'] });
-    try {
-      rows.push(await measure(zookeeperTarget(zk), total, shape, rounds));
-    } finally {
-      await zk.stop();
-    }
-  }
-  const coracleFlags = flags.text('coracle-flags', '').split(' ').filter(Boolean);
-  const c = await startBenchCoracle(DIST, coracleFlags);
-  if (!c) throw new Error('coracle did not answer ruok on its ZooKeeper port; run `npm run build` first');
-  try {
-    rows.push(await measure(coracleTarget(c, coracleFlags.length ? `Coracle ${coracleFlags.join(' ')}` : 'Coracle'), total, shape, rounds));
-  } finally {
-    await c.stop();
-  }
+  const rows = await zookeeperThenCoracle(DIST, flags, {
+    zookeeper: (zk) => measure(zookeeperTarget(zk), total, shape, rounds),
+    coracle: (c, name) => measure(coracleTarget(c, name), total, shape, rounds),
+  });
   const list = (xs: number[]): string => xs.map((x) => (x / 1000).toFixed(2)).join(', ');
   const best = (xs: number[]): number => Math.min(...xs);
   const zk = rows.find((r) => r.name.startsWith('ZooKeeper'));

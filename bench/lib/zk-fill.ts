@@ -5,6 +5,7 @@
  * Coracle (zk-memory, zk-restart).
  */
 import { ZkWireClient } from '../../zkproxy/dispatch/zk-wire-client';
+import type { BenchFlags } from './bench-flags';
 
 const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 /** Bound on one fill, whatever the server's speed. */
@@ -16,6 +17,11 @@ export interface TreeShape {
   value: Buffer;
   conns: number;
   depth: number;
+}
+
+/** The shape from `--parents` (100), `--value` bytes (100), `--conns` (8) and `--depth` (16). */
+export function treeShapeFrom(flags: BenchFlags): TreeShape {
+  return { parents: flags.num('parents', 100), value: Buffer.alloc(flags.num('value', 100), 0x61), conns: flags.num('conns', 8), depth: flags.num('depth', 16) };
 }
 
 /** The path of znode `i` of the tree (see the file comment). */

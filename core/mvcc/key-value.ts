@@ -57,19 +57,33 @@ export function encodeTombstoneRecord(key: Buffer): Buffer {
   return buf;
 }
 
+/** Where a record's key ends (the metadata follows), after checking the record holds both. */
+function keyEndOf(buf: Buffer): number {
+  assert(buf.length >= HEADER + TAIL_FIXED, 'kv record too short');
+  const keyEnd = HEADER + buf.readUInt32BE(1);
+  assert(buf.length >= keyEnd + TAIL_FIXED, 'kv record key overruns');
+  return keyEnd;
+}
+
+/** The lease at `at`; most keys carry none, and then no bigint (a heap object) is made. */
+function readLease(buf: Buffer, at: number): bigint {
+  return buf.readUInt32BE(at) === 0 && buf.readUInt32BE(at + 4) === 0 ? 0n : buf.readBigInt64BE(at);
+}
+
 /** Decodes a record stored at revision `modRevision`. Copies out of `buf` (LMDB may reuse it). */
 export function decodeRecord(buf: Buffer, modRevision: number, keysOnly = false): KvRecord {
-  assert(buf.length >= HEADER + TAIL_FIXED, 'kv record too short');
-  const tombstone = (buf[0]! & 1) === 1;
-  const keyLen = buf.readUInt32BE(1);
-  const keyEnd = HEADER + keyLen;
-  assert(buf.length >= keyEnd + TAIL_FIXED, 'kv record key overruns');
-  const key = Buffer.from(buf.subarray(HEADER, keyEnd));
-  const createRevision = buf.readUIntBE(keyEnd, 6);
-  const version = buf.readUIntBE(keyEnd + 6, 6);
-  const lease = buf.readBigInt64BE(keyEnd + 12);
-  const value = keysOnly ? EMPTY_VALUE : Buffer.from(buf.subarray(keyEnd + TAIL_FIXED));
-  return { tombstone, kv: { key, createRevision, modRevision, version, value, lease } };
+  const keyEnd = keyEndOf(buf);
+  return {
+    tombstone: (buf[0]! & 1) === 1,
+    kv: {
+      key: Buffer.from(buf.subarray(HEADER, keyEnd)),
+      createRevision: buf.readUIntBE(keyEnd, 6),
+      modRevision,
+      version: buf.readUIntBE(keyEnd + 6, 6),
+      value: keysOnly ? EMPTY_VALUE : Buffer.from(buf.subarray(keyEnd + TAIL_FIXED)),
+      lease: readLease(buf, keyEnd + 12),
+    },
+  };
 }
 
 /** What the key index needs of a record: no copy of the key, no value (see {@link decodeRecordHead}). */
@@ -87,17 +101,13 @@ export interface RecordHead {
  * index is rebuilt from every record at start, so this runs once per revision in the store.
  */
 export function decodeRecordHead(buf: Buffer): RecordHead {
-  assert(buf.length >= HEADER + TAIL_FIXED, 'kv record too short');
-  const keyEnd = HEADER + buf.readUInt32BE(1);
-  assert(buf.length >= keyEnd + TAIL_FIXED, 'kv record key overruns');
-  // Most keys carry no lease: skip the bigint (a heap object) for them.
-  const noLease = buf.readUInt32BE(keyEnd + 12) === 0 && buf.readUInt32BE(keyEnd + 16) === 0;
+  const keyEnd = keyEndOf(buf);
   return {
     tombstone: (buf[0]! & 1) === 1,
     key: buf.toString('latin1', HEADER, keyEnd),
     createRevision: buf.readUIntBE(keyEnd, 6),
     version: buf.readUIntBE(keyEnd + 6, 6),
-    lease: noLease ? 0n : buf.readBigInt64BE(keyEnd + 12),
+    lease: readLease(buf, keyEnd + 12),
   };
 }
 

@@ -48,13 +48,6 @@ export class WatcherIndex {
     return true;
   }
 
-  /** Removes every watcher. */
-  clear(): void {
-    this.byKey.clear();
-    this.ranges.clear();
-    this.count = 0;
-  }
-
   /** Every watcher held (a copy: the caller may change the index while it iterates). */
   all(): Watcher[] {
     const out = [...this.ranges];

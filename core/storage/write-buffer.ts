@@ -237,8 +237,13 @@ export class WriteBuffer implements Backend {
     this.scheduleFlush();
   }
 
+  /** Whether a read of `db` must look past the inner backend (a batch or the overlay changed it). */
+  private pending(own: WriteLayer | undefined, db: string): boolean {
+    return this.overlay.holds(db) || (own?.holds(db) ?? false);
+  }
+
   private lookup(innerTxn: ReadTxn, own: WriteLayer | undefined, db: string, key: Buffer): Buffer | undefined {
-    if (!this.overlay.holds(db) && !own?.holds(db)) return innerTxn.get(db, key);
+    if (!this.pending(own, db)) return innerTxn.get(db, key);
     const k = key.toString('latin1');
     const c = own?.get(db, k) ?? this.overlay.get(db, k);
     if (c) return c.value ?? undefined;
@@ -248,7 +253,7 @@ export class WriteBuffer implements Backend {
   private iterateView(innerTxn: ReadTxn, own: WriteLayer | undefined, db: string, options: IterateOptions = {}): Iterable<Entry> {
     const { start, end, reverse = false, limit } = options;
     // Nothing pending in `db` (a start-up scan, or any scan after a flush): the inner range as is.
-    if (!this.overlay.holds(db) && !own?.holds(db)) return innerTxn.iterate(db, options);
+    if (!this.pending(own, db)) return innerTxn.iterate(db, options);
     const s = start?.toString('latin1') ?? '';
     const e = end?.toString('latin1');
     // The inner range carries no limit: tombstones above may hide some of its entries.

@@ -198,7 +198,9 @@ export class LocalBackend implements KvBackend {
       if (!options?.serializable) await this.member.linearize();
       const revision = this.member.header().revision;
       // Only a plain range may skip the count: a txn's ranges are replayed by every member.
-      const r = this.member.kv.range({ ...rangeRequest(key, options), exactCount: options?.exactCount ?? true });
+      const req = rangeRequest(key, options);
+      req.exactCount = options?.exactCount;
+      const r = this.member.kv.range(req);
       return { revision, kvs: r.kvs, more: r.more, count: r.count };
     } catch (e) {
       throw kvError(e);

@@ -189,12 +189,9 @@ export class WatchManager implements ChangeSink {
           continue;
         }
         told.add(t);
-        if (mode === 'standard') {
-          own.delete(t);
-          this.unindex(table, path, t);
-        }
+        // A one-shot is used up (deleting from a Map while iterating it is safe).
+        if (mode === 'standard') this.remove(table, path, t);
       }
-      if (own.size === 0) entries.delete(path);
     }
     if (ancestorsMayWatch) {
       for (let p = parentOf(path); ; p = parentOf(p)) {

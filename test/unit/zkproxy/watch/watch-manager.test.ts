@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WatcherEvent } from '../../../../protocol/jute';
-import { WatchManager, WatchTarget } from '../../../../zkproxy/watch/watch-manager';
+import { WatchKind, WatchManager, WatchTarget } from '../../../../zkproxy/watch/watch-manager';
 
 function target(id: number): WatchTarget & { got: string[] } {
   const got: string[] = [];
@@ -135,19 +135,8 @@ test('wchs counts the data table as ZooKeeper 3.8 does; mntr counts both; a one-
   const a = target(1);
   const b = target(2);
   const summary = (): string => { const s = m.dataSummary(); return `${s.connections}/${s.paths}/${s.watches}`; };
-  const seen: string[] = [];
-  m.add('child', '/a', a);
-  seen.push(summary());
-  m.add('data', '/b', a);
-  seen.push(summary());
-  m.add('data', '/c', b);
-  seen.push(summary());
-  m.add('data', '/b', b);
-  seen.push(summary());
-  m.add('persistent', '/d', a);
-  seen.push(summary());
-  m.add('recursive', '/e', a);
-  seen.push(summary());
+  const steps: Array<[WatchKind, string, WatchTarget]> = [['child', '/a', a], ['data', '/b', a], ['data', '/c', b], ['data', '/b', b], ['persistent', '/d', a], ['recursive', '/e', a]];
+  const seen = steps.map(([kind, path, t]) => (m.add(kind, path, t), summary()));
   assert.deepEqual(seen, ['0/0/0', '1/1/1', '2/2/2', '2/2/3', '2/3/4', '2/4/5']);
   assert.equal(m.count(), 8, 'mntr: 5 data entries and 3 child entries (/a, /d, /e)');
   m.onChanges([{ type: 'changed', path: '/b' }], 5);
