@@ -35,6 +35,7 @@ export const ZK_FLAGS = {
   'zk-max-client-cnxns': { kind: 'int', default: ZK_MAX_CLIENT_CNXNS_DEFAULT, help: 'Most concurrent ZooKeeper connections from one client IP address; 0 = no limit (maxClientCnxns).' },
   'zk-key-prefix': { kind: 'string', default: '/zk/', help: 'Key prefix of the ZooKeeper space in the store.' },
   'zk-ttl-nodes': { kind: 'bool', default: true, help: 'Allow TTL znodes (zookeeper.extendedTypesEnabled).' },
+  'zk-notification-zxid': { kind: 'bool', default: false, help: 'Watch notifications carry the zxid of the change that fired them, as ZooKeeper 3.9 sends (WatchedEvent.getZxid()); off: -1, as ZooKeeper 3.8 sends. Clients of every version accept both.' },
   'zk-super-digest': { kind: 'string', default: '', help: "'super:<base64 sha1>' digest that bypasses ZooKeeper ACLs (zookeeper.DigestAuthenticationProvider.superDigest)." },
   'zk-container-check-ms': { kind: 'int', default: 60000, help: 'How often empty container and expired TTL znodes are reaped (znode.container.checkIntervalMs).' },
   'zk-read-only-mode': { kind: 'bool', default: false, help: 'A member cut off from the quorum keeps serving reads, from the last state it has, to clients that allow read-only sessions (canBeReadOnly); their writes are refused with NOTREADONLY (readonlymode.enabled). Over etcd (zk-proxy): while the member it talks to knows no leader or cannot be reached.' },
@@ -101,6 +102,7 @@ export function zkOptionsFromFlags(v: ZkFlagValues): ZkFlagOptions | undefined {
     keyPrefix: v['zk-key-prefix'],
     ttlEnabled: v['zk-ttl-nodes'],
     superDigest: v['zk-super-digest'] || undefined,
+    notificationZxid: v['zk-notification-zxid'],
     containerCheckIntervalMs: v['zk-container-check-ms'],
     readOnlyMode: v['zk-read-only-mode'],
     sasl: {

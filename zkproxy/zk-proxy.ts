@@ -61,6 +61,8 @@ export interface ZkProxyOptions {
   ttlEnabled?: boolean;
   /** "super:<base64 sha1>" digest that bypasses ACLs. */
   superDigest?: string;
+  /** Send the change's zxid on notifications, as ZooKeeper 3.9 does (default false: -1, as 3.8). */
+  notificationZxid?: boolean;
   /** SASL DIGEST-MD5 users and policy (`loadSaslOptions` builds them from flags); none by default. */
   sasl?: SaslOptions;
   /** Container/TTL reaper interval (znode.container.checkIntervalMs, default 60000). */
@@ -154,7 +156,7 @@ export async function startZkProxy(o: ZkProxyOptions): Promise<ZkProxy> {
   if (adopted > 0) logger.info({ sessions: adopted }, 'tracking sessions recorded in the store');
   const services: ZkServices = {
     backend: o.backend, keys, feed, tree, watches, runner, sessions, logger,
-    semantics: { ttlEnabled: o.ttlEnabled ?? true, superDigest: o.superDigest },
+    semantics: { ttlEnabled: o.ttlEnabled ?? true, superDigest: o.superDigest, notificationZxid: o.notificationZxid ?? false },
     sasl: o.sasl ? new SaslAuthenticator(o.sasl) : undefined,
   };
   if (o.sasl) logger.info({ users: o.sasl.users.size, required: o.sasl.required ?? false }, 'SASL DIGEST-MD5 authentication enabled');

@@ -35,8 +35,11 @@ export interface WireClientOptions {
   canBeReadOnly?: boolean;
   /** Send pings every timeout/3 (default true). */
   ping?: boolean;
-  /** Called for each notification with its frame ordinal (see {@link WireReply.frame}). */
-  onNotification?: (e: WatcherEvent, frame: number) => void;
+  /**
+   * Called for each notification with its frame ordinal (see {@link WireReply.frame}) and its
+   * reply header (whose zxid is -1 from ZooKeeper 3.8, the change's zxid from 3.9).
+   */
+  onNotification?: (e: WatcherEvent, frame: number, header: ReplyHeader) => void;
   /** Connect over TLS (a secure client port) with these options: CA, client certificate… */
   tls?: ConnectionOptions;
 }
@@ -113,7 +116,7 @@ export class ZkWireClient {
       const header = readReplyHeader(r);
       const frame = ++this.frames;
       if (header.xid === -1) {
-        this.opts.onNotification?.(readWatcherEvent(r), frame);
+        this.opts.onNotification?.(readWatcherEvent(r), frame, header);
         continue;
       }
       const p = this.pending.shift();

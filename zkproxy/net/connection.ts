@@ -399,11 +399,15 @@ export class ZkConnection implements WatchTarget, SessionOwner {
     else this.writeNotification(event, zxid);
   }
 
-  /** Writes one notification frame (ZooKeeper 3.8 puts zxid -1 on it). */
+  /**
+   * Writes one notification frame. Its header zxid is -1 (ZooKeeper 3.8), or with
+   * `notificationZxid` the change's zxid (3.9; -1 still for SetWatches catch-up).
+   */
   private writeNotification(event: WatcherEvent, zxid: number): void {
     if (this.state !== 'open') return;
     const w = new JuteWriter(64).startFrame();
-    writeReplyHeader(w, { xid: -1, zxid: BigInt(NOTIFICATION_ZXID), err: 0 });
+    const headerZxid = this.deps.services.semantics.notificationZxid ? zxid : NOTIFICATION_ZXID;
+    writeReplyHeader(w, { xid: -1, zxid: BigInt(headerZxid), err: 0 });
     writeWatcherEvent(w, event);
     this.send(w.endFrame().toBuffer());
     for (const tap of this.ctx?.notificationTaps ?? []) tap(event, zxid);

@@ -20,6 +20,11 @@ export interface ZkSemantics {
   ttlEnabled: boolean;
   /** zookeeper.DigestAuthenticationProvider.superDigest: "super:<base64 sha1>" or undefined. */
   superDigest?: string;
+  /**
+   * Notifications carry the zxid of the change that fired them, as ZooKeeper 3.9 sends
+   * (ZOOKEEPER-4655); false: -1, as 3.8 and earlier do. Clients of every version accept both.
+   */
+  notificationZxid?: boolean;
 }
 
 /** The shared services. */

@@ -12,7 +12,7 @@ import { EtcdToken, loadEtcdCredentials } from '../../../zkproxy/backend/etcd-cr
 const parse = (argv: string[], env: NodeJS.ProcessEnv = {}) => parseZkProxyFlags(argv, env);
 
 test('flags in both --a=b and --a b forms', () => {
-  const o = parse(['--endpoints=http://127.0.0.1:2379,http://127.0.0.1:22379', '--zk-listen', '0.0.0.0:2182', '--zk-tick-time=1000', '--zk-max-buffer', '4096', '--zk-ttl-nodes=false', '--log-level=debug']);
+  const o = parse(['--endpoints=http://127.0.0.1:2379,http://127.0.0.1:22379', '--zk-listen', '0.0.0.0:2182', '--zk-tick-time=1000', '--zk-max-buffer', '4096', '--zk-ttl-nodes=false', '--zk-notification-zxid', '--log-level=debug']);
   assert.deepEqual(o.endpoints, ['http://127.0.0.1:2379', 'http://127.0.0.1:22379']);
   assert.equal(o.logLevel, 'debug');
   assert.equal(o.zk.host, '0.0.0.0');
@@ -20,6 +20,7 @@ test('flags in both --a=b and --a b forms', () => {
   assert.equal(o.zk.tickTime, 1000);
   assert.equal(o.zk.maxFrame, 4096);
   assert.equal(o.zk.ttlEnabled, false);
+  assert.equal(o.zk.notificationZxid, true);
 });
 
 test('IPv6 listen address, defaults and environment forms', () => {
