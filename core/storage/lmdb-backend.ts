@@ -13,7 +13,7 @@
  * MVCC layer never exposes it, because it reads at the last revision whose write has resolved
  * (see backend.ts).
  */
-import { open, RootDatabase, Database } from 'lmdb';
+import { open, RootDatabase, RootDatabaseOptions, Database } from 'lmdb';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Backend, BackendStats, Change, CommitTiming, Entry, IterateOptions, ReadTxn, WriteTxn } from './backend';
@@ -31,6 +31,25 @@ export interface LmdbBackendOptions {
 
 type Db = Database<Buffer, Buffer>;
 
+/**
+ * Values are stored as given and read into a copy from Node's Buffer pool. With `encoding:
+ * 'binary'` alone lmdb-js slices each value read into an ArrayBuffer of its own (≈ 1 µs each,
+ * and GC work); with a decoder it hands over its reusable read buffer (only valid until the next
+ * read, its `length` set to the value's) and the copy is ours to make. At start every record of
+ * the store is read once (the key index) and every znode once more (the ZooKeeper tree), so this
+ * is most of a large store's load. Pool copies are fine here: callers decode or copy what they
+ * keep (see backend.ts), so none of these outlives its read for long.
+ */
+const RECORD_CODEC = {
+  encode: (value: Buffer): Buffer => value,
+  decode: (reused: Uint8Array): Buffer => {
+    const n = reused.length;
+    const out = Buffer.allocUnsafe(n);
+    out.set(reused.subarray(0, n));
+    return out;
+  },
+};
+
 /** LMDB-backed storage. Open with {@link LmdbBackend.open}. */
 export class LmdbBackend implements Backend {
   private readonly dbs = new Map<string, Db>();
@@ -43,7 +62,9 @@ export class LmdbBackend implements Backend {
     private readonly dir: string,
   ) {
     for (const name of ALL_DBS) {
-      this.dbs.set(name, env.openDB<Buffer, Buffer>({ name, keyEncoding: 'binary', encoding: 'binary' }));
+      // lmdb-js takes `encoder` on every database (README), though its types list it for the root only.
+      const options: RootDatabaseOptions & { name: string } = { name, keyEncoding: 'binary', encoding: 'binary', encoder: RECORD_CODEC };
+      this.dbs.set(name, env.openDB<Buffer, Buffer>(options));
     }
     // One view object serves both reads and writes: lmdb-js routes db calls made inside a
     // transaction callback to that transaction, and calls made outside to the read snapshot.
