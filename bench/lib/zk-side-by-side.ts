@@ -12,13 +12,24 @@ import type { BenchFlags } from './bench-flags';
 export interface SideBySide<R> {
   zookeeper(zk: ZookeeperPeer): Promise<R>;
   coracle(c: BenchCoracle, name: string): Promise<R>;
+  /**
+   * Extra zoo.cfg lines the measurement needs (e.g. `{ maxClientCnxns: 0 }` for more than 60
+   * sessions from 127.0.0.1); passed as {@link startZookeeper}'s `config`. Default none.
+   */
+  zookeeperConfig?: Record<string, string | number>;
+  /**
+   * Flags Coracle gets before `--coracle-flags` (which can override them, the last one given
+   * wins), left out of the row's label: what the measurement itself needs, e.g.
+   * `['--zk-max-client-cnxns', '0']`. Default none.
+   */
+  coracleArgs?: readonly string[];
 }
 
 /** Runs `measure` on ZooKeeper (unless skipped), then on Coracle; their results in that order. */
 export async function zookeeperThenCoracle<R>(dist: string, flags: BenchFlags, measure: SideBySide<R>): Promise<R[]> {
   const rows: R[] = [];
   if (!flags.has('skip-zookeeper')) {
-    const zk = await startZookeeper({ logLevel: 'warn', jvmArgs: ['-Xmx1000m'] });
+    const zk = await startZookeeper({ logLevel: 'warn', jvmArgs: ['-Xmx1000m'], config: measure.zookeeperConfig ?? {} });
     try {
       rows.push(await measure.zookeeper(zk));
     } finally {
@@ -26,7 +37,7 @@ export async function zookeeperThenCoracle<R>(dist: string, flags: BenchFlags, m
     }
   }
   const coracleFlags = flags.text('coracle-flags', '').split(' ').filter(Boolean);
-  const c = await startBenchCoracle(dist, coracleFlags);
+  const c = await startBenchCoracle(dist, [...(measure.coracleArgs ?? []), ...coracleFlags]);
   if (!c) throw new Error('coracle did not answer ruok on its ZooKeeper port; run `npm run build` first');
   try {
     rows.push(await measure.coracle(c, coracleFlags.length ? `Coracle ${coracleFlags.join(' ')}` : 'Coracle'));
