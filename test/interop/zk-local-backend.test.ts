@@ -52,6 +52,30 @@ test('KvBackend contract: LocalBackend over the in-process core', { timeout: 60_
   });
 });
 
+test('grantThenTxn: the txn attaches keys to the new lease; a failed txn leaves no lease behind', { timeout: 60_000 }, async () => {
+  await withMember(async (kv) => {
+    const key = Buffer.from('/gt/record');
+    const out = await kv.grantThenTxn(30, (id) => ({ compare: [], success: [{ type: 'put', key, value: Buffer.from('v'), lease: id }], failure: [] }));
+    assert.ok(out.lease.id > 0n);
+    assert.equal(out.lease.ttl, 30);
+    assert.equal(out.txn.succeeded, true);
+    const got = await kv.range(key);
+    assert.equal(got.kvs[0]?.lease, out.lease.id);
+    assert.equal(got.kvs[0]?.modRevision, out.txn.revision);
+    assert.deepEqual((await kv.leaseTimeToLive(out.lease.id, true)).keys.map((k) => k.toString()), ['/gt/record']);
+    await kv.leaseRevoke(out.lease.id);
+    assert.equal((await kv.range(key)).kvs.length, 0, 'the key went with its lease');
+
+    // The txn names a lease nobody granted: it fails, and the lease granted for it is revoked.
+    let granted = 0n;
+    await assert.rejects(kv.grantThenTxn(30, (id) => {
+      granted = id;
+      return { compare: [], success: [{ type: 'put', key, value: Buffer.alloc(0), lease: id + 1n }], failure: [] };
+    }), (e: Error & { code?: string }) => e.code === 'lease-not-found');
+    assert.equal((await kv.leaseTimeToLive(granted)).ttl, -1, 'no lease left behind');
+  });
+});
+
 test('the cross-check workload over the in-process core matches ZooKeeper 3.8', { timeout: 180_000 }, async (t) => {
   const skip = requirePeer('zookeeper');
   if (skip) return t.skip(skip);

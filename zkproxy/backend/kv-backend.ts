@@ -204,6 +204,14 @@ export interface KvBackend {
   watch(options: KvWatchOptions, handler: KvWatchHandler): KvWatch;
   /** Grants a lease; `id` 0n or absent lets the store choose. Resolves with the id and the granted TTL. */
   leaseGrant(ttlSeconds: number, id?: bigint): Promise<{ id: bigint; ttl: number }>;
+  /**
+   * Grants a lease and proposes `txnFor(id)` right behind the grant, so the txn may attach keys
+   * to the new lease: one durable round instead of two (a ZooKeeper session's handshake). The
+   * two apply in that order or the txn fails (`lease-not-found`); when the grant succeeds and
+   * the txn fails, the lease is revoked before the rejection. Optional: a backend whose calls
+   * may apply out of order (etcd over gRPC) leaves it out, and callers grant, wait, then txn.
+   */
+  grantThenTxn?(ttlSeconds: number, txnFor: (leaseId: bigint) => KvTxn): Promise<{ lease: { id: bigint; ttl: number }; txn: KvTxnResult }>;
   /** Renews a lease; resolves with the new TTL, or 0 when the lease does not exist. */
   leaseKeepAlive(id: bigint): Promise<number>;
   /** Revokes a lease, deleting its keys in one revision; rejects with `lease-not-found`. */

@@ -192,6 +192,16 @@ export class LocalBackend implements KvBackend {
     if (this.closed) throw new KvError('closed', 'backend closed');
   }
 
+  /**
+   * Not etcd's --max-txn-ops (an API limit for gRPC clients): a bound of our own, so one
+   * ZooKeeper request can never build an unbounded proposal.
+   */
+  private checkSize(txn: KvTxn): void {
+    if (Math.max(txn.compare.length, txn.success.length, txn.failure.length) > this.maxTxnOps) {
+      throw new KvError('too-many-ops', 'etcdserver: too many operations in txn request');
+    }
+  }
+
   async range(key: Buffer, options?: KvRangeOptions): Promise<KvRangeResult> {
     this.check();
     try {
@@ -209,11 +219,7 @@ export class LocalBackend implements KvBackend {
 
   async txn(txn: KvTxn): Promise<KvTxnResult> {
     this.check();
-    // Not etcd's --max-txn-ops (an API limit for gRPC clients): a bound of our own, so one
-    // ZooKeeper request can never build an unbounded proposal.
-    if (Math.max(txn.compare.length, txn.success.length, txn.failure.length) > this.maxTxnOps) {
-      throw new KvError('too-many-ops', 'etcdserver: too many operations in txn request');
-    }
+    this.checkSize(txn);
     try {
       const proposal: CoreProposal = { type: 'txn', txn: txnOf(txn) };
       await this.admit?.(proposal);
@@ -266,6 +272,35 @@ export class LocalBackend implements KvBackend {
     } catch (e) {
       throw kvError(e);
     }
+  }
+
+  async grantThenTxn(ttlSeconds: number, txnFor: (leaseId: bigint) => KvTxn): Promise<{ lease: { id: bigint; ttl: number }; txn: KvTxnResult }> {
+    this.check();
+    const id = this.member.nextLeaseId();
+    const txn = txnFor(id);
+    this.checkSize(txn);
+    const grant: CoreProposal = { type: 'leaseGrant', id, ttl: ttlSeconds };
+    const put: CoreProposal = { type: 'txn', txn: txnOf(txn) };
+    try {
+      await this.admit?.(grant);
+      await this.admit?.(put);
+    } catch (e) {
+      throw kvError(e);
+    }
+    // Proposed in one synchronous run: one Raft batch, entries in this order (a follower
+    // forwards the batch whole), so the txn applies right after the grant or not at all.
+    const granted = this.member.propose(grant);
+    const ran = this.member.propose(put);
+    const [g, t] = await Promise.allSettled([granted, ran]);
+    if (g.status === 'rejected') throw kvError(g.reason);
+    const lease = { id: (g.value.result as { id?: bigint } | undefined)?.id ?? id, ttl: (g.value.result as { ttl?: number } | undefined)?.ttl ?? ttlSeconds };
+    if (t.status === 'rejected') {
+      await this.leaseRevoke(lease.id).catch(() => undefined);
+      throw kvError(t.reason);
+    }
+    const r = (t.value.result as { txn?: CoreTxnResult } | undefined)?.txn;
+    if (!r) throw new KvError('internal', 'txn proposal without a txn result');
+    return { lease, txn: { revision: t.value.revision, succeeded: r.succeeded, results: resultsOf(r.responses, t.value.revision) } };
   }
 
   async leaseKeepAlive(id: bigint): Promise<number> {

@@ -148,14 +148,24 @@ export class SessionTable {
   /** Creates a session: a lease plus a session record attached to it. */
   async create(timeoutMs: number, owner: SessionOwner): Promise<Session> {
     const ttl = this.leaseTtlFor(timeoutMs);
-    const lease = await this.backend.leaseGrant(ttl);
     const value = Buffer.from(JSON.stringify({ timeoutMs }));
-    const res = await this.backend.txn({ compare: [], success: [{ type: 'put', key: this.keys.sessionKey(lease.id), value, lease: lease.id }, lastChange(this.keys)], failure: [] });
+    const recordTxn = (id: bigint): KvTxn => ({ compare: [], success: [{ type: 'put', key: this.keys.sessionKey(id), value, lease: id }, lastChange(this.keys)], failure: [] });
+    let leaseId: bigint;
+    let revision: number;
+    if (this.backend.grantThenTxn) {
+      // One durable round for the lease and the record (a reconnect storm is all handshakes).
+      const out = await this.backend.grantThenTxn(ttl, recordTxn);
+      leaseId = out.lease.id;
+      revision = out.txn.revision;
+    } else {
+      leaseId = (await this.backend.leaseGrant(ttl)).id;
+      revision = (await this.backend.txn(recordTxn(leaseId))).revision;
+    }
     // ZooKeeper answers the handshake once createSession is applied, so no later reply of any
     // session can carry an older zxid; the replica must have the record's revision too.
-    await this.feed.reach(res.revision);
+    await this.feed.reach(revision);
     const now = this.now();
-    const s = this.record(lease.id, timeoutMs, ttl, owner, now);
+    const s = this.record(leaseId, timeoutMs, ttl, owner, now);
     this.sessions.set(s.id, s);
     return s;
   }
