@@ -19,8 +19,9 @@
  * compacts it away during the run, so the slope is the znodes' own cost.
  */
 import * as path from 'node:path';
-import { fourLetterWord } from '../test/support/zookeeper-peer';
+import { sleep } from '../test/support/poll';
 import { benchFlags } from './lib/bench-flags';
+import { mntrNumber } from './lib/mntr';
 import { residentBytes as rss } from './lib/proc-rss';
 import { connectAll, createParents, createRange, TreeShape, treeShapeFrom } from './lib/zk-fill';
 import { zookeeperThenCoracle } from './lib/zk-side-by-side';
@@ -35,10 +36,7 @@ const USAGE = `usage: node dist/bench/zk-memory.js [--znodes 100000] [--parents 
          [--coracle-flags '--auto-compaction-retention=5s ...'] [--skip-zookeeper]`;
 const flags = benchFlags(USAGE, ['znodes', 'parents', 'value', 'conns', 'depth', 'coracle-flags'], ['skip-zookeeper']);
 
-async function znodeCount(port: number): Promise<number> {
-  const m = /zk_znode_count\s+(\d+)/.exec(await fourLetterWord('127.0.0.1', port, 'mntr'));
-  return m ? Number(m[1]) : NaN;
-}
+const znodeCount = (port: number): Promise<number> => mntrNumber(port, 'zk_znode_count');
 
 interface Row {
   server: string;
@@ -62,7 +60,7 @@ async function settledRss(pid: number, label: string): Promise<{ rss: number; af
   const start = Date.now();
   const samples = [rss(pid)];
   for (;;) {
-    await new Promise((r) => setTimeout(r, SETTLE_SAMPLE_MS));
+    await sleep(SETTLE_SAMPLE_MS);
     samples.push(rss(pid));
     const last = samples.slice(-3);
     const stable = Date.now() - start >= SETTLE_MIN_MS && last.length === 3 && Math.max(...last) - Math.min(...last) <= 0.01 * Math.max(...last);
@@ -74,7 +72,7 @@ async function settledRss(pid: number, label: string): Promise<{ rss: number; af
 
 /** Loads one server in two halves and reads its RSS at idle, half and full. */
 async function measure(server: string, port: number, pid: number, total: number, shape: TreeShape): Promise<Row> {
-  const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 3000));
+  const settle = (): Promise<void> => sleep(3000);
   const clients = await connectAll(port, shape.conns);
   try {
     await settle();

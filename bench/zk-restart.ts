@@ -20,6 +20,7 @@
 import * as path from 'node:path';
 import { ZkWireClient } from '../zkproxy/dispatch/zk-wire-client';
 import { within } from '../test/support/zk-reply-diff';
+import { sleep } from '../test/support/poll';
 import type { ZookeeperPeer } from '../test/support/zookeeper-peer';
 import type { BenchCoracle } from './coracle-server';
 import { benchFlags } from './lib/bench-flags';
@@ -62,7 +63,7 @@ async function readsOnce(port: number, probe: string): Promise<boolean> {
 async function untilServing(port: number, probe: string, since: number, label: string): Promise<number> {
   while (!(await readsOnce(port, probe))) {
     if (performance.now() - since > RESTART_LIMIT_MS) throw new Error(`${label}: not serving ${RESTART_LIMIT_MS / 1000} s after the restart`);
-    await new Promise((r) => setTimeout(r, POLL_MS));
+    await sleep(POLL_MS);
   }
   return performance.now() - since;
 }

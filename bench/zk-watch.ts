@@ -22,14 +22,16 @@
 import * as path from 'node:path';
 import { EventType, ZkErr, errName, type WatcherEvent, type ZkRequest } from '../protocol/jute';
 import { ZkWireClient } from '../zkproxy/dispatch/zk-wire-client';
+import { OPEN_ACL_UNSAFE } from '../zkproxy/mapping/acl-rules';
 import { within } from '../test/support/zk-reply-diff';
-import { fourLetterWord } from '../test/support/zookeeper-peer';
+import { pollUntil, sleep } from '../test/support/poll';
 import { benchFlags } from './lib/bench-flags';
+import { inLanes } from './lib/lanes';
+import { mntrNumber } from './lib/mntr';
 import { residentBytes } from './lib/proc-rss';
 import { zookeeperThenCoracle } from './lib/zk-side-by-side';
 
 const DIST = path.resolve(__dirname, '..');
-const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 const SHARED = '/shared';
 /** Handshakes in flight: ZooKeeper's default listen backlog is 50, a burst past it waits on SYN retries. */
 const CONNECTS_IN_FLIGHT = 50;
@@ -64,28 +66,6 @@ interface Row {
   memoryCloseMs: number;
 }
 
-/**
- * Runs `task(i, lane)` for every i in [0, count) on `lanes` lanes, each awaiting its task before
- * taking the next i; rejects on the first failure or after `limitMs` (the lanes then stop taking
- * work). Returns the elapsed ms.
- */
-async function inLanes(label: string, count: number, lanes: number, limitMs: number, task: (i: number, lane: number) => Promise<void>): Promise<number> {
-  let next = 0;
-  let stopped = false;
-  const run = async (lane: number): Promise<void> => {
-    while (!stopped && next < count) await task(next++, lane);
-  };
-  const t0 = performance.now();
-  try {
-    await within(Promise.all(Array.from({ length: Math.min(lanes, count) }, (_, l) => run(l))), limitMs, label);
-  } catch (e) {
-    throw new Error(`${(e as Error).message} (${next} of ${count} started)`);
-  } finally {
-    stopped = true;
-  }
-  return performance.now() - t0;
-}
-
 /** Sends `req` and insists on the reply's error code being `want` (0, or NONODE for a missing path). */
 async function sendExpecting(c: ZkWireClient, req: ZkRequest, want: number): Promise<void> {
   const r = await c.send(req);
@@ -102,14 +82,9 @@ async function closeAll(label: string, clients: ZkWireClient[]): Promise<number>
   return performance.now() - t0;
 }
 
-async function watchCount(port: number): Promise<number> {
-  const m = /zk_watch_count\s+(\d+)/.exec(await fourLetterWord('127.0.0.1', port, 'mntr'));
-  return m ? Number(m[1]) : NaN;
-}
+const watchCount = (port: number): Promise<number> => mntrNumber(port, 'zk_watch_count');
 
 const mb = (b: number): string => (b / 1048576).toFixed(0);
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Polls mntr every {@link POLL_MS} until zk_watch_count is 0 (bounded); returns the elapsed ms.
@@ -118,10 +93,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  */
 async function watchesGone(label: string, port: number): Promise<number> {
   const t0 = performance.now();
-  for (let left = await watchCount(port); left !== 0; left = await watchCount(port)) {
-    if (performance.now() - t0 > PHASE_LIMIT_MS) throw new Error(`${label}: mntr still counts ${left} watches ${PHASE_LIMIT_MS} ms after their sessions closed`);
-    await sleep(POLL_MS);
-  }
+  await pollUntil(`${label}: mntr counting no watch after the sessions closed`, async () => ((await watchCount(port)) === 0 ? true : undefined), PHASE_LIMIT_MS, POLL_MS);
   return performance.now() - t0;
 }
 
@@ -160,7 +132,7 @@ async function fanOut(label: string, port: number, n: number): Promise<Pick<Row,
   let writer: ZkWireClient | undefined;
   try {
     writer = await within(connect(port), PHASE_LIMIT_MS, `${label}: writer session`);
-    await sendExpecting(writer, { op: 'create', path: SHARED, data: Buffer.from('0'), acl: OPEN, flags: 0 }, 0);
+    await sendExpecting(writer, { op: 'create', path: SHARED, data: Buffer.from('0'), acl: OPEN_ACL_UNSAFE, flags: 0 }, 0);
     const cpu0 = process.cpuUsage();
     process.stderr.write(`${label}: connecting ${n} sessions\n`);
     const connectMs = await inLanes(`${label}: connecting`, n, CONNECTS_IN_FLIGHT, PHASE_LIMIT_MS, async (i) => {

@@ -5,9 +5,10 @@
  * Coracle (zk-memory, zk-restart).
  */
 import { ZkWireClient } from '../../zkproxy/dispatch/zk-wire-client';
+import { OPEN_ACL_UNSAFE } from '../../zkproxy/mapping/acl-rules';
 import type { BenchFlags } from './bench-flags';
+import { inLanes } from './lanes';
 
-const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 /** Bound on one fill, whatever the server's speed. */
 const FILL_LIMIT_MS = 15 * 60_000;
 
@@ -36,9 +37,9 @@ export function connectAll(port: number, conns: number): Promise<ZkWireClient[]>
 
 /** Creates `/mem` and its parents (one client, one at a time). */
 export async function createParents(c: ZkWireClient, parents: number): Promise<void> {
-  await c.send({ op: 'create', path: '/mem', data: null, acl: OPEN, flags: 0 });
+  await c.send({ op: 'create', path: '/mem', data: null, acl: OPEN_ACL_UNSAFE, flags: 0 });
   for (let p = 0; p < parents; p++) {
-    await c.send({ op: 'create', path: `/mem/p${String(p).padStart(4, '0')}`, data: null, acl: OPEN, flags: 0 });
+    await c.send({ op: 'create', path: `/mem/p${String(p).padStart(4, '0')}`, data: null, acl: OPEN_ACL_UNSAFE, flags: 0 });
   }
 }
 
@@ -48,18 +49,12 @@ export async function createParents(c: ZkWireClient, parents: number): Promise<v
  * stderr every 10%.
  */
 export async function createRange(clients: ZkWireClient[], shape: TreeShape, from: number, to: number, label: string): Promise<void> {
-  let next = from;
   let done = 0;
   const step = Math.max(1, Math.floor((to - from) / 10));
-  const deadline = Date.now() + FILL_LIMIT_MS;
-  const lane = async (c: ZkWireClient): Promise<void> => {
-    while (next < to) {
-      if (Date.now() > deadline) throw new Error(`${label}: loading took over ${FILL_LIMIT_MS / 60_000} min`);
-      const path = znodePath(next++, shape.parents);
-      const r = await c.send({ op: 'create', path, data: shape.value, acl: OPEN, flags: 0 });
-      if (r.header.err !== 0) throw new Error(`${label}: create ${path} failed with ZooKeeper error ${r.header.err}`);
-      if (++done % step === 0) process.stderr.write(`${label}: ${from + done}/${to} znodes\n`);
-    }
-  };
-  await Promise.all(clients.flatMap((c) => Array.from({ length: shape.depth }, () => lane(c))));
+  await inLanes(`${label}: loading`, to - from, clients.length * shape.depth, FILL_LIMIT_MS, async (i, lane) => {
+    const path = znodePath(from + i, shape.parents);
+    const r = await clients[lane % clients.length]!.send({ op: 'create', path, data: shape.value, acl: OPEN_ACL_UNSAFE, flags: 0 });
+    if (r.header.err !== 0) throw new Error(`${label}: create ${path} failed with ZooKeeper error ${r.header.err}`);
+    if (++done % step === 0) process.stderr.write(`${label}: ${from + done}/${to} znodes\n`);
+  });
 }

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ReplyHeader, WatcherEvent } from '../../protocol/jute';
 import { WireReply, ZkWireClient } from '../../zkproxy/dispatch/zk-wire-client';
+import { waitUntil } from '../support/poll';
 import { Harness, startHarness } from './zk-harness';
 
 const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
@@ -21,9 +22,9 @@ async function watcher(h: Harness): Promise<{ c: ZkWireClient; events: { e: Watc
   return { c, events };
 }
 
-/** Waits (bounded) until `events` holds `n` entries. */
+/** Waits (bounded) until `events` holds `n` entries, and checks there are no more. */
 async function awaitCount(events: unknown[], n: number): Promise<void> {
-  for (const end = Date.now() + WAIT_MS; events.length < n && Date.now() < end;) await new Promise((r) => setTimeout(r, 5));
+  await waitUntil(`${n} notifications`, () => events.length >= n, WAIT_MS);
   assert.equal(events.length, n, `expected ${n} notifications`);
 }
 

@@ -69,6 +69,9 @@ export type CoreProposal =
   | { type: 'leaseGrant'; id: bigint; ttl: number }
   | { type: 'leaseRevoke'; id: bigint };
 
+/** A proposal's outcome as the core reports it. */
+type Outcome = { revision: number; result?: unknown };
+
 /** The slice of a running core member this adapter uses. */
 export interface CoreMember extends RoleSource {
   readonly clusterId: bigint;
@@ -88,7 +91,7 @@ export interface CoreMember extends RoleSource {
   readonly leader: bigint;
   /** The member's peer links: since when the one to a member has been up (0 while down). */
   readonly transport: { activeSince(id: bigint): number };
-  propose(body: CoreProposal): Promise<{ revision: number; result?: unknown }>;
+  propose(body: CoreProposal): Promise<Outcome>;
   linearize(): Promise<void>;
   nextLeaseId(): bigint;
   /** Renews on the leader's lessor (forwarded from a follower); 0 for an unknown lease. */
@@ -154,6 +157,19 @@ function resultsOf(rs: CoreResponseOp[], revision: number): KvOpResult[] {
     if ('deleteRange' in r) return { type: 'delete', deleted: r.deleteRange.deleted, prevKvs: r.deleteRange.prevKvs };
     return { type: 'txn', revision, succeeded: r.txn.succeeded, results: resultsOf(r.txn.responses, revision) };
   });
+}
+
+/** The lease a grant proposal made: the core's answer, else what was asked. */
+function grantedLease(out: Outcome, id: bigint, ttlSeconds: number): { id: bigint; ttl: number } {
+  const r = out.result as { id?: bigint; ttl?: number } | undefined;
+  return { id: r?.id ?? id, ttl: r?.ttl ?? ttlSeconds };
+}
+
+/** The result of a txn proposal. */
+function txnResultOf(out: Outcome): KvTxnResult {
+  const r = (out.result as { txn?: CoreTxnResult } | undefined)?.txn;
+  if (!r) throw new KvError('internal', 'txn proposal without a txn result');
+  return { revision: out.revision, succeeded: r.succeeded, results: resultsOf(r.responses, out.revision) };
 }
 
 /** The backend over an in-process core member. */
@@ -223,10 +239,7 @@ export class LocalBackend implements KvBackend {
     try {
       const proposal: CoreProposal = { type: 'txn', txn: txnOf(txn) };
       await this.admit?.(proposal);
-      const out = await this.member.propose(proposal);
-      const r = (out.result as { txn?: CoreTxnResult } | undefined)?.txn;
-      if (!r) throw new KvError('internal', 'txn proposal without a txn result');
-      return { revision: out.revision, succeeded: r.succeeded, results: resultsOf(r.responses, out.revision) };
+      return txnResultOf(await this.member.propose(proposal));
     } catch (e) {
       throw kvError(e);
     }
@@ -266,9 +279,7 @@ export class LocalBackend implements KvBackend {
       const lid = id && id !== 0n ? id : this.member.nextLeaseId();
       const proposal: CoreProposal = { type: 'leaseGrant', id: lid, ttl: ttlSeconds };
       await this.admit?.(proposal);
-      const out = await this.member.propose(proposal);
-      const r = out.result as { id?: bigint; ttl?: number } | undefined;
-      return { id: r?.id ?? lid, ttl: r?.ttl ?? ttlSeconds };
+      return grantedLease(await this.member.propose(proposal), lid, ttlSeconds);
     } catch (e) {
       throw kvError(e);
     }
@@ -293,14 +304,12 @@ export class LocalBackend implements KvBackend {
     const ran = this.member.propose(put);
     const [g, t] = await Promise.allSettled([granted, ran]);
     if (g.status === 'rejected') throw kvError(g.reason);
-    const lease = { id: (g.value.result as { id?: bigint } | undefined)?.id ?? id, ttl: (g.value.result as { ttl?: number } | undefined)?.ttl ?? ttlSeconds };
+    const lease = grantedLease(g.value, id, ttlSeconds);
     if (t.status === 'rejected') {
       await this.leaseRevoke(lease.id).catch(() => undefined);
       throw kvError(t.reason);
     }
-    const r = (t.value.result as { txn?: CoreTxnResult } | undefined)?.txn;
-    if (!r) throw new KvError('internal', 'txn proposal without a txn result');
-    return { lease, txn: { revision: t.value.revision, succeeded: r.succeeded, results: resultsOf(r.responses, t.value.revision) } };
+    return { lease, txn: txnResultOf(t.value) };
   }
 
   async leaseKeepAlive(id: bigint): Promise<number> {
