@@ -79,12 +79,11 @@ export class WatchableStore {
       if (!out) outs.set(w, (out = []));
       out.push(this.withPrev(ev, w.options.prevKv, prevCache));
     };
-    const ranges = this.synced.rangeWatchers();
     for (const batch of batches) {
       for (const ev of batch.events) {
         const k = keyString(ev.kv.key);
         for (const w of this.synced.ofKey(k)) offer(w, ev, k, batch.revision);
-        for (const w of ranges) offer(w, ev, k, batch.revision);
+        this.synced.forEachRangeHolding(k, (w) => offer(w, ev, k, batch.revision));
       }
     }
     this.notifiedThrough = Math.max(this.notifiedThrough, last);
