@@ -6,10 +6,12 @@
  * and `range-serializable`. Prints a Markdown table with the ratio Coracle ÷ etcd per row.
  *
  *   node dist/bench/etcd-bench.js [--seconds 5] [--clients 1,64] [--conns 1,8]
- *                                 [--workloads put,range,range-serializable]
+ *                                 [--workloads put,range,range-serializable] [--range-watchers 0]
  *
  * `--clients` and `--conns` are paired lists: one row per pair (concurrent calls, HTTP/2
  * connections). Rows alternate etcd and Coracle so that background noise hits both.
+ * `--range-watchers N` first opens N prefix watches on each server (prefixes no benchmark key
+ * falls in) and holds them through every row: what idle range watchers cost each write.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -20,6 +22,7 @@ import { freePorts } from '../test/support/ports';
 import { ManagedProcess, startProcess } from '../test/support/process';
 import { benchFlags } from './lib/bench-flags';
 import { runLoad, LoadReport } from './lib/grpc-load';
+import { holdRangeWatchers, HeldWatches } from './lib/range-watchers';
 
 const DIST = path.resolve(__dirname, '..');
 /** Bounds the wait for a server to become healthy. */
@@ -28,8 +31,8 @@ const START_TIMEOUT_MS = 30_000;
 const PUT_KEYS = 100_000;
 
 const USAGE = `usage: node dist/bench/etcd-bench.js [--seconds 5] [--clients 1,64] [--conns 1,8]
-         [--workloads put,range,range-serializable]`;
-const flags = benchFlags(USAGE, ['seconds', 'clients', 'conns', 'workloads']);
+         [--workloads put,range,range-serializable] [--range-watchers 0]`;
+const flags = benchFlags(USAGE, ['seconds', 'clients', 'conns', 'workloads', 'range-watchers']);
 
 /** One workload: its gRPC method, how to seed the store, and the request bytes. */
 interface Workload {
@@ -112,14 +115,21 @@ async function main(): Promise<void> {
     if (!found) throw new Error(`unknown workload ${w} (known: ${Object.keys(WORKLOADS).join(', ')})`);
     return found;
   });
+  const watchers = flags.num('range-watchers', 0);
   let etcd: EtcdPeer | undefined;
   let coracle: Target | undefined;
+  const held: HeldWatches[] = [];
   try {
     etcd = await startEtcd();
     const etcdTarget: Target = { name: 'etcd 3.4', endpoint: etcd.endpoints[0]!.replace('http://', ''), pid: etcd.members[0]!.process.pid, stop: () => etcd!.stop() };
     coracle = await startCoracle();
     const targets = [etcdTarget, coracle];
     for (const t of targets) await seed(t);
+    for (const t of targets) {
+      if (watchers === 0) break;
+      process.stderr.write(`opening ${watchers} prefix watches on ${t.name} …\n`);
+      held.push(await holdRangeWatchers(t.endpoint, watchers));
+    }
     const rows: string[] = [];
     for (const w of workloads) {
       for (let i = 0; i < clients.length; i++) {
@@ -132,10 +142,11 @@ async function main(): Promise<void> {
         }
       }
     }
-    process.stdout.write(`seconds=${seconds} per row; value 256 bytes; ratio = Coracle ÷ etcd 3.4 calls/s\n\n`);
+    process.stdout.write(`seconds=${seconds} per row; value 256 bytes; ${watchers} idle prefix watches per server; ratio = Coracle ÷ etcd 3.4 calls/s\n\n`);
     process.stdout.write('| workload | clients/conns | server | calls/s | p50 ms | p99 ms | errors | server CPU | loadgen CPU | ratio |\n|---|---|---|---|---|---|---|---|---|---|\n');
     process.stdout.write(rows.join('\n') + '\n');
   } finally {
+    for (const h of held) h.close();
     await coracle?.stop().catch(() => undefined);
     await etcd?.stop().catch(() => undefined);
   }
