@@ -70,24 +70,13 @@ export class WatchableStore {
       this.notifiedThrough = Math.max(this.notifiedThrough, last);
       return;
     }
-    const prevCache = new Map<KvEvent, KeyValue | undefined>();
     // Per watcher, its events of all the batches in order: one send each, never splitting a revision.
-    const outs = new Map<Watcher, WatchEvent[]>();
-    const offer = (w: Watcher, ev: KvEvent, k: KeyString, revision: number): void => {
-      if (revision < w.nextRev || !w.accepts(ev, k)) return;
-      let out = outs.get(w);
-      if (!out) outs.set(w, (out = []));
-      out.push(this.withPrev(ev, w.options.prevKv, prevCache));
-    };
+    const outs = new EventCollector((ev, want, cache) => this.withPrev(ev, want, cache));
     for (const batch of batches) {
-      for (const ev of batch.events) {
-        const k = keyString(ev.kv.key);
-        for (const w of this.synced.ofKey(k)) offer(w, ev, k, batch.revision);
-        this.synced.forEachRangeHolding(k, (w) => offer(w, ev, k, batch.revision));
-      }
+      for (const ev of batch.events) outs.offer(this.synced, ev, batch.revision);
     }
     this.notifiedThrough = Math.max(this.notifiedThrough, last);
-    for (const [w, out] of outs) this.deliver(w, out, last);
+    for (const [w, out] of outs.byWatcher) this.deliver(w, out, last);
   }
 
   /** Moves a synced watcher out of the synced set, owed everything after what was notified. */
@@ -146,10 +135,15 @@ export class WatchableStore {
     });
   }
 
-  /** One bounded round of catch-up for every unsynced, unblocked watcher. */
+  /**
+   * One bounded round of catch-up: the unsynced, unblocked watchers furthest behind share one
+   * scan of at most {@link WATCH_BATCH_MAX_REVISIONS} revisions of history (etcd's syncWatchers),
+   * so a thousand clients resuming their watches after a reconnect read the history once, not a
+   * thousand times. Rounds repeat on later turns until every watcher is synced.
+   */
   private catchUp(): void {
-    let again = false;
-    for (const w of [...this.unsynced]) {
+    const due: Watcher[] = [];
+    for (const w of this.unsynced) {
       if (w.blocked || w.canceled) continue;
       if (w.nextRev < this.kv.compactRevision) {
         this.unsynced.delete(w);
@@ -157,18 +151,27 @@ export class WatchableStore {
         w.sink.compacted(this.kv.compactRevision);
         continue;
       }
-      const readRev = this.kv.readRevision;
-      const upTo = Math.min(readRev, w.nextRev + WATCH_BATCH_MAX_REVISIONS - 1);
+      due.push(w);
+    }
+    if (due.length === 0) return;
+    const readRev = this.kv.readRevision;
+    let from = readRev + 1;
+    for (const w of due) from = Math.min(from, w.nextRev);
+    const upTo = Math.min(readRev, from + WATCH_BATCH_MAX_REVISIONS - 1);
+    const group = due.filter((w) => w.nextRev <= upTo);
+    const outs = group.length > 0 ? this.readHistory(group, from, upTo) : new Map<Watcher, WatchEvent[]>();
+    let again = false;
+    for (const w of due) {
       if (w.nextRev <= upTo) {
-        const events = this.readHistory(w, w.nextRev, upTo);
-        if (events.length > 0) {
+        const events = outs.get(w);
+        if (events !== undefined) {
           this.deliver(w, events, upTo);
           if (w.blocked) continue;
         } else {
           w.nextRev = upTo + 1;
         }
       }
-      if (w.nextRev > this.kv.readRevision) {
+      if (w.nextRev > readRev) {
         this.unsynced.delete(w);
         w.synced = true;
         this.synced.add(w);
@@ -179,11 +182,16 @@ export class WatchableStore {
     if (again) this.scheduleCatchUp();
   }
 
-  /** Reads the watcher's events for revisions [from, to] from the stored history. */
-  private readHistory(w: Watcher, from: number, to: number): WatchEvent[] {
-    const prevCache = new Map<KvEvent, KeyValue | undefined>();
-    return this.kv.backend.read((txn) => {
-      const out: WatchEvent[] = [];
+  /**
+   * Reads revisions [from, to] of the stored history once and returns, per watcher of `group`
+   * that any of them concerns, its events: those at or after its own next revision that it
+   * accepts, in revision order.
+   */
+  private readHistory(group: Watcher[], from: number, to: number): Map<Watcher, WatchEvent[]> {
+    const index = new WatcherIndex();
+    for (const w of group) index.add(w);
+    const outs = new EventCollector((ev, want, cache) => this.withPrev(ev, want, cache));
+    this.kv.backend.read((txn) => {
       const range = { start: encodeRevisionKey(from, 0), end: encodeRevisionKey(to + 1, 0) };
       for (const { key, value } of txn.iterate(DB.kv, range)) {
         const main = decodeRevisionMain(key);
@@ -192,10 +200,10 @@ export class WatchableStore {
         const ev: KvEvent = rec.tombstone
           ? { type: 'delete', kv: { ...rec.kv, createRevision: 0, version: 0, value: EMPTY, lease: 0n } }
           : { type: 'put', kv: rec.kv };
-        if (w.accepts(ev, keyString(rec.kv.key))) out.push(this.withPrev(ev, w.options.prevKv, prevCache));
+        outs.offer(index, ev, main);
       }
-      return out;
     });
+    return outs.byWatcher;
   }
 
   /** Adds prev_kv (the key at mod_revision − 1) when asked for; absent for creations or if compacted. */
@@ -216,3 +224,25 @@ export class WatchableStore {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * Gathers, per watcher, the events of one notify or catch-up round that it is owed: at or after
+ * its next revision, accepted by its filters, with prev_kv looked up once per event.
+ */
+class EventCollector {
+  readonly byWatcher = new Map<Watcher, WatchEvent[]>();
+  private readonly prevCache = new Map<KvEvent, KeyValue | undefined>();
+
+  constructor(private readonly withPrev: (ev: KvEvent, wantPrev: boolean, cache: Map<KvEvent, KeyValue | undefined>) => WatchEvent) {}
+
+  /** Offers `ev` (of `revision`) to the watchers of `index` whose key or range holds its key. */
+  offer(index: WatcherIndex, ev: KvEvent, revision: number): void {
+    const k = keyString(ev.kv.key);
+    index.forEachHolding(k, (w) => {
+      if (revision < w.nextRev || !w.accepts(ev, k)) return;
+      let out = this.byWatcher.get(w);
+      if (!out) this.byWatcher.set(w, (out = []));
+      out.push(this.withPrev(ev, w.options.prevKv, this.prevCache));
+    });
+  }
+}

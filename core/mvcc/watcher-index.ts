@@ -62,6 +62,12 @@ export class WatcherIndex {
     return this.byKey.get(key) ?? NONE;
   }
 
+  /** Calls `fn` for each watcher whose key or range holds `key`; each must still check the event's type (`accepts`). */
+  forEachHolding(key: KeyString, fn: (w: Watcher) => void): void {
+    for (const w of this.ofKey(key)) fn(w);
+    this.ranges.forEachHolding(key, fn);
+  }
+
   /** Calls `fn` for each range watcher whose range holds `key`; each must still check the event's type (`accepts`). */
   forEachRangeHolding(key: KeyString, fn: (w: Watcher) => void): void {
     this.ranges.forEachHolding(key, fn);

@@ -5,61 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { LmdbBackend } from '../../../../core/storage/lmdb-backend';
-import { KvStore } from '../../../../core/mvcc/kv-store';
-import { Lessor } from '../../../../core/lease/lessor';
-import { AlarmStore } from '../../../../core/apply/alarm-store';
-import { Applier, ApplyOutcome } from '../../../../core/apply/applier';
-import { ApplyBody } from '../../../../core/apply/apply-request';
-import { ManualClock } from '../../../../core/util/clock';
-import { WatchableStore } from '../../../../core/mvcc/watchable-store';
-import { WatchEvent, Watcher } from '../../../../core/mvcc/watcher';
+import { b, Harness } from './mvcc-harness';
+import { WatchEvent } from '../../../../core/mvcc/watcher';
 import { RangeRequest, CompareResult, CompareTarget } from '../../../../core/mvcc/kv-types';
-
-const b = (s: string) => Buffer.from(s);
 
 function rangeReq(key: string, end = '', extra: Partial<RangeRequest> = {}): RangeRequest {
   return { key: b(key), rangeEnd: b(end), limit: 0, revision: 0, sortOrder: 0, sortTarget: 0, serializable: true, keysOnly: false, countOnly: false, minModRevision: 0, maxModRevision: 0, minCreateRevision: 0, maxCreateRevision: 0, ...extra };
-}
-
-class Harness {
-  readonly dir = mkdtempSync(join(tmpdir(), 'coracle-mvcc-'));
-  backend = LmdbBackend.open({ path: this.dir, noSync: true });
-  kv = new KvStore(this.backend);
-  clock = new ManualClock();
-  lessor = new Lessor(this.clock, 2);
-  alarms = new AlarmStore();
-  applier = new Applier(this.kv, this.lessor, this.alarms);
-  watches = new WatchableStore(this.kv);
-
-  async apply(body: ApplyBody): Promise<ApplyOutcome> {
-    const out = await this.backend.write((txn) => this.applier.apply(txn, { header: { id: 1n, username: '', authRevision: 0 }, body }));
-    this.kv.markDurable(this.kv.currentRevision);
-    if (out.events.length) this.watches.notify([{ revision: out.revision, events: out.events }]);
-    return out;
-  }
-
-  put(key: string, value: string, lease = 0n) {
-    return this.apply({ type: 'put', put: { key: b(key), value: b(value), lease, prevKv: true, ignoreValue: false, ignoreLease: false } });
-  }
-
-  async reopen(): Promise<void> {
-    await this.backend.close();
-    this.backend = LmdbBackend.open({ path: this.dir, noSync: true });
-    this.kv = new KvStore(this.backend);
-    const loaded = this.kv.load();
-    this.lessor = new Lessor(this.clock, 2);
-    this.backend.read((txn) => this.lessor.load(txn, loaded.attachments));
-    this.applier = new Applier(this.kv, this.lessor, this.alarms);
-  }
-
-  async close(): Promise<void> {
-    await this.backend.close();
-    rmSync(this.dir, { recursive: true, force: true });
-  }
 }
 
 test('revisions: fresh store is 1, +1 per write txn, none for no-op deletes or read-only txns', async () => {
@@ -236,30 +187,6 @@ test('restart rebuild reports its progress every so many records', async () => {
     assert.deepEqual(seen, [3, 6], 'one report per 3 of the 7 records');
     assert.equal(h.kv.range(rangeReq('p', 'q')).kvs.length, 7, 'the rebuild itself is unchanged');
   } finally {
-    await h.close();
-  }
-});
-
-test('watch: an event is checked against the watchers of its key and the range watchers only, not every watcher', async () => {
-  const h = new Harness();
-  const accepts = Watcher.prototype.accepts;
-  let checks = 0;
-  Watcher.prototype.accepts = function (this: Watcher, ...args: Parameters<Watcher['accepts']>) {
-    checks++;
-    return accepts.apply(this, args);
-  };
-  try {
-    const got: string[] = [];
-    const sink = (name: string) => ({ send: (e: WatchEvent[]) => (got.push(...e.map((x) => `${name}:${x.kv.key}`)), true), compacted: () => assert.fail('not compacted') });
-    for (let i = 0; i < 1000; i++) h.watches.watch({ key: b(`other/${i}`), rangeEnd: b(''), startRevision: 0, prevKv: false, noPut: false, noDelete: false }, sink(`o${i}`));
-    h.watches.watch({ key: b('hot'), rangeEnd: b(''), startRevision: 0, prevKv: false, noPut: false, noDelete: false }, sink('hot'));
-    h.watches.watch({ key: b('h'), rangeEnd: b('i'), startRevision: 0, prevKv: false, noPut: false, noDelete: false }, sink('range'));
-    checks = 0;
-    await h.put('hot', '1');
-    assert.deepEqual(got.sort(), ['hot:hot', 'range:hot']);
-    assert.equal(checks, 2, 'the key\'s own watcher and the one range watcher');
-  } finally {
-    Watcher.prototype.accepts = accepts;
     await h.close();
   }
 });
