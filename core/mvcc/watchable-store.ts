@@ -122,7 +122,9 @@ export class WatchableStore {
     w.nextRev = lastRev + 1;
     if (!ok) {
       w.blocked = true;
-      this.unsync(w);
+      // Only a synced watcher leaves the synced set; one blocked during catch-up stays where it
+      // is (unsync would move it past everything it has not been sent yet).
+      if (w.synced) this.unsync(w);
     }
   }
 
