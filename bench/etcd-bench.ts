@@ -125,8 +125,7 @@ async function main(): Promise<void> {
     coracle = await startCoracle();
     const targets = [etcdTarget, coracle];
     for (const t of targets) await seed(t);
-    for (const t of targets) {
-      if (watchers === 0) break;
+    for (const t of watchers > 0 ? targets : []) {
       process.stderr.write(`opening ${watchers} prefix watches on ${t.name} …\n`);
       held.push(await holdRangeWatchers(t.endpoint, watchers));
     }

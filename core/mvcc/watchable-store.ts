@@ -66,16 +66,13 @@ export class WatchableStore {
   notify(batches: RevisionEvents[]): void {
     if (batches.length === 0) return;
     const last = batches[batches.length - 1]!.revision;
-    if (this.synced.size === 0) {
-      this.notifiedThrough = Math.max(this.notifiedThrough, last);
-      return;
-    }
+    this.notifiedThrough = Math.max(this.notifiedThrough, last);
+    if (this.synced.size === 0) return;
     // Per watcher, its events of all the batches in order: one send each, never splitting a revision.
     const outs = new EventCollector((ev, want, cache) => this.withPrev(ev, want, cache));
     for (const batch of batches) {
       for (const ev of batch.events) outs.offer(this.synced, ev, batch.revision);
     }
-    this.notifiedThrough = Math.max(this.notifiedThrough, last);
     for (const [w, out] of outs.byWatcher) this.deliver(w, out, last);
   }
 

@@ -16,37 +16,34 @@ const NONE: ReadonlySet<Watcher> = new Set();
 export class WatcherIndex {
   private readonly byKey = new Map<KeyString, Set<Watcher>>();
   private readonly ranges = new IntervalTree<Watcher>();
-  private count = 0;
+  /** Single-key watchers held (the sets of `byKey` together). */
+  private singles = 0;
 
   /** Number of watchers held. */
   get size(): number {
-    return this.count;
+    return this.singles + this.ranges.size;
   }
 
   /** Adds `w` (no effect when it is held already). */
   add(w: Watcher): void {
     if (!w.single) {
-      if (!this.ranges.has(w)) this.count++;
       this.ranges.add(w, w.start, w.end);
       return;
     }
     let set = this.byKey.get(w.start);
     if (!set) this.byKey.set(w.start, (set = new Set()));
-    if (!set.has(w)) this.count++;
+    if (set.has(w)) return;
     set.add(w);
+    this.singles++;
   }
 
   /** Removes `w`; true when it was held. */
   delete(w: Watcher): boolean {
-    const removed = w.single ? this.deleteSingle(w) : this.ranges.delete(w);
-    if (removed) this.count--;
-    return removed;
-  }
-
-  private deleteSingle(w: Watcher): boolean {
+    if (!w.single) return this.ranges.delete(w);
     const set = this.byKey.get(w.start);
     if (!set?.delete(w)) return false;
     if (set.size === 0) this.byKey.delete(w.start);
+    this.singles--;
     return true;
   }
 
@@ -65,11 +62,6 @@ export class WatcherIndex {
   /** Calls `fn` for each watcher whose key or range holds `key`; each must still check the event's type (`accepts`). */
   forEachHolding(key: KeyString, fn: (w: Watcher) => void): void {
     for (const w of this.ofKey(key)) fn(w);
-    this.ranges.forEachHolding(key, fn);
-  }
-
-  /** Calls `fn` for each range watcher whose range holds `key`; each must still check the event's type (`accepts`). */
-  forEachRangeHolding(key: KeyString, fn: (w: Watcher) => void): void {
     this.ranges.forEachHolding(key, fn);
   }
 }

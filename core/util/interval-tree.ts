@@ -110,11 +110,6 @@ export class IntervalTree<T> {
     return this.nodes.size;
   }
 
-  /** True when `item` is held. */
-  has(item: T): boolean {
-    return this.nodes.has(item);
-  }
-
   /**
    * Adds `item` with interval [lo, hi) (`hi` undefined: unbounded). No effect when `item` is
    * held already (its first interval stays). An empty interval (hi ≤ lo) never holds a key.

@@ -42,7 +42,9 @@ async function resumeAll(endpoint: string): Promise<Map<string, string[]>> {
           const kvp = e.kv!;
           assert.ok(kvp.modRevision > (lastRev.get(id) ?? 0n), `watcher ${id} on ${endpoint}: revisions go back or repeat`);
           lastRev.set(id, kvp.modRevision);
-          got.set(id, [...(got.get(id) ?? []), `${kvp.key.toString()}#${kvp.version}`]);
+          let list = got.get(id);
+          if (!list) got.set(id, (list = []));
+          list.push(`${kvp.key.toString()}#${kvp.version}`);
           events++;
         }
       }
