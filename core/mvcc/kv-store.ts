@@ -66,7 +66,7 @@ export class KvStore {
     return this.backend.read((txn) => {
       const attachments = new Map<string, bigint>();
       let records = 0;
-      for (const { key, value } of txn.iterate(DB.kv)) {
+      for (const { key, value } of txn.iterate(DB.kv, { borrow: true })) {
         if (++records % every === 0) progress?.(records);
         const main = decodeRevisionMain(key);
         const sub = decodeRevisionSub(key);

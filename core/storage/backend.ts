@@ -12,8 +12,9 @@
  * - Readers ({@link Backend.read}) see the state of the last *durable* write transaction, never a
  *   transaction still being committed. This is what lets the MVCC layer answer reads at the last
  *   durable revision while the next batch is being fsynced.
- * - Buffers returned by reads may be reused by the implementation after the read callback
- *   returns: copy what you keep.
+ * - Buffers returned by reads are the caller's to keep, and nobody may modify them: LMDB's are
+ *   copies made for that read, the write buffer's and the memory backend's are the arrays handed
+ *   to `put`. The one exception is an iteration with {@link IterateOptions.borrow}.
  */
 
 /** One key/value pair from an iteration. */
@@ -32,6 +33,13 @@ export interface IterateOptions {
   reverse?: boolean;
   /** Stop after this many entries. */
   limit?: number;
+  /**
+   * Values may be views of the engine's read buffer, valid only until the next step of this
+   * iteration or any other read: for a scan that decodes each value at once and keeps none of its
+   * bytes (the key index rebuild reads every record of the store, and a copy of each was most of
+   * its allocation). Keys are the caller's as always.
+   */
+  borrow?: boolean;
 }
 
 /** Read access to the sub-databases. Valid only inside the callback that received it. */

@@ -31,19 +31,23 @@ export interface LmdbBackendOptions {
 
 type Db = Database<Buffer, Buffer>;
 
+/** Set while a borrowing iteration steps (see {@link RECORD_CODEC}); reads are synchronous. */
+let borrowing = false;
+
 /**
  * Values are stored as given and read into a copy from Node's Buffer pool. With `encoding:
  * 'binary'` alone lmdb-js slices each value read into an ArrayBuffer of its own (≈ 1 µs each,
  * and GC work); with a decoder it hands over its reusable read buffer (only valid until the next
  * read, its `length` set to the value's) and the copy is ours to make. At start every record of
- * the store is read once (the key index) and every znode once more (the ZooKeeper tree), so this
- * is most of a large store's load. Pool copies are fine here: callers decode or copy what they
- * keep (see backend.ts), so none of these outlives its read for long.
+ * the store is read once (the key index, which borrows: no copy at all) and every znode once more
+ * (the ZooKeeper tree). Callers may keep what they read (backend.ts), and the record decoder
+ * hands out views of this copy rather than copying again.
  */
 const RECORD_CODEC = {
   encode: (value: Buffer): Buffer => value,
   decode: (reused: Uint8Array): Buffer => {
     const n = reused.length;
+    if (borrowing) return Buffer.from(reused.buffer, reused.byteOffset, n);
     const out = Buffer.allocUnsafe(n);
     out.set(reused.subarray(0, n));
     return out;
@@ -207,7 +211,8 @@ function* iterate(db: Db, options: IterateOptions = {}): Iterable<Entry> {
   const { start, end, reverse, limit } = options;
   let count = 0;
   if (!reverse) {
-    for (const { key, value } of db.getRange({ start, end })) {
+    const range = db.getRange({ start, end });
+    for (const { key, value } of options.borrow ? borrowed(range) : range) {
       if (limit !== undefined && count++ >= limit) return;
       yield { key: key as Buffer, value: value as Buffer };
     }
@@ -215,11 +220,37 @@ function* iterate(db: Db, options: IterateOptions = {}): Iterable<Entry> {
   }
   // lmdb-js's reverse ranges start at `start` (inclusive) going down; our contract keeps
   // `start` as the low inclusive bound and `end` as the high exclusive bound.
-  for (const { key, value } of db.getRange({ start: end, reverse: true })) {
+  const range = db.getRange({ start: end, reverse: true });
+  for (const { key, value } of options.borrow ? borrowed(range) : range) {
     const k = key as Buffer;
     if (end && Buffer.compare(k, end) >= 0) continue;
     if (start && Buffer.compare(k, start) < 0) return;
     if (limit !== undefined && count++ >= limit) return;
     yield { key: k, value: value as Buffer };
+  }
+}
+
+/** Steps `range` with the record decoder lending lmdb-js's read buffer instead of copying it. */
+function* borrowed<T>(range: Iterable<T>): Iterable<T> {
+  const it = range[Symbol.iterator]();
+  let done = false;
+  try {
+    for (;;) {
+      borrowing = true;
+      let step: IteratorResult<T>;
+      try {
+        step = it.next();
+      } finally {
+        borrowing = false;
+      }
+      if (step.done) {
+        done = true;
+        return;
+      }
+      yield step.value;
+    }
+  } finally {
+    // A consumer that stops early ends the cursor, as a for-of over the range would.
+    if (!done) it.return?.();
   }
 }

@@ -256,7 +256,8 @@ export class WriteBuffer implements Backend {
     if (!this.pending(own, db)) return innerTxn.iterate(db, options);
     const s = start?.toString('latin1') ?? '';
     const e = end?.toString('latin1');
-    // The inner range carries no limit: tombstones above may hide some of its entries.
+    // The inner range carries no limit: tombstones above may hide some of its entries. It does
+    // not borrow either: the merge holds an inner entry while it yields the layers' ones.
     const innerRange = innerTxn.iterate(db, { start, end, reverse });
     const layers = [this.overlay.range(db, s, e, reverse)];
     // A batch may write while iterating its own view: iterate a copy of its range.
