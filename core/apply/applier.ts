@@ -70,7 +70,7 @@ export class Applier {
       case 'put': {
         this.checkSpace();
         const w = this.kv.beginWrite(txn, this.lessor);
-        w.checkPut(body.put);
+        w.checkPut(body.put, true);
         const put = w.put(body.put);
         return { revision: this.kv.endWrite(w), result: { type: 'put', put }, events: w.events };
       }

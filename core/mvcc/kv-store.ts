@@ -114,14 +114,19 @@ export class KvStore {
 
   /** A read-only view at the readable revision, for read-only txns (no log round). */
   readView(): TxnView {
+    const at = this.readable;
     return {
       range: (req) => this.range(req),
+      checkRange: (req) => void this.resolveReadRevision(req.revision),
+      revision: () => at,
     };
   }
 
   /** Starts a write transaction inside the applier's backend transaction. */
   beginWrite(txn: WriteTxn, leases: LeaseAttacher): KvWriteTxn {
-    return new KvWriteTxn(this.index, txn, leases, this.current + 1);
+    // A compaction counts from the moment it applies (as etcd's compactMainRev), not from when
+    // its index work is done: the next entry of the same batch must not read below it either.
+    return new KvWriteTxn(this.index, txn, leases, this.current + 1, Math.max(this.compacted, this.scheduled));
   }
 
   /** Ends a write transaction; returns the store revision after it. */

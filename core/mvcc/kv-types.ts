@@ -128,11 +128,19 @@ export interface TxnRequest {
 }
 
 /** Result of one op; nested results carry only their own revision in the header. */
-export type ResponseOp =
+export type ResponseOp = (
   | { range: RangeResult }
   | { put: PutResult }
   | { deleteRange: DeleteRangeResult }
-  | { txn: TxnResult };
+  | { txn: TxnResult }
+) & {
+  /**
+   * The store revision as of this op, for its response header (etcd's rule: the revision before
+   * the txn until the txn has written, then the txn's own). Absent for a nested txn, whose
+   * header etcd leaves empty.
+   */
+  revision?: number;
+};
 
 /** Result of a txn. */
 export interface TxnResult {

@@ -43,6 +43,8 @@ export class KvWriteTxn {
     private readonly leases: LeaseAttacher,
     /** The revision this transaction writes at: the store's current revision + 1. */
     readonly main: number,
+    /** The store's compaction revision: reads below it fail. */
+    private readonly compacted = 0,
   ) {}
 
   /** True once any op has written. */
@@ -50,9 +52,24 @@ export class KvWriteTxn {
     return this.sub > 0;
   }
 
-  /** Reads, seeing this transaction's own writes. */
+  /** The store revision as of now: the one before this transaction until it has written. */
+  revision(): number {
+    return this.changed ? this.main : this.main - 1;
+  }
+
+  /**
+   * Throws for a range at a revision above the store's before this transaction (etcd validates a
+   * txn's ranges against that, so its own writes cannot be asked for by revision) or below the
+   * compaction.
+   */
+  checkRange(req: RangeRequest): void {
+    if (req.revision > this.main - 1) throw new CoreError('future-revision');
+    if (req.revision > 0 && req.revision < this.compacted) throw new CoreError('compacted');
+  }
+
+  /** Reads at the requested revision, or now, seeing this transaction's own writes; call {@link checkRange} first. */
   range(req: RangeRequest): RangeResult {
-    return readRange(this.index, this.txn, req, this.main);
+    return readRange(this.index, this.txn, req, req.revision > 0 ? req.revision : this.main);
   }
 
   /** The newest state of `key` (this transaction's own writes included), or null when absent. */
@@ -62,12 +79,21 @@ export class KvWriteTxn {
     return { createRevision: h.createRevision, modRevision: h.lastMain, version: h.version, lease: h.lease };
   }
 
-  /** Checks that a put can run: lease exists; ignore_* need the key. Throws {@link CoreError}. */
-  checkPut(req: PutRequest): void {
+  /**
+   * Checks that a put can run: its lease exists; ignore_* need the key. Throws {@link CoreError}.
+   * When both fail, etcd 3.4 names the lease for a lone Put (its applier looks the lease up before
+   * it opens the write) and the key for a put inside a Txn (validation reads the key first):
+   * `loneLeaseFirst` asks for the former.
+   */
+  checkPut(req: PutRequest, loneLeaseFirst = false): void {
+    if (loneLeaseFirst) this.checkLease(req.lease);
     const h = this.index.history(keyString(req.key));
     const live = h !== undefined && h.live;
     if ((req.ignoreValue || req.ignoreLease) && !live) throw new CoreError('key-not-found');
-    const lease = req.ignoreLease ? h!.lease : req.lease;
+    this.checkLease(req.ignoreLease ? h!.lease : req.lease);
+  }
+
+  private checkLease(lease: bigint): void {
     if (lease !== 0n && !this.leases.hasLease(lease)) throw new CoreError('lease-not-found');
   }
 

@@ -5,6 +5,8 @@
  * false and other targets compare against zero.
  */
 import { CoreError } from '../util/core-error';
+import { keyString } from '../util/bytes';
+import { keyBounds, KeyBounds } from './range-reader';
 import { KeyValue } from './key-value';
 import {
   Compare, CompareResult, CompareTarget, DeleteRangeRequest, DeleteRangeResult, PutRequest, PutResult,
@@ -14,6 +16,16 @@ import {
 /** What a txn runs against. Write methods are absent on a read-only view. */
 export interface TxnView {
   range(req: RangeRequest): RangeResult;
+  /**
+   * Throws `future-revision` or `compacted` when `req` asks for a revision this view cannot
+   * serve: above the store's revision before the txn, or below the compaction.
+   */
+  checkRange(req: RangeRequest): void;
+  /**
+   * The store revision as of now in this view; a write txn counts its own writes once it made
+   * one. etcd reports it in each op's response header.
+   */
+  revision(): number;
   /**
    * The newest state of one key without its value, or null when the key is absent; lets a
    * compare on version, create, mod or lease skip reading the record (the key index knows them).
@@ -25,32 +37,77 @@ export interface TxnView {
   deleteRange?(req: DeleteRangeRequest): DeleteRangeResult;
 }
 
-/** Evaluates the compares and runs the chosen branch. Validation errors throw before any write. */
+/**
+ * Evaluates the compares and runs the chosen branch. As etcd 3.4 does, every compare on the way
+ * (this txn's, and those of the nested txns its chosen branches hold) is decided against the
+ * state before any op runs; then every put of the chosen branches is checked, then every range;
+ * then the ops run. Validation errors throw before any write.
+ */
 export function runTxn(view: TxnView, req: TxnRequest): TxnResult {
-  const succeeded = req.compare.every((c) => applyCompare(view, c));
-  const ops = succeeded ? req.success : req.failure;
-  checkOps(view, ops);
-  return { succeeded, responses: ops.map((op) => runOp(view, op)) };
+  const chosen = new Map<TxnRequest, boolean>();
+  decide(view, req, chosen);
+  forEachChosenOp(req, chosen, (op) => {
+    if (!('put' in op)) return;
+    if (!view.checkPut) throw new CoreError('not-capable', 'write in a read-only txn view');
+    view.checkPut(op.put);
+  });
+  forEachChosenOp(req, chosen, (op) => {
+    if ('range' in op) view.checkRange(op.range);
+  });
+  checkIgnoredAfterDelete(req, chosen);
+  return runChosen(view, req, chosen);
 }
 
-/** Pre-checks the writes of a branch (and the branches nested txns will take) so nothing fails half-way. */
-function checkOps(view: TxnView, ops: RequestOp[]): void {
-  for (const op of ops) {
-    if ('put' in op) {
-      if (!view.checkPut) throw new CoreError('not-capable', 'write in a read-only txn view');
-      view.checkPut(op.put);
-    } else if ('txn' in op) {
-      const nested = op.txn.compare.every((c) => applyCompare(view, c));
-      checkOps(view, nested ? op.txn.success : op.txn.failure);
+/**
+ * An ignore_value or ignore_lease put needs its key when it runs, and a delete earlier in the same
+ * txn may have removed it: etcd's overlap check does not see a delete "to the last key" (range
+ * end "\0"), so etcd 3.4 lets such a txn through and its applier panics half-way (the member goes
+ * down, and again on every replay). Here the txn fails with `key-not-found` before any write.
+ */
+function checkIgnoredAfterDelete(req: TxnRequest, chosen: Map<TxnRequest, boolean>): void {
+  const deleted: KeyBounds[] = [];
+  forEachChosenOp(req, chosen, (op) => {
+    if ('deleteRange' in op) deleted.push(keyBounds(op.deleteRange.key, op.deleteRange.rangeEnd));
+    else if ('put' in op && (op.put.ignoreValue || op.put.ignoreLease) && deleted.length > 0) {
+      const k = keyString(op.put.key);
+      if (deleted.some((d) => k >= d.start && (d.end === undefined || k < d.end))) throw new CoreError('key-not-found');
     }
+  });
+}
+
+/**
+ * Decides `req`'s compares and those of the nested txns on its chosen branch. Keyed by the
+ * request object: all are decided against one state, so one object always decides alike.
+ */
+function decide(view: TxnView, req: TxnRequest, chosen: Map<TxnRequest, boolean>): void {
+  const succeeded = req.compare.every((c) => applyCompare(view, c));
+  chosen.set(req, succeeded);
+  for (const op of succeeded ? req.success : req.failure) if ('txn' in op) decide(view, op.txn, chosen);
+}
+
+function forEachChosenOp(req: TxnRequest, chosen: Map<TxnRequest, boolean>, fn: (op: RequestOp) => void): void {
+  for (const op of chosen.get(req) ? req.success : req.failure) {
+    fn(op);
+    if ('txn' in op) forEachChosenOp(op.txn, chosen, fn);
   }
 }
 
-function runOp(view: TxnView, op: RequestOp): ResponseOp {
-  if ('range' in op) return { range: view.range(op.range) };
-  if ('put' in op) return { put: view.put!(op.put) };
-  if ('deleteRange' in op) return { deleteRange: view.deleteRange!(op.deleteRange) };
-  return { txn: runTxn(view, op.txn) };
+function runChosen(view: TxnView, req: TxnRequest, chosen: Map<TxnRequest, boolean>): TxnResult {
+  const succeeded = chosen.get(req)!;
+  return { succeeded, responses: (succeeded ? req.success : req.failure).map((op) => runOp(view, op, chosen)) };
+}
+
+function runOp(view: TxnView, op: RequestOp, chosen: Map<TxnRequest, boolean>): ResponseOp {
+  if ('range' in op) return { range: view.range(op.range), revision: view.revision() };
+  if ('put' in op) {
+    const put = view.put!(op.put);
+    return { put, revision: view.revision() };
+  }
+  if ('deleteRange' in op) {
+    const deleteRange = view.deleteRange!(op.deleteRange);
+    return { deleteRange, revision: view.revision() };
+  }
+  return { txn: runChosen(view, op.txn, chosen) };
 }
 
 const COMPARE_READ: Omit<RangeRequest, 'key' | 'rangeEnd'> = {

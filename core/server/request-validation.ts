@@ -25,14 +25,21 @@ export function checkDeleteRange(d: DeleteRangeRequest): void {
   if (d.key.length === 0) throw new CoreError('key-not-provided');
 }
 
-/** Txn: op limit (recursive, against the remaining budget), each op valid, no duplicate writes per branch. */
+/**
+ * Txn: op limit (recursive, against the remaining budget), each op valid (nested txns
+ * included), then no duplicate writes per branch: etcd checks every op before any overlap.
+ */
 export function checkTxn(t: TxnRequest, maxTxnOps: number): void {
+  checkTxnValid(t, maxTxnOps);
+  writesOf(t.success);
+  writesOf(t.failure);
+}
+
+function checkTxnValid(t: TxnRequest, maxTxnOps: number): void {
   checkTxnOps(t, maxTxnOps);
   for (const c of t.compare) if (c.key.length === 0) throw new CoreError('key-not-provided');
   checkBranch(t.success, maxTxnOps);
   checkBranch(t.failure, maxTxnOps);
-  checkDuplicates(t.success);
-  checkDuplicates(t.failure);
 }
 
 function checkTxnOps(t: TxnRequest, max: number): void {
@@ -44,45 +51,48 @@ function checkBranch(ops: RequestOp[], max: number): void {
     if ('range' in op) checkRange(op.range);
     else if ('put' in op) checkPut(op.put);
     else if ('deleteRange' in op) checkDeleteRange(op.deleteRange);
-    else checkTxn(op.txn, max);
+    else checkTxnValid(op.txn, max);
   }
 }
+
+/** A deleted range [start, end); `end` undefined for a single key. */
+type Deleted = readonly [start: string, end: string | undefined];
 
 /**
- * Within one branch a key may be put once, and a put may not fall inside a deleted range
- * (nested txns included; puts in sibling then/else branches of a nested txn are fine).
+ * The keys `ops` put and the ranges they delete, nested txns included; throws `duplicate-key`
+ * where etcd 3.4's overlap check does. A key may be put once, and not inside a range deleted at
+ * its level or above, nor in a nested txn's branch. The two branches of a nested txn exclude each
+ * other, so a key may be put in both, and one branch's deletes do not meet the other's puts. An
+ * end of "\0" ("to the last key" elsewhere) is taken as etcd's check takes it: a plain key below
+ * every start, so such a delete never meets a put.
  */
-function checkDuplicates(ops: RequestOp[]): void {
-  const puts = new Set<string>();
-  const deletes: Array<[string, string | undefined]> = [];
-  collectWrites(ops, puts, deletes);
-  for (const k of puts) {
-    for (const [start, end] of deletes) {
-      if (end === undefined ? k === start : k >= start && (end === '\0' || k < end)) throw new CoreError('duplicate-key');
-    }
+function writesOf(ops: RequestOp[]): { puts: Set<string>; dels: Deleted[] } {
+  const dels: Deleted[] = [];
+  for (const op of ops) {
+    if ('deleteRange' in op) dels.push([keyString(op.deleteRange.key), op.deleteRange.rangeEnd.length === 0 ? undefined : keyString(op.deleteRange.rangeEnd)]);
   }
+  const puts = new Set<string>();
+  for (const op of ops) {
+    if (!('txn' in op)) continue;
+    const then = writesOf(op.txn.success);
+    const other = writesOf(op.txn.failure);
+    for (const k of then.puts) addPut(puts, dels, k);
+    for (const k of other.puts) {
+      if (puts.has(k) && !then.puts.has(k)) throw new CoreError('duplicate-key');
+      if (deletedIn(dels, k)) throw new CoreError('duplicate-key');
+      puts.add(k);
+    }
+    dels.push(...then.dels, ...other.dels);
+  }
+  for (const op of ops) if ('put' in op) addPut(puts, dels, keyString(op.put.key));
+  return { puts, dels };
 }
 
-function collectWrites(ops: RequestOp[], puts: Set<string>, deletes: Array<[string, string | undefined]>): void {
-  for (const op of ops) {
-    if ('put' in op) {
-      const k = keyString(op.put.key);
-      if (puts.has(k)) throw new CoreError('duplicate-key');
-      puts.add(k);
-    } else if ('deleteRange' in op) {
-      const d = op.deleteRange;
-      deletes.push([keyString(d.key), d.rangeEnd.length === 0 ? undefined : keyString(d.rangeEnd)]);
-    } else if ('txn' in op) {
-      // Each nested branch is checked against the writes of this branch separately.
-      const sPuts = new Set(puts);
-      const sDel = [...deletes];
-      collectWrites(op.txn.success, sPuts, sDel);
-      const fPuts = new Set(puts);
-      const fDel = [...deletes];
-      collectWrites(op.txn.failure, fPuts, fDel);
-      for (const k of sPuts) puts.add(k);
-      for (const k of fPuts) puts.add(k);
-      deletes.push(...sDel.slice(deletes.length), ...fDel.slice(deletes.length));
-    }
-  }
+function addPut(puts: Set<string>, dels: readonly Deleted[], k: string): void {
+  if (puts.has(k) || deletedIn(dels, k)) throw new CoreError('duplicate-key');
+  puts.add(k);
+}
+
+function deletedIn(dels: readonly Deleted[], k: string): boolean {
+  return dels.some(([start, end]) => (end === undefined ? k === start : k >= start && k < end));
 }

@@ -90,13 +90,16 @@ export function pbDelete(h: pb.ResponseHeader, r: DeleteRangeResult): pb.DeleteR
   return { header: h, deleted: BigInt(r.deleted), prevKvs: r.prevKvs.map(pbKv) };
 }
 
-/** TxnResponse on the wire; nested responses carry only the revision in their header (as etcd). */
+/**
+ * TxnResponse on the wire. As etcd's, each op's header carries only the store revision as of
+ * that op, and a nested txn's header is empty.
+ */
 export function pbTxn(h: pb.ResponseHeader, r: TxnResult): pb.TxnResponse {
-  const nested: pb.ResponseHeader = { clusterId: 0n, memberId: 0n, revision: h.revision, raftTerm: 0n };
-  return { header: h, succeeded: r.succeeded, responses: r.responses.map((op) => pbResponseOp(nested, op)) };
+  return { header: h, succeeded: r.succeeded, responses: r.responses.map(pbResponseOp) };
 }
 
-function pbResponseOp(h: pb.ResponseHeader, op: ResponseOp): pb.ResponseOp {
+function pbResponseOp(op: ResponseOp): pb.ResponseOp {
+  const h: pb.ResponseHeader = { clusterId: 0n, memberId: 0n, revision: BigInt(op.revision ?? 0), raftTerm: 0n };
   if ('range' in op) return { response: { $case: 'responseRange', responseRange: pbRange(h, op.range) } };
   if ('put' in op) return { response: { $case: 'responsePut', responsePut: pbPut(h, op.put) } };
   if ('deleteRange' in op) return { response: { $case: 'responseDeleteRange', responseDeleteRange: pbDelete(h, op.deleteRange) } };

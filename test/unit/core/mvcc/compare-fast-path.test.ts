@@ -67,7 +67,7 @@ test('single-key compares answered from the key index agree with a full read', a
         applier.apply(txn, { header, body: body(rand) });
         const w = kv.beginWrite(txn, lessor);
         assert.ok(w.keyMeta, 'the write view offers the fast path');
-        const slow: TxnView = { range: (req) => w.range(req) };
+        const slow: TxnView = { range: (req) => w.range(req), checkRange: (req) => w.checkRange(req), revision: () => w.revision() };
         for (const c of compares(kv.currentRevision)) {
           const fast = applyCompare(w, c);
           assert.equal(fast, applyCompare(slow, c), `step ${step}: target ${c.target} result ${c.result} ${c.number}/${c.lease} on ${c.key}`);

@@ -5,13 +5,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { b, Harness } from './mvcc-harness';
+import { b, Harness, rangeReq } from './mvcc-harness';
 import { WatchEvent } from '../../../../core/mvcc/watcher';
 import { RangeRequest, CompareResult, CompareTarget } from '../../../../core/mvcc/kv-types';
 
-function rangeReq(key: string, end = '', extra: Partial<RangeRequest> = {}): RangeRequest {
-  return { key: b(key), rangeEnd: b(end), limit: 0, revision: 0, sortOrder: 0, sortTarget: 0, serializable: true, keysOnly: false, countOnly: false, minModRevision: 0, maxModRevision: 0, minCreateRevision: 0, maxCreateRevision: 0, ...extra };
-}
 
 test('revisions: fresh store is 1, +1 per write txn, none for no-op deletes or read-only txns', async () => {
   const h = new Harness();

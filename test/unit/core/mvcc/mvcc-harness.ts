@@ -14,9 +14,15 @@ import { Applier, ApplyOutcome } from '../../../../core/apply/applier';
 import { ApplyBody } from '../../../../core/apply/apply-request';
 import { ManualClock } from '../../../../core/util/clock';
 import { WatchableStore } from '../../../../core/mvcc/watchable-store';
+import type { RangeRequest } from '../../../../core/mvcc/kv-types';
 
 /** A Buffer of `s`. */
 export const b = (s: string): Buffer => Buffer.from(s);
+
+/** A range of [key, end) (a single key for end ''), etcd's defaults otherwise. */
+export function rangeReq(key: string, end = '', extra: Partial<RangeRequest> = {}): RangeRequest {
+  return { key: b(key), rangeEnd: b(end), limit: 0, revision: 0, sortOrder: 0, sortTarget: 0, serializable: true, keysOnly: false, countOnly: false, minModRevision: 0, maxModRevision: 0, minCreateRevision: 0, maxCreateRevision: 0, ...extra };
+}
 
 /** The store and its parts; `close` removes its directory. */
 export class Harness {
