@@ -6,7 +6,8 @@
  * fixed so CI runs the same programs every time; `CORACLE_ETCD_RANDOM_SEED` picks others to
  * explore, `CORACLE_ETCD_RANDOM_PROGRAMS` how many and `CORACLE_ETCD_RANDOM_STEPS` how long. A
  * mismatch names the seed, the program and the step, with both outcomes. Txns that could make
- * etcd 3.4 panic (see {@link mayCrashEtcd}) are left out.
+ * etcd 3.4 panic (see {@link mayCrashEtcd}) are left out. After each program, random watches
+ * over its history (etcd-random-watches.ts) must deliver the same on both servers.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +19,7 @@ import { requirePeer } from '../support/peers';
 import { startEtcd } from '../support/etcd-peer';
 import { startCoracle } from '../support/coracle-server';
 import { callOf, invoke, mayCrashEtcd, programs, type Outcome, type StepContext } from './etcd-random-workload';
+import { createOf, replayWatches, watchSets } from './etcd-random-watches';
 
 const SEED = Number(process.env.CORACLE_ETCD_RANDOM_SEED ?? 20261123);
 const PROGRAMS = Number(process.env.CORACLE_ETCD_RANDOM_PROGRAMS ?? 30);
@@ -94,10 +96,14 @@ test(`random KV programs match etcd 3.4 (seed ${SEED}, ${PROGRAMS} × ${STEPS} s
   let compared = 0;
   let errors = 0;
   let skipped = 0;
+  let watchesCompared = 0;
+  let watchEvents = 0;
   try {
     let revision = 1;
+    let compacted = 0;
+    const watches = watchSets(SEED, PROGRAMS);
     for (const [i, program] of programs(SEED, PROGRAMS, STEPS).entries()) {
-      const ctx: StepContext = { prefix: `p${i}/`, leaseIds: [0n, ...[1, 2, 3, 4].map((n) => BigInt(1000 * (i + 1) + n))], revision, first: revision };
+      const ctx: StepContext = { prefix: `p${i}/`, leaseIds: [0n, ...[1, 2, 3, 4].map((n) => BigInt(1000 * (i + 1) + n))], revision, first: revision, compacted };
       for (const [j, s] of program.entries()) {
         if (mayCrashEtcd(s)) {
           skipped++;
@@ -112,11 +118,21 @@ test(`random KV programs match etcd 3.4 (seed ${SEED}, ${PROGRAMS} × ${STEPS} s
           break;
         }
         ctx.revision = revisionOf(want) ?? ctx.revision;
+        if (s.kind === 'compact' && 'ok' in want) ctx.compacted = Number((call.request as { revision: bigint }).revision);
       }
       revision = ctx.revision;
+      compacted = ctx.compacted;
+      const creates = watches[i]!.map((w) => createOf(ctx, w));
+      const [wantWatch, gotWatch] = await Promise.all([replayWatches(oracle, creates), replayWatches(ours, creates)]);
+      watchesCompared += creates.length;
+      watchEvents += wantWatch.events.reduce((n, [, e]) => n + e.length, 0);
+      if (!isDeepStrictEqual(wantWatch, gotWatch)) {
+        failures.push(`seed ${SEED} program ${i} watches ${JSON.stringify(watches[i])}\n  etcd:    ${JSON.stringify(wantWatch)}\n  coracle: ${JSON.stringify(gotWatch)}`);
+      }
       if (failures.length >= 3) break;
     }
-    t.diagnostic(`compared ${compared} calls (${errors} errors on both sides); skipped ${skipped} that could crash etcd 3.4`);
+    t.diagnostic(`compared ${compared} calls (${errors} errors on both sides); skipped ${skipped} that could crash etcd 3.4; ${watchesCompared} watches delivering ${watchEvents} events`);
+    assert.ok(watchEvents > 0, 'the watches delivered events');
     assert.deepEqual(failures, []);
     assert.ok(compared >= PROGRAMS * STEPS * 0.8, 'most steps were compared');
     assert.ok(errors > 0 && errors < compared / 2, 'the programs reach error cases, but mostly succeed');

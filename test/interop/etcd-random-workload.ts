@@ -5,7 +5,9 @@
  * past, compacted and future revisions, every sort order and target, keys/count only, the
  * revision filters); txns compare every target with every result, also over key ranges, and nest;
  * leases are granted with explicit ids (so both servers name them alike) and attached, kept or
- * revoked; compactions move the floor. Some steps are invalid on purpose (an empty key, a
+ * revoked; compactions move the floor (physical ones: etcd removes a tombstone at the compaction
+ * revision in the background, so a watch starting there sees its DELETE or not depending on timing,
+ * while Coracle drops it at once, as etcd does once done). Some steps are invalid on purpose (an empty key, a
  * duplicate key in one txn, a revision below the compaction), since the error text must match too.
  */
 import fc from 'fast-check';
@@ -14,13 +16,13 @@ import * as pb from '../../protocol/etcd/generated/rpc';
 import type { MessageCodec } from '../../protocol/etcd/wire/message-codec';
 
 /** Key names under a program's prefix; '' is the prefix itself, `~` sorts after the others. */
-const NAMES = ['', 'a', 'a/1', 'a/2', 'ab', 'b', 'b/x', 'c', '~'];
+export const NAMES = ['', 'a', 'a/1', 'a/2', 'ab', 'b', 'b/x', 'c', '~'];
 
-/** A key by name, or one past the prefix's range (an empty key is an error case of its own). */
-type KeyRef = { name: number } | { empty: true };
+/** A key by name, or the empty key (an error case of its own). */
+export type KeyRef = { name: number } | { empty: true };
 
 /** How a request's `range_end` is chosen relative to its key. */
-type EndKind = 'single' | 'prefix' | 'from' | 'to';
+export type EndKind = 'single' | 'prefix' | 'from' | 'to';
 
 /** A revision relative to the server's state when the step runs. */
 type RevRef = 'now' | 'zero' | 'back1' | 'back3' | 'first' | 'future';
@@ -145,13 +147,17 @@ export interface StepContext {
   revision: number;
   /** The store revision when the program started (its first write is after it). */
   first: number;
+  /** The newest compaction revision (0 when none). */
+  compacted: number;
 }
 
-function keyOf(ctx: StepContext, k: KeyRef): Buffer {
+/** The key `k` names in the program of `ctx`. */
+export function keyOf(ctx: StepContext, k: KeyRef): Buffer {
   return 'empty' in k ? Buffer.alloc(0) : Buffer.from(ctx.prefix + NAMES[k.name]);
 }
 
-function endOf(ctx: StepContext, k: KeyRef, end: EndKind, to: number): Buffer {
+/** The range end of `k` for `end` (`to` names the end key of a 'to' range). */
+export function endOf(ctx: StepContext, k: KeyRef, end: EndKind, to: number): Buffer {
   if (end === 'single') return Buffer.alloc(0);
   if (end === 'from') return Buffer.from([0]);
   const key = keyOf(ctx, k);
@@ -250,7 +256,7 @@ export function callOf(ctx: StepContext, s: Step): Call {
     case 'txn': return codecs('/etcdserverpb.KV/Txn', txnRequest(ctx, s.txn), pb.TxnRequest, pb.TxnResponse);
     case 'grant': return codecs('/etcdserverpb.Lease/LeaseGrant', { TTL: BigInt(s.ttl), ID: ctx.leaseIds[s.lease]! }, pb.LeaseGrantRequest, pb.LeaseGrantResponse);
     case 'revoke': return codecs('/etcdserverpb.Lease/LeaseRevoke', { ID: ctx.leaseIds[s.lease]! }, pb.LeaseRevokeRequest, pb.LeaseRevokeResponse);
-    case 'compact': return codecs('/etcdserverpb.KV/Compact', { revision: BigInt(Math.max(1, ctx.revision - s.back)), physical: false }, pb.CompactionRequest, pb.CompactionResponse);
+    case 'compact': return codecs('/etcdserverpb.KV/Compact', { revision: BigInt(Math.max(1, ctx.revision - s.back)), physical: true }, pb.CompactionRequest, pb.CompactionResponse);
   }
 }
 
