@@ -5,7 +5,8 @@
  * stores start fresh and see the same requests, so revisions must agree throughout. The seeds are
  * fixed so CI runs the same programs every time; `CORACLE_ETCD_RANDOM_SEED` picks others to
  * explore, `CORACLE_ETCD_RANDOM_PROGRAMS` how many and `CORACLE_ETCD_RANDOM_STEPS` how long. A
- * mismatch names the seed, the program and the step, with both outcomes. Txns that could make
+ * mismatch names the seed, the program and the step, with both outcomes. Every third step goes
+ * through the HTTP/JSON gateway instead (status and JSON compared), ranges sorted off the key aside. Txns that could make
  * etcd 3.4 panic (see {@link mayCrashEtcd}) are left out. After each program, random watches
  * over its history (etcd-random-watches.ts) must deliver the same on both servers.
  */
@@ -18,7 +19,7 @@ import type { KeyValue } from '../../protocol/etcd/generated/kv';
 import { requirePeer } from '../support/peers';
 import { startEtcd } from '../support/etcd-peer';
 import { startCoracle } from '../support/coracle-server';
-import { callOf, invoke, mayCrashEtcd, programs, type Outcome, type StepContext } from './etcd-random-workload';
+import { callOf, invoke, invokeGateway, mayCrashEtcd, programs, sortsOffKey, type Call, type GatewayOutcome, type Outcome, type StepContext } from './etcd-random-workload';
 import { createOf, replayWatches, watchSets } from './etcd-random-watches';
 
 const SEED = Number(process.env.CORACLE_ETCD_RANDOM_SEED ?? 20261123);
@@ -79,6 +80,21 @@ function untied(request: unknown, o: Outcome): Outcome {
   return o;
 }
 
+/** What one step got from each server, made comparable. */
+interface BothOutcomes {
+  want: unknown;
+  got: unknown;
+  /** Whether etcd answered with success. */
+  ok: boolean;
+  /** The store revision etcd's answer reports, if any. */
+  revision: number | undefined;
+}
+
+/** A gateway answer with the servers' ids and raft term dropped (grpc-gateway's JSON names). */
+function maskedJson(o: GatewayOutcome): unknown {
+  return JSON.parse(JSON.stringify(o, (k, v: unknown) => (k === 'cluster_id' || k === 'member_id' || k === 'raft_term' ? undefined : v)));
+}
+
 /** The store revision a successful response reports, if any. */
 function revisionOf(o: Outcome): number | undefined {
   const header = 'ok' in o ? (o.ok as { header?: { revision?: bigint } }).header : undefined;
@@ -92,12 +108,22 @@ test(`random KV programs match etcd 3.4 (seed ${SEED}, ${PROGRAMS} × ${STEPS} s
   const coracle = await startCoracle(['--zk-listen', '']);
   const oracle = new grpc.Client(etcd.endpoints[0]!.replace(/^http:\/\//, ''), grpc.credentials.createInsecure());
   const ours = new grpc.Client(coracle.endpoint, grpc.credentials.createInsecure());
+  const overGrpc = async (call: Call): Promise<BothOutcomes> => {
+    const [want, got] = await Promise.all([invoke(oracle, call), invoke(ours, call)]);
+    return { want: masked(untied(call.request, want)), got: masked(untied(call.request, got)), ok: 'ok' in want, revision: revisionOf(want) };
+  };
+  const overGateway = async (call: Call): Promise<BothOutcomes> => {
+    const [want, got] = await Promise.all([invokeGateway(etcd.members[0]!.clientPort, call), invokeGateway(coracle.clientPort, call)]);
+    const rev = (want.body as { header?: { revision?: string } } | undefined)?.header?.revision;
+    return { want: maskedJson(want), got: maskedJson(got), ok: want.status === 200, revision: rev === undefined ? undefined : Number(rev) };
+  };
   const failures: string[] = [];
   let compared = 0;
   let errors = 0;
   let skipped = 0;
   let watchesCompared = 0;
   let watchEvents = 0;
+  let viaJson = 0;
   try {
     let revision = 1;
     let compacted = 0;
@@ -110,15 +136,17 @@ test(`random KV programs match etcd 3.4 (seed ${SEED}, ${PROGRAMS} × ${STEPS} s
           continue;
         }
         const call = callOf(ctx, s);
-        const [want, got] = await Promise.all([invoke(oracle, call), invoke(ours, call)]);
+        const viaGateway = j % 3 === 2 && !sortsOffKey(s);
+        const r = viaGateway ? await overGateway(call) : await overGrpc(call);
         compared++;
-        if (!('ok' in want)) errors++;
-        if (!isDeepStrictEqual(masked(untied(call.request, want)), masked(untied(call.request, got)))) {
-          failures.push(`seed ${SEED} program ${i} step ${j}: ${JSON.stringify(s)}\n  etcd:    ${JSON.stringify(masked(want))}\n  coracle: ${JSON.stringify(masked(got))}`);
+        if (viaGateway) viaJson++;
+        if (!r.ok) errors++;
+        if (!isDeepStrictEqual(r.want, r.got)) {
+          failures.push(`seed ${SEED} program ${i} step ${j}${viaGateway ? ' (JSON gateway)' : ''}: ${JSON.stringify(s)}\n  etcd:    ${JSON.stringify(r.want)}\n  coracle: ${JSON.stringify(r.got)}`);
           break;
         }
-        ctx.revision = revisionOf(want) ?? ctx.revision;
-        if (s.kind === 'compact' && 'ok' in want) ctx.compacted = Number((call.request as { revision: bigint }).revision);
+        ctx.revision = r.revision ?? ctx.revision;
+        if (s.kind === 'compact' && r.ok) ctx.compacted = Number((call.request as { revision: bigint }).revision);
       }
       revision = ctx.revision;
       compacted = ctx.compacted;
@@ -131,7 +159,7 @@ test(`random KV programs match etcd 3.4 (seed ${SEED}, ${PROGRAMS} × ${STEPS} s
       }
       if (failures.length >= 3) break;
     }
-    t.diagnostic(`compared ${compared} calls (${errors} errors on both sides); skipped ${skipped} that could crash etcd 3.4; ${watchesCompared} watches delivering ${watchEvents} events`);
+    t.diagnostic(`compared ${compared} calls (${viaJson} over the JSON gateway; ${errors} errors on both sides); skipped ${skipped} that could crash etcd 3.4; ${watchesCompared} watches delivering ${watchEvents} events`);
     assert.ok(watchEvents > 0, 'the watches delivered events');
     assert.deepEqual(failures, []);
     assert.ok(compared >= PROGRAMS * STEPS * 0.8, 'most steps were compared');

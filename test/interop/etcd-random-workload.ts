@@ -12,6 +12,7 @@
  */
 import fc from 'fast-check';
 import * as grpc from '@grpc/grpc-js';
+import * as http from 'node:http';
 import * as pb from '../../protocol/etcd/generated/rpc';
 import type { MessageCodec } from '../../protocol/etcd/wire/message-codec';
 
@@ -276,4 +277,75 @@ export function invoke(client: grpc.Client, call: Call): Promise<Outcome> {
       (err, res) => resolve(err ? { code: err.code, details: err.details } : { ok: res }),
     );
   });
+}
+
+/** The gateway path of each gRPC method the programs call (etcd 3.4's `/v3/` routes). */
+const GATEWAY_PATHS: Record<string, string> = {
+  '/etcdserverpb.KV/Put': '/v3/kv/put',
+  '/etcdserverpb.KV/Range': '/v3/kv/range',
+  '/etcdserverpb.KV/DeleteRange': '/v3/kv/deleterange',
+  '/etcdserverpb.KV/Txn': '/v3/kv/txn',
+  '/etcdserverpb.KV/Compact': '/v3/kv/compaction',
+  '/etcdserverpb.Lease/LeaseGrant': '/v3/lease/grant',
+  '/etcdserverpb.Lease/LeaseRevoke': '/v3/lease/revoke',
+};
+
+/**
+ * A request in the JSON grpc-gateway reads: bytes as base64, 64-bit integers as strings, a oneof
+ * as its chosen field on the enclosing object, field names in lowerCamelCase (as the generated
+ * types have them), enums as numbers.
+ */
+export function gatewayJson(v: unknown): unknown {
+  if (Buffer.isBuffer(v)) return v.toString('base64');
+  if (typeof v === 'bigint') return v.toString();
+  if (Array.isArray(v)) return v.map(gatewayJson);
+  if (v === null || typeof v !== 'object') return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, f] of Object.entries(v)) {
+    if (f !== null && typeof f === 'object' && '$case' in f) {
+      const c = (f as { $case: string }).$case;
+      out[c] = gatewayJson((f as Record<string, unknown>)[c]);
+    } else if (f !== undefined) out[k] = gatewayJson(f);
+  }
+  return out;
+}
+
+/** A gateway answer: the HTTP status and the parsed body (or the raw text when it is not JSON). */
+export interface GatewayOutcome {
+  status: number;
+  body: unknown;
+}
+
+/** POSTs `call` as JSON to the gateway on 127.0.0.1:`port` (bounded by 10 s); never rejects. */
+export function invokeGateway(port: number, call: Call): Promise<GatewayOutcome> {
+  const body = JSON.stringify(gatewayJson(call.request));
+  return new Promise((resolve) => {
+    const headers = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) };
+    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: GATEWAY_PATHS[call.method], timeout: 10_000, headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => {
+        let parsed: unknown = text;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          // Not JSON: compared as text.
+        }
+        resolve({ status: res.statusCode ?? 0, body: parsed });
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', (err) => resolve({ status: 0, body: `request failed: ${err.message}` }));
+    req.end(body);
+  });
+}
+
+/**
+ * Whether `s` holds a range sorted by something other than the key, whose ties etcd orders
+ * arbitrarily (the gRPC comparison evens them out; the gateway's JSON is compared as it is).
+ */
+export function sortsOffKey(s: Step): boolean {
+  const off = (o: OpStep): boolean => (o.kind === 'range' && o.target !== 0) || (o.kind === 'txn' && [...o.txn.success, ...o.txn.failure].some(off));
+  return s.kind === 'range' || s.kind === 'txn' ? off(s as OpStep) : false;
 }

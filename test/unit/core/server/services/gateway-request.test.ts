@@ -63,8 +63,9 @@ describe('requestBytes', () => {
 });
 
 describe('gateway errors', () => {
+  // FailedPrecondition → 412 as etcd 3.4.23's gateway answers (etcd-random-diff), not etcd.md's 400.
   const statuses: Array<[number, number]> = [
-    [GrpcStatus.OK, 200], [GrpcStatus.INVALID_ARGUMENT, 400], [GrpcStatus.OUT_OF_RANGE, 400], [GrpcStatus.FAILED_PRECONDITION, 400],
+    [GrpcStatus.OK, 200], [GrpcStatus.INVALID_ARGUMENT, 400], [GrpcStatus.OUT_OF_RANGE, 400], [GrpcStatus.FAILED_PRECONDITION, 412],
     [GrpcStatus.UNAUTHENTICATED, 401], [GrpcStatus.PERMISSION_DENIED, 403], [GrpcStatus.NOT_FOUND, 404], [GrpcStatus.CANCELLED, 408],
     [GrpcStatus.RESOURCE_EXHAUSTED, 429], [GrpcStatus.UNKNOWN, 500], [GrpcStatus.UNIMPLEMENTED, 501], [GrpcStatus.UNAVAILABLE, 503],
     [GrpcStatus.DEADLINE_EXCEEDED, 504],
