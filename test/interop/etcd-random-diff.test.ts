@@ -19,7 +19,8 @@ import type { KeyValue } from '../../protocol/etcd/generated/kv';
 import { requirePeer } from '../support/peers';
 import { startEtcd } from '../support/etcd-peer';
 import { startCoracle } from '../support/coracle-server';
-import { callOf, invoke, invokeGateway, mayCrashEtcd, programs, sortsOffKey, type Call, type GatewayOutcome, type Outcome, type StepContext } from './etcd-random-workload';
+import { callOf, mayCrashEtcd, programs, sortsOffKey, type StepContext } from './etcd-random-workload';
+import { invoke, invokeGateway, type Call, type GatewayOutcome, type Outcome } from './etcd-random-calls';
 import { createOf, replayWatches, watchSets } from './etcd-random-watches';
 
 const SEED = Number(process.env.CORACLE_ETCD_RANDOM_SEED ?? 20261123);
