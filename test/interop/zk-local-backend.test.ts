@@ -5,12 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { MEMBER_DEFAULTS, Member } from '../../core/server/member';
-import { nullLogger } from '../../core/util/logger';
-import { LocalBackend } from '../../zkproxy/backend/local-backend';
+import { withLocalBackend } from './zk-local-member';
 import { CrossChecker } from '../../zkproxy/dispatch/crosscheck-handler';
 import { requirePeer } from '../support/peers';
 import { startZookeeper } from '../support/zookeeper-peer';
@@ -23,37 +18,14 @@ import { ZkWireClient } from '../../zkproxy/dispatch/zk-wire-client';
 
 const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 
-async function withMember(fn: (backend: LocalBackend) => Promise<void>): Promise<void> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-local-'));
-  const member = await Member.start({ ...MEMBER_DEFAULTS, checkOwnEntries: true, name: 'zk-local', dataDir: path.join(dir, 'data'), logger: nullLogger });
-  const backend = new LocalBackend(member);
-  try {
-    // A single member elects itself; wait until it accepts proposals.
-    for (let i = 0; ; i++) {
-      try {
-        await backend.txn({ compare: [], success: [{ type: 'put', key: Buffer.from('/warmup'), value: Buffer.alloc(0) }], failure: [] });
-        break;
-      } catch (e) {
-        if (i > 100) throw e;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
-    await fn(backend);
-  } finally {
-    await backend.close();
-    await member.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 test('KvBackend contract: LocalBackend over the in-process core', { timeout: 60_000 }, async (t) => {
-  await withMember(async (kv) => {
+  await withLocalBackend(async (kv) => {
     for (const [i, c] of CHECKS.entries()) await t.test(c.name, () => c.run(kv, `/t${i}/`));
   });
 });
 
 test('grantThenTxn: the txn attaches keys to the new lease; a failed txn leaves no lease behind', { timeout: 60_000 }, async () => {
-  await withMember(async (kv) => {
+  await withLocalBackend(async (kv) => {
     const key = Buffer.from('/gt/record');
     const out = await kv.grantThenTxn(30, (id) => ({ compare: [], success: [{ type: 'put', key, value: Buffer.from('v'), lease: id }], failure: [] }));
     assert.ok(out.lease.id > 0n);
@@ -79,7 +51,7 @@ test('grantThenTxn: the txn attaches keys to the new lease; a failed txn leaves 
 test('the cross-check workload over the in-process core matches ZooKeeper 3.8', { timeout: 180_000 }, async (t) => {
   const skip = requirePeer('zookeeper');
   if (skip) return t.skip(skip);
-  await withMember(async (backend) => {
+  await withLocalBackend(async (backend) => {
     const zk = await startZookeeper({ jvmArgs: ['-Dzookeeper.extendedTypesEnabled=true'], logLevel: 'warn' });
     const checker = new CrossChecker({ oracleHost: zk.host, oraclePort: zk.port });
     const h = await startHarness({ backend, decorate: (inner) => checker.wrap(inner), containerCheckIntervalMs: 600_000 });
@@ -98,7 +70,7 @@ test('the cross-check workload over the in-process core matches ZooKeeper 3.8', 
 });
 
 test('over the in-process core a multi is not limited to etcd\'s 128 txn ops', { timeout: 60_000 }, async () => {
-  await withMember(async (backend) => {
+  await withLocalBackend(async (backend) => {
     const h = await startHarness({ backend });
     const c = await ZkWireClient.connect({ host: h.host, port: h.port });
     try {
