@@ -8,9 +8,10 @@
  * mismatch names the seed, the program and the step, with both outcomes. Every third step goes
  * through the HTTP/JSON gateway instead (status and JSON compared), ranges sorted off the key aside. Txns that could make
  * etcd 3.4 panic (see {@link mayCrashEtcd}) are left out. After each program, random watches
- * over its history (etcd-random-watches.ts) must deliver the same on both servers.
+ * over its history (etcd-random-watches.ts) must deliver the same on both servers. A second run
+ * sends everything to a follower of a 3-member cluster (forwarded proposals, read index).
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { isDeepStrictEqual } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
@@ -19,6 +20,7 @@ import type { KeyValue } from '../../protocol/etcd/generated/kv';
 import { requirePeer } from '../support/peers';
 import { startEtcd } from '../support/etcd-peer';
 import { startCoracle } from '../support/coracle-server';
+import { CoracleCluster } from '../support/cluster';
 import { callOf, mayCrashEtcd, programs, sortsOffKey, type StepContext } from './etcd-random-workload';
 import { invoke, invokeGateway, type Call, type GatewayOutcome, type Outcome } from './etcd-random-calls';
 import { createOf, replayWatches, watchSets } from './etcd-random-watches';
@@ -102,19 +104,26 @@ function revisionOf(o: Outcome): number | undefined {
   return header?.revision === undefined ? undefined : Number(header.revision);
 }
 
-test(`random KV programs match etcd 3.4 (seed ${SEED}, ${PROGRAMS} × ${STEPS} steps)`, { timeout: 300_000 }, async (t) => {
-  const skip = requirePeer('etcd');
-  if (skip) return t.skip(skip);
+/** Where the programs go on Coracle's side: a gRPC endpoint and the same member's gateway port. */
+interface Target {
+  endpoint: string;
+  clientPort: number;
+}
+
+/**
+ * Runs `count` programs of `seed` against a fresh etcd 3.4 and `target` (which must be as fresh),
+ * and asserts that every reply, error and watch agreed.
+ */
+async function diffAgainstEtcd(t: TestContext, seed: number, count: number, target: Target): Promise<void> {
   const etcd = await startEtcd();
-  const coracle = await startCoracle(['--zk-listen', '']);
   const oracle = new grpc.Client(etcd.endpoints[0]!.replace(/^http:\/\//, ''), grpc.credentials.createInsecure());
-  const ours = new grpc.Client(coracle.endpoint, grpc.credentials.createInsecure());
+  const ours = new grpc.Client(target.endpoint, grpc.credentials.createInsecure());
   const overGrpc = async (call: Call): Promise<BothOutcomes> => {
     const [want, got] = await Promise.all([invoke(oracle, call), invoke(ours, call)]);
     return { want: masked(untied(call.request, want)), got: masked(untied(call.request, got)), ok: 'ok' in want, revision: revisionOf(want) };
   };
   const overGateway = async (call: Call): Promise<BothOutcomes> => {
-    const [want, got] = await Promise.all([invokeGateway(etcd.members[0]!.clientPort, call), invokeGateway(coracle.clientPort, call)]);
+    const [want, got] = await Promise.all([invokeGateway(etcd.members[0]!.clientPort, call), invokeGateway(target.clientPort, call)]);
     const rev = (want.body as { header?: { revision?: string } } | undefined)?.header?.revision;
     return { want: maskedJson(want), got: maskedJson(got), ok: want.status === 200, revision: rev === undefined ? undefined : Number(rev) };
   };
@@ -128,8 +137,8 @@ test(`random KV programs match etcd 3.4 (seed ${SEED}, ${PROGRAMS} × ${STEPS} s
   try {
     let revision = 1;
     let compacted = 0;
-    const watches = watchSets(SEED, PROGRAMS);
-    for (const [i, program] of programs(SEED, PROGRAMS, STEPS).entries()) {
+    const watches = watchSets(seed, count);
+    for (const [i, program] of programs(seed, count, STEPS).entries()) {
       const ctx: StepContext = { prefix: `p${i}/`, leaseIds: [0n, ...[1, 2, 3, 4].map((n) => BigInt(1000 * (i + 1) + n))], revision, first: revision, compacted };
       for (const [j, s] of program.entries()) {
         if (mayCrashEtcd(s)) {
@@ -143,7 +152,7 @@ test(`random KV programs match etcd 3.4 (seed ${SEED}, ${PROGRAMS} × ${STEPS} s
         if (viaGateway) viaJson++;
         if (!r.ok) errors++;
         if (!isDeepStrictEqual(r.want, r.got)) {
-          failures.push(`seed ${SEED} program ${i} step ${j}${viaGateway ? ' (JSON gateway)' : ''}: ${JSON.stringify(s)}\n  etcd:    ${JSON.stringify(r.want)}\n  coracle: ${JSON.stringify(r.got)}`);
+          failures.push(`seed ${seed} program ${i} step ${j}${viaGateway ? ' (JSON gateway)' : ''}: ${JSON.stringify(s)}\n  etcd:    ${JSON.stringify(r.want)}\n  coracle: ${JSON.stringify(r.got)}`);
           break;
         }
         ctx.revision = r.revision ?? ctx.revision;
@@ -156,19 +165,42 @@ test(`random KV programs match etcd 3.4 (seed ${SEED}, ${PROGRAMS} × ${STEPS} s
       watchesCompared += creates.length;
       watchEvents += wantWatch.events.reduce((n, [, e]) => n + e.length, 0);
       if (!isDeepStrictEqual(wantWatch, gotWatch)) {
-        failures.push(`seed ${SEED} program ${i} watches ${JSON.stringify(watches[i])}\n  etcd:    ${JSON.stringify(wantWatch)}\n  coracle: ${JSON.stringify(gotWatch)}`);
+        failures.push(`seed ${seed} program ${i} watches ${JSON.stringify(watches[i])}\n  etcd:    ${JSON.stringify(wantWatch)}\n  coracle: ${JSON.stringify(gotWatch)}`);
       }
       if (failures.length >= 3) break;
     }
     t.diagnostic(`compared ${compared} calls (${viaJson} over the JSON gateway; ${errors} errors on both sides); skipped ${skipped} that could crash etcd 3.4; ${watchesCompared} watches delivering ${watchEvents} events`);
     assert.ok(watchEvents > 0, 'the watches delivered events');
     assert.deepEqual(failures, []);
-    assert.ok(compared >= PROGRAMS * STEPS * 0.8, 'most steps were compared');
+    assert.ok(compared >= count * STEPS * 0.8, 'most steps were compared');
     assert.ok(errors > 0 && errors < compared / 2, 'the programs reach error cases, but mostly succeed');
   } finally {
     oracle.close();
     ours.close();
-    await coracle.stop();
     await etcd.stop();
+  }
+}
+
+test(`random KV programs match etcd 3.4 (seed ${SEED}, ${PROGRAMS} × ${STEPS} steps)`, { timeout: 300_000 }, async (t) => {
+  const skip = requirePeer('etcd');
+  if (skip) return t.skip(skip);
+  const coracle = await startCoracle(['--zk-listen', '']);
+  try {
+    await diffAgainstEtcd(t, SEED, PROGRAMS, coracle);
+  } finally {
+    await coracle.stop();
+  }
+});
+
+test(`random KV programs sent to a follower of a 3-member cluster match etcd 3.4 (seed ${SEED + 1})`, { timeout: 300_000 }, async (t) => {
+  const skip = requirePeer('etcd');
+  if (skip) return t.skip(skip);
+  const cluster = await CoracleCluster.start({ size: 3 });
+  try {
+    const leader = await cluster.leader();
+    const follower = cluster.members.find((m) => m !== leader)!;
+    await diffAgainstEtcd(t, SEED + 1, Math.ceil(PROGRAMS / 3), follower);
+  } finally {
+    await cluster.close();
   }
 });
