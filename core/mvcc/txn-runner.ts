@@ -61,8 +61,8 @@ export function runTxn(view: TxnView, req: TxnRequest): TxnResult {
 /**
  * An ignore_value or ignore_lease put needs its key when it runs, and a delete earlier in the same
  * txn may have removed it: etcd's overlap check does not see a delete "to the last key" (range
- * end "\0"), so etcd 3.4 lets such a txn through and its applier panics half-way (the member goes
- * down, and again on every replay). Here the txn fails with `key-not-found` before any write.
+ * end "\0"), so etcd 3.4 lets such a txn through and its applier fails half-way (etcd 3.4.23
+ * exited in etcd-random-diff). Here the txn fails with `key-not-found` before any write.
  */
 function checkIgnoredAfterDelete(req: TxnRequest, chosen: Map<TxnRequest, boolean>): void {
   const deleted: KeyBounds[] = [];
