@@ -113,9 +113,8 @@ export const step: fc.Arbitrary<Step> = fc.oneof(
  * Whether `s` might take etcd 3.4 down: a txn holding a delete "to the last key" and an
  * ignore_value or ignore_lease put. etcd's overlap check does not see such a delete, so a put it
  * covers passes validation, finds its key gone when it runs, and the applier fails (etcd 3.4.23
- * exited). (Coracle
- * refuses it with "key not found": test/unit/core/mvcc/txn-runner.test.ts.) Conservative: any such
- * pair in the txn counts, whatever branches the compares pick.
+ * exited). Coracle refuses it with "key not found" (test/unit/core/mvcc/txn-runner.test.ts).
+ * Conservative: any such pair in the txn counts, whatever branches the compares pick.
  */
 export function mayCrashEtcd(s: Step): boolean {
   if (s.kind !== 'txn') return false;
