@@ -70,7 +70,10 @@ export class Applier {
       case 'put': {
         this.checkSpace();
         const w = this.kv.beginWrite(txn, this.lessor);
-        w.checkPut(body.put, true);
+        // etcd 3.4 looks a lone Put's lease up before it opens the write, so a missing lease is
+        // named before a missing key (inside a Txn it is the other way round).
+        w.checkLease(body.put.lease);
+        w.checkPut(body.put);
         const put = w.put(body.put);
         return { revision: this.kv.endWrite(w), result: { type: 'put', put }, events: w.events };
       }

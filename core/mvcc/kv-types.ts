@@ -127,7 +127,7 @@ export interface TxnRequest {
   failure: RequestOp[];
 }
 
-/** Result of one op; nested results carry only their own revision in the header. */
+/** Result of one op of a txn, with the revision its response header reports. */
 export type ResponseOp = (
   | { range: RangeResult }
   | { put: PutResult }

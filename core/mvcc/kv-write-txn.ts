@@ -44,7 +44,7 @@ export class KvWriteTxn {
     /** The revision this transaction writes at: the store's current revision + 1. */
     readonly main: number,
     /** The store's compaction revision: reads below it fail. */
-    private readonly compacted = 0,
+    private readonly compacted: number,
   ) {}
 
   /** True once any op has written. */
@@ -80,20 +80,18 @@ export class KvWriteTxn {
   }
 
   /**
-   * Checks that a put can run: its lease exists; ignore_* need the key. Throws {@link CoreError}.
-   * When both fail, etcd 3.4 names the lease for a lone Put (its applier looks the lease up before
-   * it opens the write) and the key for a put inside a Txn (validation reads the key first):
-   * `loneLeaseFirst` asks for the former.
+   * Checks that a put can run: ignore_* need the key, then its lease must exist (the order etcd
+   * 3.4 checks a put inside a Txn in). Throws {@link CoreError}.
    */
-  checkPut(req: PutRequest, loneLeaseFirst = false): void {
-    if (loneLeaseFirst) this.checkLease(req.lease);
+  checkPut(req: PutRequest): void {
     const h = this.index.history(keyString(req.key));
     const live = h !== undefined && h.live;
     if ((req.ignoreValue || req.ignoreLease) && !live) throw new CoreError('key-not-found');
     this.checkLease(req.ignoreLease ? h!.lease : req.lease);
   }
 
-  private checkLease(lease: bigint): void {
+  /** Throws `lease-not-found` unless `lease` is 0 or exists. */
+  checkLease(lease: bigint): void {
     if (lease !== 0n && !this.leases.hasLease(lease)) throw new CoreError('lease-not-found');
   }
 

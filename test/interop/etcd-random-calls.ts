@@ -53,7 +53,7 @@ const GATEWAY_PATHS: Record<string, string> = {
  * as its chosen field on the enclosing object, field names in lowerCamelCase (as the generated
  * types have them), enums as numbers.
  */
-export function gatewayJson(v: unknown): unknown {
+function gatewayJson(v: unknown): unknown {
   if (Buffer.isBuffer(v)) return v.toString('base64');
   if (typeof v === 'bigint') return v.toString();
   if (Array.isArray(v)) return v.map(gatewayJson);

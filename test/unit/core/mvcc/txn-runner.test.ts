@@ -3,8 +3,8 @@
  * missing, on the real store through the applier: a range at a past revision inside a writing txn
  * reads that revision; a range the txn cannot serve fails the whole txn before any write; nested
  * compares are decided before any op runs; each op's response carries the revision as of that op;
- * and an ignore_value put whose key an earlier delete of the txn removed fails the txn (etcd 3.4
- * crashes there).
+ * an ignore_value put whose key an earlier delete of the txn removed fails the txn (etcd 3.4.23
+ * exited there); and which of two failing checks a put names, alone and inside a txn.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -108,6 +108,19 @@ test('an ignore_value put after a delete "to the last key" that removed its key 
       failure: [],
     });
     assert.equal(ok.error, undefined);
+  } finally {
+    await h.close();
+  }
+});
+
+test('a put missing both its lease and its key (ignore_value) names the lease alone and the key inside a txn', async () => {
+  const h = new Harness();
+  try {
+    const req = { key: b('absent'), value: b(''), lease: 99n, prevKv: false, ignoreValue: true, ignoreLease: false };
+    const lone = await h.apply({ type: 'put', put: req });
+    assert.equal(lone.error?.code, 'lease-not-found');
+    const inTxn = await txn(h, { compare: [], success: [{ put: req }], failure: [] });
+    assert.equal(inTxn.error, 'key-not-found');
   } finally {
     await h.close();
   }
