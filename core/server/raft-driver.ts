@@ -8,14 +8,15 @@
  *    etcd's follower does not: the leader's commit then waits for one fsync, not an apply).
  * 2. Hand the Ready to the persister (raft-persistence.ts): the new log entries and the hard
  *    state go to the WAL now; the committed entries are applied, with the applied index, once
- *    that append is durable (an entry is never applied before it is durable in the log: etcd
- *    #14370). Committed entries may include entries first handed out in this same Ready
- *    (single voter, or a leader that counts its own append). Raft's in-memory storage takes the
+ *    the appends holding them are durable (an entry is never applied before it is durable in
+ *    the log: etcd #14370), not waiting for newer entries of this Ready that they do not need.
+ *    Committed entries may include entries first handed out in this same Ready (single voter,
+ *    or a leader that counts its own append). Raft's in-memory storage takes the
  *    entries and `advance` runs at once, so the next Ready can be queued while this one is still
  *    being synced: up to {@link MAX_READIES_IN_FLIGHT} are in flight, and the WAL syncs
  *    everything appended meanwhile with one fdatasync. A Ready with nothing to persist queues no
  *    write but keeps its place in the order.
- * 3. When a Ready is durable and applied (in queue order): the store's readable revision moves,
+ * 3. When a Ready's apply ran (or, with nothing to apply, its append is durable; in queue order): the store's readable revision moves,
  *    watchers are notified, proposers get their results, read-index waiters whose index is now
  *    durably applied are released.
  *
@@ -326,7 +327,7 @@ export class RaftDriver {
       let markLogged!: () => void;
       logged = new Promise<void>((resolve) => (markLogged = resolve));
       written = this.persistence.persist({
-        entries: rd.entries, hardState: rd.hardState, apply, appliedIndex: () => this.appliedIndex, snapshot, mustSync: rd.mustSync, onLogged: markLogged,
+        entries: rd.entries, hardState: rd.hardState, apply, applyThrough: rd.committedEntries.at(-1)?.index, appliedIndex: () => this.appliedIndex, snapshot, mustSync: rd.mustSync, onLogged: markLogged,
       });
     }
     // Every Ready joins the chain (a leader's too: it may step down with appends in flight), so

@@ -11,7 +11,10 @@
  * The one ordering rule: an entry is applied only after the WAL append that holds it is durable.
  * Otherwise LMDB could commit the effect of an entry that a crash then removes from the log, and
  * a different entry later committed at that index would be skipped as "already applied" (etcd
- * #14370). Since appends complete in order, applies are chained after them.
+ * #14370). Since appends complete in order, an apply waits for the latest append that holds one
+ * of its entries, and no longer: a leader's Ready usually commits entries appended by an earlier
+ * Ready while bringing new ones, and those new entries' fsync is no reason to hold the replies
+ * to the old ones (etcd applies while it saves, too).
  *
  * On restart LMDB is at its applied index A; the WAL replays from its last snapshot marker S
  * (S ≤ A: a marker is written only once LMDB holds the state up to it durably) the hard state
@@ -58,6 +61,16 @@ export interface RaftPersistenceOptions {
 
 const EMPTY_CONF = { voters: [], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false };
 
+/** A WAL append of entries not yet known durable. */
+interface PendingAppend {
+  /** Index of its first entry. */
+  first: number;
+  /** Resolves once it is durable. */
+  logged: Promise<void>;
+  /** Set when `logged` resolved. */
+  durable: boolean;
+}
+
 const NO_SYNC_IO: WalIo = { fdatasync: async () => {}, fdatasyncSync: () => {} };
 
 /** One Ready's durable work, as the driver hands it to the persister. */
@@ -68,6 +81,11 @@ export interface ReadyWrite {
   hardState: HardState | undefined;
   /** Applies the Ready's committed entries inside the state transaction (none: undefined). */
   apply?: (txn: WriteTxn) => void;
+  /**
+   * The index of the last entry `apply` applies. The apply waits only for the appends holding
+   * entries up to it; undefined: it waits for this Ready's own append too.
+   */
+  applyThrough?: number;
   /** The applied index right after `apply`: what LMDB holds once it commits that apply. */
   appliedIndex: () => number;
   /** A snapshot the follower adopted: its WAL marker, and the install run once that is durable. */
@@ -102,6 +120,8 @@ export class RaftPersistence implements ReadyPersister {
   private released = 0;
   /** The chain that orders applies after their WAL appends. */
   private applyTail: Promise<void> = Promise.resolve();
+  /** WAL appends of entries, in append order, the ones at the front pruned once durable. */
+  private readonly appends: PendingAppend[] = [];
   private readonly unsubscribe: () => void;
   /**
    * The conf state of the applied view, read once and then again only after an apply that wrote
@@ -145,9 +165,11 @@ export class RaftPersistence implements ReadyPersister {
 
   /**
    * Persists one Ready: `entries` and `hardState` are appended to the WAL now (in call order);
-   * `apply` runs against the applied state once that append — and every earlier one — is
-   * durable, and after every earlier `apply`. Resolves when both happened; `appliedIndex` is
-   * read right after `apply` to know what LMDB will hold once it commits.
+   * `apply` runs against the applied state after every earlier `apply`, once the appends that
+   * hold its entries (up to `applyThrough`) are durable — without `applyThrough`, once this
+   * append and every earlier one are. Resolves when the apply happened (with no apply: when this
+   * append is durable); `appliedIndex` is read right after `apply` to know what LMDB will hold
+   * once it commits.
    *
    * With `snapshot` (a follower adopting the leader's snapshot), its marker is appended first in
    * the same WAL write, and `snapshot.install` runs once that is durable, after every earlier
@@ -164,10 +186,14 @@ export class RaftPersistence implements ReadyPersister {
     const batch = { snapshot: snapshot?.meta, entries, hardState };
     const logged = entries.length > 0 || hardState !== undefined || snapshot ? this.wal.append(batch, { sync: mustSync || entries.length > 0 || snapshot !== undefined }) : undefined;
     if (snapshot) this.markerIndex = Math.max(this.markerIndex, snapshot.meta.index);
+    if (logged && entries.length > 0) this.track(entries[0]!.index, logged);
     // WAL appends become durable in append order, so this also covers every earlier Ready's.
     if (onLogged) (logged ?? Promise.resolve()).then(onLogged, () => undefined);
+    // Decided now: a later Ready's append never holds an entry committed here (committed
+    // entries are never overwritten).
+    const holding = apply && !snapshot && w.applyThrough !== undefined ? this.appendHolding(w.applyThrough) : logged;
     const step = this.applyTail.then(async () => {
-      if (logged) await logged;
+      if (holding) await holding;
       if (snapshot) {
         await snapshot.install();
         this.confState = undefined;
@@ -225,6 +251,23 @@ export class RaftPersistence implements ReadyPersister {
     this.unsubscribe();
     await this.backend.close();
     await this.wal.close();
+  }
+
+  /** Remembers an append of entries from index `first` until it is durable. */
+  private track(first: number, logged: Promise<void>): void {
+    const a: PendingAppend = { first, logged, durable: false };
+    logged.then(() => (a.durable = true), () => undefined);
+    this.appends.push(a);
+  }
+
+  /**
+   * What an apply of entries up to `index` waits for: the latest append not yet durable that
+   * holds an entry at or below `index` (it covers the earlier ones); undefined when all are.
+   */
+  private appendHolding(index: number): Promise<void> | undefined {
+    while (this.appends.length > 0 && this.appends[0]!.durable) this.appends.shift();
+    for (let i = this.appends.length - 1; i >= 0; i--) if (this.appends[i]!.first <= index) return this.appends[i]!.logged;
+    return undefined;
   }
 
   /** LMDB made applies up to `seq` durable: tell the snapshot policy what it holds now. */

@@ -1,6 +1,7 @@
 /**
  * RaftPersistence: a hard state whose only change is the commit index is not waited for (one
- * fsync less per commit round), and a restart that finds a commit index older than the applied
+ * fsync less per commit round), an apply waits for the appends holding its entries and not
+ * for newer ones, and a restart that finds a commit index older than the applied
  * index raises it to cover what was applied (Raft requires applied ≤ committed); the durable
  * state reported after each LMDB commit carries the conf state in force at its index.
  */
@@ -38,6 +39,47 @@ test('a commit-only hard state is written without waiting for a sync; entries ar
   assert.equal(commitDone, true, 'a commit-only hard state waited for the disk');
   assert.equal(held.length, 0, 'a commit-only hard state started a sync');
   await commitOnly;
+});
+
+test('an apply waits for the appends holding its entries, not for newer entries of its own Ready', async () => {
+  const held: Array<() => void> = [];
+  const io = { fdatasync: () => new Promise<void>((r) => held.push(r)), fdatasyncSync: () => {} };
+  const { persistence } = await RaftPersistence.open({ dir: createTempDir('raft-persistence-'), state: new MemBackend(), walIo: io, segmentBytes: 1 << 20, logger: nullLogger });
+  const turns = async (): Promise<void> => {
+    for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+  };
+  const applied: number[] = [];
+  const readyOf = (index: number, committed: number[]) => ({
+    entries: [entry(index)], hardState: { term: 1, vote: 0n, commit: committed.at(-1) ?? 0 }, appliedIndex: () => applied.at(-1) ?? 0,
+    apply: committed.length === 0 ? undefined : () => void applied.push(...committed), applyThrough: committed.at(-1),
+  });
+  // A leader in a cluster: entry 1 appended, then committed in the Ready that brings entry 2,
+  // then 2 committed with 3 new: each apply needs the previous Ready's append only.
+  void persistence.persist(readyOf(1, []));
+  await turns(); // the sync of entry 1 starts: what is appended now waits for the next one
+  const second = persistence.persist(readyOf(2, [1]));
+  const third = persistence.persist(readyOf(3, [2]));
+  await turns();
+  assert.deepEqual(applied, [], 'entry 1 was applied before its append was durable');
+  assert.equal(held.length, 1, 'one sync in flight (entry 1), the others wait for the next');
+  held.shift()!();
+  await second;
+  assert.deepEqual(applied, [1], 'the apply of entry 1 waited for the sync of entry 2');
+  await turns();
+  assert.deepEqual(applied, [1], 'entry 2 was applied before its append was durable');
+  assert.equal(held.length, 1, 'entries 2 and 3 share the next sync');
+  held.shift()!();
+  await third;
+  assert.deepEqual(applied, [1, 2]);
+  // Without applyThrough an apply waits for its own Ready's append, as before.
+  const fourth = persistence.persist({ ...readyOf(4, [3]), applyThrough: undefined });
+  await turns();
+  assert.deepEqual(applied, [1, 2], 'an apply without applyThrough ran before its own append was durable');
+  held.shift()!();
+  await fourth;
+  assert.deepEqual(applied, [1, 2, 3]);
+  held.splice(0).forEach((r) => r());
+  await persistence.close();
 });
 
 test('a restart raises a stale commit index to the applied index, within the log', () => {
