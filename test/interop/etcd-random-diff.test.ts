@@ -46,11 +46,13 @@ const TARGET_FIELD: Record<number, (kv: Kv) => string> = {
   [pb.RangeRequest_SortTarget.VALUE]: (kv) => kv.value.toString('hex'),
 };
 
+const ZERO_KV: Kv = { key: Buffer.alloc(0), createRevision: 0n, modRevision: 0n, version: 0n, value: Buffer.alloc(0), lease: 0n };
+
 /**
  * etcd sorts a range by version, revision or value with Go's unstable sort, so keys that tie on
  * the target come in an order no client may rely on. Each run of ties is put in key order; when
  * the limit cut the last run, which of its keys made it is arbitrary too, and only how many did
- * is kept. Txn sub-ranges are matched with their requests down the branch taken.
+ * (and their target) is kept. Txn sub-ranges are matched with their requests down the branch taken.
  */
 function untied(request: unknown, o: Outcome): Outcome {
   if (!('ok' in o)) return o;
@@ -65,7 +67,9 @@ function untied(request: unknown, o: Outcome): Outcome {
     }
     for (const run of runs) run.sort((a, b) => Buffer.compare(a.key, b.key));
     const cut = req.limit > 0n && res.more;
-    if (cut) for (const kv of runs[runs.length - 1]!) kv.key = Buffer.from('(tied, cut by the limit)');
+    // Of a cut run only the target and how many made it are comparable: the rest of each kv
+    // (key, revisions, lease, value) tells which of the tied keys it is.
+    if (cut) runs.push(runs.pop()!.map((kv) => ({ ...ZERO_KV, key: Buffer.from('(tied, cut by the limit)'), value: Buffer.from(field(kv)) })));
     res.kvs = runs.flat();
   };
   const fixTxn = (req: pb.TxnRequest, res: pb.TxnResponse): void => {

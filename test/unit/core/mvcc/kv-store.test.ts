@@ -44,6 +44,10 @@ test('range: limit/more/count, prefix and from-key ends, sort, filters, historic
       { name: 'sort value asc', req: rangeReq('k', 'l', { sortTarget: 4, sortOrder: 1 }), keys: ['k3', 'k2', 'k1'], more: false, count: 3 },
       { name: 'sort key desc limit', req: rangeReq('k', 'l', { sortOrder: 2, limit: 1 }), keys: ['k3'], more: true, count: 3 },
       { name: 'target create, order none = ascend', req: rangeReq('\0', '\0', { sortTarget: 2, limit: 1 }), keys: ['k1'], more: true, count: 4 },
+      // etcd: with no order sent, the limit applies before the sort (the first limit + 1 keys).
+      { name: 'target value, order none, limit: the first keys sorted', req: rangeReq('\0', '\0', { sortTarget: 4, limit: 1 }), keys: ['k2'], more: true, count: 4 },
+      { name: 'target value, order none, limit, inexact count', req: rangeReq('\0', '\0', { sortTarget: 4, limit: 1, exactCount: false }), keys: ['k2'], more: true, count: 2 },
+      { name: 'target value, ascending, limit: all keys sorted', req: rangeReq('\0', '\0', { sortTarget: 4, sortOrder: 1, limit: 1 }), keys: ['k3'], more: true, count: 4 },
       { name: 'min mod filter keeps count', req: rangeReq('k', 'l', { minModRevision: 4 }), keys: ['k1', 'k3'], more: false, count: 3 },
       { name: 'historical', req: rangeReq('k1', '', { revision: 2 }), keys: ['k1'], more: false, count: 1 },
       { name: 'before creation', req: rangeReq('l1', '', { revision: 4 }), keys: [], more: false, count: 0 },
