@@ -45,11 +45,9 @@ import { PeerServer } from './peer-server';
 import { loadOrBootIdentity } from './cluster-first-write';
 import { ClusterMembership, applyConfChangeToTable, validateConfChange } from './cluster-membership';
 import { ClusterPeerApi } from './cluster-peer-api';
-import { RaftSnapshotCompactor, SNAPSHOT_CATCH_UP_ENTRIES_DEFAULT, SNAPSHOT_COUNT_DEFAULT } from './raft-snapshot-compactor';
 import { SnapshotBackendSlot } from './snapshot-backend-slot';
-import { SnapshotSender } from './snapshot-sender';
 import { SnapshotReceiver } from './snapshot-receiver';
-import { SnapshotInstaller } from './snapshot-installer';
+import { MemberSnapshots } from './member-snapshots';
 import { recoverSnapshotInstall } from './snapshot-recovery';
 
 /** A running member. */
@@ -71,11 +69,7 @@ export class Member {
   private readonly driver: RaftDriver;
   private readonly node: RawNode;
   private readonly raftStorage: MemoryRaftStorage;
-  private readonly snapshotter: RaftSnapshotCompactor;
-  private readonly snapshotSender: SnapshotSender;
-  /** Receives the leader's snapshots (the peer server hands it `POST /raft/snapshot`). */
-  readonly snapshotReceiver: SnapshotReceiver;
-  private readonly snapshotInstaller: SnapshotInstaller;
+  private readonly snapshots: MemberSnapshots;
   private readonly compactor: Compactor;
   private readonly peerApi: ClusterPeerApi;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -116,29 +110,18 @@ export class Member {
     const { node, storage, applied } = createRaftNode(this.memberId, loadedLog, config, config.rand ?? new CryptoRand());
     this.node = node;
     this.raftStorage = storage;
-    this.snapshotter = new RaftSnapshotCompactor({
-      storage,
-      sink: persistence,
-      // 0 means the default, as in etcd.
-      snapshotCount: config.snapshotCount || SNAPSHOT_COUNT_DEFAULT,
-      catchUpEntries: config.snapshotCatchUpEntries ?? SNAPSHOT_CATCH_UP_ENTRIES_DEFAULT,
-      logger: log.child({ component: 'raft-snapshot' }),
-    });
-    persistence.onStateDurable((st) => this.snapshotter.onStateDurable(st));
-    const snapDir = config.dataDir + '/member/snap';
-    this.snapshotSender = new SnapshotSender({
-      dir: snapDir,
+    this.snapshots = new MemberSnapshots({
+      memberDir: config.dataDir + '/member',
       localId: this.memberId,
       clusterId: this.clusterId,
-      backend,
+      snapshotCount: config.snapshotCount,
+      catchUpEntries: config.snapshotCatchUpEntries,
+      noSync: config.unsafeNoFsync,
+      storage,
+      persistence,
+      slot,
       urlsOf: (id) => this.table.get(id)?.peerUrls,
       report: (id, status) => this.driver.reportSnapshot(id, status),
-      logger: log.child({ component: 'snapshot-sender' }),
-    });
-    this.snapshotReceiver = new SnapshotReceiver({
-      dir: snapDir,
-      localId: this.memberId,
-      clusterId: this.clusterId,
       deliver: (h) => this.stepPeerMessage(newMessage({
         type: MessageType.MsgSnap,
         from: h.from,
@@ -146,16 +129,9 @@ export class Member {
         term: h.msgTerm,
         snapshot: { data: new Uint8Array(0), metadata: { index: h.index, term: h.term, confState: h.confState } },
       })),
-      logger: log.child({ component: 'snapshot-receiver' }),
-    });
-    this.snapshotInstaller = new SnapshotInstaller({
-      memberDir: config.dataDir + '/member',
-      slot,
-      buffer: backend,
       quiesce: () => this.compactor.idle(),
       rebuild: () => this.rebuildFromBackend(),
-      noSync: config.unsafeNoFsync,
-      logger: log.child({ component: 'snapshot-installer' }),
+      logger: log,
     });
     this.transport = new PeerTransport({
       localId: this.memberId,
@@ -171,8 +147,8 @@ export class Member {
       onCompaction: (rev) => this.compactor.finish(rev),
       onLeaderChange: (lead, isLeader) => this.leaderChanged(lead, isLeader),
       send: (msgs) => this.transport.send(msgs),
-      sendSnapshot: (m) => this.snapshotSender.send(m),
-      installSnapshot: (meta) => this.snapshotInstaller.install(meta),
+      sendSnapshot: (m) => this.snapshots.sender.send(m),
+      installSnapshot: (meta) => this.snapshots.installer.install(meta),
       validateConfChange: (cc) => validateConfChange(this.table, cc),
       applyConfChange: (txn, cc) => applyConfChangeToTable(this.table, txn, cc),
       afterConfChange: (cc) => this.afterConfChange(cc),
@@ -303,10 +279,7 @@ export class Member {
       firstIndex: s.firstIndex(),
       lastIndex: s.lastIndex(),
       snapshotIndex: s.snapshot().metadata.index,
-      snapshotsTaken: this.snapshotter.snapshotsTaken,
-      snapshotsSent: this.snapshotSender.sent,
-      snapshotsReceived: this.snapshotReceiver.received,
-      snapshotsInstalled: this.snapshotInstaller.installed,
+      ...this.snapshots.counts(),
     };
   }
 
@@ -375,7 +348,7 @@ export class Member {
     if (this.stopped) return;
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
-    this.snapshotSender.close();
+    this.snapshots.close();
     this.transport.close();
     await Promise.all(this.peerServers.map((s) => s.close()));
     this.driver.stop();
@@ -480,6 +453,11 @@ export class Member {
     this.config.logger.info({ leader: lead.toString(16), isLeader }, 'leader changed');
     if (isLeader) this.lessor.promote(this.config.electionMs);
     else this.lessor.demote();
+  }
+
+  /** Receives the leader's snapshots (the peer server hands it `POST /raft/snapshot`). */
+  get snapshotReceiver(): SnapshotReceiver {
+    return this.snapshots.receiver;
   }
 
   /** True when this member is the leader now. */
