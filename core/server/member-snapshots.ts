@@ -5,7 +5,6 @@
  * The member owns one and asks it for its counters; the parts keep their own contracts
  * (raft-snapshot-compactor.ts, snapshot-sender.ts, snapshot-receiver.ts, snapshot-installer.ts).
  */
-import { Backend } from '../storage/backend';
 import { Logger } from '../util/logger';
 import { MemoryRaftStorage } from '../raft/memory-raft-storage';
 import { SnapshotStatus } from '../raft/raw-node';
@@ -66,7 +65,7 @@ export class MemberSnapshots {
 
   /** Builds the parts and subscribes the marker policy to the persister's durable applies. */
   constructor(o: MemberSnapshotsOptions) {
-    const backend: Backend = o.persistence.backend;
+    const backend = o.persistence.backend;
     const snapDir = o.memberDir + '/snap';
     this.compactor = new RaftSnapshotCompactor({
       storage: o.storage,
@@ -85,7 +84,7 @@ export class MemberSnapshots {
       logger: o.logger.child({ component: 'snapshot-receiver' }),
     });
     this.installer = new SnapshotInstaller({
-      memberDir: o.memberDir, slot: o.slot, buffer: o.persistence.backend, quiesce: o.quiesce, rebuild: o.rebuild, noSync: o.noSync,
+      memberDir: o.memberDir, slot: o.slot, buffer: backend, quiesce: o.quiesce, rebuild: o.rebuild, noSync: o.noSync,
       logger: o.logger.child({ component: 'snapshot-installer' }),
     });
   }

@@ -16,9 +16,9 @@
  *    being synced: up to {@link MAX_READIES_IN_FLIGHT} are in flight, and the WAL syncs
  *    everything appended meanwhile with one fdatasync. A Ready with nothing to persist queues no
  *    write but keeps its place in the order.
- * 3. When a Ready's apply ran (or, with nothing to apply, its append is durable; in queue order): the store's readable revision moves,
- *    watchers are notified, proposers get their results, read-index waiters whose index is now
- *    durably applied are released.
+ * 3. When a Ready's apply ran (with nothing to apply: when its append is durable), in queue
+ *    order: the store's readable revision moves, watchers are notified, proposers get their
+ *    results, read-index waiters whose index is now durably applied are released.
  *
  * Proposals that arrive while Readies are in flight collect in Raft and go out together in the
  * next one: that is the group commit.

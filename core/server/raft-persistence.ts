@@ -257,7 +257,13 @@ export class RaftPersistence implements ReadyPersister {
   private track(first: number, logged: Promise<void>): void {
     const a: PendingAppend = { first, logged, durable: false };
     logged.then(() => (a.durable = true), () => undefined);
+    this.pruneDurable();
     this.appends.push(a);
+  }
+
+  /** Forgets the appends known durable (they complete in order: the front ones). */
+  private pruneDurable(): void {
+    while (this.appends.length > 0 && this.appends[0]!.durable) this.appends.shift();
   }
 
   /**
@@ -265,7 +271,7 @@ export class RaftPersistence implements ReadyPersister {
    * holds an entry at or below `index` (it covers the earlier ones); undefined when all are.
    */
   private appendHolding(index: number): Promise<void> | undefined {
-    while (this.appends.length > 0 && this.appends[0]!.durable) this.appends.shift();
+    this.pruneDurable();
     for (let i = this.appends.length - 1; i >= 0; i--) if (this.appends[i]!.first <= index) return this.appends[i]!.logged;
     return undefined;
   }

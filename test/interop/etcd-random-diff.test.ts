@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import { isDeepStrictEqual } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import * as pb from '../../protocol/etcd/generated/rpc';
-import type { KeyValue } from '../../protocol/etcd/generated/kv';
+import { KeyValue } from '../../protocol/etcd/generated/kv';
 import { requirePeer } from '../support/peers';
 import { startEtcd } from '../support/etcd-peer';
 import { startCoracle } from '../support/coracle-server';
@@ -46,8 +46,6 @@ const TARGET_FIELD: Record<number, (kv: Kv) => string> = {
   [pb.RangeRequest_SortTarget.VALUE]: (kv) => kv.value.toString('hex'),
 };
 
-const ZERO_KV: Kv = { key: Buffer.alloc(0), createRevision: 0n, modRevision: 0n, version: 0n, value: Buffer.alloc(0), lease: 0n };
-
 /**
  * etcd sorts a range by version, revision or value with Go's unstable sort, so keys that tie on
  * the target come in an order no client may rely on. Each run of ties is put in key order; when
@@ -69,7 +67,7 @@ function untied(request: unknown, o: Outcome): Outcome {
     const cut = req.limit > 0n && res.more;
     // Of a cut run only the target and how many made it are comparable: the rest of each kv
     // (key, revisions, lease, value) tells which of the tied keys it is.
-    if (cut) runs.push(runs.pop()!.map((kv) => ({ ...ZERO_KV, key: Buffer.from('(tied, cut by the limit)'), value: Buffer.from(field(kv)) })));
+    if (cut) runs.push(runs.pop()!.map((kv) => KeyValue.fromPartial({ key: Buffer.from('(tied, cut by the limit)'), value: Buffer.from(field(kv)) })));
     res.kvs = runs.flat();
   };
   const fixTxn = (req: pb.TxnRequest, res: pb.TxnResponse): void => {
