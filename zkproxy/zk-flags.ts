@@ -28,6 +28,8 @@ export const ZK_FLAGS = {
   'zk-tls-reload-interval': { kind: 'int', default: 10000, help: 'How often (ms) the --zk-tls-* files are checked; changed files serve new connections without a restart (0 = never).' },
   'zk-port-unification': { kind: 'bool', default: false, help: 'The plain ZooKeeper port (--zk-listen) also accepts TLS clients, with the --zk-tls-* settings (client.portUnification).' },
   'zk-x509-super-user': { kind: 'string', default: '', help: 'Client certificate subject DN given the ZooKeeper super identity (zookeeper.X509AuthenticationProvider.superUser).' },
+  'zk-admin-listen': { kind: 'string', default: '', help: "host:port of ZooKeeper's AdminServer (HTTP GET /commands/<name>, e.g. ruok, monitor, stats; admin.serverAddress and admin.serverPort); '' = none. ZooKeeper serves it on 8080 by default; it has no authentication, so bind it to a trusted address." },
+  'zk-admin-command-url': { kind: 'string', default: '/commands', help: 'URL path under which the AdminServer answers commands (admin.commandURL).' },
   'zk-tick-time': { kind: 'int', default: ZK_TICK_TIME_DEFAULT_MS, help: 'ZooKeeper tickTime (ms); session timeouts default to [2, 20] ticks.' },
   'zk-min-session-timeout': { kind: 'int', default: 0, help: 'Smallest ZooKeeper session timeout granted (ms; 0 = 2 ticks).' },
   'zk-max-session-timeout': { kind: 'int', default: 0, help: 'Largest ZooKeeper session timeout granted (ms; 0 = 20 ticks).' },
@@ -92,8 +94,9 @@ export function zkOptionsFromFlags(v: ZkFlagValues): ZkFlagOptions | undefined {
     trustedCaFile: v['zk-tls-trusted-ca-file'] || undefined, crlFile: v['zk-tls-crl-file'] || undefined,
     clientAuth, superUser: v['zk-x509-super-user'] || undefined, reloadIntervalMs: v['zk-tls-reload-interval'],
   };
+  const admin = v['zk-admin-listen'] === '' ? undefined : { ...listenAddress(v['zk-admin-listen'], 'zk-admin-listen'), commandUrl: v['zk-admin-command-url'] };
   return {
-    host, port, plain, secure, portUnification, tls,
+    host, port, plain, secure, portUnification, tls, admin,
     tickTime: v['zk-tick-time'],
     minSessionTimeout: min || undefined,
     maxSessionTimeout: max || undefined,

@@ -17,6 +17,7 @@ import { bootstrapKeySpace } from './mapping/bootstrap';
 import { KeySchema } from './mapping/key-schema';
 import { ZnodeTree } from './mapping/znode-tree';
 import { ZkListener } from './net/listener';
+import { ZkAdminOptions, ZkAdminServer } from './net/admin-server';
 import { ZkSecurePort, ZkTlsOptions } from './net/tls-port';
 import { ContainerReaper } from './ops/container-reaper';
 import { ZkServices } from './ops/services';
@@ -76,6 +77,8 @@ export interface ZkProxyOptions {
    * clients that allow read-only sessions. Needs a backend that can tell (KvBackend.hasQuorum).
    */
   readOnlyMode?: boolean;
+  /** ZooKeeper's AdminServer (HTTP `/commands/<name>`); none by default (ZooKeeper's is on at 8080). */
+  admin?: ZkAdminOptions;
   /** Wrap the store handler (logging, metrics, cross-checking). */
   decorate?: (h: ZkHandler, services: ZkServices) => ZkHandler;
 }
@@ -86,6 +89,8 @@ export interface ZkProxy {
   address: AddressInfo;
   /** The secure (TLS) port's address, when there is one. */
   secureAddress?: AddressInfo;
+  /** The AdminServer's address, when it runs. */
+  adminAddress?: AddressInfo;
   services: ZkServices;
   /** Request/error/latency counters per op (the metrics decorator's). */
   metrics: ZkMetrics;
@@ -130,6 +135,18 @@ function readOnlyMode(backend: KvBackend, sessions: ReadOnlySessions, listener: 
     entered: () => listener.dropConnections(),
     left: () => sessions.closeAll('serving read/write again'),
   }, { enterAfterMs: Math.max(2000, tickTime) }, logger.child({ part: 'read-only' }));
+}
+
+/** Starts the AdminServer; when it cannot listen, stops what started before it and says what to change. */
+async function startAdmin(listener: ZkListener, opts: ZkAdminOptions, logger: ZkLogger, stopRest: () => Promise<void>): Promise<ZkAdminServer> {
+  try {
+    const admin = await ZkAdminServer.start(listener.fourLetterSource(), opts, logger.child({ part: 'admin' }));
+    logger.info({ address: `${admin.address.address}:${admin.address.port}` }, 'serving the ZooKeeper AdminServer');
+    return admin;
+  } catch (e) {
+    await stopRest();
+    throw new Error(`cannot serve the ZooKeeper AdminServer on ${opts.host}:${opts.port}: ${e instanceof Error ? e.message : String(e)} (change --zk-admin-listen)`);
+  }
 }
 
 /** Bootstraps the key space, loads the tree, starts the change feed, reaper and listener. */
@@ -177,16 +194,21 @@ export async function startZkProxy(o: ZkProxyOptions): Promise<ZkProxy> {
   const bound = await listener.listen();
   const address = bound.plain ?? bound.secure;
   if (!address) throw new Error('the ZooKeeper front end needs a plain or a secure port');
+  const close = async (): Promise<void> => {
+    reaper.stop();
+    services.readOnly?.mode.stop();
+    services.readOnly?.sessions.stop();
+    await listener.close();
+    sessions.stop();
+    feed.close();
+  };
+  const admin = o.admin ? await startAdmin(listener, o.admin, logger, close) : undefined;
   return {
-    address, secureAddress: bound.secure, services, metrics,
+    address, secureAddress: bound.secure, adminAddress: admin?.address, services, metrics,
     dropConnections: () => listener.dropConnections(),
     close: async () => {
-      reaper.stop();
-      services.readOnly?.mode.stop();
-      services.readOnly?.sessions.stop();
-      await listener.close();
-      sessions.stop();
-      feed.close();
+      await admin?.close();
+      await close();
     },
   };
 }

@@ -42,6 +42,18 @@ const DEPENDENCY_JARS = [
   'netty-transport-native-epoll',
   'netty-transport-native-unix-common',
 ];
+/** The AdminServer's Jetty and servlet jars (Debian's libjetty9-java, a dependency of libzookeeper-java). */
+const ADMIN_SERVER_JARS = ['jetty9-server', 'jetty9-servlet', 'jetty9-http', 'jetty9-io', 'jetty9-util', 'jetty9-security', 'servlet-api'];
+
+/** The AdminServer jars found in `dir`; throws naming the missing ones. */
+function adminServerClasspath(dir = JAVA_LIB_DIR): string[] {
+  const files = fs.readdirSync(dir);
+  const found = ADMIN_SERVER_JARS.map((b) => [b, findJar(dir, b, files)] as const);
+  const missing = found.filter(([, j]) => !j).map(([b]) => b);
+  if (missing.length > 0) throw new Error(`ZooKeeper AdminServer jars not found in ${dir}: ${missing.join(', ')}; run scripts/install-peers.sh (libjetty9-java)`);
+  return found.map(([, j]) => j!);
+}
+
 /** SLF4J bindings in order of preference; the first found is used. */
 const LOG_BINDINGS = ['slf4j-simple'];
 
@@ -113,6 +125,8 @@ export interface ZookeeperOptions {
   logLevel?: string;
   /** Bound on waiting until it serves (default 30 s). */
   startTimeoutMs?: number;
+  /** Serve the AdminServer (HTTP /commands) on 127.0.0.1 at a free port, `adminPort`. */
+  adminServer?: boolean;
 }
 
 /** A running standalone ZooKeeper owned by the test. */
@@ -122,6 +136,8 @@ export interface ZookeeperPeer {
   /** `127.0.0.1:<port>`, the connect string for clients. */
   connectString: string;
   dataDir: string;
+  /** The AdminServer's port, when started with `adminServer`. */
+  adminPort?: number;
   /** Server version from `srvr`, e.g. `3.8.0`. */
   version: string;
   /** Milliseconds from spawn to serving. */
@@ -175,10 +191,12 @@ async function startOnce(opts: ZookeeperOptions): Promise<ZookeeperPeer> {
   const timeoutMs = opts.startTimeoutMs ?? 30_000;
   const root = createTempDir('coracle-zk-');
   const port = await freePort();
+  const adminPort = opts.adminServer ? await freePort() : undefined;
+  const admin: Record<string, string | number> = adminPort === undefined ? {} : { 'admin.enableServer': 'true', 'admin.serverAddress': '127.0.0.1', 'admin.serverPort': adminPort };
   const dataDir = path.join(root, 'data');
   const cfgFile = path.join(root, 'zoo.cfg');
   fs.mkdirSync(dataDir);
-  fs.writeFileSync(cfgFile, zooCfg(dataDir, port, opts.config ?? {}));
+  fs.writeFileSync(cfgFile, zooCfg(dataDir, port, { ...admin, ...opts.config }));
   const args = [
     // No hsperfdata files in /tmp (they outlive a SIGKILLed JVM).
     '-XX:-UsePerfData',
@@ -186,7 +204,7 @@ async function startOnce(opts: ZookeeperOptions): Promise<ZookeeperPeer> {
     '-Dorg.slf4j.simpleLogger.showDateTime=true',
     ...(opts.jvmArgs ?? []),
     '-cp',
-    zookeeperClasspath().join(':'),
+    [...zookeeperClasspath(), ...(opts.adminServer ? adminServerClasspath() : [])].join(':'),
     MAIN_CLASS,
     cfgFile,
   ];
@@ -195,7 +213,7 @@ async function startOnce(opts: ZookeeperOptions): Promise<ZookeeperPeer> {
   let proc = spawnServer();
   const stop = async (): Promise<void> => {
     await proc.stop();
-    releasePorts([port]);
+    releasePorts(adminPort === undefined ? [port] : [port, adminPort]);
     removeTempDir(root);
   };
   let version: string;
@@ -208,6 +226,7 @@ async function startOnce(opts: ZookeeperOptions): Promise<ZookeeperPeer> {
   const peer: ZookeeperPeer = {
     host: '127.0.0.1',
     port,
+    adminPort,
     connectString: `127.0.0.1:${port}`,
     dataDir,
     version,

@@ -182,6 +182,12 @@ export interface KvServerRole {
   syncedFollowers: number;
   /** Leader only: learners that do. */
   syncedNonVoting: number;
+  /** In a cluster: this member's id. */
+  memberId?: bigint;
+  /** In a cluster: the leader's member id (0n while none is known). */
+  leaderId?: bigint;
+  /** In a cluster: each member's id, first peer URL and whether it votes (the AdminServer's leader and voting_view). */
+  members?: readonly { id: bigint; peerUrl: string; voter: boolean }[];
 }
 
 /** The store as zkproxy sees it. */

@@ -20,7 +20,9 @@ const REPLICATE = 1;
 export interface RoleSource {
   readonly memberId: bigint;
   readonly isLeader: boolean;
-  members(): { id: bigint; isLearner: boolean }[];
+  /** The leader's id, 0n while none is known. */
+  readonly leader: bigint;
+  members(): { id: bigint; isLearner: boolean; peerUrls: readonly string[] }[];
   /** The leader's view of each member's replication (empty on a follower). */
   progress(): ReadonlyMap<bigint, { state?: number; recentActive?: boolean }>;
 }
@@ -30,7 +32,12 @@ export function serverRoleOf(m: RoleSource): KvServerRole {
   const members = m.members();
   const quorumSize = members.filter((x) => !x.isLearner).length;
   if (members.length <= 1) return { ...STANDALONE_ROLE, quorumSize };
-  if (!m.isLeader) return { ...STANDALONE_ROLE, mode: 'follower', quorumSize };
+  const cluster = {
+    memberId: m.memberId,
+    leaderId: m.leader,
+    members: members.map((x) => ({ id: x.id, peerUrl: x.peerUrls[0] ?? '', voter: !x.isLearner })),
+  };
+  if (!m.isLeader) return { ...STANDALONE_ROLE, mode: 'follower', quorumSize, ...cluster };
   const progress = m.progress();
   let syncedFollowers = 0;
   let syncedNonVoting = 0;
@@ -41,5 +48,5 @@ export function serverRoleOf(m: RoleSource): KvServerRole {
     if (x.isLearner) syncedNonVoting++;
     else syncedFollowers++;
   }
-  return { mode: 'leader', quorumSize, learners: members.length - 1, syncedFollowers, syncedNonVoting };
+  return { mode: 'leader', quorumSize, learners: members.length - 1, syncedFollowers, syncedNonVoting, ...cluster };
 }

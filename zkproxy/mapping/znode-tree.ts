@@ -110,7 +110,7 @@ export class ZnodeTree {
     return this.nodes.size;
   }
 
-  /** Sum of data lengths (mntr's zk_approximate_data_size). */
+  /** Sum of path and data lengths, as ZooKeeper's DataTree sums them (mntr's zk_approximate_data_size). */
   approximateDataSize(): number {
     return this.dataBytes;
   }
@@ -191,6 +191,11 @@ export class ZnodeTree {
     return [...(this.ephemerals.get(owner) ?? [])];
   }
 
+  /** The sessions that own ephemerals, each with its paths (the AdminServer's dump). */
+  ephemeralOwners(): Map<bigint, string[]> {
+    return new Map([...this.ephemerals].filter(([, paths]) => paths.size > 0).map(([owner, paths]) => [owner, [...paths]]));
+  }
+
   /** The view of `path`, or undefined when absent. The children set is shared: do not mutate. */
   view(path: string): NodeView | undefined {
     const n = this.nodes.get(path);
@@ -265,7 +270,8 @@ export class ZnodeTree {
       kind: v.kind, czxidStored: v.czxid ?? 0n, data: v.data, version: v.version, ctime: v.ctime, mtime: v.mtime, ttl: v.ttl,
       owner: shared0(kv.lease), createRev: kv.createRevision, modRev: kv.modRevision, keyVersion: kv.version,
     });
-    this.dataBytes += dataLength(v.data) - (prev ? dataLength(prev.data) : 0);
+    // ZooKeeper's approximate data size counts each node's path as well as its data.
+    this.dataBytes += dataLength(v.data) - (prev ? dataLength(prev.data) : -path.length);
     if (v.kind === 'container' || v.kind === 'ttl') this.reapable.add(path);
     if (prev) {
       if (prev.owner !== kv.lease) {
@@ -283,7 +289,7 @@ export class ZnodeTree {
     const prev = this.nodes.get(path);
     if (!prev) return undefined;
     this.nodes.delete(path);
-    this.dataBytes -= dataLength(prev.data);
+    this.dataBytes -= dataLength(prev.data) + path.length;
     this.reapable.delete(path);
     this.untrackEphemeral(prev.owner, path);
     if (path !== '/') {

@@ -94,8 +94,9 @@ export class ZkConnection implements WatchTarget, SessionOwner {
     const remote = `${normalizeAddress(socket.remoteAddress)}:${socket.remotePort ?? 0}`;
     this.log = deps.logger.child({ conn: this.watchId, remote });
     this.stats = {
-      remote, sessionId: 0n, timeoutMs: 0, received: 0, sent: 0, queued: 0, lastOp: 'NA', lastCxid: -1,
-      lastZxid: -1, lastResponse: 0, established: Date.now(), minLat: 0, maxLat: 0, totalLat: 0, countLat: 0,
+      remote, secure: (socket as { encrypted?: boolean }).encrypted === true, sessionId: 0n, timeoutMs: 0, received: 0, sent: 0,
+      queued: 0, lastOp: 'NA', lastCxid: -1, lastZxid: -1, lastResponse: 0, established: Date.now(), lastLat: 0, minLat: 0, maxLat: 0,
+      totalLat: 0, countLat: 0,
     };
     socket.setNoDelay(true);
     // A connection that never completes its handshake holds no session that could expire it.
@@ -365,6 +366,7 @@ export class ZkConnection implements WatchTarget, SessionOwner {
     c.lastCxid = xid;
     c.lastZxid = reply.zxid;
     c.lastResponse = Date.now();
+    c.lastLat = latency;
     c.minLat = c.countLat === 0 ? latency : Math.min(c.minLat, latency);
     c.maxLat = Math.max(c.maxLat, latency);
     c.totalLat += latency;
@@ -416,6 +418,7 @@ export class ZkConnection implements WatchTarget, SessionOwner {
   private send(buf: Buffer): void {
     if (this.state === 'closed' || this.socket.destroyed) return;
     this.deps.stats.packetsSent++;
+    this.deps.stats.recordResponse(buf.length);
     this.stats.sent++;
     this.socket.write(buf);
     if (this.socket.writableLength > ZK_MAX_QUEUED_BYTES) {

@@ -42,6 +42,14 @@ export interface FourLetterSource {
   config(): { clientPort: number | undefined; secureClientPort: number | undefined; tickTime: number; minSessionTimeout: number; maxSessionTimeout: number; maxClientCnxns: number };
   /** Standalone, leader, follower or read-only, and the leader's replication (server-role.ts). */
   role(): KvServerRole;
+  /** crst: zero every connection's counters (ZooKeeper's resetAllConnectionStats). */
+  resetConnectionStats(): void;
+  /** The data-table paths each session's connection watches (ZooKeeper's wchc). */
+  dataWatchesBySession(): Map<bigint, string[]>;
+  /** The live sessions this server tracks, with their deadlines in ms since the epoch. */
+  sessionExpiries(): { id: bigint; expiresAt: number }[];
+  /** The ephemeral paths of each session that owns some. */
+  ephemeralsBySession(): Map<bigint, string[]>;
 }
 
 /** The text answer to `word`. */
@@ -61,7 +69,7 @@ export function answerFourLetterWord(word: string, src: FourLetterSource): strin
       return `${w.connections} connections watching ${w.paths} paths\nTotal watches:${w.watches}\n`;
     }
     case 'srst': src.stats.reset(); return 'Server stats reset.\n';
-    case 'crst': return 'Connection stats reset.\n';
+    case 'crst': src.resetConnectionStats(); return 'Connection stats reset.\n';
     default: return '';
   }
 }
@@ -87,51 +95,60 @@ function connLine(c: ConnectionStats, brief: boolean): string {
   const avg = c.countLat === 0 ? 0 : Math.round(c.totalLat / c.countLat);
   return `${base},sid=0x${c.sessionId.toString(16)},lop=${c.lastOp},est=${c.established},to=${c.timeoutMs},` +
     `lcxid=0x${(c.lastCxid >>> 0).toString(16)},lzxid=0x${BigInt.asUintN(64, BigInt(c.lastZxid)).toString(16)},lresp=${c.lastResponse},` +
-    `llat=0,minlat=${c.minLat},avglat=${avg},maxlat=${c.maxLat})`;
+    `llat=${c.lastLat},minlat=${c.minLat},avglat=${avg},maxlat=${c.maxLat})`;
 }
 
 function cons(src: FourLetterSource): string {
   return src.connections().map((c) => ` ${connLine(c, false)}\n`).join('') + '\n';
 }
 
-function mntr(src: FourLetterSource): string {
+/**
+ * mntr's values, named without the `zk_` prefix the text adds (the AdminServer's monitor uses
+ * these names); Coracle's own rows start with `coracle_`.
+ */
+export function monitorRows(src: FourLetterSource): [string, string | number][] {
   const s = src.stats;
   const role = src.role();
-  const rows: [string, string | number][] = [
-    ['zk_version', REPORTED_VERSION], ['zk_server_state', role.mode],
-    ['zk_avg_latency', s.avgLatency()], ['zk_max_latency', s.maxLatency], ['zk_min_latency', s.minLatency],
-    ['zk_packets_received', s.packetsReceived], ['zk_packets_sent', s.packetsSent],
-    ['zk_num_alive_connections', src.connections().length], ['zk_outstanding_requests', s.outstanding],
-    ['zk_znode_count', src.nodeCount()], ['zk_watch_count', src.watchCount()], ['zk_ephemerals_count', src.ephemerals()],
-    ['zk_approximate_data_size', src.dataSize()],
+  return [
+    ['version', REPORTED_VERSION], ['server_state', role.mode],
+    ['avg_latency', s.avgLatency()], ['max_latency', s.maxLatency], ['min_latency', s.minLatency],
+    ['packets_received', s.packetsReceived], ['packets_sent', s.packetsSent],
+    ['num_alive_connections', src.connections().length], ['outstanding_requests', s.outstanding],
+    ['znode_count', src.nodeCount()], ['watch_count', src.watchCount()], ['ephemerals_count', src.ephemerals()],
+    ['approximate_data_size', src.dataSize()],
     ...fdRows(),
-    ['zk_uptime', Date.now() - s.startedAt],
-    ['zk_connection_rejected', s.connectionsRejected],
+    ['uptime', Date.now() - s.startedAt],
+    ['connection_rejected', s.connectionsRejected],
+    ['last_client_response_size', s.lastResponseSize], ['min_client_response_size', s.minResponseSize],
+    ['max_client_response_size', s.maxResponseSize],
     ...roleRows(role),
     ['coracle_write_conflicts', src.writeConflicts()],
   ];
-  return rows.map(([k, v]) => `${k}\t${v}\n`).join('');
+}
+
+function mntr(src: FourLetterSource): string {
+  return monitorRows(src).map(([k, v]) => `${k.startsWith('coracle_') ? k : `zk_${k}`}\t${v}\n`).join('');
 }
 
 /**
- * A quorum member's lines (QuorumZooKeeperServer: quorum_size; a leader's LeaderZooKeeperServer:
+ * A quorum member's rows (QuorumZooKeeperServer: quorum_size; a leader's LeaderZooKeeperServer:
  * learners and how many of them are synced; Coracle has no pending syncs).
  */
 function roleRows(role: KvServerRole): [string, number][] {
   // A read-only server is a plain ZooKeeperServer: no quorum rows.
   if (role.mode === 'standalone' || role.mode === 'read-only') return [];
-  const rows: [string, number][] = [['zk_quorum_size', role.quorumSize]];
+  const rows: [string, number][] = [['quorum_size', role.quorumSize]];
   if (role.mode !== 'leader') return rows;
   return [
-    ...rows, ['zk_learners', role.learners], ['zk_synced_followers', role.syncedFollowers],
-    ['zk_synced_non_voting_followers', role.syncedNonVoting], ['zk_synced_observers', 0], ['zk_pending_syncs', 0],
+    ...rows, ['learners', role.learners], ['synced_followers', role.syncedFollowers],
+    ['synced_non_voting_followers', role.syncedNonVoting], ['synced_observers', 0], ['pending_syncs', 0],
   ];
 }
 
 /** The descriptor lines, when the platform can tell (ZooKeeper prints them on Unix only). */
 function fdRows(): [string, number][] {
   const fds = fileDescriptors();
-  return fds ? [['zk_open_file_descriptor_count', fds.open], ['zk_max_file_descriptor_count', fds.max]] : [];
+  return fds ? [['open_file_descriptor_count', fds.open], ['max_file_descriptor_count', fds.max]] : [];
 }
 
 function conf(src: FourLetterSource): string {
@@ -141,11 +158,15 @@ function conf(src: FourLetterSource): string {
     `maxSessionTimeout=${c.maxSessionTimeout}\nclientPortListenBacklog=-1\nserverId=0\n`;
 }
 
-function envi(): string {
-  const rows = [
+/** envi's rows: ZooKeeper's Environment entries, filled with what a Node process has. */
+export function environmentRows(): [string, string][] {
+  return [
     ['zookeeper.version', REPORTED_VERSION], ['host.name', hostname()], ['java.version', `node ${process.version}`],
     ['java.vendor', 'coracle'], ['os.name', process.platform], ['os.arch', process.arch],
     ['user.dir', process.cwd()], ['os.memory.free', `${Math.round(process.memoryUsage().heapUsed / 1048576)}MB`],
   ];
-  return 'Environment:\n' + rows.map(([k, v]) => `${k}=${v}\n`).join('');
+}
+
+function envi(): string {
+  return 'Environment:\n' + environmentRows().map(([k, v]) => `${k}=${v}\n`).join('');
 }

@@ -19,7 +19,7 @@ import { AuthId, normalizeAddress } from '../mapping/acl-rules';
 import { ZkServices } from '../ops/services';
 import { ZkConnection } from './connection';
 import { FourLetterSource } from './four-letter-words';
-import { ServerStats } from './server-stats';
+import { ServerStats, resetConnectionStats } from './server-stats';
 import { ZkSecurePort, ZkTlsOptions, certificateIdentities, tlsServerOptions } from './tls-port';
 import { TlsReloader } from './tls-reloader';
 
@@ -204,13 +204,17 @@ export class ZkListener {
     return this.connections.size;
   }
 
-  private fourLetterSource(): FourLetterSource {
+  /** What the four-letter words and the AdminServer report, read live from this listener. */
+  fourLetterSource(): FourLetterSource {
     const s = this.services;
+    const live = (): ZkConnection[] => [...this.connections].filter((c) => c.session());
     return {
       stats: this.stats,
-      connections: () => [...this.connections].filter((c) => c.session()).map((c) => c.stats),
+      connections: () => live().map((c) => c.stats),
       zxid: () => s.tree.revision,
-      nodeCount: () => s.tree.size(),
+      // ZooKeeper's DataTree holds the root under both "" and "/", and counts it twice: tools
+      // comparing the two servers see the same figure.
+      nodeCount: () => s.tree.size() + 1,
       watchSummary: () => s.watches.dataSummary(),
       watchCount: () => s.watches.count(),
       ephemerals: () => s.tree.ephemeralCount(),
@@ -222,6 +226,12 @@ export class ZkListener {
         maxClientCnxns: this.opts.maxClientCnxns,
       }),
       role: () => (s.readOnly?.mode.active ? READ_ONLY_ROLE : s.backend.serverRole?.() ?? STANDALONE_ROLE),
+      resetConnectionStats: () => {
+        for (const c of this.connections) resetConnectionStats(c.stats);
+      },
+      dataWatchesBySession: () => new Map(live().map((c) => [c.stats.sessionId, s.watches.dataPathsOf(c)] as const).filter(([, paths]) => paths.length > 0)),
+      sessionExpiries: () => s.sessions.expiries(),
+      ephemeralsBySession: () => s.tree.ephemeralOwners(),
     };
   }
 

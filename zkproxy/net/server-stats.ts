@@ -14,6 +14,10 @@ export class ServerStats {
   private latencyTotal = 0;
   minLatency = 0;
   maxLatency = 0;
+  /** Sizes of the replies and notifications sent, bytes; -1 until one is (ZooKeeper's BufferStats). */
+  lastResponseSize = -1;
+  minResponseSize = -1;
+  maxResponseSize = -1;
   readonly startedAt = Date.now();
 
   /** Records a request's latency in ms. */
@@ -25,6 +29,13 @@ export class ServerStats {
     this.latencyTotal += v;
   }
 
+  /** Records the size of a frame sent to a client. */
+  recordResponse(bytes: number): void {
+    this.lastResponseSize = bytes;
+    if (this.minResponseSize < 0 || bytes < this.minResponseSize) this.minResponseSize = bytes;
+    if (bytes > this.maxResponseSize) this.maxResponseSize = bytes;
+  }
+
   /** Average latency in ms, 4 decimals like ZooKeeper 3.8 prints. */
   avgLatency(): number {
     return this.latencyCount === 0 ? 0 : Math.round((this.latencyTotal / this.latencyCount) * 10000) / 10000;
@@ -34,12 +45,15 @@ export class ServerStats {
   reset(): void {
     this.packetsReceived = this.packetsSent = 0;
     this.latencyCount = this.latencyTotal = this.minLatency = this.maxLatency = 0;
+    this.lastResponseSize = this.minResponseSize = this.maxResponseSize = -1;
   }
 }
 
 /** Per-connection counters (`cons`). */
 export interface ConnectionStats {
   remote: string;
+  /** Over TLS (the secure port, or a unified plain port): the AdminServer lists these apart. */
+  secure: boolean;
   sessionId: bigint;
   timeoutMs: number;
   received: number;
@@ -50,8 +64,21 @@ export interface ConnectionStats {
   lastZxid: number;
   lastResponse: number;
   established: number;
+  /** Latency of the last reply, ms. */
+  lastLat: number;
   minLat: number;
   maxLat: number;
   totalLat: number;
   countLat: number;
+}
+
+/**
+ * `crst`: zero a connection's counters as ZooKeeper's ServerCnxn.resetStats does (the last op
+ * back to NA, cxid and zxid to -1); what identifies the connection stays.
+ */
+export function resetConnectionStats(c: ConnectionStats): void {
+  c.received = c.sent = 0;
+  c.lastOp = 'NA';
+  c.lastCxid = c.lastZxid = -1;
+  c.lastResponse = c.lastLat = c.minLat = c.maxLat = c.totalLat = c.countLat = 0;
 }

@@ -116,6 +116,11 @@ export class SessionTable {
     return this.sessions.size;
   }
 
+  /** Each live session known here with its deadline (ms since the epoch): the AdminServer's dump. */
+  expiries(): { id: bigint; expiresAt: number }[] {
+    return [...this.sessions.values()].filter((s) => !s.closing).map((s) => ({ id: s.id, expiresAt: s.lastSeen + s.timeoutMs }));
+  }
+
   /** The session with `id`, if known here. */
   get(id: bigint): Session | undefined {
     return this.sessions.get(id);

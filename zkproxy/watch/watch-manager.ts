@@ -148,6 +148,11 @@ export class WatchManager implements ChangeSink {
     return { connections: this.pathsOf.data.size, paths: this.tables.data.size, watches };
   }
 
+  /** The paths `t` watches in the data table (ZooKeeper's wchc and wchp list that table only). */
+  dataPathsOf(t: WatchTarget): string[] {
+    return [...(this.pathsOf.data.get(t) ?? [])];
+  }
+
   /** ChangeSink: fire the watches of each znode change of one revision, in order. */
   onChanges(changes: NodeChange[], revision: number): void {
     for (const c of changes) {

@@ -112,3 +112,10 @@ test('an etcd token is fetched once for concurrent callers and again only after 
   assert.equal(await token.get(), 't2');
   assert.equal(calls, 2);
 });
+
+test('--zk-admin-listen serves the AdminServer; off by default', () => {
+  assert.equal(parse([]).zk.admin, undefined, 'no AdminServer unless asked (ZooKeeper would take 8080)');
+  assert.deepEqual(parse(['--zk-admin-listen=127.0.0.1:8080']).zk.admin, { host: '127.0.0.1', port: 8080, commandUrl: '/commands' });
+  assert.deepEqual(parse(['--zk-admin-listen=[::1]:9090', '--zk-admin-command-url=/zk']).zk.admin, { host: '::1', port: 9090, commandUrl: '/zk' });
+  assert.throws(() => parse(['--zk-admin-listen=8080']), /invalid --zk-admin-listen '8080'/);
+});

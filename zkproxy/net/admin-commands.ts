@@ -1,0 +1,212 @@
+/**
+ * The AdminServer's commands (ZooKeeper 3.5+ `/commands/<name>`; ZooKeeper 3.8's
+ * admin/Commands): each a primary name with its aliases (the four-letter words among them),
+ * answering a JSON object with the command's fields, then `command` (the primary name) and
+ * `error` (null, or what went wrong). The values come from the same live counters as the
+ * four-letter words, typed as ZooKeeper's Jackson output types them (ids as 64-bit numbers,
+ * latencies averaged as doubles).
+ *
+ * Left out, so they answer "Unknown command": `dirs` (the store's size is etcd's
+ * `etcd_mvcc_db_total_size_in_bytes` on /metrics), `get_trace_mask` / `set_trace_mask` (Coracle
+ * logs through levels, not ZooTrace masks) and `system_properties` (a JVM's).
+ */
+import { KvServerRole } from '../backend/kv-backend';
+import { FourLetterSource, REPORTED_VERSION, environmentRows, monitorRows } from './four-letter-words';
+import { JsonDouble, JsonValue } from './jackson-json';
+import { ConnectionStats } from './server-stats';
+
+/** A command's fields, or the error it answers with (then it has no fields). */
+export type AdminResult = { fields: Record<string, JsonValue> } | { error: string };
+
+/** What a command reads: the live server, and the AdminServer's own settings for icfg. */
+export interface AdminContext {
+  src: FourLetterSource;
+  /** `admin.serverAddress` / `admin.serverPort` / `admin.commandURL` as served. */
+  admin: { host: string; port: number; commandUrl: string };
+}
+
+/** One command. */
+export interface AdminCommand {
+  /** The primary name first, then the aliases. */
+  names: readonly string[];
+  run(ctx: AdminContext, args: URLSearchParams): AdminResult;
+}
+
+const ok = (fields: Record<string, JsonValue> = {}): AdminResult => ({ fields });
+
+/** A 64-bit id as ZooKeeper prints a Java long. */
+const long = (id: bigint): bigint => BigInt.asIntN(64, id);
+
+/** Every command, in ZooKeeper's registration order. */
+export const ADMIN_COMMANDS: readonly AdminCommand[] = [
+  { names: ['connection_stat_reset', 'crst'], run: ({ src }) => (src.resetConnectionStats(), ok()) },
+  { names: ['configuration', 'conf', 'config'], run: ({ src }) => ok(configuration(src)) },
+  { names: ['connections', 'cons'], run: ({ src }) => ok(connections(src.connections(), false)) },
+  // Coracle keeps no ZooKeeper digest log (zookeeper.digest.enabled): no digests to list.
+  { names: ['hash'], run: () => ok({ digests: [] }) },
+  { names: ['dump'], run: ({ src }) => ok(dump(src)) },
+  { names: ['environment', 'env', 'envi'], run: () => ok(Object.fromEntries(environmentRows())) },
+  { names: ['initial_configuration', 'icfg'], run: (ctx) => ok({ initial_configuration: initialConfiguration(ctx) }) },
+  { names: ['is_read_only', 'isro'], run: ({ src }) => ok({ read_only: src.role().mode === 'read-only' }) },
+  // No ZooKeeper snapshot files: what ZooKeeper answers before its first snapshot is known.
+  { names: ['last_snapshot', 'lsnp'], run: () => ok({ zxid: 'ffffffffffffffff', timestamp: -1 }) },
+  { names: ['leader', 'lead'], run: ({ src }) => leader(src.role()) },
+  { names: ['monitor', 'mntr'], run: ({ src }) => ok(monitor(src)) },
+  { names: ['observer_connection_stat_reset', 'orst'], run: () => ok() },
+  { names: ['ruok'], run: () => ok() },
+  { names: ['server_stats', 'srvr'], run: ({ src }) => ok(serverStats(src)) },
+  { names: ['stats', 'stat'], run: ({ src }) => ok({ ...serverStats(src), ...connections(src.connections(), true) }) },
+  { names: ['stat_reset', 'srst'], run: ({ src }) => (src.stats.reset(), ok()) },
+  { names: ['observers', 'obsr'], run: () => ok({ synced_observers: 0, observers: [] }) },
+  { names: ['voting_view'], run: ({ src }) => ok({ current_config: votingView(src.role()) }) },
+  { names: ['watches', 'wchc'], run: ({ src }) => ok({ session_id_to_watched_paths: bySession(src.dataWatchesBySession()) }) },
+  { names: ['watches_by_path', 'wchp'], run: ({ src }) => ok({ path_to_session_ids: byPath(src.dataWatchesBySession()) }) },
+  { names: ['watch_summary', 'wchs'], run: ({ src }) => ok(watchSummary(src)) },
+  { names: ['zabstate'], run: ({ src }) => ok(zabState(src.role())) },
+];
+
+const BY_NAME = new Map(ADMIN_COMMANDS.flatMap((c) => c.names.map((n) => [n, c] as const)));
+
+/** The command called `name` (primary or alias; case-sensitive, as ZooKeeper's), if any. */
+export function adminCommand(name: string): AdminCommand | undefined {
+  return BY_NAME.get(name);
+}
+
+/**
+ * The response object for `name`: the fields, then `command` and `error` as ZooKeeper orders
+ * them (a command's own error first; an unknown name's after the command).
+ */
+export function runAdminCommand(name: string, ctx: AdminContext, args: URLSearchParams): Record<string, JsonValue> {
+  const cmd = adminCommand(name);
+  if (!cmd) return { command: name, error: `Unknown command: ${name}` };
+  const primary = cmd.names[0]!;
+  const r = cmd.run(ctx, args);
+  return 'error' in r ? { error: r.error, command: primary } : { ...r.fields, command: primary, error: null };
+}
+
+function configuration(src: FourLetterSource): Record<string, JsonValue> {
+  const c = src.config();
+  return {
+    client_port: c.clientPort ?? -1, data_dir: 'coracle', data_log_dir: 'coracle', tick_time: c.tickTime,
+    max_client_cnxns: c.maxClientCnxns, min_session_timeout: c.minSessionTimeout, max_session_timeout: c.maxSessionTimeout,
+    server_id: 0, client_port_listen_backlog: -1,
+  };
+}
+
+/** ServerCnxn.getConnectionInfo: the brief form (stat) stops after the packet counters. */
+function connectionInfo(c: ConnectionStats, brief: boolean): Record<string, JsonValue> {
+  const base = { remote_socket_address: c.remote, interest_ops: 1, outstanding_requests: c.queued, packets_received: c.received, packets_sent: c.sent };
+  if (brief) return base;
+  return {
+    ...base, session_id: long(c.sessionId), last_operation: c.lastOp, established: c.established, session_timeout: c.timeoutMs,
+    last_cxid: c.lastCxid, last_zxid: c.lastZxid, last_response_time: c.lastResponse, last_latency: c.lastLat,
+    min_latency: c.minLat, avg_latency: c.countLat === 0 ? 0 : Math.round(c.totalLat / c.countLat), max_latency: c.maxLat,
+  };
+}
+
+function connections(all: ConnectionStats[], brief: boolean): Record<string, JsonValue> {
+  return {
+    connections: all.filter((c) => !c.secure).map((c) => connectionInfo(c, brief)),
+    secure_connections: all.filter((c) => c.secure).map((c) => connectionInfo(c, brief)),
+  };
+}
+
+function serverStats(src: FourLetterSource): Record<string, JsonValue> {
+  const s = src.stats;
+  const response = { last_buffer_size: s.lastResponseSize, min_buffer_size: s.minResponseSize, max_buffer_size: s.maxResponseSize };
+  return {
+    version: REPORTED_VERSION, read_only: src.role().mode === 'read-only',
+    server_stats: {
+      packets_sent: s.packetsSent, packets_received: s.packetsReceived, client_response_stats: response,
+      server_state: src.role().mode, last_processed_zxid: src.zxid(), outstanding_requests: s.outstanding,
+      avg_latency: new JsonDouble(s.avgLatency()), max_latency: s.maxLatency, min_latency: s.minLatency,
+      num_alive_client_connections: src.connections().length, uptime: Date.now() - s.startedAt,
+    },
+    client_response: response,
+    node_count: src.nodeCount(),
+  };
+}
+
+function monitor(src: FourLetterSource): Record<string, JsonValue> {
+  const fields: Record<string, JsonValue> = {};
+  for (const [k, v] of monitorRows(src)) fields[k] = k === 'avg_latency' ? new JsonDouble(Number(v)) : v;
+  return fields;
+}
+
+/** Sessions by deadline, bucketed up to the next tick as ZooKeeper's ExpiryQueue does. */
+function dump(src: FourLetterSource): Record<string, JsonValue> {
+  const tick = src.config().tickTime;
+  const expiry: Record<string, bigint[]> = {};
+  for (const { id, expiresAt } of src.sessionExpiries().sort((a, b) => a.expiresAt - b.expiresAt)) {
+    const bucket = String((Math.floor(expiresAt / tick) + 1) * tick);
+    (expiry[bucket] ??= []).push(long(id));
+  }
+  return { expiry_time_to_session_ids: expiry, session_id_to_ephemeral_paths: bySession(src.ephemeralsBySession()) };
+}
+
+function bySession(m: Map<bigint, string[]>): Record<string, JsonValue> {
+  return Object.fromEntries([...m].map(([id, paths]) => [String(long(id)), [...paths].sort()]));
+}
+
+function byPath(m: Map<bigint, string[]>): Record<string, JsonValue> {
+  const out = new Map<string, bigint[]>();
+  for (const [id, paths] of m) for (const p of paths) out.set(p, [...(out.get(p) ?? []), long(id)]);
+  return Object.fromEntries([...out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+function watchSummary(src: FourLetterSource): Record<string, JsonValue> {
+  const w = src.watchSummary();
+  return { num_connections: w.connections, num_paths: w.paths, num_total_watches: w.watches };
+}
+
+/** What the front end was started with, as the zoo.cfg lines that would say it. */
+function initialConfiguration({ src, admin }: AdminContext): string {
+  const c = src.config();
+  const lines = [
+    `tickTime=${c.tickTime}`,
+    ...(c.clientPort !== undefined ? [`clientPort=${c.clientPort}`] : []),
+    ...(c.secureClientPort !== undefined ? [`secureClientPort=${c.secureClientPort}`] : []),
+    `minSessionTimeout=${c.minSessionTimeout}`, `maxSessionTimeout=${c.maxSessionTimeout}`, `maxClientCnxns=${c.maxClientCnxns}`,
+    'admin.enableServer=true', `admin.serverAddress=${admin.host}`, `admin.serverPort=${admin.port}`, `admin.commandURL=${admin.commandUrl}`,
+  ];
+  return lines.map((l) => `${l}\n`).join('');
+}
+
+const inCluster = (role: KvServerRole): boolean => role.mode === 'leader' || role.mode === 'follower';
+
+/** A quorum member's leader; a standalone or read-only server has none (ZooKeeper's wording). */
+function leader(role: KvServerRole): AdminResult {
+  if (!inCluster(role)) return { error: 'server is not initialized' };
+  const lead = role.members?.find((m) => m.id === role.leaderId);
+  return ok({ is_leader: role.mode === 'leader', leader_id: role.leaderId ?? 0n, leader_ip: lead ? hostOf(lead.peerUrl) : '' });
+}
+
+/** Voting members by id, as `host:peerPort:participant` (ZooKeeper: host:quorumPort:electionPort:participant). */
+function votingView(role: KvServerRole): Record<string, JsonValue> {
+  if (!inCluster(role)) return {};
+  const voters = (role.members ?? []).filter((m) => m.voter).sort((a, b) => (a.id < b.id ? -1 : 1));
+  return Object.fromEntries(voters.map((m) => [m.id.toString(), `${hostPortOf(m.peerUrl)}:participant`]));
+}
+
+/** Raft has no Zab phases: a member that knows a leader broadcasts, one that does not elects. */
+function zabState(role: KvServerRole): Record<string, JsonValue> {
+  if (!inCluster(role)) return { voting: false, zabstate: '' };
+  const voting = role.members?.find((m) => m.id === role.memberId)?.voter ?? false;
+  return { voting, zabstate: role.leaderId ? 'broadcast' : 'election' };
+}
+
+function hostPortOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).hostname.replace(/^\[|\]$/g, '');
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * `ZkAdminServer`: ZooKeeper's AdminServer (3.5+, `admin.serverPort`) over node:http, for the
+ * health checks and monitoring that call `GET /commands/<name>` instead of sending
+ * four-letter words. As ZooKeeper 3.8's Jetty servlet: GET and HEAD run a command and answer
+ * 200 with its JSON (an unknown name too, with the error inside); `GET /commands` lists the
+ * primary names as links; OPTIONS says what is allowed; other methods get 405 and other paths
+ * 404. Query parameters are the command's arguments. No authentication, as in 3.8: bind it to
+ * a trusted address.
+ */
+import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { ZkLogger } from '../logger';
+import { ADMIN_COMMANDS, AdminContext, runAdminCommand } from './admin-commands';
+import { FourLetterSource } from './four-letter-words';
+import { formatJackson } from './jackson-json';
+
+/** Where the AdminServer listens (admin.serverAddress, admin.serverPort, admin.commandURL). */
+export interface ZkAdminOptions {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** Default `/commands`. */
+  commandUrl?: string;
+}
+
+const ALLOWED = 'GET, HEAD, OPTIONS';
+
+/** A running AdminServer. */
+export class ZkAdminServer {
+  private constructor(
+    private readonly server: Server,
+    /** The bound address. */
+    readonly address: AddressInfo,
+  ) {}
+
+  /** Listens; rejects with the bind error (e.g. EADDRINUSE) so the caller can say which flag to change. */
+  static async start(src: FourLetterSource, opts: ZkAdminOptions, logger: ZkLogger): Promise<ZkAdminServer> {
+    const commandUrl = normalizeCommandUrl(opts.commandUrl ?? '/commands');
+    const admin = { host: opts.host, port: opts.port, commandUrl };
+    const ctx: AdminContext = { src, admin };
+    const server = createServer((req, res) => {
+      try {
+        route(req, res, ctx);
+      } catch (e) {
+        // A command that throws is a bug; the client still gets an answer and the server lives on.
+        logger.error({ url: req.url, err: e instanceof Error ? e.stack : String(e) }, 'admin command failed');
+        if (!res.headersSent) send(res, 500, 'text/plain', 'internal error\n');
+      }
+    });
+    const address = await new Promise<AddressInfo>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port, opts.host, () => {
+        server.off('error', reject);
+        resolve(server.address() as AddressInfo);
+      });
+    });
+    admin.port = address.port;
+    return new ZkAdminServer(server, address);
+  }
+
+  /** Stops listening and ends idle keep-alive connections. */
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    await closed;
+  }
+}
+
+/** `/commands/` and `commands` both mean `/commands`. */
+function normalizeCommandUrl(url: string): string {
+  const trimmed = url.replace(/\/+$/, '');
+  return trimmed.startsWith('/') ? trimmed : `/${trimmed}`;
+}
+
+function route(req: IncomingMessage, res: ServerResponse, ctx: AdminContext): void {
+  const url = parseUrl(req.url);
+  if (!url) return send(res, 400, 'text/plain', `Bad Request: cannot parse the URL ${JSON.stringify(req.url)}\n`);
+  const base = ctx.admin.commandUrl;
+  const isList = url.pathname === base || url.pathname === `${base}/`;
+  if (!isList && !url.pathname.startsWith(`${base}/`)) return send(res, 404, 'text/plain', `Not Found: ${url.pathname}\n`);
+  if (req.method === 'OPTIONS') {
+    res.writeHead(200, { allow: ALLOWED, 'content-length': 0 });
+    return void res.end();
+  }
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.setHeader('allow', ALLOWED);
+    return send(res, 405, 'text/plain', `HTTP method ${req.method} is not supported by this URL\n`);
+  }
+  if (isList) return send(res, 200, 'text/html', commandList(base));
+  const name = decode(url.pathname.slice(base.length + 1));
+  send(res, 200, 'application/json', formatJackson(runAdminCommand(name, ctx, url.searchParams)));
+}
+
+function send(res: ServerResponse, status: number, type: string, body: string): void {
+  const bytes = Buffer.from(body, 'utf8');
+  res.writeHead(status, { 'content-type': type, 'content-length': bytes.length });
+  res.end(res.req.method === 'HEAD' ? undefined : bytes);
+}
+
+/** The links page ZooKeeper serves at the command URL: every primary name, sorted. */
+function commandList(base: string): string {
+  const names = ADMIN_COMMANDS.map((c) => c.names[0]!).sort();
+  return names.map((n) => `<a href="${base}/${n}">${n}</a>\n<br/>\n`).join('');
+}
+
+/** The request target as a URL (an absolute one too, as proxies send it); undefined when it does not parse. */
+function parseUrl(target: string | undefined): URL | undefined {
+  try {
+    return new URL(target ?? '/', 'http://admin');
+  } catch {
+    return undefined;
+  }
+}
+
+/** A percent-encoded command name; one that is not valid encoding stays as sent. */
+function decode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
