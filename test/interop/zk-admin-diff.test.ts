@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { requirePeer } from '../support/peers';
 import { freePorts, releasePorts } from '../support/ports';
-import { startZookeeper } from '../support/zookeeper-peer';
+import { fourLetterWord, startZookeeper } from '../support/zookeeper-peer';
 import { startCoracle } from '../support/coracle-server';
 import { ZkWireClient } from '../../zkproxy/dispatch/zk-wire-client';
 
@@ -170,6 +170,25 @@ test('the AdminServer answers as Apache ZooKeeper 3.8 does', { timeout: 120_000 
     const [zc, cc] = await both('configuration');
     for (const k of ['tick_time', 'min_session_timeout', 'max_session_timeout', 'max_client_cnxns']) assert.equal(cc[k], zc[k], `configuration ${k}`);
     assert.equal(cc.client_port, coracle.zkPort);
+
+    // The same lists as four-letter words, in ZooKeeper's text (its orders are hash orders: compared as sets).
+    const word = async (s: Side, port: number, w: string): Promise<string> => {
+      let text = await fourLetterWord('127.0.0.1', port, w);
+      for (const [id, l] of s.label) text = text.split(`0x${BigInt.asUintN(64, BigInt(id)).toString(16)}`).join(l);
+      return text.replace(/expire at [^\n]+:/g, 'expire at T:').replace(/ip: \/127\.0\.0\.1:\d+/g, 'ip: /127.0.0.1:P');
+    };
+    const groups = (text: string): string[] => text.split(/\n(?=[^\t])/).map((g) => g.split('\n').sort().join('|')).sort();
+    for (const w of ['wchc', 'wchp']) {
+      assert.deepEqual(groups(await word(co, coracle.zkPort, w)), groups(await word(zk, zkPeer.port, w)), w);
+    }
+    const javaDate = /\d expire at [A-Z][a-z]{2} [A-Z][a-z]{2} \d{2} \d{2}:\d{2}:\d{2} UTC \d{4}:\n/;
+    assert.match(await fourLetterWord('127.0.0.1', zkPeer.port, 'dump'), javaDate);
+    assert.match(await fourLetterWord('127.0.0.1', coracle.zkPort, 'dump'), javaDate, 'deadlines as Java prints a Date');
+    const [zDump, cDump] = [await word(zk, zkPeer.port, 'dump'), await word(co, coracle.zkPort, 'dump')];
+    const part = (text: string, from: string, to: string): string => text.slice(text.indexOf(from), text.indexOf(to));
+    assert.deepEqual(groups(part(cDump, 'ephemeral nodes dump:', 'Connections dump:')), groups(part(zDump, 'ephemeral nodes dump:', 'Connections dump:')), 'dump: ephemerals');
+    assert.match(cDump, /^SessionTracker dump:\nSession Sets \(\d\)\/\(2\):\n(\d expire at T:\n(\t[AB]\n)+)+ephemeral nodes dump:\n/, 'dump: sessions');
+    assert.match(cDump, /Connections dump:\nConnections Sets \(\d\)\/\(2\):\n(\d expire at T:\n(\tip: \/127\.0\.0\.1:P sessionId: [AB]\n)+)+$/, 'dump: connections');
 
     // The resets: per connection (crst) and per server (srst).
     const conns = async (s: Side): Promise<Array<Record<string, unknown>>> => ((await s.get('connections')).connections as Array<Record<string, unknown>>);

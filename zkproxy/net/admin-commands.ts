@@ -13,6 +13,7 @@
 import { KvServerRole } from '../backend/kv-backend';
 import { FourLetterSource, REPORTED_VERSION, environmentRows, monitorRows } from './four-letter-words';
 import { JsonDouble, JsonValue } from './jackson-json';
+import { expiryBuckets } from './dump-words';
 import { ConnectionStats } from './server-stats';
 
 /** A command's fields, or the error it answers with (then it has no fields). */
@@ -133,14 +134,9 @@ function monitor(src: FourLetterSource): Record<string, JsonValue> {
   return fields;
 }
 
-/** Sessions by deadline, bucketed up to the next tick as ZooKeeper's ExpiryQueue does. */
+/** Sessions by deadline (ms since the epoch, rounded up to a tick) and ephemerals by session. */
 function dump(src: FourLetterSource): Record<string, JsonValue> {
-  const tick = src.config().tickTime;
-  const expiry: Record<string, bigint[]> = {};
-  for (const { id, expiresAt } of src.sessionExpiries().sort((a, b) => a.expiresAt - b.expiresAt)) {
-    const bucket = String((Math.floor(expiresAt / tick) + 1) * tick);
-    (expiry[bucket] ??= []).push(long(id));
-  }
+  const expiry = Object.fromEntries([...expiryBuckets(src)].map(([at, ids]) => [String(at), ids.map(long)]));
   return { expiry_time_to_session_ids: expiry, session_id_to_ephemeral_paths: bySession(src.ephemeralsBySession()) };
 }
 

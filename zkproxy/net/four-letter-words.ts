@@ -8,12 +8,13 @@ import { hostname } from 'node:os';
 import { KvServerRole } from '../backend/kv-backend';
 import { fileDescriptors } from './process-fds';
 import { ConnectionStats, ServerStats } from './server-stats';
+import { dumpText, watchesByPathText, watchesBySessionText } from './dump-words';
 
 /** Every command ZooKeeper knows (unknown words are treated as a normal handshake). */
 export const KNOWN_WORDS = ['conf', 'cons', 'crst', 'dirs', 'dump', 'envi', 'gtmk', 'ruok', 'stmk', 'srvr', 'srst', 'stat', 'wchc', 'wchp', 'wchs', 'mntr', 'isro', 'hash'];
 
 /** The words we answer; the rest get ZooKeeper's "not in the whitelist" text. */
-export const ENABLED_WORDS = new Set(['ruok', 'srvr', 'stat', 'mntr', 'conf', 'cons', 'envi', 'wchs', 'isro', 'srst', 'crst']);
+export const ENABLED_WORDS = new Set(['ruok', 'srvr', 'stat', 'mntr', 'conf', 'cons', 'envi', 'wchs', 'wchc', 'wchp', 'dump', 'isro', 'srst', 'crst']);
 
 const CODES = new Map<number, string>(KNOWN_WORDS.map((w) => [Buffer.from(w, 'ascii').readInt32BE(0), w]));
 
@@ -68,6 +69,9 @@ export function answerFourLetterWord(word: string, src: FourLetterSource): strin
       const w = src.watchSummary();
       return `${w.connections} connections watching ${w.paths} paths\nTotal watches:${w.watches}\n`;
     }
+    case 'wchc': return watchesBySessionText(src);
+    case 'wchp': return watchesByPathText(src);
+    case 'dump': return dumpText(src);
     case 'srst': src.stats.reset(); return 'Server stats reset.\n';
     case 'crst': src.resetConnectionStats(); return 'Connection stats reset.\n';
     default: return '';

@@ -1,0 +1,66 @@
+/**
+ * The four-letter words that list sessions and watches (`wchc`, `wchp`, `dump`), in ZooKeeper
+ * 3.8's text, and the session expiry buckets the AdminServer's `dump` shares with them.
+ */
+import type { FourLetterSource } from './four-letter-words';
+
+/** A session id as Java's Long.toHexString prints it (never negative). */
+const hex = (id: bigint): string => `0x${BigInt.asUintN(64, id).toString(16)}`;
+
+/**
+ * Live sessions grouped by deadline, each deadline rounded up to the next tick as ZooKeeper's
+ * ExpiryQueue rounds it; buckets in time order.
+ */
+export function expiryBuckets(src: FourLetterSource): Map<number, bigint[]> {
+  const tick = src.config().tickTime;
+  const buckets = new Map<number, bigint[]>();
+  for (const { id, expiresAt } of src.sessionExpiries().sort((a, b) => a.expiresAt - b.expiresAt)) {
+    const at = (Math.floor(expiresAt / tick) + 1) * tick;
+    buckets.set(at, [...(buckets.get(at) ?? []), id]);
+  }
+  return buckets;
+}
+
+/** wchc: each session with the paths it watches (data table), tab-indented. */
+export function watchesBySessionText(src: FourLetterSource): string {
+  let out = '';
+  for (const [id, paths] of src.dataWatchesBySession()) out += `${hex(id)}\n${paths.map((p) => `\t${p}\n`).join('')}`;
+  return `${out}\n`;
+}
+
+/** wchp: each watched path with the sessions watching it. */
+export function watchesByPathText(src: FourLetterSource): string {
+  const byPath = new Map<string, bigint[]>();
+  for (const [id, paths] of src.dataWatchesBySession()) for (const p of paths) byPath.set(p, [...(byPath.get(p) ?? []), id]);
+  let out = '';
+  for (const [path, ids] of byPath) out += `${path}\n${ids.map((id) => `\t${hex(id)}\n`).join('')}`;
+  return `${out}\n`;
+}
+
+/** dump: the session tracker's buckets, the ephemerals per session, the connections by expiry. */
+export function dumpText(src: FourLetterSource): string {
+  const buckets = expiryBuckets(src);
+  const sessions = [...buckets.values()].reduce((n, ids) => n + ids.length, 0);
+  let out = `SessionTracker dump:\nSession Sets (${buckets.size})/(${sessions}):\n`;
+  for (const [at, ids] of buckets) out += `${ids.length} expire at ${javaDate(at)}:\n${ids.map((id) => `\t${hex(id)}\n`).join('')}`;
+  const ephemerals = src.ephemeralsBySession();
+  out += `ephemeral nodes dump:\nSessions with Ephemerals (${ephemerals.size}):\n`;
+  for (const [id, paths] of ephemerals) out += `${hex(id)}:\n${paths.map((p) => `\t${p}\n`).join('')}`;
+  const bySession = new Map(src.connections().map((c) => [c.sessionId, c]));
+  const conns = [...buckets].map(([at, ids]) => [at, ids.filter((id) => bySession.has(id))] as const).filter(([, ids]) => ids.length > 0);
+  out += `Connections dump:\nConnections Sets (${conns.length})/(${bySession.size}):\n`;
+  for (const [at, ids] of conns) {
+    out += `${ids.length} expire at ${javaDate(at)}:\n${ids.map((id) => `\tip: /${bySession.get(id)!.remote} sessionId: ${hex(id)}\n`).join('')}`;
+  }
+  return out;
+}
+
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** Java's Date.toString in UTC: `Mon Nov 23 17:44:56 UTC 2026`. */
+function javaDate(ms: number): string {
+  const d = new Date(ms);
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return `${DAYS[d.getUTCDay()]} ${MONTHS[d.getUTCMonth()]} ${two(d.getUTCDate())} ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} UTC ${d.getUTCFullYear()}`;
+}
