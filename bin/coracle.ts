@@ -18,6 +18,8 @@ import { LocalBackend } from '../zkproxy/backend/local-backend';
 import { admitProposal } from '../core/server/quota';
 import type { ApplyBody } from '../core/apply/apply-request';
 import { snapshotCommand, snapshotHelp } from './snapshot-command';
+import { registerZkMetrics } from './zk-metrics';
+import { memberMetricsOf } from '../core/server/metrics';
 import { AutoCompactor, parseAutoCompaction } from '../core/server/auto-compactor';
 
 /** Waits for SIGTERM or SIGINT (or `also`, e.g. this member's removal from the cluster). */
@@ -134,6 +136,7 @@ async function main(argv: string[]): Promise<number> {
     const backend = new LocalBackend(member, (proposal) => admitProposal(member, proposal as ApplyBody));
     // startZkProxy names its logger component itself.
     zk = await startZkProxy({ ...zkOptions, backend, sasl, tls, logger });
+    registerZkMetrics(memberMetricsOf(member).registry, zk);
     logger.info({ address: flags['zk-listen'] || undefined, secureAddress: flags['zk-secure-listen'] || undefined }, 'serving ZooKeeper clients');
   }
   await untilSignal(logger, removal);

@@ -16,6 +16,7 @@ export { RemoteBackend } from './backend/remote-backend';
 export { MemoryBackend } from './backend/memory-backend';
 export type { ZkHandler, ZkContext, ZkReply } from './dispatch/zk-handler';
 export { ZkMetrics } from './dispatch/metrics-handler';
+export type { FourLetterSource } from './net/four-letter-words';
 export { CrossChecker } from './dispatch/crosscheck-handler';
 export type { ZkLogger } from './logger';
 export type { EtcdCredentialFlags } from './backend/etcd-credentials';

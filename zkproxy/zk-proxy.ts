@@ -18,6 +18,7 @@ import { KeySchema } from './mapping/key-schema';
 import { ZnodeTree } from './mapping/znode-tree';
 import { ZkListener } from './net/listener';
 import { ZkAdminOptions, ZkAdminServer } from './net/admin-server';
+import { FourLetterSource } from './net/four-letter-words';
 import { ZkSecurePort, ZkTlsOptions } from './net/tls-port';
 import { ContainerReaper } from './ops/container-reaper';
 import { ZkServices } from './ops/services';
@@ -94,6 +95,8 @@ export interface ZkProxy {
   services: ZkServices;
   /** Request/error/latency counters per op (the metrics decorator's). */
   metrics: ZkMetrics;
+  /** What the four-letter words and the AdminServer report, read live (bin/ exports it to /metrics). */
+  monitoring: FourLetterSource;
   /** Cuts every client TCP connection (sessions live on): what a network blip looks like. */
   dropConnections(): void;
   close(): Promise<void>;
@@ -204,7 +207,7 @@ export async function startZkProxy(o: ZkProxyOptions): Promise<ZkProxy> {
   };
   const admin = o.admin ? await startAdmin(listener, o.admin, logger, close) : undefined;
   return {
-    address, secureAddress: bound.secure, adminAddress: admin?.address, services, metrics,
+    address, secureAddress: bound.secure, adminAddress: admin?.address, services, metrics, monitoring: listener.fourLetterSource(),
     dropConnections: () => listener.dropConnections(),
     close: async () => {
       await admin?.close();

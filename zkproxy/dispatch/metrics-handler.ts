@@ -1,6 +1,7 @@
 /**
  * Metrics decorator: requests and errors per op, and latency buckets, kept in plain counters
- * so zkproxy needs no metrics library; `bin/` exports {@link ZkMetrics.snapshot} to Prometheus.
+ * so zkproxy needs no metrics library; `bin/` feeds Prometheus families from
+ * {@link ZkMetrics.observe} (bin/zk-metrics.ts).
  */
 import { errName } from '../../protocol/jute';
 import { ZkHandler, decorate } from './zk-handler';
@@ -14,8 +15,16 @@ export class ZkMetrics {
   readonly errors = new Map<string, number>();
   readonly latency = new Map<string, number[]>();
 
+  private readonly observers: Array<(op: string, err: number, ms: number) => void> = [];
+
+  /** Calls `fn` with every request recorded from now on: its op, reply code and latency (ms). */
+  observe(fn: (op: string, err: number, ms: number) => void): void {
+    this.observers.push(fn);
+  }
+
   /** Records one request of `op` answered with `err` after `ms`. */
   record(op: string, err: number, ms: number): void {
+    for (const o of this.observers) o(op, err, ms);
     this.requests.set(op, (this.requests.get(op) ?? 0) + 1);
     if (err !== 0) {
       const key = `${op}:${errName(err)}`;
