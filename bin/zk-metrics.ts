@@ -15,10 +15,19 @@ export function registerZkMetrics(registry: MetricsRegistry, proxy: ZkProxy): vo
   const duration = registry.register(new Histogram(
     'coracle_zk_request_duration_seconds', 'Time from a ZooKeeper request being read to its reply, by op.', exponentialBuckets(0.0005, 2, 14),
   ));
+  // Per op and per (op, code), the series are bound once: a request only bumps numbers.
+  const perOp = new Map<string, { answered: () => void; took: (seconds: number) => void }>();
+  const perError = new Map<string, () => void>();
   proxy.metrics.observe((op, err, ms) => {
-    requests.inc({ op });
-    if (err !== 0) errors.inc({ op, code: errName(err) });
-    duration.observe(ms / 1000, { op });
+    let o = perOp.get(op);
+    if (!o) perOp.set(op, (o = { answered: requests.bind({ op }), took: duration.bind({ op }) }));
+    o.answered();
+    o.took(ms / 1000);
+    if (err === 0) return;
+    const key = `${op} ${err}`;
+    let failed = perError.get(key);
+    if (!failed) perError.set(key, (failed = errors.bind({ op, code: errName(err) })));
+    failed();
   });
   const gauge = (name: string, help: string): Gauge => registry.register(new Gauge(name, help));
   const connections = gauge('coracle_zk_connections', 'Open ZooKeeper client connections with a session.');

@@ -57,6 +57,12 @@ export class Counter extends Labelled<number> {
     this.slot(labels, () => 0).value += by;
   }
 
+  /** The series with `labels` as an incrementer (by 1), its labels formatted once, not at every call. */
+  bind(labels?: Labels): () => void {
+    const s = this.slot(labels, () => 0);
+    return () => void s.value++;
+  }
+
   /** The current value of one series (0 if never incremented). */
   get(labels?: Labels): number {
     return this.series.get(formatLabels(labels))?.value ?? 0;
@@ -112,7 +118,23 @@ export class Histogram extends Labelled<HistogramState> {
 
   /** Records one observation. */
   observe(value: number, labels?: Labels): void {
-    const s = this.slot(labels, () => ({ counts: new Array<number>(this.buckets.length + 1).fill(0), sum: 0, count: 0 })).value;
+    this.record(this.slot(labels, () => this.empty()).value, value);
+  }
+
+  /**
+   * The series with `labels` as an observer, for a caller that records into it often: the
+   * labels are formatted once here, not at every observation.
+   */
+  bind(labels?: Labels): (value: number) => void {
+    const s = this.slot(labels, () => this.empty()).value;
+    return (value) => this.record(s, value);
+  }
+
+  private empty(): HistogramState {
+    return { counts: new Array<number>(this.buckets.length + 1).fill(0), sum: 0, count: 0 };
+  }
+
+  private record(s: HistogramState, value: number): void {
     let i = 0;
     while (i < this.buckets.length && value > this.buckets[i]!) i++;
     s.counts[i]!++;

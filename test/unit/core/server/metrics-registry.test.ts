@@ -112,3 +112,25 @@ describe('MemberMetrics', () => {
     assert.deepEqual([m.walFsync.count(), m.backendCommit.count()], [2, 2]);
   });
 });
+
+describe('bound series', () => {
+  it('count and observe into the same series as inc and observe with those labels', () => {
+    const bound = new MetricsRegistry();
+    const plain = new MetricsRegistry();
+    const [bc, pc] = [bound, plain].map((r) => r.register(new Counter('ops_total', 'Ops.')));
+    const [bh, ph] = [bound, plain].map((r) => r.register(new Histogram('op_seconds', 'Op time.', [0.001, 0.01])));
+    const inc = bc!.bind({ op: 'create' });
+    const took = bh!.bind({ op: 'create' });
+    for (const v of [0.0005, 0.005, 0.5]) {
+      inc();
+      took(v);
+      pc!.inc({ op: 'create' });
+      ph!.observe(v, { op: 'create' });
+    }
+    bc!.inc({ op: 'create' });
+    pc!.inc({ op: 'create' });
+    assert.equal(bc!.get({ op: 'create' }), 4);
+    assert.equal(bound.render(), plain.render());
+    assert.match(bound.render(), /^op_seconds_bucket\{op="create",le="0\.001"\} 1$/m);
+  });
+});
