@@ -1,0 +1,61 @@
+/**
+ * The AdminServer's commands that depend on the server's place in a cluster (leader,
+ * voting_view, zabstate, is_read_only), the response order ZooKeeper uses, and unknown names.
+ * The rest are compared with a real ZooKeeper 3.8 in test/interop/zk-admin-diff.test.ts.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { KvServerRole } from '../../../../zkproxy/backend/kv-backend';
+import { AdminContext, runAdminCommand } from '../../../../zkproxy/net/admin-commands';
+import { FourLetterSource } from '../../../../zkproxy/net/four-letter-words';
+import { ServerStats } from '../../../../zkproxy/net/server-stats';
+
+function context(role: KvServerRole): AdminContext {
+  const src: FourLetterSource = {
+    stats: new ServerStats(), connections: () => [], zxid: () => 7, nodeCount: () => 5,
+    watchSummary: () => ({ watches: 0, paths: 0, connections: 0 }), watchCount: () => 0, ephemerals: () => 0, dataSize: () => 44,
+    writeConflicts: () => 0, role: () => role, resetConnectionStats: () => {}, dataWatchesBySession: () => new Map(),
+    sessionExpiries: () => [], ephemeralsBySession: () => new Map(),
+    config: () => ({ clientPort: 2181, secureClientPort: undefined, tickTime: 2000, minSessionTimeout: 4000, maxSessionTimeout: 40000, maxClientCnxns: 60 }),
+  };
+  return { src, admin: { host: '127.0.0.1', port: 8080, commandUrl: '/commands' } };
+}
+
+const run = (name: string, role: KvServerRole): Record<string, unknown> => runAdminCommand(name, context(role), new URLSearchParams());
+
+const members = [
+  { id: 1n, peerUrl: 'http://10.0.0.1:2380', voter: true },
+  { id: 2n, peerUrl: 'http://10.0.0.2:2380', voter: true },
+  { id: 3n, peerUrl: 'http://[::1]:2380', voter: false },
+];
+const base = { quorumSize: 2, learners: 2, syncedFollowers: 1, syncedNonVoting: 0, members };
+const LEADER: KvServerRole = { ...base, mode: 'leader', memberId: 1n, leaderId: 1n };
+const FOLLOWER: KvServerRole = { ...base, mode: 'follower', memberId: 2n, leaderId: 1n };
+const LEARNER_NO_LEADER: KvServerRole = { ...base, mode: 'follower', memberId: 3n, leaderId: 0n };
+const STANDALONE: KvServerRole = { mode: 'standalone', quorumSize: 1, learners: 0, syncedFollowers: 0, syncedNonVoting: 0 };
+
+test('leader: the member that leads, by id and address; none outside a cluster', () => {
+  assert.deepEqual(run('leader', LEADER), { is_leader: true, leader_id: 1n, leader_ip: '10.0.0.1', command: 'leader', error: null });
+  assert.deepEqual(run('lead', FOLLOWER), { is_leader: false, leader_id: 1n, leader_ip: '10.0.0.1', command: 'leader', error: null });
+  assert.deepEqual(run('leader', LEARNER_NO_LEADER), { is_leader: false, leader_id: 0n, leader_ip: '', command: 'leader', error: null });
+  // ZooKeeper's order: a command's own error first, then the command.
+  assert.deepEqual(Object.entries(run('leader', STANDALONE)), [['error', 'server is not initialized'], ['command', 'leader']]);
+  assert.deepEqual(run('leader', { ...STANDALONE, mode: 'read-only' }).error, 'server is not initialized');
+});
+
+test('voting_view lists the voters; zabstate says whether this member votes and knows a leader', () => {
+  assert.deepEqual(run('voting_view', FOLLOWER).current_config, { 1: '10.0.0.1:2380:participant', 2: '10.0.0.2:2380:participant' });
+  assert.deepEqual(run('voting_view', STANDALONE).current_config, {});
+  assert.deepEqual(run('zabstate', FOLLOWER), { voting: true, zabstate: 'broadcast', command: 'zabstate', error: null });
+  assert.deepEqual(run('zabstate', LEARNER_NO_LEADER), { voting: false, zabstate: 'election', command: 'zabstate', error: null });
+  assert.deepEqual(run('zabstate', STANDALONE), { voting: false, zabstate: '', command: 'zabstate', error: null });
+});
+
+test('is_read_only follows the mode; unknown and left-out names; the command is the primary name', () => {
+  assert.equal(run('isro', { ...STANDALONE, mode: 'read-only' }).read_only, true);
+  assert.equal(run('is_read_only', LEADER).read_only, false);
+  assert.deepEqual(Object.entries(run('gtmk', STANDALONE)), [['command', 'gtmk'], ['error', 'Unknown command: gtmk']]);
+  assert.equal(run('mntr', STANDALONE).command, 'monitor');
+  assert.equal(run('config', STANDALONE).command, 'configuration');
+  assert.equal(run('srvr', STANDALONE).node_count, 5);
+});
