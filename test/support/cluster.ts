@@ -38,6 +38,8 @@ export interface ClusterMember {
   dataDir: string;
   /** The ZooKeeper port, when the cluster serves ZooKeeper ({@link ClusterOptions.zk}). */
   zkPort?: number;
+  /** The ZooKeeper AdminServer's port ({@link ClusterOptions.zkAdmin}). */
+  zkAdminPort?: number;
   process?: ManagedProcess;
 }
 
@@ -47,6 +49,8 @@ export interface ClusterOptions {
   token?: string;
   /** Each member also serves ZooKeeper on a port of its own (default: off). */
   zk?: boolean;
+  /** With `zk`, each member also serves ZooKeeper's AdminServer on a port of its own (default: off). */
+  zkAdmin?: boolean;
   /** Extra flags for every member. */
   extraArgs?: string[];
   startTimeoutMs?: number;
@@ -78,12 +82,13 @@ export class CoracleCluster {
 
   /** A new member with fresh ports and data dir, not started. */
   async allocate(name?: string): Promise<ClusterMember> {
-    const [clientPort, peerPort, zkPort] = (await freePorts(3)) as [number, number, number];
+    const [clientPort, peerPort, zkPort, zkAdminPort] = (await freePorts(4)) as [number, number, number, number];
     const n = name ?? `m${++this.nameSeq}`;
     const m: ClusterMember = {
       name: n, clientPort, peerPort, endpoint: `127.0.0.1:${clientPort}`,
       peerUrl: `http://127.0.0.1:${peerPort}`, dataDir: path.join(this.root, `${n}-${peerPort}`),
       zkPort: this.options.zk ? zkPort : undefined,
+      zkAdminPort: this.options.zk && this.options.zkAdmin ? zkAdminPort : undefined,
     };
     if (this.options.peerProxies) {
       m.peerProxy = await TcpProxy.start({ targetPort: peerPort, identify: (s) => this.memberOwning(s) });
@@ -140,6 +145,7 @@ export class CoracleCluster {
       CORACLE_BIN, ...identity, '--data-dir', m.dataDir,
       '--listen-client-urls', `http://127.0.0.1:${m.clientPort}`, '--listen-peer-urls', m.listenPeerUrl ?? m.peerUrl,
       '--initial-cluster-token', this.options.token ?? 'coracle-test', '--zk-listen', m.zkPort === undefined ? '' : `127.0.0.1:${m.zkPort}`, '--log-level', 'warn',
+      ...(m.zkAdminPort === undefined ? [] : ['--zk-admin-listen', `127.0.0.1:${m.zkAdminPort}`]),
       ...(this.options.extraArgs ?? []),
     ];
   }
