@@ -14,7 +14,8 @@ import { EventType, WatcherEvent, type ZkRequest } from '../../protocol/jute';
 import { KvBackend, KvTxn, KvWatchHandler, KvWatchOptions } from '../../zkproxy/backend/kv-backend';
 import { MemoryBackend } from '../../zkproxy/backend/memory-backend';
 import { WireReply, ZkWireClient } from '../../zkproxy/dispatch/zk-wire-client';
-import { startHarness } from './zk-harness';
+import { Harness, startHarness } from './zk-harness';
+import { fourLetterWord } from '../support/zookeeper-peer';
 import { waitUntil } from '../support/poll';
 
 const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
@@ -81,14 +82,14 @@ class GatedBackend extends DelegatingBackend {
  * Runs `body` with two clients (a, b) on a fresh proxy over a gated memory backend, open at
  * first; stops everything after, releasing whatever is still held.
  */
-async function withGate(body: (gate: GatedBackend, a: ZkWireClient, b: ZkWireClient) => Promise<void>): Promise<void> {
+async function withGate(body: (gate: GatedBackend, a: ZkWireClient, b: ZkWireClient, h: Harness) => Promise<void>): Promise<void> {
   const mem = new MemoryBackend();
   const gate = new GatedBackend(mem);
   const h = await startHarness({ backend: gate });
   const a = await ZkWireClient.connect({ host: h.host, port: h.port });
   const b = await ZkWireClient.connect({ host: h.host, port: h.port });
   try {
-    await body(gate, a, b);
+    await body(gate, a, b, h);
   } finally {
     gate.open();
     await a.close();
@@ -199,7 +200,7 @@ test('a request that is not a single-node write waits for the pipeline, and sees
   assert.equal(replies[4]!.body?.op === 'getData' && replies[4]!.body.data?.toString(), 'b', 'the read saw the multi');
 }));
 
-test('setData to one node pipelines on the writes in flight; a write in between makes the rest plan again', { timeout: 30_000 }, () => withGate(async (gate, a, b) => {
+test('setData to one node pipelines on the writes in flight; a write in between makes the rest plan again', { timeout: 30_000 }, () => withGate(async (gate, a, b, h) => {
   await a.send({ op: 'create', path: '/d', data: Buffer.from('0'), acl: OPEN, flags: 0 });
   gate.closed = true;
   const sent = ([
@@ -211,6 +212,8 @@ test('setData to one node pipelines on the writes in flight; a write in between 
   ] as ZkRequest[]).map((r) => a.send(r));
   // All five are planned on the one before and in flight together, none waiting for a commit.
   await waitUntil('five setData of one node are in flight', () => gate.held.length === 5);
+  const sid = a.session.sessionId.toString(16);
+  assert.match(await fourLetterWord(h.host, h.port, 'cons'), new RegExp(`\\(queued=5,recved=\\d+,sent=\\d+,sid=0x${sid},`), 'cons counts the requests in flight');
   gate.release(0);
   gate.release(0);
   await sent[1];

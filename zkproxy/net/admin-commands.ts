@@ -96,7 +96,8 @@ function configuration(src: FourLetterSource): Record<string, JsonValue> {
 
 /** ServerCnxn.getConnectionInfo: the brief form (stat) stops after the packet counters. */
 function connectionInfo(c: ConnectionStats, brief: boolean): Record<string, JsonValue> {
-  const base = { remote_socket_address: c.remote, interest_ops: 1, outstanding_requests: c.queued, packets_received: c.received, packets_sent: c.sent };
+  // interest_ops as Java NIO's: 1 (OP_READ) while the connection reads, 0 while back-pressure pauses it.
+  const base = { remote_socket_address: c.remote, interest_ops: c.reading ? 1 : 0, outstanding_requests: c.queued, packets_received: c.received, packets_sent: c.sent };
   if (brief) return base;
   return {
     ...base, session_id: long(c.sessionId), last_operation: c.lastOp, established: c.established, session_timeout: c.timeoutMs,

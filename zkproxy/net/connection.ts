@@ -94,7 +94,7 @@ export class ZkConnection implements WatchTarget, SessionOwner {
     const remote = `${normalizeAddress(socket.remoteAddress)}:${socket.remotePort ?? 0}`;
     this.log = deps.logger.child({ conn: this.watchId, remote });
     this.stats = {
-      remote, secure: (socket as { encrypted?: boolean }).encrypted === true, sessionId: 0n, timeoutMs: 0, received: 0, sent: 0,
+      remote, secure: (socket as { encrypted?: boolean }).encrypted === true, reading: true, sessionId: 0n, timeoutMs: 0, received: 0, sent: 0,
       queued: 0, lastOp: 'NA', lastCxid: -1, lastZxid: -1, lastResponse: 0, established: Date.now(), lastLat: 0, minLat: 0, maxLat: 0,
       totalLat: 0, countLat: 0,
     };
@@ -118,6 +118,7 @@ export class ZkConnection implements WatchTarget, SessionOwner {
     if (this.state === 'new' && !this.busy && this.tryFourLetterWord()) return;
     if (this.decoder.bufferedBytes() > this.deps.maxFrame * 2 + 8 && !this.paused) {
       this.paused = true;
+      this.stats.reading = false;
       this.socket.pause();
     }
     this.pump();
@@ -162,6 +163,7 @@ export class ZkConnection implements WatchTarget, SessionOwner {
     }
     if (this.paused && this.decoder.bufferedBytes() <= this.deps.maxFrame) {
       this.paused = false;
+      this.stats.reading = true;
       this.socket.resume();
     }
   }
@@ -293,6 +295,7 @@ export class ZkConnection implements WatchTarget, SessionOwner {
   private start(frame: Buffer, pipelined: boolean): void {
     const slot: Slot = { xid: 0, started: Date.now(), reply: undefined, barrier: true };
     this.pending.push(slot);
+    this.stats.queued = this.pending.length;
     const chain = this.ctx?.pipeline?.chain;
     const linksBefore = chain?.linksMade ?? 0;
     const work = this.request(frame, slot);
@@ -318,6 +321,7 @@ export class ZkConnection implements WatchTarget, SessionOwner {
   private writeReplies(): void {
     while (this.pending.length > 0 && this.pending[0]!.reply) {
       const { xid, reply } = this.pending.shift()!;
+      this.stats.queued = this.pending.length;
       // Changes a reply reflects are announced before it; later ones after it (see notify()).
       this.releaseHeld((zxid) => zxid <= reply!.zxid);
       this.writeReply({ xid, zxid: BigInt(reply!.zxid), err: reply!.err }, reply!);

@@ -54,10 +54,13 @@ export interface ConnectionStats {
   remote: string;
   /** Over TLS (the secure port, or a unified plain port): the AdminServer lists these apart. */
   secure: boolean;
+  /** False while reading is paused because the client sent more than the server has handled (back-pressure). */
+  reading: boolean;
   sessionId: bigint;
   timeoutMs: number;
   received: number;
   sent: number;
+  /** Requests started on the connection and not yet answered (cons' queued, outstanding_requests). */
   queued: number;
   lastOp: string;
   lastCxid: number;
