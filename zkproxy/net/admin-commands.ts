@@ -30,7 +30,7 @@ export interface AdminContext {
 export interface AdminCommand {
   /** The primary name first, then the aliases. */
   names: readonly string[];
-  run(ctx: AdminContext, args: URLSearchParams): AdminResult;
+  run(ctx: AdminContext): AdminResult;
 }
 
 const ok = (fields: Record<string, JsonValue> = {}): AdminResult => ({ fields });
@@ -77,11 +77,11 @@ export function adminCommand(name: string): AdminCommand | undefined {
  * The response object for `name`: the fields, then `command` and `error` as ZooKeeper orders
  * them (a command's own error first; an unknown name's after the command).
  */
-export function runAdminCommand(name: string, ctx: AdminContext, args: URLSearchParams): Record<string, JsonValue> {
+export function runAdminCommand(name: string, ctx: AdminContext): Record<string, JsonValue> {
   const cmd = adminCommand(name);
   if (!cmd) return { command: name, error: `Unknown command: ${name}` };
   const primary = cmd.names[0]!;
-  const r = cmd.run(ctx, args);
+  const r = cmd.run(ctx);
   return 'error' in r ? { error: r.error, command: primary } : { ...r.fields, command: primary, error: null };
 }
 

@@ -4,8 +4,8 @@
  * four-letter words. As ZooKeeper 3.8's Jetty servlet: GET and HEAD run a command and answer
  * 200 with its JSON (an unknown name too, with the error inside); `GET /commands` lists the
  * primary names as links; OPTIONS says what is allowed; other methods get 405 and other paths
- * 404. Query parameters are the command's arguments. No authentication, as in 3.8: bind it to
- * a trusted address.
+ * 404. Query parameters are ignored (none of the commands served takes one). No
+ * authentication, as in 3.8: bind it to a trusted address.
  */
 import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
@@ -88,7 +88,7 @@ function route(req: IncomingMessage, res: ServerResponse, ctx: AdminContext): vo
   }
   if (isList) return send(res, 200, 'text/html', commandList(base));
   const name = decode(url.pathname.slice(base.length + 1));
-  send(res, 200, 'application/json', formatJackson(runAdminCommand(name, ctx, url.searchParams)));
+  send(res, 200, 'application/json', formatJackson(runAdminCommand(name, ctx)));
 }
 
 function send(res: ServerResponse, status: number, type: string, body: string): void {

@@ -21,7 +21,7 @@ function context(role: KvServerRole): AdminContext {
   return { src, admin: { host: '127.0.0.1', port: 8080, commandUrl: '/commands' } };
 }
 
-const run = (name: string, role: KvServerRole): Record<string, unknown> => runAdminCommand(name, context(role), new URLSearchParams());
+const run = (name: string, role: KvServerRole): Record<string, unknown> => runAdminCommand(name, context(role));
 
 const members = [
   { id: 1n, peerUrl: 'http://10.0.0.1:2380', voter: true },
