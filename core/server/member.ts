@@ -7,6 +7,7 @@
  * round unless serializable. Membership lives in the durable member table, changed only by
  * applied log entries.
  */
+import { StorageUsage, storageUsage } from './storage-usage';
 import { mkdirSync, accessSync, constants as fsConstants } from 'node:fs';
 import { LmdbBackend } from '../storage/lmdb-backend';
 import { Backend } from '../storage/backend';
@@ -471,6 +472,11 @@ export class Member {
   }
 
   /** For the peer API: the current leader id (0n when none). */
+  /** What the data dir holds now: the state and the log, in bytes (monitoring). */
+  storageUsage(): StorageUsage {
+    return storageUsage(this.config.dataDir);
+  }
+
   get leader(): bigint {
     return this.driver.leader;
   }

@@ -49,6 +49,9 @@ test('four-letter words', { timeout: 30_000 }, async () => {
     assert.match(await word('envi'), /^Environment:\nzookeeper\.version=/);
     assert.match(await word('wchs'), /connections watching 1 paths\nTotal watches:1\n/);
     assert.match(await word('gtmk'), /gtmk is not executed because it is not in the whitelist/);
+    // Over a store kept elsewhere (here the in-memory one, as zk-proxy over etcd) there is no directory to report.
+    assert.match(await word('dirs'), /dirs is not executed because it is not in the whitelist/);
+    assert.match(await word('conf'), /^dataDir=coracle\ndataDirSize=0$/m);
     const again = await c.send({ op: 'exists', path: '/', watch: false });
     assert.equal(again.header.err, 0, 'normal sessions are unaffected');
   } finally {

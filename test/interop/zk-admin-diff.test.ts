@@ -18,7 +18,7 @@ import { ZkWireClient } from '../../zkproxy/dispatch/zk-wire-client';
 const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 
 /** Commands (and their aliases) Coracle leaves out: they answer "Unknown command" (admin-commands.ts). */
-const LEFT_OUT = ['dirs', 'get_trace_mask', 'gtmk', 'set_trace_mask', 'stmk', 'system_properties', 'sysp'];
+const LEFT_OUT = ['get_trace_mask', 'gtmk', 'set_trace_mask', 'stmk', 'system_properties', 'sysp'];
 
 /** ZooKeeper's fields Coracle does not send, per command (the rest must match by name and type). */
 const NOT_SENT: Record<string, string[]> = {
@@ -170,6 +170,9 @@ test('the AdminServer answers as Apache ZooKeeper 3.8 does', { timeout: 120_000 
     const [zc, cc] = await both('configuration');
     for (const k of ['tick_time', 'min_session_timeout', 'max_session_timeout', 'max_client_cnxns']) assert.equal(cc[k], zc[k], `configuration ${k}`);
     assert.equal(cc.client_port, coracle.zkPort);
+    assert.deepEqual([cc.data_dir, cc.data_log_dir], [`${coracle.dataDir}/member`, `${coracle.dataDir}/member/wal`]);
+    const [zdirs, cdirs] = await both('dirs');
+    for (const d of [zdirs, cdirs]) assert.ok(Number(d.datadir_size) > 0 && Number(d.logdir_size) > 0, JSON.stringify(d));
 
     // The same lists as four-letter words, in ZooKeeper's text (its orders are hash orders: compared as sets).
     const word = async (s: Side, port: number, w: string): Promise<string> => {

@@ -36,6 +36,9 @@ test('the embedded ZooKeeper front end honours its flags', { timeout: 90_000 }, 
     const z = await connect(6000);
     assert.equal(z.session.timeOut, 6000);
     const conf = await fourLetterWord('127.0.0.1', c.zkPort, 'conf');
+    // The member's own directories and their sizes, where ZooKeeper names its dataDir and dataLogDir.
+    assert.match(conf, new RegExp(`^dataDir=${escapeRe(c.dataDir)}/member\\ndataDirSize=[1-9]\\d*\\ndataLogDir=${escapeRe(c.dataDir)}/member/wal\\ndataLogSize=[1-9]\\d*$`, 'm'), conf);
+    assert.match(await fourLetterWord('127.0.0.1', c.zkPort, 'dirs'), /^datadir_size: [1-9]\d*\nlogdir_size: [1-9]\d*\n$/);
     assert.match(conf, /^tickTime=1000$/m, conf);
     assert.match(conf, /^minSessionTimeout=5000$/m);
     assert.match(conf, /^maxSessionTimeout=8000$/m);
@@ -82,3 +85,7 @@ test('inconsistent ZooKeeper flags are usage errors', () => {
     assert.match(r.stderr, /--zk-/);
   }
 });
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

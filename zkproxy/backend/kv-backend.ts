@@ -190,6 +190,14 @@ export interface KvServerRole {
   members?: readonly { id: bigint; peerUrl: string; voter: boolean }[];
 }
 
+/** A server's data and log directories and their sizes (see {@link KvBackend.storageDirs}). */
+export interface KvStorageDirs {
+  dataDir: string;
+  dataBytes: number;
+  logDir: string;
+  logBytes: number;
+}
+
 /** The store as zkproxy sees it. */
 export interface KvBackend {
   /**
@@ -230,6 +238,11 @@ export interface KvBackend {
    * remote store, where the proxy is no member): standalone.
    */
   serverRole?(): KvServerRole;
+  /**
+   * Where this server keeps its data and its log, with their sizes in bytes now (ZooKeeper's
+   * dataDir and dataLogDir: `conf`, `dirs`). Absent: the store is elsewhere (an etcd cluster).
+   */
+  storageDirs?(): KvStorageDirs;
   /**
    * Whether the store can commit from here now: a member of a cluster knows a leader (with
    * CheckQuorum and PreVote, one cut off from the majority knows none). Absent: the proxy cannot

@@ -11,10 +11,11 @@
  */
 import {
   KvBackend, KvCompare, KvError, KvErrorCode, KvEvent, KvLeaseInfo, KvOp, KvOpResult, KvPair, KvRangeOptions,
-  KvRangeResult, KvServerRole, KvTxn, KvTxnResult, KvWatch, KvWatchHandler, KvWatchOptions,
+  KvRangeResult, KvServerRole, KvStorageDirs, KvTxn, KvTxnResult, KvWatch, KvWatchHandler, KvWatchOptions,
 } from './kv-backend';
 import { ZK_LOCAL_MAX_TXN_OPS } from '../limits';
 import { RoleSource, serverRoleOf } from './server-role';
+
 
 /** The core's range request (mvcc RangeRequest); enums as their numbers. */
 export interface CoreRangeRequest {
@@ -76,6 +77,8 @@ type Outcome = { revision: number; result?: unknown };
 export interface CoreMember extends RoleSource {
   readonly clusterId: bigint;
   readonly config: { maxTxnOps: number };
+  /** The member's state and log directories and their sizes now. */
+  storageUsage(): { stateDir: string; stateBytes: number; logDir: string; logBytes: number };
   readonly kv: { range(req: CoreRangeRequest): CoreRangeResult };
   readonly watches: {
     watch(
@@ -192,6 +195,12 @@ export class LocalBackend implements KvBackend {
   /** The member's role in its cluster (server-role.ts). */
   serverRole(): KvServerRole {
     return serverRoleOf(this.member);
+  }
+
+  /** The member's state (ZooKeeper's dataDir) and WAL (its dataLogDir), with their sizes. */
+  storageDirs(): KvStorageDirs {
+    const u = this.member.storageUsage();
+    return { dataDir: u.stateDir, dataBytes: u.stateBytes, logDir: u.logDir, logBytes: u.logBytes };
   }
 
   /**

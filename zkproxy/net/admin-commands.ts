@@ -6,9 +6,8 @@
  * four-letter words, typed as ZooKeeper's Jackson output types them (ids as 64-bit numbers,
  * latencies averaged as doubles).
  *
- * Left out, so they answer "Unknown command": `dirs` (the store's size is etcd's
- * `etcd_mvcc_db_total_size_in_bytes` on /metrics), `get_trace_mask` / `set_trace_mask` (Coracle
- * logs through levels, not ZooTrace masks) and `system_properties` (a JVM's).
+ * Left out, so they answer "Unknown command": `get_trace_mask` / `set_trace_mask` (Coracle logs
+ * through levels, not ZooTrace masks) and `system_properties` (a JVM's).
  */
 import { KvServerRole } from '../backend/kv-backend';
 import { FourLetterSource, REPORTED_VERSION, environmentRows, monitorRows } from './four-letter-words';
@@ -43,6 +42,7 @@ export const ADMIN_COMMANDS: readonly AdminCommand[] = [
   { names: ['connection_stat_reset', 'crst'], run: ({ src }) => (src.resetConnectionStats(), ok()) },
   { names: ['configuration', 'conf', 'config'], run: ({ src }) => ok(configuration(src)) },
   { names: ['connections', 'cons'], run: ({ src }) => ok(connections(src.connections(), false)) },
+  { names: ['dirs'], run: ({ src }) => dirs(src) },
   // Coracle keeps no ZooKeeper digest log (zookeeper.digest.enabled): no digests to list.
   { names: ['hash'], run: () => ok({ digests: [] }) },
   { names: ['dump'], run: ({ src }) => ok(dump(src)) },
@@ -85,10 +85,18 @@ export function runAdminCommand(name: string, ctx: AdminContext): Record<string,
   return 'error' in r ? { error: r.error, command: primary } : { ...r.fields, command: primary, error: null };
 }
 
+/** The sizes of the data and log directories; over etcd there are none here. */
+function dirs(src: FourLetterSource): AdminResult {
+  const d = src.storage();
+  if (!d) return { error: 'no data directory here: zk-proxy keeps the data in its etcd cluster' };
+  return ok({ datadir_size: d.dataBytes, logdir_size: d.logBytes });
+}
+
 function configuration(src: FourLetterSource): Record<string, JsonValue> {
   const c = src.config();
+  const d = src.storage();
   return {
-    client_port: c.clientPort ?? -1, data_dir: 'coracle', data_log_dir: 'coracle', tick_time: c.tickTime,
+    client_port: c.clientPort ?? -1, data_dir: d?.dataDir ?? 'coracle', data_log_dir: d?.logDir ?? 'coracle', tick_time: c.tickTime,
     max_client_cnxns: c.maxClientCnxns, min_session_timeout: c.minSessionTimeout, max_session_timeout: c.maxSessionTimeout,
     server_id: 0, client_port_listen_backlog: -1,
   };

@@ -5,7 +5,7 @@
  * "Mode:", exporters read `mntr`'s tab-separated lines, health checks expect `imok`).
  */
 import { hostname } from 'node:os';
-import { KvServerRole } from '../backend/kv-backend';
+import { KvServerRole, KvStorageDirs } from '../backend/kv-backend';
 import { fileDescriptors } from './process-fds';
 import { ConnectionStats, ServerStats } from './server-stats';
 import { dumpText, watchesByPathText, watchesBySessionText } from './dump-words';
@@ -14,7 +14,7 @@ import { dumpText, watchesByPathText, watchesBySessionText } from './dump-words'
 export const KNOWN_WORDS = ['conf', 'cons', 'crst', 'dirs', 'dump', 'envi', 'gtmk', 'ruok', 'stmk', 'srvr', 'srst', 'stat', 'wchc', 'wchp', 'wchs', 'mntr', 'isro', 'hash'];
 
 /** The words we answer; the rest get ZooKeeper's "not in the whitelist" text. */
-export const ENABLED_WORDS = new Set(['ruok', 'srvr', 'stat', 'mntr', 'conf', 'cons', 'envi', 'wchs', 'wchc', 'wchp', 'dump', 'isro', 'srst', 'crst']);
+export const ENABLED_WORDS = new Set(['ruok', 'srvr', 'stat', 'mntr', 'conf', 'cons', 'envi', 'wchs', 'wchc', 'wchp', 'dump', 'dirs', 'isro', 'srst', 'crst']);
 
 const CODES = new Map<number, string>(KNOWN_WORDS.map((w) => [Buffer.from(w, 'ascii').readInt32BE(0), w]));
 
@@ -51,11 +51,14 @@ export interface FourLetterSource {
   sessionExpiries(): { id: bigint; expiresAt: number }[];
   /** The ephemeral paths of each session that owns some. */
   ephemeralsBySession(): Map<bigint, string[]>;
+  /** This server's data and log directories with their sizes; undefined when the store is elsewhere (etcd). */
+  storage(): KvStorageDirs | undefined;
 }
 
 /** The text answer to `word`. */
 export function answerFourLetterWord(word: string, src: FourLetterSource): string {
-  if (!ENABLED_WORDS.has(word)) return `${word} is not executed because it is not in the whitelist.\n`;
+  // dirs has nothing to report where the data lives in another store (zk-proxy over etcd).
+  if (!ENABLED_WORDS.has(word) || (word === 'dirs' && !src.storage())) return `${word} is not executed because it is not in the whitelist.\n`;
   switch (word) {
     case 'ruok': return 'imok';
     case 'isro': return src.role().mode === 'read-only' ? 'ro' : 'rw';
@@ -72,6 +75,10 @@ export function answerFourLetterWord(word: string, src: FourLetterSource): strin
     case 'wchc': return watchesBySessionText(src);
     case 'wchp': return watchesByPathText(src);
     case 'dump': return dumpText(src);
+    case 'dirs': {
+      const d = src.storage()!;
+      return `datadir_size: ${d.dataBytes}\nlogdir_size: ${d.logBytes}\n`;
+    }
     case 'srst': src.stats.reset(); return 'Server stats reset.\n';
     case 'crst': src.resetConnectionStats(); return 'Connection stats reset.\n';
     default: return '';
@@ -157,8 +164,10 @@ function fdRows(): [string, number][] {
 
 function conf(src: FourLetterSource): string {
   const c = src.config();
-  return `clientPort=${c.clientPort ?? -1}\nsecureClientPort=${c.secureClientPort ?? -1}\ndataDir=coracle\ndataDirSize=0\ndataLogDir=coracle\n` +
-    `dataLogSize=0\ntickTime=${c.tickTime}\nmaxClientCnxns=${c.maxClientCnxns}\nminSessionTimeout=${c.minSessionTimeout}\n` +
+  // Over etcd the data is the cluster's: no directory of ours to name.
+  const d = src.storage() ?? { dataDir: 'coracle', dataBytes: 0, logDir: 'coracle', logBytes: 0 };
+  return `clientPort=${c.clientPort ?? -1}\nsecureClientPort=${c.secureClientPort ?? -1}\ndataDir=${d.dataDir}\ndataDirSize=${d.dataBytes}\n` +
+    `dataLogDir=${d.logDir}\ndataLogSize=${d.logBytes}\ntickTime=${c.tickTime}\nmaxClientCnxns=${c.maxClientCnxns}\nminSessionTimeout=${c.minSessionTimeout}\n` +
     `maxSessionTimeout=${c.maxSessionTimeout}\nclientPortListenBacklog=-1\nserverId=0\n`;
 }
 

@@ -232,6 +232,7 @@ export class ZkListener {
       dataWatchesBySession: () => new Map(live().map((c) => [c.stats.sessionId, s.watches.dataPathsOf(c)] as const).filter(([, paths]) => paths.length > 0)),
       sessionExpiries: () => s.sessions.expiries(),
       ephemeralsBySession: () => s.tree.ephemeralOwners(),
+      storage: () => s.backend.storageDirs?.(),
     };
   }
 

@@ -5,23 +5,23 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KvServerRole } from '../../../../zkproxy/backend/kv-backend';
+import { KvServerRole, KvStorageDirs } from '../../../../zkproxy/backend/kv-backend';
 import { AdminContext, runAdminCommand } from '../../../../zkproxy/net/admin-commands';
 import { FourLetterSource } from '../../../../zkproxy/net/four-letter-words';
 import { ServerStats } from '../../../../zkproxy/net/server-stats';
 
-function context(role: KvServerRole): AdminContext {
+function context(role: KvServerRole, storage?: KvStorageDirs): AdminContext {
   const src: FourLetterSource = {
     stats: new ServerStats(), connections: () => [], zxid: () => 7, nodeCount: () => 5,
     watchSummary: () => ({ watches: 0, paths: 0, connections: 0 }), watchCount: () => 0, ephemerals: () => 0, dataSize: () => 44,
     writeConflicts: () => 0, role: () => role, resetConnectionStats: () => {}, dataWatchesBySession: () => new Map(),
-    sessionExpiries: () => [], ephemeralsBySession: () => new Map(),
+    sessionExpiries: () => [], ephemeralsBySession: () => new Map(), storage: () => storage,
     config: () => ({ clientPort: 2181, secureClientPort: undefined, tickTime: 2000, minSessionTimeout: 4000, maxSessionTimeout: 40000, maxClientCnxns: 60 }),
   };
   return { src, admin: { host: '127.0.0.1', port: 8080, commandUrl: '/commands' } };
 }
 
-const run = (name: string, role: KvServerRole): Record<string, unknown> => runAdminCommand(name, context(role));
+const run = (name: string, role: KvServerRole, storage?: KvStorageDirs): Record<string, unknown> => runAdminCommand(name, context(role, storage));
 
 const members = [
   { id: 1n, peerUrl: 'http://10.0.0.1:2380', voter: true },
@@ -58,4 +58,12 @@ test('is_read_only follows the mode; unknown and left-out names; the command is 
   assert.equal(run('mntr', STANDALONE).command, 'monitor');
   assert.equal(run('config', STANDALONE).command, 'configuration');
   assert.equal(run('srvr', STANDALONE).node_count, 5);
+});
+
+test('dirs and configuration name the data and log directories where the data is kept here; over etcd there are none', () => {
+  const here = { dataDir: '/var/lib/coracle/member', dataBytes: 4096, logDir: '/var/lib/coracle/member/wal', logBytes: 65536 };
+  assert.deepEqual(run('dirs', STANDALONE, here), { datadir_size: 4096, logdir_size: 65536, command: 'dirs', error: null });
+  const conf = run('conf', STANDALONE, here);
+  assert.deepEqual([conf.data_dir, conf.data_log_dir], [here.dataDir, here.logDir]);
+  assert.deepEqual(run('dirs', STANDALONE), { error: 'no data directory here: zk-proxy keeps the data in its etcd cluster', command: 'dirs' });
 });
