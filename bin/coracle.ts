@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The `coracle` command: flags/env → start one member with its etcd API (gRPC + HTTP/1.1 on the
- * client port); `coracle zk-proxy …` and `coracle snapshot status|restore …` are subcommands.
+ * client port); `coracle zk-proxy …`, `coracle snapshot status|restore …` and `coracle zk-migrate …` are subcommands.
  * The composition root: the only place that makes the root logger.
  */
 import pino from 'pino';
@@ -19,6 +19,7 @@ import { admitProposal } from '../core/server/quota';
 import type { ApplyBody } from '../core/apply/apply-request';
 import { snapshotCommand, snapshotHelp } from './snapshot-command';
 import { registerZkMetrics } from './zk-metrics';
+import { zkMigrateCommand, zkMigrateHelp } from './zk-migrate-command';
 import { memberMetricsOf } from '../core/server/metrics';
 import { AutoCompactor, parseAutoCompaction } from '../core/server/auto-compactor';
 
@@ -59,8 +60,9 @@ async function zkProxyCommand(argv: string[]): Promise<number> {
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'zk-proxy') return zkProxyCommand(argv.slice(1));
   if (argv[0] === 'snapshot') return snapshotCommand(argv.slice(1));
+  if (argv[0] === 'zk-migrate') return zkMigrateCommand(argv.slice(1));
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(helpText() + '\n\n' + zkProxyHelpText() + '\n\n' + snapshotHelp() + '\n');
+    process.stdout.write(helpText() + '\n\n' + zkProxyHelpText() + '\n\n' + snapshotHelp() + '\n\n' + zkMigrateHelp() + '\n');
     return 0;
   }
   let flags;

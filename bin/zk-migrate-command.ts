@@ -1,0 +1,100 @@
+/**
+ * `coracle zk-migrate --from=HOST:PORT`: copies a live ZooKeeper's znodes into a Coracle (or the
+ * etcd cluster a `coracle zk-proxy` serves) through its etcd API, keeping what clients see of
+ * each znode (zkproxy/migrate/zk-migration.ts has what moves and what cannot). Progress goes to
+ * stderr every 2 s, the summary to stdout. Exit codes: 0 copied, 1 the copy stopped (the
+ * message says where and what to do; running it again resumes, nodes already there are kept),
+ * 2 usage error.
+ */
+import { FlagSpec, UsageError, flagHelpLines, parseFlagTable } from './flags';
+import { KeySchema } from '../zkproxy/mapping/key-schema';
+import { RemoteBackend } from '../zkproxy/backend/remote-backend';
+import { ZkWireClient } from '../zkproxy/dispatch/zk-wire-client';
+import { MigrationReport, migrateFromZooKeeper } from '../zkproxy/migrate/zk-migration';
+import { MigrationError } from '../zkproxy/migrate/zk-source';
+
+const FLAGS = {
+  from: { kind: 'string', default: '', help: 'host:port of the ZooKeeper to copy from (required).' },
+  'from-auth': { kind: 'list', default: [], help: "Identities the copy reads the source with, as zkCli's addauth takes them: scheme:auth, e.g. digest:super:secret (comma-separated for several)." },
+  endpoints: { kind: 'list', default: ['http://127.0.0.1:2379'], help: "etcd API of the Coracle (or of the etcd cluster a 'coracle zk-proxy' serves) that receives the copy." },
+  'zk-key-prefix': { kind: 'string', default: '/zk/', help: 'Key prefix of the ZooKeeper space in that store (as --zk-key-prefix of its server).' },
+  path: { kind: 'string', default: '/', help: 'The subtree to copy.' },
+} satisfies Record<string, FlagSpec>;
+
+/** Help of `coracle zk-migrate`, also part of `coracle --help`. */
+export function zkMigrateHelp(): string {
+  return [
+    'Copy a ZooKeeper into Coracle: coracle zk-migrate --from=HOST:PORT [--endpoints=URLS] [flags]',
+    '  Reads every znode of the source as a client and writes it with its data, ACL, version, aversion,',
+    '  ctime, mtime and cversion (so versioned writes and sequential names carry on where they were).',
+    '  Ephemerals and /zookeeper are not copied; zxids are new. Stop writers on the source for an exact copy;',
+    '  run it again to resume: znodes already there are kept.',
+    ...flagHelpLines(FLAGS),
+  ].join('\n');
+}
+
+/** Runs `coracle zk-migrate <argv…>` and resolves with the exit code. */
+export async function zkMigrateCommand(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(zkMigrateHelp() + '\n');
+    return 0;
+  }
+  let options;
+  try {
+    options = parse(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`coracle zk-migrate: ${e.message}\nRun 'coracle zk-migrate --help' for usage.\n`);
+    return 2;
+  }
+  try {
+    const report = await run(options);
+    process.stdout.write(`copied ${report.copied} znodes (${report.bytes} bytes of data); ${report.existing} already there, kept; ${report.ephemeralsSkipped} ephemerals not copied\n`);
+    return 0;
+  } catch (e) {
+    process.stderr.write(`coracle zk-migrate: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+}
+
+interface Options { host: string; port: number; auth: { scheme: string; auth: Buffer }[]; endpoints: string[]; prefix: string; path: string }
+
+function parse(argv: string[]): Options {
+  const v = parseFlagTable(FLAGS, argv, {}) as { from: string; 'from-auth': string[]; endpoints: string[]; 'zk-key-prefix': string; path: string };
+  const m = /^(\[[^\]]+\]|[^\s:[\]]+):(\d{1,5})$/.exec(v.from);
+  if (!m) throw new UsageError(v.from === '' ? '--from is required (host:port of the source ZooKeeper)' : `invalid --from '${v.from}' (want host:port)`);
+  const auth = v['from-auth'].map((a) => {
+    const i = a.indexOf(':');
+    if (i <= 0) throw new UsageError(`invalid --from-auth '${a}' (want scheme:auth, e.g. digest:user:password)`);
+    return { scheme: a.slice(0, i), auth: Buffer.from(a.slice(i + 1), 'utf8') };
+  });
+  if (!v.path.startsWith('/')) throw new UsageError(`invalid --path '${v.path}' (want an absolute znode path)`);
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]), auth, endpoints: v.endpoints, prefix: v['zk-key-prefix'], path: v.path };
+}
+
+async function run(o: Options): Promise<MigrationReport> {
+  const source = await ZkWireClient.connect({ host: o.host, port: o.port, timeoutMs: 30_000 }).catch((e: Error) => {
+    throw new MigrationError(`cannot connect to the source ZooKeeper at ${o.host}:${o.port}: ${e.message}`);
+  });
+  const target = new RemoteBackend({ endpoints: o.endpoints });
+  const started = Date.now();
+  let last = started;
+  try {
+    for (const a of o.auth) {
+      const r = await source.send({ op: 'auth', type: 0, scheme: a.scheme, auth: a.auth });
+      if (r.header.err !== 0) throw new MigrationError(`the source ZooKeeper refused --from-auth ${a.scheme}:… (error ${r.header.err})`);
+    }
+    return await migrateFromZooKeeper({
+      source, target, keys: new KeySchema(o.prefix), path: o.path,
+      onProgress: (r) => {
+        const now = Date.now();
+        if (now - last < 2000) return;
+        last = now;
+        process.stderr.write(`copied ${r.copied} znodes, ${r.existing} already there, ${r.ephemeralsSkipped} ephemerals skipped (${Math.round((r.copied + r.existing) / ((now - started) / 1000))}/s)\n`);
+      },
+    });
+  } finally {
+    await source.close().catch(() => undefined);
+    await target.close();
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * `coracle zk-migrate` from a real Apache ZooKeeper 3.8 into a running `coracle`: every
+ * persistent znode arrives with its data (binary and null included), ACL, version, aversion,
+ * cversion, ctime and mtime, so that a sequential create on the copy gives the name the source
+ * gives; ephemerals stay behind (their parents' cversion as the source reports it once they
+ * go); a digest-protected node is read with --from-auth; a second run keeps what is there.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { requirePeer } from '../support/peers';
+import { startZookeeper } from '../support/zookeeper-peer';
+import { CORACLE_BIN, startCoracle } from '../support/coracle-server';
+import { ZkWireClient } from '../../zkproxy/dispatch/zk-wire-client';
+import { Acl, Stat } from '../../protocol/jute';
+
+const OPEN: Acl[] = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
+const ALICE: Acl[] = [{ perms: 31, id: { scheme: 'digest', id: `alice:${createHash('sha1').update('alice:pw').digest('base64')}` } }];
+const PERSISTENT = 0;
+const EPHEMERAL = 1;
+const SEQUENTIAL = 2;
+
+async function ok(c: ZkWireClient, req: Parameters<ZkWireClient['send']>[0]): Promise<void> {
+  const r = await c.send(req);
+  assert.equal(r.header.err, 0, `${req.op} ${'path' in req ? req.path : ''}`);
+}
+
+/** The fields of a znode a client sees, zxids left out (the copy's are the store's). */
+async function view(c: ZkWireClient, path: string): Promise<Record<string, unknown>> {
+  const d = await c.send({ op: 'getData', path, watch: false });
+  const a = await c.send({ op: 'getACL', path });
+  const ch = await c.send({ op: 'getChildren', path, watch: false });
+  assert.equal(d.header.err, 0, `getData ${path}`);
+  const stat = (d.body as { stat: Stat }).stat;
+  return {
+    data: (d.body as { data: Buffer | null }).data?.toString('hex') ?? null,
+    version: stat.version, aversion: stat.aversion, cversion: stat.cversion, ctime: stat.ctime, mtime: stat.mtime,
+    ephemeralOwner: stat.ephemeralOwner, dataLength: stat.dataLength, numChildren: stat.numChildren,
+    acl: (a.body as { acl: Acl[] }).acl, children: [...(ch.body as { children: string[] }).children].sort(),
+  };
+}
+
+function migrate(zkPort: number, clientPort: number): { status: number | null; stdout: string; stderr: string } {
+  return spawnSync(process.execPath, [CORACLE_BIN, 'zk-migrate', '--from', `127.0.0.1:${zkPort}`, '--from-auth', 'digest:alice:pw', '--endpoints', `http://127.0.0.1:${clientPort}`], { encoding: 'utf8', timeout: 60_000 });
+}
+
+test('zk-migrate copies a ZooKeeper tree as clients see it', { timeout: 120_000 }, async (t) => {
+  const skip = requirePeer('zookeeper');
+  if (skip) return t.skip(skip);
+  const zk = await startZookeeper({ logLevel: 'warn' });
+  const coracle = await startCoracle();
+  const src = await ZkWireClient.connect({ host: '127.0.0.1', port: zk.port, timeoutMs: 30_000 });
+  let dst: ZkWireClient | undefined;
+  try {
+    await ok(src, { op: 'auth', type: 0, scheme: 'digest', auth: Buffer.from('alice:pw') });
+    await ok(src, { op: 'setData', path: '/', data: Buffer.from('root data'), version: -1 });
+    await ok(src, { op: 'create', path: '/app', data: Buffer.from('cfg'), acl: OPEN, flags: PERSISTENT });
+    for (let i = 1; i <= 3; i++) await ok(src, { op: 'setData', path: '/app', data: Buffer.from(`cfg${i}`), version: i - 1 });
+    await ok(src, { op: 'create', path: '/app/a', data: null, acl: OPEN, flags: PERSISTENT });
+    await ok(src, { op: 'create', path: '/app/b', data: Buffer.from([0, 255, 1, 254]), acl: OPEN, flags: PERSISTENT });
+    await ok(src, { op: 'create', path: '/app/b/deep', data: Buffer.alloc(5000, 7), acl: OPEN, flags: PERSISTENT });
+    await ok(src, { op: 'create', path: '/secure', data: Buffer.from('secret'), acl: ALICE, flags: PERSISTENT });
+    await ok(src, { op: 'setACL', path: '/secure', acl: ALICE, version: 0 });
+    await ok(src, { op: 'create', path: '/q', data: null, acl: OPEN, flags: PERSISTENT });
+    for (let i = 0; i < 5; i++) await ok(src, { op: 'create', path: '/q/job-', data: null, acl: OPEN, flags: SEQUENTIAL });
+    await ok(src, { op: 'delete', path: '/q/job-0000000001', version: -1 });
+    await ok(src, { op: 'delete', path: '/q/job-0000000003', version: -1 });
+    await ok(src, { op: 'create', path: '/q/lock-', data: null, acl: OPEN, flags: EPHEMERAL | SEQUENTIAL });
+    await ok(src, { op: 'create', path: '/q/lock-', data: null, acl: OPEN, flags: EPHEMERAL | SEQUENTIAL });
+    await ok(src, { op: 'create', path: '/eph', data: Buffer.from('mine'), acl: OPEN, flags: EPHEMERAL });
+
+    const first = migrate(zk.port, coracle.clientPort);
+    assert.equal(first.status, 0, first.stderr);
+    // The root, /app, a, b, deep, /secure, /q and its three persistent children.
+    assert.match(first.stdout, /^copied 10 znodes \(5023 bytes of data\); 0 already there, kept; 3 ephemerals not copied\n$/);
+
+    dst = await ZkWireClient.connect({ host: '127.0.0.1', port: coracle.zkPort, timeoutMs: 30_000 });
+    await ok(dst, { op: 'auth', type: 0, scheme: 'digest', auth: Buffer.from('alice:pw') });
+    for (const path of ['/app', '/app/a', '/app/b', '/app/b/deep', '/secure', '/q/job-0000000000', '/q/job-0000000004']) {
+      assert.deepEqual(await view(dst, path), await view(src, path), path);
+    }
+    // Ephemerals stay behind; their parents read as the source will once their sessions end.
+    assert.equal((await dst.send({ op: 'exists', path: '/eph', watch: false })).header.err, -101);
+    const [sq, dq] = [await view(src, '/q'), await view(dst, '/q')];
+    assert.deepEqual([dq.cversion, dq.numChildren, dq.children], [Number(sq.cversion) + 2, Number(sq.numChildren) - 2, ['job-0000000000', 'job-0000000002', 'job-0000000004']]);
+    const [sr, dr] = [await view(src, '/'), await view(dst, '/')];
+    assert.deepEqual([dr.data, dr.version, dr.cversion], [sr.data, sr.version, Number(sr.cversion) + 1], 'the root');
+
+    // Run again: everything is there already and kept.
+    const second = migrate(zk.port, coracle.clientPort);
+    assert.equal(second.status, 0, second.stderr);
+    assert.match(second.stdout, /^copied 0 znodes \(0 bytes of data\); 10 already there, kept; 3 ephemerals not copied\n$/);
+
+    // Versioned writes and sequential names carry on where the source left them.
+    await ok(dst, { op: 'setData', path: '/app', data: Buffer.from('cfg4'), version: 3 });
+    await ok(dst, { op: 'setACL', path: '/secure', acl: ALICE, version: 1 });
+    const next = async (c: ZkWireClient, parent: string): Promise<string> => {
+      const r = await c.send({ op: 'create', path: `${parent}/n-`, data: null, acl: OPEN, flags: SEQUENTIAL });
+      assert.equal(r.header.err, 0);
+      return (r.body as { path: string }).path;
+    };
+    assert.equal(await next(dst, '/q'), await next(src, '/q'));
+    assert.equal(await next(dst, ''), await next(src, ''), 'sequential names under the root');
+  } finally {
+    await src.close();
+    await dst?.close();
+    await coracle.stop();
+    await zk.stop();
+  }
+});
+
+test('zk-migrate says what is wrong', { timeout: 60_000 }, () => {
+  const usage = spawnSync(process.execPath, [CORACLE_BIN, 'zk-migrate'], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(usage.status, 2);
+  assert.match(usage.stderr, /--from is required/);
+  const unreachable = spawnSync(process.execPath, [CORACLE_BIN, 'zk-migrate', '--from', '127.0.0.1:1'], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(unreachable.status, 1);
+  assert.match(unreachable.stderr, /cannot connect to the source ZooKeeper at 127\.0\.0\.1:1/);
+});
