@@ -13,6 +13,9 @@ import { requirePeer } from '../support/peers';
 import { startZookeeper } from '../support/zookeeper-peer';
 import { CORACLE_BIN, startCoracle } from '../support/coracle-server';
 import { ZkWireClient } from '../../zkproxy/dispatch/zk-wire-client';
+import { RemoteBackend } from '../../zkproxy/backend/remote-backend';
+import { startEtcd } from '../support/etcd-peer';
+import { startHarness } from './zk-harness';
 import { Acl, Stat } from '../../protocol/jute';
 
 const OPEN: Acl[] = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
@@ -41,8 +44,8 @@ async function view(c: ZkWireClient, path: string): Promise<Record<string, unkno
   };
 }
 
-function migrate(zkPort: number, clientPort: number): { status: number | null; stdout: string; stderr: string } {
-  return spawnSync(process.execPath, [CORACLE_BIN, 'zk-migrate', '--from', `127.0.0.1:${zkPort}`, '--from-auth', 'digest:alice:pw', '--endpoints', `http://127.0.0.1:${clientPort}`], { encoding: 'utf8', timeout: 60_000 });
+function migrate(zkPort: number, clientPort: number, endpoint = `http://127.0.0.1:${clientPort}`): { status: number | null; stdout: string; stderr: string } {
+  return spawnSync(process.execPath, [CORACLE_BIN, 'zk-migrate', '--from', `127.0.0.1:${zkPort}`, '--from-auth', 'digest:alice:pw', '--endpoints', endpoint], { encoding: 'utf8', timeout: 60_000 });
 }
 
 test('zk-migrate copies a ZooKeeper tree as clients see it', { timeout: 120_000 }, async (t) => {
@@ -106,6 +109,37 @@ test('zk-migrate copies a ZooKeeper tree as clients see it', { timeout: 120_000 
     await src.close();
     await dst?.close();
     await coracle.stop();
+    await zk.stop();
+  }
+});
+
+test('zk-migrate into the etcd 3.4 cluster a zk-proxy serves', { timeout: 120_000 }, async (t) => {
+  const skip = requirePeer('zookeeper', 'etcd');
+  if (skip) return t.skip(skip);
+  const zk = await startZookeeper({ logLevel: 'warn' });
+  const etcd = await startEtcd();
+  const src = await ZkWireClient.connect({ host: '127.0.0.1', port: zk.port, timeoutMs: 30_000 });
+  const backend = new RemoteBackend({ endpoints: etcd.endpoints });
+  let h: Awaited<ReturnType<typeof startHarness>> | undefined;
+  let dst: ZkWireClient | undefined;
+  try {
+    await ok(src, { op: 'create', path: '/svc', data: Buffer.from('v0'), acl: OPEN, flags: PERSISTENT });
+    await ok(src, { op: 'setData', path: '/svc', data: Buffer.from('v1'), version: 0 });
+    for (let i = 0; i < 3; i++) await ok(src, { op: 'create', path: '/svc/member-', data: Buffer.from(`m${i}`), acl: OPEN, flags: SEQUENTIAL });
+    const r = migrate(zk.port, 0, etcd.endpoints[0]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^copied 5 znodes/, 'the root, /svc and its three children');
+    h = await startHarness({ backend });
+    dst = await ZkWireClient.connect({ host: h.host, port: h.port, timeoutMs: 30_000 });
+    for (const path of ['/svc', '/svc/member-0000000001']) assert.deepEqual(await view(dst, path), await view(src, path), path);
+    const next = async (c: ZkWireClient): Promise<unknown> => (await c.send({ op: 'create', path: '/svc/member-', data: null, acl: OPEN, flags: SEQUENTIAL })).body;
+    assert.deepEqual(await next(dst), await next(src));
+  } finally {
+    await src.close();
+    await dst?.close();
+    await h?.stop();
+    await backend.close();
+    await etcd.stop();
     await zk.stop();
   }
 });
