@@ -12,6 +12,11 @@ import { RemoteBackend } from '../zkproxy/backend/remote-backend';
 import { ZkWireClient } from '../zkproxy/dispatch/zk-wire-client';
 import { MigrationReport, migrateFromZooKeeper } from '../zkproxy/migrate/zk-migration';
 import { MigrationError } from '../zkproxy/migrate/zk-source';
+import { EtcdCredentialFlags, loadEtcdCredentials } from '../zkproxy/backend/etcd-credentials';
+import { ZK_PROXY_FLAGS } from './zk-proxy-flags';
+
+// TLS and a user towards etcd, as `coracle zk-proxy` (and etcdctl) take them.
+const { cacert, cert, key, user, password } = ZK_PROXY_FLAGS;
 
 const FLAGS = {
   from: { kind: 'string', default: '', help: 'host:port of the ZooKeeper to copy from (required).' },
@@ -19,6 +24,7 @@ const FLAGS = {
   endpoints: { kind: 'list', default: ['http://127.0.0.1:2379'], help: "etcd API of the Coracle (or of the etcd cluster a 'coracle zk-proxy' serves) that receives the copy." },
   'zk-key-prefix': { kind: 'string', default: '/zk/', help: 'Key prefix of the ZooKeeper space in that store (as --zk-key-prefix of its server).' },
   path: { kind: 'string', default: '/', help: 'The subtree to copy.' },
+  cacert, cert, key, user, password,
 } satisfies Record<string, FlagSpec>;
 
 /** Help of `coracle zk-migrate`, also part of `coracle --help`. */
@@ -57,10 +63,10 @@ export async function zkMigrateCommand(argv: string[]): Promise<number> {
   }
 }
 
-interface Options { host: string; port: number; auth: { scheme: string; auth: Buffer }[]; endpoints: string[]; prefix: string; path: string }
+interface Options { host: string; port: number; auth: { scheme: string; auth: Buffer }[]; endpoints: string[]; prefix: string; path: string; etcd: EtcdCredentialFlags }
 
 function parse(argv: string[]): Options {
-  const v = parseFlagTable(FLAGS, argv, {}) as { from: string; 'from-auth': string[]; endpoints: string[]; 'zk-key-prefix': string; path: string };
+  const v = parseFlagTable(FLAGS, argv, {}) as { from: string; 'from-auth': string[]; endpoints: string[]; 'zk-key-prefix': string; path: string } & Record<'cacert' | 'cert' | 'key' | 'user' | 'password', string>;
   const m = /^(\[[^\]]+\]|[^\s:[\]]+):(\d{1,5})$/.exec(v.from);
   if (!m) throw new UsageError(v.from === '' ? '--from is required (host:port of the source ZooKeeper)' : `invalid --from '${v.from}' (want host:port)`);
   const auth = v['from-auth'].map((a) => {
@@ -69,14 +75,20 @@ function parse(argv: string[]): Options {
     return { scheme: a.slice(0, i), auth: Buffer.from(a.slice(i + 1), 'utf8') };
   });
   if (!v.path.startsWith('/')) throw new UsageError(`invalid --path '${v.path}' (want an absolute znode path)`);
-  return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]), auth, endpoints: v.endpoints, prefix: v['zk-key-prefix'], path: v.path };
+  const etcd: EtcdCredentialFlags = {
+    cacert: v.cacert || undefined, cert: v.cert || undefined, key: v.key || undefined, user: v.user || undefined,
+    password: v.password || undefined, https: v.endpoints.some((e) => /^https:\/\//i.test(e)),
+  };
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]), auth, endpoints: v.endpoints, prefix: v['zk-key-prefix'], path: v.path, etcd };
 }
 
 async function run(o: Options): Promise<MigrationReport> {
+  // Read the TLS files first: a bad one is said before anything connects.
+  const credentials = loadEtcdCredentials(o.etcd);
   const source = await ZkWireClient.connect({ host: o.host, port: o.port, timeoutMs: 30_000 }).catch((e: Error) => {
     throw new MigrationError(`cannot connect to the source ZooKeeper at ${o.host}:${o.port}: ${e.message}`);
   });
-  const target = new RemoteBackend({ endpoints: o.endpoints });
+  const target = new RemoteBackend({ endpoints: o.endpoints, credentials });
   const started = Date.now();
   let last = started;
   try {

@@ -151,4 +151,7 @@ test('zk-migrate says what is wrong', { timeout: 60_000 }, () => {
   const unreachable = spawnSync(process.execPath, [CORACLE_BIN, 'zk-migrate', '--from', '127.0.0.1:1'], { encoding: 'utf8', timeout: 20_000 });
   assert.equal(unreachable.status, 1);
   assert.match(unreachable.stderr, /cannot connect to the source ZooKeeper at 127\.0\.0\.1:1/);
+  const badCa = spawnSync(process.execPath, [CORACLE_BIN, 'zk-migrate', '--from', '127.0.0.1:1', '--cacert', '/nonexistent/ca.pem'], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(badCa.status, 1);
+  assert.match(badCa.stderr, /cannot read --cacert \/nonexistent\/ca\.pem/, 'etcd TLS files are read before anything connects');
 });

@@ -65,7 +65,7 @@ export async function migrateFromZooKeeper(o: MigrationOptions): Promise<Migrati
     const node = await src.read(path);
     if (!node) return; // deleted on the source meanwhile
     const children = node.children.filter((c) => !isSystem(childPath(path, c)));
-    const stats = await Promise.all(children.map((c) => src.stat(childPath(path, c))));
+    const stats = await statsOf(src, path, children);
     const ephemeral = stats.filter((s) => s !== undefined && s.ephemeralOwner !== 0n).length;
     // Skipped ephemerals leave the parent as the old cluster reports it once their sessions end:
     // each delete raises cversion by one, and the next sequential suffix stays the same.
@@ -83,6 +83,17 @@ export async function migrateFromZooKeeper(o: MigrationOptions): Promise<Migrati
   await drain(queue, work, o.concurrency ?? 16);
   return report;
 }
+
+/** The Stat of each child (undefined for one gone meanwhile), asked a batch at a time: a parent may have 100k children. */
+async function statsOf(src: NodeSource, parent: string, children: string[]): Promise<(Stat | undefined)[]> {
+  const out: (Stat | undefined)[] = [];
+  for (let i = 0; i < children.length; i += STAT_BATCH) {
+    out.push(...(await Promise.all(children.slice(i, i + STAT_BATCH).map((c) => src.stat(childPath(parent, c))))));
+  }
+  return out;
+}
+
+const STAT_BATCH = 512;
 
 /** Runs `work` over `queue` (which grows as it runs) with at most `limit` at once; parents always finish before their children start. */
 async function drain(queue: string[], work: (path: string) => Promise<void>, limit: number): Promise<void> {
