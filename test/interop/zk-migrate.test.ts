@@ -73,6 +73,10 @@ test('zk-migrate copies a ZooKeeper tree as clients see it', { timeout: 120_000 
     await ok(src, { op: 'create', path: '/q/lock-', data: null, acl: OPEN, flags: EPHEMERAL | SEQUENTIAL });
     await ok(src, { op: 'create', path: '/eph', data: Buffer.from('mine'), acl: OPEN, flags: EPHEMERAL });
 
+    const orphan = spawnSync(process.execPath, [CORACLE_BIN, 'zk-migrate', '--from', `127.0.0.1:${zk.port}`, '--path', '/app/b', '--endpoints', `http://127.0.0.1:${coracle.clientPort}`], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(orphan.status, 1, 'a subtree whose parent is not there yet');
+    assert.match(orphan.stderr, /\/app is not in the store: copy it \(or a subtree holding it\) before \/app\/b/);
+
     const first = migrate(zk.port, coracle.clientPort);
     assert.equal(first.status, 0, first.stderr);
     // The root, /app, a, b, deep, /secure, /q and its three persistent children.

@@ -1,0 +1,115 @@
+/**
+ * Writes copied znodes into the key schema (zk-migration.ts): a node's keys with the offsets
+ * that make the store report the source's numbers, many new nodes per txn when they fit, and
+ * the root over what the bootstrap wrote.
+ */
+import { Acl, Stat } from '../../protocol/jute';
+import { KvBackend, KvOp, KvTxn } from '../backend/kv-backend';
+import { KeySchema } from '../mapping/key-schema';
+import { encodeAclValue, encodeCounterValue, encodeNodeValue } from '../mapping/node-codec';
+import { OPEN_ACL_UNSAFE } from '../mapping/acl-rules';
+import { MigrationError } from './zk-source';
+
+/** A source znode ready to be written. */
+export interface CopiedNode {
+  path: string;
+  stat: Stat;
+  data: Buffer | null;
+  acl: Acl[];
+  /** The cversion to report (the source's, plus its children not copied). */
+  cversion: number;
+}
+
+/** Most nodes per txn: each takes a compare and up to three puts, under etcd's default --max-txn-ops of 128. */
+const BATCH_NODES = 32;
+/** Most data per txn, well under etcd's default --max-request-bytes (1.5 MiB). */
+const BATCH_BYTES = 512 * 1024;
+
+/** True when `acl` is exactly the open ACL, which the schema stores as no ACL key. */
+function isOpen(acl: readonly Acl[]): boolean {
+  const o = OPEN_ACL_UNSAFE[0]!;
+  return acl.length === 1 && acl[0]!.perms === o.perms && acl[0]!.id.scheme === o.id.scheme && acl[0]!.id.id === o.id.id;
+}
+
+/**
+ * A node's puts: the node key (header with version, times, data), the ACL key when the ACL is
+ * not the open one or aversion is not 0, the child-change key when cversion is not 0. `had`
+ * holds the versions those keys have now (0: absent): the schema reports version − 1 + offset,
+ * so the offset written makes the next version report the source's number.
+ */
+function nodeOps(keys: KeySchema, n: CopiedNode, kind: 'plain' | 'system', had = { acl: 0, counter: 0 }): KvOp[] {
+  const value = encodeNodeValue({ kind, version: n.stat.version, ctime: n.stat.ctime, mtime: n.stat.mtime, ttl: 0n, data: n.data });
+  const ops: KvOp[] = [{ type: 'put', key: keys.nodeKey(n.path), value }];
+  if (!isOpen(n.acl) || n.stat.aversion !== 0 || had.acl !== 0) ops.push({ type: 'put', key: keys.aclKey(n.path), value: encodeAclValue(n.acl, n.stat.aversion - had.acl) });
+  if (n.cversion !== 0 || had.counter !== 0) ops.push({ type: 'put', key: keys.counterKey(n.path), value: encodeCounterValue(n.cversion - had.counter) });
+  return ops;
+}
+
+/** The last-change put every ZooKeeper txn carries (key-schema.ts). */
+const lastChange = (keys: KeySchema): KvOp => ({ type: 'put', key: keys.errorKey(), value: Buffer.alloc(0) });
+
+/**
+ * Writes new (non-root) nodes, as many per txn as fit, each only if its node key is absent.
+ * Resolves with the nodes written; the others existed already. A batch that finds one existing
+ * node is written again node by node.
+ */
+export async function writeNodes(target: KvBackend, keys: KeySchema, nodes: CopiedNode[]): Promise<CopiedNode[]> {
+  const written: CopiedNode[] = [];
+  for (const batch of batches(nodes)) {
+    if (await writeBatch(target, keys, batch)) {
+      written.push(...batch);
+      continue;
+    }
+    if (batch.length === 1) continue; // it existed
+    for (const n of batch) if (await writeBatch(target, keys, [n])) written.push(n);
+  }
+  return written;
+}
+
+function* batches(nodes: CopiedNode[]): Generator<CopiedNode[]> {
+  let batch: CopiedNode[] = [];
+  let bytes = 0;
+  for (const n of nodes) {
+    const size = (n.data?.length ?? 0) + n.path.length;
+    if (batch.length > 0 && (batch.length >= BATCH_NODES || bytes + size > BATCH_BYTES)) {
+      yield batch;
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(n);
+    bytes += size;
+  }
+  if (batch.length > 0) yield batch;
+}
+
+async function writeBatch(target: KvBackend, keys: KeySchema, batch: CopiedNode[]): Promise<boolean> {
+  const txn: KvTxn = {
+    compare: batch.map((n) => ({ key: keys.nodeKey(n.path), target: 'create', result: 'equal', value: 0 })),
+    success: [...batch.flatMap((n) => nodeOps(keys, n, 'plain')), lastChange(keys)],
+    failure: [],
+  };
+  return (await target.txn(txn)).succeeded;
+}
+
+/**
+ * Writes the root over the bootstrap's keys, guarded by what was read. Its child-change key is
+ * at version 1 until anything is created under it (the bootstrap wrote it once; the copy writes
+ * children without it): a later version means clients or an earlier copy used the root already,
+ * and its numbers are the store's to keep (resolves false).
+ */
+export async function writeRoot(target: KvBackend, keys: KeySchema, root: CopiedNode): Promise<boolean> {
+  const read = async (key: Buffer): Promise<{ version: number; mod: number }> => {
+    const kv = (await target.range(key)).kvs[0];
+    return { version: kv?.version ?? 0, mod: kv?.modRevision ?? 0 };
+  };
+  const [node, acl, counter] = await Promise.all([read(keys.nodeKey('/')), read(keys.aclKey('/')), read(keys.counterKey('/'))]);
+  if (counter.version !== 1) return false;
+  const guard = (key: Buffer, mod: number): KvTxn['compare'][number] => ({ key, target: 'mod', result: 'equal', value: mod });
+  const r = await target.txn({
+    compare: [guard(keys.nodeKey('/'), node.mod), guard(keys.aclKey('/'), acl.mod), guard(keys.counterKey('/'), counter.mod)],
+    success: [...nodeOps(keys, root, 'system', { acl: acl.version, counter: counter.version }), lastChange(keys)],
+    failure: [],
+  });
+  if (!r.succeeded) throw new MigrationError('the root znode changed in the store during the copy; run the copy again');
+  return true;
+}
