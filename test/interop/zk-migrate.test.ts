@@ -148,6 +148,30 @@ test('zk-migrate into the etcd 3.4 cluster a zk-proxy serves', { timeout: 120_00
   }
 });
 
+test('zk-migrate fits its txns to a store with a small --max-txn-ops', { timeout: 120_000 }, async (t) => {
+  const skip = requirePeer('zookeeper');
+  if (skip) return t.skip(skip);
+  const zk = await startZookeeper({ logLevel: 'warn' });
+  const coracle = await startCoracle(['--max-txn-ops', '8']);
+  const src = await ZkWireClient.connect({ host: '127.0.0.1', port: zk.port, timeoutMs: 30_000 });
+  let dst: ZkWireClient | undefined;
+  try {
+    await ok(src, { op: 'create', path: '/many', data: null, acl: OPEN, flags: PERSISTENT });
+    await Promise.all(Array.from({ length: 40 }, (_, i) => ok(src, { op: 'create', path: `/many/c${i}`, data: Buffer.from([i]), acl: OPEN, flags: PERSISTENT })));
+    const r = spawnSync(process.execPath, [CORACLE_BIN, 'zk-migrate', '--from', `127.0.0.1:${zk.port}`, '--endpoints', `http://127.0.0.1:${coracle.clientPort}`], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^copied 42 znodes \(40 bytes of data\)/);
+    dst = await ZkWireClient.connect({ host: '127.0.0.1', port: coracle.zkPort, timeoutMs: 30_000 });
+    assert.deepEqual(await view(dst, '/many'), await view(src, '/many'));
+    assert.deepEqual(await view(dst, '/many/c39'), await view(src, '/many/c39'));
+  } finally {
+    await src.close();
+    await dst?.close();
+    await coracle.stop();
+    await zk.stop();
+  }
+});
+
 test('zk-migrate says what is wrong', { timeout: 60_000 }, () => {
   const usage = spawnSync(process.execPath, [CORACLE_BIN, 'zk-migrate'], { encoding: 'utf8', timeout: 20_000 });
   assert.equal(usage.status, 2);

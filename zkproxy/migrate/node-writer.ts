@@ -4,7 +4,7 @@
  * the root over what the bootstrap wrote.
  */
 import { Acl, Stat } from '../../protocol/jute';
-import { KvBackend, KvOp, KvTxn } from '../backend/kv-backend';
+import { KvBackend, KvError, KvOp, KvTxn } from '../backend/kv-backend';
 import { KeySchema } from '../mapping/key-schema';
 import { encodeAclValue, encodeCounterValue, encodeNodeValue } from '../mapping/node-codec';
 import { OPEN_ACL_UNSAFE } from '../mapping/acl-rules';
@@ -50,19 +50,31 @@ const lastChange = (keys: KeySchema): KvOp => ({ type: 'put', key: keys.errorKey
 
 /**
  * Writes new (non-root) nodes, as many per txn as fit, each only if its node key is absent.
- * Resolves with the nodes written; the others existed already. A batch that finds one existing
- * node is written again node by node.
+ * Resolves with the nodes written; the others existed already.
  */
 export async function writeNodes(target: KvBackend, keys: KeySchema, nodes: CopiedNode[]): Promise<CopiedNode[]> {
   const written: CopiedNode[] = [];
-  for (const batch of batches(nodes)) {
-    if (await writeBatch(target, keys, batch)) {
-      written.push(...batch);
-      continue;
-    }
-    if (batch.length === 1) continue; // it existed
-    for (const n of batch) if (await writeBatch(target, keys, [n])) written.push(n);
+  for (const batch of batches(nodes)) written.push(...(await writeSome(target, keys, batch)));
+  return written;
+}
+
+/**
+ * One batch: in one txn when none exists yet; node by node when one does (the txn's compares
+ * fail together); halved while the store finds it too big (a smaller --max-txn-ops or
+ * --max-request-bytes than etcd's defaults).
+ */
+async function writeSome(target: KvBackend, keys: KeySchema, batch: CopiedNode[]): Promise<CopiedNode[]> {
+  try {
+    if (await writeBatch(target, keys, batch)) return batch;
+  } catch (e) {
+    const tooBig = e instanceof KvError && (e.code === 'too-many-ops' || e.code === 'too-large');
+    if (!tooBig || batch.length === 1) throw e;
+    const half = Math.ceil(batch.length / 2);
+    return [...(await writeSome(target, keys, batch.slice(0, half))), ...(await writeSome(target, keys, batch.slice(half)))];
   }
+  if (batch.length === 1) return []; // it existed
+  const written: CopiedNode[] = [];
+  for (const n of batch) written.push(...(await writeSome(target, keys, [n])));
   return written;
 }
 
