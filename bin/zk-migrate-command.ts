@@ -6,6 +6,8 @@
  * message says where and what to do; running it again resumes, nodes already there are kept),
  * 2 usage error.
  */
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
 import { FlagSpec, UsageError, flagHelpLines, parseFlagTable } from './flags';
 import { KeySchema } from '../zkproxy/mapping/key-schema';
 import { RemoteBackend } from '../zkproxy/backend/remote-backend';
@@ -24,6 +26,9 @@ const FLAGS = {
   endpoints: { kind: 'list', default: ['http://127.0.0.1:2379'], help: "etcd API of the Coracle (or of the etcd cluster a 'coracle zk-proxy' serves) that receives the copy." },
   'zk-key-prefix': { kind: 'string', default: '/zk/', help: 'Key prefix of the ZooKeeper space in that store (as --zk-key-prefix of its server).' },
   path: { kind: 'string', default: '/', help: 'The subtree to copy.' },
+  'from-cacert': { kind: 'string', default: '', help: "PEM CA certificates that sign the source ZooKeeper's server certificate: connect over TLS (its secureClientPort)." },
+  'from-cert': { kind: 'string', default: '', help: 'PEM client certificate for a source ZooKeeper that asks for one (ssl.clientAuth); needs --from-key.' },
+  'from-key': { kind: 'string', default: '', help: 'PEM private key of --from-cert.' },
   cacert, cert, key, user, password,
 } satisfies Record<string, FlagSpec>;
 
@@ -63,10 +68,15 @@ export async function zkMigrateCommand(argv: string[]): Promise<number> {
   }
 }
 
-interface Options { host: string; port: number; auth: { scheme: string; auth: Buffer }[]; endpoints: string[]; prefix: string; path: string; etcd: EtcdCredentialFlags }
+interface Options {
+  host: string; port: number; auth: { scheme: string; auth: Buffer }[]; endpoints: string[]; prefix: string; path: string; etcd: EtcdCredentialFlags;
+  /** TLS to the source: PEM file paths (none: plaintext). */
+  sourceTls?: { cacert: string; cert?: string; key?: string };
+}
 
 function parse(argv: string[]): Options {
-  const v = parseFlagTable(FLAGS, argv, {}) as { from: string; 'from-auth': string[]; endpoints: string[]; 'zk-key-prefix': string; path: string } & Record<'cacert' | 'cert' | 'key' | 'user' | 'password', string>;
+  const v = parseFlagTable(FLAGS, argv, {}) as { from: string; 'from-auth': string[]; endpoints: string[]; 'zk-key-prefix': string; path: string }
+    & Record<'cacert' | 'cert' | 'key' | 'user' | 'password' | 'from-cacert' | 'from-cert' | 'from-key', string>;
   const m = /^(\[[^\]]+\]|[^\s:[\]]+):(\d{1,5})$/.exec(v.from);
   if (!m) throw new UsageError(v.from === '' ? '--from is required (host:port of the source ZooKeeper)' : `invalid --from '${v.from}' (want host:port)`);
   const auth = v['from-auth'].map((a) => {
@@ -79,14 +89,19 @@ function parse(argv: string[]): Options {
     cacert: v.cacert || undefined, cert: v.cert || undefined, key: v.key || undefined, user: v.user || undefined,
     password: v.password || undefined, https: v.endpoints.some((e) => /^https:\/\//i.test(e)),
   };
-  return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]), auth, endpoints: v.endpoints, prefix: v['zk-key-prefix'], path: v.path, etcd };
+  if ((v['from-cert'] === '') !== (v['from-key'] === '')) throw new UsageError('--from-cert and --from-key go together');
+  if (v['from-cert'] !== '' && v['from-cacert'] === '') throw new UsageError('--from-cert needs --from-cacert (the client certificate is for a TLS port)');
+  const sourceTls = v['from-cacert'] === '' ? undefined : { cacert: v['from-cacert'], cert: v['from-cert'] || undefined, key: v['from-key'] || undefined };
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]), auth, endpoints: v.endpoints, prefix: v['zk-key-prefix'], path: v.path, etcd, sourceTls };
 }
 
 async function run(o: Options): Promise<MigrationReport> {
   // Read the TLS files first: a bad one is said before anything connects.
   const credentials = loadEtcdCredentials(o.etcd);
-  const source = await ZkWireClient.connect({ host: o.host, port: o.port, timeoutMs: 30_000 }).catch((e: Error) => {
-    throw new MigrationError(`cannot connect to the source ZooKeeper at ${o.host}:${o.port}: ${e.message}`);
+  const tls = o.sourceTls && sourceTlsOptions(o.sourceTls);
+  const source = await ZkWireClient.connect({ host: o.host, port: o.port, timeoutMs: 30_000, tls }).catch((e: Error) => {
+    const hint = tls && !o.sourceTls?.cert ? ' (if its TLS port asks for a client certificate, give --from-cert and --from-key)' : '';
+    throw new MigrationError(`cannot connect to the source ZooKeeper at ${o.host}:${o.port}: ${e.message}${hint}`);
   });
   const target = new RemoteBackend({ endpoints: o.endpoints, credentials });
   const started = Date.now();
@@ -109,4 +124,16 @@ async function run(o: Options): Promise<MigrationReport> {
     await source.close().catch(() => undefined);
     await target.close();
   }
+}
+
+/** Node TLS options from the --from-* files; a file that cannot be read is named. */
+function sourceTlsOptions(f: { cacert: string; cert?: string; key?: string }): ConnectionOptions {
+  const read = (flag: string, file: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (e) {
+      throw new MigrationError(`cannot read --${flag} ${file}: ${(e as Error).message}`);
+    }
+  };
+  return { ca: read('from-cacert', f.cacert), ...(f.cert ? { cert: read('from-cert', f.cert), key: read('from-key', f.key!) } : {}) };
 }
