@@ -74,25 +74,37 @@ interface Options {
   sourceTls?: { cacert: string; cert?: string; key?: string };
 }
 
+type Values = { from: string; 'from-auth': string[]; endpoints: string[]; 'zk-key-prefix': string; path: string }
+  & Record<'cacert' | 'cert' | 'key' | 'user' | 'password' | 'from-cacert' | 'from-cert' | 'from-key', string>;
+
 function parse(argv: string[]): Options {
-  const v = parseFlagTable(FLAGS, argv, {}) as { from: string; 'from-auth': string[]; endpoints: string[]; 'zk-key-prefix': string; path: string }
-    & Record<'cacert' | 'cert' | 'key' | 'user' | 'password' | 'from-cacert' | 'from-cert' | 'from-key', string>;
-  const m = /^(\[[^\]]+\]|[^\s:[\]]+):(\d{1,5})$/.exec(v.from);
-  if (!m) throw new UsageError(v.from === '' ? '--from is required (host:port of the source ZooKeeper)' : `invalid --from '${v.from}' (want host:port)`);
-  const auth = v['from-auth'].map((a) => {
-    const i = a.indexOf(':');
-    if (i <= 0) throw new UsageError(`invalid --from-auth '${a}' (want scheme:auth, e.g. digest:user:password)`);
-    return { scheme: a.slice(0, i), auth: Buffer.from(a.slice(i + 1), 'utf8') };
-  });
+  const v = parseFlagTable(FLAGS, argv, {}) as Values;
   if (!v.path.startsWith('/')) throw new UsageError(`invalid --path '${v.path}' (want an absolute znode path)`);
   const etcd: EtcdCredentialFlags = {
     cacert: v.cacert || undefined, cert: v.cert || undefined, key: v.key || undefined, user: v.user || undefined,
     password: v.password || undefined, https: v.endpoints.some((e) => /^https:\/\//i.test(e)),
   };
+  return { ...sourceAddress(v.from), auth: sourceAuth(v['from-auth']), sourceTls: sourceTlsFlags(v), endpoints: v.endpoints, prefix: v['zk-key-prefix'], path: v.path, etcd };
+}
+
+function sourceAddress(from: string): { host: string; port: number } {
+  const m = /^(\[[^\]]+\]|[^\s:[\]]+):(\d{1,5})$/.exec(from);
+  if (!m || Number(m[2]) > 65535) throw new UsageError(from === '' ? '--from is required (host:port of the source ZooKeeper)' : `invalid --from '${from}' (want host:port)`);
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+}
+
+function sourceAuth(values: string[]): Options['auth'] {
+  return values.map((a) => {
+    const i = a.indexOf(':');
+    if (i <= 0) throw new UsageError(`invalid --from-auth '${a}' (want scheme:auth, e.g. digest:user:password)`);
+    return { scheme: a.slice(0, i), auth: Buffer.from(a.slice(i + 1), 'utf8') };
+  });
+}
+
+function sourceTlsFlags(v: Values): Options['sourceTls'] {
   if ((v['from-cert'] === '') !== (v['from-key'] === '')) throw new UsageError('--from-cert and --from-key go together');
   if (v['from-cert'] !== '' && v['from-cacert'] === '') throw new UsageError('--from-cert needs --from-cacert (the client certificate is for a TLS port)');
-  const sourceTls = v['from-cacert'] === '' ? undefined : { cacert: v['from-cacert'], cert: v['from-cert'] || undefined, key: v['from-key'] || undefined };
-  return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]), auth, endpoints: v.endpoints, prefix: v['zk-key-prefix'], path: v.path, etcd, sourceTls };
+  return v['from-cacert'] === '' ? undefined : { cacert: v['from-cacert'], cert: v['from-cert'] || undefined, key: v['from-key'] || undefined };
 }
 
 async function run(o: Options): Promise<MigrationReport> {
