@@ -26,6 +26,7 @@ const FLAGS = {
   endpoints: { kind: 'list', default: ['http://127.0.0.1:2379'], help: "etcd API of the Coracle (or of the etcd cluster a 'coracle zk-proxy' serves) that receives the copy." },
   'zk-key-prefix': { kind: 'string', default: '/zk/', help: 'Key prefix of the ZooKeeper space in that store (as --zk-key-prefix of its server).' },
   path: { kind: 'string', default: '/', help: 'The subtree to copy.' },
+  'dry-run': { kind: 'bool', default: false, help: 'Read the source and the store, write nothing: say what a copy would write.' },
   'from-cacert': { kind: 'string', default: '', help: "PEM CA certificates that sign the source ZooKeeper's server certificate: connect over TLS (its secureClientPort)." },
   'from-cert': { kind: 'string', default: '', help: 'PEM client certificate for a source ZooKeeper that asks for one (ssl.clientAuth); needs --from-key.' },
   'from-key': { kind: 'string', default: '', help: 'PEM private key of --from-cert.' },
@@ -60,7 +61,8 @@ export async function zkMigrateCommand(argv: string[]): Promise<number> {
   }
   try {
     const report = await run(options);
-    process.stdout.write(`copied ${report.copied} znodes (${report.bytes} bytes of data); ${report.existing} already there, kept; ${report.ephemeralsSkipped} ephemerals not copied\n`);
+    const done = options.dryRun ? 'would copy' : 'copied';
+    process.stdout.write(`${done} ${report.copied} znodes (${report.bytes} bytes of data); ${report.existing} already there, kept; ${report.ephemeralsSkipped} ephemerals not copied\n`);
     return 0;
   } catch (e) {
     process.stderr.write(`coracle zk-migrate: ${e instanceof Error ? e.message : String(e)}\n`);
@@ -70,11 +72,12 @@ export async function zkMigrateCommand(argv: string[]): Promise<number> {
 
 interface Options {
   host: string; port: number; auth: { scheme: string; auth: Buffer }[]; endpoints: string[]; prefix: string; path: string; etcd: EtcdCredentialFlags;
+  dryRun: boolean;
   /** TLS to the source: PEM file paths (none: plaintext). */
   sourceTls?: { cacert: string; cert?: string; key?: string };
 }
 
-type Values = { from: string; 'from-auth': string[]; endpoints: string[]; 'zk-key-prefix': string; path: string }
+type Values = { from: string; 'from-auth': string[]; endpoints: string[]; 'zk-key-prefix': string; path: string; 'dry-run': boolean }
   & Record<'cacert' | 'cert' | 'key' | 'user' | 'password' | 'from-cacert' | 'from-cert' | 'from-key', string>;
 
 function parse(argv: string[]): Options {
@@ -84,7 +87,7 @@ function parse(argv: string[]): Options {
     cacert: v.cacert || undefined, cert: v.cert || undefined, key: v.key || undefined, user: v.user || undefined,
     password: v.password || undefined, https: v.endpoints.some((e) => /^https:\/\//i.test(e)),
   };
-  return { ...sourceAddress(v.from), auth: sourceAuth(v['from-auth']), sourceTls: sourceTlsFlags(v), endpoints: v.endpoints, prefix: v['zk-key-prefix'], path: v.path, etcd };
+  return { ...sourceAddress(v.from), auth: sourceAuth(v['from-auth']), sourceTls: sourceTlsFlags(v), endpoints: v.endpoints, prefix: v['zk-key-prefix'], path: v.path, etcd, dryRun: v['dry-run'] };
 }
 
 function sourceAddress(from: string): { host: string; port: number } {
@@ -124,7 +127,7 @@ async function run(o: Options): Promise<MigrationReport> {
       if (r.header.err !== 0) throw new MigrationError(`the source ZooKeeper refused --from-auth ${a.scheme}:… (error ${r.header.err})`);
     }
     return await migrateFromZooKeeper({
-      source, target, keys: new KeySchema(o.prefix), path: o.path,
+      source, target, keys: new KeySchema(o.prefix), path: o.path, dryRun: o.dryRun,
       onProgress: (r) => {
         const now = Date.now();
         if (now - last < 2000) return;

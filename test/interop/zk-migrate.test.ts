@@ -77,6 +77,10 @@ test('zk-migrate copies a ZooKeeper tree as clients see it', { timeout: 120_000 
     assert.equal(orphan.status, 1, 'a subtree whose parent is not there yet');
     assert.match(orphan.stderr, /\/app is not in the store: copy it \(or a subtree holding it\) before \/app\/b/);
 
+    const dry = spawnSync(process.execPath, [CORACLE_BIN, 'zk-migrate', '--dry-run', '--from', `127.0.0.1:${zk.port}`, '--from-auth', 'digest:alice:pw', '--endpoints', `http://127.0.0.1:${coracle.clientPort}`], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(dry.status, 0, dry.stderr);
+    assert.match(dry.stdout, /^would copy 10 znodes \(5023 bytes of data\); 0 already there, kept; 3 ephemerals not copied\n$/);
+
     const first = migrate(zk.port, coracle.clientPort);
     assert.equal(first.status, 0, first.stderr);
     // The root, /app, a, b, deep, /secure, /q and its three persistent children.

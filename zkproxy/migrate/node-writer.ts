@@ -103,6 +103,19 @@ async function writeBatch(target: KvBackend, keys: KeySchema, batch: CopiedNode[
   return (await target.txn(txn)).succeeded;
 }
 
+/** The nodes a copy would write: those whose node key is absent (a dry run). */
+export async function absentNodes(target: KvBackend, keys: KeySchema, nodes: CopiedNode[]): Promise<CopiedNode[]> {
+  const present = await Promise.all(nodes.map(async (n) => (await target.range(keys.nodeKey(n.path), { countOnly: true })).count > 0));
+  return nodes.filter((_, i) => !present[i]);
+}
+
+/** Whether nothing has been created under the root yet, so a copy would write it (see {@link writeRoot}). */
+export async function rootUnused(target: KvBackend, keys: KeySchema): Promise<boolean> {
+  // Absent: a store the ZooKeeper front end never bootstrapped, whose root the copy will write.
+  const version = (await target.range(keys.counterKey('/'))).kvs[0]?.version;
+  return version === undefined || version === 1;
+}
+
 /**
  * Writes the root over the bootstrap's keys, guarded by what was read. Its child-change key is
  * at version 1 until anything is created under it (the bootstrap wrote it once; the copy writes

@@ -21,7 +21,7 @@ import { KvBackend } from '../backend/kv-backend';
 import { ZkWireClient } from '../dispatch/zk-wire-client';
 import { bootstrapKeySpace } from '../mapping/bootstrap';
 import { KeySchema } from '../mapping/key-schema';
-import { CopiedNode, writeNodes, writeRoot } from './node-writer';
+import { CopiedNode, absentNodes, rootUnused, writeNodes, writeRoot } from './node-writer';
 import { MigrationError, NodeSource } from './zk-source';
 
 /** Where to copy from and to. */
@@ -35,6 +35,8 @@ export interface MigrationOptions {
   path?: string;
   /** Parents whose children are copied at once (default 4). */
   concurrency?: number;
+  /** Read everything, write nothing: the report says what a copy would write. */
+  dryRun?: boolean;
   /** Called after every batch of nodes, with the counts so far. */
   onProgress?(r: MigrationReport): void;
 }
@@ -69,7 +71,7 @@ const childPath = (parent: string, name: string): string => (parent === '/' ? `/
 
 /** Copies the subtree at `o.path` of the source into the store; resolves with what it did. */
 export async function migrateFromZooKeeper(o: MigrationOptions): Promise<MigrationReport> {
-  await bootstrapKeySpace(o.target, o.keys);
+  if (!o.dryRun) await bootstrapKeySpace(o.target, o.keys);
   const src = new NodeSource(o.source);
   const report: MigrationReport = { copied: 0, existing: 0, ephemeralsSkipped: 0, bytes: 0 };
   const count = (written: CopiedNode[], tried: Prepared[]): void => {
@@ -82,14 +84,16 @@ export async function migrateFromZooKeeper(o: MigrationOptions): Promise<Migrati
   const top = await prepare(src, o.path ?? '/');
   if (!top) return report;
   if (top.node.path !== '/') await requireParent(o.target, o.keys, top.node.path);
-  const topWritten = top.node.path === '/' ? ((await writeRoot(o.target, o.keys, top.node)) ? [top.node] : []) : await writeNodes(o.target, o.keys, [top.node]);
+  const write = o.dryRun ? (nodes: CopiedNode[]) => absentNodes(o.target, o.keys, nodes) : (nodes: CopiedNode[]) => writeNodes(o.target, o.keys, nodes);
+  const writeTop = top.node.path !== '/' ? write([top.node]) : (o.dryRun ? rootUnused(o.target, o.keys) : writeRoot(o.target, o.keys, top.node)).then((w) => (w ? [top.node] : []));
+  const topWritten = await writeTop;
   count(topWritten, [top]);
   // A parent's children are written only after the parent: the queue holds written nodes.
   const queue: Array<{ path: string; children: string[] }> = [{ path: top.node.path, children: top.children }];
   await drain(queue, async ({ path, children }) => {
     for (let i = 0; i < children.length; i += CHUNK) {
       const ready = (await Promise.all(children.slice(i, i + CHUNK).map((c) => prepare(src, childPath(path, c))))).filter((p): p is Prepared => p !== undefined);
-      count(await writeNodes(o.target, o.keys, ready.map((p) => p.node)), ready);
+      count(await write(ready.map((p) => p.node)), ready);
       for (const p of ready) if (p.children.length > 0) queue.push({ path: p.node.path, children: p.children });
     }
   }, o.concurrency ?? 4);
