@@ -72,6 +72,10 @@ test('zk-migrate copies a ZooKeeper tree as clients see it', { timeout: 120_000 
     await ok(src, { op: 'create', path: '/q/lock-', data: null, acl: OPEN, flags: EPHEMERAL | SEQUENTIAL });
     await ok(src, { op: 'create', path: '/q/lock-', data: null, acl: OPEN, flags: EPHEMERAL | SEQUENTIAL });
     await ok(src, { op: 'create', path: '/eph', data: Buffer.from('mine'), acl: OPEN, flags: EPHEMERAL });
+    // What zkCli's `setquota -n 10 /app` creates.
+    await ok(src, { op: 'create', path: '/zookeeper/quota/app', data: null, acl: OPEN, flags: PERSISTENT });
+    await ok(src, { op: 'create', path: '/zookeeper/quota/app/zookeeper_limits', data: Buffer.from('count=10,bytes=-1'), acl: OPEN, flags: PERSISTENT });
+    await ok(src, { op: 'create', path: '/zookeeper/quota/app/zookeeper_stats', data: Buffer.from('count=4,bytes=13'), acl: OPEN, flags: PERSISTENT });
 
     const orphan = spawnSync(process.execPath, [CORACLE_BIN, 'zk-migrate', '--from', `127.0.0.1:${zk.port}`, '--path', '/app/b', '--endpoints', `http://127.0.0.1:${coracle.clientPort}`], { encoding: 'utf8', timeout: 60_000 });
     assert.equal(orphan.status, 1, 'a subtree whose parent is not there yet');
@@ -79,18 +83,23 @@ test('zk-migrate copies a ZooKeeper tree as clients see it', { timeout: 120_000 
 
     const dry = spawnSync(process.execPath, [CORACLE_BIN, 'zk-migrate', '--dry-run', '--from', `127.0.0.1:${zk.port}`, '--from-auth', 'digest:alice:pw', '--endpoints', `http://127.0.0.1:${coracle.clientPort}`], { encoding: 'utf8', timeout: 60_000 });
     assert.equal(dry.status, 0, dry.stderr);
-    assert.match(dry.stdout, /^would copy 10 znodes \(5023 bytes of data\); 0 already there, kept; 3 ephemerals not copied\n$/);
+    assert.match(dry.stdout, /^would copy 13 znodes \(5058 bytes of data\); 0 already there, kept; 3 ephemerals not copied\n$/);
 
     const first = migrate(zk.port, coracle.clientPort);
     assert.equal(first.status, 0, first.stderr);
     // The root, /app, a, b, deep, /secure, /q and its three persistent children.
-    assert.match(first.stdout, /^copied 10 znodes \(5023 bytes of data\); 0 already there, kept; 3 ephemerals not copied\n$/);
+    assert.match(first.stdout, /^copied 13 znodes \(5058 bytes of data\); 0 already there, kept; 3 ephemerals not copied\n$/);
 
     dst = await ZkWireClient.connect({ host: '127.0.0.1', port: coracle.zkPort, timeoutMs: 30_000 });
     await ok(dst, { op: 'auth', type: 0, scheme: 'digest', auth: Buffer.from('alice:pw') });
     for (const path of ['/app', '/app/a', '/app/b', '/app/b/deep', '/secure', '/q/job-0000000000', '/q/job-0000000004']) {
       assert.deepEqual(await view(dst, path), await view(src, path), path);
     }
+    // The quota carries over; its stats are the server's own count of the subtree, as ZooKeeper keeps them.
+    assert.deepEqual(await view(dst, '/zookeeper/quota/app/zookeeper_limits'), await view(src, '/zookeeper/quota/app/zookeeper_limits'));
+    const stats = await dst.send({ op: 'getData', path: '/zookeeper/quota/app/zookeeper_stats', watch: false });
+    assert.equal((stats.body as { data: Buffer }).data.toString(), 'count=4,bytes=5008', '/app, a, b and deep: 4 + 0 + 4 + 5000 bytes');
+    assert.equal((await view(src, '/zookeeper/quota/app/zookeeper_stats')).data, Buffer.from('count=4,bytes=5008').toString('hex'), 'as the source counts them');
     // Ephemerals stay behind; their parents read as the source will once their sessions end.
     assert.equal((await dst.send({ op: 'exists', path: '/eph', watch: false })).header.err, -101);
     const [sq, dq] = [await view(src, '/q'), await view(dst, '/q')];
@@ -101,7 +110,7 @@ test('zk-migrate copies a ZooKeeper tree as clients see it', { timeout: 120_000 
     // Run again: everything is there already and kept.
     const second = migrate(zk.port, coracle.clientPort);
     assert.equal(second.status, 0, second.stderr);
-    assert.match(second.stdout, /^copied 0 znodes \(0 bytes of data\); 10 already there, kept; 3 ephemerals not copied\n$/);
+    assert.match(second.stdout, /^copied 0 znodes \(0 bytes of data\); 13 already there, kept; 3 ephemerals not copied\n$/);
 
     // Versioned writes and sequential names carry on where the source left them.
     await ok(dst, { op: 'setData', path: '/app', data: Buffer.from('cfg4'), version: 3 });

@@ -8,9 +8,11 @@
  *
  * What cannot move: zxids (czxid, mzxid and pzxid are the store's revisions of the copy),
  * ephemerals (their sessions live on the old cluster; they are skipped and counted, and their
- * parents' cversion is what the old cluster reports once those sessions end), `/zookeeper` (the
- * store has its own), and the container and TTL kinds, which the client protocol does not
- * reveal (their Stat says ephemeralOwner 0): they arrive as persistent znodes.
+ * parents' cversion is what the old cluster reports once those sessions end), `/zookeeper`,
+ * `/zookeeper/quota` and `/zookeeper/config` themselves (the store has its own; the quota
+ * entries under `/zookeeper/quota`, which `setquota` made, are copied like any znode), and the
+ * container and TTL kinds, which the client protocol does not reveal (their Stat says
+ * ephemeralOwner 0): they arrive as persistent znodes.
  *
  * The source is read live, node by node, not as one snapshot: stop its writers first for an
  * exact copy. A node that already exists in the store is left as it is and counted, so an
@@ -23,6 +25,7 @@ import { bootstrapKeySpace } from '../mapping/bootstrap';
 import { KeySchema } from '../mapping/key-schema';
 import { CopiedNode, absentNodes, rootUnused, writeNodes, writeRoot } from './node-writer';
 import { MigrationError, NodeSource } from './zk-source';
+import { childPath, isSystemPath, parentOf } from '../mapping/path-rules';
 
 /** Where to copy from and to. */
 export interface MigrationOptions {
@@ -66,8 +69,8 @@ const CHUNK = 256;
 /** Stat requests in flight at once for one node's children (a parent may have 100k). */
 const STAT_BATCH = 512;
 
-const isSystem = (path: string): boolean => path === '/zookeeper' || path.startsWith('/zookeeper/');
-const childPath = (parent: string, name: string): string => (parent === '/' ? `/${name}` : `${parent}/${name}`);
+/** `/zookeeper`, its quota and config nodes: the store has its own, so they are walked, not written. */
+const serverOwned = (path: string): boolean => path !== '/' && isSystemPath(path);
 
 /** Copies the subtree at `o.path` of the source into the store; resolves with what it did. */
 export async function migrateFromZooKeeper(o: MigrationOptions): Promise<MigrationReport> {
@@ -92,9 +95,10 @@ export async function migrateFromZooKeeper(o: MigrationOptions): Promise<Migrati
   const queue: Array<{ path: string; children: string[] }> = [{ path: top.node.path, children: top.children }];
   await drain(queue, async ({ path, children }) => {
     for (let i = 0; i < children.length; i += CHUNK) {
-      const ready = (await Promise.all(children.slice(i, i + CHUNK).map((c) => prepare(src, childPath(path, c))))).filter((p): p is Prepared => p !== undefined);
+      const read = (await Promise.all(children.slice(i, i + CHUNK).map((c) => prepare(src, childPath(path, c))))).filter((p): p is Prepared => p !== undefined);
+      const ready = read.filter((p) => !serverOwned(p.node.path));
       count(await write(ready.map((p) => p.node)), ready);
-      for (const p of ready) if (p.children.length > 0) queue.push({ path: p.node.path, children: p.children });
+      for (const p of read) if (p.children.length > 0) queue.push({ path: p.node.path, children: p.children });
     }
   }, o.concurrency ?? 4);
   return report;
@@ -102,7 +106,7 @@ export async function migrateFromZooKeeper(o: MigrationOptions): Promise<Migrati
 
 /** A subtree's parent must be in the store already: a znode without its parent is no tree. */
 async function requireParent(target: KvBackend, keys: KeySchema, path: string): Promise<void> {
-  const parent = path.slice(0, path.lastIndexOf('/')) || '/';
+  const parent = parentOf(path);
   if ((await target.range(keys.nodeKey(parent))).kvs.length === 0) {
     throw new MigrationError(`${parent} is not in the store: copy it (or a subtree holding it) before ${path}`);
   }
@@ -115,7 +119,7 @@ async function requireParent(target: KvBackend, keys: KeySchema, path: string): 
 async function prepare(src: NodeSource, path: string): Promise<Prepared | undefined> {
   const node = await src.read(path);
   if (!node || node.stat.ephemeralOwner !== 0n) return undefined;
-  const names = node.children.filter((c) => !isSystem(childPath(path, c)));
+  const names = node.children;
   const stats = await statsOf(src, path, names);
   const children = names.filter((_, i) => stats[i] !== undefined && stats[i]!.ephemeralOwner === 0n);
   const ephemeralChildren = stats.filter((s) => s !== undefined && s.ephemeralOwner !== 0n).length;
