@@ -15,7 +15,8 @@ import { ZkWireClient } from '../zkproxy/dispatch/zk-wire-client';
 import { MigrationReport, migrateFromZooKeeper } from '../zkproxy/migrate/zk-migration';
 import { MigrationError } from '../zkproxy/migrate/zk-source';
 import { EtcdCredentialFlags, loadEtcdCredentials } from '../zkproxy/backend/etcd-credentials';
-import { ZK_PROXY_FLAGS } from './zk-proxy-flags';
+import { ZK_PROXY_FLAGS, etcdCredentialFlags } from './zk-proxy-flags';
+import { parseHostPort } from '../zkproxy/zk-flags';
 
 // TLS and a user towards etcd, as `coracle zk-proxy` (and etcdctl) take them.
 const { cacert, cert, key, user, password } = ZK_PROXY_FLAGS;
@@ -83,17 +84,16 @@ type Values = { from: string; 'from-auth': string[]; endpoints: string[]; 'zk-ke
 function parse(argv: string[]): Options {
   const v = parseFlagTable(FLAGS, argv, {}) as Values;
   if (!v.path.startsWith('/')) throw new UsageError(`invalid --path '${v.path}' (want an absolute znode path)`);
-  const etcd: EtcdCredentialFlags = {
-    cacert: v.cacert || undefined, cert: v.cert || undefined, key: v.key || undefined, user: v.user || undefined,
-    password: v.password || undefined, https: v.endpoints.some((e) => /^https:\/\//i.test(e)),
+  return {
+    ...sourceAddress(v.from), auth: sourceAuth(v['from-auth']), sourceTls: sourceTlsFlags(v), endpoints: v.endpoints,
+    prefix: v['zk-key-prefix'], path: v.path, etcd: etcdCredentialFlags(v, v.endpoints), dryRun: v['dry-run'],
   };
-  return { ...sourceAddress(v.from), auth: sourceAuth(v['from-auth']), sourceTls: sourceTlsFlags(v), endpoints: v.endpoints, prefix: v['zk-key-prefix'], path: v.path, etcd, dryRun: v['dry-run'] };
 }
 
 function sourceAddress(from: string): { host: string; port: number } {
-  const m = /^(\[[^\]]+\]|[^\s:[\]]+):(\d{1,5})$/.exec(from);
-  if (!m || Number(m[2]) > 65535) throw new UsageError(from === '' ? '--from is required (host:port of the source ZooKeeper)' : `invalid --from '${from}' (want host:port)`);
-  return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+  const a = parseHostPort(from);
+  if (!a) throw new UsageError(from === '' ? '--from is required (host:port of the source ZooKeeper)' : `invalid --from '${from}' (want host:port)`);
+  return a;
 }
 
 function sourceAuth(values: string[]): Options['auth'] {

@@ -39,13 +39,21 @@ export function parseZkProxyFlags(argv: readonly string[], env: NodeJS.ProcessEn
     throw err;
   }
   if (!zk) throw new UsageError('coracle zk-proxy needs a --zk-listen or --zk-secure-listen address (host:port)');
-  const https = v.endpoints.filter((e) => /^https:\/\//i.test(e)).length;
-  if (https > 0 && https < v.endpoints.length) throw new UsageError('--endpoints mixes https:// and plaintext URLs: an etcd cluster serves clients one way');
-  const etcd: EtcdCredentialFlags = {
+  return { endpoints: v.endpoints, logLevel: v['log-level'], zk, etcd: etcdCredentialFlags(v, v.endpoints) };
+}
+
+/**
+ * The TLS and user flags towards etcd (`--cacert`, `--cert`, `--key`, `--user`, `--password`, as
+ * etcdctl takes them) for `endpoints`; throws {@link UsageError} when they mix https:// and
+ * plaintext URLs.
+ */
+export function etcdCredentialFlags(v: Record<'cacert' | 'cert' | 'key' | 'user' | 'password', string>, endpoints: readonly string[]): EtcdCredentialFlags {
+  const https = endpoints.filter((e) => /^https:\/\//i.test(e)).length;
+  if (https > 0 && https < endpoints.length) throw new UsageError('--endpoints mixes https:// and plaintext URLs: an etcd cluster serves clients one way');
+  return {
     cacert: v.cacert || undefined, cert: v.cert || undefined, key: v.key || undefined, user: v.user || undefined,
     password: v.password || undefined, https: https > 0,
   };
-  return { endpoints: v.endpoints, logLevel: v['log-level'], zk, etcd };
 }
 
 /** The subcommand's help text. */

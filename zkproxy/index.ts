@@ -6,7 +6,7 @@
 export { startZkProxy } from './zk-proxy';
 export type { ZkProxy, ZkProxyOptions } from './zk-proxy';
 export { runZkProxyCommand } from './cli';
-export { ZK_FLAGS, ZkFlagError, zkOptionsFromFlags, loadTls } from './zk-flags';
+export { ZK_FLAGS, ZkFlagError, zkOptionsFromFlags, loadTls, parseHostPort } from './zk-flags';
 export type { ZkFlagOptions, ZkFlagSpec, ZkFlagValues } from './zk-flags';
 export type { ZkSecurePort, ZkTlsFlags, ZkTlsOptions } from './net/tls-port';
 export { loadSaslOptions } from './session/sasl-authenticator';

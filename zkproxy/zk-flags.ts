@@ -117,10 +117,16 @@ export function zkOptionsFromFlags(v: ZkFlagValues): ZkFlagOptions | undefined {
   };
 }
 
-/** `host:port` or `[v6]:port` → its parts; throws {@link ZkFlagError} naming `flag`. */
-function listenAddress(value: string, flag: string): { host: string; port: number } {
+/** `host:port` or `[v6]:port` → its parts (the brackets dropped), or undefined when it is neither. */
+export function parseHostPort(value: string): { host: string; port: number } | undefined {
   const m = /^(\[[^\]]+\]|[^\s:[\]]+):(\d{1,5})$/.exec(value);
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || port > 65535) throw new ZkFlagError(`invalid --${flag} '${value}' (want host:port or [ipv6]:port, or '' to disable)`);
-  return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
+  if (!m || Number(m[2]) > 65535) return undefined;
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+}
+
+/** {@link parseHostPort}, or a {@link ZkFlagError} naming `flag`. */
+function listenAddress(value: string, flag: string): { host: string; port: number } {
+  const a = parseHostPort(value);
+  if (!a) throw new ZkFlagError(`invalid --${flag} '${value}' (want host:port or [ipv6]:port, or '' to disable)`);
+  return a;
 }

@@ -93,7 +93,7 @@ export interface ZkProxy {
   /** The AdminServer's address, when it runs. */
   adminAddress?: AddressInfo;
   services: ZkServices;
-  /** Request/error/latency counters per op (the metrics decorator's). */
+  /** Where every answered request is reported (op, code, latency): bin/ counts them on /metrics. */
   metrics: ZkMetrics;
   /** What the four-letter words and the AdminServer report, read live (bin/ exports it to /metrics). */
   monitoring: FourLetterSource;

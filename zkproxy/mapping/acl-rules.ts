@@ -137,5 +137,10 @@ function ipv4ToInt(s: string): number | undefined {
 /** The open ACL: all permissions to world:anyone (ZooDefs.Ids.OPEN_ACL_UNSAFE). */
 export const OPEN_ACL_UNSAFE: Acl[] = [{ perms: Perms.ALL, id: { scheme: 'world', id: 'anyone' } }];
 
+/** True for exactly the open ACL (world:anyone, all permissions), which the key schema stores as "no ACL key". */
+export function isOpenAcl(acl: readonly Acl[]): boolean {
+  return acl.length === 1 && acl[0]!.perms === Perms.ALL && acl[0]!.id.scheme === 'world' && acl[0]!.id.id === 'anyone';
+}
+
 /** Read-only to world:anyone (ZooDefs.Ids.READ_ACL_UNSAFE), the ACL of /zookeeper/config. */
 export const READ_ACL_UNSAFE: Acl[] = [{ perms: Perms.READ, id: { scheme: 'world', id: 'anyone' } }];

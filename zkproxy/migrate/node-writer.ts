@@ -7,7 +7,8 @@ import { Acl, Stat } from '../../protocol/jute';
 import { KvBackend, KvError, KvOp, KvTxn } from '../backend/kv-backend';
 import { KeySchema } from '../mapping/key-schema';
 import { encodeAclValue, encodeCounterValue, encodeNodeValue } from '../mapping/node-codec';
-import { OPEN_ACL_UNSAFE } from '../mapping/acl-rules';
+import { isOpenAcl } from '../mapping/acl-rules';
+import { lastChange } from '../ops/txn-plan';
 import { MigrationError } from './zk-source';
 
 /** A source znode ready to be written. */
@@ -25,12 +26,6 @@ const BATCH_NODES = 32;
 /** Most data per txn, well under etcd's default --max-request-bytes (1.5 MiB). */
 const BATCH_BYTES = 512 * 1024;
 
-/** True when `acl` is exactly the open ACL, which the schema stores as no ACL key. */
-function isOpen(acl: readonly Acl[]): boolean {
-  const o = OPEN_ACL_UNSAFE[0]!;
-  return acl.length === 1 && acl[0]!.perms === o.perms && acl[0]!.id.scheme === o.id.scheme && acl[0]!.id.id === o.id.id;
-}
-
 /**
  * A node's puts: the node key (header with version, times, data), the ACL key when the ACL is
  * not the open one or aversion is not 0, the child-change key when cversion is not 0. `had`
@@ -40,13 +35,10 @@ function isOpen(acl: readonly Acl[]): boolean {
 function nodeOps(keys: KeySchema, n: CopiedNode, kind: 'plain' | 'system', had = { acl: 0, counter: 0 }): KvOp[] {
   const value = encodeNodeValue({ kind, version: n.stat.version, ctime: n.stat.ctime, mtime: n.stat.mtime, ttl: 0n, data: n.data });
   const ops: KvOp[] = [{ type: 'put', key: keys.nodeKey(n.path), value }];
-  if (!isOpen(n.acl) || n.stat.aversion !== 0 || had.acl !== 0) ops.push({ type: 'put', key: keys.aclKey(n.path), value: encodeAclValue(n.acl, n.stat.aversion - had.acl) });
+  if (!isOpenAcl(n.acl) || n.stat.aversion !== 0 || had.acl !== 0) ops.push({ type: 'put', key: keys.aclKey(n.path), value: encodeAclValue(n.acl, n.stat.aversion - had.acl) });
   if (n.cversion !== 0 || had.counter !== 0) ops.push({ type: 'put', key: keys.counterKey(n.path), value: encodeCounterValue(n.cversion - had.counter) });
   return ops;
 }
-
-/** The last-change put every ZooKeeper txn carries (key-schema.ts). */
-const lastChange = (keys: KeySchema): KvOp => ({ type: 'put', key: keys.errorKey(), value: Buffer.alloc(0) });
 
 /**
  * Writes new (non-root) nodes, as many per txn as fit, each only if its node key is absent.

@@ -12,7 +12,7 @@
 import { KvServerRole } from '../backend/kv-backend';
 import { FourLetterSource, REPORTED_VERSION, environmentRows, monitorRows } from './four-letter-words';
 import { JsonDouble, JsonValue } from './jackson-json';
-import { expiryBuckets } from './dump-words';
+import { expiryBuckets, watchersByPath } from './dump-words';
 import { ConnectionStats } from './server-stats';
 
 /** A command's fields, or the error it answers with (then it has no fields). */
@@ -61,7 +61,7 @@ export const ADMIN_COMMANDS: readonly AdminCommand[] = [
   { names: ['observers', 'obsr'], run: () => ok({ synced_observers: 0, observers: [] }) },
   { names: ['voting_view'], run: ({ src }) => ok({ current_config: votingView(src.role()) }) },
   { names: ['watches', 'wchc'], run: ({ src }) => ok({ session_id_to_watched_paths: bySession(src.dataWatchesBySession()) }) },
-  { names: ['watches_by_path', 'wchp'], run: ({ src }) => ok({ path_to_session_ids: byPath(src.dataWatchesBySession()) }) },
+  { names: ['watches_by_path', 'wchp'], run: ({ src }) => ok({ path_to_session_ids: byPath(src) }) },
   { names: ['watch_summary', 'wchs'], run: ({ src }) => ok(watchSummary(src)) },
   { names: ['zabstate'], run: ({ src }) => ok(zabState(src.role())) },
 ];
@@ -153,10 +153,9 @@ function bySession(m: Map<bigint, string[]>): Record<string, JsonValue> {
   return Object.fromEntries([...m].map(([id, paths]) => [String(long(id)), [...paths].sort()]));
 }
 
-function byPath(m: Map<bigint, string[]>): Record<string, JsonValue> {
-  const out = new Map<string, bigint[]>();
-  for (const [id, paths] of m) for (const p of paths) out.set(p, [...(out.get(p) ?? []), long(id)]);
-  return Object.fromEntries([...out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+function byPath(src: FourLetterSource): Record<string, JsonValue> {
+  const sorted = [...watchersByPath(src)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return Object.fromEntries(sorted.map(([path, ids]) => [path, ids.map(long)]));
 }
 
 function watchSummary(src: FourLetterSource): Record<string, JsonValue> {

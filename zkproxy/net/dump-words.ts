@@ -16,7 +16,9 @@ export function expiryBuckets(src: FourLetterSource): Map<number, bigint[]> {
   const buckets = new Map<number, bigint[]>();
   for (const { id, expiresAt } of src.sessionExpiries().sort((a, b) => a.expiresAt - b.expiresAt)) {
     const at = (Math.floor(expiresAt / tick) + 1) * tick;
-    buckets.set(at, [...(buckets.get(at) ?? []), id]);
+    const ids = buckets.get(at);
+    if (ids) ids.push(id);
+    else buckets.set(at, [id]);
   }
   return buckets;
 }
@@ -30,11 +32,22 @@ export function watchesBySessionText(src: FourLetterSource): string {
 
 /** wchp: each watched path with the sessions watching it. */
 export function watchesByPathText(src: FourLetterSource): string {
-  const byPath = new Map<string, bigint[]>();
-  for (const [id, paths] of src.dataWatchesBySession()) for (const p of paths) byPath.set(p, [...(byPath.get(p) ?? []), id]);
   let out = '';
-  for (const [path, ids] of byPath) out += `${path}\n${ids.map((id) => `\t${hex(id)}\n`).join('')}`;
+  for (const [path, ids] of watchersByPath(src)) out += `${path}\n${ids.map((id) => `\t${hex(id)}\n`).join('')}`;
   return `${out}\n`;
+}
+
+/** The data-table watches turned around: each watched path with the sessions watching it (wchp). */
+export function watchersByPath(src: FourLetterSource): Map<string, bigint[]> {
+  const byPath = new Map<string, bigint[]>();
+  for (const [id, paths] of src.dataWatchesBySession()) {
+    for (const p of paths) {
+      const ids = byPath.get(p);
+      if (ids) ids.push(id);
+      else byPath.set(p, [id]);
+    }
+  }
+  return byPath;
 }
 
 /** dump: the session tracker's buckets, the ephemerals per session, the connections by expiry. */

@@ -19,19 +19,15 @@
  * it ({@link PendingViews}); its modRevision is not known then, so the node guard becomes "same
  * createRevision and exactly this many puts" (the key's version).
  */
-import { Acl, Perms } from '../../protocol/jute';
 import { KvCompare, KvOp, KvTxn } from '../backend/kv-backend';
 import { encodeChangeScript, needsChangeScript } from '../mapping/change-script';
 import { KeySchema } from '../mapping/key-schema';
 import { encodeAclValue, encodeCounterValue, encodeNodeValue } from '../mapping/node-codec';
 import { parentOf } from '../mapping/path-rules';
+import { isOpenAcl } from '../mapping/acl-rules';
 import { NodeChange, ZnodeTree } from '../mapping/znode-tree';
 import { ChildDelta, NodeView, PENDING_ZXID, isEphemeral, withChildren } from '../mapping/znode-view';
 
-/** True for exactly the open ACL (world:anyone, all permissions), stored as "no ACL key". */
-function isOpenAcl(acl: readonly Acl[]): boolean {
-  return acl.length === 1 && acl[0]!.perms === Perms.ALL && acl[0]!.id.scheme === 'world' && acl[0]!.id.id === 'anyone';
-}
 
 /**
  * The put of the last-change key that every ZooKeeper transaction carries: it spends the zxid of
