@@ -1,0 +1,167 @@
+/**
+ * zkCli.sh from Apache ZooKeeper 3.8, one long session of the commands its help lists, typed
+ * against a real ZooKeeper 3.8 and against `coracle` (LMDB, fsync): the two transcripts must be
+ * the same line for line once what each server picks for itself is normalized (session ids,
+ * times, ports; zxids compared by rank, so their order and equalities must match).
+ *
+ * Watch notifications are printed by zkCli's event thread, so where they land among the command
+ * output depends on timing; they are compared as their own ordered list.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { requirePeer } from '../support/peers';
+import { startZookeeper } from '../support/zookeeper-peer';
+import { startCoracle } from '../support/coracle-server';
+import { zkCli } from '../support/zk-cli';
+
+/** bob:pw as ZooKeeper's digest scheme stores it (base64 of SHA-1 of "bob:pw"). */
+const BOB = 'bob:ikIaKsbtGweaHnb/jKn7OHqbunM=';
+
+/** What a new user tries, errors included; each line's reply is compared. */
+const SCRIPT = [
+  'version',
+  'create /app hello',
+  'create /app again',
+  'create /app/child',
+  'create -e /app/eph e',
+  'create -s /app/seq- s',
+  'create -s -e /app/eseq- es',
+  'create -c /cont',
+  'create -c /cont/kid k',
+  'create -t 60000 /ttl t',
+  'create /nochild/x',
+  'create /app/eph/sub',
+  'create bad',
+  'create /app/ x',
+  'ls /',
+  'ls -s /app',
+  'ls -R /',
+  'get /app',
+  'get -s /app',
+  'get /missing',
+  'stat /app',
+  'stat /missing',
+  'set /app v2',
+  'set -s /app v3',
+  'set -v 7 /app v4',
+  'getAllChildrenNumber /',
+  'getAllChildrenNumber /app',
+  'getAllChildrenNumber /missing',
+  'getEphemerals',
+  'getEphemerals /app',
+  'delete /app',
+  'delete -v 9 /app/child',
+  'delete /app/child',
+  'setquota -n 5 /app',
+  'listquota /app',
+  'setquota -b 100 /app',
+  'listquota /app',
+  'delquota -n /app',
+  'listquota /app',
+  'delquota /app',
+  'listquota /app',
+  'listquota /missing',
+  'getAcl /app',
+  'getAcl -s /app',
+  'create /ro r world:anyone:r',
+  'set /ro w',
+  'getAcl /ro',
+  'addauth digest bob:pw',
+  'create /sec s auth::cdrwa',
+  'getAcl /sec',
+  `setAcl /sec digest:${BOB}:rw`,
+  'setAcl -v 5 /sec world:anyone:cdrwa',
+  'getAcl -s /sec',
+  'delete /sec',
+  'setAcl -R /app world:anyone:cdrw',
+  'getAcl /app/seq-0000000002',
+  'whoami',
+  'config',
+  'reconfig -remove 3',
+  'sync /app',
+  'sync /missing',
+  'addWatch /app',
+  'addWatch -m PERSISTENT /cont',
+  'stat -w /app',
+  'ls -w /app',
+  'get -w /app',
+  'set /app trigger',
+  'create /app/w',
+  'removewatches /cont',
+  'removewatches /missing',
+  'deleteall /cont',
+  'ls /',
+  'delete /zookeeper',
+  'create /zookeeper/x',
+  'ls /zookeeper',
+  'get /zookeeper/quota',
+  'stat /zookeeper',
+  'bogus',
+];
+
+const EVENT = /^WatchedEvent state:\w+ type:(\w+) path:(\S+)$/;
+
+/** Ranks of the zxids printed in a transcript: 0x0 stays 0, the others by numeric order. */
+function zxidRanks(out: string): Map<string, number> {
+  const seen = new Set<bigint>([0n]);
+  for (const m of out.matchAll(/^[cmp]Zxid = (0x[0-9a-f]+)$/gm)) seen.add(BigInt(m[1]!));
+  const sorted = [...seen].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return new Map(sorted.map((z, i) => [`0x${z.toString(16)}`, i]));
+}
+
+/** One normalized line, or undefined for a line of no meaning (blank, `WATCHER::`). */
+function normalizeLine(line: string, ranks: Map<string, number>): string | undefined {
+  if (line.trim() === '' || line === 'WATCHER::') return undefined;
+  const zxid = /^([cmp]Zxid) = (0x[0-9a-f]+)$/.exec(line);
+  if (zxid) return `${zxid[1]} = z${ranks.get(zxid[2]!)}`;
+  // getEphemerals prints a Java HashSet: its order is the server's hashing, not a contract.
+  if (/^\[\/.*\]$/.test(line)) return `[${line.slice(1, -1).split(', ').sort().join(', ')}]`;
+  return line
+    .replace(/^Connecting to .*/, 'Connecting to SERVER')
+    .replace(/^([cm]time) = (?!Thu Jan 01 00:00:00 UTC 1970).*/, '$1 = TIME')
+    .replace(/^ephemeralOwner = 0x(?!0$)[0-9a-f]+$/, 'ephemeralOwner = SESSION');
+}
+
+/** A transcript split into command output and watch events, both normalized. */
+function transcript(out: string): { lines: string[]; events: string[] } {
+  const ranks = zxidRanks(out);
+  const lines: string[] = [];
+  const events: string[] = [];
+  for (const raw of out.split('\n')) {
+    if (EVENT.test(raw)) {
+      if (!raw.includes('type:None')) events.push(raw);
+      continue;
+    }
+    const l = normalizeLine(raw, ranks);
+    if (l !== undefined) lines.push(l);
+  }
+  return { lines, events };
+}
+
+test('zkCli.sh: one session of every command, ZooKeeper 3.8 and Coracle print the same', { timeout: 120_000 }, async (t) => {
+  const skip = requirePeer('zookeeper', 'zkCli');
+  if (skip) return t.skip(skip);
+  const zk = await startZookeeper({ jvmArgs: ['-Dzookeeper.extendedTypesEnabled=true'] });
+  try {
+    const coracle = await startCoracle();
+    try {
+      const [a, b] = await Promise.all([
+        zkCli(zk.connectString, SCRIPT, { mergeStderr: true, timeoutMs: 60_000 }),
+        zkCli(`127.0.0.1:${coracle.zkPort}`, SCRIPT, { mergeStderr: true, timeoutMs: 60_000 }),
+      ]);
+      const [want, got] = [transcript(a.stdout), transcript(b.stdout)];
+      // The script really ran: these would be missing from a transcript that stopped early.
+      assert.ok(want.lines.includes('Created /app/eseq-0000000003'), a.stdout);
+      assert.ok(want.lines.some((l) => l.startsWith('Command not found')), a.stdout);
+      for (let i = 0; i < Math.max(want.lines.length, got.lines.length); i++) {
+        assert.equal(got.lines[i], want.lines[i], `line ${i + 1} differs; ZooKeeper:\n${want.lines.slice(Math.max(0, i - 5), i + 3).join('\n')}\nCoracle:\n${got.lines.slice(Math.max(0, i - 5), i + 3).join('\n')}`);
+      }
+      assert.deepEqual(got.events, want.events, 'the watch notifications, in order');
+      assert.ok(want.events.length >= 3, `the watches fired: ${want.events.join('; ')}`);
+    } finally {
+      await coracle.stop();
+    }
+  } finally {
+    await zk.stop();
+  }
+});
