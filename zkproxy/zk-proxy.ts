@@ -61,6 +61,8 @@ export interface ZkProxyOptions {
   maxClientCnxns?: number;
   /** Allow TTL nodes (zookeeper.extendedTypesEnabled); default true. */
   ttlEnabled?: boolean;
+  /** Enforce hard quotas (zookeeper.enforceQuota); default false, as ZooKeeper's. */
+  enforceQuota?: boolean;
   /** "super:<base64 sha1>" digest that bypasses ACLs. */
   superDigest?: string;
   /** Send the change's zxid on notifications, as ZooKeeper 3.9 does (default false: -1, as 3.8). */
@@ -176,7 +178,7 @@ export async function startZkProxy(o: ZkProxyOptions): Promise<ZkProxy> {
   if (adopted > 0) logger.info({ sessions: adopted }, 'tracking sessions recorded in the store');
   const services: ZkServices = {
     backend: o.backend, keys, feed, tree, watches, runner, sessions, logger,
-    semantics: { ttlEnabled: o.ttlEnabled ?? true, superDigest: o.superDigest, notificationZxid: o.notificationZxid ?? false },
+    semantics: { ttlEnabled: o.ttlEnabled ?? true, enforceQuota: o.enforceQuota ?? false, superDigest: o.superDigest, notificationZxid: o.notificationZxid ?? false },
     sasl: o.sasl ? new SaslAuthenticator(o.sasl) : undefined,
   };
   if (o.sasl) logger.info({ users: o.sasl.users.size, required: o.sasl.required ?? false }, 'SASL DIGEST-MD5 authentication enabled');

@@ -3,9 +3,7 @@
  * against a real ZooKeeper 3.8 and against `coracle` (LMDB, fsync): the two transcripts must be
  * the same line for line once what each server picks for itself is normalized (session ids,
  * times, ports; zxids compared by rank, so their order and equalities must match).
- *
- * Watch notifications are printed by zkCli's event thread, so where they land among the command
- * output depends on timing; they are compared as their own ordered list.
+ * Watch notifications are compared as their own ordered list (zk-cli-transcript.ts).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +11,7 @@ import { requirePeer } from '../support/peers';
 import { startZookeeper } from '../support/zookeeper-peer';
 import { startCoracle } from '../support/coracle-server';
 import { zkCli } from '../support/zk-cli';
+import { cliTranscript, sameTranscript } from '../support/zk-cli-transcript';
 
 /** bob:pw as ZooKeeper's digest scheme stores it (base64 of SHA-1 of "bob:pw"). */
 const BOB = 'bob:ikIaKsbtGweaHnb/jKn7OHqbunM=';
@@ -99,45 +98,6 @@ const SCRIPT = [
   'bogus',
 ];
 
-const EVENT = /^WatchedEvent state:\w+ type:(\w+) path:(\S+)$/;
-
-/** Ranks of the zxids printed in a transcript: 0x0 stays 0, the others by numeric order. */
-function zxidRanks(out: string): Map<string, number> {
-  const seen = new Set<bigint>([0n]);
-  for (const m of out.matchAll(/^[cmp]Zxid = (0x[0-9a-f]+)$/gm)) seen.add(BigInt(m[1]!));
-  const sorted = [...seen].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  return new Map(sorted.map((z, i) => [`0x${z.toString(16)}`, i]));
-}
-
-/** One normalized line, or undefined for a line of no meaning (blank, `WATCHER::`). */
-function normalizeLine(line: string, ranks: Map<string, number>): string | undefined {
-  if (line.trim() === '' || line === 'WATCHER::') return undefined;
-  const zxid = /^([cmp]Zxid) = (0x[0-9a-f]+)$/.exec(line);
-  if (zxid) return `${zxid[1]} = z${ranks.get(zxid[2]!)}`;
-  // getEphemerals prints a Java HashSet: its order is the server's hashing, not a contract.
-  if (/^\[\/.*\]$/.test(line)) return `[${line.slice(1, -1).split(', ').sort().join(', ')}]`;
-  return line
-    .replace(/^Connecting to .*/, 'Connecting to SERVER')
-    .replace(/^([cm]time) = (?!Thu Jan 01 00:00:00 UTC 1970).*/, '$1 = TIME')
-    .replace(/^ephemeralOwner = 0x(?!0$)[0-9a-f]+$/, 'ephemeralOwner = SESSION');
-}
-
-/** A transcript split into command output and watch events, both normalized. */
-function transcript(out: string): { lines: string[]; events: string[] } {
-  const ranks = zxidRanks(out);
-  const lines: string[] = [];
-  const events: string[] = [];
-  for (const raw of out.split('\n')) {
-    if (EVENT.test(raw)) {
-      if (!raw.includes('type:None')) events.push(raw);
-      continue;
-    }
-    const l = normalizeLine(raw, ranks);
-    if (l !== undefined) lines.push(l);
-  }
-  return { lines, events };
-}
-
 test('zkCli.sh: one session of every command, ZooKeeper 3.8 and Coracle print the same', { timeout: 120_000 }, async (t) => {
   const skip = requirePeer('zookeeper', 'zkCli');
   if (skip) return t.skip(skip);
@@ -149,14 +109,11 @@ test('zkCli.sh: one session of every command, ZooKeeper 3.8 and Coracle print th
         zkCli(zk.connectString, SCRIPT, { mergeStderr: true, timeoutMs: 60_000 }),
         zkCli(`127.0.0.1:${coracle.zkPort}`, SCRIPT, { mergeStderr: true, timeoutMs: 60_000 }),
       ]);
-      const [want, got] = [transcript(a.stdout), transcript(b.stdout)];
+      const [want, got] = [cliTranscript(a.stdout), cliTranscript(b.stdout)];
       // The script really ran: these would be missing from a transcript that stopped early.
       assert.ok(want.lines.includes('Created /app/eseq-0000000003'), a.stdout);
       assert.ok(want.lines.some((l) => l.startsWith('Command not found')), a.stdout);
-      for (let i = 0; i < Math.max(want.lines.length, got.lines.length); i++) {
-        assert.equal(got.lines[i], want.lines[i], `line ${i + 1} differs; ZooKeeper:\n${want.lines.slice(Math.max(0, i - 5), i + 3).join('\n')}\nCoracle:\n${got.lines.slice(Math.max(0, i - 5), i + 3).join('\n')}`);
-      }
-      assert.deepEqual(got.events, want.events, 'the watch notifications, in order');
+      sameTranscript(got, want);
       assert.ok(want.events.length >= 3, `the watches fired: ${want.events.join('; ')}`);
     } finally {
       await coracle.stop();

@@ -4,9 +4,10 @@
  * stats node's data equal to the node count and data bytes of the subtree at `<path>` (DataTree
  * `updateQuotaForPath` when the limits node appears, `updateCountBytes` on every create, delete
  * and setData below it, recomputed from the tree on restart), in memory only: no zxid, no
- * version change, no watch. We compute the same text from the replica when the node is read,
- * which is what ZooKeeper's reads show in steady state (quotas are not nested: zkCli refuses a
- * quota above or below another one).
+ * version change, no watch. The replica keeps the same figures (quota-usage-cache.ts) and a
+ * read of the stats node shows them, which is what ZooKeeper's reads show in steady state
+ * (quotas are not nested: zkCli refuses a quota above or below another one). With
+ * `--zk-enforce-quota` the limits node's hard limits are enforced (ops/quota-check.ts).
  */
 
 /** The quota subtree root (ZooKeeper `Quotas.quotaZookeeper`). */
@@ -17,6 +18,16 @@ export const QUOTA_STATS_NODE = 'zookeeper_stats';
 export const QUOTA_LIMITS_NODE = 'zookeeper_limits';
 
 const STATS_SUFFIX = '/' + QUOTA_STATS_NODE;
+
+/** The limits node of quota target `target` (`Quotas.limitPath`). */
+export function quotaLimitsPath(target: string): string {
+  return QUOTA_ROOT + target + '/' + QUOTA_LIMITS_NODE;
+}
+
+/** The stats node of quota target `target` (`Quotas.statPath`). */
+export function quotaStatsPath(target: string): string {
+  return QUOTA_ROOT + target + STATS_SUFFIX;
+}
 
 /** What the computation needs from the tree: a node's data length and children, if it exists. */
 export interface QuotaTreeView {
@@ -34,24 +45,38 @@ export function quotaTargetOf(path: string): string | undefined {
   return target === '' ? undefined : target;
 }
 
+/** A subtree's node count and data bytes, as a stats node reports them. */
+export interface QuotaUsage {
+  count: number;
+  bytes: number;
+}
+
+/** A stats node's text for `usage` (StatsTrack's "count=N,bytes=M"). */
+export function quotaStatsText(usage: QuotaUsage): Buffer {
+  return Buffer.from(`count=${usage.count},bytes=${usage.bytes}`);
+}
+
+/** The limits of a `zookeeper_limits` node; -1 where none is set. */
+export interface QuotaLimits {
+  count: number;
+  bytes: number;
+  countHardLimit: number;
+  byteHardLimit: number;
+}
+
 /**
- * The data ZooKeeper would hold in the stats node `statsPath` ("count=N,bytes=M", StatsTrack's
- * text), or undefined when `statsPath` is not a stats node.
+ * Parses limits as ZooKeeper's StatsTrack does: `key=value` pairs split on runs of ',' or ';',
+ * an empty value meaning -1 (zkCli writes "bytes=-1=;byteHardLimit=-1;..."). A pair StatsTrack
+ * could not parse is skipped: such a limit is not enforced.
  */
-export function quotaStatsData(tree: QuotaTreeView, statsPath: string): Buffer | undefined {
-  const target = quotaTargetOf(statsPath);
-  if (target === undefined) return undefined;
-  let count = 0;
-  let bytes = 0;
-  // Iterative walk: a deep subtree must not exhaust the stack.
-  const stack = [target];
-  while (stack.length > 0) {
-    const p = stack.pop()!;
-    const len = tree.dataLength(p);
-    if (len === undefined) continue;
-    count++;
-    bytes += len;
-    for (const c of tree.childrenOf(p)) stack.push(p === '/' ? '/' + c : p + '/' + c);
+export function parseQuotaLimits(data: Buffer | string | null): QuotaLimits {
+  const limits: QuotaLimits = { count: -1, bytes: -1, countHardLimit: -1, byteHardLimit: -1 };
+  const text = typeof data === 'string' || data === null ? (data ?? '') : data.toString('utf8');
+  for (const pair of text.split(/[,;]+/)) {
+    const [key, value] = pair.split('=');
+    if (key === undefined || !(key in limits)) continue;
+    const n = value === undefined || value === '' ? -1 : Number(value);
+    if (Number.isInteger(n)) limits[key as keyof QuotaLimits] = n;
   }
-  return Buffer.from(`count=${count},bytes=${bytes}`);
+  return limits;
 }

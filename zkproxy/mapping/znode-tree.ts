@@ -16,7 +16,8 @@ import { KeySchema } from './key-schema';
 import { NodeKind, ZnodeData, dataLength, decodeAclValue, decodeCounterValue, decodeNodeValue, shared0 } from './node-codec';
 import { baseName, parentOf } from './path-rules';
 import { NodeView } from './znode-view';
-import { QuotaTreeView, quotaStatsData, quotaTargetOf } from './quota-stats';
+import { QuotaUsage, quotaStatsText, quotaTargetOf } from './quota-stats';
+import { QuotaUsageCache } from './quota-usage-cache';
 
 interface NodeState {
   kind: NodeKind;
@@ -96,14 +97,19 @@ export class ZnodeTree {
 
   constructor(readonly keys: KeySchema) {}
 
-  /** What quota statistics are computed from (quota-stats.ts). */
-  private readonly quotaView: QuotaTreeView = {
+  /** Node count and data bytes of the quota'd subtrees, kept by the deltas of putNode/deleteNode. */
+  private readonly quotaUsage = new QuotaUsageCache({
     dataLength: (p) => {
       const n = this.nodes.get(p);
       return n === undefined ? undefined : dataLength(n.data);
     },
     childrenOf: (p) => this.childrenOf(p),
-  };
+  });
+
+  /** Node count and data bytes of the subtree at `target`, what its quota stats node reports. */
+  usageOf(target: string): Readonly<QuotaUsage> {
+    return this.quotaUsage.of(target);
+  }
 
   /** Number of znodes. */
   size(): number {
@@ -165,6 +171,7 @@ export class ZnodeTree {
     this.reapable.clear();
     for (const p of fresh.reapable) this.reapable.add(p);
     this.dataBytes = fresh.dataBytes;
+    this.quotaUsage.clear();
     this.secret = fresh.secret ?? this.secret;
     this.revision = fresh.revision;
     return changes;
@@ -205,7 +212,7 @@ export class ZnodeTree {
     const system = n.kind === 'system';
     const czxid = system ? 0 : n.czxidStored === 0n ? n.createRev : n.czxidStored === -1n ? n.modRev : Number(n.czxidStored);
     return {
-      path, kind: n.kind, data: quotaTargetOf(path) === undefined ? n.data : (quotaStatsData(this.quotaView, path) ?? n.data),
+      path, kind: n.kind, data: this.dataOf(path, n.data),
       version: n.version, ctime: n.ctime, mtime: n.mtime, ttl: n.ttl,
       owner: n.owner,
       czxid,
@@ -221,6 +228,12 @@ export class ZnodeTree {
       childChanges: 0,
       guard: { nc: n.createRev, n: n.modRev, nv: n.keyVersion, a: a?.modRev ?? 0, c: c?.modRev ?? 0, offset: c?.offset ?? 0, aOffset: a?.offset ?? 0 },
     };
+  }
+
+  /** A node's data as read: a quota stats node shows its subtree's current usage. */
+  private dataOf(path: string, stored: ZnodeData): ZnodeData {
+    const target = quotaTargetOf(path);
+    return target === undefined ? stored : quotaStatsText(this.quotaUsage.of(target));
   }
 
   /** The ACL of `path` (the open ACL for a node without an ACL key, or an absent node). */
@@ -272,6 +285,7 @@ export class ZnodeTree {
     });
     // ZooKeeper's approximate data size counts each node's path as well as its data.
     this.dataBytes += dataLength(v.data) - (prev ? dataLength(prev.data) : -path.length);
+    this.quotaUsage.changed(path, prev ? 0 : 1, dataLength(v.data) - (prev ? dataLength(prev.data) : 0));
     if (v.kind === 'container' || v.kind === 'ttl') this.reapable.add(path);
     if (prev) {
       if (prev.owner !== kv.lease) {
@@ -290,6 +304,9 @@ export class ZnodeTree {
     if (!prev) return undefined;
     this.nodes.delete(path);
     this.dataBytes -= dataLength(prev.data) + path.length;
+    this.quotaUsage.changed(path, -1, -dataLength(prev.data));
+    const target = quotaTargetOf(path);
+    if (target !== undefined) this.quotaUsage.forget(target);
     this.reapable.delete(path);
     this.untrackEphemeral(prev.owner, path);
     if (path !== '/') {

@@ -18,6 +18,8 @@ import { WriteRunner } from './write-runner';
 export interface ZkSemantics {
   /** zookeeper.extendedTypesEnabled: allow TTL nodes (createTTL). */
   ttlEnabled: boolean;
+  /** zookeeper.enforceQuota: creates and setData past a hard quota fail with QUOTAEXCEEDED. */
+  enforceQuota?: boolean;
   /** zookeeper.DigestAuthenticationProvider.superDigest: "super:<base64 sha1>" or undefined. */
   superDigest?: string;
   /**

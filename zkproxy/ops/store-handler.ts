@@ -16,6 +16,7 @@ import * as reads from './read-ops';
 import * as sess from './session-ops';
 import { ZkServices } from './services';
 import * as watch from './watch-ops';
+import { QuotaCheck } from './quota-check';
 import { WriteContext, planCheck, planCreate, planDelete, planSetAcl, planSetData } from './write-ops';
 import { TxnPlan } from './txn-plan';
 import { WriteOptions } from './write-runner';
@@ -32,10 +33,14 @@ function sync(s: ZkServices, fn: () => ZkReply): Promise<ZkReply> {
 
 /** The store-backed handler. */
 export class StoreHandler implements ZkHandler {
-  constructor(private readonly s: ZkServices) {}
+  private readonly quota: QuotaCheck | undefined;
+
+  constructor(private readonly s: ZkServices) {
+    this.quota = s.semantics.enforceQuota ? new QuotaCheck(s.tree) : undefined;
+  }
 
   private wctx(ctx: ZkContext): WriteContext {
-    return { sessionId: ctx.session.id, auth: ctx.auth, ttlEnabled: this.s.semantics.ttlEnabled };
+    return { sessionId: ctx.session.id, auth: ctx.auth, ttlEnabled: this.s.semantics.ttlEnabled, quota: this.quota };
   }
 
   /** Runs a planned write; a planned failure is an error reply carrying the zxid it spent. */

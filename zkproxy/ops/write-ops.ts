@@ -8,8 +8,9 @@ import { Acl, CreateRequest, MAX_TTL_MS, Perms, Stat, ZkErr, createModeInfo } fr
 import { fail } from '../errors/zk-error';
 import { AuthId, checkAcl, fixupAcl } from '../mapping/acl-rules';
 import { isSystemPath, parentOf, pathProblem } from '../mapping/path-rules';
-import { NodeKind } from '../mapping/node-codec';
+import { NodeKind, dataLength } from '../mapping/node-codec';
 import { ChildDelta, NodeView, PENDING_ZXID, createCount, isEphemeral, statOf } from '../mapping/znode-view';
+import { QuotaCheck } from './quota-check';
 import { TxnPlan } from './txn-plan';
 
 /** Who is writing. */
@@ -18,6 +19,8 @@ export interface WriteContext {
   auth: readonly AuthId[];
   /** zookeeper.extendedTypesEnabled: TTL nodes allowed. */
   ttlEnabled: boolean;
+  /** zookeeper.enforceQuota: hard quotas checked by this; undefined = not enforced. */
+  quota?: QuotaCheck;
 }
 
 /** The result of a create: the actual path (with sequence suffix) and the new node's Stat. */
@@ -50,7 +53,7 @@ function createKind(req: CreateRequest, ttl: bigint | undefined, ctx: WriteConte
 /**
  * create / create2 / createContainer / createTTL. `ttl` is given only for createTTL (op 21).
  * Order: mode/TTL → path shape → ACL → parent exists → CREATE on parent → sequential suffix →
- * full path → exists → parent ephemeral.
+ * full path → exists → parent ephemeral → quota.
  */
 export function planCreate(plan: TxnPlan, req: CreateRequest, ttl: bigint | undefined, ctx: WriteContext): CreateResult {
   const { kind, ttl: ttlMs } = createKind(req, ttl, ctx);
@@ -71,6 +74,7 @@ export function planCreate(plan: TxnPlan, req: CreateRequest, ttl: bigint | unde
   plan.guard(path, 'exists');
   if (plan.get(path)) fail(ZkErr.NODEEXISTS, path);
   if (isEphemeral(parent)) fail(ZkErr.NOCHILDRENFOREPHEMERALS, parentPath);
+  ctx.quota?.create(path, req.data?.length ?? 0);
   const node: NodeView = {
     path, kind, data: req.data, version: 0, ctime: plan.now, mtime: plan.now, ttl: ttlMs,
     owner: mode.ephemeral ? ctx.sessionId : 0n,
@@ -107,13 +111,14 @@ export function planDelete(plan: TxnPlan, path: string, version: number, ctx: Wr
   plan.remove(path);
 }
 
-/** setData: path → node → WRITE → version. Returns the new Stat. */
+/** setData: path → node → WRITE → quota → version. Returns the new Stat. */
 export function planSetData(plan: TxnPlan, path: string, data: Buffer | null, version: number, ctx: WriteContext): Stat {
   validateWritePath(path);
   const node = plan.get(path);
   plan.guard(path, 'node', 'acl');
   if (!node) fail(ZkErr.NONODE, path);
   checkAcl(node.acl, Perms.WRITE, ctx.auth);
+  ctx.quota?.setData(path, dataLength(node.data), data?.length ?? 0);
   if (version !== -1 && node.version !== version) fail(ZkErr.BADVERSION, path);
   plan.reportsChildrenOf(path);
   const v = plan.edit(path, 'n');
