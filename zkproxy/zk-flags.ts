@@ -7,6 +7,7 @@
 import { ZkProxyOptions } from './zk-proxy';
 import { SaslFlags } from './session/sasl-authenticator';
 import { ClientAuth, ZkTlsFlags, ZkTlsOptions, loadTlsOptions } from './net/tls-port';
+import { parseFourLetterWhitelist } from './net/four-letter-words';
 import { ZK_MAX_CLIENT_CNXNS_DEFAULT, ZK_MAX_FRAME_DEFAULT, ZK_TICK_TIME_DEFAULT_MS } from './limits';
 
 /** A flag's value kind, default and help (the shape bin/flags.ts parses). */
@@ -37,6 +38,7 @@ export const ZK_FLAGS = {
   'zk-max-client-cnxns': { kind: 'int', default: ZK_MAX_CLIENT_CNXNS_DEFAULT, help: 'Most concurrent ZooKeeper connections from one client IP address; 0 = no limit (maxClientCnxns).' },
   'zk-key-prefix': { kind: 'string', default: '/zk/', help: 'Key prefix of the ZooKeeper space in the store.' },
   'zk-ttl-nodes': { kind: 'bool', default: true, help: 'Allow TTL znodes (zookeeper.extendedTypesEnabled).' },
+  'zk-4lw-commands-whitelist': { kind: 'string', default: '*', help: "Four-letter words answered on the ZooKeeper port, comma-separated, or '*' for all (4lw.commands.whitelist; ZooKeeper's own default is srvr only). The others get ZooKeeper's 'is not executed because it is not in the whitelist' answer; the AdminServer is not affected." },
   'zk-enforce-quota': { kind: 'bool', default: false, help: 'Refuse a create or setData that would take a subtree past a hard quota (zkCli setquota -N / -B) with QUOTAEXCEEDED (zookeeper.enforceQuota). Soft quotas (-n / -b) are never enforced, as in ZooKeeper.' },
   'zk-notification-zxid': { kind: 'bool', default: false, help: 'Watch notifications carry the zxid of the change that fired them, as ZooKeeper 3.9 sends (WatchedEvent.getZxid()); off: -1, as ZooKeeper 3.8 sends. Clients of every version accept both.' },
   'zk-super-digest': { kind: 'string', default: '', help: "'super:<base64 sha1>' digest that bypasses ZooKeeper ACLs (zookeeper.DigestAuthenticationProvider.superDigest)." },
@@ -106,6 +108,7 @@ export function zkOptionsFromFlags(v: ZkFlagValues): ZkFlagOptions | undefined {
     keyPrefix: v['zk-key-prefix'],
     ttlEnabled: v['zk-ttl-nodes'],
     enforceQuota: v['zk-enforce-quota'],
+    fourLetterWords: fourLetterWhitelist(v['zk-4lw-commands-whitelist']),
     superDigest: v['zk-super-digest'] || undefined,
     notificationZxid: v['zk-notification-zxid'],
     containerCheckIntervalMs: v['zk-container-check-ms'],
@@ -117,6 +120,14 @@ export function zkOptionsFromFlags(v: ZkFlagValues): ZkFlagOptions | undefined {
       superUsers: v['zk-sasl-super-user'],
     },
   };
+}
+
+function fourLetterWhitelist(text: string): ReadonlySet<string> {
+  try {
+    return parseFourLetterWhitelist(text);
+  } catch (e) {
+    throw new ZkFlagError(`--zk-4lw-commands-whitelist: ${(e as Error).message}`);
+  }
 }
 
 /** `host:port` or `[v6]:port` → its parts (the brackets dropped), or undefined when it is neither. */

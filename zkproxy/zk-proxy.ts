@@ -61,6 +61,8 @@ export interface ZkProxyOptions {
   maxClientCnxns?: number;
   /** Allow TTL nodes (zookeeper.extendedTypesEnabled); default true. */
   ttlEnabled?: boolean;
+  /** Four-letter words answered on the client port (4lw.commands.whitelist); default all we implement. */
+  fourLetterWords?: ReadonlySet<string>;
   /** Enforce hard quotas (zookeeper.enforceQuota); default false, as ZooKeeper's. */
   enforceQuota?: boolean;
   /** "super:<base64 sha1>" digest that bypasses ACLs. */
@@ -193,7 +195,7 @@ export async function startZkProxy(o: ZkProxyOptions): Promise<ZkProxy> {
   const listener = new ZkListener(handler, services, {
     host: o.host ?? '127.0.0.1', port: o.port ?? 2181, maxFrame: o.maxFrame ?? ZK_MAX_FRAME_DEFAULT,
     tickTime, minSessionTimeout, maxSessionTimeout, maxClientCnxns: o.maxClientCnxns ?? ZK_MAX_CLIENT_CNXNS_DEFAULT,
-    plain: o.plain, secure: o.secure, portUnification: o.portUnification, tls: o.tls,
+    plain: o.plain, secure: o.secure, portUnification: o.portUnification, tls: o.tls, fourLetterWords: o.fourLetterWords,
   }, logger);
   if (roSessions) services.readOnly = { mode: readOnlyMode(o.backend, roSessions, listener, tickTime, logger), sessions: roSessions };
   const bound = await listener.listen();

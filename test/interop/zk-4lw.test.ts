@@ -1,11 +1,15 @@
 /**
  * Four-letter words on the ZooKeeper port (zk-protocol.md §1.14), in the formats monitoring
  * tools parse: ruok → imok, isro → rw, srvr/stat ("Mode:", "Zxid:", "Node count:"), mntr
- * (tab-separated zk_* lines), conf, cons, envi, wchs; other words get the whitelist message.
+ * (tab-separated zk_* lines), conf, cons, envi, wchs; other words get the whitelist message,
+ * as do the words `--zk-4lw-commands-whitelist` leaves out (compared with ZooKeeper 3.8 run with
+ * the same 4lw.commands.whitelist).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fourLetterWord } from '../support/zookeeper-peer';
+import { fourLetterWord, startZookeeper } from '../support/zookeeper-peer';
+import { requirePeer } from '../support/peers';
+import { startCoracle } from '../support/coracle-server';
 import { ZkWireClient } from '../../zkproxy/dispatch/zk-wire-client';
 import { startHarness } from './zk-harness';
 
@@ -57,5 +61,26 @@ test('four-letter words', { timeout: 30_000 }, async () => {
   } finally {
     await c.close();
     await h.stop();
+  }
+});
+
+test('--zk-4lw-commands-whitelist: the listed words answer, the others get the text ZooKeeper 3.8 gives with the same 4lw.commands.whitelist', { timeout: 60_000 }, async (t) => {
+  const skip = requirePeer('zookeeper');
+  if (skip) return t.skip(skip);
+  const zk = await startZookeeper({ config: { '4lw.commands.whitelist': 'ruok, isro ,srvr' } });
+  try {
+    const coracle = await startCoracle(['--zk-4lw-commands-whitelist', 'ruok, isro ,srvr']);
+    try {
+      for (const w of ['ruok', 'isro', 'mntr', 'dump', 'cons', 'wchc', 'crst', 'envi']) {
+        const [want, got] = await Promise.all([fourLetterWord('127.0.0.1', zk.port, w), fourLetterWord('127.0.0.1', coracle.zkPort, w)]);
+        assert.equal(got, want, w);
+      }
+      assert.match(await fourLetterWord('127.0.0.1', coracle.zkPort, 'srvr'), /\nMode: standalone\n/);
+      assert.equal(await fourLetterWord('127.0.0.1', coracle.zkPort, 'mntr'), 'mntr is not executed because it is not in the whitelist.\n');
+    } finally {
+      await coracle.stop();
+    }
+  } finally {
+    await zk.stop();
   }
 });

@@ -3,7 +3,8 @@
  * operator of the embedded default sets them: the session timeout bounds clamp what a client
  * asks for, `--zk-max-buffer` refuses a larger frame (that connection only), a container is
  * reaped at `--zk-container-check-ms`, `--zk-super-digest` grants the super identity, and
- * `--zk-ttl-nodes=false` refuses TTL nodes. Bad combinations are usage errors.
+ * `--zk-ttl-nodes=false` refuses TTL nodes. Bad combinations (and an unknown four-letter word
+ * in `--zk-4lw-commands-whitelist`) are usage errors.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -78,6 +79,7 @@ test('inconsistent ZooKeeper flags are usage errors', () => {
     ['--zk-min-session-timeout', '9000', '--zk-max-session-timeout', '3000'],
     ['--zk-tick-time', '0'],
     ['--zk-max-buffer', '100'],
+    ['--zk-4lw-commands-whitelist', 'ruok,mntrr'],
   ];
   for (const args of bad) {
     const r = spawnSync(process.execPath, [CORACLE_BIN, ...args], { encoding: 'utf8', timeout: 20_000 });

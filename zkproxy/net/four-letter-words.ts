@@ -13,10 +13,24 @@ import { dumpText, watchesByPathText, watchesBySessionText } from './dump-words'
 /** Every command ZooKeeper knows (unknown words are treated as a normal handshake). */
 export const KNOWN_WORDS = ['conf', 'cons', 'crst', 'dirs', 'dump', 'envi', 'gtmk', 'ruok', 'stmk', 'srvr', 'srst', 'stat', 'wchc', 'wchp', 'wchs', 'mntr', 'isro', 'hash'];
 
-/** The words we answer; the rest get ZooKeeper's "not in the whitelist" text. */
+/** The words we can answer; the rest get ZooKeeper's "not in the whitelist" text. */
 export const ENABLED_WORDS = new Set(['ruok', 'srvr', 'stat', 'mntr', 'conf', 'cons', 'envi', 'wchs', 'wchc', 'wchp', 'dump', 'dirs', 'isro', 'srst', 'crst']);
 
 const CODES = new Map<number, string>(KNOWN_WORDS.map((w) => [Buffer.from(w, 'ascii').readInt32BE(0), w]));
+
+/**
+ * The words an operator allows (ZooKeeper's `4lw.commands.whitelist`): `*` for every word we
+ * answer, else a comma-separated list. A name ZooKeeper does not know is an error (a typo would
+ * otherwise switch a word off unnoticed); a known one we do not answer (gtmk, stmk, hash) stays
+ * off.
+ */
+export function parseFourLetterWhitelist(text: string): ReadonlySet<string> {
+  if (text.trim() === '*') return ENABLED_WORDS;
+  const words = text.split(',').map((w) => w.trim()).filter((w) => w !== '');
+  const unknown = words.filter((w) => !KNOWN_WORDS.includes(w));
+  if (unknown.length > 0) throw new Error(`unknown four-letter word(s) ${unknown.join(', ')} (known: ${KNOWN_WORDS.join(', ')}, or * for all)`);
+  return new Set(words.filter((w) => ENABLED_WORDS.has(w)));
+}
 
 /** The word whose ASCII code is `code` (the first 4 bytes read as an int), if any. */
 export function fourLetterWord(code: number): string | undefined {
@@ -28,6 +42,8 @@ export const REPORTED_VERSION = '3.8.0-coracle-0.1.0, built on 2026-01-01 00:00 
 
 /** What the words need to know about the server. */
 export interface FourLetterSource {
+  /** The words answered on the client port ({@link parseFourLetterWhitelist}); the AdminServer ignores it, as ZooKeeper's does. */
+  allowedWords: ReadonlySet<string>;
   stats: ServerStats;
   connections(): ConnectionStats[];
   zxid(): number;
@@ -58,7 +74,7 @@ export interface FourLetterSource {
 /** The text answer to `word`. */
 export function answerFourLetterWord(word: string, src: FourLetterSource): string {
   // dirs has nothing to report where the data lives in another store (zk-proxy over etcd).
-  if (!ENABLED_WORDS.has(word) || (word === 'dirs' && !src.storage())) return `${word} is not executed because it is not in the whitelist.\n`;
+  if (!ENABLED_WORDS.has(word) || !src.allowedWords.has(word) || (word === 'dirs' && !src.storage())) return `${word} is not executed because it is not in the whitelist.\n`;
   switch (word) {
     case 'ruok': return 'imok';
     case 'isro': return src.role().mode === 'read-only' ? 'ro' : 'rw';

@@ -18,7 +18,7 @@ import { ZkLogger } from '../logger';
 import { AuthId, normalizeAddress } from '../mapping/acl-rules';
 import { ZkServices } from '../ops/services';
 import { ZkConnection } from './connection';
-import { FourLetterSource } from './four-letter-words';
+import { ENABLED_WORDS, FourLetterSource } from './four-letter-words';
 import { ServerStats, resetConnectionStats } from './server-stats';
 import { ZkSecurePort, ZkTlsOptions, certificateIdentities, tlsServerOptions } from './tls-port';
 import { TlsReloader } from './tls-reloader';
@@ -48,6 +48,8 @@ export interface ListenerOptions {
   portUnification?: boolean;
   /** TLS settings of the secure port and of a unified plain port. */
   tls?: ZkTlsOptions;
+  /** Four-letter words answered (4lw.commands.whitelist); default every one we implement. */
+  fourLetterWords?: ReadonlySet<string>;
 }
 
 /** The addresses the listener is bound to. */
@@ -206,9 +208,17 @@ export class ZkListener {
 
   /** What the four-letter words and the AdminServer report, read live from this listener. */
   fourLetterSource(): FourLetterSource {
+    return (this.monitoring ??= this.buildFourLetterSource());
+  }
+
+  /** Built on first use, then shared by every connection. */
+  private monitoring: FourLetterSource | undefined;
+
+  private buildFourLetterSource(): FourLetterSource {
     const s = this.services;
     const live = (): ZkConnection[] => [...this.connections].filter((c) => c.session());
     return {
+      allowedWords: this.opts.fourLetterWords ?? ENABLED_WORDS,
       stats: this.stats,
       connections: () => live().map((c) => c.stats),
       zxid: () => s.tree.revision,

@@ -7,12 +7,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KvServerRole, KvStorageDirs } from '../../../../zkproxy/backend/kv-backend';
 import { AdminContext, runAdminCommand } from '../../../../zkproxy/net/admin-commands';
-import { FourLetterSource } from '../../../../zkproxy/net/four-letter-words';
+import { ENABLED_WORDS, FourLetterSource } from '../../../../zkproxy/net/four-letter-words';
 import { ServerStats } from '../../../../zkproxy/net/server-stats';
 
 function context(role: KvServerRole, storage?: KvStorageDirs): AdminContext {
   const src: FourLetterSource = {
-    stats: new ServerStats(), connections: () => [], zxid: () => 7, nodeCount: () => 5,
+    allowedWords: ENABLED_WORDS, stats: new ServerStats(), connections: () => [], zxid: () => 7, nodeCount: () => 5,
     watchSummary: () => ({ watches: 0, paths: 0, connections: 0 }), watchCount: () => 0, ephemerals: () => 0, dataSize: () => 44,
     writeConflicts: () => 0, role: () => role, resetConnectionStats: () => {}, dataWatchesBySession: () => new Map(),
     sessionExpiries: () => [], ephemeralsBySession: () => new Map(), storage: () => storage,
