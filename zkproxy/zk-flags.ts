@@ -8,6 +8,7 @@ import { ZkProxyOptions } from './zk-proxy';
 import { SaslFlags } from './session/sasl-authenticator';
 import { ClientAuth, ZkTlsFlags, ZkTlsOptions, loadTlsOptions } from './net/tls-port';
 import { parseFourLetterWhitelist } from './net/four-letter-words';
+import { ENFORCEABLE_AUTH_SCHEMES } from './dispatch/auth-required-handler';
 import { ZK_MAX_CLIENT_CNXNS_DEFAULT, ZK_MAX_FRAME_DEFAULT, ZK_TICK_TIME_DEFAULT_MS } from './limits';
 
 /** A flag's value kind, default and help (the shape bin/flags.ts parses). */
@@ -39,6 +40,7 @@ export const ZK_FLAGS = {
   'zk-key-prefix': { kind: 'string', default: '/zk/', help: 'Key prefix of the ZooKeeper space in the store.' },
   'zk-ttl-nodes': { kind: 'bool', default: true, help: 'Allow TTL znodes (zookeeper.extendedTypesEnabled).' },
   'zk-4lw-commands-whitelist': { kind: 'string', default: '*', help: "Four-letter words answered on the ZooKeeper port, comma-separated, or '*' for all (4lw.commands.whitelist; ZooKeeper's own default is srvr only). The others get ZooKeeper's 'is not executed because it is not in the whitelist' answer; the AdminServer is not affected." },
+  'zk-enforce-auth-schemes': { kind: 'list', default: [], help: 'Serve only ZooKeeper connections that have authenticated with one of these schemes (digest, sasl, x509); the others get SESSIONCLOSEDREQUIRESASLAUTH at their first request and are closed (enforce.auth.enabled=true with enforce.auth.schemes).' },
   'zk-enforce-quota': { kind: 'bool', default: false, help: 'Refuse a create or setData that would take a subtree past a hard quota (zkCli setquota -N / -B) with QUOTAEXCEEDED (zookeeper.enforceQuota). Soft quotas (-n / -b) are never enforced, as in ZooKeeper.' },
   'zk-notification-zxid': { kind: 'bool', default: false, help: 'Watch notifications carry the zxid of the change that fired them, as ZooKeeper 3.9 sends (WatchedEvent.getZxid()); off: -1, as ZooKeeper 3.8 sends. Clients of every version accept both.' },
   'zk-super-digest': { kind: 'string', default: '', help: "'super:<base64 sha1>' digest that bypasses ZooKeeper ACLs (zookeeper.DigestAuthenticationProvider.superDigest)." },
@@ -108,6 +110,7 @@ export function zkOptionsFromFlags(v: ZkFlagValues): ZkFlagOptions | undefined {
     keyPrefix: v['zk-key-prefix'],
     ttlEnabled: v['zk-ttl-nodes'],
     enforceQuota: v['zk-enforce-quota'],
+    enforceAuthSchemes: enforceAuthSchemes(v['zk-enforce-auth-schemes'], { sasl: v['zk-sasl-users-file'] !== '', x509: tls !== undefined }),
     fourLetterWords: fourLetterWhitelist(v['zk-4lw-commands-whitelist']),
     superDigest: v['zk-super-digest'] || undefined,
     notificationZxid: v['zk-notification-zxid'],
@@ -120,6 +123,16 @@ export function zkOptionsFromFlags(v: ZkFlagValues): ZkFlagOptions | undefined {
       superUsers: v['zk-sasl-super-user'],
     },
   };
+}
+
+/** The schemes of --zk-enforce-auth-schemes, each one that this server can authenticate. */
+function enforceAuthSchemes(schemes: readonly string[], available: { sasl: boolean; x509: boolean }): string[] {
+  for (const s of schemes) {
+    if (!(ENFORCEABLE_AUTH_SCHEMES as readonly string[]).includes(s)) throw new ZkFlagError(`--zk-enforce-auth-schemes: unknown scheme '${s}' (want ${ENFORCEABLE_AUTH_SCHEMES.join(', ')})`);
+    if (s === 'sasl' && !available.sasl) throw new ZkFlagError('--zk-enforce-auth-schemes=sasl needs --zk-sasl-users-file (no SASL users to authenticate)');
+    if (s === 'x509' && !available.x509) throw new ZkFlagError('--zk-enforce-auth-schemes=x509 needs TLS clients: set --zk-secure-listen or --zk-port-unification');
+  }
+  return [...schemes];
 }
 
 function fourLetterWhitelist(text: string): ReadonlySet<string> {

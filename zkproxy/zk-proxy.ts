@@ -7,7 +7,7 @@ import { AddressInfo } from 'node:net';
 import { KvBackend, KvError } from './backend/kv-backend';
 import { ZkHandler } from './dispatch/zk-handler';
 import { withLogging } from './dispatch/logging-handler';
-import { withSaslRequired } from './dispatch/sasl-required-handler';
+import { withAuthRequired } from './dispatch/auth-required-handler';
 import { ZkMetrics, withMetrics } from './dispatch/metrics-handler';
 import { ZkLogger, silentLogger } from './logger';
 import {
@@ -63,6 +63,11 @@ export interface ZkProxyOptions {
   ttlEnabled?: boolean;
   /** Four-letter words answered on the client port (4lw.commands.whitelist); default all we implement. */
   fourLetterWords?: ReadonlySet<string>;
+  /**
+   * Serve only connections authenticated with one of these schemes (enforce.auth.schemes with
+   * enforce.auth.enabled; `sasl.required` adds `sasl`); default none.
+   */
+  enforceAuthSchemes?: readonly string[];
   /** Enforce hard quotas (zookeeper.enforceQuota); default false, as ZooKeeper's. */
   enforceQuota?: boolean;
   /** "super:<base64 sha1>" digest that bypasses ACLs. */
@@ -188,7 +193,8 @@ export async function startZkProxy(o: ZkProxyOptions): Promise<ZkProxy> {
   const store: ZkHandler = new StoreHandler(services);
   // Inside metrics and logging, so refused requests are counted and logged as errors.
   const readOnly = roSessions ? withReadOnly(store, { zxid: () => tree.revision, close: (sess) => roSessions.close(sess) }) : store;
-  const gated = o.sasl?.required ? withSaslRequired(readOnly, logger) : readOnly;
+  const required = [...new Set([...(o.enforceAuthSchemes ?? []), ...(o.sasl?.required ? ['sasl'] : [])])];
+  const gated = required.length > 0 ? withAuthRequired(readOnly, required, logger) : readOnly;
   const base = withLogging(withMetrics(gated, metrics), logger);
   const handler = o.decorate ? o.decorate(base, services) : base;
   const reaper = new ContainerReaper(services, o.containerCheckIntervalMs ?? ZK_CONTAINER_CHECK_INTERVAL_MS);

@@ -2,7 +2,7 @@
  * `SaslAuthenticator`: the server's SASL configuration (users, policy switches) and the
  * per-connection DIGEST-MD5 exchanges that GetSASLRequest frames (op 102) drive. It knows
  * nothing of replies: ops/session-ops.ts turns a {@link SaslOutcome} into ZooKeeper's answer
- * (ZooKeeperServer.processSasl), and dispatch/sasl-required-handler.ts enforces `required`.
+ * (ZooKeeperServer.processSasl), and dispatch/auth-required-handler.ts enforces `required`.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
