@@ -37,6 +37,7 @@ export const ZK_FLAGS = {
   'zk-max-session-timeout': { kind: 'int', default: 0, help: 'Largest ZooKeeper session timeout granted (ms; 0 = 20 ticks).' },
   'zk-max-buffer': { kind: 'int', default: ZK_MAX_FRAME_DEFAULT, help: 'Largest ZooKeeper frame accepted, in bytes (jute.maxbuffer).' },
   'zk-max-client-cnxns': { kind: 'int', default: ZK_MAX_CLIENT_CNXNS_DEFAULT, help: 'Most concurrent ZooKeeper connections from one client IP address; 0 = no limit (maxClientCnxns).' },
+  'zk-max-cnxns': { kind: 'int', default: 0, help: 'Most concurrent ZooKeeper connections in all; 0 = no limit but the built-in 10,000 (maxCnxns).' },
   'zk-key-prefix': { kind: 'string', default: '/zk/', help: 'Key prefix of the ZooKeeper space in the store.' },
   'zk-ttl-nodes': { kind: 'bool', default: true, help: 'Allow TTL znodes (zookeeper.extendedTypesEnabled).' },
   'zk-4lw-commands-whitelist': { kind: 'string', default: '*', help: "Four-letter words answered on the ZooKeeper port, comma-separated, or '*' for all (4lw.commands.whitelist; ZooKeeper's own default is srvr only). The others get ZooKeeper's 'is not executed because it is not in the whitelist' answer; the AdminServer is not affected." },
@@ -82,6 +83,7 @@ export class ZkFlagError extends Error {}
  */
 export function zkOptionsFromFlags(v: ZkFlagValues): ZkFlagOptions | undefined {
   if (v['zk-tick-time'] === 0) throw new ZkFlagError('--zk-tick-time must be positive');
+  if (v['zk-max-cnxns'] < 0) throw new ZkFlagError('--zk-max-cnxns must be 0 (no limit) or more');
   if (v['zk-max-buffer'] < 1024) throw new ZkFlagError('--zk-max-buffer must be at least 1024 bytes');
   const min = v['zk-min-session-timeout'];
   const max = v['zk-max-session-timeout'];
@@ -107,6 +109,7 @@ export function zkOptionsFromFlags(v: ZkFlagValues): ZkFlagOptions | undefined {
     maxSessionTimeout: max || undefined,
     maxFrame: v['zk-max-buffer'],
     maxClientCnxns: v['zk-max-client-cnxns'],
+    maxCnxns: v['zk-max-cnxns'],
     keyPrefix: v['zk-key-prefix'],
     ttlEnabled: v['zk-ttl-nodes'],
     enforceQuota: v['zk-enforce-quota'],

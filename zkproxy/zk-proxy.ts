@@ -59,6 +59,8 @@ export interface ZkProxyOptions {
   maxSessionTimeout?: number;
   /** Concurrent connections from one client IP address (maxClientCnxns, default 60); 0 = no limit. */
   maxClientCnxns?: number;
+  /** Concurrent connections in all (maxCnxns); 0 or unset = only the built-in bound (limits.ts). */
+  maxCnxns?: number;
   /** Allow TTL nodes (zookeeper.extendedTypesEnabled); default true. */
   ttlEnabled?: boolean;
   /** Four-letter words answered on the client port (4lw.commands.whitelist); default all we implement. */
@@ -200,7 +202,7 @@ export async function startZkProxy(o: ZkProxyOptions): Promise<ZkProxy> {
   const reaper = new ContainerReaper(services, o.containerCheckIntervalMs ?? ZK_CONTAINER_CHECK_INTERVAL_MS);
   const listener = new ZkListener(handler, services, {
     host: o.host ?? '127.0.0.1', port: o.port ?? 2181, maxFrame: o.maxFrame ?? ZK_MAX_FRAME_DEFAULT,
-    tickTime, minSessionTimeout, maxSessionTimeout, maxClientCnxns: o.maxClientCnxns ?? ZK_MAX_CLIENT_CNXNS_DEFAULT,
+    tickTime, minSessionTimeout, maxSessionTimeout, maxClientCnxns: o.maxClientCnxns ?? ZK_MAX_CLIENT_CNXNS_DEFAULT, maxConnections: o.maxCnxns || undefined,
     plain: o.plain, secure: o.secure, portUnification: o.portUnification, tls: o.tls, fourLetterWords: o.fourLetterWords,
   }, logger);
   if (roSessions) services.readOnly = { mode: readOnlyMode(o.backend, roSessions, listener, tickTime, logger), sessions: roSessions };

@@ -1,8 +1,9 @@
 /**
  * maxClientCnxns (`--zk-max-client-cnxns`): one client address may hold at most N connections;
  * the next is closed before anything is read, the others keep working, and a slot freed by a
- * close can be taken again. The same sequence runs against Apache ZooKeeper 3.8 with the same
- * limit, and both must behave alike.
+ * close can be taken again. maxCnxns (`--zk-max-cnxns`) does the same for all addresses
+ * together. Each sequence runs against Apache ZooKeeper 3.8 with the same limit, and both must
+ * behave alike.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -62,6 +63,23 @@ test('one address gets at most --zk-max-client-cnxns connections, like ZooKeeper
   const skip = requirePeer('zookeeper');
   if (skip) return t.skip(skip);
   const zk = await startZookeeper({ config: { maxClientCnxns: LIMIT }, logLevel: 'warn' });
+  try {
+    assert.deepEqual(await probe(zk.host, zk.port), EXPECTED, 'Apache ZooKeeper 3.8 does the same');
+  } finally {
+    await zk.stop();
+  }
+});
+
+test('at most --zk-max-cnxns connections in all, like ZooKeeper\'s maxCnxns', { timeout: 60_000 }, async (t) => {
+  const h = await startHarness({ maxCnxns: LIMIT, maxClientCnxns: 0 });
+  try {
+    assert.deepEqual(await probe(h.host, h.port), EXPECTED);
+  } finally {
+    await h.stop();
+  }
+  const skip = requirePeer('zookeeper');
+  if (skip) return t.skip(skip);
+  const zk = await startZookeeper({ config: { maxCnxns: LIMIT, maxClientCnxns: 0 }, logLevel: 'warn' });
   try {
     assert.deepEqual(await probe(zk.host, zk.port), EXPECTED, 'Apache ZooKeeper 3.8 does the same');
   } finally {

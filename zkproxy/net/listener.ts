@@ -163,10 +163,12 @@ export class ZkListener {
     const address = normalizeAddress(socket.remoteAddress);
     const fromAddress = this.perAddress.get(address) ?? 0;
     const limit = this.opts.maxClientCnxns;
-    if (this.connections.size >= (this.opts.maxConnections ?? ZK_MAX_CONNECTIONS) || (limit > 0 && fromAddress >= limit)) {
+    const total = this.opts.maxConnections ?? ZK_MAX_CONNECTIONS;
+    const full = this.connections.size >= total;
+    if (full || (limit > 0 && fromAddress >= limit)) {
       // ZooKeeper closes such a socket before reading anything (NIOServerCnxnFactory.doAccept).
       this.stats.connectionsRejected++;
-      this.warnRejected(address, limit);
+      this.warnRejected(address, full ? `${total} connections in all (raise --zk-max-cnxns)` : `${limit} from ${address} (raise --zk-max-client-cnxns, or fix the client that opens them)`);
       socket.destroy();
       return;
     }
@@ -182,13 +184,13 @@ export class ZkListener {
    * Logs refused connections, at most once per {@link REJECT_LOG_INTERVAL_MS} with the count
    * since: a client reconnecting in a loop must not flood the log.
    */
-  private warnRejected(address: string, limit: number): void {
+  private warnRejected(address: string, limit: string): void {
     this.rejectedSinceLog++;
     const now = Date.now();
     if (now - this.lastRejectLog < REJECT_LOG_INTERVAL_MS) return;
     this.logger.warn(
-      { remote: address, maxPerAddress: limit, open: this.connections.size, refused: this.rejectedSinceLog },
-      `too many connections from ${address}; refusing (raise --zk-max-client-cnxns, or fix the client that opens them)`,
+      { remote: address, open: this.connections.size, refused: this.rejectedSinceLog },
+      `too many ZooKeeper connections: at most ${limit}; refusing`,
     );
     this.lastRejectLog = now;
     this.rejectedSinceLog = 0;
