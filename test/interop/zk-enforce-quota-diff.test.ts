@@ -18,7 +18,7 @@ import { requirePeer } from '../support/peers';
 import { startZookeeper } from '../support/zookeeper-peer';
 import { startCoracle } from '../support/coracle-server';
 import { zkCli } from '../support/zk-cli';
-import { cliTranscript, sameTranscript } from '../support/zk-cli-transcript';
+import { cliTranscripts, sameTranscript } from '../support/zk-cli-transcript';
 
 const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 
@@ -82,13 +82,9 @@ test('enforced quotas: zkCli session and multis, ZooKeeper 3.8 (zookeeper.enforc
   try {
     const coracle = await startCoracle(['--zk-enforce-quota']);
     try {
-      const [a, b] = await Promise.all([
-        zkCli(zk.connectString, SCRIPT, { mergeStderr: true, timeoutMs: 60_000 }),
-        zkCli(`127.0.0.1:${coracle.zkPort}`, SCRIPT, { mergeStderr: true, timeoutMs: 60_000 }),
-      ]);
-      const [want, got] = [cliTranscript(a.stdout), cliTranscript(b.stdout)];
+      const { want, got, raw } = await cliTranscripts(zk.connectString, `127.0.0.1:${coracle.zkPort}`, SCRIPT);
       // ZooKeeper did enforce (else this test compares nothing about quotas).
-      assert.ok(want.lines.includes('Quota has exceeded : /q/c'), a.stdout);
+      assert.ok(want.lines.includes('Quota has exceeded : /q/c'), raw);
       sameTranscript(got, want);
 
       const [zkMulti, coMulti] = await Promise.all([multiPart(zk.port), multiPart(coracle.zkPort)]);

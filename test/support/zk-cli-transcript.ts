@@ -5,6 +5,7 @@
  * printed by zkCli's event thread wherever timing puts them, are split out as their own list.
  */
 import assert from 'node:assert/strict';
+import { zkCli } from './zk-cli';
 
 /** A normalized transcript: the command output lines and the watch events, in order. */
 export interface CliTranscript {
@@ -58,4 +59,16 @@ export function sameTranscript(got: CliTranscript, want: CliTranscript): void {
     assert.equal(got.lines[i], want.lines[i], `line ${i + 1} differs; ZooKeeper:\n${around(want)}\nCoracle:\n${around(got)}`);
   }
   assert.deepEqual(got.events, want.events, 'the watch notifications, in order');
+}
+
+/**
+ * Types `script` into one zkCli.sh session on each server at once (stderr merged) and returns
+ * both transcripts, normalized; `raw` keeps ZooKeeper's output for assertion messages.
+ */
+export async function cliTranscripts(zookeeper: string, coracle: string, script: readonly string[]): Promise<{ want: CliTranscript; got: CliTranscript; raw: string }> {
+  const [a, b] = await Promise.all([
+    zkCli(zookeeper, script, { mergeStderr: true, timeoutMs: 60_000 }),
+    zkCli(coracle, script, { mergeStderr: true, timeoutMs: 60_000 }),
+  ]);
+  return { want: cliTranscript(a.stdout), got: cliTranscript(b.stdout), raw: a.stdout };
 }
