@@ -471,12 +471,12 @@ export class Member {
     if (!this.stopped) this.driver.step(m);
   }
 
-  /** For the peer API: the current leader id (0n when none). */
   /** What the data dir holds now: the state and the log, in bytes (monitoring). */
   storageUsage(): StorageUsage {
     return storageUsage(this.config.dataDir);
   }
 
+  /** For the peer API: the current leader id (0n when none). */
   get leader(): bigint {
     return this.driver.leader;
   }

@@ -80,6 +80,7 @@ test('inconsistent ZooKeeper flags are usage errors', () => {
     ['--zk-tick-time', '0'],
     ['--zk-max-buffer', '100'],
     ['--zk-4lw-commands-whitelist', 'ruok,mntrr'],
+    ['--zk-max-cnxns', '-1'],
   ];
   for (const args of bad) {
     const r = spawnSync(process.execPath, [CORACLE_BIN, ...args], { encoding: 'utf8', timeout: 20_000 });

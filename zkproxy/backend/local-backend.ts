@@ -16,7 +16,6 @@ import {
 import { ZK_LOCAL_MAX_TXN_OPS } from '../limits';
 import { RoleSource, serverRoleOf } from './server-role';
 
-
 /** The core's range request (mvcc RangeRequest); enums as their numbers. */
 export interface CoreRangeRequest {
   key: Buffer; rangeEnd: Buffer; limit: number; revision: number; sortOrder: number; sortTarget: number;

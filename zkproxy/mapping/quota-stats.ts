@@ -29,12 +29,6 @@ export function quotaStatsPath(target: string): string {
   return QUOTA_ROOT + target + STATS_SUFFIX;
 }
 
-/** What the computation needs from the tree: a node's data length and children, if it exists. */
-export interface QuotaTreeView {
-  dataLength(path: string): number | undefined;
-  childrenOf(path: string): ReadonlySet<string>;
-}
-
 /**
  * The quota'd path whose statistics `path` holds, or undefined when `path` is not a stats node.
  * Cheap: called on every node view.

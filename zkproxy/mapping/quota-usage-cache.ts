@@ -8,7 +8,13 @@
  * nothing is cached a change costs one size check.
  */
 import { parentOf } from './path-rules';
-import { QuotaTreeView, QuotaUsage } from './quota-stats';
+import { QuotaUsage } from './quota-stats';
+
+/** What counting a subtree needs from the tree: a node's data length and children, if it exists. */
+export interface QuotaTreeView {
+  dataLength(path: string): number | undefined;
+  childrenOf(path: string): ReadonlySet<string>;
+}
 
 /** Usage per quota target path, maintained by deltas. */
 export class QuotaUsageCache {

@@ -42,7 +42,10 @@ export const REPORTED_VERSION = '3.8.0-coracle-0.1.0, built on 2026-01-01 00:00 
 
 /** What the words need to know about the server. */
 export interface FourLetterSource {
-  /** The words answered on the client port ({@link parseFourLetterWhitelist}); the AdminServer ignores it, as ZooKeeper's does. */
+  /**
+   * The words answered on the client port: {@link ENABLED_WORDS} or a part of it
+   * ({@link parseFourLetterWhitelist}); the AdminServer ignores it, as ZooKeeper's does.
+   */
   allowedWords: ReadonlySet<string>;
   stats: ServerStats;
   connections(): ConnectionStats[];
@@ -74,7 +77,7 @@ export interface FourLetterSource {
 /** The text answer to `word`. */
 export function answerFourLetterWord(word: string, src: FourLetterSource): string {
   // dirs has nothing to report where the data lives in another store (zk-proxy over etcd).
-  if (!ENABLED_WORDS.has(word) || !src.allowedWords.has(word) || (word === 'dirs' && !src.storage())) return `${word} is not executed because it is not in the whitelist.\n`;
+  if (!src.allowedWords.has(word) || (word === 'dirs' && !src.storage())) return `${word} is not executed because it is not in the whitelist.\n`;
   switch (word) {
     case 'ruok': return 'imok';
     case 'isro': return src.role().mode === 'read-only' ? 'ro' : 'rw';

@@ -28,7 +28,6 @@ import { isOpenAcl } from '../mapping/acl-rules';
 import { NodeChange, ZnodeTree } from '../mapping/znode-tree';
 import { ChildDelta, NodeView, PENDING_ZXID, isEphemeral, withChildren } from '../mapping/znode-view';
 
-
 /**
  * The put of the last-change key that every ZooKeeper transaction carries: it spends the zxid of
  * a failed write, and its modRevision is the latest ZooKeeper revision (ChangeFeed.catchUp).
