@@ -83,7 +83,6 @@ export class ZkFlagError extends Error {}
  */
 export function zkOptionsFromFlags(v: ZkFlagValues): ZkFlagOptions | undefined {
   if (v['zk-tick-time'] === 0) throw new ZkFlagError('--zk-tick-time must be positive');
-  if (v['zk-max-cnxns'] < 0) throw new ZkFlagError('--zk-max-cnxns must be 0 (no limit) or more');
   if (v['zk-max-buffer'] < 1024) throw new ZkFlagError('--zk-max-buffer must be at least 1024 bytes');
   const min = v['zk-min-session-timeout'];
   const max = v['zk-max-session-timeout'];
