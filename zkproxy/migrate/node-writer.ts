@@ -130,3 +130,20 @@ export async function writeRoot(target: KvBackend, keys: KeySchema, root: Copied
   if (!r.succeeded) throw new MigrationError('the root znode changed in the store during the copy; run the copy again');
   return true;
 }
+
+/**
+ * Makes a copied node report `cversion`, after its children were read: the source counted
+ * children (ephemerals) the copy leaves out, and only their own reads tell which those are.
+ * Guarded by the child-change key as read: when the store's clients created or deleted under
+ * the node meanwhile, the number is theirs to keep (resolves false).
+ */
+export async function setChildCount(target: KvBackend, keys: KeySchema, path: string, cversion: number): Promise<boolean> {
+  const key = keys.counterKey(path);
+  const kv = (await target.range(key)).kvs[0];
+  const r = await target.txn({
+    compare: [{ key, target: 'mod', result: 'equal', value: kv?.modRevision ?? 0 }],
+    success: [{ type: 'put', key, value: encodeCounterValue(cversion - (kv?.version ?? 0)) }, lastChange(keys)],
+    failure: [],
+  });
+  return r.succeeded;
+}

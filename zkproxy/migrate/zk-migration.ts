@@ -18,12 +18,11 @@
  * exact copy. A node that already exists in the store is left as it is and counted, so an
  * interrupted copy can simply run again.
  */
-import { Stat } from '../../protocol/jute';
 import { KvBackend } from '../backend/kv-backend';
 import { ZkWireClient } from '../dispatch/zk-wire-client';
 import { bootstrapKeySpace } from '../mapping/bootstrap';
 import { KeySchema } from '../mapping/key-schema';
-import { CopiedNode, absentNodes, rootUnused, writeNodes, writeRoot } from './node-writer';
+import { CopiedNode, absentNodes, rootUnused, setChildCount, writeNodes, writeRoot } from './node-writer';
 import { MigrationError, NodeSource } from './zk-source';
 import { childPath, isSystemPath, parentOf } from '../mapping/path-rules';
 
@@ -56,18 +55,25 @@ export interface MigrationReport {
   bytes: number;
 }
 
-/** A node read from the source with its children sorted out, ready to write. */
+/** A node read from the source, ready to write. */
 interface Prepared {
   node: CopiedNode;
-  /** Children to copy (ephemerals and /zookeeper left out). */
+  /** Its children's names (ephemerals among them: only their own reads tell). */
   children: string[];
-  ephemeralChildren: number;
+}
+
+/** What a read of one znode found: the node, an ephemeral (not copied), or nothing (gone). */
+type Read = Prepared | 'ephemeral' | undefined;
+
+/** A node whose children are still to copy, and whether this run wrote it. */
+interface Parent {
+  node: CopiedNode;
+  children: string[];
+  written: boolean;
 }
 
 /** Children read and written together: enough to fill txns, few enough to hold in memory. */
 const CHUNK = 256;
-/** Stat requests in flight at once for one node's children (a parent may have 100k). */
-const STAT_BATCH = 512;
 
 /** `/zookeeper`, its quota and config nodes: the store has its own, so they are walked, not written. */
 const serverOwned = (path: string): boolean => path !== '/' && isSystemPath(path);
@@ -77,29 +83,38 @@ export async function migrateFromZooKeeper(o: MigrationOptions): Promise<Migrati
   if (!o.dryRun) await bootstrapKeySpace(o.target, o.keys);
   const src = new NodeSource(o.source);
   const report: MigrationReport = { copied: 0, existing: 0, ephemeralsSkipped: 0, bytes: 0 };
-  const count = (written: CopiedNode[], tried: Prepared[]): void => {
+  const count = (written: CopiedNode[], tried: number): void => {
     report.copied += written.length;
     report.bytes += written.reduce((n, w) => n + (w.data?.length ?? 0), 0);
-    report.existing += tried.length - written.length;
-    report.ephemeralsSkipped += tried.reduce((n, p) => n + p.ephemeralChildren, 0);
+    report.existing += tried - written.length;
     o.onProgress?.(report);
   };
-  const top = await prepare(src, o.path ?? '/');
-  if (!top) return report;
+  const top = await read(src, o.path ?? '/');
+  if (top === undefined || top === 'ephemeral') return report;
   if (top.node.path !== '/') await requireParent(o.target, o.keys, top.node.path);
   const write = o.dryRun ? (nodes: CopiedNode[]) => absentNodes(o.target, o.keys, nodes) : (nodes: CopiedNode[]) => writeNodes(o.target, o.keys, nodes);
   const writeTop = top.node.path !== '/' ? write([top.node]) : (o.dryRun ? rootUnused(o.target, o.keys) : writeRoot(o.target, o.keys, top.node)).then((w) => (w ? [top.node] : []));
   const topWritten = await writeTop;
-  count(topWritten, [top]);
+  count(topWritten, 1);
   // A parent's children are written only after the parent: the queue holds written nodes.
-  const queue: Array<{ path: string; children: string[] }> = [{ path: top.node.path, children: top.children }];
-  await drain(queue, async ({ path, children }) => {
-    for (let i = 0; i < children.length; i += CHUNK) {
-      const read = (await Promise.all(children.slice(i, i + CHUNK).map((c) => prepare(src, childPath(path, c))))).filter((p): p is Prepared => p !== undefined);
-      const ready = read.filter((p) => !serverOwned(p.node.path));
-      count(await write(ready.map((p) => p.node)), ready);
-      for (const p of read) if (p.children.length > 0) queue.push({ path: p.node.path, children: p.children });
+  const queue: Parent[] = [{ ...top, written: topWritten.length > 0 && !o.dryRun }];
+  await drain(queue, async (parent) => {
+    let ephemerals = 0;
+    for (let i = 0; i < parent.children.length; i += CHUNK) {
+      const found = await Promise.all(parent.children.slice(i, i + CHUNK).map((c) => read(src, childPath(parent.node.path, c))));
+      const nodes = found.filter((p): p is Prepared => p !== undefined && p !== 'ephemeral');
+      const skipped = found.filter((p) => p === 'ephemeral').length;
+      ephemerals += skipped;
+      report.ephemeralsSkipped += skipped;
+      const ready = nodes.filter((p) => !serverOwned(p.node.path));
+      const written = await write(ready.map((p) => p.node));
+      count(written, ready.length);
+      const mine = new Set(written);
+      for (const p of nodes) if (p.children.length > 0) queue.push({ ...p, written: mine.has(p.node) && !o.dryRun });
     }
+    // Skipped ephemerals leave the parent as the old cluster reports it once their sessions end:
+    // each delete raises cversion by one, and the next sequential suffix stays the same.
+    if (ephemerals > 0 && parent.written) await setChildCount(o.target, o.keys, parent.node.path, parent.node.cversion + ephemerals);
   }, o.concurrency ?? 4);
   return report;
 }
@@ -112,29 +127,12 @@ async function requireParent(target: KvBackend, keys: KeySchema, path: string): 
   }
 }
 
-/**
- * Reads `path` and the Stats of its children; undefined when it is gone, or is an ephemeral
- * (its parent counted it when it read the Stats).
- */
-async function prepare(src: NodeSource, path: string): Promise<Prepared | undefined> {
+/** Reads `path` from the source: three requests (data with Stat, ACL, children). */
+async function read(src: NodeSource, path: string): Promise<Read> {
   const node = await src.read(path);
-  if (!node || node.stat.ephemeralOwner !== 0n) return undefined;
-  const names = node.children;
-  const stats = await statsOf(src, path, names);
-  const children = names.filter((_, i) => stats[i] !== undefined && stats[i]!.ephemeralOwner === 0n);
-  const ephemeralChildren = stats.filter((s) => s !== undefined && s.ephemeralOwner !== 0n).length;
-  // Skipped ephemerals leave the parent as the old cluster reports it once their sessions end:
-  // each delete raises cversion by one, and the next sequential suffix stays the same.
-  return { node: { path, stat: node.stat, data: node.data, acl: node.acl, cversion: node.stat.cversion + ephemeralChildren }, children, ephemeralChildren };
-}
-
-/** The Stat of each child (undefined for one gone meanwhile), {@link STAT_BATCH} at a time. */
-async function statsOf(src: NodeSource, parent: string, children: string[]): Promise<(Stat | undefined)[]> {
-  const out: (Stat | undefined)[] = [];
-  for (let i = 0; i < children.length; i += STAT_BATCH) {
-    out.push(...(await Promise.all(children.slice(i, i + STAT_BATCH).map((c) => src.stat(childPath(parent, c))))));
-  }
-  return out;
+  if (!node) return undefined;
+  if (node.stat.ephemeralOwner !== 0n) return 'ephemeral';
+  return { node: { path, stat: node.stat, data: node.data, acl: node.acl, cversion: node.stat.cversion }, children: node.children };
 }
 
 /** Runs `work` over `queue` (which grows as it runs) with at most `limit` at once; the first failure stops it. */

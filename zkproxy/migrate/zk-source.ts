@@ -1,6 +1,6 @@
 /**
  * `NodeSource`: a ZooKeeper read as a client, one znode at a time, for the copy in
- * zk-migration.ts: its data with its Stat, its ACL and its children, or only its Stat. A node
+ * zk-migration.ts: its data with its Stat, its ACL and its children. A node
  * deleted meanwhile reads as undefined; any other error stops the copy with the path and the
  * ZooKeeper error.
  */
@@ -41,13 +41,5 @@ export class NodeSource {
     }
     if (data.body?.op !== 'getData' || acl.body?.op !== 'getACL' || children.body?.op !== 'getChildren') throw readFailure(path, ZkErr.MARSHALLINGERROR);
     return { stat: data.body.stat, data: data.body.data, acl: acl.body.acl, children: children.body.children };
-  }
-
-  /** The Stat of `path`, or undefined when it does not exist. */
-  async stat(path: string): Promise<Stat | undefined> {
-    const r = await this.client.send({ op: 'exists', path, watch: false });
-    if (r.header.err === ZkErr.NONODE) return undefined;
-    if (r.header.err !== ZkErr.OK || r.body?.op !== 'stat') throw readFailure(path, r.header.err);
-    return r.body.stat;
   }
 }
