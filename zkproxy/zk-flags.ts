@@ -32,6 +32,7 @@ export const ZK_FLAGS = {
   'zk-x509-super-user': { kind: 'string', default: '', help: 'Client certificate subject DN given the ZooKeeper super identity (zookeeper.X509AuthenticationProvider.superUser).' },
   'zk-admin-listen': { kind: 'string', default: '', help: "host:port of ZooKeeper's AdminServer (HTTP GET /commands/<name>, e.g. ruok, monitor, stats; admin.serverAddress and admin.serverPort); '' = none. ZooKeeper serves it on 8080 by default; it has no authentication, so bind it to a trusted address." },
   'zk-admin-command-url': { kind: 'string', default: '/commands', help: 'URL path under which the AdminServer answers commands (admin.commandURL).' },
+  'zk-metrics-listen': { kind: 'string', default: '', help: "host:port of the /metrics endpoint of ZooKeeper's Prometheus metrics provider (metricsProvider.httpHost and metricsProvider.httpPort: znode_count, num_alive_connections, readlatency, ... under ZooKeeper's names); '' = none. No authentication: bind it to a trusted address." },
   'zk-tick-time': { kind: 'int', default: ZK_TICK_TIME_DEFAULT_MS, help: 'ZooKeeper tickTime (ms); session timeouts default to [2, 20] ticks.' },
   'zk-min-session-timeout': { kind: 'int', default: 0, help: 'Smallest ZooKeeper session timeout granted (ms; 0 = 2 ticks).' },
   'zk-max-session-timeout': { kind: 'int', default: 0, help: 'Largest ZooKeeper session timeout granted (ms; 0 = 20 ticks).' },
@@ -101,8 +102,9 @@ export function zkOptionsFromFlags(v: ZkFlagValues): ZkFlagOptions | undefined {
     clientAuth, superUser: v['zk-x509-super-user'] || undefined, reloadIntervalMs: v['zk-tls-reload-interval'],
   };
   const admin = v['zk-admin-listen'] === '' ? undefined : { ...listenAddress(v['zk-admin-listen'], 'zk-admin-listen'), commandUrl: v['zk-admin-command-url'] };
+  const metricsServer = v['zk-metrics-listen'] === '' ? undefined : listenAddress(v['zk-metrics-listen'], 'zk-metrics-listen');
   return {
-    host, port, plain, secure, portUnification, tls, admin,
+    host, port, plain, secure, portUnification, tls, admin, metricsServer,
     tickTime: v['zk-tick-time'],
     minSessionTimeout: min || undefined,
     maxSessionTimeout: max || undefined,

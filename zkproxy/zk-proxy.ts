@@ -18,6 +18,7 @@ import { KeySchema } from './mapping/key-schema';
 import { ZnodeTree } from './mapping/znode-tree';
 import { ZkListener } from './net/listener';
 import { ZkAdminOptions, ZkAdminServer } from './net/admin-server';
+import { ZkMetricsServer, ZkMetricsServerOptions } from './net/metrics-server';
 import { FourLetterSource } from './net/four-letter-words';
 import { ZkSecurePort, ZkTlsOptions } from './net/tls-port';
 import { ContainerReaper } from './ops/container-reaper';
@@ -91,6 +92,8 @@ export interface ZkProxyOptions {
   readOnlyMode?: boolean;
   /** ZooKeeper's AdminServer (HTTP `/commands/<name>`); none by default (ZooKeeper's is on at 8080). */
   admin?: ZkAdminOptions;
+  /** The `/metrics` endpoint of ZooKeeper's Prometheus provider (metricsProvider.httpPort); none by default, as in ZooKeeper. */
+  metricsServer?: ZkMetricsServerOptions;
   /** Wrap the store handler (logging, metrics, cross-checking). */
   decorate?: (h: ZkHandler, services: ZkServices) => ZkHandler;
 }
@@ -103,6 +106,8 @@ export interface ZkProxy {
   secureAddress?: AddressInfo;
   /** The AdminServer's address, when it runs. */
   adminAddress?: AddressInfo;
+  /** The Prometheus `/metrics` endpoint's address, when it runs. */
+  metricsAddress?: AddressInfo;
   services: ZkServices;
   /** Where every answered request is reported (op, code, latency): bin/ counts them on /metrics. */
   metrics: ZkMetrics;
@@ -151,15 +156,18 @@ function readOnlyMode(backend: KvBackend, sessions: ReadOnlySessions, listener: 
   }, { enterAfterMs: Math.max(2000, tickTime) }, logger.child({ part: 'read-only' }));
 }
 
-/** Starts the AdminServer; when it cannot listen, stops what started before it and says what to change. */
-async function startAdmin(listener: ZkListener, opts: ZkAdminOptions, logger: ZkLogger, stopRest: () => Promise<void>): Promise<ZkAdminServer> {
+/**
+ * Starts one of the HTTP servers beside the ZooKeeper port (`what`, set by `--flag`); when it
+ * cannot listen, stops what started before it and says which flag to change.
+ */
+async function startSide<T extends { address: AddressInfo }>(what: string, flag: string, at: { host: string; port: number }, start: () => Promise<T>, logger: ZkLogger, stopRest: () => Promise<void>): Promise<T> {
   try {
-    const admin = await ZkAdminServer.start(listener.fourLetterSource(), opts, logger.child({ part: 'admin' }));
-    logger.info({ address: `${admin.address.address}:${admin.address.port}` }, 'serving the ZooKeeper AdminServer');
-    return admin;
+    const server = await start();
+    logger.info({ address: `${server.address.address}:${server.address.port}` }, `serving ${what}`);
+    return server;
   } catch (e) {
     await stopRest();
-    throw new Error(`cannot serve the ZooKeeper AdminServer on ${opts.host}:${opts.port}: ${e instanceof Error ? e.message : String(e)} (change --zk-admin-listen)`);
+    throw new Error(`cannot serve ${what} on ${at.host}:${at.port}: ${e instanceof Error ? e.message : String(e)} (change --${flag})`);
   }
 }
 
@@ -217,13 +225,25 @@ export async function startZkProxy(o: ZkProxyOptions): Promise<ZkProxy> {
     sessions.stop();
     feed.close();
   };
-  const admin = o.admin ? await startAdmin(listener, o.admin, logger, close) : undefined;
+  const monitoring = listener.fourLetterSource();
+  const adminOpts = o.admin;
+  const admin = adminOpts
+    ? await startSide('the ZooKeeper AdminServer', 'zk-admin-listen', adminOpts, () => ZkAdminServer.start(monitoring, adminOpts, logger.child({ part: 'admin' })), logger, close)
+    : undefined;
+  const closeAll = async (): Promise<void> => {
+    await admin?.close();
+    await close();
+  };
+  const metricsOpts = o.metricsServer;
+  const metricsServer = metricsOpts
+    ? await startSide('the ZooKeeper Prometheus metrics', 'zk-metrics-listen', metricsOpts, () => ZkMetricsServer.start(monitoring, metricsOpts, logger.child({ part: 'metrics' })), logger, closeAll)
+    : undefined;
   return {
-    address, secureAddress: bound.secure, adminAddress: admin?.address, services, metrics, monitoring: listener.fourLetterSource(),
+    address, secureAddress: bound.secure, adminAddress: admin?.address, metricsAddress: metricsServer?.address, services, metrics, monitoring,
     dropConnections: () => listener.dropConnections(),
     close: async () => {
-      await admin?.close();
-      await close();
+      await metricsServer?.close();
+      await closeAll();
     },
   };
 }

@@ -8,7 +8,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
+import { httpRequest } from '../support/http-request';
 import { requirePeer } from '../support/peers';
 import { freePorts, releasePorts } from '../support/ports';
 import { fourLetterWord, startZookeeper } from '../support/zookeeper-peer';
@@ -26,22 +26,6 @@ const NOT_SENT: Record<string, string[]> = {
   environment: ['java.home', 'java.class.path', 'java.library.path', 'java.io.tmpdir', 'java.compiler', 'os.version', 'user.name', 'user.home', 'os.memory.max', 'os.memory.total'],
 };
 NOT_SENT.stats = NOT_SENT.server_stats!;
-
-interface Answer { status: number; type: string | undefined; allow: string | undefined; body: string }
-
-function http(port: number, path: string, method = 'GET'): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method, timeout: 5000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'], allow: res.headers.allow, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`${method} ${path}: timeout`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 /** JSON with 64-bit integers kept exact (as strings). */
 function parse(body: string): Record<string, unknown> {
@@ -89,7 +73,7 @@ async function prepare(name: string, zkPort: number, admin: number): Promise<{ s
   const side: Side = {
     name, admin, label,
     get: async (cmd) => {
-      const r = await http(admin, `/commands/${cmd}`);
+      const r = await httpRequest(admin, `/commands/${cmd}`);
       assert.equal(r.status, 200, `${name} ${cmd}`);
       assert.equal(r.type, 'application/json', `${name} ${cmd}`);
       return parse(r.body);
@@ -129,7 +113,7 @@ test('the AdminServer answers as Apache ZooKeeper 3.8 does', { timeout: 120_000 
   const coSide = await prepare('Coracle', coracle.zkPort, adminPort);
   const [zk, co] = [zkSide.side, coSide.side];
   try {
-    const list = await Promise.all([zk, co].map((s) => http(s.admin, '/commands')));
+    const list = await Promise.all([zk, co].map((s) => httpRequest(s.admin, '/commands')));
     const links = list.map((r) => [...r.body.matchAll(/href="\/commands\/(\w+)"/g)].map((m) => m[1]!));
     assert.deepEqual(links[1], links[0]!.filter((n) => !LEFT_OUT.includes(n)), 'the command list');
     const names = [...links[0]!, 'mntr', 'srvr', 'stat', 'conf', 'config', 'cons', 'env', 'envi', 'wchs', 'wchc', 'wchp', 'isro', 'icfg', 'lsnp', 'lead', 'orst', 'obsr'];
@@ -207,14 +191,14 @@ test('the AdminServer answers as Apache ZooKeeper 3.8 does', { timeout: 120_000 
 
     // HTTP edges.
     for (const [method, path, status] of [['POST', '/commands/ruok', 405], ['PUT', '/commands/ruok', 405], ['GET', '/elsewhere', 404], ['OPTIONS', '/commands/ruok', 200]] as const) {
-      const [za, ca] = await Promise.all([zk, co].map((s) => http(s.admin, path, method)));
+      const [za, ca] = await Promise.all([zk, co].map((s) => httpRequest(s.admin, path, method)));
       assert.deepEqual([ca.status, za.status], [status, status], `${method} ${path}`);
       if (method === 'OPTIONS') assert.ok(ca.allow?.includes('GET') && za.allow?.includes('GET'));
     }
-    const [zh, ch] = await Promise.all([zk, co].map((s) => http(s.admin, '/commands/ruok', 'HEAD')));
+    const [zh, ch] = await Promise.all([zk, co].map((s) => httpRequest(s.admin, '/commands/ruok', 'HEAD')));
     assert.deepEqual([ch.status, ch.body, ch.type], [zh.status, zh.body, zh.type], 'HEAD');
     for (const odd of ['RUOK', 'ruok%20', 'ruok/']) {
-      const [za, ca] = await Promise.all([zk, co].map((s) => http(s.admin, `/commands/${odd}`)));
+      const [za, ca] = await Promise.all([zk, co].map((s) => httpRequest(s.admin, `/commands/${odd}`)));
       assert.deepEqual(parse(ca.body), parse(za.body), odd);
     }
   } finally {

@@ -7,11 +7,12 @@
  * 404. Query parameters are ignored (none of the commands served takes one). No
  * authentication, as in 3.8: bind it to a trusted address.
  */
-import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
+import { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { ZkLogger } from '../logger';
 import { ADMIN_COMMANDS, AdminContext, runAdminCommand } from './admin-commands';
 import { FourLetterSource } from './four-letter-words';
+import { closeHttp, listenHttp, requestUrl, sendText as send } from './http-listen';
 import { formatJackson } from './jackson-json';
 
 /** Where the AdminServer listens (admin.serverAddress, admin.serverPort, admin.commandURL). */
@@ -38,7 +39,7 @@ export class ZkAdminServer {
     const commandUrl = normalizeCommandUrl(opts.commandUrl ?? '/commands');
     const admin = { host: opts.host, port: opts.port, commandUrl };
     const ctx: AdminContext = { src, admin };
-    const server = createServer((req, res) => {
+    const { server, address } = await listenHttp((req, res) => {
       try {
         route(req, res, ctx);
       } catch (e) {
@@ -46,23 +47,14 @@ export class ZkAdminServer {
         logger.error({ url: req.url, err: e instanceof Error ? e.stack : String(e) }, 'admin command failed');
         if (!res.headersSent) send(res, 500, 'text/plain', 'internal error\n');
       }
-    });
-    const address = await new Promise<AddressInfo>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(opts.port, opts.host, () => {
-        server.off('error', reject);
-        resolve(server.address() as AddressInfo);
-      });
-    });
+    }, opts.host, opts.port);
     admin.port = address.port;
     return new ZkAdminServer(server, address);
   }
 
   /** Stops listening and ends idle keep-alive connections. */
   async close(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeIdleConnections();
-    await closed;
+    await closeHttp(this.server);
   }
 }
 
@@ -73,7 +65,7 @@ function normalizeCommandUrl(url: string): string {
 }
 
 function route(req: IncomingMessage, res: ServerResponse, ctx: AdminContext): void {
-  const url = parseUrl(req.url);
+  const url = requestUrl(req.url);
   if (!url) return send(res, 400, 'text/plain', `Bad Request: cannot parse the URL ${JSON.stringify(req.url)}\n`);
   const base = ctx.admin.commandUrl;
   const isList = url.pathname === base || url.pathname === `${base}/`;
@@ -91,26 +83,12 @@ function route(req: IncomingMessage, res: ServerResponse, ctx: AdminContext): vo
   send(res, 200, 'application/json', formatJackson(runAdminCommand(name, ctx)));
 }
 
-function send(res: ServerResponse, status: number, type: string, body: string): void {
-  const bytes = Buffer.from(body, 'utf8');
-  res.writeHead(status, { 'content-type': type, 'content-length': bytes.length });
-  res.end(res.req.method === 'HEAD' ? undefined : bytes);
-}
-
 /** The links page ZooKeeper serves at the command URL: every primary name, sorted. */
 function commandList(base: string): string {
   const names = ADMIN_COMMANDS.map((c) => c.names[0]!).sort();
   return names.map((n) => `<a href="${base}/${n}">${n}</a>\n<br/>\n`).join('');
 }
 
-/** The request target as a URL (an absolute one too, as proxies send it); undefined when it does not parse. */
-function parseUrl(target: string | undefined): URL | undefined {
-  try {
-    return new URL(target ?? '/', 'http://admin');
-  } catch {
-    return undefined;
-  }
-}
 
 /** A percent-encoded command name; one that is not valid encoding stays as sent. */
 function decode(s: string): string {

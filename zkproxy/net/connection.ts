@@ -175,6 +175,7 @@ export class ZkConnection implements WatchTarget, SessionOwner {
   }
 
   private async handshake(frame: Buffer): Promise<void> {
+    const started = Date.now();
     const req = readConnectRequest(new JuteReader(frame, this.deps.maxFrame));
     const s = this.deps.services;
     if (s.readOnly?.mode.active) return this.readOnlyHandshake(req, s.readOnly.sessions);
@@ -205,6 +206,8 @@ export class ZkConnection implements WatchTarget, SessionOwner {
       return;
     }
     if (!session) return this.expired(req, false);
+    // ZooKeeper times a new session's createSession txn like any update (mntr, updatelatency).
+    if (!resumed) this.deps.stats.recordLatency(Date.now() - started, OpCode.createSession);
     await this.opened(req, session, resumed);
   }
 
@@ -365,7 +368,7 @@ export class ZkConnection implements WatchTarget, SessionOwner {
 
   private recordReply(xid: number, type: number, reply: ZkReply, latency: number): void {
     const c = this.stats;
-    this.deps.stats.recordLatency(latency);
+    this.deps.stats.recordLatency(latency, type);
     c.lastOp = shortOpName(type);
     c.lastCxid = xid;
     c.lastZxid = reply.zxid;

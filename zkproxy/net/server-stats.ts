@@ -2,6 +2,25 @@
  * `ServerStats`: the counters ZooKeeper's four-letter words and `mntr` report (ServerStats,
  * zk-protocol.md §1.14): packets, latency, connections, outstanding requests.
  */
+import { OpCode } from '../../protocol/jute';
+import { LatencySummary } from './latency-summary';
+
+/**
+ * The op codes ZooKeeper times as updates: those that become a txn (a failed one too, as an
+ * error txn), a new session's included. The rest (reads, pings, sync, watches) are reads.
+ */
+const UPDATE_OPS: ReadonlySet<number> = new Set([
+  OpCode.create, OpCode.create2, OpCode.createContainer, OpCode.createTTL, OpCode.delete, OpCode.deleteContainer,
+  OpCode.setData, OpCode.setACL, OpCode.check, OpCode.multi, OpCode.reconfig, OpCode.createSession, OpCode.closeSession,
+]);
+
+/** Answered before ZooKeeper's request pipeline, so it times neither (ZooKeeperServer.processPacket). */
+const UNTIMED_OPS: ReadonlySet<number> = new Set([OpCode.auth, OpCode.sasl]);
+
+/** Whether ZooKeeper counts a request of op code `type` in `updatelatency` (else `readlatency`). */
+export function isUpdateOp(type: number): boolean {
+  return UPDATE_OPS.has(type);
+}
 
 /** Counters of one listener. */
 export class ServerStats {
@@ -19,9 +38,14 @@ export class ServerStats {
   minResponseSize = -1;
   maxResponseSize = -1;
   readonly startedAt = Date.now();
+  /** ZooKeeper's `readlatency` and `updatelatency` (ms); `srst` leaves them, as it does under its Prometheus provider. */
+  readonly readLatency = new LatencySummary();
+  readonly updateLatency = new LatencySummary();
 
-  /** Records a request's latency in ms. */
-  recordLatency(ms: number): void {
+  /** Records the latency in ms of a request of op code `type`. */
+  recordLatency(ms: number, type: number): void {
+    if (UNTIMED_OPS.has(type)) return;
+    (isUpdateOp(type) ? this.updateLatency : this.readLatency).observe(ms);
     const v = Math.max(0, Math.round(ms));
     if (this.latencyCount === 0 || v < this.minLatency) this.minLatency = v;
     if (v > this.maxLatency) this.maxLatency = v;

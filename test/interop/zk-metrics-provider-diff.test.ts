@@ -1,0 +1,143 @@
+/**
+ * `--zk-metrics-listen`: the `/metrics` endpoint of ZooKeeper's Prometheus metrics provider. The
+ * Debian ZooKeeper 3.8 does not ship that provider, but its figures are the ones mntr prints
+ * under the default provider (the same gauges and summaries, `zk_` added, a summary's count as
+ * `zk_cnt_<name>`). So the same two sessions and requests run on a real ZooKeeper 3.8 and on
+ * `coracle`, and every figure that means the same on both is compared: ZooKeeper's mntr against
+ * Coracle's scrape, including how many requests each counted as reads and as updates. Then the
+ * text format of the Java client (TYPE lines, label lists ending in a comma, Java doubles),
+ * `name[]` selection, the HTTP edges, and a port already taken.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { spawnSync } from 'node:child_process';
+import { httpRequest } from '../support/http-request';
+import { requirePeer } from '../support/peers';
+import { freePorts, releasePorts } from '../support/ports';
+import { fourLetterWord, startZookeeper } from '../support/zookeeper-peer';
+import { CORACLE_BIN, startCoracle } from '../support/coracle-server';
+import { createTempDir } from '../support/temp-dir';
+import { ZkWireClient } from '../../zkproxy/dispatch/zk-wire-client';
+
+const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
+
+/** Prometheus names and the mntr keys that carry the same figure on ZooKeeper. */
+const SAME_FIGURE: [string, string][] = [
+  ['znode_count', 'zk_znode_count'], ['ephemerals_count', 'zk_ephemerals_count'], ['watch_count', 'zk_watch_count'],
+  ['approximate_data_size', 'zk_approximate_data_size'], ['outstanding_requests', 'zk_outstanding_requests'], ['global_sessions', 'zk_global_sessions'],
+  ['readlatency_count', 'zk_cnt_readlatency'], ['updatelatency_count', 'zk_cnt_updatelatency'],
+];
+
+/** The value of the sample `series` (name with its labels as printed); NaN stays NaN, absent is undefined. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+function mntrValue(mntr: string, key: string): number {
+  const m = new RegExp(`^${key}\\t(\\S+)$`, 'm').exec(mntr);
+  assert.ok(m, `ZooKeeper's mntr has no ${key}`);
+  return Number(m[1]);
+}
+
+/** The same requests on a server: two sessions, reads and writes, failures, watches. */
+async function workload(zkPort: number): Promise<() => Promise<void>> {
+  const connect = (): Promise<ZkWireClient> => ZkWireClient.connect({ host: '127.0.0.1', port: zkPort, timeoutMs: 30_000, ping: false });
+  const a = await connect();
+  const b = await connect();
+  const ok = async (c: ZkWireClient, req: Parameters<ZkWireClient['send']>[0], err = 0): Promise<void> => {
+    assert.equal((await c.send(req)).header.err, err, `${req.op} ${'path' in req ? req.path : ''}`);
+  };
+  await ok(a, { op: 'create', path: '/app', data: Buffer.from('config'), acl: OPEN, flags: 0 });
+  await ok(a, { op: 'create', path: '/app/lock', data: Buffer.from('held'), acl: OPEN, flags: 1 });
+  await ok(a, { op: 'create', path: '/app/job-', data: null, acl: OPEN, flags: 2 });
+  await ok(a, { op: 'setData', path: '/app', data: Buffer.from('config-2'), version: 0 });
+  await ok(a, { op: 'setData', path: '/app', data: Buffer.from('stale'), version: 0 }, -103);
+  await ok(a, { op: 'delete', path: '/nope', version: -1 }, -101);
+  await ok(a, { op: 'getData', path: '/app', watch: true });
+  await ok(a, { op: 'getData', path: '/nope', watch: false }, -101);
+  await ok(b, { op: 'exists', path: '/later', watch: true }, -101);
+  await ok(b, { op: 'getChildren', path: '/app', watch: true });
+  await ok(b, { op: 'sync', path: '/app' });
+  await ok(b, { op: 'ping' });
+  return async () => {
+    await a.close();
+    await b.close();
+  };
+}
+
+test('the Prometheus provider figures match what ZooKeeper 3.8 counts for the same requests', { timeout: 120_000 }, async (t) => {
+  const skip = requirePeer('zookeeper');
+  if (skip) return t.skip(skip);
+  const [metricsPort] = await freePorts(1);
+  const zk = await startZookeeper({ logLevel: 'warn' });
+  const coracle = await startCoracle(['--zk-metrics-listen', `127.0.0.1:${metricsPort}`]);
+  try {
+    const closeZk = await workload(zk.port);
+    const closeCoracle = await workload(coracle.zkPort);
+    const mntr = await fourLetterWord('127.0.0.1', zk.port, 'mntr');
+    const scrape = await httpRequest(metricsPort!, '/metrics');
+    assert.equal(scrape.status, 200);
+    assert.equal(scrape.type, 'text/plain; version=0.0.4; charset=utf-8');
+    const m = scrape.body;
+    for (const [name, key] of SAME_FIGURE) assert.equal(sample(m, name), mntrValue(mntr, key), `${name} against ZooKeeper's ${key}`);
+    // ZooKeeper's count includes the connection that asked for mntr; a scrape comes over HTTP.
+    assert.equal(sample(m, 'num_alive_connections'), mntrValue(mntr, 'zk_num_alive_connections') - 1);
+
+    // The Java client's text: HELP is the name, TYPE says what it is, labels end in a comma.
+    assert.match(m, /^# HELP znode_count znode_count\n# TYPE znode_count gauge\nznode_count \d+\.0$/m);
+    assert.match(m, /^# TYPE connection_rejected counter$/m);
+    assert.match(m, /^# TYPE readlatency summary$/m);
+    for (const q of ['0.5', '0.9', '0.99']) {
+      const v = sample(m, `updatelatency{quantile="${q}",}`);
+      assert.ok(v !== undefined && v >= 0 && Number.isInteger(v), `updatelatency ${q} quantile is a whole number of ms: ${v}`);
+    }
+    const updates = sample(m, 'updatelatency_count')!;
+    assert.ok(sample(m, 'updatelatency_sum')! <= updates * 1000, 'the sum is of ms under a second each');
+    assert.match(m, /^jvm_memory_bytes_used\{area="heap",\} \d/m);
+    assert.ok(Math.abs(sample(m, 'process_start_time_seconds')! - Date.now() / 1000) < 600, 'started in the last minutes');
+    assert.ok(sample(m, 'process_cpu_seconds_total')! > 0);
+
+    // name[] picks families (a summary by any of its sample names).
+    const picked = (await httpRequest(metricsPort!, '/metrics?name[]=znode_count&name[]=readlatency_count')).body;
+    assert.deepEqual([...picked.matchAll(/^# TYPE (\S+)/gm)].map((x) => x[1]), ['znode_count', 'readlatency']);
+
+    // A closed session's ephemeral goes, and the close is one more update, on both.
+    await closeZk();
+    await closeCoracle();
+    const after = (await httpRequest(metricsPort!, '/metrics')).body;
+    assert.equal(sample(after, 'ephemerals_count'), 0);
+    assert.equal(sample(after, 'updatelatency_count'), updates + 2, 'two closeSession requests');
+    assert.equal(sample(after, 'updatelatency_count'), mntrValue(await fourLetterWord('127.0.0.1', zk.port, 'mntr'), 'zk_cnt_updatelatency'));
+
+    assert.equal((await httpRequest(metricsPort!, '/metrics/')).status, 404, 'only /metrics');
+    assert.equal((await httpRequest(metricsPort!, '/')).status, 404);
+    assert.equal((await httpRequest(metricsPort!, '/metrics', 'PUT')).status, 405);
+    const head = await httpRequest(metricsPort!, '/metrics', 'HEAD');
+    assert.equal(head.status, 200);
+    assert.equal(head.body, '');
+  } finally {
+    await coracle.stop();
+    await zk.stop();
+    releasePorts([metricsPort!]);
+  }
+});
+
+test('a --zk-metrics-listen port already taken stops the start and names the flag', { timeout: 60_000 }, async () => {
+  const squatter = createServer();
+  await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+  const taken = (squatter.address() as { port: number }).port;
+  const [clientPort, zkPort] = await freePorts(2);
+  try {
+    const r = spawnSync(process.execPath, [
+      CORACLE_BIN, '--data-dir', createTempDir('coracle-metrics-'), '--listen-client-urls', `http://127.0.0.1:${clientPort}`,
+      '--zk-listen', `127.0.0.1:${zkPort}`, '--zk-metrics-listen', `127.0.0.1:${taken}`, '--log-level', 'error',
+    ], { encoding: 'utf8', timeout: 30_000 });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr + r.stdout, new RegExp(`cannot serve the ZooKeeper Prometheus metrics on 127\\.0\\.0\\.1:${taken}: .*EADDRINUSE.*--zk-metrics-listen`));
+  } finally {
+    releasePorts([clientPort!, zkPort!]);
+    await new Promise<void>((resolve) => squatter.close(() => resolve()));
+  }
+});

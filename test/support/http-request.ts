@@ -1,0 +1,28 @@
+/**
+ * One HTTP request to a server under test on 127.0.0.1, with what the HTTP edge tests look at:
+ * status, content type, Allow header and the body as text. Bounded by a 5 s timeout.
+ */
+import { request } from 'node:http';
+
+/** What came back. */
+export interface HttpAnswer {
+  status: number;
+  type: string | undefined;
+  allow: string | undefined;
+  body: string;
+}
+
+/** Sends `method path` to 127.0.0.1:`port`; rejects on a connection error or after 5 s. */
+export function httpRequest(port: number, path: string, method = 'GET'): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method, timeout: 5000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'], allow: res.headers.allow, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`${method} ${path}: timeout`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
