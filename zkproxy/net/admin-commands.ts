@@ -10,7 +10,7 @@
  * through levels, not ZooTrace masks) and `system_properties` (a JVM's).
  */
 import { KvServerRole } from '../backend/kv-backend';
-import { FourLetterSource, REPORTED_VERSION, environmentRows, monitorRows } from './four-letter-words';
+import { FourLetterSource, REPORTED_VERSION, environmentRows, isDoubleRow, mntrRows } from './four-letter-words';
 import { JsonDouble, JsonValue } from './jackson-json';
 import { expiryBuckets, watchersByPath } from './dump-words';
 import { ConnectionStats } from './server-stats';
@@ -139,7 +139,7 @@ function serverStats(src: FourLetterSource): Record<string, JsonValue> {
 
 function monitor(src: FourLetterSource): Record<string, JsonValue> {
   const fields: Record<string, JsonValue> = {};
-  for (const [k, v] of monitorRows(src)) fields[k] = k === 'avg_latency' ? new JsonDouble(Number(v)) : v;
+  for (const [k, v] of mntrRows(src)) fields[k] = isDoubleRow(k) ? new JsonDouble(Number(v)) : v;
   return fields;
 }
 

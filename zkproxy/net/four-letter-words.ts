@@ -9,6 +9,7 @@ import { KvServerRole, KvStorageDirs } from '../backend/kv-backend';
 import { fileDescriptors } from './process-fds';
 import { ConnectionStats, ServerStats } from './server-stats';
 import { dumpText, watchesByPathText, watchesBySessionText } from './dump-words';
+import { javaDouble } from './java-double';
 
 /** Every command ZooKeeper knows (unknown words are treated as a normal handshake). */
 export const KNOWN_WORDS = ['conf', 'cons', 'crst', 'dirs', 'dump', 'envi', 'gtmk', 'ruok', 'stmk', 'srvr', 'srst', 'stat', 'wchc', 'wchp', 'wchs', 'mntr', 'isro', 'hash'];
@@ -148,6 +149,8 @@ export function monitorRows(src: FourLetterSource): [string, string | number][] 
     ['approximate_data_size', src.dataSize()],
     ...fdRows(),
     ['uptime', Date.now() - s.startedAt],
+    // No local sessions (ZooKeeper's localSessionsEnabled is off by default) and no random drops.
+    ['global_sessions', src.sessionExpiries().length], ['local_sessions', 0], ['connection_drop_probability', 0],
     ['connection_rejected', s.connectionsRejected],
     ['last_client_response_size', s.lastResponseSize], ['min_client_response_size', s.minResponseSize],
     ['max_client_response_size', s.maxResponseSize],
@@ -156,8 +159,21 @@ export function monitorRows(src: FourLetterSource): [string, string | number][] 
   ];
 }
 
+/**
+ * What mntr and the AdminServer's `monitor` print: {@link monitorRows} and the request-latency
+ * summaries since the last `srst` (ZooKeeper's default provider adds them to both).
+ */
+export function mntrRows(src: FourLetterSource): [string, string | number][] {
+  return [...monitorRows(src), ...src.stats.latencyRows()];
+}
+
+/** Whether ZooKeeper prints the row `name` as a double (`0.0`): the averages and the drop chance. */
+export function isDoubleRow(name: string): boolean {
+  return name.startsWith('avg_') || name === 'connection_drop_probability';
+}
+
 function mntr(src: FourLetterSource): string {
-  return monitorRows(src).map(([k, v]) => `${k.startsWith('coracle_') ? k : `zk_${k}`}\t${v}\n`).join('');
+  return mntrRows(src).map(([k, v]) => `${k.startsWith('coracle_') ? k : `zk_${k}`}\t${isDoubleRow(k) ? javaDouble(Number(v)) : v}\n`).join('');
 }
 
 /**

@@ -5,6 +5,7 @@
  * doubles through {@link JsonDouble} (`0.0`, not `0`), so that a tool reading the types sees
  * what it sees from ZooKeeper.
  */
+import { javaDouble } from './java-double';
 
 /** A number ZooKeeper writes as a Java double: always with a fraction (`11.2`, `0.0`). */
 export class JsonDouble {
@@ -42,8 +43,7 @@ function object(o: { readonly [key: string]: JsonValue }, indent: string): strin
   return `{\n${keys.map((k) => `${inner}${JSON.stringify(k)} : ${write(o[k]!, inner)}`).join(',\n')}\n${indent}}`;
 }
 
-/** Java's Double.toString for the values we print: a fraction always, no exponent for them. */
+/** A Java double as Jackson writes one: Double.toString, the non-finite ones as strings. */
 function double(n: number): string {
-  if (!Number.isFinite(n)) return Number.isNaN(n) ? '"NaN"' : n > 0 ? '"Infinity"' : '"-Infinity"';
-  return Number.isInteger(n) ? `${n}.0` : String(n);
+  return Number.isFinite(n) ? javaDouble(n) : `"${javaDouble(n)}"`;
 }

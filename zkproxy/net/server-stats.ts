@@ -4,6 +4,7 @@
  */
 import { OpCode } from '../../protocol/jute';
 import { LatencySummary } from './latency-summary';
+import { ResettableLatency } from './resettable-latency';
 
 /**
  * The op codes ZooKeeper times as updates: those that become a txn (a failed one too, as an
@@ -41,11 +42,16 @@ export class ServerStats {
   /** ZooKeeper's `readlatency` and `updatelatency` (ms); `srst` leaves them, as it does under its Prometheus provider. */
   readonly readLatency = new LatencySummary();
   readonly updateLatency = new LatencySummary();
+  /** The same two as mntr prints them: since start or the last `srst`. */
+  private readonly readSinceReset = new ResettableLatency();
+  private readonly updateSinceReset = new ResettableLatency();
 
   /** Records the latency in ms of a request of op code `type`. */
   recordLatency(ms: number, type: number): void {
     if (UNTIMED_OPS.has(type)) return;
-    (isUpdateOp(type) ? this.updateLatency : this.readLatency).observe(ms);
+    const update = isUpdateOp(type);
+    (update ? this.updateLatency : this.readLatency).observe(ms);
+    (update ? this.updateSinceReset : this.readSinceReset).observe(ms);
     const v = Math.max(0, Math.round(ms));
     if (this.latencyCount === 0 || v < this.minLatency) this.minLatency = v;
     if (v > this.maxLatency) this.maxLatency = v;
@@ -65,8 +71,15 @@ export class ServerStats {
     return this.latencyCount === 0 ? 0 : Math.round((this.latencyTotal / this.latencyCount) * 10000) / 10000;
   }
 
-  /** `srst`: zero the counters. */
+  /** mntr's rows of the read and update latencies (`avg_readlatency`, ..., `p999_updatelatency`), in ZooKeeper's order. */
+  latencyRows(): [string, number][] {
+    return [...this.updateSinceReset.rows('updatelatency'), ...this.readSinceReset.rows('readlatency')];
+  }
+
+  /** `srst`: zero the counters (the Prometheus summaries only grow: ZooKeeper's provider cannot reset them). */
   reset(): void {
+    this.readSinceReset.reset();
+    this.updateSinceReset.reset();
     this.packetsReceived = this.packetsSent = 0;
     this.latencyCount = this.latencyTotal = this.minLatency = this.maxLatency = 0;
     this.lastResponseSize = this.minResponseSize = this.maxResponseSize = -1;

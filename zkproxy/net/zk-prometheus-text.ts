@@ -8,8 +8,8 @@
  * mntr adds, HELP equal to the name, label lists ending in a comma, values printed as Java
  * doubles (`5.0`, `1.0E7`, `NaN`).
  *
- * The series: every number mntr reports (the same figures, read the same way), `global_sessions`,
- * the request-latency summaries `readlatency` and `updatelatency`, the process figures every
+ * The series: every gauge and counter mntr reports (the same figures, read the same way), the
+ * request-latency summaries `readlatency` and `updatelatency`, the process figures every
  * Prometheus client exports (`process_*`), and the heap as the JVM figures (`jvm_memory_bytes_*`,
  * area heap: V8's heap here). ZooKeeper's internal counters that have no meaning here
  * (election, learner, sync-processor and snapshot timings) are left out, not faked.
@@ -17,6 +17,7 @@
 import { readFileSync } from 'node:fs';
 import { getHeapStatistics } from 'node:v8';
 import { FourLetterSource, monitorRows } from './four-letter-words';
+import { javaDouble } from './java-double';
 import { fileDescriptors } from './process-fds';
 import { LatencySummary } from './latency-summary';
 
@@ -44,12 +45,11 @@ export function zkPrometheusText(src: FourLetterSource, names?: ReadonlySet<stri
   return wanted.map(familyText).join('');
 }
 
-/** mntr's numbers, `global_sessions`, and the two latency summaries. */
+/** mntr's gauges and counters, and the two latency summaries. */
 function serverFamilies(src: FourLetterSource): Family[] {
   const rows: Family[] = monitorRows(src)
     .filter((r): r is [string, number] => typeof r[1] === 'number')
     .map(([name, value]) => ({ name, type: COUNTER_ROWS.has(name) ? 'counter' : 'gauge', samples: [{ name, value }] }));
-  rows.push(gauge('global_sessions', src.sessionExpiries().length));
   rows.push(summary('readlatency', src.stats.readLatency), summary('updatelatency', src.stats.updateLatency));
   return rows;
 }
@@ -103,7 +103,7 @@ function familyText(f: Family): string {
   const lines = [`# HELP ${f.name} ${f.name}`, `# TYPE ${f.name} ${f.type}`];
   for (const s of f.samples) {
     const labels = s.labels ? `{${s.labels.map(([k, v]) => `${k}="${escapeLabel(v)}",`).join('')}}` : '';
-    lines.push(`${s.name}${labels} ${javaDouble(s.value)}`);
+    lines.push(`${s.name}${labels} ${sampleValue(s.value)}`);
   }
   return lines.join('\n') + '\n';
 }
@@ -112,19 +112,9 @@ function escapeLabel(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 }
 
-/**
- * `n` as the Java client prints a double: `+Inf`, `-Inf`, `NaN`, else Java's Double.toString
- * (`5.0`; scientific `1.0E7` from 10⁷ up and below 10⁻³).
- */
-export function javaDouble(n: number): string {
-  if (Number.isNaN(n)) return 'NaN';
+/** A sample value as the Java client writes it: Go's names for the infinities, else a Java double. */
+function sampleValue(n: number): string {
   if (n === Infinity) return '+Inf';
   if (n === -Infinity) return '-Inf';
-  const abs = Math.abs(n);
-  if (abs !== 0 && (abs >= 1e7 || abs < 1e-3)) {
-    const [mantissa, exponent] = n.toExponential().split('e');
-    return `${mantissa!.includes('.') ? mantissa : `${mantissa}.0`}E${Number(exponent)}`;
-  }
-  const text = String(n);
-  return text.includes('.') ? text : `${text}.0`;
+  return javaDouble(n);
 }

@@ -1,8 +1,7 @@
-/** `LatencySummary` (readlatency, updatelatency) and how the Prometheus text prints numbers. */
+/** `LatencySummary`: the readlatency and updatelatency summaries of the Prometheus text. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LatencySummary } from '../../../../zkproxy/net/latency-summary';
-import { javaDouble } from '../../../../zkproxy/net/zk-prometheus-text';
 
 test('quantiles are the observations at rank ⌊q·n⌋; count and sum take whole ms', () => {
   const s = new LatencySummary(() => 0);
@@ -32,18 +31,4 @@ test('the window forgets what is ten minutes old, step by step; count and sum ne
   assert.ok(Number.isNaN(s.quantile(0.5)), 'everything aged out');
   assert.equal(s.count, 3);
   assert.equal(s.sum, 502);
-});
-
-test('numbers print as the Java client prints doubles', () => {
-  assert.equal(javaDouble(5), '5.0');
-  assert.equal(javaDouble(0), '0.0');
-  assert.equal(javaDouble(-1), '-1.0');
-  assert.equal(javaDouble(0.25), '0.25');
-  assert.equal(javaDouble(1234567), '1234567.0');
-  assert.equal(javaDouble(12345678), '1.2345678E7');
-  assert.equal(javaDouble(1e7), '1.0E7');
-  assert.equal(javaDouble(0.0005), '5.0E-4');
-  assert.equal(javaDouble(NaN), 'NaN');
-  assert.equal(javaDouble(Infinity), '+Inf');
-  assert.equal(javaDouble(-Infinity), '-Inf');
 });

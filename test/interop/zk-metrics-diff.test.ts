@@ -6,7 +6,9 @@
  * `coracle`, and every figure that means the same on both is compared: ZooKeeper's mntr against
  * Coracle's scrape, including how many requests each counted as reads and as updates. Then the
  * text format of the Java client (TYPE lines, label lists ending in a comma, Java doubles),
- * `name[]` selection, the HTTP edges, and a port already taken.
+ * `name[]` selection, the HTTP edges, and a port already taken. Last, mntr's own rows of the same
+ * summaries (`zk_cnt_readlatency`, `zk_p99_updatelatency`, ...), which `srst` resets, against
+ * ZooKeeper's mntr.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -139,5 +141,46 @@ test('a --zk-metrics-listen port already taken stops the start and names the fla
   } finally {
     releasePorts([clientPort!, zkPort!]);
     await new Promise<void>((resolve) => squatter.close(() => resolve()));
+  }
+});
+
+/** mntr's rows as a map (key → the value as printed). */
+function mntrMap(text: string): Map<string, string> {
+  return new Map(text.trim().split('\n').map((l) => l.split('\t') as [string, string]));
+}
+
+test("mntr's latency summaries and session rows as ZooKeeper 3.8 prints them, and srst resets them", { timeout: 120_000 }, async (t) => {
+  const skip = requirePeer('zookeeper');
+  if (skip) return t.skip(skip);
+  const zk = await startZookeeper({ logLevel: 'warn' });
+  const coracle = await startCoracle();
+  const closers: Array<() => Promise<void>> = [];
+  try {
+    closers.push(await workload(zk.port), await workload(coracle.zkPort));
+    const [z, c] = (await Promise.all([zk.port, coracle.zkPort].map((p) => fourLetterWord('127.0.0.1', p, 'mntr')))).map(mntrMap) as [Map<string, string>, Map<string, string>];
+    for (const kind of ['readlatency', 'updatelatency']) {
+      for (const stat of ['avg', 'min', 'max', 'cnt', 'sum', 'p50', 'p95', 'p99', 'p999']) {
+        const key = `zk_${stat}_${kind}`;
+        assert.ok(z.has(key), `ZooKeeper prints ${key}`);
+        assert.match(c.get(key) ?? 'absent', stat === 'avg' ? /^\d+\.\d+$/ : /^\d+$/, `${key} as ZooKeeper writes it (${z.get(key)})`);
+      }
+      assert.equal(c.get(`zk_cnt_${kind}`), z.get(`zk_cnt_${kind}`), `zk_cnt_${kind}`);
+    }
+    for (const key of ['zk_global_sessions', 'zk_local_sessions', 'zk_connection_drop_probability', 'zk_avg_latency']) {
+      assert.ok(z.has(key), `ZooKeeper prints ${key}`);
+      if (key !== 'zk_avg_latency') assert.equal(c.get(key), z.get(key), key);
+      else assert.match(c.get(key)!, /^\d+\.\d+$/, 'a double, as ZooKeeper prints it');
+    }
+    // srst zeroes the summaries on both (the Prometheus ones, which only grow, excepted).
+    await Promise.all([zk.port, coracle.zkPort].map((p) => fourLetterWord('127.0.0.1', p, 'srst')));
+    const [z2, c2] = (await Promise.all([zk.port, coracle.zkPort].map((p) => fourLetterWord('127.0.0.1', p, 'mntr')))).map(mntrMap) as [Map<string, string>, Map<string, string>];
+    for (const key of ['zk_cnt_readlatency', 'zk_cnt_updatelatency', 'zk_max_readlatency', 'zk_p99_updatelatency']) {
+      assert.equal(z2.get(key), '0', `ZooKeeper's ${key} after srst`);
+      assert.equal(c2.get(key), '0', `${key} after srst`);
+    }
+  } finally {
+    for (const close of closers) await close();
+    await coracle.stop();
+    await zk.stop();
   }
 });
