@@ -171,6 +171,9 @@ test("mntr's latency summaries and session rows as ZooKeeper 3.8 prints them, an
       if (key !== 'zk_avg_latency') assert.equal(c.get(key), z.get(key), key);
       else assert.match(c.get(key)!, /^\d+\.\d+$/, 'a double, as ZooKeeper prints it');
     }
+    for (const port of [zk.port, coracle.zkPort]) {
+      assert.match(await fourLetterWord('127.0.0.1', port, 'srvr'), /^Latency min\/avg\/max: \d+\/\d+\.\d+\/\d+$/m, 'srvr prints the average as a double');
+    }
     // srst zeroes the summaries on both (the Prometheus ones, which only grow, excepted).
     await Promise.all([zk.port, coracle.zkPort].map((p) => fourLetterWord('127.0.0.1', p, 'srst')));
     const [z2, c2] = (await Promise.all([zk.port, coracle.zkPort].map((p) => fourLetterWord('127.0.0.1', p, 'mntr')))).map(mntrMap) as [Map<string, string>, Map<string, string>];

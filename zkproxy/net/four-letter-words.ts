@@ -113,7 +113,7 @@ function srvr(src: FourLetterSource, withClients: boolean): string {
     for (const c of src.connections()) out += ` ${connLine(c, true)}\n`;
     out += '\n';
   }
-  out += `Latency min/avg/max: ${s.minLatency}/${s.avgLatency()}/${s.maxLatency}\n`;
+  out += `Latency min/avg/max: ${s.minLatency}/${javaDouble(s.avgLatency())}/${s.maxLatency}\n`;
   out += `Received: ${s.packetsReceived}\nSent: ${s.packetsSent}\nConnections: ${src.connections().length}\n`;
   out += `Outstanding: ${s.outstanding}\nZxid: 0x${src.zxid().toString(16)}\nMode: ${src.role().mode}\nNode count: ${src.nodeCount()}\n`;
   return out;

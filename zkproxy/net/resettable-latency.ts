@@ -14,41 +14,59 @@ const PERCENTILES: [string, number][] = [['p50', 0.5], ['p95', 0.95], ['p99', 0.
 
 /** Latencies in whole ms since start or the last reset. */
 export class ResettableLatency {
-  private count = 0;
+  private n = 0;
   private total = 0;
-  private min = 0;
-  private max = 0;
+  private least = 0;
+  private most = 0;
   private sample: number[] = [];
 
-  constructor(private readonly random: () => number = Math.random) {}
+  /** With `percentiles` false, only avg/min/max/count/sum are kept (ZooKeeper's AvgMinMaxCounter). */
+  constructor(private readonly percentiles = true, private readonly random: () => number = Math.random) {}
+
+  /** Smallest latency, ms (0 when none). */
+  get min(): number {
+    return this.least;
+  }
+
+  /** Largest latency, ms (0 when none). */
+  get max(): number {
+    return this.most;
+  }
+
+  /** Average in ms with 4 decimals, rounded half up, as ZooKeeper prints it (0 when none). */
+  avg(): number {
+    return this.n === 0 ? 0 : Math.round((this.total / this.n) * 10000) / 10000;
+  }
 
   /** Records one latency (rounded to whole ms, negatives as 0). */
   observe(ms: number): void {
     const v = Math.max(0, Math.round(ms));
-    if (this.count === 0 || v < this.min) this.min = v;
-    if (v > this.max) this.max = v;
-    this.count++;
+    if (this.n === 0 || v < this.least) this.least = v;
+    if (v > this.most) this.most = v;
+    this.n++;
     this.total += v;
+    if (!this.percentiles) return;
     // A uniform sample of everything seen (Vitter's algorithm R).
     if (this.sample.length < RESERVOIR) this.sample.push(v);
     else {
-      const slot = Math.floor(this.random() * this.count);
+      const slot = Math.floor(this.random() * this.n);
       if (slot < RESERVOIR) this.sample[slot] = v;
     }
   }
 
   /** `srst`: forget everything. */
   reset(): void {
-    this.count = this.total = this.min = this.max = 0;
+    this.n = this.total = this.least = this.most = 0;
     this.sample = [];
   }
 
-  /** The rows of `name`, in ZooKeeper's order; the average has 4 decimals, rounded half up. */
+  /** The rows of `name`, in ZooKeeper's order (the percentiles only when kept). */
   rows(name: string): [string, number][] {
-    const avg = this.count === 0 ? 0 : Math.round((this.total / this.count) * 10000) / 10000;
+    const rows: [string, number][] = [[`avg_${name}`, this.avg()], [`min_${name}`, this.least], [`max_${name}`, this.most], [`cnt_${name}`, this.n], [`sum_${name}`, this.total]];
+    if (!this.percentiles) return rows;
     const sorted = [...this.sample].sort((a, b) => a - b);
     return [
-      [`avg_${name}`, avg], [`min_${name}`, this.min], [`max_${name}`, this.max], [`cnt_${name}`, this.count], [`sum_${name}`, this.total],
+      ...rows,
       ...PERCENTILES.map(([p, q]): [string, number] => [`${p}_${name}`, Math.round(percentile(sorted, q))]),
     ];
   }

@@ -30,10 +30,8 @@ export class ServerStats {
   outstanding = 0;
   /** Connections closed at accept for a connection limit (mntr's zk_connection_rejected). */
   connectionsRejected = 0;
-  private latencyCount = 0;
-  private latencyTotal = 0;
-  minLatency = 0;
-  maxLatency = 0;
+  /** Every timed request's latency (mntr's avg/min/max_latency, srvr's "Latency min/avg/max"). */
+  private readonly latency = new ResettableLatency(false);
   /** Sizes of the replies and notifications sent, bytes; -1 until one is (ZooKeeper's BufferStats). */
   lastResponseSize = -1;
   minResponseSize = -1;
@@ -52,11 +50,17 @@ export class ServerStats {
     const update = isUpdateOp(type);
     (update ? this.updateLatency : this.readLatency).observe(ms);
     (update ? this.updateSinceReset : this.readSinceReset).observe(ms);
-    const v = Math.max(0, Math.round(ms));
-    if (this.latencyCount === 0 || v < this.minLatency) this.minLatency = v;
-    if (v > this.maxLatency) this.maxLatency = v;
-    this.latencyCount++;
-    this.latencyTotal += v;
+    this.latency.observe(ms);
+  }
+
+  /** Smallest latency in ms since start or `srst`. */
+  get minLatency(): number {
+    return this.latency.min;
+  }
+
+  /** Largest latency in ms since start or `srst`. */
+  get maxLatency(): number {
+    return this.latency.max;
   }
 
   /** Records the size of a frame sent to a client. */
@@ -68,7 +72,7 @@ export class ServerStats {
 
   /** Average latency in ms, 4 decimals like ZooKeeper 3.8 prints. */
   avgLatency(): number {
-    return this.latencyCount === 0 ? 0 : Math.round((this.latencyTotal / this.latencyCount) * 10000) / 10000;
+    return this.latency.avg();
   }
 
   /** mntr's rows of the read and update latencies (`avg_readlatency`, ..., `p999_updatelatency`), in ZooKeeper's order. */
@@ -81,7 +85,7 @@ export class ServerStats {
     this.readSinceReset.reset();
     this.updateSinceReset.reset();
     this.packetsReceived = this.packetsSent = 0;
-    this.latencyCount = this.latencyTotal = this.minLatency = this.maxLatency = 0;
+    this.latency.reset();
     this.lastResponseSize = this.minResponseSize = this.maxResponseSize = -1;
   }
 }

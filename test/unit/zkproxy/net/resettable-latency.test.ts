@@ -26,7 +26,7 @@ test('rows as ZooKeeper prints them: percentiles interpolated at q·(n+1), round
 
 test('the percentile sample stays at 4096 values; reset forgets everything', () => {
   let i = 0;
-  const l = new ResettableLatency(() => ((i++ * 7919) % 10007) / 10007);
+  const l = new ResettableLatency(true, () => ((i++ * 7919) % 10007) / 10007);
   for (let k = 0; k < 20_000; k++) l.observe(k < 10_000 ? 1 : 9);
   const rows = new Map(l.rows('updatelatency'));
   assert.equal(rows.get('cnt_updatelatency'), 20_000);
@@ -35,4 +35,13 @@ test('the percentile sample stays at 4096 values; reset forgets everything', () 
   l.reset();
   assert.equal(new Map(l.rows('updatelatency')).get('cnt_updatelatency'), 0);
   assert.equal(new Map(l.rows('updatelatency')).get('p50_updatelatency'), 0);
+});
+
+test('without percentiles: ZooKeeper\'s AvgMinMaxCounter rows only', () => {
+  const l = new ResettableLatency(false);
+  l.observe(3);
+  l.observe(4);
+  assert.deepEqual(l.rows('latency'), [['avg_latency', 3.5], ['min_latency', 3], ['max_latency', 4], ['cnt_latency', 2], ['sum_latency', 7]]);
+  assert.equal(l.avg(), 3.5);
+  assert.equal(l.min, 3);
 });
