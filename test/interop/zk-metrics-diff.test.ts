@@ -8,7 +8,7 @@
  * text format of the Java client (TYPE lines, label lists ending in a comma, Java doubles),
  * `name[]` selection, the HTTP edges, and a port already taken. Last, mntr's own rows of the same
  * summaries (`zk_cnt_readlatency`, `zk_p99_updatelatency`, ...), which `srst` resets, against
- * ZooKeeper's mntr.
+ * ZooKeeper's mntr, and the packet and byte counts through the AdminServer.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -63,6 +63,7 @@ async function workload(zkPort: number): Promise<() => Promise<void>> {
   await ok(b, { op: 'getChildren', path: '/app', watch: true });
   await ok(b, { op: 'sync', path: '/app' });
   await ok(b, { op: 'ping' });
+  await ok(b, { op: 'setData', path: '/app', data: Buffer.from('config-3'), version: 1 }); // a's data watch fires
   return async () => {
     await a.close();
     await b.close();
@@ -152,11 +153,22 @@ function mntrMap(text: string): Map<string, string> {
 test("mntr's latency summaries and session rows as ZooKeeper 3.8 prints them, and srst resets them", { timeout: 120_000 }, async (t) => {
   const skip = requirePeer('zookeeper');
   if (skip) return t.skip(skip);
-  const zk = await startZookeeper({ logLevel: 'warn' });
-  const coracle = await startCoracle();
+  const zk = await startZookeeper({ logLevel: 'warn', adminServer: true });
+  const [coAdmin] = await freePorts(1);
+  const coracle = await startCoracle(['--zk-admin-listen', `127.0.0.1:${coAdmin}`]);
   const closers: Array<() => Promise<void>> = [];
   try {
+    // Packets and bytes as ZooKeeper counts them: handshakes, requests, four-letter words; replies,
+    // notifications. Compared as growth over the same requests, read through the AdminServer so
+    // that the reading adds no packet (ZooKeeper's start-up checks count too).
+    const monitorOf = async (port: number): Promise<Record<string, number>> => JSON.parse((await httpRequest(port, '/commands/monitor')).body) as Record<string, number>;
+    const before = await Promise.all([zk.adminPort!, coAdmin!].map(monitorOf));
     closers.push(await workload(zk.port), await workload(coracle.zkPort));
+    const after = await Promise.all([zk.adminPort!, coAdmin!].map(monitorOf));
+    for (const key of ['packets_received', 'packets_sent', 'bytes_received_count']) {
+      const grew = [0, 1].map((i) => after[i]![key]! - before[i]![key]!);
+      assert.equal(grew[1], grew[0], `${key} grew by ${grew[0]} on ZooKeeper`);
+    }
     const [z, c] = (await Promise.all([zk.port, coracle.zkPort].map((p) => fourLetterWord('127.0.0.1', p, 'mntr')))).map(mntrMap) as [Map<string, string>, Map<string, string>];
     for (const kind of ['readlatency', 'updatelatency']) {
       for (const stat of ['avg', 'min', 'max', 'cnt', 'sum', 'p50', 'p95', 'p99', 'p999']) {
@@ -185,5 +197,6 @@ test("mntr's latency summaries and session rows as ZooKeeper 3.8 prints them, an
     for (const close of closers) await close();
     await coracle.stop();
     await zk.stop();
+    releasePorts([coAdmin!]);
   }
 });

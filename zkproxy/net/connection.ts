@@ -130,7 +130,11 @@ export class ZkConnection implements WatchTarget, SessionOwner {
     const word = fourLetterWord(code);
     if (!word) return false;
     this.state = 'closed';
-    this.socket.end(answerFourLetterWord(word, this.deps.fourLetter));
+    this.deps.stats.packetReceived(4);
+    const answer = answerFourLetterWord(word, this.deps.fourLetter);
+    // ZooKeeper counts each flush of a word's answer as a packet sent, after the answer is made.
+    this.deps.stats.packetsSent++;
+    this.socket.end(answer);
     return true;
   }
 
@@ -147,6 +151,7 @@ export class ZkConnection implements WatchTarget, SessionOwner {
       if (!frame) break;
       if (this.state === 'new') {
         this.busy = true;
+        this.deps.stats.packetReceived(4 + frame.length);
         this.handshake(frame).catch((e: unknown) => this.protocolError(e, 'request failed')).finally(() => {
           this.busy = false;
           this.pump();
@@ -311,7 +316,7 @@ export class ZkConnection implements WatchTarget, SessionOwner {
     const r = new JuteReader(frame, this.deps.maxFrame);
     const header = readRequestHeader(r);
     slot.xid = header.xid;
-    this.deps.stats.packetsReceived++;
+    this.deps.stats.packetReceived(4 + frame.length);
     this.stats.received++;
     this.keeperOf(ctx.session).touch(ctx.session);
     const reply = await this.answer(ctx, header.type, r);

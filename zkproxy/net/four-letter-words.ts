@@ -151,7 +151,7 @@ export function monitorRows(src: FourLetterSource): [string, string | number][] 
     ['uptime', Date.now() - s.startedAt],
     // No local sessions (ZooKeeper's localSessionsEnabled is off by default) and no random drops.
     ['global_sessions', src.sessionExpiries().length], ['local_sessions', 0], ['connection_drop_probability', 0],
-    ['connection_rejected', s.connectionsRejected],
+    ['connection_rejected', s.connectionsRejected], ['bytes_received_count', s.bytesReceived],
     ['last_client_response_size', s.lastResponseSize], ['min_client_response_size', s.minResponseSize],
     ['max_client_response_size', s.maxResponseSize],
     ...roleRows(role),

@@ -27,6 +27,8 @@ export function isUpdateOp(type: number): boolean {
 export class ServerStats {
   packetsReceived = 0;
   packetsSent = 0;
+  /** Bytes of the packets received, each with its 4-byte length (mntr's zk_bytes_received_count). */
+  bytesReceived = 0;
   outstanding = 0;
   /** Connections closed at accept for a connection limit (mntr's zk_connection_rejected). */
   connectionsRejected = 0;
@@ -43,6 +45,15 @@ export class ServerStats {
   /** The same two as mntr prints them: since start or the last `srst`. */
   private readonly readSinceReset = new ResettableLatency();
   private readonly updateSinceReset = new ResettableLatency();
+
+  /**
+   * Counts one packet from a client of `bytes` (length prefix included): a handshake, a request,
+   * or a four-letter word (4 bytes), as ZooKeeper counts them.
+   */
+  packetReceived(bytes: number): void {
+    this.packetsReceived++;
+    this.bytesReceived += bytes;
+  }
 
   /** Records the latency in ms of a request of op code `type`. */
   recordLatency(ms: number, type: number): void {
@@ -84,7 +95,7 @@ export class ServerStats {
   reset(): void {
     this.readSinceReset.reset();
     this.updateSinceReset.reset();
-    this.packetsReceived = this.packetsSent = 0;
+    this.packetsReceived = this.packetsSent = this.bytesReceived = 0;
     this.latency.reset();
     this.lastResponseSize = this.minResponseSize = this.maxResponseSize = -1;
   }

@@ -27,7 +27,7 @@ type Sample = { name: string; labels?: [string, string][]; value: number };
 type Family = { name: string; type: 'gauge' | 'counter' | 'summary'; samples: Sample[] };
 
 /** The mntr rows ZooKeeper registers as counters; its other numbers are gauges. */
-const COUNTER_ROWS: ReadonlySet<string> = new Set(['connection_rejected', 'coracle_write_conflicts']);
+const COUNTER_ROWS: ReadonlySet<string> = new Set(['connection_rejected', 'bytes_received_count', 'coracle_write_conflicts']);
 
 /** The quantiles of ZooKeeper's "advanced" summaries (readlatency, updatelatency). */
 const ADVANCED_QUANTILES = [0.5, 0.9, 0.99];
