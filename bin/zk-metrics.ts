@@ -41,7 +41,7 @@ export function registerZkMetrics(registry: MetricsRegistry, proxy: ZkProxy): vo
   const rejected = registry.register(new Counter('coracle_zk_connections_rejected_total', 'ZooKeeper connections refused for --zk-max-client-cnxns.'));
   registry.collect(() => {
     const m = proxy.monitoring;
-    connections.set(m.connections().length);
+    connections.set(m.connections().filter((c) => c.sessionId !== 0n).length);
     sessions.set(proxy.services.sessions.size());
     // mntr's count holds the root twice, as ZooKeeper's does; this one counts znodes.
     znodes.set(proxy.services.tree.size());

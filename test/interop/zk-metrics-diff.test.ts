@@ -178,14 +178,19 @@ test("mntr's latency summaries and session rows as ZooKeeper 3.8 prints them, an
       }
       assert.equal(c.get(`zk_cnt_${kind}`), z.get(`zk_cnt_${kind}`), `zk_cnt_${kind}`);
     }
-    for (const key of ['zk_global_sessions', 'zk_local_sessions', 'zk_connection_drop_probability', 'zk_avg_latency']) {
+    for (const key of ['zk_global_sessions', 'zk_local_sessions', 'zk_connection_drop_probability', 'zk_num_alive_connections', 'zk_avg_latency']) {
       assert.ok(z.has(key), `ZooKeeper prints ${key}`);
       if (key !== 'zk_avg_latency') assert.equal(c.get(key), z.get(key), key);
       else assert.match(c.get(key)!, /^\d+\.\d+$/, 'a double, as ZooKeeper prints it');
     }
-    for (const port of [zk.port, coracle.zkPort]) {
-      assert.match(await fourLetterWord('127.0.0.1', port, 'srvr'), /^Latency min\/avg\/max: \d+\/\d+\.\d+\/\d+$/m, 'srvr prints the average as a double');
-    }
+    const stats = await Promise.all([zk.port, coracle.zkPort].map((p) => fourLetterWord('127.0.0.1', p, 'stat')));
+    for (const text of stats) assert.match(text, /^Latency min\/avg\/max: \d+\/\d+\.\d+\/\d+$/m, 'the average as a double');
+    // The asking connection is listed (not reading, one packet in) and counted, as on ZooKeeper.
+    const shape = (text: string): string[] => [...text.matchAll(/^ \/127\.0\.0\.1:\d+(\[\d\]\(queued=\d+,recved=\d+,sent=\d+\))$/gm)].map((x) => x[1]!.replace(/recved=\d+,sent=\d+/, (m) => (m === 'recved=1,sent=0' ? m : 'recved=N,sent=N'))).sort();
+    assert.deepEqual(shape(stats[1]!), shape(stats[0]!), 'stat: the clients listed');
+    assert.equal(/^Connections: (\d+)$/m.exec(stats[1]!)?.[1], /^Connections: (\d+)$/m.exec(stats[0]!)?.[1], 'stat: Connections');
+    const cons = await Promise.all([zk.port, coracle.zkPort].map((p) => fourLetterWord('127.0.0.1', p, 'cons')));
+    for (const text of cons) assert.match(text, /^ \/127\.0\.0\.1:\d+\[0\]\(queued=0,recved=1,sent=0\)$/m, 'cons lists the asking connection briefly');
     // srst zeroes the summaries on both (the Prometheus ones, which only grow, excepted).
     await Promise.all([zk.port, coracle.zkPort].map((p) => fourLetterWord('127.0.0.1', p, 'srst')));
     const [z2, c2] = (await Promise.all([zk.port, coracle.zkPort].map((p) => fourLetterWord('127.0.0.1', p, 'mntr')))).map(mntrMap) as [Map<string, string>, Map<string, string>];

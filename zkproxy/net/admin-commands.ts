@@ -106,7 +106,7 @@ function configuration(src: FourLetterSource): Record<string, JsonValue> {
 function connectionInfo(c: ConnectionStats, brief: boolean): Record<string, JsonValue> {
   // interest_ops as Java NIO's: 1 (OP_READ) while the connection reads, 0 while back-pressure pauses it.
   const base = { remote_socket_address: c.remote, interest_ops: c.reading ? 1 : 0, outstanding_requests: c.queued, packets_received: c.received, packets_sent: c.sent };
-  if (brief) return base;
+  if (brief || c.sessionId === 0n) return base;
   return {
     ...base, session_id: long(c.sessionId), last_operation: c.lastOp, established: c.established, session_timeout: c.timeoutMs,
     last_cxid: c.lastCxid, last_zxid: c.lastZxid, last_response_time: c.lastResponse, last_latency: c.lastLat,

@@ -112,6 +112,11 @@ export class ZkConnection implements WatchTarget, SessionOwner {
     return this.ctx?.session;
   }
 
+  /** Not closed: in its handshake, answering a four-letter word, or serving a session. */
+  isOpen(): boolean {
+    return this.state !== 'closed';
+  }
+
   private onData(chunk: Buffer): void {
     if (this.state === 'closed') return;
     this.decoder.push(chunk);
@@ -129,9 +134,13 @@ export class ZkConnection implements WatchTarget, SessionOwner {
     if (code === undefined) return false;
     const word = fourLetterWord(code);
     if (!word) return false;
-    this.state = 'closed';
+    // As in ZooKeeper, the asking connection is one of the server's while it is answered: one
+    // packet received, not reading (srvr, stat, cons and mntr count and list it).
     this.deps.stats.packetReceived(4);
+    this.stats.received++;
+    this.stats.reading = false;
     const answer = answerFourLetterWord(word, this.deps.fourLetter);
+    this.state = 'closed';
     // ZooKeeper counts each flush of a word's answer as a packet sent, after the answer is made.
     this.deps.stats.packetsSent++;
     this.socket.end(answer);

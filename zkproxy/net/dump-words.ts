@@ -59,7 +59,8 @@ export function dumpText(src: FourLetterSource): string {
   const ephemerals = src.ephemeralsBySession();
   out += `ephemeral nodes dump:\nSessions with Ephemerals (${ephemerals.size}):\n`;
   for (const [id, paths] of ephemerals) out += `${hex(id)}:\n${paths.map((p) => `\t${p}\n`).join('')}`;
-  const bySession = new Map(src.connections().map((c) => [c.sessionId, c]));
+  // Connections with a session (not one still in its handshake, nor the one asking).
+  const bySession = new Map(src.connections().filter((c) => c.sessionId !== 0n).map((c) => [c.sessionId, c]));
   const conns = [...buckets].map(([at, ids]) => [at, ids.filter((id) => bySession.has(id))] as const).filter(([, ids]) => ids.length > 0);
   out += `Connections dump:\nConnections Sets (${conns.length})/(${bySession.size}):\n`;
   for (const [at, ids] of conns) {

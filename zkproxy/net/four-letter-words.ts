@@ -121,8 +121,10 @@ function srvr(src: FourLetterSource, withClients: boolean): string {
 
 /** A connection as ZooKeeper's ServerCnxn.dumpConnectionInfo prints it (hex as Java's Long.toHexString: -1 is ffffffffffffffff). */
 function connLine(c: ConnectionStats, brief: boolean): string {
-  const base = `/${c.remote}[1](queued=${c.queued},recved=${c.received},sent=${c.sent}`;
-  if (brief) return `${base})`;
+  // [interest ops]: 1 (OP_READ) while reading, 0 while paused or answering a four-letter word.
+  const base = `/${c.remote}[${c.reading ? 1 : 0}](queued=${c.queued},recved=${c.received},sent=${c.sent}`;
+  // No session yet (a handshake, a four-letter word): ZooKeeper stops after the counters.
+  if (brief || c.sessionId === 0n) return `${base})`;
   const avg = c.countLat === 0 ? 0 : Math.round(c.totalLat / c.countLat);
   return `${base},sid=0x${c.sessionId.toString(16)},lop=${c.lastOp},est=${c.established},to=${c.timeoutMs},` +
     `lcxid=0x${(c.lastCxid >>> 0).toString(16)},lzxid=0x${BigInt.asUintN(64, BigInt(c.lastZxid)).toString(16)},lresp=${c.lastResponse},` +

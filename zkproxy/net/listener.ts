@@ -218,7 +218,9 @@ export class ZkListener {
 
   private buildFourLetterSource(): FourLetterSource {
     const s = this.services;
-    const live = (): ZkConnection[] => [...this.connections].filter((c) => c.session());
+    // Every open connection, as ZooKeeper's cnxns: those still in their handshake and one
+    // answering a four-letter word too (session id 0).
+    const live = (): ZkConnection[] => [...this.connections].filter((c) => c.isOpen());
     return {
       allowedWords: this.opts.fourLetterWords ?? ENABLED_WORDS,
       stats: this.stats,
