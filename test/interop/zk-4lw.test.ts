@@ -7,6 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { fourLetterWord, startZookeeper } from '../support/zookeeper-peer';
 import { requirePeer } from '../support/peers';
 import { startCoracle } from '../support/coracle-server';
@@ -82,5 +83,27 @@ test('--zk-4lw-commands-whitelist: the listed words answer, the others get the t
     }
   } finally {
     await zk.stop();
+  }
+});
+
+test('a four-letter-word client that never closes its side does not hold up the shutdown', { timeout: 30_000 }, async () => {
+  const h = await startHarness();
+  let stopped = false;
+  const sock = connect({ host: h.host, port: h.port, allowHalfOpen: true });
+  try {
+    const answer = await new Promise<string>((resolve, reject) => {
+      let text = '';
+      sock.setEncoding('utf8');
+      sock.on('data', (d: string) => (text += d));
+      sock.on('end', () => resolve(text)); // the server's side is done; ours stays open
+      sock.on('error', reject);
+      sock.write('ruok');
+    });
+    assert.equal(answer, 'imok');
+    await Promise.race([h.stop(), new Promise((_, reject) => setTimeout(() => reject(new Error('the shutdown waited for a half-open four-letter-word connection')), 5000))]);
+    stopped = true;
+  } finally {
+    sock.destroy();
+    if (!stopped) await h.stop();
   }
 });

@@ -144,6 +144,7 @@ export class ZkConnection implements WatchTarget, SessionOwner {
     // ZooKeeper counts each flush of a word's answer as a packet sent, after the answer is made.
     this.deps.stats.packetsSent++;
     this.socket.end(answer);
+    this.destroySoon();
     return true;
   }
 
@@ -455,12 +456,24 @@ export class ZkConnection implements WatchTarget, SessionOwner {
 
   /** Ends the connection (pending output is flushed first). */
   close(reason: string): void {
-    if (this.state === 'closed') return;
-    this.log.debug({ reason }, 'closing connection');
-    this.state = 'closed';
-    this.socket.end();
-    setTimeout(() => this.socket.destroy(), 1000).unref();
+    if (this.state !== 'closed') {
+      this.log.debug({ reason }, 'closing connection');
+      this.state = 'closed';
+      this.socket.end();
+    }
+    this.destroySoon();
   }
+
+  /**
+   * Ends the socket for good a second after our side finished, whether or not the client
+   * closes its side: a client that never does (a four-letter word sent with the socket left
+   * open) must not hold the connection, nor the listener's shutdown, forever.
+   */
+  private destroySoon(): void {
+    this.destroyTimer ??= setTimeout(() => this.socket.destroy(), 1000).unref();
+  }
+
+  private destroyTimer: NodeJS.Timeout | undefined;
 
   /** Cuts the TCP connection now, without flushing (a network failure, as the client sees it). */
   destroy(): void {
