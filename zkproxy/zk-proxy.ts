@@ -17,8 +17,8 @@ import { bootstrapKeySpace } from './mapping/bootstrap';
 import { KeySchema } from './mapping/key-schema';
 import { ZnodeTree } from './mapping/znode-tree';
 import { ZkListener } from './net/listener';
-import { ZkAdminOptions, ZkAdminServer } from './net/admin-server';
-import { ZkMetricsServer, ZkMetricsServerOptions } from './net/metrics-server';
+import { ZkAdminOptions, startZkAdminServer } from './net/admin-server';
+import { ZkMetricsServerOptions, startZkMetricsServer } from './net/metrics-server';
 import { FourLetterSource } from './net/four-letter-words';
 import { ZkSecurePort, ZkTlsOptions } from './net/tls-port';
 import { ContainerReaper } from './ops/container-reaper';
@@ -228,7 +228,7 @@ export async function startZkProxy(o: ZkProxyOptions): Promise<ZkProxy> {
   const monitoring = listener.fourLetterSource();
   const adminOpts = o.admin;
   const admin = adminOpts
-    ? await startSide('the ZooKeeper AdminServer', 'zk-admin-listen', adminOpts, () => ZkAdminServer.start(monitoring, adminOpts, logger.child({ part: 'admin' })), logger, close)
+    ? await startSide('the ZooKeeper AdminServer', 'zk-admin-listen', adminOpts, () => startZkAdminServer(monitoring, adminOpts, logger.child({ part: 'admin' })), logger, close)
     : undefined;
   const closeAll = async (): Promise<void> => {
     await admin?.close();
@@ -236,7 +236,7 @@ export async function startZkProxy(o: ZkProxyOptions): Promise<ZkProxy> {
   };
   const metricsOpts = o.metricsServer;
   const metricsServer = metricsOpts
-    ? await startSide('the ZooKeeper Prometheus metrics', 'zk-metrics-listen', metricsOpts, () => ZkMetricsServer.start(monitoring, metricsOpts, logger.child({ part: 'metrics' })), logger, closeAll)
+    ? await startSide('the ZooKeeper Prometheus metrics', 'zk-metrics-listen', metricsOpts, () => startZkMetricsServer(monitoring, metricsOpts, logger.child({ part: 'metrics' })), logger, closeAll)
     : undefined;
   return {
     address, secureAddress: bound.secure, adminAddress: admin?.address, metricsAddress: metricsServer?.address, services, metrics, monitoring,

@@ -66,9 +66,7 @@ interface Prepared {
 type Read = Prepared | 'ephemeral' | undefined;
 
 /** A node whose children are still to copy, and whether this run wrote it. */
-interface Parent {
-  node: CopiedNode;
-  children: string[];
+interface Parent extends Prepared {
   written: boolean;
 }
 

@@ -13,7 +13,7 @@ import { KvServerRole } from '../backend/kv-backend';
 import { FourLetterSource, REPORTED_VERSION, environmentRows, isDoubleRow, mntrRows } from './four-letter-words';
 import { JsonDouble, JsonValue } from './jackson-json';
 import { expiryBuckets, watchersByPath } from './dump-words';
-import { ConnectionStats } from './server-stats';
+import { ConnectionStats } from './connection-stats';
 
 /** A command's fields, or the error it answers with (then it has no fields). */
 export type AdminResult = { fields: Record<string, JsonValue> } | { error: string };

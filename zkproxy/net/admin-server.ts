@@ -1,5 +1,5 @@
 /**
- * `ZkAdminServer`: ZooKeeper's AdminServer (3.5+, `admin.serverPort`) over node:http, for the
+ * `startZkAdminServer`: ZooKeeper's AdminServer (3.5+, `admin.serverPort`) over node:http, for the
  * health checks and monitoring that call `GET /commands/<name>` instead of sending
  * four-letter words. As ZooKeeper 3.8's Jetty servlet: GET and HEAD run a command and answer
  * 200 with its JSON (an unknown name too, with the error inside); `GET /commands` lists the
@@ -7,12 +7,11 @@
  * 404. Query parameters are ignored (none of the commands served takes one). No
  * authentication, as in 3.8: bind it to a trusted address.
  */
-import { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { IncomingMessage, ServerResponse } from 'node:http';
 import { ZkLogger } from '../logger';
 import { ADMIN_COMMANDS, AdminContext, runAdminCommand } from './admin-commands';
 import { FourLetterSource } from './four-letter-words';
-import { closeHttp, listenHttp, requestUrl, sendText as send } from './http-listen';
+import { HttpEndpoint, requestUrl, sendText as send, serveHttp } from './http-listen';
 import { formatJackson } from './jackson-json';
 
 /** Where the AdminServer listens (admin.serverAddress, admin.serverPort, admin.commandURL). */
@@ -26,36 +25,15 @@ export interface ZkAdminOptions {
 
 const ALLOWED = 'GET, HEAD, OPTIONS';
 
-/** A running AdminServer. */
-export class ZkAdminServer {
-  private constructor(
-    private readonly server: Server,
-    /** The bound address. */
-    readonly address: AddressInfo,
-  ) {}
-
-  /** Listens; rejects with the bind error (e.g. EADDRINUSE) so the caller can say which flag to change. */
-  static async start(src: FourLetterSource, opts: ZkAdminOptions, logger: ZkLogger): Promise<ZkAdminServer> {
-    const commandUrl = normalizeCommandUrl(opts.commandUrl ?? '/commands');
-    const admin = { host: opts.host, port: opts.port, commandUrl };
-    const ctx: AdminContext = { src, admin };
-    const { server, address } = await listenHttp((req, res) => {
-      try {
-        route(req, res, ctx);
-      } catch (e) {
-        // A command that throws is a bug; the client still gets an answer and the server lives on.
-        logger.error({ url: req.url, err: e instanceof Error ? e.stack : String(e) }, 'admin command failed');
-        if (!res.headersSent) send(res, 500, 'text/plain', 'internal error\n');
-      }
-    }, opts.host, opts.port);
-    admin.port = address.port;
-    return new ZkAdminServer(server, address);
-  }
-
-  /** Stops listening and ends idle keep-alive connections. */
-  async close(): Promise<void> {
-    await closeHttp(this.server);
-  }
+/** Starts the AdminServer for `src`; rejects with the bind error (e.g. EADDRINUSE). */
+export async function startZkAdminServer(src: FourLetterSource, opts: ZkAdminOptions, logger: ZkLogger): Promise<HttpEndpoint> {
+  const commandUrl = normalizeCommandUrl(opts.commandUrl ?? '/commands');
+  const admin = { host: opts.host, port: opts.port, commandUrl };
+  const ctx: AdminContext = { src, admin };
+  const endpoint = await serveHttp((req, res) => route(req, res, ctx), opts.host, opts.port, logger, 'admin command failed');
+  // icfg and the command list report the port actually bound (0 asks for any).
+  admin.port = endpoint.address.port;
+  return endpoint;
 }
 
 /** `/commands/` and `commands` both mean `/commands`. */

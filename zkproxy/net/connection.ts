@@ -38,7 +38,8 @@ import { ReadOnlySessions } from '../session/read-only-sessions';
 import { PASSWORD_BYTES } from '../session/session-password';
 import { WatchTarget } from '../watch/watch-manager';
 import { FourLetterSource, answerFourLetterWord, fourLetterWord } from './four-letter-words';
-import { ConnectionStats, ServerStats } from './server-stats';
+import { ServerStats } from './server-stats';
+import { ConnectionStats, newConnectionStats, recordConnectionReply } from './connection-stats';
 
 /** What a connection needs from its listener. */
 export interface ConnectionDeps {
@@ -93,11 +94,7 @@ export class ZkConnection implements WatchTarget, SessionOwner {
     this.decoder = new FrameDecoder(deps.maxFrame);
     const remote = `${normalizeAddress(socket.remoteAddress)}:${socket.remotePort ?? 0}`;
     this.log = deps.logger.child({ conn: this.watchId, remote });
-    this.stats = {
-      remote, secure: (socket as { encrypted?: boolean }).encrypted === true, reading: true, sessionId: 0n, timeoutMs: 0, received: 0, sent: 0,
-      queued: 0, lastOp: 'NA', lastCxid: -1, lastZxid: -1, lastResponse: 0, established: Date.now(), lastLat: 0, minLat: 0, maxLat: 0,
-      totalLat: 0, countLat: 0,
-    };
+    this.stats = newConnectionStats(remote, (socket as { encrypted?: boolean }).encrypted === true);
     socket.setNoDelay(true);
     // A connection that never completes its handshake holds no session that could expire it.
     this.handshakeTimer = setTimeout(() => this.close('no handshake in time'), ZK_HANDSHAKE_TIMEOUT_MS);
@@ -330,7 +327,9 @@ export class ZkConnection implements WatchTarget, SessionOwner {
     this.stats.received++;
     this.keeperOf(ctx.session).touch(ctx.session);
     const reply = await this.answer(ctx, header.type, r);
-    this.recordReply(header.xid, header.type, reply, Date.now() - slot.started);
+    const latency = Date.now() - slot.started;
+    this.deps.stats.recordLatency(latency, header.type);
+    recordConnectionReply(this.stats, header.xid, header.type, reply.zxid, latency);
     slot.reply = reply;
     this.writeReplies();
   }
@@ -379,20 +378,6 @@ export class ZkConnection implements WatchTarget, SessionOwner {
       if (now(h.zxid)) this.writeNotification(h.event, h.zxid);
       else this.held.push(h);
     }
-  }
-
-  private recordReply(xid: number, type: number, reply: ZkReply, latency: number): void {
-    const c = this.stats;
-    this.deps.stats.recordLatency(latency, type);
-    c.lastOp = shortOpName(type);
-    c.lastCxid = xid;
-    c.lastZxid = reply.zxid;
-    c.lastResponse = Date.now();
-    c.lastLat = latency;
-    c.minLat = c.countLat === 0 ? latency : Math.min(c.minLat, latency);
-    c.maxLat = Math.max(c.maxLat, latency);
-    c.totalLat += latency;
-    c.countLat++;
   }
 
   private writeReply(h: ReplyHeader, reply: ZkReply): void {
@@ -496,16 +481,4 @@ export class ZkConnection implements WatchTarget, SessionOwner {
     }
     this.deps.onClose(this);
   }
-}
-
-/** `cons`'s four-letter op name (ZooKeeper's lop=…), memoized: it is recorded per reply. */
-const SHORT_OP_NAMES = new Map<number, string>();
-function shortOpName(type: number): string {
-  let name = SHORT_OP_NAMES.get(type);
-  if (name === undefined) {
-    name = opName(type).slice(0, 4).toUpperCase();
-    // Clients can send any op code: remember only a bounded set.
-    if (SHORT_OP_NAMES.size < 128) SHORT_OP_NAMES.set(type, name);
-  }
-  return name;
 }

@@ -7,7 +7,8 @@
 import { hostname } from 'node:os';
 import { KvServerRole, KvStorageDirs } from '../backend/kv-backend';
 import { fileDescriptors } from './process-fds';
-import { ConnectionStats, ServerStats } from './server-stats';
+import { ConnectionStats } from './connection-stats';
+import { ServerStats } from './server-stats';
 import { dumpText, watchesByPathText, watchesBySessionText } from './dump-words';
 import { javaDouble } from './java-double';
 

@@ -19,7 +19,8 @@ import { AuthId, normalizeAddress } from '../mapping/acl-rules';
 import { ZkServices } from '../ops/services';
 import { ZkConnection } from './connection';
 import { ENABLED_WORDS, FourLetterSource } from './four-letter-words';
-import { ServerStats, resetConnectionStats } from './server-stats';
+import { ServerStats } from './server-stats';
+import { resetConnectionStats } from './connection-stats';
 import { ZkSecurePort, ZkTlsOptions, certificateIdentities, tlsServerOptions } from './tls-port';
 import { TlsReloader } from './tls-reloader';
 

@@ -1,16 +1,15 @@
 /**
- * `ZkMetricsServer`: the HTTP endpoint of ZooKeeper's Prometheus metrics provider
+ * `startZkMetricsServer`: the HTTP endpoint of ZooKeeper's Prometheus metrics provider
  * (`metricsProvider.httpHost`, `metricsProvider.httpPort`, path `/metrics`), so a Prometheus
  * scrape job pointed at a ZooKeeper server works against Coracle unchanged. As the Java client's
  * servlet: GET, HEAD and POST answer the text (zk-prometheus-text.ts), `name[]` query parameters
  * pick families; other methods get 405, other paths 404. No authentication, as ZooKeeper's plain
  * HTTP endpoint: bind it to a trusted address.
  */
-import { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { IncomingMessage, ServerResponse } from 'node:http';
 import { ZkLogger } from '../logger';
 import { FourLetterSource } from './four-letter-words';
-import { closeHttp, listenHttp, requestUrl, sendText } from './http-listen';
+import { HttpEndpoint, requestUrl, sendText, serveHttp } from './http-listen';
 import { PROMETHEUS_CONTENT_TYPE, zkPrometheusText } from './zk-prometheus-text';
 
 /** Where the endpoint listens. */
@@ -22,32 +21,11 @@ export interface ZkMetricsServerOptions {
 
 const ALLOWED = 'GET, HEAD, POST, OPTIONS';
 
-/** A running metrics endpoint. */
-export class ZkMetricsServer {
-  private constructor(
-    private readonly server: Server,
-    /** The bound address. */
-    readonly address: AddressInfo,
-  ) {}
-
-  /** Listens; rejects with the bind error (e.g. EADDRINUSE) so the caller can say which flag to change. */
-  static async start(src: FourLetterSource, opts: ZkMetricsServerOptions, logger: ZkLogger): Promise<ZkMetricsServer> {
-    const { server, address } = await listenHttp((req, res) => {
-      try {
-        route(req, res, src);
-      } catch (e) {
-        // A figure that throws is a bug; the scraper still gets an answer and the server lives on.
-        logger.error({ url: req.url, err: e instanceof Error ? e.stack : String(e) }, 'metrics scrape failed');
-        if (!res.headersSent) sendText(res, 500, 'text/plain', 'internal error\n');
-      }
-    }, opts.host, opts.port);
-    return new ZkMetricsServer(server, address);
-  }
-
-  /** Stops listening and ends idle keep-alive connections. */
-  async close(): Promise<void> {
-    await closeHttp(this.server);
-  }
+/** Starts the endpoint for `src`, and with it the latency summaries; rejects with the bind error (e.g. EADDRINUSE). */
+export async function startZkMetricsServer(src: FourLetterSource, opts: ZkMetricsServerOptions, logger: ZkLogger): Promise<HttpEndpoint> {
+  // The summaries count from here, as ZooKeeper's provider counts from its start.
+  src.stats.latencySummaries();
+  return serveHttp((req, res) => route(req, res, src), opts.host, opts.port, logger, 'metrics scrape failed');
 }
 
 function route(req: IncomingMessage, res: ServerResponse, src: FourLetterSource): void {

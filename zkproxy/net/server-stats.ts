@@ -23,6 +23,12 @@ export function isUpdateOp(type: number): boolean {
   return UPDATE_OPS.has(type);
 }
 
+/** The read and update latency summaries of the Prometheus text. */
+export interface LatencySummaries {
+  read: LatencySummary;
+  update: LatencySummary;
+}
+
 /** Counters of one listener. */
 export class ServerStats {
   packetsReceived = 0;
@@ -39,9 +45,8 @@ export class ServerStats {
   minResponseSize = -1;
   maxResponseSize = -1;
   readonly startedAt = Date.now();
-  /** ZooKeeper's `readlatency` and `updatelatency` (ms); `srst` leaves them, as it does under its Prometheus provider. */
-  readonly readLatency = new LatencySummary();
-  readonly updateLatency = new LatencySummary();
+  /** The Prometheus summaries, once something serves them (see {@link latencySummaries}). */
+  private summaries: LatencySummaries | undefined;
   /** The same two as mntr prints them: since start or the last `srst`. */
   private readonly readSinceReset = new ResettableLatency();
   private readonly updateSinceReset = new ResettableLatency();
@@ -59,7 +64,7 @@ export class ServerStats {
   recordLatency(ms: number, type: number): void {
     if (UNTIMED_OPS.has(type)) return;
     const update = isUpdateOp(type);
-    (update ? this.updateLatency : this.readLatency).observe(ms);
+    if (this.summaries) (update ? this.summaries.update : this.summaries.read).observe(ms);
     (update ? this.updateSinceReset : this.readSinceReset).observe(ms);
     this.latency.observe(ms);
   }
@@ -86,6 +91,15 @@ export class ServerStats {
     return this.latency.avg();
   }
 
+  /**
+   * ZooKeeper's Prometheus summaries `readlatency` and `updatelatency` (ms), recorded from the
+   * first call on: the metrics endpoint asks at start, and without it requests do not pay for
+   * them. `srst` leaves them, as it does under ZooKeeper's Prometheus provider.
+   */
+  latencySummaries(): LatencySummaries {
+    return (this.summaries ??= { read: new LatencySummary(), update: new LatencySummary() });
+  }
+
   /** mntr's rows of the read and update latencies (`avg_readlatency`, ..., `p999_updatelatency`), in ZooKeeper's order. */
   latencyRows(): [string, number][] {
     return [...this.updateSinceReset.rows('updatelatency'), ...this.readSinceReset.rows('readlatency')];
@@ -99,41 +113,4 @@ export class ServerStats {
     this.latency.reset();
     this.lastResponseSize = this.minResponseSize = this.maxResponseSize = -1;
   }
-}
-
-/** Per-connection counters (`cons`). */
-export interface ConnectionStats {
-  remote: string;
-  /** Over TLS (the secure port, or a unified plain port): the AdminServer lists these apart. */
-  secure: boolean;
-  /** False while reading is paused because the client sent more than the server has handled (back-pressure). */
-  reading: boolean;
-  sessionId: bigint;
-  timeoutMs: number;
-  received: number;
-  sent: number;
-  /** Requests started on the connection and not yet answered (cons' queued, outstanding_requests). */
-  queued: number;
-  lastOp: string;
-  lastCxid: number;
-  lastZxid: number;
-  lastResponse: number;
-  established: number;
-  /** Latency of the last reply, ms. */
-  lastLat: number;
-  minLat: number;
-  maxLat: number;
-  totalLat: number;
-  countLat: number;
-}
-
-/**
- * `crst`: zero a connection's counters as ZooKeeper's ServerCnxn.resetStats does (the last op
- * back to NA, cxid and zxid to -1); what identifies the connection stays.
- */
-export function resetConnectionStats(c: ConnectionStats): void {
-  c.received = c.sent = 0;
-  c.lastOp = 'NA';
-  c.lastCxid = c.lastZxid = -1;
-  c.lastResponse = c.lastLat = c.minLat = c.maxLat = c.totalLat = c.countLat = 0;
 }

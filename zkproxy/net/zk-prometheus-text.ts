@@ -50,7 +50,8 @@ function serverFamilies(src: FourLetterSource): Family[] {
   const rows: Family[] = monitorRows(src)
     .filter((r): r is [string, number] => typeof r[1] === 'number')
     .map(([name, value]) => ({ name, type: COUNTER_ROWS.has(name) ? 'counter' : 'gauge', samples: [{ name, value }] }));
-  rows.push(summary('readlatency', src.stats.readLatency), summary('updatelatency', src.stats.updateLatency));
+  const latency = src.stats.latencySummaries();
+  rows.push(summary('readlatency', latency.read), summary('updatelatency', latency.update));
   return rows;
 }
 
