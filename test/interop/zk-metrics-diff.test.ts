@@ -191,6 +191,9 @@ test("mntr's latency summaries and session rows as ZooKeeper 3.8 prints them, an
     assert.equal(/^Connections: (\d+)$/m.exec(stats[1]!)?.[1], /^Connections: (\d+)$/m.exec(stats[0]!)?.[1], 'stat: Connections');
     const cons = await Promise.all([zk.port, coracle.zkPort].map((p) => fourLetterWord('127.0.0.1', p, 'cons')));
     for (const text of cons) assert.match(text, /^ \/127\.0\.0\.1:\d+\[0\]\(queued=0,recved=1,sent=0\)$/m, 'cons lists the asking connection briefly');
+    // lresp is in ZooKeeper's elapsed time (CLOCK_MONOTONIC ms, the same clock on one host), not epoch ms.
+    const [zResp, cResp] = cons.map((text) => Math.max(...[...text.matchAll(/lresp=(\d+)/g)].map((m) => Number(m[1])))) as [number, number];
+    assert.ok(zResp > 0 && Math.abs(cResp - zResp) < 120_000, `cons lresp ${cResp} on the clock of ZooKeeper's ${zResp}`);
     // srst zeroes the summaries on both (the Prometheus ones, which only grow, excepted).
     await Promise.all([zk.port, coracle.zkPort].map((p) => fourLetterWord('127.0.0.1', p, 'srst')));
     const [z2, c2] = (await Promise.all([zk.port, coracle.zkPort].map((p) => fourLetterWord('127.0.0.1', p, 'mntr')))).map(mntrMap) as [Map<string, string>, Map<string, string>];

@@ -3,6 +3,7 @@
  * `stat` and the AdminServer's `connections`: packets, the last op, cxid and zxid, latencies.
  */
 import { opName } from '../../protocol/jute';
+import { elapsedMs } from './elapsed-time';
 
 /** Per-connection counters (`cons`). */
 export interface ConnectionStats {
@@ -20,8 +21,12 @@ export interface ConnectionStats {
   lastOp: string;
   lastCxid: number;
   lastZxid: number;
+  /** When the last reply went out, in elapsed ms (`elapsedMs`), as ZooKeeper's lresp. */
   lastResponse: number;
+  /** Epoch ms of the accept. */
   established: number;
+  /** Elapsed ms of the last read or write: the connection's place in `dump`'s expiry queue. */
+  touched: number;
   /** Latency of the last reply, ms. */
   lastLat: number;
   minLat: number;
@@ -45,7 +50,7 @@ export function resetConnectionStats(c: ConnectionStats): void {
 export function newConnectionStats(remote: string, secure: boolean): ConnectionStats {
   return {
     remote, secure, reading: true, sessionId: 0n, timeoutMs: 0, received: 0, sent: 0,
-    queued: 0, lastOp: 'NA', lastCxid: -1, lastZxid: -1, lastResponse: 0, established: Date.now(), lastLat: 0, minLat: 0, maxLat: 0,
+    queued: 0, lastOp: 'NA', lastCxid: -1, lastZxid: -1, lastResponse: 0, established: Date.now(), touched: elapsedMs(), lastLat: 0, minLat: 0, maxLat: 0,
     totalLat: 0, countLat: 0,
   };
 }
@@ -55,7 +60,7 @@ export function recordConnectionReply(c: ConnectionStats, xid: number, type: num
   c.lastOp = shortOpName(type);
   c.lastCxid = xid;
   c.lastZxid = zxid;
-  c.lastResponse = Date.now();
+  c.lastResponse = elapsedMs();
   c.lastLat = latency;
   c.minLat = c.countLat === 0 ? latency : Math.min(c.minLat, latency);
   c.maxLat = Math.max(c.maxLat, latency);

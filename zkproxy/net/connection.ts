@@ -40,6 +40,7 @@ import { WatchTarget } from '../watch/watch-manager';
 import { FourLetterSource, answerFourLetterWord, fourLetterWord } from './four-letter-words';
 import { ServerStats } from './server-stats';
 import { ConnectionStats, newConnectionStats, recordConnectionReply } from './connection-stats';
+import { elapsedMs } from './elapsed-time';
 
 /** What a connection needs from its listener. */
 export interface ConnectionDeps {
@@ -116,6 +117,7 @@ export class ZkConnection implements WatchTarget, SessionOwner {
 
   private onData(chunk: Buffer): void {
     if (this.state === 'closed') return;
+    this.stats.touched = elapsedMs();
     this.decoder.push(chunk);
     if (this.state === 'new' && !this.busy && this.tryFourLetterWord()) return;
     if (this.decoder.bufferedBytes() > this.deps.maxFrame * 2 + 8 && !this.paused) {
@@ -270,7 +272,7 @@ export class ZkConnection implements WatchTarget, SessionOwner {
     this.stats.lastOp = 'SESS';
     this.stats.lastCxid = 0;
     this.stats.lastZxid = s.tree.revision;
-    this.stats.lastResponse = Date.now();
+    this.stats.lastResponse = elapsedMs();
     this.writeConnectResponse(req, session.timeoutMs, session.id, session.passwd, session.readOnly);
     clearTimeout(this.handshakeTimer);
     this.state = 'open';
@@ -427,6 +429,7 @@ export class ZkConnection implements WatchTarget, SessionOwner {
     this.deps.stats.packetsSent++;
     this.deps.stats.recordResponse(buf.length);
     this.stats.sent++;
+    this.stats.touched = elapsedMs();
     this.socket.write(buf);
     if (this.socket.writableLength > ZK_MAX_QUEUED_BYTES) {
       this.log.warn({ queued: this.socket.writableLength }, 'client not reading; closing');

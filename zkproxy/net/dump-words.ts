@@ -2,6 +2,8 @@
  * The four-letter words that list sessions and watches (`wchc`, `wchp`, `dump`), in ZooKeeper
  * 3.8's text, and the session expiry buckets the AdminServer's `dump` shares with them.
  */
+import type { ConnectionStats } from './connection-stats';
+import { elapsedToEpochMs } from './elapsed-time';
 import type { FourLetterSource } from './four-letter-words';
 
 /** A session id as Java's Long.toHexString prints it (never negative). */
@@ -59,14 +61,35 @@ export function dumpText(src: FourLetterSource): string {
   const ephemerals = src.ephemeralsBySession();
   out += `ephemeral nodes dump:\nSessions with Ephemerals (${ephemerals.size}):\n`;
   for (const [id, paths] of ephemerals) out += `${hex(id)}:\n${paths.map((p) => `\t${p}\n`).join('')}`;
-  // Connections with a session (not one still in its handshake, nor the one asking).
-  const bySession = new Map(src.connections().filter((c) => c.sessionId !== 0n).map((c) => [c.sessionId, c]));
-  const conns = [...buckets].map(([at, ids]) => [at, ids.filter((id) => bySession.has(id))] as const).filter(([, ids]) => ids.length > 0);
-  out += `Connections dump:\nConnections Sets (${conns.length})/(${bySession.size}):\n`;
-  for (const [at, ids] of conns) {
-    out += `${ids.length} expire at ${javaDate(at)}:\n${ids.map((id) => `\tip: /${bySession.get(id)!.remote} sessionId: ${hex(id)}\n`).join('')}`;
+  const conns = connectionBuckets(src);
+  out += `Connections dump:\nConnections Sets (${conns.size})/(${src.connections().length}):\n`;
+  for (const [at, cs] of conns) {
+    out += `${cs.length} expire at ${javaDate(elapsedToEpochMs(at))}:\n${cs.map((c) => `\tip: /${c.remote} sessionId: ${hex(c.sessionId)}\n`).join('')}`;
   }
   return out;
+}
+
+/** ZooKeeper's `zookeeper.nio.sessionlessCnxnTimeout` default: also its connection queue's interval. */
+const SESSIONLESS_CNXN_TIMEOUT_MS = 10_000;
+
+/**
+ * Every open connection (in its handshake, answering a four-letter word, or with a session)
+ * grouped as NIOServerCnxnFactory's connection ExpiryQueue groups them: last read or write plus
+ * the session timeout (10 s without a session), rounded up to the next 10 s; in time order.
+ */
+function connectionBuckets(src: FourLetterSource): Map<number, ConnectionStats[]> {
+  const buckets = new Map<number, ConnectionStats[]>();
+  const deadline = (c: ConnectionStats): number => {
+    const timeout = c.sessionId === 0n ? SESSIONLESS_CNXN_TIMEOUT_MS : c.timeoutMs;
+    return (Math.floor((c.touched + timeout) / SESSIONLESS_CNXN_TIMEOUT_MS) + 1) * SESSIONLESS_CNXN_TIMEOUT_MS;
+  };
+  for (const c of src.connections().sort((a, b) => deadline(a) - deadline(b))) {
+    const at = deadline(c);
+    const cs = buckets.get(at);
+    if (cs) cs.push(c);
+    else buckets.set(at, [c]);
+  }
+  return buckets;
 }
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
