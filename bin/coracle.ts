@@ -126,20 +126,25 @@ async function main(argv: string[]): Promise<number> {
   const grpc = new GrpcServer({ maxReceiveMessageBytes: flags['max-request-bytes'] + 512 * 1024, logger: logger.child({ component: 'grpc' }) });
   registerEtcdServices(grpc, member);
   const listeners: ClientListener[] = [];
-  for (const u of flags['listen-client-urls']) {
-    const url = new URL(u);
-    const l = await ClientListener.listen({ grpc, http: httpRoutes(member), host: url.hostname, port: Number(url.port || 2379), logger: logger.child({ component: 'client-listener' }) });
-    listeners.push(l);
-    logger.info({ url: u }, 'serving client requests');
-  }
   let zk: ZkProxy | undefined;
-  if (zkOptions) {
-    // ZooKeeper writes count against --quota-backend-bytes like etcd writes do.
-    const backend = new LocalBackend(member, (proposal) => admitProposal(member, proposal as ApplyBody));
-    // startZkProxy names its logger component itself.
-    zk = await startZkProxy({ ...zkOptions, backend, sasl, tls, logger });
-    registerZkMetrics(memberMetricsOf(member).registry, zk);
-    logger.info({ address: flags['zk-listen'] || undefined, secureAddress: flags['zk-secure-listen'] || undefined }, 'serving ZooKeeper clients');
+  try {
+    for (const u of flags['listen-client-urls']) listeners.push(await listenClients(u, grpc, member, logger));
+    if (zkOptions) {
+      // ZooKeeper writes count against --quota-backend-bytes like etcd writes do.
+      const backend = new LocalBackend(member, (proposal) => admitProposal(member, proposal as ApplyBody));
+      // startZkProxy names its logger component itself.
+      zk = await startZkProxy({ ...zkOptions, backend, sasl, tls, logger });
+      registerZkMetrics(memberMetricsOf(member).registry, zk);
+      logger.info({ address: flags['zk-listen'] || undefined, secureAddress: flags['zk-secure-listen'] || undefined }, 'serving ZooKeeper clients');
+    }
+  } catch (err) {
+    // A port taken or refused: say which, and stop what started (the member's data stays as it was).
+    logger.fatal({ err }, (err as Error).message);
+    compactor?.stop();
+    grpc.stop();
+    await Promise.all(listeners.map((l) => l.close()));
+    await member.stop();
+    return 1;
   }
   await untilSignal(logger, removal);
   compactor?.stop();
@@ -148,6 +153,18 @@ async function main(argv: string[]): Promise<number> {
   await Promise.all(listeners.map((l) => l.close()));
   await member.stop();
   return 0;
+}
+
+/** Serves etcd clients on `url`; a bind failure says which flag sets the address. */
+async function listenClients(url: string, grpc: GrpcServer, member: Member, logger: Logger): Promise<ClientListener> {
+  const { hostname, port } = new URL(url);
+  try {
+    const l = await ClientListener.listen({ grpc, http: httpRoutes(member), host: hostname, port: Number(port || 2379), logger: logger.child({ component: 'client-listener' }) });
+    logger.info({ url }, 'serving client requests');
+    return l;
+  } catch (e) {
+    throw new Error(`cannot serve etcd clients on ${url}: ${(e as Error).message} (change --listen-client-urls)`);
+  }
 }
 
 /** Starts the auto compaction the flags ask for (parseFlags has checked them); undefined when off. */

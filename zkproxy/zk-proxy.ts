@@ -214,9 +214,6 @@ export async function startZkProxy(o: ZkProxyOptions): Promise<ZkProxy> {
     plain: o.plain, secure: o.secure, portUnification: o.portUnification, tls: o.tls, fourLetterWords: o.fourLetterWords,
   }, logger);
   if (roSessions) services.readOnly = { mode: readOnlyMode(o.backend, roSessions, listener, tickTime, logger), sessions: roSessions };
-  const bound = await listener.listen();
-  const address = bound.plain ?? bound.secure;
-  if (!address) throw new Error('the ZooKeeper front end needs a plain or a secure port');
   const close = async (): Promise<void> => {
     reaper.stop();
     services.readOnly?.mode.stop();
@@ -225,6 +222,12 @@ export async function startZkProxy(o: ZkProxyOptions): Promise<ZkProxy> {
     sessions.stop();
     feed.close();
   };
+  const bound = await listener.listen().catch(async (e: unknown) => {
+    await close();
+    throw e;
+  });
+  const address = bound.plain ?? bound.secure;
+  if (!address) throw new Error('the ZooKeeper front end needs a plain or a secure port');
   const monitoring = listener.fourLetterSource();
   const adminOpts = o.admin;
   const admin = adminOpts

@@ -4,7 +4,8 @@
  * asks for, `--zk-max-buffer` refuses a larger frame (that connection only), a container is
  * reaped at `--zk-container-check-ms`, `--zk-super-digest` grants the super identity, and
  * `--zk-ttl-nodes=false` refuses TTL nodes. Bad combinations (and an unknown four-letter word
- * in `--zk-4lw-commands-whitelist`) are usage errors.
+ * in `--zk-4lw-commands-whitelist`) are usage errors; a client port already taken stops the start
+ * with a message that names the flag, and the data dir serves at the next start.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,8 +13,13 @@ import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { CreateMode, ZkErr } from '../../protocol/jute';
 import { ZkWireClient } from '../../zkproxy/dispatch/zk-wire-client';
-import { CORACLE_BIN, startCoracle } from '../support/coracle-server';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { CORACLE_BIN, httpGet, startCoracle } from '../support/coracle-server';
+import { startProcess } from '../support/process';
 import { pollUntil } from '../support/poll';
+import { freePorts, releasePorts } from '../support/ports';
+import { createTempDir, removeTempDir } from '../support/temp-dir';
 import { fourLetterWord } from '../support/zookeeper-peer';
 
 const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
@@ -92,3 +98,44 @@ test('inconsistent ZooKeeper flags are usage errors', () => {
 function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+test('a ZooKeeper or etcd client port already taken stops the start and names the flag', { timeout: 90_000 }, async () => {
+  const squatter = createServer();
+  await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+  const taken = (squatter.address() as { port: number }).port;
+  const [clientPort, zkPort] = (await freePorts(2)) as [number, number];
+  const root = createTempDir('coracle-taken-');
+  const dataDir = path.join(root, 'data');
+  const run = (client: number, zk: number): ReturnType<typeof spawnSync> => spawnSync(process.execPath, [
+    CORACLE_BIN, '--data-dir', dataDir, '--listen-client-urls', `http://127.0.0.1:${client}`, '--zk-listen', `127.0.0.1:${zk}`, '--log-level', 'error',
+  ], { encoding: 'utf8', timeout: 30_000 });
+  try {
+    const cases: Array<[number, number, string, string]> = [
+      [clientPort, taken, `ZooKeeper clients on 127.0.0.1:${taken}`, '--zk-listen'],
+      [taken, zkPort, `etcd clients on http://127.0.0.1:${taken}`, '--listen-client-urls'],
+    ];
+    for (const [client, zk, where, flag] of cases) {
+      const r = run(client, zk);
+      assert.equal(r.status, 1, `${flag} taken: exit ${r.status} (signal ${r.signal}), ${r.stderr}${r.stdout}`);
+      assert.match(`${r.stderr}${r.stdout}`, new RegExp(`cannot serve ${escapeRe(where)}: .*EADDRINUSE.*\\(change ${flag}\\)`));
+      assert.doesNotMatch(`${r.stderr}${r.stdout}`, /\n\s+at /, 'a message, not a stack trace');
+    }
+    // The member stopped cleanly: the same data dir starts and serves on free ports.
+    squatter.close();
+    const again = startProcess(process.execPath, [
+      CORACLE_BIN, '--data-dir', dataDir, '--listen-client-urls', `http://127.0.0.1:${taken}`, '--zk-listen', '', '--log-level', 'error',
+    ], { name: 'coracle' });
+    try {
+      await pollUntil('the restarted member is healthy', async () => {
+        if (again.exited) throw again.failure('coracle exited during start');
+        return (await httpGet(taken, '/health'))?.status === 200 ? true : undefined;
+      }, 15_000);
+    } finally {
+      assert.equal((again.exited ? again.exit! : await again.stop()).code, 0);
+    }
+  } finally {
+    squatter.close();
+    releasePorts([clientPort, zkPort]);
+    removeTempDir(root);
+  }
+});

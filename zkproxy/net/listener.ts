@@ -96,8 +96,13 @@ export class ZkListener {
 
   /** Starts listening on every configured port; resolves with the bound addresses. */
   async listen(): Promise<ListenerAddresses> {
-    if (this.server) this.addresses.plain = await listenOn(this.server, this.opts.port, this.opts.host);
-    if (this.tlsServer && this.opts.secure) this.addresses.secure = await listenOn(this.tlsServer, this.opts.secure.port, this.opts.secure.host);
+    try {
+      if (this.server) this.addresses.plain = await listenOn(this.server, this.opts.port, this.opts.host, 'zk-listen');
+      if (this.tlsServer && this.opts.secure) this.addresses.secure = await listenOn(this.tlsServer, this.opts.secure.port, this.opts.secure.host, 'zk-secure-listen');
+    } catch (e) {
+      await this.close();
+      throw e;
+    }
     const reload = this.tls?.source;
     if (this.tlsServer && reload?.reloadIntervalMs) {
       this.reloader = new TlsReloader(reload, reload.reloadIntervalMs, (o) => this.replaceTls(o), this.logger);
@@ -265,11 +270,13 @@ export class ZkListener {
   }
 }
 
-function listenOn(server: Server, port: number, host: string): Promise<AddressInfo> {
+/** Binds `server`; a failure (EADDRINUSE, EACCES…) says where and which `--flag` sets the address. */
+function listenOn(server: Server, port: number, host: string, flag: string): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (e: Error): void => reject(new Error(`cannot serve ZooKeeper clients on ${host}:${port}: ${e.message} (change --${flag})`));
+    server.once('error', failed);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve(server.address() as AddressInfo);
     });
   });
