@@ -6,6 +6,7 @@
  */
 import pino from 'pino';
 import { helpText, isExplicit, parseFlags, UsageError } from './flags';
+import { versionText } from './version-text';
 import { Member, MEMBER_DEFAULTS } from '../core/server/member';
 import { GrpcServer } from '../core/server/grpc/grpc-server';
 import { ClientListener } from '../core/server/grpc/client-listener';
@@ -61,6 +62,10 @@ async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'zk-proxy') return zkProxyCommand(argv.slice(1));
   if (argv[0] === 'snapshot') return snapshotCommand(argv.slice(1));
   if (argv[0] === 'zk-migrate') return zkMigrateCommand(argv.slice(1));
+  if (argv.includes('--version')) {
+    process.stdout.write(versionText() + '\n');
+    return 0;
+  }
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(helpText() + '\n\n' + zkProxyHelpText() + '\n\n' + snapshotHelp() + '\n\n' + zkMigrateHelp() + '\n');
     return 0;

@@ -148,6 +148,7 @@ export function helpText(): string {
     '       coracle zk-proxy --endpoints=URL[,URL] [--zk-listen=host:port]',
     '       coracle snapshot status FILE [-w simple|table|json|fields]',
     '       coracle snapshot restore FILE --data-dir DIR [--name ...] [--initial-cluster ...] (see below)',
+    '       coracle --version',
     '', 'Flags (each also settable as ETCD_<FLAG_NAME>):'];
   lines.push(...flagHelpLines(FLAGS));
   return lines.join('\n');

@@ -10,6 +10,7 @@
 import { StorageUsage, storageUsage } from './storage-usage';
 import { mkdirSync, accessSync, constants as fsConstants } from 'node:fs';
 import { LmdbBackend } from '../storage/lmdb-backend';
+import { DataDirLock } from '../storage/data-dir-lock';
 import { Backend } from '../storage/backend';
 import { DB, META } from '../storage/schema';
 import { LoadedRaftLog } from '../storage/raft-log-store';
@@ -75,6 +76,8 @@ export class Member {
   private readonly peerApi: ClusterPeerApi;
   private readonly timers: NodeJS.Timeout[] = [];
   private peerServers: PeerServer[] = [];
+  /** Held from start to stop: no other process may use the data dir meanwhile. */
+  private dataDirLock: DataDirLock | undefined;
   private published = false;
   private removed = false;
   private stopped = false;
@@ -180,22 +183,27 @@ export class Member {
     } catch (err) {
       throw new Error(`cannot use data dir ${config.dataDir}: ${(err as Error).message}`);
     }
+    // Before anything reads or writes the directory: another live member may own it.
+    const lock = await DataDirLock.acquire(config.dataDir);
     const memberDir = config.dataDir + '/member';
-    await recoverSnapshotInstall(memberDir, config.logger.child({ component: 'snapshot-recovery' }));
-    const lmdb = LmdbBackend.open({ path: memberDir, noSync: config.unsafeNoFsync });
-    // Under the write buffer, so that installing a Raft snapshot can replace the database.
-    const slot = new SnapshotBackendSlot(lmdb);
+    let lmdb: LmdbBackend | undefined;
     let m: Member;
     let persistence: RaftPersistence | undefined;
     try {
+      await recoverSnapshotInstall(memberDir, config.logger.child({ component: 'snapshot-recovery' }));
+      lmdb = LmdbBackend.open({ path: memberDir, noSync: config.unsafeNoFsync });
+      // Under the write buffer, so that installing a Raft snapshot can replace the database.
+      const slot = new SnapshotBackendSlot(lmdb);
       const identity = await loadOrBootIdentity(config, slot);
       const opened = await RaftPersistence.open({ dir: memberDir, state: slot, noSync: config.unsafeNoFsync, logger: config.logger.child({ component: 'wal' }) });
       persistence = opened.persistence;
       m = new Member(config, persistence, opened.loaded, identity, slot);
+      m.dataDirLock = lock;
       m.peerServers = await m.listenPeers();
     } catch (err) {
       if (persistence) await persistence.close();
-      else await lmdb.close();
+      else await lmdb?.close();
+      await lock.release();
       throw err;
     }
     m.run();
@@ -356,6 +364,7 @@ export class Member {
     await this.driver.idle();
     await this.compactor.idle();
     await this.persistence.close();
+    await this.dataDirLock?.release();
   }
 
   /** etcd ReqTimeout: 5 s + 2 × election timeout. */
