@@ -11,6 +11,7 @@ import { StorageUsage, storageUsage } from './storage-usage';
 import { mkdirSync, accessSync, constants as fsConstants } from 'node:fs';
 import { LmdbBackend } from '../storage/lmdb-backend';
 import { DataDirLock } from '../storage/data-dir-lock';
+import { refuseForeignDataDir } from './foreign-data-dir';
 import { Backend } from '../storage/backend';
 import { DB, META } from '../storage/schema';
 import { LoadedRaftLog } from '../storage/raft-log-store';
@@ -183,6 +184,7 @@ export class Member {
     } catch (err) {
       throw new Error(`cannot use data dir ${config.dataDir}: ${(err as Error).message}`);
     }
+    refuseForeignDataDir(config.dataDir);
     // Before anything reads or writes the directory: another live member may own it.
     const lock = await DataDirLock.acquire(config.dataDir);
     const memberDir = config.dataDir + '/member';
