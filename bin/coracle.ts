@@ -7,6 +7,7 @@
 import pino from 'pino';
 import { helpText, isExplicit, parseFlags, UsageError } from './flags';
 import { versionText } from './version-text';
+import { WalCorruptionError } from '../core/storage/wal-errors';
 import { Member, MEMBER_DEFAULTS } from '../core/server/member';
 import { GrpcServer } from '../core/server/grpc/grpc-server';
 import { ClientListener } from '../core/server/grpc/client-listener';
@@ -124,7 +125,7 @@ async function main(argv: string[]): Promise<number> {
       logger: logger.child({ component: 'member' }),
     });
   } catch (err) {
-    logger.fatal({ err }, (err as Error).message);
+    logger.fatal({ err }, withNextStep(err as Error));
     return 1;
   }
   const compactor = startAutoCompactor(member, flags['auto-compaction-mode'], flags['auto-compaction-retention'], logger);
@@ -158,6 +159,16 @@ async function main(argv: string[]): Promise<number> {
   await Promise.all(listeners.map((l) => l.close()));
   await member.stop();
   return 0;
+}
+
+/** A start-up failure's message, with what the operator can do about it when that is known. */
+function withNextStep(err: Error): string {
+  if (err instanceof WalCorruptionError) {
+    return `${err.message}. The member's log is damaged beyond its torn tail and it will not start on it. ` +
+      'Keep the data dir for inspection and start this member from a copy of the data: in a cluster, ' +
+      "remove it (etcdctl member remove) and add it back with an empty --data-dir; alone, restore a snapshot (coracle snapshot restore)";
+  }
+  return err.message;
 }
 
 /** Serves etcd clients on `url`; a bind failure says which flag sets the address. */
