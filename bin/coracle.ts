@@ -17,6 +17,7 @@ import { Logger } from '../core/util/logger';
 import { startZkProxy, runZkProxyCommand, loadSaslOptions, loadTls, zkOptionsFromFlags, ZkProxy, SaslOptions, ZkTlsOptions } from '../zkproxy/index';
 import { parseZkProxyFlags, zkProxyHelpText } from './zk-proxy-flags';
 import { LocalBackend } from '../zkproxy/backend/local-backend';
+import { listenFailure } from '../zkproxy/net/listen-failure';
 import { admitProposal } from '../core/server/quota';
 import type { ApplyBody } from '../core/apply/apply-request';
 import { snapshotCommand, snapshotHelp } from './snapshot-command';
@@ -133,6 +134,14 @@ async function main(argv: string[]): Promise<number> {
   registerEtcdServices(grpc, member);
   const listeners: ClientListener[] = [];
   let zk: ZkProxy | undefined;
+  // The front ends first, the member last; after a failed start, whatever of them started.
+  const stopAll = async (): Promise<void> => {
+    compactor?.stop();
+    await zk?.close();
+    grpc.stop();
+    await Promise.all(listeners.map((l) => l.close()));
+    await member.stop();
+  };
   try {
     for (const u of flags['listen-client-urls']) listeners.push(await listenClients(u, grpc, member, logger));
     if (zkOptions) {
@@ -146,18 +155,11 @@ async function main(argv: string[]): Promise<number> {
   } catch (err) {
     // A port taken or refused: say which, and stop what started (the member's data stays as it was).
     logger.fatal({ err }, (err as Error).message);
-    compactor?.stop();
-    grpc.stop();
-    await Promise.all(listeners.map((l) => l.close()));
-    await member.stop();
+    await stopAll();
     return 1;
   }
   await untilSignal(logger, removal);
-  compactor?.stop();
-  if (zk) await zk.close();
-  grpc.stop();
-  await Promise.all(listeners.map((l) => l.close()));
-  await member.stop();
+  await stopAll();
   return 0;
 }
 
@@ -179,7 +181,7 @@ async function listenClients(url: string, grpc: GrpcServer, member: Member, logg
     logger.info({ url }, 'serving client requests');
     return l;
   } catch (e) {
-    throw new Error(`cannot serve etcd clients on ${url}: ${(e as Error).message} (change --listen-client-urls)`);
+    throw listenFailure('etcd clients', url, 'listen-client-urls', e);
   }
 }
 

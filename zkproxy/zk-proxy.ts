@@ -32,6 +32,7 @@ import { ReadOnlySessions } from './session/read-only-sessions';
 import { withReadOnly } from './dispatch/read-only-handler';
 import { ChangeFeed } from './watch/change-feed';
 import { WatchManager } from './watch/watch-manager';
+import { listenFailure } from './net/listen-failure';
 
 
 /** Options of {@link startZkProxy}; everything but `backend` has ZooKeeper's default. */
@@ -167,7 +168,7 @@ async function startSide<T extends { address: AddressInfo }>(what: string, flag:
     return server;
   } catch (e) {
     await stopRest();
-    throw new Error(`cannot serve ${what} on ${at.host}:${at.port}: ${e instanceof Error ? e.message : String(e)} (change --${flag})`);
+    throw listenFailure(what, `${at.host}:${at.port}`, flag, e);
   }
 }
 

@@ -13,7 +13,7 @@ export function refuseForeignDataDir(dataDir: string): void {
   const snap = path.join(dataDir, 'member', 'snap');
   if (existsSync(path.join(snap, 'db')) || (existsSync(snap) && readdirSync(snap).some((n) => n.endsWith('.snap')))) {
     throw new Error(
-      `data dir ${dataDir} holds an etcd member's data (member/snap/db), which Coracle cannot read and must not change: ` +
+      `data dir ${dataDir} holds an etcd member's data (member/snap/), which Coracle cannot read and must not change: ` +
       'give Coracle its own --data-dir, and copy the keys over from a running etcd (for instance with etcdctl make-mirror)',
     );
   }

@@ -42,21 +42,16 @@ export class DataDirLock {
    */
   static async acquire(dir: string): Promise<DataDirLock> {
     const file = path.join(dir, LOCK_FILE);
-    if (Buffer.byteLength(file) > MAX_SOCKET_PATH) {
-      const name = `\0coracle-data-dir-${createHash('sha256').update(realpathSync(dir)).digest('hex').slice(0, 40)}`;
-      const server = await bind(name);
-      if (!server) throw new DataDirInUseError(dir, (await holderPid(name)) ?? undefined);
-      return new DataDirLock(server, undefined);
-    }
-    let server = await bind(file);
-    if (!server) {
-      const pid = await holderPid(file);
-      if (pid !== null) throw new DataDirInUseError(dir, pid);
+    const inFile = Buffer.byteLength(file) <= MAX_SOCKET_PATH;
+    const address = inFile ? file : `\0coracle-data-dir-${createHash('sha256').update(realpathSync(dir)).digest('hex').slice(0, 40)}`;
+    let server = await bind(address);
+    // An abstract name dies with its process; only a socket file can be left behind, stale.
+    if (!server && inFile && (await holderPid(file)) === null) {
       unlinkSync(file);
       server = await bind(file);
-      if (!server) throw new DataDirInUseError(dir, (await holderPid(file)) ?? undefined);
     }
-    return new DataDirLock(server, file);
+    if (!server) throw new DataDirInUseError(dir, (await holderPid(address)) ?? undefined);
+    return new DataDirLock(server, inFile ? file : undefined);
   }
 
   /** Gives the data dir up: stops answering and removes the socket file. */

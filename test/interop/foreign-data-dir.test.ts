@@ -46,7 +46,7 @@ test("an etcd member's data dir is refused and left as it was", { timeout: 90_00
     assert.ok(existsSync(path.join(dataDir, 'member', 'snap', 'db')), "etcd's database is where etcd keeps it");
     const r = await runCoracle([], { ETCD_DATA_DIR: dataDir });
     assert.equal(r.status, 1, r.output);
-    assert.match(r.output, /holds an etcd member's data \(member\/snap\/db\).*etcdctl make-mirror/);
+    assert.match(r.output, /holds an etcd member's data \(member\/snap\/\).*etcdctl make-mirror/);
     assert.ok(existsSync(path.join(dataDir, 'member', 'snap', 'db')), 'the database is still there');
     assert.equal(existsSync(path.join(dataDir, 'member', 'data.mdb')), false, 'nothing of ours was written');
     await etcd.restartMember(0);

@@ -2,27 +2,42 @@
  * The four-letter words that list sessions and watches (`wchc`, `wchp`, `dump`), in ZooKeeper
  * 3.8's text, and the session expiry buckets the AdminServer's `dump` shares with them.
  */
-import type { ConnectionStats } from './connection-stats';
 import { elapsedToEpochMs } from './elapsed-time';
 import type { FourLetterSource } from './four-letter-words';
 
 /** A session id as Java's Long.toHexString prints it (never negative). */
 const hex = (id: bigint): string => `0x${BigInt.asUintN(64, id).toString(16)}`;
 
+/** ZooKeeper's `zookeeper.nio.sessionlessCnxnTimeout` default: also its connection queue's interval. */
+const SESSIONLESS_CNXN_TIMEOUT_MS = 10_000;
+
 /**
  * Live sessions grouped by deadline, each deadline rounded up to the next tick as ZooKeeper's
  * ExpiryQueue rounds it; buckets in time order.
  */
 export function expiryBuckets(src: FourLetterSource): Map<number, bigint[]> {
-  const tick = src.config().tickTime;
-  const buckets = new Map<number, bigint[]>();
-  for (const { id, expiresAt } of src.sessionExpiries().sort((a, b) => a.expiresAt - b.expiresAt)) {
-    const at = (Math.floor(expiresAt / tick) + 1) * tick;
-    const ids = buckets.get(at);
-    if (ids) ids.push(id);
-    else buckets.set(at, [id]);
+  const queue = expiryQueue(src.sessionExpiries(), src.config().tickTime, (s) => s.expiresAt);
+  return new Map([...queue].map(([at, ss]) => [at, ss.map((s) => s.id)]));
+}
+
+/** `items` grouped as ZooKeeper's ExpiryQueue groups them: deadlines rounded up to the next `interval`, in time order. */
+function expiryQueue<T>(items: T[], interval: number, deadline: (t: T) => number): Map<number, T[]> {
+  const buckets = new Map<number, T[]>();
+  const placed = items.map((t) => [(Math.floor(deadline(t) / interval) + 1) * interval, t] as const).sort((x, y) => x[0] - y[0]);
+  for (const [at, t] of placed) {
+    const bucket = buckets.get(at);
+    if (bucket) bucket.push(t);
+    else buckets.set(at, [t]);
   }
   return buckets;
+}
+
+/** ExpiryQueue.dump's text: `Sets (buckets)/(elements):`, then each bucket's size, Java date (of epoch ms) and elements. */
+function expiryQueueText<T>(buckets: Map<number, T[]>, epochMs: (at: number) => number, element: (t: T) => string): string {
+  const count = [...buckets.values()].reduce((n, b) => n + b.length, 0);
+  let out = `Sets (${buckets.size})/(${count}):\n`;
+  for (const [at, b] of buckets) out += `${b.length} expire at ${javaDate(epochMs(at))}:\n${b.map((t) => `\t${element(t)}\n`).join('')}`;
+  return out;
 }
 
 /** wchc: each session with the paths it watches (data table), tab-indented. */
@@ -54,42 +69,16 @@ export function watchersByPath(src: FourLetterSource): Map<string, bigint[]> {
 
 /** dump: the session tracker's buckets, the ephemerals per session, the connections by expiry. */
 export function dumpText(src: FourLetterSource): string {
-  const buckets = expiryBuckets(src);
-  const sessions = [...buckets.values()].reduce((n, ids) => n + ids.length, 0);
-  let out = `SessionTracker dump:\nSession Sets (${buckets.size})/(${sessions}):\n`;
-  for (const [at, ids] of buckets) out += `${ids.length} expire at ${javaDate(at)}:\n${ids.map((id) => `\t${hex(id)}\n`).join('')}`;
+  let out = `SessionTracker dump:\nSession ${expiryQueueText(expiryBuckets(src), (at) => at, hex)}`;
   const ephemerals = src.ephemeralsBySession();
   out += `ephemeral nodes dump:\nSessions with Ephemerals (${ephemerals.size}):\n`;
   for (const [id, paths] of ephemerals) out += `${hex(id)}:\n${paths.map((p) => `\t${p}\n`).join('')}`;
-  const conns = connectionBuckets(src);
-  out += `Connections dump:\nConnections Sets (${conns.size})/(${src.connections().length}):\n`;
-  for (const [at, cs] of conns) {
-    out += `${cs.length} expire at ${javaDate(elapsedToEpochMs(at))}:\n${cs.map((c) => `\tip: /${c.remote} sessionId: ${hex(c.sessionId)}\n`).join('')}`;
-  }
+  // NIOServerCnxnFactory's connection queue: every open connection (in its handshake, answering a
+  // four-letter word, or with a session) by last read or write plus its session timeout (10 s
+  // without a session), in 10 s buckets of ZooKeeper's elapsed time.
+  const conns = expiryQueue(src.connections(), SESSIONLESS_CNXN_TIMEOUT_MS, (c) => c.touched + (c.sessionId === 0n ? SESSIONLESS_CNXN_TIMEOUT_MS : c.timeoutMs));
+  out += `Connections dump:\nConnections ${expiryQueueText(conns, elapsedToEpochMs, (c) => `ip: /${c.remote} sessionId: ${hex(c.sessionId)}`)}`;
   return out;
-}
-
-/** ZooKeeper's `zookeeper.nio.sessionlessCnxnTimeout` default: also its connection queue's interval. */
-const SESSIONLESS_CNXN_TIMEOUT_MS = 10_000;
-
-/**
- * Every open connection (in its handshake, answering a four-letter word, or with a session)
- * grouped as NIOServerCnxnFactory's connection ExpiryQueue groups them: last read or write plus
- * the session timeout (10 s without a session), rounded up to the next 10 s; in time order.
- */
-function connectionBuckets(src: FourLetterSource): Map<number, ConnectionStats[]> {
-  const buckets = new Map<number, ConnectionStats[]>();
-  const deadline = (c: ConnectionStats): number => {
-    const timeout = c.sessionId === 0n ? SESSIONLESS_CNXN_TIMEOUT_MS : c.timeoutMs;
-    return (Math.floor((c.touched + timeout) / SESSIONLESS_CNXN_TIMEOUT_MS) + 1) * SESSIONLESS_CNXN_TIMEOUT_MS;
-  };
-  for (const c of src.connections().sort((a, b) => deadline(a) - deadline(b))) {
-    const at = deadline(c);
-    const cs = buckets.get(at);
-    if (cs) cs.push(c);
-    else buckets.set(at, [c]);
-  }
-  return buckets;
 }
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];

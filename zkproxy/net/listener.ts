@@ -19,6 +19,7 @@ import { AuthId, normalizeAddress } from '../mapping/acl-rules';
 import { ZkServices } from '../ops/services';
 import { ZkConnection } from './connection';
 import { ENABLED_WORDS, FourLetterSource } from './four-letter-words';
+import { listenFailure } from './listen-failure';
 import { ServerStats } from './server-stats';
 import { resetConnectionStats } from './connection-stats';
 import { ZkSecurePort, ZkTlsOptions, certificateIdentities, tlsServerOptions } from './tls-port';
@@ -94,15 +95,13 @@ export class ZkListener {
     if (opts.plain !== false) this.server = createServer((socket) => (tlsServer ? this.sniff(socket, tlsServer) : this.accept(socket, [])));
   }
 
-  /** Starts listening on every configured port; resolves with the bound addresses. */
+  /**
+   * Starts listening on every configured port; resolves with the bound addresses. On a failure
+   * the caller closes the listener (a port bound before the failing one stays bound until then).
+   */
   async listen(): Promise<ListenerAddresses> {
-    try {
-      if (this.server) this.addresses.plain = await listenOn(this.server, this.opts.port, this.opts.host, 'zk-listen');
-      if (this.tlsServer && this.opts.secure) this.addresses.secure = await listenOn(this.tlsServer, this.opts.secure.port, this.opts.secure.host, 'zk-secure-listen');
-    } catch (e) {
-      await this.close();
-      throw e;
-    }
+    if (this.server) this.addresses.plain = await listenOn(this.server, this.opts.port, this.opts.host, 'zk-listen');
+    if (this.tlsServer && this.opts.secure) this.addresses.secure = await listenOn(this.tlsServer, this.opts.secure.port, this.opts.secure.host, 'zk-secure-listen');
     const reload = this.tls?.source;
     if (this.tlsServer && reload?.reloadIntervalMs) {
       this.reloader = new TlsReloader(reload, reload.reloadIntervalMs, (o) => this.replaceTls(o), this.logger);
@@ -270,10 +269,10 @@ export class ZkListener {
   }
 }
 
-/** Binds `server`; a failure (EADDRINUSE, EACCES…) says where and which `--flag` sets the address. */
+/** Binds `server`; a failure (EADDRINUSE, EACCES…) names the `--flag` that sets the address. */
 function listenOn(server: Server, port: number, host: string, flag: string): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
-    const failed = (e: Error): void => reject(new Error(`cannot serve ZooKeeper clients on ${host}:${port}: ${e.message} (change --${flag})`));
+    const failed = (e: Error): void => reject(listenFailure('ZooKeeper clients', `${host}:${port}`, flag, e));
     server.once('error', failed);
     server.listen(port, host, () => {
       server.off('error', failed);

@@ -18,18 +18,22 @@ async function refused(dir: string): Promise<DataDirInUseError> {
   return caught;
 }
 
+/** Holds `dir`'s lock, checks that a second taker is refused with our pid, releases, takes it again. */
+async function assertExclusive(dir: string, held: DataDirLock): Promise<void> {
+  assert.equal((await refused(dir)).pid, process.pid);
+  await held.release();
+  const again = await DataDirLock.acquire(dir);
+  await again.release();
+}
+
 test('one holder at a time; the refusal names the holder; release frees the dir', async () => {
   const dir = createTempDir('lock-');
   try {
     const held = await DataDirLock.acquire(dir);
     assert.ok(statSync(path.join(dir, LOCK_FILE)).isSocket());
-    const e = await refused(dir);
-    assert.equal(e.pid, process.pid);
-    assert.match(e.message, new RegExp(`data dir ${dir} is in use by another process \\(pid ${process.pid}\\)`));
-    await held.release();
-    assert.equal(existsSync(path.join(dir, LOCK_FILE)), false, 'the socket file is removed');
-    const again = await DataDirLock.acquire(dir);
-    await again.release();
+    assert.match((await refused(dir)).message, new RegExp(`data dir ${dir} is in use by another process \\(pid ${process.pid}\\)`));
+    await assertExclusive(dir, held);
+    assert.equal(existsSync(path.join(dir, LOCK_FILE)), false, 'released: the socket file is removed');
   } finally {
     removeTempDir(dir);
   }
@@ -43,9 +47,7 @@ test('a socket file nobody answers on (its process died) is stale and replaced',
     const r = spawnSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(file)}, () => process.kill(process.pid, 'SIGKILL'))`], { timeout: 10_000 });
     assert.equal(r.signal, 'SIGKILL');
     assert.ok(statSync(file).isSocket(), 'the dead holder left its socket file');
-    const lock = await DataDirLock.acquire(dir);
-    await refused(dir);
-    await lock.release();
+    await assertExclusive(dir, await DataDirLock.acquire(dir));
   } finally {
     removeTempDir(dir);
   }
@@ -58,11 +60,7 @@ test('a path too long for a socket file is locked all the same', async () => {
   try {
     const held = await DataDirLock.acquire(dir);
     assert.equal(existsSync(path.join(dir, LOCK_FILE)), false, 'no socket file: the abstract namespace');
-    const e = await refused(dir);
-    assert.equal(e.pid, process.pid);
-    await held.release();
-    const again = await DataDirLock.acquire(dir);
-    await again.release();
+    await assertExclusive(dir, held);
   } finally {
     removeTempDir(root);
   }
