@@ -7,6 +7,7 @@ import { AddressInfo } from 'node:net';
 import { KvBackend, KvError } from './backend/kv-backend';
 import { ZkHandler } from './dispatch/zk-handler';
 import { withLogging } from './dispatch/logging-handler';
+import { TraceMask } from './trace-mask';
 import { withAuthRequired } from './dispatch/auth-required-handler';
 import { ZkMetrics, withMetrics } from './dispatch/metrics-handler';
 import { ZkLogger, silentLogger } from './logger';
@@ -206,13 +207,14 @@ export async function startZkProxy(o: ZkProxyOptions): Promise<ZkProxy> {
   const readOnly = roSessions ? withReadOnly(store, { zxid: () => tree.revision, close: (sess) => roSessions.close(sess) }) : store;
   const required = [...new Set([...(o.enforceAuthSchemes ?? []), ...(o.sasl?.required ? ['sasl'] : [])])];
   const gated = required.length > 0 ? withAuthRequired(readOnly, required, logger) : readOnly;
-  const base = withLogging(withMetrics(gated, metrics), logger);
+  const traceMask = new TraceMask();
+  const base = withLogging(withMetrics(gated, metrics), logger, traceMask);
   const handler = o.decorate ? o.decorate(base, services) : base;
   const reaper = new ContainerReaper(services, o.containerCheckIntervalMs ?? ZK_CONTAINER_CHECK_INTERVAL_MS);
   const listener = new ZkListener(handler, services, {
     host: o.host ?? '127.0.0.1', port: o.port ?? 2181, maxFrame: o.maxFrame ?? ZK_MAX_FRAME_DEFAULT,
     tickTime, minSessionTimeout, maxSessionTimeout, maxClientCnxns: o.maxClientCnxns ?? ZK_MAX_CLIENT_CNXNS_DEFAULT, maxConnections: o.maxCnxns || undefined,
-    plain: o.plain, secure: o.secure, portUnification: o.portUnification, tls: o.tls, fourLetterWords: o.fourLetterWords,
+    plain: o.plain, secure: o.secure, portUnification: o.portUnification, tls: o.tls, fourLetterWords: o.fourLetterWords, traceMask,
   }, logger);
   if (roSessions) services.readOnly = { mode: readOnlyMode(o.backend, roSessions, listener, tickTime, logger), sessions: roSessions };
   const close = async (): Promise<void> => {

@@ -32,8 +32,16 @@ export class FrameDecoder {
    * fewer than 4 are buffered. The listener uses it to spot four-letter words.
    */
   peekInt(): number | undefined {
-    if (this.buffered < 4) return undefined;
-    return this.take(4, false).readInt32BE(0);
+    return this.peek(4)?.readInt32BE(0);
+  }
+
+  /**
+   * The first `n` buffered bytes without consuming them, or undefined if fewer are buffered
+   * (a four-letter word's argument: stmk's mask after the word).
+   */
+  peek(n: number): Buffer | undefined {
+    if (this.buffered < n) return undefined;
+    return this.take(n, false);
   }
 
   /** The next complete frame's payload, or undefined if it has not fully arrived. */

@@ -53,7 +53,7 @@ test('four-letter words', { timeout: 30_000 }, async () => {
     }
     assert.match(await word('envi'), /^Environment:\nzookeeper\.version=/);
     assert.match(await word('wchs'), /connections watching 1 paths\nTotal watches:1\n/);
-    assert.match(await word('gtmk'), /gtmk is not executed because it is not in the whitelist/);
+    assert.equal(await word('gtmk'), '306', 'ZooTrace\'s initial mask');
     // Over a store kept elsewhere (here the in-memory one, as zk-proxy over etcd) there is no directory to report.
     assert.match(await word('dirs'), /dirs is not executed because it is not in the whitelist/);
     assert.match(await word('conf'), /^dataDir=coracle\ndataDirSize=0$/m);
@@ -72,12 +72,63 @@ test('--zk-4lw-commands-whitelist: the listed words answer, the others get the t
   try {
     const coracle = await startCoracle(['--zk-4lw-commands-whitelist', 'ruok, isro ,srvr']);
     try {
-      for (const w of ['ruok', 'isro', 'mntr', 'dump', 'cons', 'wchc', 'crst', 'envi']) {
+      for (const w of ['ruok', 'isro', 'mntr', 'dump', 'cons', 'wchc', 'crst', 'envi', 'gtmk', 'stmk']) {
         const [want, got] = await Promise.all([fourLetterWord('127.0.0.1', zk.port, w), fourLetterWord('127.0.0.1', coracle.zkPort, w)]);
         assert.equal(got, want, w);
       }
       assert.match(await fourLetterWord('127.0.0.1', coracle.zkPort, 'srvr'), /\nMode: standalone\n/);
       assert.equal(await fourLetterWord('127.0.0.1', coracle.zkPort, 'mntr'), 'mntr is not executed because it is not in the whitelist.\n');
+    } finally {
+      await coracle.stop();
+    }
+  } finally {
+    await zk.stop();
+  }
+});
+
+/** Sends `parts` to host:port (a pause between them) and resolves with everything read until the server closes. */
+function rawWord(port: number, parts: Buffer[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = connect({ host: '127.0.0.1', port });
+    let text = '';
+    const timer = setTimeout(() => (sock.destroy(), reject(new Error('no answer within 5 s'))), 5000);
+    sock.setEncoding('utf8');
+    sock.on('data', (d: string) => (text += d));
+    sock.on('close', () => (clearTimeout(timer), resolve(text)));
+    sock.on('error', (e) => (clearTimeout(timer), reject(e)));
+    parts.forEach((p, i) => setTimeout(() => sock.write(p), i * 50));
+  });
+}
+
+/** stmk with its 8-byte big-endian mask. */
+const stmk = (mask: bigint): Buffer => {
+  const b = Buffer.alloc(12);
+  b.write('stmk', 0, 'ascii');
+  b.writeBigInt64BE(mask, 4);
+  return b;
+};
+
+test('gtmk and stmk answer as ZooKeeper 3.8 does; stmk\'s mask may arrive after the word', { timeout: 60_000 }, async (t) => {
+  const skip = requirePeer('zookeeper');
+  if (skip) return t.skip(skip);
+  const zk = await startZookeeper();
+  try {
+    const coracle = await startCoracle([]);
+    try {
+      const both = (parts: Buffer[]): Promise<string[]> => Promise.all([zk.port, coracle.zkPort].map((p) => rawWord(p, parts)));
+      const gtmk = [Buffer.from('gtmk')];
+      assert.deepEqual(await both(gtmk), ['306', '306']);
+      for (const mask of [74n, -1n, 0n]) {
+        const [want, got] = await both([stmk(mask)]);
+        assert.equal(got, want, `stmk ${mask}`);
+        assert.deepEqual(await both(gtmk), [String(mask), String(mask)]);
+      }
+      const whole = stmk(0x7fffffffffffffffn);
+      assert.equal(await rawWord(coracle.zkPort, [whole.subarray(0, 4), whole.subarray(4, 9), whole.subarray(9)]), '9223372036854775807');
+      assert.equal(await rawWord(coracle.zkPort, gtmk), '9223372036854775807');
+      const c = await ZkWireClient.connect({ host: '127.0.0.1', port: coracle.zkPort });
+      assert.equal((await c.send({ op: 'exists', path: '/', watch: false })).header.err, 0, 'sessions are unaffected');
+      await c.close();
     } finally {
       await coracle.stop();
     }

@@ -6,14 +6,16 @@
  * four-letter words, typed as ZooKeeper's Jackson output types them (ids as 64-bit numbers,
  * latencies averaged as doubles).
  *
- * Left out, so they answer "Unknown command": `get_trace_mask` / `set_trace_mask` (Coracle logs
- * through levels, not ZooTrace masks) and `system_properties` (a JVM's).
+ * `get_trace_mask` / `set_trace_mask` share the four-letter words' trace mask (trace-mask.ts);
+ * `system_properties` answers the process facts a JVM's standard properties stand for
+ * (system-properties.ts).
  */
 import { KvServerRole } from '../backend/kv-backend';
 import { FourLetterSource, REPORTED_VERSION, environmentRows, isDoubleRow, mntrRows } from './four-letter-words';
 import { JsonDouble, JsonValue } from './jackson-json';
 import { expiryBuckets, watchersByPath } from './dump-words';
 import { ConnectionStats } from './connection-stats';
+import { systemProperties } from './system-properties';
 
 /** A command's fields, or the error it answers with (then it has no fields). */
 export type AdminResult = { fields: Record<string, JsonValue> } | { error: string };
@@ -25,11 +27,14 @@ export interface AdminContext {
   admin: { host: string; port: number; commandUrl: string };
 }
 
+/** A request's query parameters, the first value of each (ZooKeeper's kwargs). */
+export type AdminKwargs = ReadonlyMap<string, string>;
+
 /** One command. */
 export interface AdminCommand {
   /** The primary name first, then the aliases. */
   names: readonly string[];
-  run(ctx: AdminContext): AdminResult;
+  run(ctx: AdminContext, kwargs: AdminKwargs): AdminResult;
 }
 
 const ok = (fields: Record<string, JsonValue> = {}): AdminResult => ({ fields });
@@ -47,6 +52,7 @@ export const ADMIN_COMMANDS: readonly AdminCommand[] = [
   { names: ['hash'], run: () => ok({ digests: [] }) },
   { names: ['dump'], run: ({ src }) => ok(dump(src)) },
   { names: ['environment', 'env', 'envi'], run: () => ok(Object.fromEntries(environmentRows())) },
+  { names: ['get_trace_mask', 'gtmk'], run: ({ src }) => ok({ tracemask: src.traceMask.value }) },
   { names: ['initial_configuration', 'icfg'], run: (ctx) => ok({ initial_configuration: initialConfiguration(ctx) }) },
   { names: ['is_read_only', 'isro'], run: ({ src }) => ok({ read_only: src.role().mode === 'read-only' }) },
   // No ZooKeeper snapshot files: what ZooKeeper answers before its first snapshot is known.
@@ -55,10 +61,12 @@ export const ADMIN_COMMANDS: readonly AdminCommand[] = [
   { names: ['monitor', 'mntr'], run: ({ src }) => ok(monitor(src)) },
   { names: ['observer_connection_stat_reset', 'orst'], run: () => ok() },
   { names: ['ruok'], run: () => ok() },
+  { names: ['set_trace_mask', 'stmk'], run: ({ src }, kwargs) => setTraceMask(src, kwargs.get('traceMask')) },
   { names: ['server_stats', 'srvr'], run: ({ src }) => ok(serverStats(src)) },
   { names: ['stats', 'stat'], run: ({ src }) => ok({ ...serverStats(src), ...connections(src.connections(), true) }) },
   { names: ['stat_reset', 'srst'], run: ({ src }) => (src.stats.reset(), ok()) },
   { names: ['observers', 'obsr'], run: () => ok({ synced_observers: 0, observers: [] }) },
+  { names: ['system_properties', 'sysp'], run: () => ok(Object.fromEntries(systemProperties())) },
   { names: ['voting_view'], run: ({ src }) => ok({ current_config: votingView(src.role()) }) },
   { names: ['watches', 'wchc'], run: ({ src }) => ok({ session_id_to_watched_paths: bySession(src.dataWatchesBySession()) }) },
   { names: ['watches_by_path', 'wchp'], run: ({ src }) => ok({ path_to_session_ids: byPath(src) }) },
@@ -77,12 +85,22 @@ export function adminCommand(name: string): AdminCommand | undefined {
  * The response object for `name`: the fields, then `command` and `error` as ZooKeeper orders
  * them (a command's own error first; an unknown name's after the command).
  */
-export function runAdminCommand(name: string, ctx: AdminContext): Record<string, JsonValue> {
+export function runAdminCommand(name: string, ctx: AdminContext, kwargs: AdminKwargs = new Map()): Record<string, JsonValue> {
   const cmd = adminCommand(name);
   if (!cmd) return { command: name, error: `Unknown command: ${name}` };
   const primary = cmd.names[0]!;
-  const r = cmd.run(ctx);
+  const r = cmd.run(ctx, kwargs);
   return 'error' in r ? { error: r.error, command: primary } : { ...r.fields, command: primary, error: null };
+}
+
+/** set_trace_mask: `traceMask` must be a Java long (Long.parseLong: an optional sign, decimal digits). */
+function setTraceMask(src: FourLetterSource, text: string | undefined): AdminResult {
+  const usage = 'setTraceMask requires long traceMask argument';
+  if (text === undefined) return { error: usage };
+  const mask = /^[+-]?\d+$/.test(text) ? BigInt(text) : undefined;
+  if (mask === undefined || BigInt.asIntN(64, mask) !== mask) return { error: `${usage}, got ${text}` };
+  src.traceMask.set(mask);
+  return ok({ tracemask: mask });
 }
 
 /** The sizes of the data and log directories; over etcd there are none here. */

@@ -9,7 +9,7 @@
  */
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { ZkLogger } from '../logger';
-import { ADMIN_COMMANDS, AdminContext, runAdminCommand } from './admin-commands';
+import { ADMIN_COMMANDS, AdminContext, AdminKwargs, runAdminCommand } from './admin-commands';
 import { FourLetterSource } from './four-letter-words';
 import { HttpEndpoint, requestUrl, sendText as send, serveHttp } from './http-listen';
 import { formatJackson } from './jackson-json';
@@ -58,7 +58,14 @@ function route(req: IncomingMessage, res: ServerResponse, ctx: AdminContext): vo
   }
   if (isList) return send(res, 200, 'text/html', commandList(base));
   const name = decode(url.pathname.slice(base.length + 1));
-  send(res, 200, 'application/json', formatJackson(runAdminCommand(name, ctx)));
+  send(res, 200, 'application/json', formatJackson(runAdminCommand(name, ctx, kwargs(url.searchParams))));
+}
+
+/** Each query parameter's first value, as ZooKeeper's servlet hands them to a command. */
+function kwargs(params: URLSearchParams): AdminKwargs {
+  const out = new Map<string, string>();
+  for (const [k, v] of params) if (!out.has(k)) out.set(k, v);
+  return out;
 }
 
 /** The links page ZooKeeper serves at the command URL: every primary name, sorted. */

@@ -37,7 +37,7 @@ import { Session, SessionOwner, SessionTable } from '../session/session-table';
 import { ReadOnlySessions } from '../session/read-only-sessions';
 import { PASSWORD_BYTES } from '../session/session-password';
 import { WatchTarget } from '../watch/watch-manager';
-import { FourLetterSource, answerFourLetterWord, fourLetterWord } from './four-letter-words';
+import { FourLetterSource, answerFourLetterWord, fourLetterWord, wordArgumentBytes } from './four-letter-words';
 import { ServerStats } from './server-stats';
 import { ConnectionStats, newConnectionStats, recordConnectionReply } from './connection-stats';
 import { elapsedMs } from './elapsed-time';
@@ -133,12 +133,16 @@ export class ZkConnection implements WatchTarget, SessionOwner {
     if (code === undefined) return false;
     const word = fourLetterWord(code);
     if (!word) return false;
+    // A word with an argument (stmk) waits for it; one not allowed is refused without it, as ZooKeeper does.
+    const argBytes = this.deps.fourLetter.allowedWords.has(word) ? wordArgumentBytes(word) : 0;
+    const words = this.decoder.peek(4 + argBytes);
+    if (!words) return true;
     // As in ZooKeeper, the asking connection is one of the server's while it is answered: one
     // packet received, not reading (srvr, stat, cons and mntr count and list it).
     this.deps.stats.packetReceived(4);
     this.stats.received++;
     this.stats.reading = false;
-    const answer = answerFourLetterWord(word, this.deps.fourLetter);
+    const answer = answerFourLetterWord(word, this.deps.fourLetter, words.subarray(4));
     this.state = 'closed';
     // ZooKeeper counts each flush of a word's answer as a packet sent, after the answer is made.
     this.deps.stats.packetsSent++;

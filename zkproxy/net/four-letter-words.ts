@@ -11,19 +11,20 @@ import { ConnectionStats } from './connection-stats';
 import { ServerStats } from './server-stats';
 import { dumpText, watchesByPathText, watchesBySessionText } from './dump-words';
 import { javaDouble } from './java-double';
+import { TraceMask } from '../trace-mask';
 
 /** Every command ZooKeeper knows (unknown words are treated as a normal handshake). */
 export const KNOWN_WORDS = ['conf', 'cons', 'crst', 'dirs', 'dump', 'envi', 'gtmk', 'ruok', 'stmk', 'srvr', 'srst', 'stat', 'wchc', 'wchp', 'wchs', 'mntr', 'isro', 'hash'];
 
 /** The words we can answer; the rest get ZooKeeper's "not in the whitelist" text. */
-export const ENABLED_WORDS = new Set(['ruok', 'srvr', 'stat', 'mntr', 'conf', 'cons', 'envi', 'wchs', 'wchc', 'wchp', 'dump', 'dirs', 'isro', 'srst', 'crst']);
+export const ENABLED_WORDS = new Set(['ruok', 'srvr', 'stat', 'mntr', 'conf', 'cons', 'envi', 'wchs', 'wchc', 'wchp', 'dump', 'dirs', 'isro', 'srst', 'crst', 'gtmk', 'stmk']);
 
 const CODES = new Map<number, string>(KNOWN_WORDS.map((w) => [Buffer.from(w, 'ascii').readInt32BE(0), w]));
 
 /**
  * The words an operator allows (ZooKeeper's `4lw.commands.whitelist`): `*` for every word we
  * answer, else a comma-separated list. A name ZooKeeper does not know is an error (a typo would
- * otherwise switch a word off unnoticed); a known one we do not answer (gtmk, stmk, hash) stays
+ * otherwise switch a word off unnoticed); the one known word we do not answer (hash) stays
  * off.
  */
 export function parseFourLetterWhitelist(text: string): ReadonlySet<string> {
@@ -32,6 +33,14 @@ export function parseFourLetterWhitelist(text: string): ReadonlySet<string> {
   const unknown = words.filter((w) => !KNOWN_WORDS.includes(w));
   if (unknown.length > 0) throw new Error(`unknown four-letter word(s) ${unknown.join(', ')} (known: ${KNOWN_WORDS.join(', ')}, or * for all)`);
   return new Set(words.filter((w) => ENABLED_WORDS.has(w)));
+}
+
+/**
+ * Bytes that follow `word` on the wire before it is answered: stmk carries the new trace mask as
+ * a big-endian 64-bit integer (ZooKeeper reads it right after the word); the others none.
+ */
+export function wordArgumentBytes(word: string): number {
+  return word === 'stmk' ? 8 : 0;
 }
 
 /** The word whose ASCII code is `code` (the first 4 bytes read as an int), if any. */
@@ -49,6 +58,8 @@ export interface FourLetterSource {
    * ({@link parseFourLetterWhitelist}); the AdminServer ignores it, as ZooKeeper's does.
    */
   allowedWords: ReadonlySet<string>;
+  /** gtmk/stmk: the front end's trace mask (shared with its logging decorator). */
+  traceMask: TraceMask;
   stats: ServerStats;
   connections(): ConnectionStats[];
   zxid(): number;
@@ -76,8 +87,11 @@ export interface FourLetterSource {
   storage(): KvStorageDirs | undefined;
 }
 
-/** The text answer to `word`. */
-export function answerFourLetterWord(word: string, src: FourLetterSource): string {
+/**
+ * The text answer to `word`; `argument` is what followed it on the wire ({@link
+ * wordArgumentBytes}: stmk's new mask, which it sets and echoes, as ZooKeeper does).
+ */
+export function answerFourLetterWord(word: string, src: FourLetterSource, argument?: Buffer): string {
   // dirs has nothing to report where the data lives in another store (zk-proxy over etcd).
   if (!src.allowedWords.has(word) || (word === 'dirs' && !src.storage())) return `${word} is not executed because it is not in the whitelist.\n`;
   switch (word) {
@@ -102,6 +116,13 @@ export function answerFourLetterWord(word: string, src: FourLetterSource): strin
     }
     case 'srst': src.stats.reset(); return 'Server stats reset.\n';
     case 'crst': src.resetConnectionStats(); return 'Connection stats reset.\n';
+    // Java's print(long): decimal, signed, no newline.
+    case 'gtmk': return `${src.traceMask.value}`;
+    case 'stmk': {
+      if (argument?.length !== 8) return '';
+      src.traceMask.set(argument.readBigInt64BE(0));
+      return `${src.traceMask.value}`;
+    }
     default: return '';
   }
 }

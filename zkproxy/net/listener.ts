@@ -19,6 +19,7 @@ import { AuthId, normalizeAddress } from '../mapping/acl-rules';
 import { ZkServices } from '../ops/services';
 import { ZkConnection } from './connection';
 import { ENABLED_WORDS, FourLetterSource } from './four-letter-words';
+import { TraceMask } from '../trace-mask';
 import { listenFailure } from './listen-failure';
 import { ServerStats } from './server-stats';
 import { resetConnectionStats } from './connection-stats';
@@ -52,6 +53,8 @@ export interface ListenerOptions {
   tls?: ZkTlsOptions;
   /** Four-letter words answered (4lw.commands.whitelist); default every one we implement. */
   fourLetterWords?: ReadonlySet<string>;
+  /** The mask gtmk/stmk read and set (shared with the logging decorator); default a fresh one. */
+  traceMask?: TraceMask;
 }
 
 /** The addresses the listener is bound to. */
@@ -228,6 +231,7 @@ export class ZkListener {
     const live = (): ZkConnection[] => [...this.connections].filter((c) => c.isOpen());
     return {
       allowedWords: this.opts.fourLetterWords ?? ENABLED_WORDS,
+      traceMask: this.opts.traceMask ?? new TraceMask(),
       stats: this.stats,
       connections: () => live().map((c) => c.stats),
       zxid: () => s.tree.revision,

@@ -1,6 +1,6 @@
 /**
  * The logging decorator (zkproxy/dispatch/logging-handler.ts): a debug record per request only
- * when the logger writes debug, a warning for our own failures (SYSTEMERROR, CONNECTIONLOSS)
+ * when the logger writes debug and the trace mask selects the request's category, a warning for our own failures (SYSTEMERROR, CONNECTIONLOSS)
  * whatever the level, and the reply passed through untouched either way.
  */
 import { test } from 'node:test';
@@ -9,6 +9,7 @@ import { ZkErr } from '../../../../protocol/jute';
 import { withLogging } from '../../../../zkproxy/dispatch/logging-handler';
 import { ZkContext, ZkHandler, ZkReply } from '../../../../zkproxy/dispatch/zk-handler';
 import { ZkLogFn, ZkLogger } from '../../../../zkproxy/logger';
+import { TRACE_CLIENT_PING, TraceMask } from '../../../../zkproxy/trace-mask';
 
 function logger(debug: boolean): { log: ZkLogger; records: [string, Record<string, unknown>][] } {
   const records: [string, Record<string, unknown>][] = [];
@@ -47,4 +48,23 @@ test('debug records only when debug is on; failures of ours always warn', async 
   assert.equal(failed.records.length, 1);
   assert.equal(failed.records[0]![0], 'warn');
   assert.equal(failed.records[0]![1].err, 'SYSTEMERROR');
+});
+
+test('the trace mask picks which requests get a record: pings only with CLIENT_PING, set at run time', async () => {
+  const ok: ZkReply = { err: ZkErr.OK, zxid: 7 };
+  const handler = { getData: async () => ok, ping: async () => ok } as unknown as ZkHandler;
+  const loud = logger(true);
+  const mask = new TraceMask();
+  const logged = withLogging(handler, loud.log, mask);
+  await logged.ping(ctx, { op: 'ping' });
+  await logged.getData(ctx, req);
+  assert.deepEqual(loud.records.map(([, f]) => f.op), ['getData'], 'the default mask (306) leaves pings out');
+  mask.set(mask.value | TRACE_CLIENT_PING);
+  await logged.ping(ctx, { op: 'ping' });
+  mask.set(0n);
+  await logged.getData(ctx, req);
+  assert.deepEqual(loud.records.map(([, f]) => f.op), ['getData', 'ping'], 'pings once asked for; nothing with mask 0');
+  const broken: ZkReply = { err: ZkErr.SYSTEMERROR, zxid: 7 };
+  await withLogging(answering(broken), loud.log, mask).getData(ctx, req);
+  assert.equal(loud.records.at(-1)![0], 'warn', 'our failures are logged whatever the mask');
 });

@@ -9,10 +9,11 @@ import { KvServerRole, KvStorageDirs } from '../../../../zkproxy/backend/kv-back
 import { AdminContext, runAdminCommand } from '../../../../zkproxy/net/admin-commands';
 import { ENABLED_WORDS, FourLetterSource } from '../../../../zkproxy/net/four-letter-words';
 import { ServerStats } from '../../../../zkproxy/net/server-stats';
+import { TraceMask } from '../../../../zkproxy/trace-mask';
 
 function context(role: KvServerRole, storage?: KvStorageDirs): AdminContext {
   const src: FourLetterSource = {
-    allowedWords: ENABLED_WORDS, stats: new ServerStats(), connections: () => [], zxid: () => 7, nodeCount: () => 5,
+    allowedWords: ENABLED_WORDS, traceMask: new TraceMask(), stats: new ServerStats(), connections: () => [], zxid: () => 7, nodeCount: () => 5,
     watchSummary: () => ({ watches: 0, paths: 0, connections: 0 }), watchCount: () => 0, ephemerals: () => 0, dataSize: () => 44,
     writeConflicts: () => 0, role: () => role, resetConnectionStats: () => {}, dataWatchesBySession: () => new Map(),
     sessionExpiries: () => [], ephemeralsBySession: () => new Map(), storage: () => storage,
@@ -51,10 +52,10 @@ test('voting_view lists the voters; zabstate says whether this member votes and 
   assert.deepEqual(run('zabstate', STANDALONE), { voting: false, zabstate: '', command: 'zabstate', error: null });
 });
 
-test('is_read_only follows the mode; unknown and left-out names; the command is the primary name', () => {
+test('is_read_only follows the mode; unknown names; the command is the primary name', () => {
   assert.equal(run('isro', { ...STANDALONE, mode: 'read-only' }).read_only, true);
   assert.equal(run('is_read_only', LEADER).read_only, false);
-  assert.deepEqual(Object.entries(run('gtmk', STANDALONE)), [['command', 'gtmk'], ['error', 'Unknown command: gtmk']]);
+  assert.deepEqual(Object.entries(run('gtmkk', STANDALONE)), [['command', 'gtmkk'], ['error', 'Unknown command: gtmkk']]);
   assert.equal(run('mntr', STANDALONE).command, 'monitor');
   assert.equal(run('config', STANDALONE).command, 'configuration');
   assert.equal(run('srvr', STANDALONE).node_count, 5);
@@ -66,4 +67,29 @@ test('dirs and configuration name the data and log directories where the data is
   const conf = run('conf', STANDALONE, here);
   assert.deepEqual([conf.data_dir, conf.data_log_dir], [here.dataDir, here.logDir]);
   assert.deepEqual(run('dirs', STANDALONE), { error: 'no data directory here: zk-proxy keeps the data in its etcd cluster', command: 'dirs' });
+});
+
+test('set_trace_mask takes traceMask as a Java long; get_trace_mask reads what it set', () => {
+  const ctx = context(STANDALONE);
+  const set = (traceMask?: string): Record<string, unknown> => runAdminCommand('stmk', ctx, new Map(traceMask === undefined ? [] : [['traceMask', traceMask]]));
+  assert.deepEqual(runAdminCommand('gtmk', ctx), { tracemask: 306n, command: 'get_trace_mask', error: null });
+  assert.deepEqual(Object.entries(set()), [['error', 'setTraceMask requires long traceMask argument'], ['command', 'set_trace_mask']]);
+  for (const bad of ['', '0x10', '1.5', '9223372036854775808', ' 1']) {
+    assert.equal(set(bad).error, `setTraceMask requires long traceMask argument, got ${bad}`, JSON.stringify(bad));
+  }
+  assert.equal(ctx.src.traceMask.value, 306n, 'refused values change nothing');
+  assert.deepEqual(set('+8'), { tracemask: 8n, command: 'set_trace_mask', error: null });
+  assert.deepEqual(set('-9223372036854775808').tracemask, -(2n ** 63n));
+  assert.equal(runAdminCommand('get_trace_mask', ctx).tracemask, -(2n ** 63n));
+});
+
+test('system_properties: the process facts under Java\'s names, sorted, agreeing with environment', () => {
+  const props = runAdminCommand('sysp', context(STANDALONE));
+  const keys = Object.keys(props).filter((k) => k !== 'command' && k !== 'error');
+  assert.deepEqual(keys, [...keys].sort());
+  assert.equal(props['user.dir'], process.cwd());
+  assert.equal(props['file.separator'], '/');
+  const env = runAdminCommand('environment', context(STANDALONE));
+  for (const k of ['os.name', 'os.arch', 'java.version']) assert.equal(props[k], env[k], k);
+  assert.equal(props.command, 'system_properties');
 });
