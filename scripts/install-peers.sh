@@ -7,6 +7,10 @@
 #   libcurator-client-java libcurator-framework-java libcurator-recipes-java
 #                             Apache Curator 5.4 (jars in /usr/share/java, Guava unshaded), for the
 #                             Curator recipes interop test (test/interop/curator.test.ts)
+#   patroni python3-etcd postgresql
+#                             Patroni 3 with PostgreSQL: a real service on ZooKeeper and etcd v3, run
+#                             on Coracle through a failover (test/interop/patroni.test.ts); Patroni's
+#                             etcd3 backend imports python3-etcd, which Debian's patroni only suggests
 #   openssl                   makes the test certificates of the TLS tests (test/support/tls-certs.ts)
 #   make gcc g++              to build the optional npm package `zookeeper` (a Node addon over the C
 #                             client, whose sources it bundles) during `npm ci`; node-gyp also needs
@@ -21,7 +25,8 @@
 set -euo pipefail
 
 PACKAGES=(etcd-server etcd-client zookeeper zookeeper-bin python3-kazoo python3-pure-sasl
-  libcurator-client-java libcurator-framework-java libcurator-recipes-java openssl make gcc g++)
+  libcurator-client-java libcurator-framework-java libcurator-recipes-java openssl make gcc g++
+  patroni python3-etcd postgresql)
 SYSTEM_PYTHON=/usr/bin/python3
 ZK_JAR=/usr/share/java/zookeeper.jar
 ZKCLI=/usr/share/zookeeper/bin/zkCli.sh
@@ -102,6 +107,12 @@ curator_version() {
   done
   echo "curator $(dpkg-query -W -f='${Version}' libcurator-recipes-java 2>/dev/null || echo '?') (client, framework, recipes)"
 }
+postgres_bin() {
+  local d
+  d=$(ls -d /usr/lib/postgresql/[0-9]*/bin 2>/dev/null | sort -V | tail -n 1)
+  [ -n "$d" ] && [ -x "$d/initdb" ] || { echo "no /usr/lib/postgresql/<version>/bin/initdb"; return 1; }
+  echo "$("$d/postgres" --version) in $d"
+}
 zkcli_path() {
   [ -x "$ZKCLI" ] || { echo "$ZKCLI not found"; return 1; }
   echo "$ZKCLI"
@@ -117,6 +128,8 @@ check cli_mt find_cli_mt
 check curator curator_version
 check openssl openssl version
 check kazoo "$SYSTEM_PYTHON" -c 'import kazoo.version as v; print("kazoo " + v.__version__ + " for /usr/bin/python3")'
+check patroni patroni --version
+check postgresql postgres_bin
 
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet etcd 2>/dev/null; then
   log "note: the etcd.service from etcd-server is running on 127.0.0.1:2379 (Coracle's default port);"

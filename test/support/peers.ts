@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 /** The peers a test can ask for. */
-export type PeerName = 'etcd' | 'etcdctl' | 'zookeeper' | 'zkCli' | 'cliMt' | 'loadGen' | 'kazoo';
+export type PeerName = 'etcd' | 'etcdctl' | 'zookeeper' | 'zkCli' | 'cliMt' | 'loadGen' | 'kazoo' | 'patroni';
 
 /** The Python interpreter that has Debian's python3-kazoo. */
 export const SYSTEM_PYTHON = '/usr/bin/python3';
@@ -29,6 +29,22 @@ export const ZKCLI_SH = '/usr/share/zookeeper/bin/zkCli.sh';
 const C_CLIENT_DIRS = ['/usr/lib/zookeeper/bin', '/usr/bin', '/usr/sbin', '/usr/local/bin'];
 
 const INSTALL_HINT = 'run scripts/install-peers.sh';
+
+/** Debian's Patroni (PostgreSQL high availability over ZooKeeper or etcd v3). */
+export const PATRONI_BIN = '/usr/bin/patroni';
+/** Where Debian puts each PostgreSQL major version's server binaries. */
+const POSTGRES_LIB_DIR = '/usr/lib/postgresql';
+
+/** The newest installed PostgreSQL server's bin directory (with initdb), if any. */
+export function postgresBinDir(): string | undefined {
+  let versions: string[];
+  try {
+    versions = fs.readdirSync(POSTGRES_LIB_DIR).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
+  } catch {
+    return undefined;
+  }
+  return versions.map((v) => path.join(POSTGRES_LIB_DIR, v, 'bin')).find((d) => isExecutable(path.join(d, 'initdb')));
+}
 
 /** Whether CI asked for missing peers to fail rather than skip. */
 export function peersRequired(): boolean {
@@ -92,6 +108,13 @@ function probe(name: PeerName): PeerStatus {
         if (!fs.existsSync(path.join(JAVA_LIB_DIR, jar))) return { available: false, missing: `${JAVA_LIB_DIR}/${jar} not found` };
       }
       return { available: true, path: JAVA_LIB_DIR };
+    }
+    case 'patroni': {
+      if (!isExecutable(PATRONI_BIN)) return { available: false, missing: `${PATRONI_BIN} not found` };
+      if (!postgresBinDir()) return { available: false, missing: `no PostgreSQL server (initdb) under ${POSTGRES_LIB_DIR}` };
+      // Patroni's etcd3 and ZooKeeper backends import python3-etcd and kazoo.
+      const r = spawnSync(SYSTEM_PYTHON, ['-c', 'import etcd, kazoo'], { timeout: 15_000, stdio: 'ignore' });
+      return r.status === 0 ? { available: true, path: PATRONI_BIN } : { available: false, missing: `${SYSTEM_PYTHON} cannot import etcd and kazoo` };
     }
     case 'kazoo': {
       if (!isExecutable(SYSTEM_PYTHON)) return { available: false, missing: `${SYSTEM_PYTHON} not found` };

@@ -1,0 +1,109 @@
+/**
+ * A real service built on ZooKeeper and etcd, run unmodified on Coracle: Patroni (Debian's
+ * patroni 3.x), which keeps a PostgreSQL cluster's leader lock, member records and config in its
+ * DCS. Once over the ZooKeeper port (kazoo: an ephemeral leader znode held by the session) and
+ * once over the etcd v3 API (Patroni's own client of the JSON gateway: a leader key on a lease,
+ * guarded transactions, watches), two nodes bootstrap a primary and a streaming replica; the
+ * primary's whole process tree is killed (a crash); the lock must outlive the crash for its
+ * session / lease time, then lapse, and the replica must take it and promote itself; a clean
+ * shutdown of the new primary releases the lock.
+ */
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { Etcd3 } from 'etcd3';
+import { requirePeer } from '../support/peers';
+import { startCoracle } from '../support/coracle-server';
+import { createTempDir, removeTempDir } from '../support/temp-dir';
+import { PatroniDcs, PatroniNode, isRunningPrimary, startPatroniNode } from '../support/patroni';
+import { pollUntil, sleep } from '../support/poll';
+import { ZkWireClient } from '../../zkproxy/dispatch/zk-wire-client';
+
+/** How a test reads Patroni's records in the DCS, the way the DCS's own clients see them. */
+interface DcsView {
+  /** The leader key's value (the node holding the lock), if any. */
+  leader(): Promise<string | undefined>;
+  /** Whether the leader record dies with its holder: an ephemeral znode, or a key on a lease. */
+  leaderIsLeased(): Promise<boolean>;
+  /** The member records' names, sorted. */
+  members(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+async function zkView(port: number, scope: string): Promise<DcsView> {
+  const c = await ZkWireClient.connect({ host: '127.0.0.1', port, timeoutMs: 30_000 });
+  const leader = async (): Promise<{ name: string; owner: bigint } | undefined> => {
+    const r = await c.send({ op: 'getData', path: `/service/${scope}/leader`, watch: false });
+    return r.body?.op === 'getData' ? { name: r.body.data?.toString() ?? '', owner: r.body.stat.ephemeralOwner } : undefined;
+  };
+  return {
+    leader: async () => (await leader())?.name,
+    leaderIsLeased: async () => ((await leader())?.owner ?? 0n) !== 0n,
+    members: async () => {
+      const r = await c.send({ op: 'getChildren', path: `/service/${scope}/members`, watch: false });
+      return r.body?.op === 'getChildren' ? [...r.body.children].sort() : [];
+    },
+    close: () => c.close(),
+  };
+}
+
+function etcdView(port: number, scope: string): DcsView {
+  const c = new Etcd3({ hosts: `127.0.0.1:${port}` });
+  const prefix = `/service/${scope}/`;
+  return {
+    leader: async () => (await c.get(`${prefix}leader`).string()) ?? undefined,
+    leaderIsLeased: async () => {
+      const kv = (await c.get(`${prefix}leader`).exec()).kvs[0];
+      return kv !== undefined && kv.lease !== '0';
+    },
+    members: async () => (await c.getAll().prefix(`${prefix}members/`).keys()).map((k) => k.slice(`${prefix}members/`.length)).sort(),
+    close: async () => c.close(),
+  };
+}
+
+async function failover(t: TestContext, kind: PatroniDcs['kind']): Promise<void> {
+  const skip = requirePeer('patroni');
+  if (skip) return void t.skip(skip);
+  const coracle = await startCoracle();
+  const dir = createTempDir('patroni-');
+  const scope = `pg-${kind}`;
+  const dcs: PatroniDcs = { kind, port: kind === 'zookeeper' ? coracle.zkPort : coracle.clientPort };
+  const view = kind === 'zookeeper' ? await zkView(coracle.zkPort, scope) : etcdView(coracle.clientPort, scope);
+  const nodes: PatroniNode[] = [];
+  try {
+    const pg1 = await startPatroniNode(scope, 'pg1', dir, dcs);
+    nodes.push(pg1);
+    await pg1.waitFor('bootstrap as the primary', isRunningPrimary, 120_000);
+    const pg2 = await startPatroniNode(scope, 'pg2', dir, dcs);
+    nodes.push(pg2);
+    await pg2.waitFor('a streaming replica', (s) => s.role === 'replica' && s.state === 'running', 120_000);
+    assert.equal(await view.leader(), 'pg1');
+    assert.ok(await view.leaderIsLeased(), 'the lock dies with its holder');
+    assert.deepEqual(await pollUntil('both member records', async () => ((await view.members()).length === 2 ? view.members() : undefined), 10_000), ['pg1', 'pg2']);
+
+    // A crash: Patroni and its PostgreSQL die at once, nobody releases the lock.
+    const crashedAt = performance.now();
+    pg1.process.signal('SIGKILL');
+    await pg1.process.waitForExit(10_000);
+    await sleep(3000);
+    assert.equal(await view.leader(), 'pg1', 'the lock outlives a crash for its session / lease time (ttl 10 s)');
+    assert.equal((await pg2.status())?.role, 'replica');
+    await pg2.waitFor('promotion once the lock lapsed', isRunningPrimary, 60_000);
+    t.diagnostic(`${kind}: pg2 promoted ${Math.round(performance.now() - crashedAt)} ms after pg1 crashed`);
+    assert.equal(await view.leader(), 'pg2');
+    assert.deepEqual(await pollUntil('pg1\'s member record gone', async () => ((await view.members()).length === 1 ? view.members() : undefined), 30_000), ['pg2']);
+
+    // A clean shutdown releases the lock at once.
+    pg2.process.signal('SIGTERM', false);
+    await pg2.process.waitForExit(60_000);
+    assert.equal(await view.leader(), undefined, 'the lock is released on shutdown');
+  } finally {
+    for (const n of nodes) await n.process.stop(10_000);
+    await view.close();
+    await coracle.stop();
+    removeTempDir(dir);
+  }
+}
+
+test('Patroni over the ZooKeeper port: bootstrap, a replica, failover on a crash, release on shutdown', { timeout: 300_000 }, (t) => failover(t, 'zookeeper'));
+
+test('Patroni over the etcd v3 API: bootstrap, a replica, failover on a crash, release on shutdown', { timeout: 300_000 }, (t) => failover(t, 'etcd3'));
