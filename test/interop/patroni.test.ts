@@ -1,9 +1,10 @@
 /**
  * A real service built on ZooKeeper and etcd, run unmodified on Coracle: Patroni (Debian's
  * patroni 3.x), which keeps a PostgreSQL cluster's leader lock, member records and config in its
- * DCS. Once over the ZooKeeper port (kazoo: an ephemeral leader znode held by the session) and
- * once over the etcd v3 API (Patroni's own client of the JSON gateway: a leader key on a lease,
- * guarded transactions, watches), two nodes bootstrap a primary and a streaming replica; the
+ * DCS. Once over the ZooKeeper port (kazoo: an ephemeral leader znode held by the session), once
+ * over the etcd v3 API (Patroni's own client of the JSON gateway: a leader key on a lease,
+ * guarded transactions, watches) and once over `coracle zk-proxy` in front of a real etcd 3.4
+ * (the ZooKeeper front end on an existing etcd cluster), two nodes bootstrap a primary and a streaming replica; the
  * primary's whole process tree is killed (a crash); the lock must outlive the crash for its
  * session / lease time, then lapse, and the replica must take it and promote itself; a clean
  * shutdown of the new primary releases the lock.
@@ -16,6 +17,8 @@ import { startCoracle } from '../support/coracle-server';
 import { createTempDir, removeTempDir } from '../support/temp-dir';
 import { PatroniDcs, PatroniNode, isRunningPrimary, startPatroniNode } from '../support/patroni';
 import { pollUntil, sleep } from '../support/poll';
+import { startEtcd } from '../support/etcd-peer';
+import { startZkProxyProcess } from '../support/zk-proxy-process';
 import { ZkWireClient } from '../../zkproxy/dispatch/zk-wire-client';
 
 /** How a test reads Patroni's records in the DCS, the way the DCS's own clients see them. */
@@ -60,14 +63,35 @@ function etcdView(port: number, scope: string): DcsView {
   };
 }
 
-async function failover(t: TestContext, kind: PatroniDcs['kind']): Promise<void> {
-  const skip = requirePeer('patroni');
-  if (skip) return void t.skip(skip);
+/** Where the test runs Patroni's DCS: the port Patroni uses, a view of its records, and how to stop it. */
+interface Store {
+  dcs: PatroniDcs;
+  view: DcsView;
+  stop(): Promise<void>;
+}
+
+async function coracleStore(kind: PatroniDcs['kind'], scope: string): Promise<Store> {
   const coracle = await startCoracle();
+  const port = kind === 'zookeeper' ? coracle.zkPort : coracle.clientPort;
+  const view = kind === 'zookeeper' ? await zkView(port, scope) : etcdView(port, scope);
+  return { dcs: { kind, port }, view, stop: async () => void (await coracle.stop()) };
+}
+
+/** `coracle zk-proxy` in front of a real etcd 3.4: the ZooKeeper front end over an existing cluster. */
+async function proxyOverEtcdStore(scope: string): Promise<Store> {
+  const etcd = await startEtcd();
+  const proxy = await startZkProxyProcess(etcd.endpoints);
+  const view = await zkView(proxy.port, scope);
+  return { dcs: { kind: 'zookeeper', port: proxy.port }, view, stop: async () => {
+    await proxy.stop();
+    await etcd.stop();
+  } };
+}
+
+async function failover(t: TestContext, scope: string, open: () => Promise<Store>): Promise<void> {
+  const store = await open();
+  const { dcs, view } = store;
   const dir = createTempDir('patroni-');
-  const scope = `pg-${kind}`;
-  const dcs: PatroniDcs = { kind, port: kind === 'zookeeper' ? coracle.zkPort : coracle.clientPort };
-  const view = kind === 'zookeeper' ? await zkView(coracle.zkPort, scope) : etcdView(coracle.clientPort, scope);
   const nodes: PatroniNode[] = [];
   try {
     const pg1 = await startPatroniNode(scope, 'pg1', dir, dcs);
@@ -88,7 +112,7 @@ async function failover(t: TestContext, kind: PatroniDcs['kind']): Promise<void>
     assert.equal(await view.leader(), 'pg1', 'the lock outlives a crash for its session / lease time (ttl 10 s)');
     assert.equal((await pg2.status())?.role, 'replica');
     await pg2.waitFor('promotion once the lock lapsed', isRunningPrimary, 60_000);
-    t.diagnostic(`${kind}: pg2 promoted ${Math.round(performance.now() - crashedAt)} ms after pg1 crashed`);
+    t.diagnostic(`${scope}: pg2 promoted ${Math.round(performance.now() - crashedAt)} ms after pg1 crashed`);
     assert.equal(await view.leader(), 'pg2');
     assert.deepEqual(await pollUntil('pg1\'s member record gone', async () => ((await view.members()).length === 1 ? view.members() : undefined), 30_000), ['pg2']);
 
@@ -99,11 +123,27 @@ async function failover(t: TestContext, kind: PatroniDcs['kind']): Promise<void>
   } finally {
     for (const n of nodes) await n.process.stop(10_000);
     await view.close();
-    await coracle.stop();
+    await store.stop();
     removeTempDir(dir);
   }
 }
 
-test('Patroni over the ZooKeeper port: bootstrap, a replica, failover on a crash, release on shutdown', { timeout: 300_000 }, (t) => failover(t, 'zookeeper'));
+const TITLE = 'bootstrap, a replica, failover on a crash, release on shutdown';
 
-test('Patroni over the etcd v3 API: bootstrap, a replica, failover on a crash, release on shutdown', { timeout: 300_000 }, (t) => failover(t, 'etcd3'));
+test(`Patroni over the ZooKeeper port: ${TITLE}`, { timeout: 300_000 }, async (t) => {
+  const skip = requirePeer('patroni');
+  if (skip) return t.skip(skip);
+  await failover(t, 'pg-zk', () => coracleStore('zookeeper', 'pg-zk'));
+});
+
+test(`Patroni over the etcd v3 API: ${TITLE}`, { timeout: 300_000 }, async (t) => {
+  const skip = requirePeer('patroni');
+  if (skip) return t.skip(skip);
+  await failover(t, 'pg-etcd', () => coracleStore('etcd3', 'pg-etcd'));
+});
+
+test(`Patroni over coracle zk-proxy in front of etcd 3.4: ${TITLE}`, { timeout: 300_000 }, async (t) => {
+  const skip = requirePeer('patroni', 'etcd');
+  if (skip) return t.skip(skip);
+  await failover(t, 'pg-proxy', () => proxyOverEtcdStore('pg-proxy'));
+});
