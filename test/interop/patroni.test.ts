@@ -11,7 +11,6 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { Etcd3 } from 'etcd3';
 import { requirePeer } from '../support/peers';
 import { startCoracle } from '../support/coracle-server';
 import { createTempDir, removeTempDir } from '../support/temp-dir';
@@ -19,49 +18,7 @@ import { PatroniDcs, PatroniNode, isRunningPrimary, startPatroniNode } from '../
 import { pollUntil, sleep } from '../support/poll';
 import { startEtcd } from '../support/etcd-peer';
 import { startZkProxyProcess } from '../support/zk-proxy-process';
-import { ZkWireClient } from '../../zkproxy/dispatch/zk-wire-client';
-
-/** How a test reads Patroni's records in the DCS, the way the DCS's own clients see them. */
-interface DcsView {
-  /** The leader key's value (the node holding the lock), if any. */
-  leader(): Promise<string | undefined>;
-  /** Whether the leader record dies with its holder: an ephemeral znode, or a key on a lease. */
-  leaderIsLeased(): Promise<boolean>;
-  /** The member records' names, sorted. */
-  members(): Promise<string[]>;
-  close(): Promise<void>;
-}
-
-async function zkView(port: number, scope: string): Promise<DcsView> {
-  const c = await ZkWireClient.connect({ host: '127.0.0.1', port, timeoutMs: 30_000 });
-  const leader = async (): Promise<{ name: string; owner: bigint } | undefined> => {
-    const r = await c.send({ op: 'getData', path: `/service/${scope}/leader`, watch: false });
-    return r.body?.op === 'getData' ? { name: r.body.data?.toString() ?? '', owner: r.body.stat.ephemeralOwner } : undefined;
-  };
-  return {
-    leader: async () => (await leader())?.name,
-    leaderIsLeased: async () => ((await leader())?.owner ?? 0n) !== 0n,
-    members: async () => {
-      const r = await c.send({ op: 'getChildren', path: `/service/${scope}/members`, watch: false });
-      return r.body?.op === 'getChildren' ? [...r.body.children].sort() : [];
-    },
-    close: () => c.close(),
-  };
-}
-
-function etcdView(port: number, scope: string): DcsView {
-  const c = new Etcd3({ hosts: `127.0.0.1:${port}` });
-  const prefix = `/service/${scope}/`;
-  return {
-    leader: async () => (await c.get(`${prefix}leader`).string()) ?? undefined,
-    leaderIsLeased: async () => {
-      const kv = (await c.get(`${prefix}leader`).exec()).kvs[0];
-      return kv !== undefined && kv.lease !== '0';
-    },
-    members: async () => (await c.getAll().prefix(`${prefix}members/`).keys()).map((k) => k.slice(`${prefix}members/`.length)).sort(),
-    close: async () => c.close(),
-  };
-}
+import { DcsView, etcdView, zkView } from '../support/patroni-dcs-view';
 
 /** Where the test runs Patroni's DCS: the port Patroni uses, a view of its records, and how to stop it. */
 interface Store {
@@ -74,7 +31,7 @@ async function coracleStore(kind: PatroniDcs['kind'], scope: string): Promise<St
   const coracle = await startCoracle();
   const port = kind === 'zookeeper' ? coracle.zkPort : coracle.clientPort;
   const view = kind === 'zookeeper' ? await zkView(port, scope) : etcdView(port, scope);
-  return { dcs: { kind, port }, view, stop: async () => void (await coracle.stop()) };
+  return { dcs: { kind, ports: [port] }, view, stop: async () => void (await coracle.stop()) };
 }
 
 /** `coracle zk-proxy` in front of a real etcd 3.4: the ZooKeeper front end over an existing cluster. */
@@ -82,7 +39,7 @@ async function proxyOverEtcdStore(scope: string): Promise<Store> {
   const etcd = await startEtcd();
   const proxy = await startZkProxyProcess(etcd.endpoints);
   const view = await zkView(proxy.port, scope);
-  return { dcs: { kind: 'zookeeper', port: proxy.port }, view, stop: async () => {
+  return { dcs: { kind: 'zookeeper', ports: [proxy.port] }, view, stop: async () => {
     await proxy.stop();
     await etcd.stop();
   } };

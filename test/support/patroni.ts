@@ -18,8 +18,17 @@ import { pollUntil } from './poll';
 import { httpRequest } from './http-request';
 import { ManagedProcess, startProcess } from './process';
 
-/** Where the node keeps its DCS: Coracle's ZooKeeper port or its etcd client port. */
-export type PatroniDcs = { kind: 'zookeeper' | 'etcd3'; port: number };
+/** Where the node keeps its DCS: ZooKeeper ports or etcd client ports on 127.0.0.1 (one per member). */
+export type PatroniDcs = { kind: 'zookeeper' | 'etcd3'; ports: readonly number[] };
+
+/** Patroni's DCS timing, set when the first node bootstraps the cluster (seconds). */
+export interface PatroniTiming {
+  /** How long the leader lock outlives its holder's last renewal (the session / lease time). */
+  ttl: number;
+  loop_wait: number;
+  /** How long a DCS operation is retried before the primary demotes itself. */
+  retry_timeout: number;
+}
 
 /** What `GET /patroni` says about a node. */
 export interface PatroniStatus {
@@ -30,7 +39,7 @@ export interface PatroniStatus {
 }
 
 /** Timing kept short so a failover fits a test: the leader lock lapses 10 s after a crash. */
-const DCS_TIMING = { ttl: 10, loop_wait: 1, retry_timeout: 4 };
+export const FAST_FAILOVER: PatroniTiming = { ttl: 10, loop_wait: 1, retry_timeout: 4 };
 
 /** A started node. */
 export interface PatroniNode {
@@ -53,13 +62,13 @@ function runAs(): { uid: number; gid: number } | undefined {
 }
 
 /** Patroni's configuration (JSON is YAML) for node `name` of cluster `scope`. */
-function config(scope: string, name: string, dir: string, dcs: PatroniDcs, restPort: number, pgPort: number, binDir: string): object {
+function config(scope: string, name: string, dir: string, dcs: PatroniDcs, timing: PatroniTiming, restPort: number, pgPort: number, binDir: string): object {
   return {
     scope, name,
     restapi: { listen: `127.0.0.1:${restPort}`, connect_address: `127.0.0.1:${restPort}` },
-    [dcs.kind]: { hosts: [`127.0.0.1:${dcs.port}`] },
+    [dcs.kind]: { hosts: dcs.ports.map((p) => `127.0.0.1:${p}`) },
     bootstrap: {
-      dcs: DCS_TIMING,
+      dcs: timing,
       initdb: [{ encoding: 'UTF8' }],
       pg_hba: ['local all all trust', 'host replication replicator 127.0.0.1/32 md5', 'host all all 127.0.0.1/32 md5'],
     },
@@ -76,7 +85,7 @@ function config(scope: string, name: string, dir: string, dcs: PatroniDcs, restP
  * Starts node `name` of cluster `scope` in `parentDir` (a temp dir of the test). The caller
  * stops it (`process.stop()` for a clean shutdown, `process.signal('SIGKILL')` for a crash).
  */
-export async function startPatroniNode(scope: string, name: string, parentDir: string, dcs: PatroniDcs): Promise<PatroniNode> {
+export async function startPatroniNode(scope: string, name: string, parentDir: string, dcs: PatroniDcs, timing = FAST_FAILOVER): Promise<PatroniNode> {
   const binDir = postgresBinDir();
   if (!binDir) throw new Error('no PostgreSQL server found (install postgresql)');
   const user = runAs();
@@ -89,7 +98,7 @@ export async function startPatroniNode(scope: string, name: string, parentDir: s
   }
   const [restPort, pgPort] = (await freePorts(2)) as [number, number];
   const file = path.join(dir, 'patroni.yml');
-  fs.writeFileSync(file, JSON.stringify(config(scope, name, dir, dcs, restPort, pgPort, binDir), null, 1), { mode: 0o644 });
+  fs.writeFileSync(file, JSON.stringify(config(scope, name, dir, dcs, timing, restPort, pgPort, binDir), null, 1), { mode: 0o644 });
   const command = [SYSTEM_PYTHON, PATRONI_BIN, file];
   const args = user ? ['--reuid', String(user.uid), '--regid', String(user.gid), '--init-groups', '--', ...command] : command.slice(1);
   const proc = startProcess(user ? 'setpriv' : command[0]!, args, { name: `patroni-${name}`, env: { HOME: dir, PGPASSFILE: path.join(dir, 'pgpass') } });
