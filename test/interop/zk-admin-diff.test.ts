@@ -183,7 +183,12 @@ test('the AdminServer answers as Apache ZooKeeper 3.8 does', { timeout: 120_000 
     assert.match(cDump, /^SessionTracker dump:\nSession Sets \(\d\)\/\(2\):\n(\d expire at T:\n(\t[AB]\n)+)+ephemeral nodes dump:\n/, 'dump: sessions');
     // Every open connection, the asking one (no session yet) included, in 10 s buckets.
     const connectionLines = (text: string): string[] => text.slice(text.indexOf('Connections dump:')).split('\n').filter((l) => l.startsWith('\tip: ')).sort();
-    for (const text of [zDump, cDump]) assert.match(text, /Connections dump:\nConnections Sets \(\d\)\/\(3\):\n(\d expire at T:\n(\tip: \/127\.0\.0\.1:P sessionId: (?:[AB]|0x0)\n)+)+$/, 'dump: connections');
+    // ZooKeeper's ExpiryQueue keeps a bucket its last connection left until the bucket's time
+    // passes (ExpiryQueue.remove), so an empty one ("0 expire at …") may show on its side; Coracle
+    // lists only buckets that hold a connection.
+    const connectionsDump = (emptyBuckets: boolean): RegExp => new RegExp(`Connections dump:\nConnections Sets \\(\\d\\)/\\(3\\):\n(\\d expire at T:\n(\tip: /127\\.0\\.0\\.1:P sessionId: (?:[AB]|0x0)\n)${emptyBuckets ? '*' : '+'})+$`);
+    assert.match(zDump, connectionsDump(true), 'dump: connections (ZooKeeper)');
+    assert.match(cDump, connectionsDump(false), 'dump: connections (Coracle)');
     assert.deepEqual(connectionLines(cDump), connectionLines(zDump), 'dump: the same connections');
 
     // The resets: per connection (crst) and per server (srst).
