@@ -135,14 +135,14 @@ export class ZkConnection implements WatchTarget, SessionOwner {
     if (!word) return false;
     // A word with an argument (stmk) waits for it; one not allowed is refused without it, as ZooKeeper does.
     const argBytes = this.deps.fourLetter.allowedWords.has(word) ? wordArgumentBytes(word) : 0;
-    const words = this.decoder.peek(4 + argBytes);
-    if (!words) return true;
+    const asked = this.decoder.peek(4 + argBytes);
+    if (!asked) return true;
     // As in ZooKeeper, the asking connection is one of the server's while it is answered: one
     // packet received, not reading (srvr, stat, cons and mntr count and list it).
     this.deps.stats.packetReceived(4);
     this.stats.received++;
     this.stats.reading = false;
-    const answer = answerFourLetterWord(word, this.deps.fourLetter, words.subarray(4));
+    const answer = answerFourLetterWord(word, this.deps.fourLetter, asked.subarray(4));
     this.state = 'closed';
     // ZooKeeper counts each flush of a word's answer as a packet sent, after the answer is made.
     this.deps.stats.packetsSent++;
