@@ -4,17 +4,19 @@
  * DCS. Once over the ZooKeeper port (kazoo: an ephemeral leader znode held by the session), once
  * over the etcd v3 API (Patroni's own client of the JSON gateway: a leader key on a lease,
  * guarded transactions, watches) and once over `coracle zk-proxy` in front of a real etcd 3.4
- * (the ZooKeeper front end on an existing etcd cluster), two nodes bootstrap a primary and a streaming replica; the
- * primary's whole process tree is killed (a crash); the lock must outlive the crash for its
- * session / lease time, then lapse, and the replica must take it and promote itself; a clean
- * shutdown of the new primary releases the lock.
+ * (the ZooKeeper front end on an existing etcd cluster): two nodes bootstrap a primary and a
+ * streaming replica; `patronictl switchover` hands the primary over (a request written to the
+ * DCS, acted on by both nodes through their watches and loops); the new primary's whole process
+ * tree is killed (a crash); the lock must outlive the crash for its session / lease time, then
+ * lapse, and the replica must take it and promote itself; a clean shutdown of that primary
+ * releases the lock.
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { requirePeer } from '../support/peers';
 import { startCoracle } from '../support/coracle-server';
 import { createTempDir, removeTempDir } from '../support/temp-dir';
-import { PatroniDcs, PatroniNode, isRunningPrimary, startPatroniNode } from '../support/patroni';
+import { PatroniDcs, PatroniNode, isRunningPrimary, isRunningReplica, patronictl, startPatroniNode } from '../support/patroni';
 import { pollUntil, sleep } from '../support/poll';
 import { startEtcd } from '../support/etcd-peer';
 import { startZkProxyProcess } from '../support/zk-proxy-process';
@@ -56,26 +58,33 @@ async function failover(t: TestContext, scope: string, open: () => Promise<Store
     await pg1.waitFor('bootstrap as the primary', isRunningPrimary, 120_000);
     const pg2 = await startPatroniNode(scope, 'pg2', dir, dcs);
     nodes.push(pg2);
-    await pg2.waitFor('a streaming replica', (s) => s.role === 'replica' && s.state === 'running', 120_000);
+    await pg2.waitFor('a streaming replica', isRunningReplica, 120_000);
     assert.equal(await view.leader(), 'pg1');
     assert.ok(await view.leaderIsLeased(), 'the lock dies with its holder');
     assert.deepEqual(await pollUntil('both member records', async () => ((await view.members()).length === 2 ? view.members() : undefined), 10_000), ['pg1', 'pg2']);
 
+    // A planned switchover (patronictl writes the request to the DCS; the nodes act on it).
+    const sw = await patronictl(pg1, ['switchover', '--leader', 'pg1', '--candidate', 'pg2', '--force', scope]);
+    assert.equal(sw.code, 0, `patronictl switchover: ${sw.stdout}${sw.stderr}`);
+    await pg2.waitFor('the primary after the switchover', isRunningPrimary, 60_000);
+    await pg1.waitFor('a replica of the new primary', isRunningReplica, 90_000);
+    await pollUntil('the lock moved to pg2', async () => ((await view.leader()) === 'pg2' ? true : undefined), 30_000, 250);
+
     // A crash: Patroni and its PostgreSQL die at once, nobody releases the lock.
     const crashedAt = performance.now();
-    pg1.process.signal('SIGKILL');
-    await pg1.process.waitForExit(10_000);
+    pg2.process.signal('SIGKILL');
+    await pg2.process.waitForExit(10_000);
     await sleep(3000);
-    assert.equal(await view.leader(), 'pg1', 'the lock outlives a crash for its session / lease time (ttl 10 s)');
-    assert.equal((await pg2.status())?.role, 'replica');
-    await pg2.waitFor('promotion once the lock lapsed', isRunningPrimary, 60_000);
-    t.diagnostic(`${scope}: pg2 promoted ${Math.round(performance.now() - crashedAt)} ms after pg1 crashed`);
-    assert.equal(await view.leader(), 'pg2');
-    assert.deepEqual(await pollUntil('pg1\'s member record gone', async () => ((await view.members()).length === 1 ? view.members() : undefined), 30_000), ['pg2']);
+    assert.equal(await view.leader(), 'pg2', 'the lock outlives a crash for its session / lease time (ttl 10 s)');
+    assert.equal((await pg1.status())?.role, 'replica');
+    await pg1.waitFor('promotion once the lock lapsed', isRunningPrimary, 60_000);
+    t.diagnostic(`${scope}: pg1 promoted ${Math.round(performance.now() - crashedAt)} ms after pg2 crashed`);
+    assert.equal(await view.leader(), 'pg1');
+    assert.deepEqual(await pollUntil('pg2\'s member record gone', async () => ((await view.members()).length === 1 ? view.members() : undefined), 30_000), ['pg1']);
 
     // A clean shutdown releases the lock at once.
-    pg2.process.signal('SIGTERM', false);
-    await pg2.process.waitForExit(60_000);
+    pg1.process.signal('SIGTERM', false);
+    await pg1.process.waitForExit(60_000);
     assert.equal(await view.leader(), undefined, 'the lock is released on shutdown');
   } finally {
     for (const n of nodes) await n.process.stop(10_000);
@@ -85,7 +94,7 @@ async function failover(t: TestContext, scope: string, open: () => Promise<Store
   }
 }
 
-const TITLE = 'bootstrap, a replica, failover on a crash, release on shutdown';
+const TITLE = 'bootstrap, a replica, a switchover, failover on a crash, release on shutdown';
 
 test(`Patroni over the ZooKeeper port: ${TITLE}`, { timeout: 300_000 }, async (t) => {
   const skip = requirePeer('patroni');

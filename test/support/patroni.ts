@@ -17,6 +17,10 @@ import { freePorts } from './ports';
 import { pollUntil } from './poll';
 import { httpRequest } from './http-request';
 import { ManagedProcess, startProcess } from './process';
+import { CommandResult, runCommand } from './run-command';
+
+/** Debian's patronictl (the operator's CLI: list, switchover, failover…). */
+const PATRONICTL_BIN = '/usr/bin/patronictl';
 
 /** Where the node keeps its DCS: ZooKeeper ports or etcd client ports on 127.0.0.1 (one per member). */
 export type PatroniDcs = { kind: 'zookeeper' | 'etcd3'; ports: readonly number[] };
@@ -45,6 +49,8 @@ export const FAST_FAILOVER: PatroniTiming = { ttl: 10, loop_wait: 1, retry_timeo
 export interface PatroniNode {
   name: string;
   restPort: number;
+  /** Its patroni.yml (patronictl reads the DCS settings from it). */
+  configFile: string;
   process: ManagedProcess;
   /** The node's REST status; undefined while its API does not answer. */
   status(): Promise<PatroniStatus | undefined>;
@@ -118,7 +124,17 @@ export async function startPatroniNode(scope: string, name: string, parentDir: s
       const s = await status();
       return s && ok(s) ? s : undefined;
     }, timeoutMs, 250);
-  return { name, restPort, process: proc, status, waitFor };
+  return { name, restPort, configFile: file, process: proc, status, waitFor };
+}
+
+/** Runs `patronictl -c <node's config> <args…>` to completion (bounded by `timeoutMs`). */
+export function patronictl(node: PatroniNode, args: readonly string[], timeoutMs = 60_000): Promise<CommandResult> {
+  return runCommand(SYSTEM_PYTHON, [PATRONICTL_BIN, '-c', node.configFile, ...args], { timeoutMs, env: { HOME: path.dirname(node.configFile) } });
+}
+
+/** Whether a status is a running replica (streaming from the primary, or about to). */
+export function isRunningReplica(s: PatroniStatus): boolean {
+  return s.role === 'replica' && s.state === 'running';
 }
 
 /** Whether a status is a running primary (Patroni 3.0 says `master`, later ones `primary`). */
