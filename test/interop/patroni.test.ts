@@ -86,7 +86,8 @@ async function failover(t: TestContext, scope: string, open: () => Promise<Store
     // Patroni exits, so allow a moment; expiry would take the whole ttl of 10 s).
     pg1.process.signal('SIGTERM', false);
     await pg1.process.waitForExit(60_000);
-    await pollUntil('the lock released on shutdown', async () => ((await view.leader()) === undefined ? true : undefined), 4000, 100);
+    await pollUntil('the lock released on shutdown', async () => ((await view.leader()) === undefined ? true : undefined), 4000, 100)
+      .catch(async (e: Error) => assert.fail(`${e.message}: the leader key still says ${await view.leader()}`));
   } finally {
     for (const n of nodes) await n.process.stop(10_000);
     await view.close();
