@@ -61,7 +61,12 @@ async function failover(t: TestContext, scope: string, open: () => Promise<Store
     await pg2.waitFor('a streaming replica', isRunningReplica, 120_000);
     assert.equal(await view.leader(), 'pg1');
     assert.ok(await view.leaderIsLeased(), 'the lock dies with its holder');
-    assert.deepEqual(await pollUntil('both member records', async () => ((await view.members()).length === 2 ? view.members() : undefined), 10_000), ['pg1', 'pg2']);
+    // One read per probe: a member record is briefly gone while Patroni recreates it under a new session.
+    const members = (n: number) => async (): Promise<string[] | undefined> => {
+      const m = await view.members();
+      return m.length === n ? m : undefined;
+    };
+    assert.deepEqual(await pollUntil('both member records', members(2), 10_000), ['pg1', 'pg2']);
 
     // A planned switchover (patronictl writes the request to the DCS; the nodes act on it).
     const sw = await patronictl(pg1, ['switchover', '--leader', 'pg1', '--candidate', 'pg2', '--force', scope]);
@@ -78,12 +83,16 @@ async function failover(t: TestContext, scope: string, open: () => Promise<Store
     assert.equal(await view.leader(), 'pg2', 'the lock outlives a crash for its session / lease time (ttl 10 s)');
     assert.equal((await pg1.status())?.role, 'replica');
     await pg1.waitFor('promotion once the lock lapsed', isRunningPrimary, 60_000);
+    const promotedAt = pg1.process.lineCount;
     t.diagnostic(`${scope}: pg1 promoted ${Math.round(performance.now() - crashedAt)} ms after pg2 crashed`);
     assert.equal(await view.leader(), 'pg1');
-    assert.deepEqual(await pollUntil('pg2\'s member record gone', async () => ((await view.members()).length === 1 ? view.members() : undefined), 30_000), ['pg1']);
+    assert.deepEqual(await pollUntil('pg2\'s member record gone', members(1), 30_000), ['pg1']);
 
     // A clean shutdown releases the lock (kazoo's closeSession may still be in flight when
-    // Patroni exits, so allow a moment; expiry would take the whole ttl of 10 s).
+    // Patroni exits, so allow a moment; expiry would take the whole ttl of 10 s). Patroni only
+    // releases a lock it has confirmed in a full loop as leader: a SIGTERM in the moment after
+    // its promotion leaves the lock to lapse (its own behaviour, on ZooKeeper too), so wait for one.
+    await pg1.process.waitForLine(/I am \(pg1\), the leader with the lock/, 15_000, promotedAt);
     pg1.process.signal('SIGTERM', false);
     await pg1.process.waitForExit(60_000);
     await pollUntil('the lock released on shutdown', async () => ((await view.leader()) === undefined ? true : undefined), 4000, 100)
