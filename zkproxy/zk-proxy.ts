@@ -175,6 +175,8 @@ async function startSide<T extends { address: AddressInfo }>(what: string, flag:
 
 /** Bootstraps the key space, loads the tree, starts the change feed, reaper and listener. */
 export async function startZkProxy(o: ZkProxyOptions): Promise<ZkProxy> {
+  // A usage error, before anything starts that would then need stopping.
+  if (o.plain === false && !o.secure) throw new Error('the ZooKeeper front end needs a plain or a secure port');
   const logger = (o.logger ?? silentLogger).child({ component: 'zkproxy' });
   const tickTime = o.tickTime ?? ZK_TICK_TIME_DEFAULT_MS;
   const minSessionTimeout = o.minSessionTimeout ?? 2 * tickTime;
@@ -229,8 +231,8 @@ export async function startZkProxy(o: ZkProxyOptions): Promise<ZkProxy> {
     await close();
     throw e;
   });
-  const address = bound.plain ?? bound.secure;
-  if (!address) throw new Error('the ZooKeeper front end needs a plain or a secure port');
+  // One of them is bound: checked at the top.
+  const address = (bound.plain ?? bound.secure)!;
   const monitoring = listener.fourLetterSource();
   const adminOpts = o.admin;
   const admin = adminOpts

@@ -4,8 +4,8 @@
  * four-letter words. As ZooKeeper 3.8's Jetty servlet: GET and HEAD run a command and answer
  * 200 with its JSON (an unknown name too, with the error inside); `GET /commands` lists the
  * primary names as links; OPTIONS says what is allowed; other methods get 405 and other paths
- * 404. Query parameters are ignored (none of the commands served takes one). No
- * authentication, as in 3.8: bind it to a trusted address.
+ * 404. Query parameters reach the command as ZooKeeper's kwargs, the first value of each
+ * (`set_trace_mask?traceMask=N`). No authentication, as in 3.8: bind it to a trusted address.
  */
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { ZkLogger } from '../logger';
