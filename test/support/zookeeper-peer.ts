@@ -90,14 +90,19 @@ export function zookeeperClasspath(dir = JAVA_LIB_DIR): string[] {
 /**
  * Send a four-letter word (`ruok`, `srvr`, `mntr`, `stat`, …) to a ZooKeeper-protocol server and
  * return its whole text answer (the server closes the connection after answering); over TLS
- * (a secure client port) when `tlsOptions` is given.
+ * (a secure client port) when `tlsOptions` is given. Bytes go as given (stmk with its 8-byte
+ * mask); a list of parts is written 50 ms apart, to send one word in several TCP segments.
  */
-export function fourLetterWord(host: string, port: number, word: string, timeoutMs = 5000, tlsOptions?: tls.ConnectionOptions): Promise<string> {
+export function fourLetterWord(host: string, port: number, word: string | Buffer | readonly Buffer[], timeoutMs = 5000, tlsOptions?: tls.ConnectionOptions): Promise<string> {
+  const parts = Array.isArray(word) ? (word as readonly Buffer[]) : [word as string | Buffer];
+  const label = typeof word === 'string' ? word : Buffer.concat(parts.map((p) => Buffer.from(p))).subarray(0, 4).toString('latin1');
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     const sock = tlsOptions ? tls.connect({ ...tlsOptions, host, port }) : net.connect({ host, port });
-    const timer = setTimeout(() => sock.destroy(new Error(`${word} to ${host}:${port}: timeout after ${timeoutMs} ms`)), timeoutMs);
-    sock.on(tlsOptions ? 'secureConnect' : 'connect', () => sock.end(word));
+    const timer = setTimeout(() => sock.destroy(new Error(`${label} to ${host}:${port}: timeout after ${timeoutMs} ms`)), timeoutMs);
+    sock.on(tlsOptions ? 'secureConnect' : 'connect', () => {
+      parts.forEach((p, i) => setTimeout(() => (i === parts.length - 1 ? sock.end(p) : sock.write(p)), i * 50));
+    });
     sock.on('data', (b: Buffer) => chunks.push(b));
     sock.on('error', (err) => {
       clearTimeout(timer);
