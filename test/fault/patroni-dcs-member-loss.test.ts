@@ -44,7 +44,10 @@ async function memberLoss(t: TestContext, kind: PatroniDcs['kind']): Promise<voi
     node = await startPatroniNode(scope, 'pg1', dir, { kind, ports: cluster.members.map(portOf) }, TIMING);
     const patroni = node;
     await patroni.waitFor('bootstrap as the primary', isRunningPrimary, 120_000);
-    const usedBy = (pid: number): ClusterMember[] => cluster.members.filter((m) => connectedPorts(pid).includes(portOf(m)));
+    const usedBy = (pid: number): ClusterMember[] => {
+      const ports = connectedPorts(pid);
+      return cluster.members.filter((m) => ports.includes(portOf(m)));
+    };
     const victim = await pollUntil('the one member Patroni is connected to', async () => {
       const used = usedBy(patroni.process.pid);
       return used.length === 1 ? used[0] : undefined;
