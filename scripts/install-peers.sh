@@ -11,6 +11,10 @@
 #                             Patroni 3 with PostgreSQL: a real service on ZooKeeper and etcd v3, run
 #                             on Coracle through a failover (test/interop/patroni.test.ts); Patroni's
 #                             etcd3 backend imports python3-etcd, which Debian's patroni only suggests
+#   clickhouse-server         ClickHouse 18.16, whose replicated tables keep their replication log,
+#                             block numbers and replica liveness in ZooKeeper through its own C++
+#                             client (test/interop/clickhouse.test.ts)
+#   zktop                     a console ZooKeeper monitor that parses `stat` (test/interop/zktop.test.ts)
 #   openssl                   makes the test certificates of the TLS tests (test/support/tls-certs.ts)
 #   make gcc g++              to build the optional npm package `zookeeper` (a Node addon over the C
 #                             client, whose sources it bundles) during `npm ci`; node-gyp also needs
@@ -26,7 +30,7 @@ set -euo pipefail
 
 PACKAGES=(etcd-server etcd-client zookeeper zookeeper-bin python3-kazoo python3-pure-sasl
   libcurator-client-java libcurator-framework-java libcurator-recipes-java openssl make gcc g++
-  patroni python3-etcd postgresql)
+  patroni python3-etcd postgresql clickhouse-server zktop)
 SYSTEM_PYTHON=/usr/bin/python3
 ZK_JAR=/usr/share/java/zookeeper.jar
 ZKCLI=/usr/share/zookeeper/bin/zkCli.sh
@@ -113,6 +117,10 @@ postgres_bin() {
   [ -n "$d" ] && [ -x "$d/initdb" ] || { echo "no /usr/lib/postgresql/<version>/bin/initdb"; return 1; }
   echo "$("$d/postgres" --version) in $d"
 }
+dpkg_version() { # dpkg_version <package> <file it must have installed>
+  [ -e "$2" ] || { echo "$2 not found"; return 1; }
+  echo "$1 $(dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo '?') ($2)"
+}
 zkcli_path() {
   [ -x "$ZKCLI" ] || { echo "$ZKCLI not found"; return 1; }
   echo "$ZKCLI"
@@ -130,6 +138,8 @@ check openssl openssl version
 check kazoo "$SYSTEM_PYTHON" -c 'import kazoo.version as v; print("kazoo " + v.__version__ + " for /usr/bin/python3")'
 check patroni patroni --version
 check postgresql postgres_bin
+check clickhouse dpkg_version clickhouse-server /usr/sbin/clickhouse-server
+check zktop dpkg_version zktop /usr/lib/python3/dist-packages/zktop.py
 
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet etcd 2>/dev/null; then
   log "note: the etcd.service from etcd-server is running on 127.0.0.1:2379 (Coracle's default port);"

@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 /** The peers a test can ask for. */
-export type PeerName = 'etcd' | 'etcdctl' | 'zookeeper' | 'zkCli' | 'cliMt' | 'loadGen' | 'kazoo' | 'patroni';
+export type PeerName = 'etcd' | 'etcdctl' | 'zookeeper' | 'zkCli' | 'cliMt' | 'loadGen' | 'kazoo' | 'patroni' | 'clickhouse' | 'zktop';
 
 /** The Python interpreter that has Debian's python3-kazoo. */
 export const SYSTEM_PYTHON = '/usr/bin/python3';
@@ -32,6 +32,11 @@ const INSTALL_HINT = 'run scripts/install-peers.sh';
 
 /** Debian's Patroni (PostgreSQL high availability over ZooKeeper or etcd v3). */
 export const PATRONI_BIN = '/usr/bin/patroni';
+/** Debian's ClickHouse server (18.16): replicated tables coordinated through ZooKeeper. */
+export const CLICKHOUSE_BIN = '/usr/sbin/clickhouse-server';
+/** Debian's zktop, a console monitor that parses the `stat` four-letter word (a Python 3 module). */
+export const ZKTOP_MODULE = '/usr/lib/python3/dist-packages/zktop.py';
+
 /** Where Debian puts each PostgreSQL major version's server binaries. */
 const POSTGRES_LIB_DIR = '/usr/lib/postgresql';
 
@@ -116,6 +121,10 @@ function probe(name: PeerName): PeerStatus {
       const r = spawnSync(SYSTEM_PYTHON, ['-c', 'import etcd, kazoo'], { timeout: 15_000, stdio: 'ignore' });
       return r.status === 0 ? { available: true, path: PATRONI_BIN } : { available: false, missing: `${SYSTEM_PYTHON} cannot import etcd and kazoo` };
     }
+    case 'clickhouse':
+      return file(CLICKHOUSE_BIN, CLICKHOUSE_BIN);
+    case 'zktop':
+      return fs.existsSync(ZKTOP_MODULE) ? { available: true, path: ZKTOP_MODULE } : { available: false, missing: `${ZKTOP_MODULE} not found` };
     case 'kazoo': {
       if (!isExecutable(SYSTEM_PYTHON)) return { available: false, missing: `${SYSTEM_PYTHON} not found` };
       const r = spawnSync(SYSTEM_PYTHON, ['-c', 'import kazoo'], { timeout: 15_000, stdio: 'ignore' });

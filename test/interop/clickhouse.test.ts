@@ -1,0 +1,165 @@
+/**
+ * A real service built on ZooKeeper, run unmodified on Coracle: ClickHouse (Debian's 18.16),
+ * whose ReplicatedMergeTree tables coordinate their replicas through ZooKeeper with ClickHouse's
+ * own C++ client: a replication log of sequential znodes, insert deduplication by block hash
+ * (a multi that fails when the hash znode exists), block numbers from ephemeral sequential
+ * znodes created and deleted per insert, mutations, leader election, and replica liveness (an
+ * ephemeral `is_active` of the replica's session).
+ *
+ * Two replicas run one script on three stores: Coracle's ZooKeeper port, `coracle zk-proxy` in
+ * front of a real etcd 3.4, and a real Apache ZooKeeper 3.8. Each run must replicate and
+ * deduplicate correctly and survive a replica crash (its session expires, the other replica
+ * sees it inactive, it catches up after a restart). Then what ClickHouse derived from
+ * ZooKeeper's answers (the deduplication hashes, the block numbers in the part names, the
+ * mutation ids, the rows) must be the same on Coracle as on ZooKeeper.
+ */
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { requirePeer } from '../support/peers';
+import { startCoracle } from '../support/coracle-server';
+import { startEtcd } from '../support/etcd-peer';
+import { startZkProxyProcess } from '../support/zk-proxy-process';
+import { startZookeeper } from '../support/zookeeper-peer';
+import { createTempDir, removeTempDir } from '../support/temp-dir';
+import { ClickHouseServer, startClickHouse } from '../support/clickhouse';
+import { pollUntil } from '../support/poll';
+
+/** A ZooKeeper port for the run and how to stop what serves it. */
+interface Store {
+  zkPort: number;
+  stop(): Promise<void>;
+}
+
+/** What ClickHouse made of its ZooKeeper's answers; equal across stores when they answer alike. */
+interface Transcript {
+  /** `partition, rows, sum(id)` per replica. */
+  rows: Record<string, string>;
+  /** Active parts per replica: `partition, min block, max block, data version` (merge levels vary with timing). */
+  parts: Record<string, string>;
+  /** The deduplication hashes (`blocks/`), one per distinct inserted block. */
+  blocks: string;
+  /** The mutation ids (`mutations/`, sequential). */
+  mutations: string;
+}
+
+const SESSION_TIMEOUT_MS = 4000;
+const ZK_TABLE = '/clickhouse/tables/t';
+
+/** Rows `from..to` as a VALUES list; partition = id % 2, so each insert makes two parts. */
+function rowsSql(from: number, to: number): string {
+  const v: string[] = [];
+  for (let id = from; id <= to; id++) v.push(`(${id}, ${id % 2}, 'v${id}')`);
+  return v.join(',');
+}
+
+/** The sorted child names of a znode, read through ClickHouse's `system.zookeeper`. */
+function children(ch: ClickHouseServer, path: string): Promise<string> {
+  return ch.query(`SELECT name FROM system.zookeeper WHERE path = '${path}' ORDER BY name`);
+}
+
+async function syncAll(replicas: ClickHouseServer[]): Promise<void> {
+  for (const r of replicas) await r.query('SYSTEM SYNC REPLICA t');
+}
+
+/** Polls `sql` on `r` until it returns `want` (bounded). */
+function until(r: ClickHouseServer, what: string, sql: string, want: string, timeoutMs = 30_000): Promise<true> {
+  return pollUntil(`${r.name}: ${what}`, async () => ((await r.query(sql)) === want ? true : undefined), timeoutMs, 100);
+}
+
+/** The replica that currently leads (merges are assigned by the leader). */
+async function leader(replicas: ClickHouseServer[]): Promise<ClickHouseServer> {
+  return pollUntil('a leader replica', async () => {
+    for (const r of replicas) if ((await r.query("SELECT is_leader FROM system.replicas WHERE table = 't'")) === '1\n') return r;
+    return undefined;
+  }, 30_000, 100);
+}
+
+async function scenario(t: TestContext, label: string, open: () => Promise<Store>): Promise<Transcript> {
+  const store = await open();
+  const dir = createTempDir('clickhouse-');
+  const replicas: ClickHouseServer[] = [];
+  try {
+    for (const name of ['r1', 'r2']) replicas.push(await startClickHouse({ name, zkPort: store.zkPort, parentDir: dir, sessionTimeoutMs: SESSION_TIMEOUT_MS }));
+    const [r1, r2] = replicas as [ClickHouseServer, ClickHouseServer];
+    for (const r of replicas) {
+      await r.query(`CREATE TABLE t (id UInt64, p UInt8, s String) ENGINE = ReplicatedMergeTree('${ZK_TABLE}', '{replica}') PARTITION BY p ORDER BY id`);
+    }
+    await r1.query(`INSERT INTO t VALUES ${rowsSql(1, 10)}`);
+    await r2.query(`INSERT INTO t VALUES ${rowsSql(11, 15)}`);
+    // The same block again (a client retrying an insert it did not hear back from): deduplicated.
+    await r1.query(`INSERT INTO t VALUES ${rowsSql(1, 10)}`);
+    await syncAll(replicas);
+    for (const r of replicas) assert.equal(await r.query('SELECT count(), sum(id) FROM t'), '15\t120\n', `${r.name}: both inserts once`);
+    assert.equal(await r1.query(`SELECT count() FROM system.replicas WHERE table = 't' AND active_replicas = 2 AND is_readonly = 0`), '1\n');
+
+    // A crash of r2: its session must expire (its is_active znode goes), not before its timeout.
+    const crashedAt = performance.now();
+    await r2.kill();
+    await until(r1, 'r2 seen inactive', "SELECT active_replicas FROM system.replicas WHERE table = 't'", '1\n', 30_000);
+    const inactiveAfter = performance.now() - crashedAt;
+    t.diagnostic(`${label}: r2 inactive ${Math.round(inactiveAfter)} ms after its crash`);
+    assert.ok(inactiveAfter >= SESSION_TIMEOUT_MS / 2, `the session outlived the crash by less than half its timeout (${Math.round(inactiveAfter)} ms)`);
+    await r1.query(`INSERT INTO t VALUES ${rowsSql(16, 20)}`);
+    await r2.restart();
+    await until(r2, 'back to writable', "SELECT is_readonly FROM system.replicas WHERE table = 't'", '0\n');
+    await r2.query(`INSERT INTO t VALUES ${rowsSql(21, 24)}`);
+    await syncAll(replicas);
+    for (const r of replicas) assert.equal(await r.query('SELECT count(), sum(id) FROM t'), '24\t300\n', `${r.name}: every insert once, across the crash`);
+    await until(r1, 'r2 active again', "SELECT active_replicas FROM system.replicas WHERE table = 't'", '2\n');
+
+    // A merge assigned by the leader through the log, then a mutation, on both replicas.
+    await (await leader(replicas)).query('OPTIMIZE TABLE t FINAL');
+    await syncAll(replicas);
+    for (const r of replicas) await until(r, 'one part per partition', "SELECT count() FROM system.parts WHERE table = 't' AND active", '2\n');
+    await r1.query('ALTER TABLE t DELETE WHERE id % 5 = 0');
+    for (const r of replicas) await until(r, 'the mutation done', "SELECT count() FROM system.mutations WHERE table = 't' AND is_done = 0", '0\n');
+    for (const r of replicas) await until(r, 'rows after the mutation', 'SELECT count(), sum(id) FROM t', '20\t250\n');
+
+    const log = (await children(r1, `${ZK_TABLE}/log`)).split('\n').filter(Boolean);
+    assert.ok(log.length > 0);
+    assert.deepEqual(log, log.map((_, i) => `log-${String(i).padStart(10, '0')}`), 'the replication log is numbered 0, 1, 2… (%010d)');
+    const transcript: Transcript = { rows: {}, parts: {}, blocks: await children(r1, `${ZK_TABLE}/blocks`), mutations: await children(r1, `${ZK_TABLE}/mutations`) };
+    for (const r of replicas) {
+      transcript.rows[r.name] = await r.query('SELECT p, count(), sum(id) FROM t GROUP BY p ORDER BY p');
+      transcript.parts[r.name] = await r.query("SELECT partition_id, min_block_number, max_block_number, data_version FROM system.parts WHERE table = 't' AND active ORDER BY partition_id");
+    }
+    assert.equal(transcript.parts.r1, transcript.parts.r2, 'both replicas hold the same parts');
+    return transcript;
+  } finally {
+    for (const r of replicas) await r.stop();
+    await store.stop();
+    removeTempDir(dir);
+  }
+}
+
+async function coracleStore(): Promise<Store> {
+  const coracle = await startCoracle();
+  return { zkPort: coracle.zkPort, stop: async () => void (await coracle.stop()) };
+}
+
+async function proxyOverEtcdStore(): Promise<Store> {
+  const etcd = await startEtcd();
+  const proxy = await startZkProxyProcess(etcd.endpoints);
+  return { zkPort: proxy.port, stop: async () => {
+    await proxy.stop();
+    await etcd.stop();
+  } };
+}
+
+async function zookeeperStore(): Promise<Store> {
+  const zk = await startZookeeper();
+  return { zkPort: zk.port, stop: () => zk.stop() };
+}
+
+test('ClickHouse replicated tables: the same script on ZooKeeper 3.8, Coracle and coracle zk-proxy over etcd 3.4', { timeout: 280_000 }, async (t) => {
+  const skip = requirePeer('clickhouse', 'zookeeper', 'etcd');
+  if (skip) return t.skip(skip);
+  const reference = await scenario(t, 'ZooKeeper 3.8', zookeeperStore);
+  t.diagnostic(`on ZooKeeper: ${JSON.stringify(reference)}`);
+  await t.test('Coracle\'s ZooKeeper port: replicas, dedup, a crash, merge, mutation; ClickHouse sees what it sees on ZooKeeper', async (t) => {
+    assert.deepEqual(await scenario(t, 'Coracle', coracleStore), reference);
+  });
+  await t.test('coracle zk-proxy over etcd 3.4: the same', async (t) => {
+    assert.deepEqual(await scenario(t, 'zk-proxy over etcd', proxyOverEtcdStore), reference);
+  });
+});
