@@ -3,12 +3,12 @@
  * whose ReplicatedMergeTree tables coordinate their replicas through ZooKeeper with ClickHouse's
  * own C++ client: a replication log of sequential znodes, insert deduplication by block hash
  * (a multi that fails when the hash znode exists), block numbers from ephemeral sequential
- * znodes created and deleted per insert, mutations, leader election, and replica liveness (an
- * ephemeral `is_active` of the replica's session).
+ * znodes created and deleted per insert, quorum inserts, mutations, leader election, and replica
+ * liveness (an ephemeral `is_active` of the replica's session).
  *
  * Two replicas run one script on three stores: Coracle's ZooKeeper port, `coracle zk-proxy` in
  * front of a real etcd 3.4, and a real Apache ZooKeeper 3.8. Each run must replicate and
- * deduplicate correctly and survive a replica crash (its session expires, the other replica
+ * deduplicate correctly, take concurrent inserts on both replicas, and survive a replica crash (its session expires, the other replica
  * sees it inactive, it catches up after a restart). Then what ClickHouse derived from
  * ZooKeeper's answers (the deduplication hashes, the block numbers in the part names, the
  * mutation ids, the rows) must be the same on Coracle as on ZooKeeper.
@@ -74,6 +74,23 @@ async function leader(replicas: ClickHouseServer[]): Promise<ClickHouseServer> {
   }, 30_000, 100);
 }
 
+/**
+ * OPTIMIZE FINAL on the leader. ClickHouse 18.16 sometimes refuses it with "Unknown log entry
+ * type: 0" while merges it assigned itself are still running (seen on ZooKeeper 3.8 too): a few
+ * tries, the same on every store.
+ */
+async function optimizeFinal(replicas: ClickHouseServer[]): Promise<void> {
+  await pollUntil('OPTIMIZE TABLE t FINAL accepted', async () => {
+    try {
+      await (await leader(replicas)).query('OPTIMIZE TABLE t FINAL');
+      return true;
+    } catch (err) {
+      if (!/Unknown log entry type/.test((err as Error).message)) throw err;
+      return undefined;
+    }
+  }, 30_000, 500);
+}
+
 async function scenario(t: TestContext, label: string, open: () => Promise<Store>): Promise<Transcript> {
   const store = await open();
   const dir = createTempDir('clickhouse-');
@@ -99,31 +116,45 @@ async function scenario(t: TestContext, label: string, open: () => Promise<Store
     const inactiveAfter = performance.now() - crashedAt;
     t.diagnostic(`${label}: r2 inactive ${Math.round(inactiveAfter)} ms after its crash`);
     assert.ok(inactiveAfter >= SESSION_TIMEOUT_MS / 2, `the session outlived the crash by less than half its timeout (${Math.round(inactiveAfter)} ms)`);
-    await r1.query(`INSERT INTO t VALUES ${rowsSql(16, 20)}`);
+    await r1.query(`INSERT INTO t VALUES ${rowsSql(18, 20)}`);
     await r2.restart();
     await until(r2, 'back to writable', "SELECT is_readonly FROM system.replicas WHERE table = 't'", '0\n');
     await r2.query(`INSERT INTO t VALUES ${rowsSql(21, 24)}`);
     await syncAll(replicas);
-    for (const r of replicas) assert.equal(await r.query('SELECT count(), sum(id) FROM t'), '24\t300\n', `${r.name}: every insert once, across the crash`);
+    for (const r of replicas) assert.equal(await r.query('SELECT count(), sum(id) FROM t'), '22\t267\n', `${r.name}: every insert once, across the crash`);
     await until(r1, 'r2 active again', "SELECT active_replicas FROM system.replicas WHERE table = 't'", '2\n');
 
     // A merge assigned by the leader through the log, then a mutation, on both replicas.
-    await (await leader(replicas)).query('OPTIMIZE TABLE t FINAL');
+    await optimizeFinal(replicas);
     await syncAll(replicas);
     for (const r of replicas) await until(r, 'one part per partition', "SELECT count() FROM system.parts WHERE table = 't' AND active", '2\n');
     await r1.query('ALTER TABLE t DELETE WHERE id % 5 = 0');
     for (const r of replicas) await until(r, 'the mutation done', "SELECT count() FROM system.mutations WHERE table = 't' AND is_done = 0", '0\n');
-    for (const r of replicas) await until(r, 'rows after the mutation', 'SELECT count(), sum(id) FROM t', '20\t250\n');
+    for (const r of replicas) await until(r, 'rows after the mutation', 'SELECT count(), sum(id) FROM t', '18\t217\n');
 
     const log = (await children(r1, `${ZK_TABLE}/log`)).split('\n').filter(Boolean);
     assert.ok(log.length > 0);
     assert.deepEqual(log, log.map((_, i) => `log-${String(i).padStart(10, '0')}`), 'the replication log is numbered 0, 1, 2… (%010d)');
     const transcript: Transcript = { rows: {}, parts: {}, blocks: await children(r1, `${ZK_TABLE}/blocks`), mutations: await children(r1, `${ZK_TABLE}/mutations`) };
     for (const r of replicas) {
-      transcript.rows[r.name] = await r.query('SELECT p, count(), sum(id) FROM t GROUP BY p ORDER BY p');
       transcript.parts[r.name] = await r.query("SELECT partition_id, min_block_number, max_block_number, data_version FROM system.parts WHERE table = 't' AND active ORDER BY partition_id");
     }
     assert.equal(transcript.parts.r1, transcript.parts.r2, 'both replicas hold the same parts');
+
+    // A quorum insert (acknowledged once both replicas have it: tracked in quorum/ znodes with
+    // multi and check), then a sequentially consistent read on the other replica. (It comes after
+    // the merge: ClickHouse 18.16 then refuses OPTIMIZE FINAL with "Unknown log entry type: 0",
+    // on ZooKeeper 3.8 as well.)
+    await r1.query(`INSERT INTO t VALUES ${rowsSql(16, 17)}`, { insert_quorum: 2 });
+    assert.equal(await r2.query('SELECT count(), sum(id) FROM t', { select_sequential_consistency: 1 }), '20\t250\n');
+
+    // Twenty inserts at once from both replicas: block numbers allocated under contention.
+    await Promise.all(Array.from({ length: 20 }, (_, i) => replicas[i % 2]!.query(`INSERT INTO t VALUES ${rowsSql(101 + i, 101 + i)}`)));
+    await syncAll(replicas);
+    for (const r of replicas) {
+      assert.equal(await r.query('SELECT count(), sum(id) FROM t'), '40\t2460\n', `${r.name}: the concurrent inserts`);
+      transcript.rows[r.name] = await r.query('SELECT p, count(), sum(id) FROM t GROUP BY p ORDER BY p');
+    }
     return transcript;
   } finally {
     for (const r of replicas) await r.stop();

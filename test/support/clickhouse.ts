@@ -22,8 +22,11 @@ export interface ClickHouseServer {
   name: string;
   /** The current process (a new one after {@link restart}). */
   readonly process: ManagedProcess;
-  /** Runs one SQL statement; resolves with the body (TabSeparated), rejects with ClickHouse's error. */
-  query(sql: string): Promise<string>;
+  /**
+   * Runs one SQL statement with optional query settings (ClickHouse 18 takes them as URL
+   * parameters); resolves with the body (TabSeparated), rejects with ClickHouse's error.
+   */
+  query(sql: string, settings?: Record<string, string | number>): Promise<string>;
   /** Kills the server (SIGKILL: a crash). Its ZooKeeper session is left to expire. */
   kill(): Promise<void>;
   /** Starts it again on the same ports and directory; resolves once it answers queries. */
@@ -81,10 +84,11 @@ const USERS_XML = `<yandex>
 </yandex>
 `;
 
-/** POSTs `sql` to the server's HTTP interface. */
-function post(port: number, sql: string): Promise<string> {
+/** POSTs `sql` to the server's HTTP interface, `settings` in the URL. */
+function post(port: number, sql: string, settings: Record<string, string | number> = {}): Promise<string> {
+  const params = new URLSearchParams(Object.entries(settings).map(([k, v]) => [k, String(v)]));
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/', method: 'POST', timeout: QUERY_TIMEOUT_MS }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path: `/?${params}`, method: 'POST', timeout: QUERY_TIMEOUT_MS }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
@@ -104,7 +108,7 @@ export async function startClickHouse(o: ClickHouseOptions): Promise<ClickHouseS
   const configFile = path.join(dir, 'config.xml');
   fs.writeFileSync(configFile, configXml(dir, o, http, tcp, interserver));
   fs.writeFileSync(path.join(dir, 'users.xml'), USERS_XML);
-  const query = (sql: string): Promise<string> => post(http, sql);
+  const query = (sql: string, settings?: Record<string, string | number>): Promise<string> => post(http, sql, settings);
   const launch = async (): Promise<ManagedProcess> => {
     const proc = startProcess(CLICKHOUSE_BIN, [`--config-file=${configFile}`], { name: `clickhouse-${o.name}` });
     await pollUntil(`clickhouse-${o.name} answers queries`, async () => {
