@@ -1,7 +1,7 @@
 /**
  * A real service built on ZooKeeper, run unmodified on Coracle: ClickHouse (Debian's 18.16),
  * whose ReplicatedMergeTree tables coordinate their replicas through ZooKeeper with ClickHouse's
- * own C++ client: a replication log of sequential znodes, insert deduplication by block hash
+ * own C++ client: distributed DDL (`ON CLUSTER`, a queue of sequential znodes), a replication log of sequential znodes, insert deduplication by block hash
  * (a multi that fails when the hash znode exists), block numbers from ephemeral sequential
  * znodes created and deleted per insert, quorum inserts, mutations, leader election, and replica
  * liveness (an ephemeral `is_active` of the replica's session).
@@ -23,6 +23,7 @@ import { startZookeeper } from '../support/zookeeper-peer';
 import { createTempDir, removeTempDir } from '../support/temp-dir';
 import { ClickHouseServer, startClickHouse } from '../support/clickhouse';
 import { pollUntil } from '../support/poll';
+import { freePorts } from '../support/ports';
 
 /** A ZooKeeper port for the run and how to stop what serves it. */
 interface Store {
@@ -40,6 +41,8 @@ interface Transcript {
   blocks: string;
   /** The mutation ids (`mutations/`, sequential). */
   mutations: string;
+  /** The distributed DDL queue (`query-` sequential znodes). */
+  ddl: string;
 }
 
 const SESSION_TIMEOUT_MS = 4000;
@@ -96,11 +99,16 @@ async function scenario(t: TestContext, label: string, open: () => Promise<Store
   const dir = createTempDir('clickhouse-');
   const replicas: ClickHouseServer[] = [];
   try {
-    for (const name of ['r1', 'r2']) replicas.push(await startClickHouse({ name, zkPort: store.zkPort, parentDir: dir, sessionTimeoutMs: SESSION_TIMEOUT_MS }));
-    const [r1, r2] = replicas as [ClickHouseServer, ClickHouseServer];
-    for (const r of replicas) {
-      await r.query(`CREATE TABLE t (id UInt64, p UInt8, s String) ENGINE = ReplicatedMergeTree('${ZK_TABLE}', '{replica}') PARTITION BY p ORDER BY id`);
+    const cluster = await freePorts(2);
+    for (const [i, name] of ['r1', 'r2'].entries()) {
+      replicas.push(await startClickHouse({ name, zkPort: store.zkPort, parentDir: dir, sessionTimeoutMs: SESSION_TIMEOUT_MS, tcpPort: cluster[i], cluster }));
     }
+    const [r1, r2] = replicas as [ClickHouseServer, ClickHouseServer];
+    // Distributed DDL: r1 queues the CREATE in ZooKeeper, each server's DDL worker runs its part.
+    const created = await r1.query(`CREATE TABLE t ON CLUSTER c (id UInt64, p UInt8, s String) ENGINE = ReplicatedMergeTree('${ZK_TABLE}', '{replica}') PARTITION BY p ORDER BY id`);
+    assert.deepEqual(created.split('\n').filter(Boolean).map((l) => l.split('\t').slice(0, 3).join(' ')).sort(),
+      cluster.map((p) => `127.0.0.1 ${p} 0`).sort(), `ON CLUSTER: both servers ran the CREATE (host, port, status):\n${created}`);
+    for (const r of replicas) assert.equal(await r.query("SELECT count() FROM system.tables WHERE name = 't'"), '1\n');
     await r1.query(`INSERT INTO t VALUES ${rowsSql(1, 10)}`);
     await r2.query(`INSERT INTO t VALUES ${rowsSql(11, 15)}`);
     // The same block again (a client retrying an insert it did not hear back from): deduplicated.
@@ -135,7 +143,8 @@ async function scenario(t: TestContext, label: string, open: () => Promise<Store
     const log = (await children(r1, `${ZK_TABLE}/log`)).split('\n').filter(Boolean);
     assert.ok(log.length > 0);
     assert.deepEqual(log, log.map((_, i) => `log-${String(i).padStart(10, '0')}`), 'the replication log is numbered 0, 1, 2… (%010d)');
-    const transcript: Transcript = { rows: {}, parts: {}, blocks: await children(r1, `${ZK_TABLE}/blocks`), mutations: await children(r1, `${ZK_TABLE}/mutations`) };
+    const transcript: Transcript = { rows: {}, parts: {}, blocks: await children(r1, `${ZK_TABLE}/blocks`), mutations: await children(r1, `${ZK_TABLE}/mutations`),
+      ddl: await children(r1, '/clickhouse/task_queue/ddl') };
     for (const r of replicas) {
       transcript.parts[r.name] = await r.query("SELECT partition_id, min_block_number, max_block_number, data_version FROM system.parts WHERE table = 't' AND active ORDER BY partition_id");
     }

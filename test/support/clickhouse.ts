@@ -20,6 +20,8 @@ import { ManagedProcess, startProcess } from './process';
 export interface ClickHouseServer {
   /** The replica name (the `{replica}` macro). */
   name: string;
+  /** Its native (TCP) port. */
+  tcpPort: number;
   /** The current process (a new one after {@link restart}). */
   readonly process: ManagedProcess;
   /**
@@ -45,6 +47,13 @@ export interface ClickHouseOptions {
   parentDir: string;
   /** The session timeout ClickHouse asks for (default 4000 ms). */
   sessionTimeoutMs?: number;
+  /** Its native (TCP) port, when the caller chose it for a cluster; default a free port. */
+  tcpPort?: number;
+  /**
+   * The native ports of every server of cluster `c` (one shard, a replica on each), for
+   * `ON CLUSTER c` DDL, which ClickHouse queues in ZooKeeper (`/clickhouse/task_queue/ddl`).
+   */
+  cluster?: readonly number[];
 }
 
 const START_TIMEOUT_MS = 60_000;
@@ -72,8 +81,15 @@ function configXml(dir: string, o: ClickHouseOptions, http: number, tcp: number,
     <session_timeout_ms>${o.sessionTimeoutMs ?? 4000}</session_timeout_ms>
   </zookeeper>
   <macros><replica>${o.name}</replica></macros>
+  <distributed_ddl><path>/clickhouse/task_queue/ddl</path></distributed_ddl>${clusterXml(o.cluster ?? [])}
 </yandex>
 `;
+}
+
+function clusterXml(ports: readonly number[]): string {
+  if (ports.length === 0) return '';
+  const replicas = ports.map((p) => `<replica><host>127.0.0.1</host><port>${p}</port></replica>`).join('');
+  return `\n  <remote_servers><c><shard><internal_replication>true</internal_replication>${replicas}</shard></c></remote_servers>`;
 }
 
 /** One user, `default`, without a password, reachable from 127.0.0.1 only. */
@@ -104,7 +120,7 @@ function post(port: number, sql: string, settings: Record<string, string | numbe
 export async function startClickHouse(o: ClickHouseOptions): Promise<ClickHouseServer> {
   const dir = path.join(o.parentDir, o.name);
   fs.mkdirSync(dir, { recursive: true });
-  const [http, tcp, interserver] = (await freePorts(3)) as [number, number, number];
+  const [http, interserver, tcp = o.tcpPort!] = (await freePorts(o.tcpPort === undefined ? 3 : 2)) as [number, number, number?];
   const configFile = path.join(dir, 'config.xml');
   fs.writeFileSync(configFile, configXml(dir, o, http, tcp, interserver));
   fs.writeFileSync(path.join(dir, 'users.xml'), USERS_XML);
@@ -120,6 +136,7 @@ export async function startClickHouse(o: ClickHouseOptions): Promise<ClickHouseS
   let proc = await launch();
   return {
     name: o.name,
+    tcpPort: tcp,
     get process() {
       return proc;
     },
