@@ -11,8 +11,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { requirePeer } from '../support/peers';
-import { CoracleCluster, ClusterMember, endpointStatus } from '../support/cluster';
-import { etcdctl } from '../support/etcdctl';
+import { CoracleCluster, ClusterMember } from '../support/cluster';
 import { createTempDir, removeTempDir } from '../support/temp-dir';
 import { PatroniDcs, PatroniNode, PatroniTiming, isRunningPrimary, startPatroniNode } from '../support/patroni';
 import { DcsView, etcdView, zkView } from '../support/patroni-dcs-view';
@@ -21,17 +20,6 @@ import { pollUntil, sleep } from '../support/poll';
 
 /** Patroni's defaults but a shorter ttl and loop, so one ttl fits a test (ttl ≥ loop + 2 × retry). */
 const TIMING: PatroniTiming = { ttl: 20, loop_wait: 2, retry_timeout: 8 };
-
-/** Moves Raft leadership to `m` (etcdctl move-leader, sent to the current leader) and waits until it leads. */
-async function makeLeader(cluster: CoracleCluster, m: ClusterMember): Promise<void> {
-  const leader = await cluster.leader();
-  if (leader === m) return;
-  const id = (await endpointStatus(m.endpoint))?.memberId;
-  assert.ok(id, `${m.name} answers endpoint status`);
-  const r = await etcdctl(leader.endpoint, ['move-leader', BigInt(id).toString(16)]);
-  assert.equal(r.code, 0, `move-leader: ${r.stderr}`);
-  await pollUntil(`${m.name} leads`, async () => ((await cluster.leader()) === m ? true : undefined), 15_000, 200);
-}
 
 async function memberLoss(t: TestContext, kind: PatroniDcs['kind']): Promise<void> {
   const scope = `pg-ha-${kind}`;
@@ -56,7 +44,7 @@ async function memberLoss(t: TestContext, kind: PatroniDcs['kind']): Promise<voi
     view = kind === 'zookeeper' ? await zkView(portOf(survivor), scope) : etcdView(portOf(survivor), scope);
     // PostgreSQL runs as the primary a moment before Patroni's loop takes the lock.
     await pollUntil('pg1 holds the lock', async () => ((await view!.leader()) === 'pg1' ? true : undefined), 30_000, 250);
-    await makeLeader(cluster, victim);
+    await cluster.moveLeaderTo(victim);
 
     await cluster.kill9(victim);
     const killedAt = performance.now();

@@ -101,7 +101,7 @@ async function scenario(t: TestContext, label: string, open: () => Promise<Store
   try {
     const cluster = await freePorts(2);
     for (const [i, name] of ['r1', 'r2'].entries()) {
-      replicas.push(await startClickHouse({ name, zkPort: store.zkPort, parentDir: dir, sessionTimeoutMs: SESSION_TIMEOUT_MS, tcpPort: cluster[i], cluster }));
+      replicas.push(await startClickHouse({ name, zkPorts: [store.zkPort], parentDir: dir, sessionTimeoutMs: SESSION_TIMEOUT_MS, tcpPort: cluster[i], cluster }));
     }
     const [r1, r2] = replicas as [ClickHouseServer, ClickHouseServer];
     // Distributed DDL: r1 queues the CREATE in ZooKeeper, each server's DDL worker runs its part.

@@ -41,8 +41,8 @@ export interface ClickHouseServer {
 export interface ClickHouseOptions {
   /** Replica name; also the server's directory under `parentDir`. */
   name: string;
-  /** The ZooKeeper port on 127.0.0.1 (Coracle's, a proxy's or a real ZooKeeper's). */
-  zkPort: number;
+  /** ZooKeeper ports on 127.0.0.1 (Coracle's, a proxy's or a real ZooKeeper's; several for a cluster). */
+  zkPorts: readonly number[];
   /** A temp dir of the test. */
   parentDir: string;
   /** The session timeout ClickHouse asks for (default 4000 ms). */
@@ -77,7 +77,7 @@ function configXml(dir: string, o: ClickHouseOptions, http: number, tcp: number,
   <default_database>default</default_database>
   <mark_cache_size>268435456</mark_cache_size>
   <zookeeper>
-    <node><host>127.0.0.1</host><port>${o.zkPort}</port></node>
+    ${o.zkPorts.map((p) => `<node><host>127.0.0.1</host><port>${p}</port></node>`).join('\n    ')}
     <session_timeout_ms>${o.sessionTimeoutMs ?? 4000}</session_timeout_ms>
   </zookeeper>
   <macros><replica>${o.name}</replica></macros>

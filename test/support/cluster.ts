@@ -211,6 +211,17 @@ export class CoracleCluster {
     }, timeoutMs, 200);
   }
 
+  /** Moves Raft leadership to `m` (`etcdctl move-leader`, sent to the current leader) and waits until it leads. */
+  async moveLeaderTo(m: ClusterMember): Promise<void> {
+    const leader = await this.leader();
+    if (leader === m) return;
+    const id = (await endpointStatus(m.endpoint))?.memberId;
+    if (!id) throw new Error(`${m.name} does not answer endpoint status`);
+    const r = await etcdctl(leader.endpoint, ['move-leader', BigInt(id).toString(16)]);
+    if (r.code !== 0) throw new Error(`move-leader to ${m.name}: ${r.stderr}`);
+    await pollUntil(`${m.name} leads`, async () => ((await this.leader()) === m ? true : undefined), 15_000, 200);
+  }
+
   /** Stops every member (SIGKILL if SIGTERM is ignored), closes the proxies and removes the data dirs. */
   async close(): Promise<void> {
     await Promise.all(this.members.map(async (m) => {
