@@ -16,9 +16,8 @@ import { SYSTEM_PYTHON, requirePeer } from '../support/peers';
 import { startCoracle } from '../support/coracle-server';
 import { startZookeeper } from '../support/zookeeper-peer';
 import { runCommand } from '../support/run-command';
+import { callNodeZk, connectNodeZk } from '../support/node-zk-client';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const zookeeper = require('node-zookeeper-client') as any;
 
 /** What zktop made of one server's `stat`. */
 interface ZktopView {
@@ -68,21 +67,8 @@ async function srst(port: number): Promise<void> {
   assert.equal(r.code, 0, `zktop srst: ${r.stderr}`);
 }
 
-/** A connected node-zookeeper-client session. */
-function connect(port: number): Promise<any> {
-  const c = zookeeper.createClient(`127.0.0.1:${port}`, { sessionTimeout: 10_000, spinDelay: 100, retries: 2 });
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('connect timeout')), 10_000);
-    c.once('connected', () => {
-      clearTimeout(t);
-      resolve(c);
-    });
-    c.connect();
-  });
-}
-
 function create(c: any, path: string): Promise<void> {
-  return new Promise((resolve, reject) => c.create(path, Buffer.from('x'), (err: Error | null) => (err ? reject(err) : resolve())));
+  return callNodeZk<void>((cb) => c.create(path, Buffer.from('x'), cb));
 }
 
 test('zktop parses Coracle\'s stat as it parses ZooKeeper 3.8\'s, and srst resets its counters', { timeout: 120_000 }, async () => {
@@ -94,7 +80,7 @@ test('zktop parses Coracle\'s stat as it parses ZooKeeper 3.8\'s, and srst reset
   try {
     const ports = [coracle.zkPort, zk.port];
     for (const port of ports) {
-      for (let i = 0; i < 2; i++) clients.push(await connect(port));
+      for (let i = 0; i < 2; i++) clients.push(await connectNodeZk(`127.0.0.1:${port}`));
       for (const p of ['/a', '/a/b', '/c']) await create(clients[clients.length - 1], p);
     }
     const [mine, theirs] = (await zktop(ports)) as [ZktopView, ZktopView];
