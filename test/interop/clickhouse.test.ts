@@ -94,6 +94,87 @@ async function optimizeFinal(replicas: ClickHouseServer[]): Promise<void> {
   }, 30_000, 500);
 }
 
+/** CREATE … ON CLUSTER, inserts on both replicas and a deduplicated retry. */
+async function createAndInsert(replicas: ClickHouseServer[], cluster: readonly number[]): Promise<void> {
+  const [r1, r2] = replicas as [ClickHouseServer, ClickHouseServer];
+  // Distributed DDL: r1 queues the CREATE in ZooKeeper, each server's DDL worker runs its part.
+  const created = await r1.query(`CREATE TABLE t ON CLUSTER c (id UInt64, p UInt8, s String) ENGINE = ReplicatedMergeTree('${ZK_TABLE}', '{replica}') PARTITION BY p ORDER BY id`);
+  assert.deepEqual(created.split('\n').filter(Boolean).map((l) => l.split('\t').slice(0, 3).join(' ')).sort(),
+    cluster.map((p) => `127.0.0.1 ${p} 0`).sort(), `ON CLUSTER: both servers ran the CREATE (host, port, status):\n${created}`);
+  for (const r of replicas) assert.equal(await r.query("SELECT count() FROM system.tables WHERE name = 't'"), '1\n');
+  await r1.query(`INSERT INTO t VALUES ${rowsSql(1, 10)}`);
+  await r2.query(`INSERT INTO t VALUES ${rowsSql(11, 15)}`);
+  // The same block again (a client retrying an insert it did not hear back from): deduplicated.
+  await r1.query(`INSERT INTO t VALUES ${rowsSql(1, 10)}`);
+  await syncAll(replicas);
+  for (const r of replicas) assert.equal(await r.query('SELECT count(), sum(id) FROM t'), '15\t120\n', `${r.name}: both inserts once`);
+  assert.equal(await r1.query(`SELECT count() FROM system.replicas WHERE table = 't' AND active_replicas = 2 AND is_readonly = 0`), '1\n');
+}
+
+/** SIGKILL of r2: its session must expire (its is_active znode goes), not before its timeout; then it catches up. */
+async function crashAndCatchUp(t: TestContext, label: string, replicas: ClickHouseServer[]): Promise<void> {
+  const [r1, r2] = replicas as [ClickHouseServer, ClickHouseServer];
+  const crashedAt = performance.now();
+  await r2.kill();
+  await until(r1, 'r2 seen inactive', "SELECT active_replicas FROM system.replicas WHERE table = 't'", '1\n', 30_000);
+  const inactiveAfter = performance.now() - crashedAt;
+  t.diagnostic(`${label}: r2 inactive ${Math.round(inactiveAfter)} ms after its crash`);
+  assert.ok(inactiveAfter >= SESSION_TIMEOUT_MS / 2, `the session outlived the crash by less than half its timeout (${Math.round(inactiveAfter)} ms)`);
+  await r1.query(`INSERT INTO t VALUES ${rowsSql(18, 20)}`);
+  await r2.restart();
+  await until(r2, 'back to writable', "SELECT is_readonly FROM system.replicas WHERE table = 't'", '0\n');
+  await r2.query(`INSERT INTO t VALUES ${rowsSql(21, 24)}`);
+  await syncAll(replicas);
+  for (const r of replicas) assert.equal(await r.query('SELECT count(), sum(id) FROM t'), '22\t267\n', `${r.name}: every insert once, across the crash`);
+  await until(r1, 'r2 active again', "SELECT active_replicas FROM system.replicas WHERE table = 't'", '2\n');
+}
+
+/** A merge assigned by the leader through the log, then a mutation, on both replicas. */
+async function mergeAndMutate(replicas: ClickHouseServer[]): Promise<void> {
+  await optimizeFinal(replicas);
+  await syncAll(replicas);
+  for (const r of replicas) await until(r, 'one part per partition', "SELECT count() FROM system.parts WHERE table = 't' AND active", '2\n');
+  await replicas[0]!.query('ALTER TABLE t DELETE WHERE id % 5 = 0');
+  for (const r of replicas) await until(r, 'the mutation done', "SELECT count() FROM system.mutations WHERE table = 't' AND is_done = 0", '0\n');
+  for (const r of replicas) await until(r, 'rows after the mutation', 'SELECT count(), sum(id) FROM t', '18\t217\n');
+}
+
+/** What ClickHouse keeps in ZooKeeper and in its parts so far; the log must be numbered 0, 1, 2… */
+async function znodesAndParts(replicas: ClickHouseServer[]): Promise<Transcript> {
+  const r1 = replicas[0]!;
+  const log = (await children(r1, `${ZK_TABLE}/log`)).split('\n').filter(Boolean);
+  assert.ok(log.length > 0);
+  assert.deepEqual(log, log.map((_, i) => `log-${String(i).padStart(10, '0')}`), 'the replication log is numbered 0, 1, 2… (%010d)');
+  const transcript: Transcript = {
+    rows: {}, parts: {}, blocks: await children(r1, `${ZK_TABLE}/blocks`),
+    mutations: await children(r1, `${ZK_TABLE}/mutations`), ddl: await children(r1, '/clickhouse/task_queue/ddl'),
+  };
+  for (const r of replicas) {
+    transcript.parts[r.name] = await r.query("SELECT partition_id, min_block_number, max_block_number, data_version FROM system.parts WHERE table = 't' AND active ORDER BY partition_id");
+  }
+  assert.equal(transcript.parts.r1, transcript.parts.r2, 'both replicas hold the same parts');
+  return transcript;
+}
+
+/** A quorum insert, then twenty concurrent inserts on both replicas; returns the rows per partition. */
+async function quorumAndConcurrent(replicas: ClickHouseServer[]): Promise<Record<string, string>> {
+  const [r1, r2] = replicas as [ClickHouseServer, ClickHouseServer];
+  // Acknowledged once both replicas have it (tracked in quorum/ znodes with multi and check),
+  // then read sequentially consistent on the other replica. It comes after the merge: ClickHouse
+  // 18.16 then refuses OPTIMIZE FINAL with "Unknown log entry type: 0", on ZooKeeper 3.8 as well.
+  await r1.query(`INSERT INTO t VALUES ${rowsSql(16, 17)}`, { insert_quorum: 2 });
+  assert.equal(await r2.query('SELECT count(), sum(id) FROM t', { select_sequential_consistency: 1 }), '20\t250\n');
+  // Block numbers allocated under contention.
+  await Promise.all(Array.from({ length: 20 }, (_, i) => replicas[i % 2]!.query(`INSERT INTO t VALUES ${rowsSql(101 + i, 101 + i)}`)));
+  await syncAll(replicas);
+  const rows: Record<string, string> = {};
+  for (const r of replicas) {
+    assert.equal(await r.query('SELECT count(), sum(id) FROM t'), '40\t2460\n', `${r.name}: the concurrent inserts`);
+    rows[r.name] = await r.query('SELECT p, count(), sum(id) FROM t GROUP BY p ORDER BY p');
+  }
+  return rows;
+}
+
 async function scenario(t: TestContext, label: string, open: () => Promise<Store>): Promise<Transcript> {
   const store = await open();
   const dir = createTempDir('clickhouse-');
@@ -103,67 +184,11 @@ async function scenario(t: TestContext, label: string, open: () => Promise<Store
     for (const [i, name] of ['r1', 'r2'].entries()) {
       replicas.push(await startClickHouse({ name, zkPorts: [store.zkPort], parentDir: dir, sessionTimeoutMs: SESSION_TIMEOUT_MS, tcpPort: cluster[i], cluster }));
     }
-    const [r1, r2] = replicas as [ClickHouseServer, ClickHouseServer];
-    // Distributed DDL: r1 queues the CREATE in ZooKeeper, each server's DDL worker runs its part.
-    const created = await r1.query(`CREATE TABLE t ON CLUSTER c (id UInt64, p UInt8, s String) ENGINE = ReplicatedMergeTree('${ZK_TABLE}', '{replica}') PARTITION BY p ORDER BY id`);
-    assert.deepEqual(created.split('\n').filter(Boolean).map((l) => l.split('\t').slice(0, 3).join(' ')).sort(),
-      cluster.map((p) => `127.0.0.1 ${p} 0`).sort(), `ON CLUSTER: both servers ran the CREATE (host, port, status):\n${created}`);
-    for (const r of replicas) assert.equal(await r.query("SELECT count() FROM system.tables WHERE name = 't'"), '1\n');
-    await r1.query(`INSERT INTO t VALUES ${rowsSql(1, 10)}`);
-    await r2.query(`INSERT INTO t VALUES ${rowsSql(11, 15)}`);
-    // The same block again (a client retrying an insert it did not hear back from): deduplicated.
-    await r1.query(`INSERT INTO t VALUES ${rowsSql(1, 10)}`);
-    await syncAll(replicas);
-    for (const r of replicas) assert.equal(await r.query('SELECT count(), sum(id) FROM t'), '15\t120\n', `${r.name}: both inserts once`);
-    assert.equal(await r1.query(`SELECT count() FROM system.replicas WHERE table = 't' AND active_replicas = 2 AND is_readonly = 0`), '1\n');
-
-    // A crash of r2: its session must expire (its is_active znode goes), not before its timeout.
-    const crashedAt = performance.now();
-    await r2.kill();
-    await until(r1, 'r2 seen inactive', "SELECT active_replicas FROM system.replicas WHERE table = 't'", '1\n', 30_000);
-    const inactiveAfter = performance.now() - crashedAt;
-    t.diagnostic(`${label}: r2 inactive ${Math.round(inactiveAfter)} ms after its crash`);
-    assert.ok(inactiveAfter >= SESSION_TIMEOUT_MS / 2, `the session outlived the crash by less than half its timeout (${Math.round(inactiveAfter)} ms)`);
-    await r1.query(`INSERT INTO t VALUES ${rowsSql(18, 20)}`);
-    await r2.restart();
-    await until(r2, 'back to writable', "SELECT is_readonly FROM system.replicas WHERE table = 't'", '0\n');
-    await r2.query(`INSERT INTO t VALUES ${rowsSql(21, 24)}`);
-    await syncAll(replicas);
-    for (const r of replicas) assert.equal(await r.query('SELECT count(), sum(id) FROM t'), '22\t267\n', `${r.name}: every insert once, across the crash`);
-    await until(r1, 'r2 active again', "SELECT active_replicas FROM system.replicas WHERE table = 't'", '2\n');
-
-    // A merge assigned by the leader through the log, then a mutation, on both replicas.
-    await optimizeFinal(replicas);
-    await syncAll(replicas);
-    for (const r of replicas) await until(r, 'one part per partition', "SELECT count() FROM system.parts WHERE table = 't' AND active", '2\n');
-    await r1.query('ALTER TABLE t DELETE WHERE id % 5 = 0');
-    for (const r of replicas) await until(r, 'the mutation done', "SELECT count() FROM system.mutations WHERE table = 't' AND is_done = 0", '0\n');
-    for (const r of replicas) await until(r, 'rows after the mutation', 'SELECT count(), sum(id) FROM t', '18\t217\n');
-
-    const log = (await children(r1, `${ZK_TABLE}/log`)).split('\n').filter(Boolean);
-    assert.ok(log.length > 0);
-    assert.deepEqual(log, log.map((_, i) => `log-${String(i).padStart(10, '0')}`), 'the replication log is numbered 0, 1, 2… (%010d)');
-    const transcript: Transcript = { rows: {}, parts: {}, blocks: await children(r1, `${ZK_TABLE}/blocks`), mutations: await children(r1, `${ZK_TABLE}/mutations`),
-      ddl: await children(r1, '/clickhouse/task_queue/ddl') };
-    for (const r of replicas) {
-      transcript.parts[r.name] = await r.query("SELECT partition_id, min_block_number, max_block_number, data_version FROM system.parts WHERE table = 't' AND active ORDER BY partition_id");
-    }
-    assert.equal(transcript.parts.r1, transcript.parts.r2, 'both replicas hold the same parts');
-
-    // A quorum insert (acknowledged once both replicas have it: tracked in quorum/ znodes with
-    // multi and check), then a sequentially consistent read on the other replica. (It comes after
-    // the merge: ClickHouse 18.16 then refuses OPTIMIZE FINAL with "Unknown log entry type: 0",
-    // on ZooKeeper 3.8 as well.)
-    await r1.query(`INSERT INTO t VALUES ${rowsSql(16, 17)}`, { insert_quorum: 2 });
-    assert.equal(await r2.query('SELECT count(), sum(id) FROM t', { select_sequential_consistency: 1 }), '20\t250\n');
-
-    // Twenty inserts at once from both replicas: block numbers allocated under contention.
-    await Promise.all(Array.from({ length: 20 }, (_, i) => replicas[i % 2]!.query(`INSERT INTO t VALUES ${rowsSql(101 + i, 101 + i)}`)));
-    await syncAll(replicas);
-    for (const r of replicas) {
-      assert.equal(await r.query('SELECT count(), sum(id) FROM t'), '40\t2460\n', `${r.name}: the concurrent inserts`);
-      transcript.rows[r.name] = await r.query('SELECT p, count(), sum(id) FROM t GROUP BY p ORDER BY p');
-    }
+    await createAndInsert(replicas, cluster);
+    await crashAndCatchUp(t, label, replicas);
+    await mergeAndMutate(replicas);
+    const transcript = await znodesAndParts(replicas);
+    transcript.rows = await quorumAndConcurrent(replicas);
     return transcript;
   } finally {
     for (const r of replicas) await r.stop();
