@@ -21,8 +21,7 @@ import { startEtcd } from '../support/etcd-peer';
 import { startZkProxyProcess } from '../support/zk-proxy-process';
 import { startZookeeper } from '../support/zookeeper-peer';
 import { createTempDir, removeTempDir } from '../support/temp-dir';
-import { ClickHouseServer, startClickHouse } from '../support/clickhouse';
-import { pollUntil } from '../support/poll';
+import { ClickHouseServer, optimizeFinal, queryUntil, startClickHouse, syncReplicas, znodeChildren } from '../support/clickhouse';
 import { freePorts } from '../support/ports';
 
 /** A ZooKeeper port for the run and how to stop what serves it. */
@@ -55,45 +54,6 @@ function rowsSql(from: number, to: number): string {
   return v.join(',');
 }
 
-/** The sorted child names of a znode, read through ClickHouse's `system.zookeeper`. */
-function children(ch: ClickHouseServer, path: string): Promise<string> {
-  return ch.query(`SELECT name FROM system.zookeeper WHERE path = '${path}' ORDER BY name`);
-}
-
-async function syncAll(replicas: ClickHouseServer[]): Promise<void> {
-  for (const r of replicas) await r.query('SYSTEM SYNC REPLICA t');
-}
-
-/** Polls `sql` on `r` until it returns `want` (bounded). */
-function until(r: ClickHouseServer, what: string, sql: string, want: string, timeoutMs = 30_000): Promise<true> {
-  return pollUntil(`${r.name}: ${what}`, async () => ((await r.query(sql)) === want ? true : undefined), timeoutMs, 100);
-}
-
-/** The replica that currently leads (merges are assigned by the leader). */
-async function leader(replicas: ClickHouseServer[]): Promise<ClickHouseServer> {
-  return pollUntil('a leader replica', async () => {
-    for (const r of replicas) if ((await r.query("SELECT is_leader FROM system.replicas WHERE table = 't'")) === '1\n') return r;
-    return undefined;
-  }, 30_000, 100);
-}
-
-/**
- * OPTIMIZE FINAL on the leader. ClickHouse 18.16 sometimes refuses it with "Unknown log entry
- * type: 0" while merges it assigned itself are still running (seen on ZooKeeper 3.8 too): a few
- * tries, the same on every store.
- */
-async function optimizeFinal(replicas: ClickHouseServer[]): Promise<void> {
-  await pollUntil('OPTIMIZE TABLE t FINAL accepted', async () => {
-    try {
-      await (await leader(replicas)).query('OPTIMIZE TABLE t FINAL');
-      return true;
-    } catch (err) {
-      if (!/Unknown log entry type/.test((err as Error).message)) throw err;
-      return undefined;
-    }
-  }, 30_000, 500);
-}
-
 /** CREATE … ON CLUSTER, inserts on both replicas and a deduplicated retry. */
 async function createAndInsert(replicas: ClickHouseServer[], cluster: readonly number[]): Promise<void> {
   const [r1, r2] = replicas as [ClickHouseServer, ClickHouseServer];
@@ -106,7 +66,7 @@ async function createAndInsert(replicas: ClickHouseServer[], cluster: readonly n
   await r2.query(`INSERT INTO t VALUES ${rowsSql(11, 15)}`);
   // The same block again (a client retrying an insert it did not hear back from): deduplicated.
   await r1.query(`INSERT INTO t VALUES ${rowsSql(1, 10)}`);
-  await syncAll(replicas);
+  await syncReplicas(replicas);
   for (const r of replicas) assert.equal(await r.query('SELECT count(), sum(id) FROM t'), '15\t120\n', `${r.name}: both inserts once`);
   assert.equal(await r1.query(`SELECT count() FROM system.replicas WHERE table = 't' AND active_replicas = 2 AND is_readonly = 0`), '1\n');
 }
@@ -116,38 +76,38 @@ async function crashAndCatchUp(t: TestContext, label: string, replicas: ClickHou
   const [r1, r2] = replicas as [ClickHouseServer, ClickHouseServer];
   const crashedAt = performance.now();
   await r2.kill();
-  await until(r1, 'r2 seen inactive', "SELECT active_replicas FROM system.replicas WHERE table = 't'", '1\n', 30_000);
+  await queryUntil(r1, 'r2 seen inactive', "SELECT active_replicas FROM system.replicas WHERE table = 't'", '1\n', 30_000);
   const inactiveAfter = performance.now() - crashedAt;
   t.diagnostic(`${label}: r2 inactive ${Math.round(inactiveAfter)} ms after its crash`);
   assert.ok(inactiveAfter >= SESSION_TIMEOUT_MS / 2, `the session outlived the crash by less than half its timeout (${Math.round(inactiveAfter)} ms)`);
   await r1.query(`INSERT INTO t VALUES ${rowsSql(18, 20)}`);
   await r2.restart();
-  await until(r2, 'back to writable', "SELECT is_readonly FROM system.replicas WHERE table = 't'", '0\n');
+  await queryUntil(r2, 'back to writable', "SELECT is_readonly FROM system.replicas WHERE table = 't'", '0\n');
   await r2.query(`INSERT INTO t VALUES ${rowsSql(21, 24)}`);
-  await syncAll(replicas);
+  await syncReplicas(replicas);
   for (const r of replicas) assert.equal(await r.query('SELECT count(), sum(id) FROM t'), '22\t267\n', `${r.name}: every insert once, across the crash`);
-  await until(r1, 'r2 active again', "SELECT active_replicas FROM system.replicas WHERE table = 't'", '2\n');
+  await queryUntil(r1, 'r2 active again', "SELECT active_replicas FROM system.replicas WHERE table = 't'", '2\n');
 }
 
 /** A merge assigned by the leader through the log, then a mutation, on both replicas. */
 async function mergeAndMutate(replicas: ClickHouseServer[]): Promise<void> {
   await optimizeFinal(replicas);
-  await syncAll(replicas);
-  for (const r of replicas) await until(r, 'one part per partition', "SELECT count() FROM system.parts WHERE table = 't' AND active", '2\n');
+  await syncReplicas(replicas);
+  for (const r of replicas) await queryUntil(r, 'one part per partition', "SELECT count() FROM system.parts WHERE table = 't' AND active", '2\n');
   await replicas[0]!.query('ALTER TABLE t DELETE WHERE id % 5 = 0');
-  for (const r of replicas) await until(r, 'the mutation done', "SELECT count() FROM system.mutations WHERE table = 't' AND is_done = 0", '0\n');
-  for (const r of replicas) await until(r, 'rows after the mutation', 'SELECT count(), sum(id) FROM t', '18\t217\n');
+  for (const r of replicas) await queryUntil(r, 'the mutation done', "SELECT count() FROM system.mutations WHERE table = 't' AND is_done = 0", '0\n');
+  for (const r of replicas) await queryUntil(r, 'rows after the mutation', 'SELECT count(), sum(id) FROM t', '18\t217\n');
 }
 
 /** What ClickHouse keeps in ZooKeeper and in its parts so far; the log must be numbered 0, 1, 2… */
 async function znodesAndParts(replicas: ClickHouseServer[]): Promise<Transcript> {
   const r1 = replicas[0]!;
-  const log = (await children(r1, `${ZK_TABLE}/log`)).split('\n').filter(Boolean);
+  const log = (await znodeChildren(r1, `${ZK_TABLE}/log`)).split('\n').filter(Boolean);
   assert.ok(log.length > 0);
   assert.deepEqual(log, log.map((_, i) => `log-${String(i).padStart(10, '0')}`), 'the replication log is numbered 0, 1, 2… (%010d)');
   const transcript: Transcript = {
-    rows: {}, parts: {}, blocks: await children(r1, `${ZK_TABLE}/blocks`),
-    mutations: await children(r1, `${ZK_TABLE}/mutations`), ddl: await children(r1, '/clickhouse/task_queue/ddl'),
+    rows: {}, parts: {}, blocks: await znodeChildren(r1, `${ZK_TABLE}/blocks`),
+    mutations: await znodeChildren(r1, `${ZK_TABLE}/mutations`), ddl: await znodeChildren(r1, '/clickhouse/task_queue/ddl'),
   };
   for (const r of replicas) {
     transcript.parts[r.name] = await r.query("SELECT partition_id, min_block_number, max_block_number, data_version FROM system.parts WHERE table = 't' AND active ORDER BY partition_id");
@@ -166,7 +126,7 @@ async function quorumAndConcurrent(replicas: ClickHouseServer[]): Promise<Record
   assert.equal(await r2.query('SELECT count(), sum(id) FROM t', { select_sequential_consistency: 1 }), '20\t250\n');
   // Block numbers allocated under contention.
   await Promise.all(Array.from({ length: 20 }, (_, i) => replicas[i % 2]!.query(`INSERT INTO t VALUES ${rowsSql(101 + i, 101 + i)}`)));
-  await syncAll(replicas);
+  await syncReplicas(replicas);
   const rows: Record<string, string> = {};
   for (const r of replicas) {
     assert.equal(await r.query('SELECT count(), sum(id) FROM t'), '40\t2460\n', `${r.name}: the concurrent inserts`);

@@ -151,3 +151,43 @@ export async function startClickHouse(o: ClickHouseOptions): Promise<ClickHouseS
     stop: async () => void (await proc.stop(15_000)),
   };
 }
+
+/** The sorted child names of a znode (one per line), read through ClickHouse's `system.zookeeper`. */
+export function znodeChildren(ch: ClickHouseServer, path: string): Promise<string> {
+  return ch.query(`SELECT name FROM system.zookeeper WHERE path = '${path}' ORDER BY name`);
+}
+
+/** `SYSTEM SYNC REPLICA` of `table` on each replica in turn: each has fetched what the log holds. */
+export async function syncReplicas(replicas: readonly ClickHouseServer[], table = 't'): Promise<void> {
+  for (const r of replicas) await r.query(`SYSTEM SYNC REPLICA ${table}`);
+}
+
+/** Polls `sql` on `r` until it returns `want`; rejects after `timeoutMs`. */
+export function queryUntil(r: ClickHouseServer, what: string, sql: string, want: string, timeoutMs = 30_000): Promise<true> {
+  return pollUntil(`${r.name}: ${what}`, async () => ((await r.query(sql)) === want ? true : undefined), timeoutMs, 100);
+}
+
+/** The replica that currently leads `table`'s replicas (merges are assigned by the leader). */
+export function leaderReplica(replicas: readonly ClickHouseServer[], table = 't'): Promise<ClickHouseServer> {
+  return pollUntil(`a leader replica of ${table}`, async () => {
+    for (const r of replicas) if ((await r.query(`SELECT is_leader FROM system.replicas WHERE table = '${table}'`)) === '1\n') return r;
+    return undefined;
+  }, 30_000, 100);
+}
+
+/**
+ * OPTIMIZE FINAL of `table` on its leader. ClickHouse 18.16 sometimes refuses it with "Unknown
+ * log entry type: 0" while merges it assigned itself are still running (on ZooKeeper 3.8 too):
+ * retried for up to 30 s, the same on every store.
+ */
+export async function optimizeFinal(replicas: readonly ClickHouseServer[], table = 't'): Promise<void> {
+  await pollUntil(`OPTIMIZE TABLE ${table} FINAL accepted`, async () => {
+    try {
+      await (await leaderReplica(replicas, table)).query(`OPTIMIZE TABLE ${table} FINAL`);
+      return true;
+    } catch (err) {
+      if (!/Unknown log entry type/.test((err as Error).message)) throw err;
+      return undefined;
+    }
+  }, 30_000, 500);
+}
