@@ -17,7 +17,7 @@ import assert from 'node:assert/strict';
 import { requirePeer } from '../support/peers';
 import { CoracleCluster, ClusterMember } from '../support/cluster';
 import { createTempDir, removeTempDir } from '../support/temp-dir';
-import { ClickHouseServer, startClickHouse } from '../support/clickhouse';
+import { ClickHouseServer, startClickHouse, syncReplicas } from '../support/clickhouse';
 import { connectedPorts } from '../support/process-sockets';
 import { pollUntil } from '../support/poll';
 
@@ -46,7 +46,7 @@ test('ClickHouse replicas recover when the Coracle member one of them uses is ki
     const [r1, r2] = replicas as [ClickHouseServer, ClickHouseServer];
     for (const r of replicas) await r.query("CREATE TABLE t (id UInt64) ENGINE = ReplicatedMergeTree('/clickhouse/tables/t', '{replica}') ORDER BY id");
     await r1.query(`INSERT INTO t VALUES ${rows(1, 10)}`);
-    await r2.query('SYSTEM SYNC REPLICA t');
+    await syncReplicas(replicas);
     assert.equal(await r2.query('SELECT count() FROM t'), '10\n');
 
     const usedBy = (r: ClickHouseServer): ClusterMember[] => {
@@ -77,7 +77,7 @@ test('ClickHouse replicas recover when the Coracle member one of them uses is ki
     t.diagnostic(`killed ${victim.name} (Raft leader, r1's member); r1 took inserts again after ${Math.round(recoveredMs)} ms (error codes meanwhile: ${[...errors].join(', ') || 'none'})`);
 
     assert.ok(recoveredMs < LEASE_FALLBACK_MS, `the old session ended through the survivors' proxies, before its lease would (${Math.round(recoveredMs)} ms)`);
-    for (const r of replicas) await r.query('SYSTEM SYNC REPLICA t');
+    await syncReplicas(replicas);
     for (const r of replicas) assert.equal(await r.query('SELECT count(), sum(id) FROM t'), '20\t210\n', `${r.name}: both inserts, once`);
     for (const r of replicas) {
       await pollUntil(`${r.name} sees two active replicas`, async () => ((await r.query("SELECT active_replicas, is_readonly FROM system.replicas WHERE table = 't'")) === '2\t0\n' ? true : undefined), 30_000, 250);

@@ -157,9 +157,21 @@ export function znodeChildren(ch: ClickHouseServer, path: string): Promise<strin
   return ch.query(`SELECT name FROM system.zookeeper WHERE path = '${path}' ORDER BY name`);
 }
 
-/** `SYSTEM SYNC REPLICA` of `table` on each replica in turn: each has fetched what the log holds. */
+/**
+ * Brings each replica of `table` up to the shared log as the replicas see it now: waits until
+ * every one has copied the newest entry any of them sees (a writer sees its own through its
+ * server) into its queue, then `SYSTEM SYNC REPLICA`. In 18.16 that command only waits for the
+ * queue to empty, so right after an insert on another replica it can return before this one has
+ * even heard of it: the watch notification comes a moment later, on ZooKeeper as on Coracle.
+ * The log must hold at least one entry.
+ */
 export async function syncReplicas(replicas: readonly ClickHouseServer[], table = 't'): Promise<void> {
-  for (const r of replicas) await r.query(`SYSTEM SYNC REPLICA ${table}`);
+  let newest = 0;
+  for (const r of replicas) newest = Math.max(newest, Number(await r.query(`SELECT log_max_index FROM system.replicas WHERE table = '${table}'`)));
+  for (const r of replicas) {
+    await queryUntil(r, `${table}'s log up to entry ${newest} copied to the queue`, `SELECT log_pointer > ${newest} FROM system.replicas WHERE table = '${table}'`, '1\n');
+    await r.query(`SYSTEM SYNC REPLICA ${table}`);
+  }
 }
 
 /** Polls `sql` on `r` until it returns `want`; rejects after `timeoutMs`. */
