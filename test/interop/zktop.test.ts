@@ -16,7 +16,7 @@ import { SYSTEM_PYTHON, requirePeer } from '../support/peers';
 import { startCoracle } from '../support/coracle-server';
 import { startZookeeper } from '../support/zookeeper-peer';
 import { runCommand } from '../support/run-command';
-import { callNodeZk, connectNodeZk } from '../support/node-zk-client';
+import { callNodeZk, closeNodeZk, connectNodeZk } from '../support/node-zk-client';
 
 
 /** What zktop made of one server's `stat`. */
@@ -97,10 +97,18 @@ test('zktop parses Coracle\'s stat as it parses ZooKeeper 3.8\'s, and srst reset
     assert.deepEqual(shape(mine), shape(theirs));
     for (const s of mine.sessions!) for (const k of ['queued', 'recved', 'sent'] as const) assert.match(s[k], /^\d+$/);
 
-    // Received moves with traffic as on ZooKeeper: one create per server, then zktop's own stat.
-    for (const c of [clients[1], clients[3]]) await create(c, '/d');
+    // Received moves with traffic as on ZooKeeper. The clients go first (their pings would land
+    // at random); then on each server one new session connects, creates a node and closes, and
+    // zktop's next stat comes on top.
+    for (const c of clients.splice(0)) await closeNodeZk(c);
+    const [mine1, theirs1] = (await zktop(ports)) as [ZktopView, ZktopView];
+    for (const port of ports) {
+      const c = await connectNodeZk(`127.0.0.1:${port}`);
+      await create(c, '/d');
+      await closeNodeZk(c);
+    }
     const [mine2, theirs2] = (await zktop(ports)) as [ZktopView, ZktopView];
-    assert.equal(mine2.received! - mine.received!, theirs2.received! - theirs.received!, 'Received counts requests as ZooKeeper does');
+    assert.equal(mine2.received! - mine1.received!, theirs2.received! - theirs1.received!, 'Received counts requests as ZooKeeper does');
     assert.equal(mine2.node_count, mine.node_count! + 1);
 
     for (const port of ports) await srst(port);

@@ -25,3 +25,15 @@ export function connectNodeZk(connectString: string): Promise<any> {
     c.connect();
   });
 }
+
+/** Closes the session and resolves once the connection is down; rejects after 10 s. */
+export function closeNodeZk(c: any): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('node-zookeeper-client: close not finished within 10 s')), 10_000);
+    c.once('disconnected', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    c.close();
+  });
+}
