@@ -17,7 +17,7 @@ import assert from 'node:assert/strict';
 import { requirePeer } from '../support/peers';
 import { CoracleCluster, ClusterMember } from '../support/cluster';
 import { createTempDir, removeTempDir } from '../support/temp-dir';
-import { ClickHouseServer, startClickHouse, syncReplicas } from '../support/clickhouse';
+import { ClickHouseServer, startReplicaPair, syncReplicas, valuesList } from '../support/clickhouse';
 import { connectedPorts } from '../support/process-sockets';
 import { pollUntil } from '../support/poll';
 
@@ -30,10 +30,6 @@ const LEASE_FALLBACK_MS = (SESSION_TIMEOUT_MS * 4) / 3 + 3000;
 /** How long the test waits at all. */
 const RECOVERY_BOUND_MS = SESSION_TIMEOUT_MS * 2 + 15_000;
 
-function rows(from: number, to: number): string {
-  return Array.from({ length: to - from + 1 }, (_, i) => `(${from + i})`).join(',');
-}
-
 test('ClickHouse replicas recover when the Coracle member one of them uses is killed', { timeout: 300_000 }, async (t) => {
   const skip = requirePeer('clickhouse', 'etcdctl');
   if (skip) return t.skip(skip);
@@ -42,10 +38,10 @@ test('ClickHouse replicas recover when the Coracle member one of them uses is ki
   const replicas: ClickHouseServer[] = [];
   try {
     const zkPorts = cluster.members.map((m) => m.zkPort!);
-    for (const name of ['r1', 'r2']) replicas.push(await startClickHouse({ name, zkPorts, parentDir: dir, sessionTimeoutMs: SESSION_TIMEOUT_MS }));
+    replicas.push(...(await startReplicaPair({ zkPorts, parentDir: dir, sessionTimeoutMs: SESSION_TIMEOUT_MS })));
     const [r1, r2] = replicas as [ClickHouseServer, ClickHouseServer];
     for (const r of replicas) await r.query("CREATE TABLE t (id UInt64) ENGINE = ReplicatedMergeTree('/clickhouse/tables/t', '{replica}') ORDER BY id");
-    await r1.query(`INSERT INTO t VALUES ${rows(1, 10)}`);
+    await r1.query(`INSERT INTO t VALUES ${valuesList(1, 10)}`);
     await syncReplicas(replicas);
     assert.equal(await r2.query('SELECT count() FROM t'), '10\n');
 
@@ -66,7 +62,7 @@ test('ClickHouse replicas recover when the Coracle member one of them uses is ki
     const errors = new Set<string>();
     await pollUntil('r1 takes an insert again', async () => {
       try {
-        await r1.query(`INSERT INTO t VALUES ${rows(11, 20)}`);
+        await r1.query(`INSERT INTO t VALUES ${valuesList(11, 20)}`);
         return true;
       } catch (err) {
         errors.add((/Code: (\d+)/.exec((err as Error).message) ?? ['', 'other'])[1]!);

@@ -20,7 +20,7 @@ import { startZookeeper } from '../support/zookeeper-peer';
 import { createTempDir, removeTempDir } from '../support/temp-dir';
 import { runCommand } from '../support/run-command';
 import { freePorts } from '../support/ports';
-import { ClickHouseServer, optimizeFinal, queryUntil, startClickHouse, syncReplicas, znodeChildren } from '../support/clickhouse';
+import { ClickHouseServer, activeParts, mergeFinal, mutationsDone, queryUntil, replicationLog, startReplicaPair, syncReplicas, valuesList, znodeChildren } from '../support/clickhouse';
 
 const TABLE = '/clickhouse/tables/m';
 
@@ -34,26 +34,7 @@ interface Outcome {
 }
 
 function values(from: number, to: number): string {
-  return Array.from({ length: to - from + 1 }, (_, i) => `(${from + i}, ${(from + i) % 2})`).join(',');
-}
-
-/** Two replicas of cluster `c` on `zkPort`, in `dir` (the same directories again on a restart). */
-async function replicasOn(zkPort: number, dir: string, cluster: readonly number[]): Promise<ClickHouseServer[]> {
-  const out: ClickHouseServer[] = [];
-  for (const [i, name] of ['r1', 'r2'].entries()) out.push(await startClickHouse({ name, zkPorts: [zkPort], parentDir: dir, tcpPort: cluster[i], cluster }));
-  return out;
-}
-
-/** Waits until `r` has fetched `n` mutations of table m and finished them all. */
-function mutationsDone(r: ClickHouseServer, n: number): Promise<true> {
-  return queryUntil(r, `${n} mutations done`, "SELECT countIf(is_done = 1), count() FROM system.mutations WHERE table = 'm'", `${n}\t${n}\n`);
-}
-
-/** The replication log's entry names; they must be numbered 0, 1, 2… (%010d). */
-async function logEntries(r: ClickHouseServer): Promise<string[]> {
-  const log = (await znodeChildren(r, `${TABLE}/log`)).split('\n').filter(Boolean);
-  assert.deepEqual(log, log.map((_, i) => `log-${String(i).padStart(10, '0')}`), 'the replication log is numbered 0, 1, 2…');
-  return log;
+  return valuesList(from, to, (id) => `${id}, ${id % 2}`);
 }
 
 /** Before the move: the table, inserts on both replicas, a mutation. Returns the log's length. */
@@ -63,10 +44,10 @@ async function before(replicas: ClickHouseServer[]): Promise<number> {
   await r1.query(`INSERT INTO m VALUES ${values(1, 10)}`);
   await r2.query(`INSERT INTO m VALUES ${values(11, 20)}`);
   await r1.query('ALTER TABLE m DELETE WHERE id = 3');
-  for (const r of replicas) await mutationsDone(r, 1);
+  for (const r of replicas) await mutationsDone(r, 'm', 1);
   await syncReplicas(replicas, 'm');
   for (const r of replicas) assert.equal(await r.query('SELECT count(), sum(id) FROM m'), '19\t207\n');
-  return (await logEntries(r1)).length;
+  return (await replicationLog(r1, TABLE)).length;
 }
 
 /** After the move (or the plain restart): everything still works and every counter goes on. */
@@ -79,19 +60,15 @@ async function after(replicas: ClickHouseServer[], logBefore: number): Promise<O
   await r1.query(`INSERT INTO m VALUES ${values(31, 32)}`);
   await r2.query('ALTER TABLE m DELETE WHERE id = 4');
   await r2.query("ALTER TABLE m ON CLUSTER c ADD COLUMN note String DEFAULT 'n'");
-  for (const r of replicas) await mutationsDone(r, 2);
+  for (const r of replicas) await mutationsDone(r, 'm', 2);
   await syncReplicas(replicas, 'm');
   for (const r of replicas) assert.equal(await r.query('SELECT count(), sum(id) FROM m'), '30\t521\n', `${r.name}: old and new rows, the old block once`);
-  // One part per partition, whose block range and version say which numbers the inserts and
-  // mutations were given (background merges in between vary with timing; this does not).
-  await optimizeFinal(replicas, 'm');
-  await syncReplicas(replicas, 'm');
-  const partsSql = "SELECT partition_id, min_block_number, max_block_number, data_version FROM system.parts WHERE table = 'm' AND active ORDER BY partition_id";
-  for (const r of replicas) await queryUntil(r, 'one part per partition', "SELECT count() FROM system.parts WHERE table = 'm' AND active", '2\n');
-  const parts = await r1.query(partsSql);
-  assert.equal(await r2.query(partsSql), parts);
-  // Merges ClickHouse chose itself add entries too, so only the numbering is compared: it went on.
-  assert.ok((await logEntries(r1)).length > logBefore, 'the log grew past its old entries without reusing a name');
+  // One part per partition: its block range and version say which numbers the inserts and
+  // mutations were given. Merges ClickHouse chose itself add log entries too, so of the log only
+  // the numbering is compared: it went on.
+  await mergeFinal(replicas, 'm', 2);
+  const parts = await activeParts(replicas, 'm');
+  assert.ok((await replicationLog(r1, TABLE)).length > logBefore, 'the log grew past its old entries without reusing a name');
   return {
     rows: await r1.query('SELECT p, count(), sum(id) FROM m GROUP BY p ORDER BY p'),
     parts,
@@ -109,12 +86,13 @@ async function stopAll(replicas: ClickHouseServer[]): Promise<void> {
 /** The script, with the replicas restarted either on the same ZooKeeper or on Coracle after zk-migrate. */
 async function run(migrate: boolean): Promise<Outcome> {
   const zk = await startZookeeper();
+  let zkRunning = true;
   const coracle = migrate ? await startCoracle() : undefined;
   const dir = createTempDir('clickhouse-migrate-');
   const replicas: ClickHouseServer[] = [];
   try {
     const cluster = await freePorts(2);
-    replicas.push(...(await replicasOn(zk.port, dir, cluster)));
+    replicas.push(...(await startReplicaPair({ zkPorts: [zk.port], parentDir: dir, cluster })));
     const logBefore = await before(replicas);
     await stopAll(replicas);
     let port = zk.port;
@@ -123,14 +101,15 @@ async function run(migrate: boolean): Promise<Outcome> {
       assert.equal(r.code, 0, `zk-migrate: ${r.stderr}`);
       assert.match(r.stdout + r.stderr, /copied \d+ znodes/);
       await zk.stop(); // from here on ClickHouse can only be using Coracle
+      zkRunning = false;
       port = coracle.zkPort;
     }
-    replicas.push(...(await replicasOn(port, dir, cluster)));
+    replicas.push(...(await startReplicaPair({ zkPorts: [port], parentDir: dir, cluster })));
     return await after(replicas, logBefore);
   } finally {
     await stopAll(replicas);
     await coracle?.stop();
-    await zk.stop();
+    if (zkRunning) await zk.stop();
     removeTempDir(dir);
   }
 }

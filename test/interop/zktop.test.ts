@@ -32,7 +32,7 @@ interface ZktopView {
   latency?: string[];
 }
 
-/** zktop's own parser (its ZKServer class) over each server, then `srst` to each if asked. */
+/** zktop's own parser (its ZKServer class) over each server given; prints what it made of each as JSON. */
 const ZKTOP = `
 import json, sys
 servers = sys.argv[1].split(',')
@@ -71,9 +71,9 @@ function create(c: any, path: string): Promise<void> {
   return callNodeZk<void>((cb) => c.create(path, Buffer.from('x'), cb));
 }
 
-test('zktop parses Coracle\'s stat as it parses ZooKeeper 3.8\'s, and srst resets its counters', { timeout: 120_000 }, async () => {
+test('zktop parses Coracle\'s stat as it parses ZooKeeper 3.8\'s, and srst resets its counters', { timeout: 120_000 }, async (t) => {
   const skip = requirePeer('zktop', 'zookeeper');
-  if (skip) return test.skip(skip);
+  if (skip) return t.skip(skip);
   const coracle = await startCoracle();
   const zk = await startZookeeper();
   const clients: any[] = [];

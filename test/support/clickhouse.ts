@@ -10,9 +10,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { request } from 'node:http';
 import { CLICKHOUSE_BIN } from './peers';
 import { freePorts } from './ports';
+import { httpRequest } from './http-request';
 import { pollUntil } from './poll';
 import { ManagedProcess, startProcess } from './process';
 
@@ -100,27 +100,20 @@ const USERS_XML = `<yandex>
 </yandex>
 `;
 
-/** POSTs `sql` to the server's HTTP interface, `settings` in the URL. */
-function post(port: number, sql: string, settings: Record<string, string | number> = {}): Promise<string> {
+/** POSTs `sql` to the server's HTTP interface, `settings` in the URL; a non-200 answer rejects with ClickHouse's text. */
+async function post(port: number, sql: string, settings: Record<string, string | number> = {}): Promise<string> {
   const params = new URLSearchParams(Object.entries(settings).map(([k, v]) => [k, String(v)]));
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: `/?${params}`, method: 'POST', timeout: QUERY_TIMEOUT_MS }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`ClickHouse ${res.statusCode}: ${body.trim()} (query: ${sql})`))));
-    });
-    req.on('timeout', () => req.destroy(new Error(`ClickHouse query timed out: ${sql}`)));
-    req.on('error', reject);
-    req.end(sql);
-  });
+  const a = await httpRequest(port, `/?${params}`, 'POST', { body: sql, timeoutMs: QUERY_TIMEOUT_MS });
+  if (a.status !== 200) throw new Error(`ClickHouse ${a.status}: ${a.body.trim()} (query: ${sql})`);
+  return a.body;
 }
 
 /** Starts replica `o.name`; resolves once it answers queries. The caller stops it. */
 export async function startClickHouse(o: ClickHouseOptions): Promise<ClickHouseServer> {
   const dir = path.join(o.parentDir, o.name);
   fs.mkdirSync(dir, { recursive: true });
-  const [http, interserver, tcp = o.tcpPort!] = (await freePorts(o.tcpPort === undefined ? 3 : 2)) as [number, number, number?];
+  const [http, interserver] = (await freePorts(2)) as [number, number];
+  const tcp = o.tcpPort ?? (await freePorts(1))[0]!;
   const configFile = path.join(dir, 'config.xml');
   fs.writeFileSync(configFile, configXml(dir, o, http, tcp, interserver));
   fs.writeFileSync(path.join(dir, 'users.xml'), USERS_XML);
@@ -180,7 +173,7 @@ export function queryUntil(r: ClickHouseServer, what: string, sql: string, want:
 }
 
 /** The replica that currently leads `table`'s replicas (merges are assigned by the leader). */
-export function leaderReplica(replicas: readonly ClickHouseServer[], table = 't'): Promise<ClickHouseServer> {
+function leaderReplica(replicas: readonly ClickHouseServer[], table = 't'): Promise<ClickHouseServer> {
   return pollUntil(`a leader replica of ${table}`, async () => {
     for (const r of replicas) if ((await r.query(`SELECT is_leader FROM system.replicas WHERE table = '${table}'`)) === '1\n') return r;
     return undefined;
@@ -188,18 +181,57 @@ export function leaderReplica(replicas: readonly ClickHouseServer[], table = 't'
 }
 
 /**
- * OPTIMIZE FINAL of `table` on its leader. ClickHouse 18.16 sometimes refuses it with "Unknown
- * log entry type: 0" while merges it assigned itself are still running (on ZooKeeper 3.8 too):
- * retried for up to 30 s, the same on every store.
+ * Merges every partition of `table` into one part: OPTIMIZE FINAL on the leader, then waits
+ * until each replica holds `partitions` active parts. (ClickHouse 18.16 refuses OPTIMIZE FINAL
+ * after a quorum insert, "Unknown log entry type: 0", on ZooKeeper 3.8 too: merge before those.)
  */
-export async function optimizeFinal(replicas: readonly ClickHouseServer[], table = 't'): Promise<void> {
-  await pollUntil(`OPTIMIZE TABLE ${table} FINAL accepted`, async () => {
-    try {
-      await (await leaderReplica(replicas, table)).query(`OPTIMIZE TABLE ${table} FINAL`);
-      return true;
-    } catch (err) {
-      if (!/Unknown log entry type/.test((err as Error).message)) throw err;
-      return undefined;
-    }
-  }, 30_000, 500);
+export async function mergeFinal(replicas: readonly ClickHouseServer[], table: string, partitions: number): Promise<void> {
+  await (await leaderReplica(replicas, table)).query(`OPTIMIZE TABLE ${table} FINAL`);
+  await syncReplicas(replicas, table);
+  for (const r of replicas) await queryUntil(r, 'one part per partition', `SELECT count() FROM system.parts WHERE table = '${table}' AND active`, `${partitions}\n`);
+}
+
+/**
+ * The active parts of `table`, `partition, min block, max block, data version` per line, which
+ * must be the same on every replica: after {@link mergeFinal}, which block numbers the inserts
+ * and mutations were given, whatever merges ClickHouse chose on its own before.
+ */
+export async function activeParts(replicas: readonly ClickHouseServer[], table: string): Promise<string> {
+  const sql = `SELECT partition_id, min_block_number, max_block_number, data_version FROM system.parts WHERE table = '${table}' AND active ORDER BY partition_id`;
+  const parts = await replicas[0]!.query(sql);
+  for (const r of replicas) if ((await r.query(sql)) !== parts) throw new Error(`${r.name} holds other parts of ${table} than ${replicas[0]!.name}`);
+  return parts;
+}
+
+/** Waits until `r` has fetched `n` mutations of `table` and finished them all. */
+export function mutationsDone(r: ClickHouseServer, table: string, n: number): Promise<true> {
+  return queryUntil(r, `${n} mutations of ${table} done`, `SELECT countIf(is_done = 1), count() FROM system.mutations WHERE table = '${table}'`, `${n}\t${n}\n`);
+}
+
+/** The names in a replicated table's log (`zkPath/log`); throws unless numbered 0, 1, 2… (%010d). */
+export async function replicationLog(r: ClickHouseServer, zkPath: string): Promise<string[]> {
+  const log = (await znodeChildren(r, `${zkPath}/log`)).split('\n').filter(Boolean);
+  const want = log.map((_, i) => `log-${String(i).padStart(10, '0')}`);
+  if (log.join() !== want.join()) throw new Error(`the replication log is not numbered 0, 1, 2…: ${log.join(' ')}`);
+  return log;
+}
+
+/** `(row(from)),…,(row(to))`: a VALUES list of one row per id. */
+export function valuesList(from: number, to: number, row: (id: number) => string = String): string {
+  return Array.from({ length: to - from + 1 }, (_, i) => `(${row(from + i)})`).join(',');
+}
+
+/**
+ * Replicas `r1` and `r2` in `parentDir` (the same directories again when started again there).
+ * With `cluster`, they are its two servers, on those native ports.
+ */
+export async function startReplicaPair(o: Omit<ClickHouseOptions, 'name' | 'tcpPort'>): Promise<ClickHouseServer[]> {
+  const out: ClickHouseServer[] = [];
+  try {
+    for (const [i, name] of ['r1', 'r2'].entries()) out.push(await startClickHouse({ ...o, name, tcpPort: o.cluster?.[i] }));
+  } catch (err) {
+    for (const r of out) await r.stop();
+    throw err;
+  }
+  return out;
 }

@@ -1,6 +1,6 @@
 /**
  * One HTTP request to a server under test on 127.0.0.1, with what the HTTP edge tests look at:
- * status, content type, Allow header and the body as text. Bounded by a 5 s timeout.
+ * status, content type, Allow header and the body as text. Bounded by a timeout (5 s unless set).
  */
 import { request } from 'node:http';
 
@@ -12,10 +12,18 @@ export interface HttpAnswer {
   body: string;
 }
 
-/** Sends `method path` to 127.0.0.1:`port`; rejects on a connection error or after 5 s. */
-export function httpRequest(port: number, path: string, method = 'GET'): Promise<HttpAnswer> {
+/** What else a request may carry. */
+export interface HttpRequestOptions {
+  /** The request body (a POST's). */
+  body?: string;
+  /** Bound on the whole exchange (default 5 s). */
+  timeoutMs?: number;
+}
+
+/** Sends `method path` to 127.0.0.1:`port`; rejects on a connection error or after the timeout (5 s). */
+export function httpRequest(port: number, path: string, method = 'GET', opts: HttpRequestOptions = {}): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method, timeout: 5000 }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, method, timeout: opts.timeoutMs ?? 5000 }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
@@ -23,6 +31,6 @@ export function httpRequest(port: number, path: string, method = 'GET'): Promise
     });
     req.on('timeout', () => req.destroy(new Error(`${method} ${path}: timeout`)));
     req.on('error', reject);
-    req.end();
+    req.end(opts.body);
   });
 }
