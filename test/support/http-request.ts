@@ -1,6 +1,7 @@
 /**
  * One HTTP request to a server under test on 127.0.0.1, with what the HTTP edge tests look at:
- * status, content type, Allow header and the body as text. Bounded by a timeout (5 s unless set).
+ * status, content type, Allow header and the body as text. Ends when the socket stays idle past
+ * a timeout (5 s unless set).
  */
 import { request } from 'node:http';
 
@@ -16,11 +17,11 @@ export interface HttpAnswer {
 export interface HttpRequestOptions {
   /** The request body (a POST's). */
   body?: string;
-  /** Bound on the whole exchange (default 5 s). */
+  /** How long the socket may stay idle before the request fails (default 5 s; Node's socket timeout). */
   timeoutMs?: number;
 }
 
-/** Sends `method path` to 127.0.0.1:`port`; rejects on a connection error or after the timeout (5 s). */
+/** Sends `method path` to 127.0.0.1:`port`; rejects on a connection error or once the socket is idle past the timeout. */
 export function httpRequest(port: number, path: string, method = 'GET', opts: HttpRequestOptions = {}): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, method, timeout: opts.timeoutMs ?? 5000 }, (res) => {
