@@ -27,6 +27,7 @@ import { WriteTxn } from '../storage/backend';
 import { RaftLogStore } from '../storage/raft-log-store';
 import { assert } from '../util/assert';
 import { CoreError } from '../util/core-error';
+import { ChurnMap } from '../util/churn-map';
 import { Logger } from '../util/logger';
 import { MAX_PENDING_PROPOSALS } from '../util/limits';
 import { ConfChange, Entry, EntryType, Message, MessageType, SnapshotMetadata, StateType } from '../raft/types';
@@ -98,7 +99,8 @@ export const MAX_READIES_IN_FLIGHT = 4;
 export class RaftDriver {
   /** Proposals of this turn, not yet handed to Raft (see flushProposals). */
   private proposals: Array<{ id: bigint; data: Uint8Array }> = [];
-  private readonly waiters = new Map<bigint, Waiter>();
+  /** A ChurnMap: every write sets and deletes one waiter (see churn-map.ts for why not a Map). */
+  private readonly waiters = new ChurnMap<bigint, Waiter>();
   private readonly confWaiters = new Map<bigint, { resolve(): void; reject(e: Error): void }>();
   private readonly logStore = new RaftLogStore();
   private inFlight = 0;

@@ -13,6 +13,7 @@
  * maintenance). A scan sorts the keys of its sub-database once and keeps them until the next
  * new key or drop.
  */
+import { ChurnMap } from '../util/churn-map';
 import { lowerBound } from '../util/lower-bound';
 
 /** One pending change. `value` null is a delete. Buffers are owned by the layer (handed over by WriteTxn.put). */
@@ -30,7 +31,8 @@ export function changeBytes(c: LayerChange): number {
 
 /** One sub-database's changes, and its keys in order once a scan asked for them. */
 interface DbChanges {
-  changes: Map<string, LayerChange>;
+  /** A ChurnMap: each commit deletes what each write set (see churn-map.ts for why not a Map). */
+  changes: ChurnMap<string, LayerChange>;
   sorted: string[] | undefined;
 }
 
@@ -46,7 +48,7 @@ export class WriteLayer {
   /** Records a change (replacing an earlier one to the same key). */
   set(db: string, key: string, change: LayerChange): void {
     let d = this.dbs.get(db);
-    if (!d) this.dbs.set(db, (d = { changes: new Map(), sorted: undefined }));
+    if (!d) this.dbs.set(db, (d = { changes: new ChurnMap(), sorted: undefined }));
     if (d.sorted && !d.changes.has(key)) d.sorted = undefined;
     d.changes.set(key, change);
   }
