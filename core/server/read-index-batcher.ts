@@ -5,6 +5,7 @@
  * again after {@link READ_INDEX_RETRY_TICKS} ticks; a leader change fails what the old leader
  * was asked (etcd: `leader changed`). No I/O: the driver feeds it.
  */
+import { ChurnMap } from '../util/churn-map';
 import { CoreError } from '../util/core-error';
 import { ReadState } from '../raft/types';
 
@@ -19,7 +20,8 @@ interface ReadWaiter {
 /** The reads of one member, from queued to released. */
 export class ReadIndexBatcher {
   private queued: ReadWaiter[] = [];
-  private readonly inFlight = new Map<string, { waiters: ReadWaiter[]; ticks: number }>();
+  /** Batches awaiting their read index; a ChurnMap: one set and delete per batch (see churn-map.ts). */
+  private readonly inFlight = new ChurnMap<string, { waiters: ReadWaiter[]; ticks: number }>();
   private awaitingApply: Array<{ index: number; waiters: ReadWaiter[] }> = [];
   private seq = 0;
 

@@ -21,8 +21,9 @@ export const CHURN_MAP_MIN_DELETES = 64;
  * a chain ends within one such period. The copy costs O(size) per at least max(64, size)
  * deletions.
  *
- * Iteration order is insertion order as with `Map`. Entries set while an iterator is open may
- * not be seen by it (they can land in the fresh Map); entries must not be deleted while iterating.
+ * Iteration order is insertion order as with `Map`, and deleting entries while iterating is
+ * safe as with a Map (a move happens only in `set`). Entries set while an iterator is open may
+ * not be seen by it (they can land in the fresh Map).
  */
 export class ChurnMap<K, V> implements Iterable<[K, V]> {
   private map = new Map<K, V>();

@@ -14,6 +14,7 @@
 
 import * as http2 from 'node:http2';
 import { assert } from '../../util/assert';
+import { ChurnSet } from '../../util/churn-set';
 import { GRPC_OVERHEAD_BYTES, MAX_REQUEST_BYTES_DEFAULT } from '../../util/limits';
 import type { Logger } from '../../util/logger';
 import { nullLogger } from '../../util/logger';
@@ -67,8 +68,8 @@ export class GrpcServer implements CallOwner {
   private readonly methods = new Map<string, MethodDescriptor>();
   /** Service names (`etcdserverpb.KV`) with at least one method, for the unknown-method text. */
   private readonly services = new Set<string>();
-  /** Calls whose stream is still open (for shutdown). */
-  private readonly calls = new Set<ServerCall>();
+  /** Calls whose stream is still open (for shutdown); a ChurnSet: one add and delete per call. */
+  private readonly calls = new ChurnSet<ServerCall>();
   private stopped: GrpcStatusError | null = null;
 
   constructor(options: GrpcServerOptions = {}) {
