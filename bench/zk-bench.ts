@@ -18,6 +18,9 @@
  *
  *   node dist/bench/zk-bench.js [--seconds 5] [--warmup 1] [--conns 16] [--depth 1] [--procs 1] [--targets coracle,local,etcd,memory]
  *                               [--workloads create,setData,getData,getChildren]
+ *
+ * `--workloads` also takes `createSequential` (sequential creates of every connection under one
+ * parent), not run by default.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -31,7 +34,7 @@ import { benchFlags } from './lib/bench-flags';
 import { runZkLoad } from './lib/zk-load-runner';
 
 const USAGE = `usage: node dist/bench/zk-bench.js [--seconds 5] [--warmup 1] [--conns 16] [--depth 1] [--procs 1]
-         [--targets coracle,local,etcd,memory] [--workloads create,setData,getData,getChildren]`;
+         [--targets coracle,local,etcd,memory] [--workloads create,setData,getData,getChildren,createSequential]`;
 const flags = benchFlags(USAGE, ['seconds', 'warmup', 'conns', 'depth', 'procs', 'targets', 'workloads']);
 /**
  * Seconds of load before each measured run, not counted. ZooKeeper's JIT needs more than the

@@ -1,7 +1,8 @@
 /**
  * ZooKeeper load generator for bench/zk-bench.ts: N connections, each with `depth`
- * outstanding requests (closed loop), one workload (create, setData, getData, getChildren),
- * for a fixed time. Prints one JSON line: ops/s, p50/p99 latency (ms), errors, and its own
+ * outstanding requests (closed loop), one workload (create, setData, getData, getChildren, or
+ * createSequential: sequential creates of every connection under one parent, as a queue or lock
+ * recipe makes them), for a fixed time. Prints one JSON line: ops/s, p50/p99 latency (ms), errors, and its own
  * CPU use, so a saturated generator is visible (DESIGN §9). Uses our jute codec directly (no
  * client library overhead), the same generator against every server.
  *
@@ -29,6 +30,12 @@ function workload(name: string, value: Buffer, runId: string): Workload {
       return {
         setup: async (c) => { await create(c, root); },
         next: (conn, i) => ({ op: 'create', path: `${root}/n-${conn}-${i}`, data: value, acl: OPEN, flags: 0 }),
+      };
+    case 'createSequential':
+      return {
+        setup: async (c) => { await create(c, root); },
+        // PERSISTENT_SEQUENTIAL: the server appends the parent's %010d counter to the name.
+        next: () => ({ op: 'create', path: `${root}/q-`, data: value, acl: OPEN, flags: 2 }),
       };
     case 'setData':
       return {

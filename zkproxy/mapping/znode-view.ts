@@ -35,6 +35,12 @@ export interface NodeView {
   cversion: number;
   /** How often this write changed the node's children (to keep cversion exact in one txn). */
   childChanges?: number;
+  /**
+   * The create counter when it is known without the child names: a parent planned on the
+   * sequential creates in flight under it (TxnPlan's pending parent), whose names the replica
+   * does not hold yet. Absent: derived from cversion and the child count ({@link createCount}).
+   */
+  creates?: number;
   /** Child names; shared with the tree — copy before changing ({@link withChildren}). */
   children: ReadonlySet<string>;
   /**
@@ -50,7 +56,7 @@ export interface NodeView {
  * only creates, and reports cversion = 2 × creates − numChildren (DataNode.copyStat).
  */
 export function createCount(v: NodeView): number {
-  return ((v.cversion + v.children.size) / 2) | 0;
+  return v.creates ?? ((v.cversion + v.children.size) / 2) | 0;
 }
 
 /** True for an ephemeral node. */

@@ -64,7 +64,7 @@ export class StoreHandler implements ZkHandler {
     return this.write(ctx, (p) => planCreate(p, r, ttl, this.wctx(ctx)), (res, zxid) => ({
       err: ZkErr.OK, zxid,
       body: req.op === 'create' ? { op: 'create', path: res.path } : { op: 'create2', path: res.path, stat: resolveStat(res.stat, zxid) },
-    }), { serializeOn: sequential ? `seq:${parentOf(r.path.endsWith('/') ? r.path + 'x' : r.path)}` : undefined });
+    }), { sequenceUnder: sequential ? parentOf(r.path.endsWith('/') ? r.path + 'x' : r.path) : undefined });
   }
 
   create(ctx: ZkContext, req: RequestOf<'create'>): Promise<ZkReply> { return this.createOp(ctx, req); }

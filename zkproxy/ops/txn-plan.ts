@@ -26,7 +26,7 @@ import { encodeAclValue, encodeCounterValue, encodeNodeValue } from '../mapping/
 import { parentOf } from '../mapping/path-rules';
 import { isOpenAcl } from '../mapping/acl-rules';
 import { NodeChange, ZnodeTree } from '../mapping/znode-tree';
-import { ChildDelta, NodeView, PENDING_ZXID, isEphemeral, withChildren } from '../mapping/znode-view';
+import { ChildDelta, NodeView, PENDING_ZXID, createCount, isEphemeral, withChildren } from '../mapping/znode-view';
 
 /**
  * The put of the last-change key that every ZooKeeper transaction carries: it spends the zxid of
@@ -46,6 +46,20 @@ function nodeValue(v: NodeView, czxid: bigint): Buffer {
  * undefined when none of them writes it (write-chain.ts).
  */
 export type PendingViews = (nodeKey: string) => NodeView | undefined;
+
+/**
+ * A parent as the sequential creates in flight under it will leave it once they commit
+ * (write-runner.ts), for the next sequential create to plan on: its create counter and cversion,
+ * its child-change key's version and offset, and the child the last of them creates.
+ */
+export interface PendingParent {
+  path: string;
+  creates: number;
+  cversion: number;
+  counterVersion: number;
+  offset: number;
+  lastChild: string;
+}
 
 /** What a decision relied on (see the file comment). */
 export type GuardKind = 'exists' | 'node' | 'acl' | 'children';
@@ -75,18 +89,22 @@ export class TxnPlan {
   private readonly changes: NodeChange[] = [];
   /** Paths whose base is a write in flight (see {@link PendingViews}), with their node keys (latin1). */
   private rebased: Map<string, string> | undefined;
+  /** Set once the parent of a pending parent was read through it (see {@link PendingParent}). */
+  private parentRebased = false;
 
   /**
    * @param tree the replica
    * @param keys the key schema
    * @param now wall-clock ms for ctime/mtime: one timestamp per txn, as ZooKeeper's multi
    * @param pending nodes as this connection's writes in flight leave them, to plan on top of
+   * @param pendingParent a parent as the sequential creates in flight under it leave it
    */
   constructor(
     private readonly tree: ZnodeTree,
     private readonly keys: KeySchema,
     readonly now: bigint,
     private readonly pending?: PendingViews,
+    private readonly pendingParent?: PendingParent,
   ) {}
 
   /** The node at `path` as this plan sees it (its own effects included), or undefined. */
@@ -104,6 +122,13 @@ export class TxnPlan {
    */
   private read(path: string): NodeView | undefined {
     const fresh = this.tree.view(path);
+    const pp = this.pendingParent;
+    if (pp && fresh && path === pp.path) {
+      // Counts from the creates in flight; identity and ACL from the replica. The child names
+      // stay the replica's: the create counter no longer needs them.
+      this.parentRebased = true;
+      return { ...fresh, creates: pp.creates, cversion: pp.cversion, guard: { ...fresh.guard, c: PENDING_ZXID, offset: pp.offset } };
+    }
     if (!this.pending) return fresh;
     const key = this.keys.nodeKey(path).toString('latin1');
     const p = this.pending(key);
@@ -214,6 +239,7 @@ export class TxnPlan {
     const kids = p.children as ChildDelta;
     if (added) kids.add(name);
     else kids.delete(name);
+    if (added && p.creates !== undefined) p.creates = (p.creates + 1) | 0;
     p.cversion = (p.cversion + 1) | 0;
     p.pzxid = PENDING_ZXID;
     p.childChanges = (p.childChanges ?? 0) + 1;
@@ -241,9 +267,45 @@ export class TxnPlan {
       else if (kinds & GUARD_BIT.node) out.push({ key: this.keys.nodeKey(path), target: 'mod', result: 'equal', value: v.guard.n });
       else if (kinds & GUARD_BIT.exists) out.push({ key: this.keys.nodeKey(path), target: 'create', result: 'equal', value: v.guard.nc });
       if (kinds & GUARD_BIT.acl) out.push({ key: this.keys.aclKey(path), target: 'mod', result: 'equal', value: v.guard.a });
-      if (kinds & GUARD_BIT.children) out.push({ key: this.keys.counterKey(path), target: 'mod', result: 'equal', value: v.guard.c });
+      if (kinds & GUARD_BIT.children) out.push(...this.childrenGuards(path, v));
     }
     return out;
+  }
+
+  /**
+   * The children guard: the child-change key unchanged. On a pending parent its modRevision is
+   * not known yet: the key must have exactly the version the creates in flight leave, and the
+   * last of them must have committed (its child exists), so that a delete in place of that
+   * create, which moves the version the same way, still fails the guard.
+   */
+  private childrenGuards(path: string, v: NodeView): KvCompare[] {
+    const pp = this.pendingParent;
+    if (!this.parentRebased || !pp || path !== pp.path) return [{ key: this.keys.counterKey(path), target: 'mod', result: 'equal', value: v.guard.c }];
+    return [
+      { key: this.keys.counterKey(path), target: 'version', result: 'equal', value: pp.counterVersion },
+      { key: this.keys.nodeKey(pp.lastChild), target: 'create', result: 'greater', value: 0 },
+    ];
+  }
+
+  /**
+   * The parent `path` as this plan leaves it when the plan's only change to it is one child
+   * created (a sequential create), for the next sequential create under it to plan on while this
+   * one is in flight; otherwise undefined.
+   */
+  parentAfter(path: string): PendingParent | undefined {
+    const cur = this.overlay.get(path);
+    const was = this.base.get(path);
+    const d = this.dirty.get(path);
+    const created = this.changes.filter((c) => c.type === 'created');
+    const child = created.length === 1 && this.changes.length === 1 ? created[0]!.path : undefined;
+    if (!cur || !was || !d || d.n || d.a || cur.childChanges !== 1 || this.recreated?.has(path) || child === undefined || parentOf(child) !== path) return undefined;
+    // The child-change key's version is cversion + 1 − offset while the key exists (znode-tree.ts).
+    const absent = was.guard.c === 0;
+    const wasVersion = absent ? 0 : was.cversion + 1 - was.guard.offset;
+    return {
+      path, creates: (createCount(was) + 1) | 0, cversion: cur.cversion,
+      counterVersion: wasVersion + 1, offset: absent ? was.cversion + 1 : was.guard.offset, lastChild: child,
+    };
   }
 
   /**

@@ -16,7 +16,8 @@ import { ZK_MAX_COMMIT_ATTEMPTS } from '../limits';
 import { ZkLogger } from '../logger';
 import { KeySchema } from '../mapping/key-schema';
 import { ChangeFeed } from '../watch/change-feed';
-import { PendingViews, TxnPlan } from './txn-plan';
+import { PendingParent, PendingViews, TxnPlan } from './txn-plan';
+import { SequenceChains } from './sequence-chains';
 import { WriteChain } from './write-chain';
 
 /** The outcome of a write: the commit revision, and the plan's result or error code. */
@@ -30,11 +31,11 @@ export interface WriteOutcome<T> {
 /** Options of one write. */
 export interface WriteOptions {
   /**
-   * Writes with the same key run one after another on this proxy. Used for sequential creates
-   * under one parent: they all read-modify-write the parent's sequence, so running them
-   * concurrently only produces guard conflicts and retries.
+   * The parent of a sequential create: creates under one parent are planned on the ones in
+   * flight before them and committed behind them (sequence-chains.ts), since run concurrently on
+   * the replica they would all read the same counter and all but one fail their guards.
    */
-  serializeOn?: string;
+  sequenceUnder?: string;
   /** Commit a planned failure as an error txn (default true; the reaper says false). */
   recordFailure?: boolean;
   /**
@@ -72,31 +73,24 @@ export class WriteRunner {
    * function of the plan: it can run several times.
    */
   run<T>(fn: (plan: TxnPlan) => T, opts: WriteOptions = {}): Promise<WriteOutcome<T>> {
-    const key = opts.serializeOn;
+    const parent = opts.sequenceUnder;
     if (opts.pipeline) {
       const { chain } = opts.pipeline;
-      // A serialized write runs alone: after the chain, outside it.
-      if (key !== undefined) return chain.drained().then(() => this.run(fn, { ...opts, pipeline: undefined }));
+      // A sequential create runs after the connection's chain, outside it.
+      if (parent !== undefined) return chain.drained().then(() => this.run(fn, { ...opts, pipeline: undefined }));
       // Nothing in flight and nothing queued behind (a client waiting for each reply): no chain.
       if (chain.idle && !opts.pipeline.mayFollow()) return this.attempt(fn, opts);
       return this.chained(fn, opts, opts.pipeline);
     }
-    if (key === undefined) return this.attempt(fn, opts);
-    const prev = this.queues.get(key) ?? Promise.resolve();
-    const mine = prev.then(() => this.attempt(fn, opts));
-    const tail = mine.then(() => undefined, () => undefined);
-    this.queues.set(key, tail);
-    void tail.then(() => {
-      if (this.queues.get(key) === tail) this.queues.delete(key);
-    });
-    return mine;
+    if (parent === undefined) return this.attempt(fn, opts);
+    return this.sequenced(fn, opts, parent);
   }
 
-  private readonly queues = new Map<string, Promise<void>>();
+  private readonly sequences = new SequenceChains();
 
   /** Runs `fn` on a fresh plan against the replica; a ZkError it throws is the planned failure. */
-  private plan<T>(fn: (plan: TxnPlan) => T, pending?: PendingViews): { plan: TxnPlan; result?: T; error?: ZkError } {
-    const plan = new TxnPlan(this.feed.tree, this.keys, BigInt(this.now()), pending);
+  private plan<T>(fn: (plan: TxnPlan) => T, pending?: PendingViews, pendingParent?: PendingParent): { plan: TxnPlan; result?: T; error?: ZkError } {
+    const plan = new TxnPlan(this.feed.tree, this.keys, BigInt(this.now()), pending, pendingParent);
     try {
       return { plan, result: fn(plan) };
     } catch (e) {
@@ -139,6 +133,51 @@ export class WriteRunner {
         throw e;
       } finally {
         chain.complete(link);
+      }
+    }
+  }
+
+  /**
+   * A sequential create under `parent` (sequence-chains.ts): planned on the creates in flight
+   * under it and committed behind them (over a store that does not order txns, after them). A planned failure, or a plan that is not one child
+   * created, waits for the chain to drain and runs alone; a failed guard waits for the create
+   * before it to complete, then runs alone on the caught-up replica.
+   */
+  private async sequenced<T>(fn: (plan: TxnPlan) => T, opts: WriteOptions, parent: string): Promise<WriteOutcome<T>> {
+    for (;;) {
+      const { after: pendingParent, wait } = this.sequences.tail(parent);
+      // Over a store that may apply concurrent txns out of order (etcd), one at a time.
+      const busy = wait ?? (pendingParent && !this.backend.ordersTxns ? this.sequences.lastDone(parent) : undefined);
+      if (busy) {
+        await busy;
+        continue;
+      }
+      const { plan, result, error } = this.plan(fn, undefined, pendingParent);
+      const after = error ? undefined : plan.parentAfter(parent);
+      if (!after) {
+        const last = this.sequences.lastDone(parent);
+        if (!last) return this.attempt(fn, opts);
+        await last;
+        continue;
+      }
+      const link = this.sequences.link(parent, after);
+      try {
+        const res = await this.backend.txn(plan.commitTxn());
+        if (res.succeeded) {
+          await this.feed.reach(res.revision);
+          return { zxid: res.revision, result };
+        }
+        this.conflicts++;
+        link.failed = true;
+        await link.prev?.done;
+        await this.feed.catchUp();
+        return await this.attempt(fn, opts);
+      } catch (e) {
+        link.failed = true;
+        await link.prev?.done;
+        throw e;
+      } finally {
+        this.sequences.complete(parent, link);
       }
     }
   }
