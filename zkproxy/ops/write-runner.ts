@@ -139,9 +139,10 @@ export class WriteRunner {
 
   /**
    * A sequential create under `parent` (sequence-chains.ts): planned on the creates in flight
-   * under it and committed behind them (over a store that does not order txns, after them). A planned failure, or a plan that is not one child
-   * created, waits for the chain to drain and runs alone; a failed guard waits for the create
-   * before it to complete, then runs alone on the caught-up replica.
+   * under it and committed behind them (over a store that does not order txns, after them). A
+   * planned failure, or a plan that is not one child created, waits for the chain to drain and
+   * runs alone; a failed guard waits for the create before it to complete, then runs alone on
+   * the caught-up replica.
    */
   private async sequenced<T>(fn: (plan: TxnPlan) => T, opts: WriteOptions, parent: string): Promise<WriteOutcome<T>> {
     for (;;) {
