@@ -1,7 +1,7 @@
 /**
  * Write planning against the replica (zk-protocol.md §2.4 "Checks and their order", §2.6):
  * the error precedence of create/delete/setData/setACL, sequential suffixes from the parent's
- * counter, one key op per key in the committed txn, and multi results (later ops see earlier
+ * counter (also planned on the sequential creates in flight), one key op per key in the committed txn, and multi results (later ops see earlier
  * ones; a failure gives ok…, the code, runtime-inconsistency…).
  */
 import { test } from 'node:test';
@@ -103,4 +103,30 @@ test('multi: later ops see earlier ones; failure gives per-op results', () => {
     assert.ok(e instanceof MultiFailure);
     assert.deepEqual(e.results, [{ type: 'error', err: 0 }, { type: 'error', err: ZkErr.BADVERSION }, { type: 'error', err: ZkErr.RUNTIMEINCONSISTENCY }]);
   }
+});
+
+test('a sequential create planned on the creates in flight: the next suffix, guards on their exact result', () => {
+  const keys = new KeySchema();
+  const tree = treeWith([{ path: '/q', counter: 7 }]);
+  const first = new TxnPlan(tree, keys, 1000n);
+  assert.equal(planCreate(first, cr('/q/n-', 2), undefined, ctx).path, '/q/n-0000000007');
+  const after = first.parentAfter('/q');
+  assert.ok(after, 'one child created: the parent as it leaves it');
+  assert.equal(after.lastChild, '/q/n-0000000007');
+  // The replica has not seen the first create yet; the second plans on what it leaves.
+  const second = new TxnPlan(tree, keys, 1000n, undefined, after);
+  assert.equal(planCreate(second, cr('/q/n-', 2), undefined, ctx).path, '/q/n-0000000008');
+  const compare = second.commitTxn().compare;
+  const counter = compare.filter((c) => c.key.equals(keys.counterKey('/q')));
+  assert.deepEqual(counter.map((c) => [c.target, c.value]), [['version', after.counterVersion]], 'the child-change key: exact version, no modRevision');
+  assert.ok(compare.some((c) => c.key.equals(keys.nodeKey('/q/n-0000000007')) && c.target === 'create' && c.result === 'greater' && c.value === 0), 'the previous create must have committed');
+  const next = second.parentAfter('/q')!;
+  assert.equal(next.counterVersion, after.counterVersion + 1);
+  assert.equal(next.cversion, after.cversion + 1);
+  assert.equal(next.offset, after.offset);
+  // A plan that changes more than one child of the parent gives no pending parent.
+  const multi = new TxnPlan(tree, keys, 1000n);
+  planCreate(multi, cr('/q/n-', 2), undefined, ctx);
+  planCreate(multi, cr('/q/n-', 2), undefined, ctx);
+  assert.equal(multi.parentAfter('/q'), undefined);
 });
