@@ -35,21 +35,15 @@ export class SequenceChains {
   private readonly chains = new Map<string, LinkState[]>();
 
   /**
-   * The parent as the creates in flight under it leave it, to plan on; undefined when none is in
-   * flight. `wait` instead: a link failed, wait for it before planning (then ask again).
+   * The chain under `parent` as a new create finds it: the parent as the last create in flight
+   * leaves it (`after`, to plan on), when that last create completes (`last`), and whether a
+   * link failed (`broken`: wait for `last` before planning). Empty when nothing is in flight.
    */
-  tail(parent: string): { after?: PendingParent; wait?: Promise<void> } {
+  tail(parent: string): { after?: PendingParent; last?: Promise<void>; broken?: boolean } {
     const links = this.chains.get(parent);
     if (!links || links.length === 0) return {};
     const last = links[links.length - 1]!;
-    if (links.some((l) => l.failed)) return { wait: last.done };
-    return { after: last.after };
-  }
-
-  /** Resolves once the last create in flight under `parent` is complete; undefined when none is. */
-  lastDone(parent: string): Promise<void> | undefined {
-    const links = this.chains.get(parent);
-    return links && links.length > 0 ? links[links.length - 1]!.done : undefined;
+    return { after: last.after, last: last.done, broken: links.some((l) => l.failed) };
   }
 
   /** Adds a create planned on {@link tail}'s `after` (or on the replica when it had none). */

@@ -89,8 +89,6 @@ export class TxnPlan {
   private readonly changes: NodeChange[] = [];
   /** Paths whose base is a write in flight (see {@link PendingViews}), with their node keys (latin1). */
   private rebased: Map<string, string> | undefined;
-  /** Set once the parent of a pending parent was read through it (see {@link PendingParent}). */
-  private parentRebased = false;
 
   /**
    * @param tree the replica
@@ -126,7 +124,6 @@ export class TxnPlan {
     if (pp && fresh && path === pp.path) {
       // Counts from the creates in flight; identity and ACL from the replica. The child names
       // stay the replica's: the create counter no longer needs them.
-      this.parentRebased = true;
       return { ...fresh, creates: pp.creates, cversion: pp.cversion, guard: { ...fresh.guard, c: PENDING_ZXID, offset: pp.offset } };
     }
     if (!this.pending) return fresh;
@@ -279,8 +276,9 @@ export class TxnPlan {
    * create, which moves the version the same way, still fails the guard.
    */
   private childrenGuards(path: string, v: NodeView): KvCompare[] {
+    // guards() reaches here only for a parent that exists, so the pending parent's was read through it.
     const pp = this.pendingParent;
-    if (!this.parentRebased || !pp || path !== pp.path) return [{ key: this.keys.counterKey(path), target: 'mod', result: 'equal', value: v.guard.c }];
+    if (!pp || path !== pp.path) return [{ key: this.keys.counterKey(path), target: 'mod', result: 'equal', value: v.guard.c }];
     return [
       { key: this.keys.counterKey(path), target: 'version', result: 'equal', value: pp.counterVersion },
       { key: this.keys.nodeKey(pp.lastChild), target: 'create', result: 'greater', value: 0 },
@@ -296,8 +294,8 @@ export class TxnPlan {
     const cur = this.overlay.get(path);
     const was = this.base.get(path);
     const d = this.dirty.get(path);
-    const created = this.changes.filter((c) => c.type === 'created');
-    const child = created.length === 1 && this.changes.length === 1 ? created[0]!.path : undefined;
+    const only = this.changes.length === 1 ? this.changes[0]! : undefined;
+    const child = only?.type === 'created' ? only.path : undefined;
     if (!cur || !was || !d || d.n || d.a || cur.childChanges !== 1 || this.recreated?.has(path) || child === undefined || parentOf(child) !== path) return undefined;
     // The child-change key's version is cversion + 1 − offset while the key exists (znode-tree.ts).
     const absent = was.guard.c === 0;

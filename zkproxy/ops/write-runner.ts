@@ -146,19 +146,18 @@ export class WriteRunner {
    */
   private async sequenced<T>(fn: (plan: TxnPlan) => T, opts: WriteOptions, parent: string): Promise<WriteOutcome<T>> {
     for (;;) {
-      const { after: pendingParent, wait } = this.sequences.tail(parent);
-      // Over a store that may apply concurrent txns out of order (etcd), one at a time.
-      const busy = wait ?? (pendingParent && !this.backend.ordersTxns ? this.sequences.lastDone(parent) : undefined);
-      if (busy) {
-        await busy;
+      const tail = this.sequences.tail(parent);
+      // Behind a failed create, or over a store that may apply concurrent txns out of order
+      // (etcd): one at a time.
+      if (tail.broken || (tail.last && !this.backend.ordersTxns)) {
+        await tail.last;
         continue;
       }
-      const { plan, result, error } = this.plan(fn, undefined, pendingParent);
+      const { plan, result, error } = this.plan(fn, undefined, tail.after);
       const after = error ? undefined : plan.parentAfter(parent);
       if (!after) {
-        const last = this.sequences.lastDone(parent);
-        if (!last) return this.attempt(fn, opts);
-        await last;
+        if (!tail.last) return this.attempt(fn, opts);
+        await tail.last;
         continue;
       }
       const link = this.sequences.link(parent, after);

@@ -14,7 +14,7 @@
 
 import * as http2 from 'node:http2';
 import { assert } from '../../util/assert';
-import { ChurnSet } from '../../util/churn-set';
+import { ChurnMap } from '../../util/churn-map';
 import { GRPC_OVERHEAD_BYTES, MAX_REQUEST_BYTES_DEFAULT } from '../../util/limits';
 import type { Logger } from '../../util/logger';
 import { nullLogger } from '../../util/logger';
@@ -68,8 +68,8 @@ export class GrpcServer implements CallOwner {
   private readonly methods = new Map<string, MethodDescriptor>();
   /** Service names (`etcdserverpb.KV`) with at least one method, for the unknown-method text. */
   private readonly services = new Set<string>();
-  /** Calls whose stream is still open (for shutdown); a ChurnSet: one add and delete per call. */
-  private readonly calls = new ChurnSet<ServerCall>();
+  /** Calls whose stream is still open (for shutdown); a ChurnMap (see churn-map.ts): one set and delete per call. */
+  private readonly calls = new ChurnMap<ServerCall, true>();
   private stopped: GrpcStatusError | null = null;
 
   constructor(options: GrpcServerOptions = {}) {
@@ -181,7 +181,7 @@ export class GrpcServer implements CallOwner {
       return;
     }
     const call = new ServerCall(this, stream, headers, method, this.maxReceiveMessageBytes);
-    this.calls.add(call);
+    this.calls.set(call, true);
     call.start();
   }
 
@@ -192,7 +192,7 @@ export class GrpcServer implements CallOwner {
   stop(message: string = SERVER_STOPPED_MESSAGE): void {
     if (this.stopped === null) this.stopped = new GrpcStatusError(GrpcStatus.UNAVAILABLE, message);
     const reason = this.stopped;
-    for (const call of [...this.calls]) call.cancel(reason);
+    for (const call of [...this.calls.keys()]) call.cancel(reason);
   }
 
   /** @internal CallOwner: a call's status is decided. */

@@ -1,17 +1,15 @@
 /**
- * ChurnMap and ChurnSet (core/util/churn-map.ts, churn-set.ts): a Map's and a Set's contract
- * under heavy churn (they answer exactly as a Map or Set given the same operations, across their
- * moves to a fresh one), and the reason they exist: once their table has been through a full GC,
- * entries that come and go must not pile up in the old generation (with a plain Map or Set, V8's
- * replaced hash tables keep each other and every value they held alive through young-generation
- * GCs until the next full GC).
+ * ChurnMap (core/util/churn-map.ts): a Map's contract under heavy churn (it answers exactly as
+ * a Map given the same operations, across its moves to a fresh Map), and the reason it exists:
+ * once its table has been through a full GC, entries that come and go must not pile up in the
+ * old generation (with a plain Map, V8's replaced hash tables keep each other and every value
+ * they held alive through young-generation GCs until the next full GC).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { ChurnMap, CHURN_MAP_MIN_DELETES } from '../../../../core/util/churn-map';
-import { ChurnSet } from '../../../../core/util/churn-set';
 
 /** A small deterministic PRNG (xorshift32), so a failure replays. */
 function prng(seed: number): () => number {
@@ -53,28 +51,6 @@ test('answers exactly as a Map under random sets, deletes and clears', () => {
   }
 });
 
-test('a ChurnSet answers exactly as a Set under random adds, deletes and clears', () => {
-  const rand = prng(2812);
-  const ref = new Set<number>();
-  const s = new ChurnSet<number>();
-  for (let i = 0; i < 20_000; i++) {
-    const v = Math.floor(rand() * 200);
-    const r = rand();
-    if (r < 0.5) {
-      assert.equal(s.add(v), s);
-      ref.add(v);
-    } else if (r < 0.9995) {
-      assert.equal(s.delete(v), ref.delete(v), `delete ${v} at step ${i}`);
-    } else {
-      s.clear();
-      ref.clear();
-    }
-    assert.equal(s.size, ref.size);
-    assert.equal(s.has(v), ref.has(v));
-    if (i % 97 === 0) assert.deepEqual([...s], [...ref], `members in insertion order at step ${i}`);
-  }
-});
-
 test('keeps its entries and their order when it moves to a fresh Map', () => {
   const m = new ChurnMap<string, number>();
   for (let i = 0; i < 10; i++) m.set(`keep${i}`, i);
@@ -109,18 +85,17 @@ test('deleting entries while iterating visits each once, as with a Map', () => {
  * leak into the next): 32 entries live, 20,000 come and go, a young-generation GC every 500, after
  * one full GC. Returns how much the old generation grew, in MB.
  */
-function oldSpaceGrowth(kind: 'map' | 'churn-map' | 'churn-set'): number {
+function oldSpaceGrowth(kind: 'map' | 'churn-map'): number {
   const utilDir = path.join(__dirname, '../../../../core/util');
   const script = `
     const v8 = require('v8');
     const { ChurnMap } = require(${JSON.stringify(path.join(utilDir, 'churn-map.js'))});
-    const { ChurnSet } = require(${JSON.stringify(path.join(utilDir, 'churn-set.js'))});
     const old = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'old_space').space_used_size;
     const kind = ${JSON.stringify(kind)};
-    const m = kind === 'map' ? new Map() : kind === 'churn-map' ? new ChurnMap() : new ChurnSet();
+    const m = kind === 'map' ? new Map() : new ChurnMap();
     const live = [];
-    const add = (k) => { const v = { k, blob: new Array(128).fill(k) }; if (kind === 'churn-set') m.add(v); else m.set(k, v); live.push([k, v]); };
-    const drop = () => { const [k, v] = live.shift(); m.delete(kind === 'churn-set' ? v : k); };
+    const add = (k) => { m.set(k, { k, blob: new Array(128).fill(k) }); live.push(k); };
+    const drop = () => m.delete(live.shift());
     let id = 0;
     for (let i = 0; i < 32; i++) add(++id);
     gc();
@@ -133,11 +108,9 @@ function oldSpaceGrowth(kind: 'map' | 'churn-map' | 'churn-set'): number {
 }
 
 test('entries that come and go do not pile up in the old generation', (t) => {
-  const map = oldSpaceGrowth('churn-map');
-  const set = oldSpaceGrowth('churn-set');
+  const churn = oldSpaceGrowth('churn-map');
   const control = oldSpaceGrowth('map');
-  t.diagnostic(`old generation growth over 20,000 entries of ~1 KB: ChurnMap ${map.toFixed(1)} MB, ChurnSet ${set.toFixed(1)} MB, plain Map ${control.toFixed(1)} MB`);
-  if (control < 5) t.diagnostic('this V8 does not show the hazard with a plain Map; the bounds below still hold');
-  assert.ok(map < 2, `ChurnMap let ${map.toFixed(1)} MB of dead entries reach the old generation`);
-  assert.ok(set < 2, `ChurnSet let ${set.toFixed(1)} MB of dead members reach the old generation`);
+  t.diagnostic(`old generation growth over 20,000 entries of ~1 KB: ChurnMap ${churn.toFixed(1)} MB, plain Map ${control.toFixed(1)} MB`);
+  if (control < 5) t.diagnostic('this V8 does not show the hazard with a plain Map; the bound below still holds');
+  assert.ok(churn < 2, `ChurnMap let ${churn.toFixed(1)} MB of dead entries reach the old generation`);
 });
