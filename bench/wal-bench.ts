@@ -4,7 +4,7 @@
  *   node dist/bench/wal-bench.js [--seconds 3] [--concurrency 1,16,128] [--size 300]
  *
  * Each of C appenders loops: build a Ready of one entry of `size` bytes plus the hard state,
- * make it durable, record the latency, repeat. (a) `Wal.append` (group-committed fdatasync on a
+ * make it durable, record the latency, repeat. (a) `Wal.append` (group-committed O_DSYNC write to a
  * preallocated segment, zero-filled; and sparse, to compare the preallocation modes) versus
  * (b) `LmdbBackend.write` putting the same encoded entry and hard state (today's path: LMDB's
  * durable commit, two syncs). Prints appends/s, p50 and p99 per cell and the WAL/LMDB ratios.
@@ -108,7 +108,7 @@ function fmt(c: Cell): string {
 }
 
 function syncInfo(c: Cell, seconds: number): string {
-  return `(${((c.opsPerSec * seconds) / Math.max(1, c.syncs ?? 1)).toFixed(1)} appends/sync, fdatasync mean ${(c.syncMeanMs ?? 0).toFixed(3)} ms)`;
+  return `(${((c.opsPerSec * seconds) / Math.max(1, c.syncs ?? 1)).toFixed(1)} appends/sync, durable write mean ${(c.syncMeanMs ?? 0).toFixed(3)} ms)`;
 }
 
 async function main(): Promise<void> {

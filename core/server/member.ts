@@ -349,7 +349,7 @@ export class Member {
     return this.config.quotaBackendBytes > 0 ? this.config.quotaBackendBytes : QUOTA_BACKEND_BYTES_DEFAULT;
   }
 
-  /** Reports the duration of every WAL fdatasync, in seconds (metrics). */
+  /** Reports the duration of every WAL group commit (its durable write), in seconds (metrics). */
   observeWalSyncs(observer: ((seconds: number) => void) | undefined): void {
     this.persistence.observeSyncs(observer);
   }

@@ -14,7 +14,7 @@
  *    or a leader that counts its own append). Raft's in-memory storage takes the
  *    entries and `advance` runs at once, so the next Ready can be queued while this one is still
  *    being synced: up to {@link MAX_READIES_IN_FLIGHT} are in flight, and the WAL syncs
- *    everything appended meanwhile with one fdatasync. A Ready with nothing to persist queues no
+ *    everything appended meanwhile with one durable write. A Ready with nothing to persist queues no
  *    write but keeps its place in the order.
  * 3. When a Ready's apply ran (with nothing to apply: when its append is durable), in queue
  *    order: the store's readable revision moves, watchers are notified, proposers get their

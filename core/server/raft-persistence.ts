@@ -2,7 +2,7 @@
  * Where a member's Raft state lives on disk, etcd's shape (etcd.md §3.3–3.4):
  *
  * - the **WAL** (core/storage/wal.ts) holds the log entries and the hard state. An append is
- *   durable after one fdatasync of a preallocated segment (group-committed), and that alone is
+ *   durable after one group-committed `O_DSYNC` write to a preallocated segment, and that alone is
  *   what acknowledging a write or a vote waits for;
  * - **LMDB** holds the applied state with the applied (consistent) index in the same
  *   transaction. It is written through a {@link WriteBuffer}: an apply is visible in memory at
@@ -70,8 +70,6 @@ interface PendingAppend {
   /** Set when `logged` resolved. */
   durable: boolean;
 }
-
-const NO_SYNC_IO: WalIo = { fdatasync: async () => {}, fdatasyncSync: () => {} };
 
 /** One Ready's durable work, as the driver hands it to the persister. */
 export interface ReadyWrite {
@@ -144,7 +142,7 @@ export class RaftPersistence implements ReadyPersister {
     // Sparse segments: creating one is instant (a zero-filled 64 MiB segment is 64 MiB of writes
     // at every first start), and appends measured the same (bench/wal-bench.ts: fdatasync
     // 0.20 vs 0.24 ms with one writer, 0.38 vs 0.31 ms with 16, on this machine's disk).
-    const { wal, replay } = await Wal.open(path.join(o.dir, 'wal'), { io: o.walIo ?? (o.noSync ? NO_SYNC_IO : undefined), segmentBytes: o.segmentBytes, preallocation: 'sparse' });
+    const { wal, replay } = await Wal.open(path.join(o.dir, 'wal'), { io: o.walIo, noSync: o.noSync, segmentBytes: o.segmentBytes, preallocation: 'sparse' });
     const legacyStore = new RaftLogStore();
     const legacy = o.state.read((txn) => legacyStore.load(txn));
     const fresh = replay.hardState === undefined && replay.entries.length === 0 && replay.compacted.index === 0;
@@ -235,7 +233,7 @@ export class RaftPersistence implements ReadyPersister {
     return this.markerIndex;
   }
 
-  /** Reports every WAL fdatasync's duration in seconds (etcd_disk_wal_fsync_duration_seconds). */
+  /** Reports every WAL group commit's duration in seconds (etcd_disk_wal_fsync_duration_seconds). */
   observeSyncs(observer: ((seconds: number) => void) | undefined): void {
     this.wal.observeSyncs(observer);
   }

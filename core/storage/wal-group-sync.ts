@@ -1,7 +1,8 @@
 /**
  * Group commit for the WAL: every write gets a sequence number; a waiter for write n is answered
- * only after an fdatasync that *started after* write n was made has completed. At most one sync
- * is in flight; writes made while it runs wait for the next one, which then covers all of them.
+ * only after a sync that *started after* write n was made has completed (the WAL's sync is the
+ * durable write of everything framed so far). At most one sync is in flight; writes made while
+ * it runs wait for the next one, which then covers all of them.
  *
  * A failed sync poisons it for good (see {@link WalFailedError}): every waiter and every later
  * wait rejects, and no further sync is attempted.

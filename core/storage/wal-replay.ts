@@ -5,7 +5,7 @@
  * Damage policy (etcd `wal.ReadAll` / `Repair`, Jepsen's bitflip-wal):
  * - In the **last** segment, the first zero length word, partial frame or checksum mismatch is
  *   the end of the log: a torn tail from a crash during an unsynced write. Nothing after it was
- *   acknowledged (an append answers only after an fdatasync covering it). The bytes after the
+ *   acknowledged (an append answers only after a durable write covering it). The bytes after the
  *   tail that are not zero are reported and zeroed by {@link repairTail} so no later replay can
  *   read them as records.
  * - Anywhere else the same damage is corruption of acknowledged data: {@link WalCorruptionError}

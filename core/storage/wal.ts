@@ -1,17 +1,19 @@
 /**
- * The write-ahead log: Raft's entries and hard state, durable by group-committed fdatasync on
- * preallocated segment files (etcd `server/storage/wal`, reference/etcd.md §3.4). It is what makes
+ * The write-ahead log: Raft's entries and hard state, durable by group-committed `O_DSYNC` writes
+ * to preallocated segment files (etcd `server/storage/wal`, reference/etcd.md §3.4). It is what makes
  * a write durable; the applied state goes to LMDB later, off the acknowledgement path, and
  * `releaseTo` deletes segments once LMDB's durable applied index has passed them.
  *
  * Contracts:
- * - `append` writes its records into the page cache synchronously, at the tail, in call order,
- *   and resolves only after an fdatasync that started after that write has completed. At most one
- *   fdatasync is in flight; appends made meanwhile share the next one (group commit).
+ * - `append` frames its records synchronously, in call order, into the tail's buffer
+ *   (wal-tail-buffer.ts) and resolves only after a durable write that took them has completed.
+ *   The group commit is one write of everything framed so far through a descriptor opened
+ *   `O_DSYNC` (a `pwrite` and an `fdatasync` in one system call, on a pool thread). At most one
+ *   is in flight; appends made meanwhile share the next one.
  * - Any failed write or sync poisons the WAL: all waiting appends and every later one reject with
  *   {@link WalFailedError}. Nothing is retried (fsyncgate). Restart and replay instead.
  * - Segments are preallocated (zero-filled by default, in the background ahead of need), so an
- *   append never changes a file's size and fdatasync writes only the data pages.
+ *   append never changes a file's size and a durable write flushes only the data pages.
  * - A segment is cut when the next batch would not fit: the old segment is fdatasynced first
  *   (so the new one can never be durable ahead of it), then the new one gets its header, is
  *   synced, renamed into place and the directory fsynced. Each header carries a copy of the hard
@@ -26,6 +28,7 @@ import { ConfState, Entry, HardState, SnapshotMetadata } from '../raft/types';
 import { WAL_SEGMENT_BYTES_DEFAULT } from '../util/limits';
 import { WalFilePipeline } from './wal-file-pipeline';
 import { WalGroupSync } from './wal-group-sync';
+import { WalTailBuffer } from './wal-tail-buffer';
 import { syncDir, syncDirAsync } from './sync-dir';
 import { WalLogState } from './wal-log-state';
 import { confStateRecord, entriesRecord, frameRecords, hardStateRecord, segmentHeaderRecord, snapshotRecord, WAL_FRAME_HEADER_BYTES, WalRecord, WalSegmentHeader } from './wal-record';
@@ -34,10 +37,13 @@ import { createPreallocated, createPreallocatedSync, listSegments, removeTempFil
 
 export type { WalReplay } from './wal-replay';
 
-/** The file syncs the WAL makes; injectable so tests can hold or fail a sync. */
+/** The durable writes the WAL makes; injectable so tests can hold or fail one. */
 export interface WalIo {
-  /** Group-commit sync of the tail segment (off the event loop). */
-  fdatasync(fd: number): Promise<void>;
+  /**
+   * The group commit, off the event loop: writes `chunks` back to back at `position` of `fd`, a
+   * descriptor the WAL opened `O_DSYNC` (plain with `noSync`), so it resolves once they are durable.
+   */
+  writeDurable(fd: number, chunks: Buffer[], position: number): Promise<void>;
   /** Synchronous sync, used only when cutting a segment. */
   fdatasyncSync(fd: number): void;
 }
@@ -50,8 +56,10 @@ export interface WalOptions {
   preallocation?: WalPreallocation;
   /** Prepare the next segment in the background (default true). */
   pipeline?: boolean;
-  /** Replaces the real syncs (tests). */
+  /** Replaces the real writes and syncs (tests). */
   io?: Partial<WalIo>;
+  /** Never sync (`--unsafe-no-fsync`): appends are written without `O_DSYNC`, cuts not synced. */
+  noSync?: boolean;
 }
 
 /**
@@ -74,13 +82,16 @@ export interface WalOpenResult {
   replay: WalReplay;
 }
 
-const fdatasyncAsync = promisify(fs.fdatasync);
-const DEFAULT_IO: WalIo = { fdatasync: (fd) => fdatasyncAsync(fd), fdatasyncSync: (fd) => fs.fdatasyncSync(fd) };
+const writevAsync = promisify(fs.writev);
+const DEFAULT_IO: WalIo = { writeDurable: writeAll, fdatasyncSync: (fd) => fs.fdatasyncSync(fd) };
+const NO_SYNC_IO: WalIo = { writeDurable: writeAll, fdatasyncSync: () => {} };
 
 /** The open tail segment. */
 interface Tail {
   segment: WalSegmentName;
   fd: number;
+  /** The same file opened `O_DSYNC` (the plain `fd` with `noSync`): the group commit writes here. */
+  durableFd: number;
   size: number;
   /** Where the next record goes. */
   end: number;
@@ -94,7 +105,9 @@ export class Wal {
   private readonly io: WalIo;
   private readonly segmentBytes: number;
   private readonly mode: WalPreallocation;
+  private readonly noSync: boolean;
   private readonly pipeline: WalFilePipeline | undefined;
+  private readonly buffer = new WalTailBuffer();
   /** Old tail fds still used by an in-flight sync; closed when it settles. */
   private retired: number[] = [];
   private closed = false;
@@ -107,9 +120,10 @@ export class Wal {
     private tail: Tail,
     options: WalOptions,
   ) {
-    this.io = resolveIo(options.io);
+    this.io = resolveIo(options);
     this.segmentBytes = options.segmentBytes ?? WAL_SEGMENT_BYTES_DEFAULT;
     this.mode = options.preallocation ?? 'zero';
+    this.noSync = options.noSync ?? false;
     this.pipeline = options.pipeline === false ? undefined : new WalFilePipeline(dir, this.segmentBytes, this.mode);
     this.group = new WalGroupSync(
       () => this.syncTail(),
@@ -131,7 +145,7 @@ export class Wal {
       const size = options.segmentBytes ?? WAL_SEGMENT_BYTES_DEFAULT;
       const tmp = path.join(dir, 'first.tmp');
       const fd = await createPreallocated(tmp, size, options.preallocation ?? 'zero');
-      const tail = installSegment(dir, tmp, fd, size, { seq: 0, firstIndex: 1, prevTerm: 0, prevCrc: 0 }, resolveIo(options.io));
+      const tail = installSegment(dir, tmp, fd, size, { seq: 0, firstIndex: 1, prevTerm: 0, prevCrc: 0 }, resolveIo(options), options.noSync);
       const replay: WalReplay = { compacted: { index: 0, term: 0 }, entries: [], lastIndex: 0, tornBytes: 0, segments: 1 };
       return { wal: new Wal(dir, state, [tail.segment], tail, options), replay };
     }
@@ -143,7 +157,7 @@ export class Wal {
       fs.closeSync(fd);
       throw err;
     }
-    const open: Tail = { segment: tail.segment, fd, size: tail.size, end: tail.end, crc: tail.crc };
+    const open: Tail = { segment: tail.segment, fd, durableFd: openDurable(path.join(dir, tail.segment.file), fd, options.noSync), size: tail.size, end: tail.end, crc: tail.crc };
     // The live WAL keeps only terms: drop the replayed entries' references (the caller has them).
     const live = new WalLogState();
     live.resetBase(replay.compacted);
@@ -172,7 +186,7 @@ export class Wal {
     await this.pipeline?.settled();
   }
 
-  /** Sets the observer told the duration of each group fdatasync (metrics). Must not throw. */
+  /** Sets the observer told the duration of each group commit's durable write (metrics). Must not throw. */
   observeSyncs(observer: ((seconds: number) => void) | undefined): void {
     this.syncObserver = observer;
   }
@@ -231,7 +245,7 @@ export class Wal {
     await this.pipeline?.close();
     for (const fd of this.retired) fs.closeSync(fd);
     this.retired = [];
-    fs.closeSync(this.tail.fd);
+    closeTail(this.tail);
   }
 
   /**
@@ -257,7 +271,7 @@ export class Wal {
 
   private writeFramed(records: WalRecord[]): void {
     const { bytes, crc } = frameRecords(records, this.tail.crc);
-    writeFullySync(this.tail.fd, bytes, this.tail.end);
+    this.buffer.add(bytes, this.tail.end);
     this.tail.end += bytes.length;
     this.tail.crc = crc;
   }
@@ -282,6 +296,7 @@ export class Wal {
    */
   private cut(needed: number, entriesFrom: number | undefined): void {
     const old = this.tail;
+    this.buffer.flushSync(old.fd);
     this.io.fdatasyncSync(old.fd);
     this.group.markSynced(this.group.noteWrite());
     const seq = old.segment.seq + 1;
@@ -310,15 +325,26 @@ export class Wal {
       size = Math.max(this.segmentBytes, minSize);
       fd = createPreallocatedSync(file, size, 'sparse');
     }
-    this.tail = installSegment(this.dir, file, fd, size, header, this.io);
+    this.tail = installSegment(this.dir, file, fd, size, header, this.io, this.noSync);
     this.segments.push(this.tail.segment);
-    if (this.group.syncing) this.retired.push(old.fd);
-    else fs.closeSync(old.fd);
+    if (this.group.syncing) this.retired.push(...new Set([old.fd, old.durableFd]));
+    else closeTail(old);
   }
 
+  /**
+   * The group commit: writes what is pending, durably. Nothing pending means every write the
+   * group counted is already durable (a cut synced it) or was in the flight that just landed,
+   * since each counted write is either framed into the buffer or synced at a cut.
+   */
   private async syncTail(): Promise<void> {
+    const flight = this.buffer.take();
+    if (!flight) return;
     const started = performance.now();
-    await this.io.fdatasync(this.tail.fd);
+    try {
+      await this.io.writeDurable(this.tail.durableFd, flight.chunks, flight.position);
+    } finally {
+      this.buffer.landed();
+    }
     this.syncObserver?.((performance.now() - started) / 1000);
   }
 
@@ -328,12 +354,44 @@ export class Wal {
   }
 }
 
-/** The injected syncs over the real ones (methods bound: the hook may be a class instance). */
-function resolveIo(io: Partial<WalIo> | undefined): WalIo {
+/** The injected writes over the real ones (methods bound: the hook may be a class instance). */
+function resolveIo(options: WalOptions): WalIo {
+  const { io } = options;
+  const base = options.noSync ? NO_SYNC_IO : DEFAULT_IO;
   return {
-    fdatasync: io?.fdatasync ? io.fdatasync.bind(io) : DEFAULT_IO.fdatasync,
-    fdatasyncSync: io?.fdatasyncSync ? io.fdatasyncSync.bind(io) : DEFAULT_IO.fdatasyncSync,
+    writeDurable: io?.writeDurable ? io.writeDurable.bind(io) : base.writeDurable,
+    fdatasyncSync: io?.fdatasyncSync ? io.fdatasyncSync.bind(io) : base.fdatasyncSync,
   };
+}
+
+/** Writes `chunks` back to back at `position` of `fd`, however many calls it takes. */
+async function writeAll(fd: number, chunks: Buffer[], position: number): Promise<void> {
+  let rest = chunks;
+  let at = position;
+  while (rest.length > 0) {
+    const { bytesWritten } = await writevAsync(fd, rest, at);
+    at += bytesWritten;
+    rest = dropBytes(rest, bytesWritten);
+  }
+}
+
+/** `chunks` without their first `n` bytes. */
+function dropBytes(chunks: Buffer[], n: number): Buffer[] {
+  let skip = n;
+  let i = 0;
+  while (i < chunks.length && skip >= chunks[i]!.length) skip -= chunks[i++]!.length;
+  if (i === chunks.length) return [];
+  return [chunks[i]!.subarray(skip), ...chunks.slice(i + 1)];
+}
+
+/** The segment `file` opened for the group commit's durable writes (`fd` itself with `noSync`). */
+function openDurable(file: string, fd: number, noSync: boolean | undefined): number {
+  return noSync ? fd : fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_DSYNC);
+}
+
+function closeTail(tail: Tail): void {
+  if (tail.durableFd !== tail.fd) fs.closeSync(tail.durableFd);
+  fs.closeSync(tail.fd);
 }
 
 /** A record to write and what it does to the log state once written. */
@@ -360,6 +418,7 @@ function installSegment(
   size: number,
   header: WalSegmentHeader,
   io: WalIo,
+  noSync: boolean | undefined,
 ): Tail {
   const { bytes, crc } = frameRecords([segmentHeaderRecord(header)], 0);
   try {
@@ -368,7 +427,7 @@ function installSegment(
     const segment = { seq: header.seq, firstIndex: header.firstIndex, file: segmentFileName(header.seq, header.firstIndex) };
     fs.renameSync(tmpFile, path.join(dir, segment.file));
     syncDir(dir);
-    return { segment, fd, size, end: bytes.length, crc };
+    return { segment, fd, durableFd: openDurable(path.join(dir, segment.file), fd, noSync), size, end: bytes.length, crc };
   } catch (err) {
     fs.closeSync(fd);
     throw err;

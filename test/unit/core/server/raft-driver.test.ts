@@ -2,10 +2,11 @@
  * The Ready loop's ordering promises (raft-driver.ts, raft-persistence.ts): nobody is answered,
  * and nothing becomes readable, before the WAL append holding it is durable; several Readies are
  * in flight at once (the pipeline) and complete in queue order. Runs a single-voter RawNode over
- * a real WAL whose fdatasyncs are held until the test releases them.
+ * a real WAL whose durable writes are held until the test releases them.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import { MemBackend } from '../../../../core/storage/mem-backend';
 import { RaftDriver, MAX_READIES_IN_FLIGHT } from '../../../../core/server/raft-driver';
 import { RaftPersistence } from '../../../../core/server/raft-persistence';
@@ -25,7 +26,8 @@ import { EntryType, Message, MessageType } from '../../../../core/raft/types';
 class HeldSyncs {
   private held: Array<() => void> = [];
   readonly io = {
-    fdatasync: (): Promise<void> => new Promise<void>((resolve) => this.held.push(resolve)),
+    writeDurable: (fd: number, chunks: Buffer[], position: number): Promise<void> =>
+      new Promise<void>((resolve) => this.held.push(() => resolve(void fs.writevSync(fd, chunks, position)))),
     fdatasyncSync: (): void => {},
   };
   /** Syncs started and not yet released. */

@@ -7,6 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import { DurableState, RaftPersistence, withCommitCoveringApplied } from '../../../../core/server/raft-persistence';
 import { MemBackend } from '../../../../core/storage/mem-backend';
 import { ReadTxn } from '../../../../core/storage/backend';
@@ -20,7 +21,7 @@ const entry = (index: number) => ({ index, term: 1, type: EntryType.Normal, data
 
 test('a commit-only hard state is written without waiting for a sync; entries are waited for', async () => {
   const held: Array<() => void> = [];
-  const io = { fdatasync: () => new Promise<void>((r) => held.push(r)), fdatasyncSync: () => {} };
+  const io = { writeDurable: (fd: number, chunks: Buffer[], at: number) => new Promise<void>((r) => held.push(() => r(void fs.writevSync(fd, chunks, at)))), fdatasyncSync: () => {} };
   const { persistence } = await RaftPersistence.open({ dir: createTempDir('raft-persistence-'), state: new MemBackend(), walIo: io, segmentBytes: 1 << 20, logger: nullLogger });
   let entriesDone = false;
   const withEntries = persistence.persist({ entries: [entry(1)], hardState: { term: 1, vote: 0n, commit: 0 }, appliedIndex: () => 0, mustSync: true }).then(() => {
@@ -43,7 +44,7 @@ test('a commit-only hard state is written without waiting for a sync; entries ar
 
 test('an apply waits for the appends holding its entries, not for newer entries of its own Ready', async () => {
   const held: Array<() => void> = [];
-  const io = { fdatasync: () => new Promise<void>((r) => held.push(r)), fdatasyncSync: () => {} };
+  const io = { writeDurable: (fd: number, chunks: Buffer[], at: number) => new Promise<void>((r) => held.push(() => r(void fs.writevSync(fd, chunks, at)))), fdatasyncSync: () => {} };
   const { persistence } = await RaftPersistence.open({ dir: createTempDir('raft-persistence-'), state: new MemBackend(), walIo: io, segmentBytes: 1 << 20, logger: nullLogger });
   const turns = async (): Promise<void> => {
     for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));

@@ -28,17 +28,21 @@ export function ids(es: readonly Entry[]): string[] {
   return es.map((e) => `${e.index}/${e.term}`);
 }
 
-/** A WalIo whose async syncs can be held in a queue and released one by one, or failed. */
+/** A WalIo whose group-commit writes can be held in a queue and released one by one, or failed. */
 export class HeldIo implements WalIo {
   calls = 0;
   syncCalls = 0;
-  private queue: Array<{ fd: number; resolve(): void; reject(e: Error): void }> = [];
+  /** The descriptors the group commit wrote through. */
+  readonly fds = new Set<number>();
+  private queue: Array<{ write(): void; resolve(): void; reject(e: Error): void }> = [];
   hold = true;
 
-  fdatasync(fd: number): Promise<void> {
+  writeDurable(fd: number, chunks: Buffer[], position: number): Promise<void> {
     this.calls++;
-    if (!this.hold) return Promise.resolve(fs.fdatasyncSync(fd));
-    return new Promise<void>((resolve, reject) => this.queue.push({ fd, resolve, reject }));
+    this.fds.add(fd);
+    const write = (): void => void fs.writevSync(fd, chunks, position);
+    if (!this.hold) return Promise.resolve(write());
+    return new Promise<void>((resolve, reject) => this.queue.push({ write, resolve, reject }));
   }
 
   fdatasyncSync(fd: number): void {
@@ -46,24 +50,24 @@ export class HeldIo implements WalIo {
     fs.fdatasyncSync(fd);
   }
 
-  /** Syncs currently held. */
+  /** Writes currently held. */
   get pending(): number {
     return this.queue.length;
   }
 
-  /** Completes the oldest held sync (really syncing the file first). */
+  /** Completes the oldest held write (really writing it first). */
   release(): void {
     const s = this.queue.shift();
-    if (!s) throw new Error('no held sync');
-    fs.fdatasyncSync(s.fd);
+    if (!s) throw new Error('no held write');
+    s.write();
     s.resolve();
   }
 
-  /** Fails the oldest held sync with EIO. */
+  /** Fails the oldest held write with EIO (writing nothing). */
   fail(): void {
     const s = this.queue.shift();
-    if (!s) throw new Error('no held sync');
-    s.reject(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+    if (!s) throw new Error('no held write');
+    s.reject(Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' }));
   }
 }
 

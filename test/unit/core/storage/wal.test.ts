@@ -88,6 +88,54 @@ test('group commit: one sync at a time, appends during it wait for the next, non
     await wal.close();
   }));
 
+/** The open flags of descriptor `fd` of this process, from /proc. */
+function openFlags(fd: number): number {
+  const line = fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1').split('\n').find((l) => l.startsWith('flags:'));
+  return parseInt(line!.split(/\s+/)[1]!, 8);
+}
+
+test('the group commit is one write through an O_DSYNC descriptor (a plain one with noSync)', () =>
+  withDir(async (dir) => {
+    for (const noSync of [false, true]) {
+      const io = new HeldIo();
+      io.hold = false;
+      const { wal } = await Wal.open(path.join(dir, String(noSync)), { ...SMALL, io, noSync });
+      await Promise.all([wal.append({ entries: [entry(1, 1)] }), wal.append({ entries: [entry(2, 1)] })]);
+      assert.equal(io.calls, 1, 'two appends of one turn share one write');
+      const [fd] = [...io.fds];
+      assert.equal((openFlags(fd!) & fs.constants.O_DSYNC) !== 0, !noSync, `O_DSYNC on the group commit's descriptor (noSync ${noSync})`);
+      await wal.close();
+    }
+  }));
+
+test('appends reach the file with the group write; a cut while one is held rewrites it into the old segment', () =>
+  withDir(async (dir) => {
+    const io = new HeldIo();
+    const { wal } = await Wal.open(path.join(dir, 'wal'), { ...SMALL, io });
+    const first = wal.append({ entries: [entry(1, 1, 100)] });
+    await settle();
+    assert.equal(io.pending, 1, 'the first append is in a held write');
+    assert.ok(!fs.readFileSync(segmentPaths(path.join(dir, 'wal'))[0]!).includes(Buffer.from(entry(1, 1, 100).data)), 'not in the file before its write');
+    // A batch that does not fit cuts the segment while the first write is still held.
+    const second = wal.append({ entries: [entry(2, 1, 65 * 1024)] });
+    assert.equal(segmentPaths(path.join(dir, 'wal')).length, 2);
+    await first; // the cut synced the old segment with the held write's bytes in it
+    // What a crash now would leave: the old segment whole, the new one with its header only.
+    fs.cpSync(path.join(dir, 'wal'), path.join(dir, 'copy'), { recursive: true });
+    const { wal: copy, replay } = await Wal.open(path.join(dir, 'copy'), SMALL);
+    assert.deepEqual(ids(replay.entries), ['1/1']);
+    await copy.close();
+    io.release();
+    await settle();
+    assert.equal(io.calls, 2, 'the batch after the cut goes in the next write');
+    io.release();
+    await second;
+    await wal.close();
+    const { wal: again, replay: all } = await Wal.open(path.join(dir, 'wal'), SMALL);
+    assert.deepEqual(ids(all.entries), ['1/1', '2/1']);
+    await again.close();
+  }));
+
 test('a failed sync rejects every waiter and poisons the WAL (no retry)', () =>
   withDir(async (dir) => {
     const io = new HeldIo();
