@@ -101,3 +101,12 @@ export function writeFullySync(fd: number, bytes: Uint8Array, position: number):
   let done = 0;
   while (done < bytes.length) done += fs.writeSync(fd, bytes, done, bytes.length - done, position + done);
 }
+
+/** Writes `chunks` back to back at `position` of `fd`, synchronously. */
+export function writeChunksSync(fd: number, chunks: readonly Uint8Array[], position: number): void {
+  let at = position;
+  for (const c of chunks) {
+    writeFullySync(fd, c, at);
+    at += c.length;
+  }
+}

@@ -10,7 +10,7 @@
  * flight's bytes again, synchronously, with the pending ones: the same bytes at the same offsets,
  * so whichever of the two writes lands last, the file holds the same content.
  */
-import { writeFullySync } from './wal-segment';
+import { writeChunksSync } from './wal-segment';
 
 /** Bytes bound for one place in the tail segment. */
 export interface WalTailChunk {
@@ -67,13 +67,5 @@ export class WalTailBuffer {
     }
     if (this.pending.length > 0) writeChunksSync(fd, this.pending, this.pendingAt);
     this.pending = [];
-  }
-}
-
-function writeChunksSync(fd: number, chunks: readonly Buffer[], position: number): void {
-  let at = position;
-  for (const c of chunks) {
-    writeFullySync(fd, c, at);
-    at += c.length;
   }
 }

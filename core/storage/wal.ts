@@ -33,7 +33,7 @@ import { syncDir, syncDirAsync } from './sync-dir';
 import { WalLogState } from './wal-log-state';
 import { confStateRecord, entriesRecord, frameRecords, hardStateRecord, segmentHeaderRecord, snapshotRecord, WAL_FRAME_HEADER_BYTES, WalRecord, WalSegmentHeader } from './wal-record';
 import { repairTail, replaySegments, WalReplay } from './wal-replay';
-import { createPreallocated, createPreallocatedSync, listSegments, removeTempFiles, segmentFileName, WalPreallocation, WalSegmentName, writeFullySync } from './wal-segment';
+import { createPreallocated, createPreallocatedSync, listSegments, removeTempFiles, segmentFileName, WalPreallocation, WalSegmentName, writeChunksSync, writeFullySync } from './wal-segment';
 
 export type { WalReplay } from './wal-replay';
 
@@ -84,7 +84,8 @@ export interface WalOpenResult {
 
 const writevAsync = promisify(fs.writev);
 const DEFAULT_IO: WalIo = { writeDurable: writeAll, fdatasyncSync: (fd) => fs.fdatasyncSync(fd) };
-const NO_SYNC_IO: WalIo = { writeDurable: writeAll, fdatasyncSync: () => {} };
+// Unsafe mode writes on the main thread and answers at once, as a page-cache write needs no pool.
+const NO_SYNC_IO: WalIo = { writeDurable: async (fd, chunks, at) => writeChunksSync(fd, chunks, at), fdatasyncSync: () => {} };
 
 /** The open tail segment. */
 interface Tail {
