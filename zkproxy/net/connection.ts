@@ -38,6 +38,7 @@ import { ReadOnlySessions } from '../session/read-only-sessions';
 import { PASSWORD_BYTES } from '../session/session-password';
 import { WatchTarget } from '../watch/watch-manager';
 import { FourLetterSource, answerFourLetterWord, fourLetterWord, wordArgumentBytes } from './four-letter-words';
+import { FrameSink } from './frame-sink';
 import { ServerStats } from './server-stats';
 import { ConnectionStats, newConnectionStats, recordConnectionReply } from './connection-stats';
 import { elapsedMs } from './elapsed-time';
@@ -87,6 +88,7 @@ export class ZkConnection implements WatchTarget, SessionOwner {
   private held: Array<{ event: WatcherEvent; zxid: number }> = [];
   private readonly handshakeTimer: NodeJS.Timeout;
   private readonly log: ZkLogger;
+  private readonly sink: FrameSink;
 
   constructor(
     private readonly socket: Socket,
@@ -97,6 +99,10 @@ export class ZkConnection implements WatchTarget, SessionOwner {
     this.log = deps.logger.child({ conn: this.watchId, remote });
     this.stats = newConnectionStats(remote, (socket as { encrypted?: boolean }).encrypted === true);
     socket.setNoDelay(true);
+    this.sink = new FrameSink(socket, ZK_MAX_QUEUED_BYTES, (queued) => {
+      this.log.warn({ queued }, 'client not reading; closing');
+      socket.destroy();
+    });
     // A connection that never completes its handshake holds no session that could expire it.
     this.handshakeTimer = setTimeout(() => this.close('no handshake in time'), ZK_HANDSHAKE_TIMEOUT_MS);
     this.handshakeTimer.unref();
@@ -434,11 +440,7 @@ export class ZkConnection implements WatchTarget, SessionOwner {
     this.deps.stats.recordResponse(buf.length);
     this.stats.sent++;
     this.stats.touched = elapsedMs();
-    this.socket.write(buf);
-    if (this.socket.writableLength > ZK_MAX_QUEUED_BYTES) {
-      this.log.warn({ queued: this.socket.writableLength }, 'client not reading; closing');
-      this.socket.destroy();
-    }
+    this.sink.write(buf);
   }
 
   /** SessionOwner: closes the connection after what was already written. */
