@@ -440,7 +440,8 @@ export class ZkConnection implements WatchTarget, SessionOwner {
     this.deps.stats.recordResponse(buf.length);
     this.stats.sent++;
     this.stats.touched = elapsedMs();
-    this.sink.write(buf);
+    // Requests still in flight: their replies may join this one in one write (frame-sink.ts).
+    this.sink.write(buf, this.pending.length > 0);
   }
 
   /** SessionOwner: closes the connection after what was already written. */

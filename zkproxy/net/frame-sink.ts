@@ -1,17 +1,19 @@
 /**
- * A connection's outgoing frames, written together: every frame sent during one pass of the
- * event loop's microtasks leaves in one `writev` instead of one `write` each. A client that
- * pipelines (Curator's and kazoo's async calls) gets the replies of one group commit, and the
- * notifications before them, in one system call; a loopback send costs the main thread
+ * A connection's outgoing frames, written together while more are due: a frame sent while the
+ * connection still has requests in flight opens a batch that every frame of the same pass of
+ * the event loop's microtasks joins, and the batch leaves in one `writev`. A client that
+ * pipelines (Curator's and kazoo's async calls) thus gets the replies of one group commit, and
+ * the notifications before them, in one system call; a loopback send costs the main thread
  * ≈ 25 µs on the test machine, more than most of a write's own work (bench/RESULTS.md, session
- * 29). A lone reply pays only a cork and a `process.nextTick`.
+ * 29). A frame with nothing due behind it leaves at once, as before: holding a lone reply to
+ * the end of the pass would delay it behind the other connections' work.
  *
  * The slow-reader bound is checked once the frames were handed to the socket: what is still
  * queued then is what the client has not read.
  */
 import { Socket } from 'node:net';
 
-/** Coalesces one socket's writes per microtask pass; see the file comment. */
+/** Coalesces one socket's writes per microtask pass while more are due; see the file comment. */
 export class FrameSink {
   private corked = false;
 
@@ -25,9 +27,13 @@ export class FrameSink {
     private readonly onSlowReader: (queued: number) => void,
   ) {}
 
-  /** Queues `frame` behind the frames already sent; it leaves when the current pass ends. */
-  write(frame: Buffer): void {
-    if (!this.corked) {
+  /**
+   * Sends `frame` after the frames already sent. With `moreDue` (the connection expects more
+   * replies) or a batch already open, it leaves with the batch when the current pass ends;
+   * otherwise at once.
+   */
+  write(frame: Buffer, moreDue: boolean): void {
+    if (!this.corked && moreDue) {
       this.corked = true;
       this.socket.cork();
       process.nextTick(release, this);

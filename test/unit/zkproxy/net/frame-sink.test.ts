@@ -1,7 +1,7 @@
 /**
- * FrameSink over a real loopback socket pair: frames sent in one pass leave in one `writev`,
- * in order; frames of later passes leave on their own; a client that stops reading is reported
- * once the queued bytes pass the bound.
+ * FrameSink over a real loopback socket pair: frames sent in one pass while more are due leave
+ * in one `writev`, in order; a frame with nothing due leaves at once; a client that stops
+ * reading is reported once the queued bytes pass the bound.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -60,24 +60,35 @@ function receive(client: net.Socket, bytes: number): Promise<Buffer> {
   });
 }
 
-test('frames sent in one pass leave in one writev, in order; a later pass writes again', async () => {
+test('frames sent in one pass while more are due leave in one writev, in order', async () => {
   const pair = await socketPair();
   try {
     const counts = countWrites(pair.server);
     const sink = new FrameSink(pair.server, 1 << 20, () => assert.fail('not a slow reader'));
     const arrived = receive(pair.client, 9);
-    sink.write(Buffer.from('one'));
+    sink.write(Buffer.from('one'), true);
     await Promise.resolve(); // still the same pass: microtasks run before the nextTick release
-    sink.write(Buffer.from('two'));
-    sink.write(Buffer.from('six'));
+    sink.write(Buffer.from('two'), true);
+    sink.write(Buffer.from('six'), false); // the last reply due joins the open batch
     assert.equal(counts.write + counts.writev.length, 0, 'nothing written before the pass ends');
     await new Promise((r) => setImmediate(r));
     assert.deepEqual(counts.writev, [3], 'the three frames went in one writev');
     assert.equal(counts.write, 0);
     assert.equal((await arrived).toString(), 'onetwosix');
-    sink.write(Buffer.from('x'));
-    await new Promise((r) => setImmediate(r));
-    assert.equal(counts.write, 1, "a later pass's lone frame is a write of its own");
+  } finally {
+    pair.close();
+  }
+});
+
+test('a frame with nothing due behind it leaves at once', async () => {
+  const pair = await socketPair();
+  try {
+    const counts = countWrites(pair.server);
+    const sink = new FrameSink(pair.server, 1 << 20, () => assert.fail('not a slow reader'));
+    const arrived = receive(pair.client, 4);
+    sink.write(Buffer.from('lone'), false);
+    assert.equal(counts.write, 1, 'written in the call, not at the end of the pass');
+    assert.equal((await arrived).toString(), 'lone');
   } finally {
     pair.close();
   }
@@ -92,7 +103,7 @@ test('a client that stops reading is reported once the queued bytes pass the bou
     const frame = Buffer.alloc(1 << 20);
     // Kernel buffers on loopback hold a few MiB: 64 MiB unread must overflow them.
     for (let i = 0; i < 64 && reports.length === 0; i++) {
-      sink.write(frame);
+      sink.write(frame, true);
       await new Promise((r) => setImmediate(r));
     }
     assert.ok(reports.length > 0, 'never reported');
