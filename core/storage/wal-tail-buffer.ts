@@ -26,11 +26,6 @@ export class WalTailBuffer {
   private pendingAt = 0;
   private flight: (WalTailChunk & { rewritten: boolean }) | undefined;
 
-  /** Whether appends made bytes that no write has taken yet. */
-  get hasPending(): boolean {
-    return this.pending.length > 0;
-  }
-
   /** Queues `bytes`, which belong at `position`, right after what is pending (if anything). */
   add(bytes: Buffer, position: number): void {
     if (this.pending.length === 0) this.pendingAt = position;

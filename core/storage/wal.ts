@@ -109,8 +109,8 @@ export class Wal {
   private readonly noSync: boolean;
   private readonly pipeline: WalFilePipeline | undefined;
   private readonly buffer = new WalTailBuffer();
-  /** Old tail fds still used by an in-flight sync; closed when it settles. */
-  private retired: number[] = [];
+  /** Old tails whose files an in-flight sync still uses; closed when it settles. */
+  private retired: Tail[] = [];
   private closed = false;
   private syncObserver: ((seconds: number) => void) | undefined;
 
@@ -244,8 +244,7 @@ export class Wal {
       // A poisoned WAL closes anyway; its appends were already rejected.
     }
     await this.pipeline?.close();
-    for (const fd of this.retired) fs.closeSync(fd);
-    this.retired = [];
+    this.closeRetired();
     closeTail(this.tail);
   }
 
@@ -328,7 +327,7 @@ export class Wal {
     }
     this.tail = installSegment(this.dir, file, fd, size, header, this.io, this.noSync);
     this.segments.push(this.tail.segment);
-    if (this.group.syncing) this.retired.push(...new Set([old.fd, old.durableFd]));
+    if (this.group.syncing) this.retired.push(old);
     else closeTail(old);
   }
 
@@ -350,7 +349,7 @@ export class Wal {
   }
 
   private closeRetired(): void {
-    for (const fd of this.retired) fs.closeSync(fd);
+    for (const t of this.retired) closeTail(t);
     this.retired = [];
   }
 }
@@ -390,6 +389,7 @@ function openDurable(file: string, fd: number, noSync: boolean | undefined): num
   return noSync ? fd : fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_DSYNC);
 }
 
+/** Closes a tail's descriptors (one, with `noSync`). */
 function closeTail(tail: Tail): void {
   if (tail.durableFd !== tail.fd) fs.closeSync(tail.durableFd);
   fs.closeSync(tail.fd);

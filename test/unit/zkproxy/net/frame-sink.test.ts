@@ -60,12 +60,20 @@ function receive(client: net.Socket, bytes: number): Promise<Buffer> {
   });
 }
 
-test('frames sent in one pass while more are due leave in one writev, in order', async () => {
+/** Runs `fn` with a sink over the server side of a fresh pair, its write counts and the client. */
+async function withSink(fn: (sink: FrameSink, counts: { write: number; writev: number[] }, client: net.Socket) => Promise<void>): Promise<void> {
   const pair = await socketPair();
   try {
     const counts = countWrites(pair.server);
-    const sink = new FrameSink(pair.server, 1 << 20, () => assert.fail('not a slow reader'));
-    const arrived = receive(pair.client, 9);
+    await fn(new FrameSink(pair.server, 1 << 20, () => assert.fail('not a slow reader')), counts, pair.client);
+  } finally {
+    pair.close();
+  }
+}
+
+test('frames sent in one pass while more are due leave in one writev, in order', () =>
+  withSink(async (sink, counts, client) => {
+    const arrived = receive(client, 9);
     sink.write(Buffer.from('one'), true);
     await Promise.resolve(); // still the same pass: microtasks run before the nextTick release
     sink.write(Buffer.from('two'), true);
@@ -75,24 +83,15 @@ test('frames sent in one pass while more are due leave in one writev, in order',
     assert.deepEqual(counts.writev, [3], 'the three frames went in one writev');
     assert.equal(counts.write, 0);
     assert.equal((await arrived).toString(), 'onetwosix');
-  } finally {
-    pair.close();
-  }
-});
+  }));
 
-test('a frame with nothing due behind it leaves at once', async () => {
-  const pair = await socketPair();
-  try {
-    const counts = countWrites(pair.server);
-    const sink = new FrameSink(pair.server, 1 << 20, () => assert.fail('not a slow reader'));
-    const arrived = receive(pair.client, 4);
+test('a frame with nothing due behind it leaves at once', () =>
+  withSink(async (sink, counts, client) => {
+    const arrived = receive(client, 4);
     sink.write(Buffer.from('lone'), false);
     assert.equal(counts.write, 1, 'written in the call, not at the end of the pass');
     assert.equal((await arrived).toString(), 'lone');
-  } finally {
-    pair.close();
-  }
-});
+  }));
 
 test('a client that stops reading is reported once the queued bytes pass the bound', async () => {
   const pair = await socketPair();
