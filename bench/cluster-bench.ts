@@ -22,6 +22,7 @@ import { runLoad, type LoadReport } from './lib/grpc-load';
 import { CpuMeter } from './cluster-cpu';
 import { failoverRound, type FailoverRound } from './cluster-failover';
 import { ELECTION_MS, HEARTBEAT_MS, stableLeader, startCoracleCluster, startEtcdCluster, type BenchCluster } from './cluster-systems';
+import { median, roundOrder } from './lib/rounds';
 
 const USAGE = 'usage: node dist/bench/cluster-bench.js [--seconds 4] [--rounds 3] [--deadline-ms 250]';
 const flags = benchFlags(USAGE, ['seconds', 'rounds', 'deadline-ms']);
@@ -88,9 +89,8 @@ function throughputRow(m: Measurement, name: string, s: Sample, base: Sample | u
 }
 
 /** Median with "no recovery" counted as infinitely slow. */
-function median(values: Array<number | undefined>): number {
-  const sorted = values.map((v) => v ?? Infinity).sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Infinity;
+function medianOrNone(values: Array<number | undefined>): number {
+  return values.length === 0 ? Infinity : median(values.map((v) => v ?? Infinity));
 }
 
 function ms(v: number | undefined): string {
@@ -99,10 +99,10 @@ function ms(v: number | undefined): string {
 
 function failoverRow(name: string, rounds: FailoverRound[], base: FailoverRound[] | undefined, maxWaitMs: number): string {
   const cells = rounds.map((r) => `${r.failoverMs === undefined ? `>${maxWaitMs}` : ms(r.failoverMs)} / ${ms(r.longestGapMs)}`);
-  const med = median(rounds.map((r) => r.failoverMs));
-  const baseMed = base === undefined ? med : median(base.map((r) => r.failoverMs));
+  const med = medianOrNone(rounds.map((r) => r.failoverMs));
+  const baseMed = base === undefined ? med : medianOrNone(base.map((r) => r.failoverMs));
   const ratio = Number.isFinite(med) && Number.isFinite(baseMed) && med > 0 ? `${(baseMed / med).toFixed(2)}×` : '-';
-  return `| ${name} | ${cells.join(' | ')} | ${ms(med)} | ${ms(median(rounds.map((r) => r.longestGapMs)))} | ${ratio} |`;
+  return `| ${name} | ${cells.join(' | ')} | ${ms(med)} | ${ms(medianOrNone(rounds.map((r) => r.longestGapMs)))} | ${ratio} |`;
 }
 
 async function main(): Promise<void> {
@@ -125,7 +125,7 @@ async function main(): Promise<void> {
 
     const rows: string[] = [];
     for (const [row, m] of MEASUREMENTS.entries()) {
-      const order = row % 2 === 0 ? systems : [...systems].reverse();
+      const order = roundOrder(systems, row);
       const samples = new Map<BenchCluster, Sample>();
       for (const c of order) {
         process.stderr.write(`${m.workload} on the ${m.on}, ${m.clients} clients / ${m.conns} conns, ${c.name} …\n`);
@@ -137,7 +137,7 @@ async function main(): Promise<void> {
 
     const rounds = new Map<BenchCluster, FailoverRound[]>(systems.map((c) => [c, []]));
     for (let k = 0; k < roundCount; k++) {
-      for (const c of k % 2 === 0 ? systems : [...systems].reverse()) {
+      for (const c of roundOrder(systems, k)) {
         process.stderr.write(`failover round ${k + 1} on ${c.name} …\n`);
         const r = await failoverRound(c, k, failover);
         process.stderr.write(`  killed member ${r.killed}, wrote through ${r.writer}: first write after kill ${ms(r.failoverMs)} ms, longest gap ${ms(r.longestGapMs)} ms, failed calls ${JSON.stringify(r.failures)}\n`);

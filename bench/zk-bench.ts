@@ -8,6 +8,11 @@
  * generator shares the machine: when the host is near 100% busy, throughput is capped by CPU
  * and the server CPU per op decides the ranking.
  *
+ * `--rounds N` measures every workload N times, the servers' order reversed in every other
+ * round (lib/rounds.ts); each cell is then the median over the rounds, and the ratio is the
+ * median of the rounds' own ratios (each against ZooKeeper's run of the same round), with every
+ * round's ratio listed.
+ *
  * Coracle targets:
  *   coracle the `coracle` binary (in-process core, LMDB, fsync on); skipped with a message
  *           while its ZooKeeper port does not answer
@@ -16,8 +21,8 @@
  *   etcd    zkproxy over a real etcd 3.4 (fsync on) through the remote backend
  *   memory  zkproxy over the in-memory backend (no durability: the proxy's own cost)
  *
- *   node dist/bench/zk-bench.js [--seconds 5] [--warmup 1] [--conns 16] [--depth 1] [--procs 1] [--targets coracle,local,etcd,memory]
- *                               [--workloads create,setData,getData,getChildren]
+ *   node dist/bench/zk-bench.js [--seconds 5] [--warmup 1] [--rounds 1] [--conns 16] [--depth 1] [--procs 1]
+ *                               [--targets coracle,local,etcd,memory] [--workloads create,setData,getData,getChildren]
  *
  * `--workloads` also takes `createSequential` (sequential creates of every connection under one
  * parent), not run by default.
@@ -31,11 +36,12 @@ import { ManagedProcess, startProcess } from '../test/support/process';
 import { ZookeeperPeer, startZookeeper } from '../test/support/zookeeper-peer';
 import { startBenchCoracle } from './coracle-server';
 import { benchFlags } from './lib/bench-flags';
-import { runZkLoad } from './lib/zk-load-runner';
+import { median, roundOrder } from './lib/rounds';
+import { runZkLoad, type ZkLoadResult } from './lib/zk-load-runner';
 
-const USAGE = `usage: node dist/bench/zk-bench.js [--seconds 5] [--warmup 1] [--conns 16] [--depth 1] [--procs 1]
+const USAGE = `usage: node dist/bench/zk-bench.js [--seconds 5] [--warmup 1] [--rounds 1] [--conns 16] [--depth 1] [--procs 1]
          [--targets coracle,local,etcd,memory] [--workloads create,setData,getData,getChildren,createSequential]`;
-const flags = benchFlags(USAGE, ['seconds', 'warmup', 'conns', 'depth', 'procs', 'targets', 'workloads']);
+const flags = benchFlags(USAGE, ['seconds', 'warmup', 'rounds', 'conns', 'depth', 'procs', 'targets', 'workloads']);
 /**
  * Seconds of load before each measured run, not counted. ZooKeeper's JIT needs more than the
  * default second to reach its steady write rate (bench/zk-cpu.ts shows it); 5 or more for that.
@@ -52,6 +58,31 @@ async function startProxy(name: string, endpoints?: string): Promise<{ port: num
   return { port, proc };
 }
 
+/** A server under test; the first one pushed is ZooKeeper, the base of every ratio. */
+interface BenchServer {
+  name: string;
+  port: number;
+  pid?: number;
+  stop: () => Promise<unknown>;
+}
+
+/**
+ * One table row: the medians of `runs` (one per round) and the median of their ratios to
+ * `base` (ZooKeeper's runs, round by round); with more than one round, each round's ratio too.
+ */
+function resultRow(workload: string, name: string, runs: readonly ZkLoadResult[], base: readonly ZkLoadResult[]): string {
+  const ratios = runs.map((r, i) => (base[i]!.opsPerSec > 0 ? r.opsPerSec / base[i]!.opsPerSec : NaN));
+  const med = (f: (r: ZkLoadResult) => number): number => median(runs.map(f));
+  const us = runs.every((r) => r.serverUsPerOp !== undefined) ? med((r) => r.serverUsPerOp!).toFixed(0) : '-';
+  const cells = [
+    workload, name, med((r) => r.opsPerSec).toFixed(0), med((r) => r.p50).toFixed(2), med((r) => r.p99).toFixed(2),
+    String(runs.reduce((n, r) => n + r.errors, 0)), `${(med((r) => r.loadgenCpu) * 100).toFixed(0)}%`, us,
+    `${(med((r) => r.hostBusy) * 100).toFixed(0)}%`, `${median(ratios).toFixed(2)}×`,
+  ];
+  if (runs.length > 1) cells.push(ratios.map((x) => x.toFixed(2)).join(' / '));
+  return `| ${cells.join(' | ')} |`;
+}
+
 async function main(): Promise<void> {
   const seconds = flags.num('seconds', 5);
   const conns = flags.num('conns', 16);
@@ -59,7 +90,9 @@ async function main(): Promise<void> {
   const procs = Math.max(1, flags.num('procs', 1));
   const targets = flags.text('targets', 'coracle,local,etcd,memory').split(',');
   const workloads = flags.text('workloads', 'create,setData,getData,getChildren').split(',');
-  const servers: { name: string; port: number; pid?: number; stop: () => Promise<unknown> }[] = [];
+  const rounds = flags.num('rounds', 1);
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20) throw new Error('--rounds must be an integer in [1, 20]');
+  const servers: BenchServer[] = [];
   let zk: ZookeeperPeer | undefined;
   let etcd: EtcdPeer | undefined;
   try {
@@ -90,17 +123,19 @@ async function main(): Promise<void> {
     }
     const rows: string[] = [];
     for (const w of workloads) {
-      let base = 0;
-      for (const s of servers) {
-        const r = await runZkLoad({ port: s.port, workload: w, conns, depth, seconds, warmupS: WARMUP_S, procs, pid: s.pid });
-        if (s === servers[0]) base = r.opsPerSec;
-        const ratio = base > 0 ? (r.opsPerSec / base).toFixed(2) : '-';
-        rows.push(`| ${w} | ${s.name} | ${r.opsPerSec.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors} | ${(r.loadgenCpu * 100).toFixed(0)}% | ${r.serverUsPerOp?.toFixed(0) ?? '-'} | ${(r.hostBusy * 100).toFixed(0)}% | ${ratio}× |`);
-        process.stderr.write(`${w} ${s.name}: ${r.opsPerSec.toFixed(0)} ops/s\n`);
+      const runs = new Map<BenchServer, ZkLoadResult[]>(servers.map((s) => [s, []]));
+      for (let round = 0; round < rounds; round++) {
+        for (const s of roundOrder(servers, round)) {
+          const r = await runZkLoad({ port: s.port, workload: w, conns, depth, seconds, warmupS: WARMUP_S, procs, pid: s.pid });
+          runs.get(s)!.push(r);
+          process.stderr.write(`${w} ${s.name}${rounds > 1 ? ` (round ${round + 1}/${rounds})` : ''}: ${r.opsPerSec.toFixed(0)} ops/s\n`);
+        }
       }
+      for (const s of servers) rows.push(resultRow(w, s.name, runs.get(s)!, runs.get(servers[0]!)!));
     }
-    process.stdout.write(`conns=${conns} depth=${depth} seconds=${seconds} warmup=${WARMUP_S} generator processes=${procs}\n\n`);
-    process.stdout.write('| workload | server | ops/s | p50 ms | p99 ms | errors | loadgen CPU | server CPU µs/op | host CPU busy | vs ZooKeeper |\n|---|---|---|---|---|---|---|---|---|---|\n');
+    process.stdout.write(`conns=${conns} depth=${depth} seconds=${seconds} warmup=${WARMUP_S} rounds=${rounds} generator processes=${procs}\n\n`);
+    process.stdout.write(`| workload | server | ops/s | p50 ms | p99 ms | errors | loadgen CPU | server CPU µs/op | host CPU busy | vs ZooKeeper |${rounds > 1 ? ' ratio per round |' : ''}\n`);
+    process.stdout.write(`|---|---|---|---|---|---|---|---|---|---|${rounds > 1 ? '---|' : ''}\n`);
     process.stdout.write(rows.join('\n') + '\n');
   } finally {
     for (const s of servers.reverse()) await s.stop().catch(() => undefined);

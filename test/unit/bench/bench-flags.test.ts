@@ -36,3 +36,11 @@ test('a flag without its value, or with a non-number, is refused', () => {
   assert.equal(nan.code, 2);
   assert.match(nan.stderr, /^--conns must be a number, got "many"/);
 });
+
+test('zk-bench refuses a round count outside [1, 20] before starting a server', () => {
+  for (const rounds of ['0', '1.5', '21']) {
+    const r = run('--rounds', rounds);
+    assert.equal(r.code, 1, `--rounds ${rounds}`);
+    assert.match(r.stderr, /--rounds must be an integer in \[1, 20\]/);
+  }
+});
