@@ -8,8 +8,8 @@
  * 29). A frame with nothing due behind it leaves at once, as before: holding a lone reply to
  * the end of the pass would delay it behind the other connections' work.
  *
- * The slow-reader bound is checked once the frames were handed to the socket: what is still
- * queued then is what the client has not read.
+ * The slow-reader bound is checked once the frames were handed to the socket (a batch when it
+ * leaves, a lone frame at once): what is still queued then is what the client has not read.
  */
 import { Socket } from 'node:net';
 
@@ -39,12 +39,19 @@ export class FrameSink {
       process.nextTick(release, this);
     }
     this.socket.write(frame);
+    // A lone frame (a reply or a watch notification with nothing due behind it) is checked now:
+    // a client that never reads may be sent nothing else.
+    if (!this.corked) this.checkBound();
   }
 
   /** Hands the pass's frames to the socket (one writev) and checks the slow-reader bound. */
   release(): void {
     this.corked = false;
     this.socket.uncork();
+    this.checkBound();
+  }
+
+  private checkBound(): void {
     if (this.socket.writableLength > this.maxQueued) this.onSlowReader(this.socket.writableLength);
   }
 }

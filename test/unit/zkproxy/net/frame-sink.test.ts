@@ -93,21 +93,23 @@ test('a frame with nothing due behind it leaves at once', () =>
     assert.equal((await arrived).toString(), 'lone');
   }));
 
-test('a client that stops reading is reported once the queued bytes pass the bound', async () => {
-  const pair = await socketPair();
-  try {
-    pair.client.pause();
-    const reports: number[] = [];
-    const sink = new FrameSink(pair.server, 1 << 20, (queued) => reports.push(queued));
-    const frame = Buffer.alloc(1 << 20);
-    // Kernel buffers on loopback hold a few MiB: 64 MiB unread must overflow them.
-    for (let i = 0; i < 64 && reports.length === 0; i++) {
-      sink.write(frame, true);
-      await new Promise((r) => setImmediate(r));
+for (const [what, moreDue] of [['in batches', true], ['one lone frame at a time (replies, watch notifications)', false]] as const) {
+  test(`a client that stops reading is reported once the queued bytes pass the bound: frames ${what}`, async () => {
+    const pair = await socketPair();
+    try {
+      pair.client.pause();
+      const reports: number[] = [];
+      const sink = new FrameSink(pair.server, 1 << 20, (queued) => reports.push(queued));
+      const frame = Buffer.alloc(1 << 20);
+      // Kernel buffers on loopback hold a few MiB: 64 MiB unread must overflow them.
+      for (let i = 0; i < 64 && reports.length === 0; i++) {
+        sink.write(frame, moreDue);
+        await new Promise((r) => setImmediate(r));
+      }
+      assert.ok(reports.length > 0, 'never reported');
+      assert.ok(reports[0]! > 1 << 20, `reported ${reports[0]} bytes queued`);
+    } finally {
+      pair.close();
     }
-    assert.ok(reports.length > 0, 'never reported');
-    assert.ok(reports[0]! > 1 << 20, `reported ${reports[0]} bytes queued`);
-  } finally {
-    pair.close();
-  }
-});
+  });
+}
