@@ -40,15 +40,6 @@ export const MAX_APPLY_BACKLOG = 5000;
 /** Proposals waiting for commit on one member; beyond this writes are refused with `too many requests`. */
 export const MAX_PENDING_PROPOSALS = 100_000;
 
-/** ZooKeeper `jute.maxbuffer` default: a frame's payload may be at most 1 MiB (0xfffff bytes). */
-export const ZK_MAX_BUFFER_DEFAULT = 0xfffff;
-
-/** ZooKeeper replies queued on one connection before it is closed as too slow a reader. */
-export const ZK_MAX_QUEUED_REPLIES = 10_000;
-
-/** Outstanding (unanswered) ZooKeeper requests per connection; reading pauses beyond this. */
-export const ZK_MAX_INFLIGHT_REQUESTS = 1000;
-
 /** Raft: max bytes of entries in one append message (etcd MaxSizePerMsg). */
 export const RAFT_MAX_SIZE_PER_MSG = 1024 * 1024;
 
