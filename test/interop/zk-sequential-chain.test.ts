@@ -7,6 +7,9 @@
  * and deleting other children of the same parent in between (which makes creates in flight fail
  * their guards and run again). Run over the memory backend (with a delay per txn, so that
  * creates overlap and the test can count how many were in flight at once) and over `coracle`.
+ *
+ * One connection pipelining its own sequential creates (Kafka's and Curator's async clients)
+ * gets them committed together too, mixed with its other writes, in request order.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -111,26 +114,100 @@ async function raceAndCheck(host: string, port: number, beforeRace: () => void =
   }
 }
 
-test('sequential creates from many connections overlap and number exactly as ZooKeeper (memory backend)', async () => {
+type Check = (host: string, port: number, beforeRace?: () => void) => Promise<void>;
+
+/**
+ * Runs `check` over the memory backend slowed per txn, and fails unless at least 4 txns were in
+ * flight at once during the race (`what` names the creates for the message).
+ */
+async function overlapsOnMemory(check: Check, what: string): Promise<void> {
   const mem = new MemoryBackend();
   const { backend, maxInFlight, resetMax } = slowBackend(mem);
   const h = await startHarness({ backend });
   try {
-    await raceAndCheck(h.host, h.port, resetMax);
+    await check(h.host, h.port, resetMax);
     const raceMax = maxInFlight();
     // One at a time, the churner's write would make it 2 at most.
-    assert.ok(raceMax >= 4, `sequential creates under one parent were committed one at a time (at most ${raceMax} txns in flight)`);
+    assert.ok(raceMax >= 4, `${what} were committed one at a time (at most ${raceMax} txns in flight)`);
   } finally {
     await h.stop();
     await mem.close();
   }
-});
+}
 
-test('sequential creates from many connections number exactly as ZooKeeper (coracle, LMDB)', async () => {
+/** Runs `check` against a `coracle` server (in-process core, LMDB). */
+async function onCoracle(check: Check): Promise<void> {
   const server = await startCoracle();
   try {
-    await raceAndCheck('127.0.0.1', server.zkPort);
+    await check('127.0.0.1', server.zkPort);
   } finally {
     await server.stop();
   }
-});
+}
+
+test('sequential creates from many connections overlap and number exactly as ZooKeeper (memory backend)', () =>
+  overlapsOnMemory(raceAndCheck, 'sequential creates under one parent'));
+
+test('sequential creates from many connections number exactly as ZooKeeper (coracle, LMDB)', () => onCoracle(raceAndCheck));
+
+/** What the pipelining connection sends, in order: mostly sequential creates under /q, mixed. */
+function pipelinedProgram(): { label: string; req: Parameters<ZkWireClient['send']>[0] }[] {
+  const out: { label: string; req: Parameters<ZkWireClient['send']>[0] }[] = [];
+  for (let i = 0; i < 48; i++) {
+    if (i === 20) out.push({ label: 'setData /q', req: { op: 'setData', path: '/q', data: Buffer.from('parent'), version: -1 } });
+    else if (i % 9 === 4) out.push({ label: `create /q/p-${i}`, req: { op: 'create2', path: `/q/p-${i}`, data: null, acl: OPEN, flags: 0 } });
+    else if (i % 7 === 3) out.push({ label: 'sequential /r', req: { op: 'create2', path: '/r/s-', data: null, acl: OPEN, flags: 2 } });
+    else if (i % 11 === 6) out.push({ label: 'setData /data', req: { op: 'setData', path: '/data', data: Buffer.from(`v${i}`), version: -1 } });
+    else out.push({ label: 'sequential /q', req: { op: 'create2', path: '/q/s-', data: null, acl: OPEN, flags: 2 } });
+  }
+  return out;
+}
+
+/**
+ * One connection sends {@link pipelinedProgram} at once while another creates and deletes other
+ * children of /q. Every reply is OK and in request order (zxids rising), and every sequential
+ * suffix under /q and /r is the create counter at its zxid.
+ */
+async function pipelineAndCheck(host: string, port: number, beforeRace: () => void = () => {}): Promise<void> {
+  const [piper, churner] = await Promise.all([ZkWireClient.connect({ host, port }), ZkWireClient.connect({ host, port })]);
+  try {
+    for (const path of ['/q', '/r', '/data']) assert.equal((await churner.send({ op: 'create', path, data: null, acl: OPEN, flags: 0 })).header.err, ZkErr.OK);
+    beforeRace();
+    const made = new Map<string, Made[]>([['/q', []], ['/r', []]]);
+    const churn = (async () => {
+      for (let i = 0; i < CHURN; i++) {
+        const r = await churner.send({ op: 'create2', path: `/q/other-${i}`, data: null, acl: OPEN, flags: 0 });
+        assert.equal(r.header.err, ZkErr.OK, `create /q/other-${i}`);
+        made.get('/q')!.push({ path: `/q/other-${i}`, czxid: statOfReply(r.body).czxid, sequential: false });
+        assert.equal((await churner.send({ op: 'delete', path: `/q/other-${i}`, version: -1 })).header.err, ZkErr.OK);
+      }
+    })();
+    const program = pipelinedProgram();
+    const replies = await Promise.all(program.map((p) => piper.send(p.req)));
+    await churn;
+    let lastZxid = -1n;
+    for (const [i, r] of replies.entries()) {
+      assert.equal(r.header.err, ZkErr.OK, `request ${i} (${program[i]!.label})`);
+      assert.ok(r.header.zxid > lastZxid, `request ${i} (${program[i]!.label}) committed after the one before it`);
+      lastZxid = r.header.zxid;
+      const req = program[i]!.req;
+      if (req.op !== 'create2') continue;
+      const path = (r.body as { path: string }).path;
+      made.get(path.startsWith('/q/') ? '/q' : '/r')!.push({ path, czxid: statOfReply(r.body).czxid, sequential: req.flags === 2 });
+    }
+    for (const [parent, creates] of made) {
+      creates.sort((a, b) => (a.czxid < b.czxid ? -1 : a.czxid > b.czxid ? 1 : 0));
+      creates.forEach((m, counter) => {
+        if (m.sequential) assert.equal(m.path, `${parent}/s-${String(counter).padStart(10, '0')}`, `the create at zxid ${m.czxid}`);
+      });
+    }
+  } finally {
+    await piper.close();
+    await churner.close();
+  }
+}
+
+test('one connection\'s pipelined sequential creates overlap, in request order, numbered as ZooKeeper (memory backend)', () =>
+  overlapsOnMemory(pipelineAndCheck, 'one connection\'s sequential creates'));
+
+test('one connection\'s pipelined sequential creates, in request order, numbered as ZooKeeper (coracle, LMDB)', () => onCoracle(pipelineAndCheck));

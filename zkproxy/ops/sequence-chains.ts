@@ -10,7 +10,9 @@
  * child-change key has exactly the version they leave), so any other child change in between,
  * or a failed create ahead, fails it, and it is planned again on the replica once the create
  * before it is complete. A create links only behind a healthy chain (no link failed); otherwise
- * it waits for the chain's last link and tries again.
+ * it waits for the chain's last link and tries again. A pipelining connection's sequential
+ * create is also a link of that connection's write chain (write-chain.ts, WriteRunner's
+ * `chainedSequence`), so one connection's creates under a parent overlap as well.
  */
 import { PendingParent } from './txn-plan';
 

@@ -76,10 +76,9 @@ export class WriteRunner {
     const parent = opts.sequenceUnder;
     if (opts.pipeline) {
       const { chain } = opts.pipeline;
-      // A sequential create runs after the connection's chain, outside it.
-      if (parent !== undefined) return chain.drained().then(() => this.run(fn, { ...opts, pipeline: undefined }));
       // Nothing in flight and nothing queued behind (a client waiting for each reply): no chain.
-      if (chain.idle && !opts.pipeline.mayFollow()) return this.attempt(fn, opts);
+      if (chain.idle && !opts.pipeline.mayFollow()) return parent === undefined ? this.attempt(fn, opts) : this.sequenced(fn, opts, parent);
+      if (parent !== undefined) return this.chainedSequence(fn, opts, opts.pipeline, parent);
       return this.chained(fn, opts, opts.pipeline);
     }
     if (parent === undefined) return this.attempt(fn, opts);
@@ -178,6 +177,62 @@ export class WriteRunner {
         throw e;
       } finally {
         this.sequences.complete(parent, link);
+      }
+    }
+  }
+
+  /**
+   * A sequential create of a pipelining connection: in both chains at once. It is planned on the
+   * parent as the creates in flight under it leave it and linked behind them (sequence-chains.ts),
+   * and it carries the connection's chain token (write-chain.ts), so it commits right after the
+   * connection's write before it and right after the parent's create before it. Its compares on
+   * the parent's child-change key and on the last pending child were planned on that pending
+   * parent, so the connection's own creates in flight under the parent do not hold it back. If
+   * its txn fails, it waits for both links before it and runs alone, so both orders hold through
+   * the retry. A planned failure, or a plan that is not one child created, waits for the
+   * connection's chain to drain and runs as a lone sequential create.
+   */
+  private async chainedSequence<T>(fn: (plan: TxnPlan) => T, opts: WriteOptions, pipeline: NonNullable<WriteOptions['pipeline']>, parent: string): Promise<WriteOutcome<T>> {
+    const { chain } = pipeline;
+    const alone = { ...opts, pipeline: undefined };
+    for (;;) {
+      const tail = this.sequences.tail(parent);
+      if (tail.broken) {
+        await tail.last;
+        continue;
+      }
+      const { plan, result, error } = this.plan(fn, undefined, tail.after);
+      const after = error ? undefined : plan.parentAfter(parent);
+      if (!after) {
+        await chain.drained();
+        return this.sequenced(fn, alone, parent);
+      }
+      const onPending = tail.after && new Set([this.keys.counterKey(parent).toString('latin1'), this.keys.nodeKey(tail.after.lastChild).toString('latin1')]);
+      const linked = chain.link(plan.commitTxn(), pipeline.mayFollow(), { alsoReads: plan.unguardedKeys(), rebased: onPending });
+      if (!linked) {
+        await chain.drained();
+        continue;
+      }
+      const { link } = linked;
+      const seq = this.sequences.link(parent, after);
+      try {
+        const res = await this.backend.txn(linked.txn);
+        if (res.succeeded) {
+          await this.feed.reach(res.revision);
+          return { zxid: res.revision, result };
+        }
+        this.conflicts++;
+        link.failed = seq.failed = true;
+        await Promise.all([link.prev?.done, seq.prev?.done]);
+        await this.feed.catchUp();
+        return await this.attempt(fn, alone);
+      } catch (e) {
+        link.failed = seq.failed = true;
+        await Promise.all([link.prev?.done, seq.prev?.done]);
+        throw e;
+      } finally {
+        this.sequences.complete(parent, seq);
+        chain.complete(link);
       }
     }
   }
