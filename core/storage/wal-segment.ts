@@ -17,6 +17,7 @@ const writeAsync = promisify(fs.write);
 const openAsync = promisify(fs.open);
 const fdatasyncAsync = promisify(fs.fdatasync);
 const closeAsync = promisify(fs.close);
+const writevAsync = promisify(fs.writev);
 
 /** Zero-fill chunk: big enough for few syscalls, small enough not to hog the thread pool. */
 const ZERO_CHUNK = Buffer.alloc(1024 * 1024);
@@ -109,4 +110,24 @@ export function writeChunksSync(fd: number, chunks: readonly Uint8Array[], posit
     writeFullySync(fd, c, at);
     at += c.length;
   }
+}
+
+/** Writes `chunks` back to back at `position` of `fd`, off the event loop, however many calls it takes. */
+export async function writeChunks(fd: number, chunks: Buffer[], position: number): Promise<void> {
+  let rest = chunks;
+  let at = position;
+  while (rest.length > 0) {
+    const { bytesWritten } = await writevAsync(fd, rest, at);
+    at += bytesWritten;
+    rest = dropBytes(rest, bytesWritten);
+  }
+}
+
+/** `chunks` without their first `n` bytes. */
+function dropBytes(chunks: Buffer[], n: number): Buffer[] {
+  let skip = n;
+  let i = 0;
+  while (i < chunks.length && skip >= chunks[i]!.length) skip -= chunks[i++]!.length;
+  if (i === chunks.length) return [];
+  return [chunks[i]!.subarray(skip), ...chunks.slice(i + 1)];
 }

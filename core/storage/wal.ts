@@ -23,7 +23,6 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { ConfState, Entry, HardState, SnapshotMetadata } from '../raft/types';
 import { WAL_SEGMENT_BYTES_DEFAULT } from '../util/limits';
 import { WalFilePipeline } from './wal-file-pipeline';
@@ -33,7 +32,7 @@ import { syncDir, syncDirAsync } from './sync-dir';
 import { WalLogState } from './wal-log-state';
 import { confStateRecord, entriesRecord, frameRecords, hardStateRecord, segmentHeaderRecord, snapshotRecord, WAL_FRAME_HEADER_BYTES, WalRecord, WalSegmentHeader } from './wal-record';
 import { repairTail, replaySegments, WalReplay } from './wal-replay';
-import { createPreallocated, createPreallocatedSync, listSegments, removeTempFiles, segmentFileName, WalPreallocation, WalSegmentName, writeChunksSync, writeFullySync } from './wal-segment';
+import { createPreallocated, createPreallocatedSync, listSegments, removeTempFiles, segmentFileName, WalPreallocation, WalSegmentName, writeChunks, writeChunksSync, writeFullySync } from './wal-segment';
 
 export type { WalReplay } from './wal-replay';
 
@@ -82,8 +81,7 @@ export interface WalOpenResult {
   replay: WalReplay;
 }
 
-const writevAsync = promisify(fs.writev);
-const DEFAULT_IO: WalIo = { writeDurable: writeAll, fdatasyncSync: (fd) => fs.fdatasyncSync(fd) };
+const DEFAULT_IO: WalIo = { writeDurable: writeChunks, fdatasyncSync: (fd) => fs.fdatasyncSync(fd) };
 // Unsafe mode writes on the main thread and answers at once, as a page-cache write needs no pool.
 const NO_SYNC_IO: WalIo = { writeDurable: async (fd, chunks, at) => writeChunksSync(fd, chunks, at), fdatasyncSync: () => {} };
 
@@ -362,26 +360,6 @@ function resolveIo(options: WalOptions): WalIo {
     writeDurable: io?.writeDurable ? io.writeDurable.bind(io) : base.writeDurable,
     fdatasyncSync: io?.fdatasyncSync ? io.fdatasyncSync.bind(io) : base.fdatasyncSync,
   };
-}
-
-/** Writes `chunks` back to back at `position` of `fd`, however many calls it takes. */
-async function writeAll(fd: number, chunks: Buffer[], position: number): Promise<void> {
-  let rest = chunks;
-  let at = position;
-  while (rest.length > 0) {
-    const { bytesWritten } = await writevAsync(fd, rest, at);
-    at += bytesWritten;
-    rest = dropBytes(rest, bytesWritten);
-  }
-}
-
-/** `chunks` without their first `n` bytes. */
-function dropBytes(chunks: Buffer[], n: number): Buffer[] {
-  let skip = n;
-  let i = 0;
-  while (i < chunks.length && skip >= chunks[i]!.length) skip -= chunks[i++]!.length;
-  if (i === chunks.length) return [];
-  return [chunks[i]!.subarray(skip), ...chunks.slice(i + 1)];
 }
 
 /** The segment `file` opened for the group commit's durable writes (`fd` itself with `noSync`). */

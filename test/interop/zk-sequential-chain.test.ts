@@ -211,3 +211,26 @@ test('one connection\'s pipelined sequential creates overlap, in request order, 
   overlapsOnMemory(pipelineAndCheck, 'one connection\'s sequential creates'));
 
 test('one connection\'s pipelined sequential creates, in request order, numbered as ZooKeeper (coracle, LMDB)', () => onCoracle(pipelineAndCheck));
+
+test('one connection\'s burst of sequential creates under one parent commits together, numbered in request order (memory backend)', async () => {
+  const mem = new MemoryBackend();
+  const { backend, maxInFlight, resetMax } = slowBackend(mem);
+  const h = await startHarness({ backend });
+  const c = await ZkWireClient.connect({ host: h.host, port: h.port });
+  try {
+    assert.equal((await c.send({ op: 'create', path: '/q', data: null, acl: OPEN, flags: 0 })).header.err, ZkErr.OK);
+    resetMax();
+    const replies = await Promise.all(Array.from({ length: 32 }, () => c.send({ op: 'create2', path: '/q/s-', data: null, acl: OPEN, flags: 2 })));
+    replies.forEach((r, i) => {
+      assert.equal(r.header.err, ZkErr.OK, `create ${i}`);
+      assert.equal((r.body as { path: string }).path, `/q/s-${String(i).padStart(10, '0')}`, `create ${i} is numbered in request order`);
+    });
+    // Each create behind the one before it, planned on the parent it leaves: with nothing else
+    // writing, one at a time would be 1 in flight.
+    assert.ok(maxInFlight() >= 8, `the burst was committed ${maxInFlight()} at a time at most`);
+  } finally {
+    await c.close();
+    await h.stop();
+    await mem.close();
+  }
+});

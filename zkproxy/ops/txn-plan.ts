@@ -89,6 +89,8 @@ export class TxnPlan {
   private readonly changes: NodeChange[] = [];
   /** Paths whose base is a write in flight (see {@link PendingViews}), with their node keys (latin1). */
   private rebased: Map<string, string> | undefined;
+  /** The keys (latin1) of the pending parent's children guard, once the plan read that parent. */
+  private pendingParentKeys: readonly string[] | undefined;
 
   /**
    * @param tree the replica
@@ -124,6 +126,7 @@ export class TxnPlan {
     if (pp && fresh && path === pp.path) {
       // Counts from the creates in flight; identity and ACL from the replica. The child names
       // stay the replica's: the create counter no longer needs them.
+      this.pendingParentKeys = [this.keys.counterKey(pp.path).toString('latin1'), this.keys.nodeKey(pp.lastChild).toString('latin1')];
       return { ...fresh, creates: pp.creates, cversion: pp.cversion, guard: { ...fresh.guard, c: PENDING_ZXID, offset: pp.offset } };
     }
     if (!this.pending) return fresh;
@@ -158,9 +161,14 @@ export class TxnPlan {
     return (this.reportedChildren ?? []).map((p) => this.keys.counterKey(p));
   }
 
-  /** Node keys (latin1) whose guard is on a write in flight's result rather than the replica. */
+  /**
+   * Keys (latin1) whose compares were planned on writes in flight rather than on the replica: the
+   * nodes read through {@link PendingViews}, and the pending parent's child-change key and last
+   * pending child (see childrenGuards). A write chain lets such compares link behind those writes.
+   */
   rebasedKeys(): ReadonlySet<string> | undefined {
-    return this.rebased && new Set(this.rebased.values());
+    if (!this.rebased && !this.pendingParentKeys) return undefined;
+    return new Set([...(this.rebased?.values() ?? []), ...(this.pendingParentKeys ?? [])]);
   }
 
   /**

@@ -9,7 +9,7 @@
  * On return the change feed has applied the commit revision, so the caller's reply is written
  * after every notification of that revision (DESIGN §5).
  */
-import { KvBackend } from '../backend/kv-backend';
+import { KvBackend, KvTxn } from '../backend/kv-backend';
 import { ZkErr } from '../../protocol/jute';
 import { ZkError } from '../errors/zk-error';
 import { ZK_MAX_COMMIT_ATTEMPTS } from '../limits';
@@ -115,24 +115,7 @@ export class WriteRunner {
         continue;
       }
       const { link } = linked;
-      try {
-        const res = await this.backend.txn(linked.txn);
-        if (res.succeeded) {
-          await this.feed.reach(res.revision);
-          return error ? { zxid: res.revision, error } : { zxid: res.revision, result };
-        }
-        this.conflicts++;
-        link.failed = true;
-        await link.prev?.done;
-        await this.feed.catchUp();
-        return await this.attempt(fn, { ...opts, pipeline: undefined });
-      } catch (e) {
-        link.failed = true;
-        await link.prev?.done;
-        throw e;
-      } finally {
-        chain.complete(link);
-      }
+      return this.commitLinked(linked.txn, { result, error }, [link], () => chain.complete(link), () => this.attempt(fn, { ...opts, pipeline: undefined }));
     }
   }
 
@@ -160,24 +143,7 @@ export class WriteRunner {
         continue;
       }
       const link = this.sequences.link(parent, after);
-      try {
-        const res = await this.backend.txn(plan.commitTxn());
-        if (res.succeeded) {
-          await this.feed.reach(res.revision);
-          return { zxid: res.revision, result };
-        }
-        this.conflicts++;
-        link.failed = true;
-        await link.prev?.done;
-        await this.feed.catchUp();
-        return await this.attempt(fn, opts);
-      } catch (e) {
-        link.failed = true;
-        await link.prev?.done;
-        throw e;
-      } finally {
-        this.sequences.complete(parent, link);
-      }
+      return this.commitLinked(plan.commitTxn(), { result }, [link], () => this.sequences.complete(parent, link), () => this.attempt(fn, opts));
     }
   }
 
@@ -186,11 +152,11 @@ export class WriteRunner {
    * parent as the creates in flight under it leave it and linked behind them (sequence-chains.ts),
    * and it carries the connection's chain token (write-chain.ts), so it commits right after the
    * connection's write before it and right after the parent's create before it. Its compares on
-   * the parent's child-change key and on the last pending child were planned on that pending
-   * parent, so the connection's own creates in flight under the parent do not hold it back. If
-   * its txn fails, it waits for both links before it and runs alone, so both orders hold through
-   * the retry. A planned failure, or a plan that is not one child created, waits for the
-   * connection's chain to drain and runs as a lone sequential create.
+   * the pending parent are planned on the creates in flight (TxnPlan.rebasedKeys), so the
+   * connection's own creates in flight under the parent do not hold it back. If its txn fails,
+   * it waits for both links before it and runs alone, so both orders hold through the retry. A
+   * planned failure, or a plan that is not one child created, waits for the connection's chain
+   * to drain and runs as a lone sequential create.
    */
   private async chainedSequence<T>(fn: (plan: TxnPlan) => T, opts: WriteOptions, pipeline: NonNullable<WriteOptions['pipeline']>, parent: string): Promise<WriteOutcome<T>> {
     const { chain } = pipeline;
@@ -207,33 +173,54 @@ export class WriteRunner {
         await chain.drained();
         return this.sequenced(fn, alone, parent);
       }
-      const onPending = tail.after && new Set([this.keys.counterKey(parent).toString('latin1'), this.keys.nodeKey(tail.after.lastChild).toString('latin1')]);
-      const linked = chain.link(plan.commitTxn(), pipeline.mayFollow(), { alsoReads: plan.unguardedKeys(), rebased: onPending });
+      const linked = chain.link(plan.commitTxn(), pipeline.mayFollow(), { alsoReads: plan.unguardedKeys(), rebased: plan.rebasedKeys() });
       if (!linked) {
         await chain.drained();
         continue;
       }
       const { link } = linked;
       const seq = this.sequences.link(parent, after);
-      try {
-        const res = await this.backend.txn(linked.txn);
-        if (res.succeeded) {
-          await this.feed.reach(res.revision);
-          return { zxid: res.revision, result };
-        }
-        this.conflicts++;
-        link.failed = seq.failed = true;
-        await Promise.all([link.prev?.done, seq.prev?.done]);
-        await this.feed.catchUp();
-        return await this.attempt(fn, alone);
-      } catch (e) {
-        link.failed = seq.failed = true;
-        await Promise.all([link.prev?.done, seq.prev?.done]);
-        throw e;
-      } finally {
+      const complete = (): void => {
         this.sequences.complete(parent, seq);
         chain.complete(link);
+      };
+      return this.commitLinked(linked.txn, { result }, [link, seq], complete, () => this.attempt(fn, alone));
+    }
+  }
+
+  /**
+   * Commits the txn of a write linked into one or more chains (`links`). On success the reply
+   * waits for the change feed to reach it. If its guards fail, or the call throws, every link is
+   * marked failed (so nothing links behind them) and the write waits for the links before them,
+   * so that no retry overtakes them; after a guard failure it then runs alone (`alone`) on the
+   * caught-up replica. `complete` releases the links, last, whatever happened.
+   */
+  private async commitLinked<T>(
+    txn: KvTxn,
+    planned: { result?: T; error?: ZkError },
+    links: readonly { failed: boolean; readonly prev: { readonly done: Promise<void> } | undefined }[],
+    complete: () => void,
+    alone: () => Promise<WriteOutcome<T>>,
+  ): Promise<WriteOutcome<T>> {
+    const failed = async (): Promise<void> => {
+      for (const l of links) l.failed = true;
+      await Promise.all(links.map((l) => l.prev?.done));
+    };
+    try {
+      const res = await this.backend.txn(txn);
+      if (res.succeeded) {
+        await this.feed.reach(res.revision);
+        return planned.error ? { zxid: res.revision, error: planned.error } : { zxid: res.revision, result: planned.result };
       }
+      this.conflicts++;
+      await failed();
+      await this.feed.catchUp();
+      return await alone();
+    } catch (e) {
+      await failed();
+      throw e;
+    } finally {
+      complete();
     }
   }
 
