@@ -100,6 +100,15 @@ function readEntry(r: ByteReader): Entry {
   return { type, term, index, data };
 }
 
+/** An entry's term and index; its data is checked for length but neither read nor copied. */
+function readEntryHead(r: ByteReader): { term: number; index: number } {
+  enumByte(r, EntryType.ConfChangeV2, 'entry type');
+  const term = r.varint();
+  const index = r.varint();
+  r.bytesView();
+  return { term, index };
+}
+
 function writeConfState(w: ByteWriter, cs: ConfState): void {
   writeIds(w, cs.voters);
   writeIds(w, cs.learners);
@@ -225,6 +234,15 @@ export function encodeEntryTransient(e: Entry): Uint8Array {
 /** Decodes one log entry; throws `DecodeError`. `alloc` makes its data. */
 export function decodeEntry(buf: Uint8Array, alloc?: ByteAlloc): Entry {
   return decode(buf, CodecKind.Entry, readEntry, alloc);
+}
+
+/**
+ * The term and index of an encoded entry, checked as {@link decodeEntry} checks the whole entry
+ * (throws `DecodeError` where it would) but without copying the data: a WAL replay reads every
+ * entry's position this way and decodes in full only the entries no snapshot marker dropped.
+ */
+export function decodeEntryHead(buf: Uint8Array): { term: number; index: number } {
+  return decode(buf, CodecKind.Entry, readEntryHead);
 }
 
 /** Encodes a hard state (for the durable log). */

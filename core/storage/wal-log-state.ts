@@ -27,8 +27,11 @@ interface TermRun {
   term: number;
 }
 
-/** The log as the WAL's records describe it. */
-export class WalLogState {
+/**
+ * The log as the WAL's records describe it. `E` is what a retained entry is kept as: the entry
+ * itself, or (a replay's first pass, wal-replay.ts) where its bytes are.
+ */
+export class WalLogState<E extends IndexTerm = Entry> {
   /** Entries at or below this are gone (snapshot marker or deleted segments). */
   compacted: IndexTerm = { index: 0, term: 0 };
   lastIndex = 0;
@@ -43,10 +46,10 @@ export class WalLogState {
    * @param entries when given, the retained entries are kept here (replay); the live WAL passes
    *   nothing and keeps only terms.
    */
-  constructor(private readonly entries?: Entry[]) {}
+  constructor(private readonly entries?: E[]) {}
 
   /** The retained entries (replay only). */
-  retained(): Entry[] {
+  retained(): E[] {
     return this.entries ?? [];
   }
 
@@ -73,7 +76,7 @@ export class WalLogState {
    * Why `batch` cannot be appended, or undefined if it can: entries must be consecutive and
    * start at most one past the last index.
    */
-  checkAppend(batch: readonly Entry[]): string | undefined {
+  checkAppend(batch: readonly IndexTerm[]): string | undefined {
     for (let i = 1; i < batch.length; i++) {
       if (batch[i]!.index !== batch[i - 1]!.index + 1) return `entries not consecutive: ${batch[i - 1]!.index} then ${batch[i]!.index}`;
     }
@@ -85,7 +88,7 @@ export class WalLogState {
    * Like {@link checkAppend} for a batch that first applies `snapshot` (a Ready that restores a
    * snapshot and appends after it), without changing anything.
    */
-  checkBatch(batch: readonly Entry[], snapshot: SnapshotMetadata | undefined): string | undefined {
+  checkBatch(batch: readonly IndexTerm[], snapshot: SnapshotMetadata | undefined): string | undefined {
     if (!snapshot || snapshot.index <= this.compacted.index || this.termAt(snapshot.index) === snapshot.term) return this.checkAppend(batch);
     const saved = this.lastIndex;
     this.lastIndex = snapshot.index;
@@ -104,7 +107,7 @@ export class WalLogState {
    * when it was cut, and a later record in it may have overwritten that uncommitted entry (it was
    * then committed and applied before the release).
    */
-  append(batch: readonly Entry[]): void {
+  append(batch: readonly E[]): void {
     if (batch.length === 0) return;
     let from = 0;
     while (from < batch.length && batch[from]!.index <= this.compacted.index) {

@@ -23,7 +23,7 @@
  *   ConfState      encodeConfState(cs)
  */
 import { ConfState, Entry, HardState, SnapshotMetadata } from '../raft/types';
-import { decodeConfState, decodeEntry, decodeHardState, encodeConfState, encodeEntryTransient, encodeHardState } from '../raft/codec';
+import { decodeConfState, decodeEntry, decodeEntryHead, decodeHardState, encodeConfState, encodeEntryTransient, encodeHardState } from '../raft/codec';
 import { logEntryBytes, pooledBytes } from '../util/bytes';
 import { ByteReader } from '../util/byte-reader';
 import { ByteWriter } from '../util/byte-writer';
@@ -101,29 +101,50 @@ export interface WalScanResult {
 }
 
 /**
- * Walks the frames of `buf` from `offset`, verifying the chained CRC from `seed`, and hands each
- * valid record to `onRecord` (payload is a view into `buf`). Stops at the first zero length
- * word, at the end of the buffer, or at the first frame that does not fit or fails its CRC.
+ * Bytes that frames are scanned from: a whole buffer, or a window sliding over a segment file
+ * (wal-segment-reader.ts), so that a replay never holds a whole 64 MiB segment in memory.
+ */
+export interface FrameSource {
+  /** Total bytes available. */
+  readonly size: number;
+  /** The `n` bytes at `pos` (`pos + n ≤ size`), as a view valid only until the next call. */
+  bytes(pos: number, n: number): Buffer;
+}
+
+/** A {@link FrameSource} over a buffer already in memory. */
+export function bufferSource(buf: Buffer): FrameSource {
+  return { size: buf.length, bytes: (pos, n) => buf.subarray(pos, pos + n) };
+}
+
+/**
+ * Walks the frames of `src` from `offset`, verifying the chained CRC from `seed`, and hands each
+ * valid record to `onRecord`: `payload` is a view valid only during the call (copy what must
+ * outlive it), `offset` the frame's position. Stops at the first zero length word, at the end of
+ * the bytes, or at the first frame that does not fit or fails its CRC.
  */
 export function scanFrames(
-  buf: Buffer,
+  src: Buffer | FrameSource,
   offset: number,
   seed: number,
   onRecord: (type: number, payload: Buffer, offset: number) => void,
 ): WalScanResult {
+  const source = Buffer.isBuffer(src) ? bufferSource(src) : src;
+  const size = source.size;
   let pos = offset;
   let crc = seed;
   for (;;) {
-    if (pos + WAL_FRAME_HEADER_BYTES > buf.length) {
-      const tail = buf.subarray(pos);
+    if (pos + WAL_FRAME_HEADER_BYTES > size) {
+      const tail = source.bytes(pos, size - pos);
       return tail.every((b) => b === 0) ? { end: pos, crc, stop: 'eof' } : { end: pos, crc, stop: 'torn', reason: 'partial frame header' };
     }
-    const length = buf.readUInt32LE(pos);
+    const head = source.bytes(pos, WAL_FRAME_HEADER_BYTES);
+    const length = head.readUInt32LE(0);
+    const stored = head.readUInt32LE(4);
     if (length === 0) return { end: pos, crc, stop: 'zero' };
-    if (pos + WAL_FRAME_HEADER_BYTES + length > buf.length) return { end: pos, crc, stop: 'torn', reason: `record length ${length} runs past the end of the file` };
-    const body = buf.subarray(pos + WAL_FRAME_HEADER_BYTES, pos + WAL_FRAME_HEADER_BYTES + length);
+    if (pos + WAL_FRAME_HEADER_BYTES + length > size) return { end: pos, crc, stop: 'torn', reason: `record length ${length} runs past the end of the file` };
+    const body = source.bytes(pos + WAL_FRAME_HEADER_BYTES, length);
     const next = crc32cUpdate(crc, body);
-    if (next !== buf.readUInt32LE(pos + 4)) return { end: pos, crc, stop: 'torn', reason: 'checksum mismatch' };
+    if (next !== stored) return { end: pos, crc, stop: 'torn', reason: 'checksum mismatch' };
     onRecord(body[0]!, body.subarray(1), pos);
     crc = next;
     pos += WAL_FRAME_HEADER_BYTES + length;
@@ -198,6 +219,23 @@ export function decodeEntriesPayload(payload: Uint8Array): Entry[] {
   const out: Entry[] = new Array<Entry>(n);
   // decodeEntry copies the entry's data out, so the encoded entry needs no copy of its own.
   for (let i = 0; i < n; i++) out[i] = decodeEntry(r.bytesView(), logEntryBytes);
+  r.end();
+  return out;
+}
+
+/**
+ * Each entry of an Entries payload as `make` shapes it from the entry's term, index and position
+ * in the batch: checked as {@link decodeEntriesPayload} checks the entries (throws DecodeError
+ * where it would) but without copying any entry's data.
+ */
+export function decodeEntryHeads<T>(payload: Uint8Array, make: (term: number, index: number, position: number) => T): T[] {
+  const r = new ByteReader(payload);
+  const n = r.count(1);
+  const out: T[] = new Array<T>(n);
+  for (let i = 0; i < n; i++) {
+    const head = decodeEntryHead(r.bytesView());
+    out[i] = make(head.term, head.index, i);
+  }
   r.end();
   return out;
 }

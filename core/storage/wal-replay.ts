@@ -19,7 +19,18 @@ import { ConfState, Entry, HardState, SnapshotMetadata } from '../raft/types';
 import { decodeConfState, decodeHardState } from '../raft/codec';
 import { WalCorruptionError } from './wal-errors';
 import { IndexTerm, WalLogState } from './wal-log-state';
-import { decodeEntriesPayload, decodeSegmentHeader, decodeSnapshotPayload, scanFrames, WalRecordType, WalSegmentHeader } from './wal-record';
+import {
+  decodeEntriesPayload,
+  decodeEntryHeads,
+  decodeSegmentHeader,
+  decodeSnapshotPayload,
+  FrameSource,
+  scanFrames,
+  WAL_FRAME_HEADER_BYTES,
+  WalRecordType,
+  WalSegmentHeader,
+} from './wal-record';
+import { SegmentWindow } from './wal-segment-reader';
 import { WalSegmentName } from './wal-segment';
 
 /** What a WAL holds, as handed to the member that restarts from it. */
@@ -61,14 +72,35 @@ export interface WalTail {
 /** A replay: the state, the live log index, and the tail. */
 export interface WalReplayOutcome {
   replay: WalReplay;
-  state: WalLogState;
+  /** The log's state as the records left it (its entries are positions, not entries). */
+  state: WalLogState<IndexTerm>;
   tail: WalTail;
+}
+
+/**
+ * Where a replayed entry is: the first pass keeps only this, and the second decodes the entries
+ * still retained at the end. Why two passes: most of a long WAL lies below the snapshot marker
+ * that comes after it, and decoding those entries (copying every one's data) only to drop them
+ * was half of a replay's time (bench/RESULTS.md, session 30).
+ */
+interface EntryRef extends IndexTerm {
+  /** The Entries record holding it, and its position in that record's batch. */
+  record: RecordPlace;
+  position: number;
+}
+
+/** An Entries record's payload in a segment file. */
+interface RecordPlace {
+  segment: number;
+  offset: number;
+  length: number;
 }
 
 /** Replays `segments` (ascending, non-empty) of `dir`. Throws {@link WalCorruptionError}. */
 export function replaySegments(dir: string, segments: readonly WalSegmentName[]): WalReplayOutcome {
-  const entries: Entry[] = [];
-  const state = new WalLogState(entries);
+  const refs: EntryRef[] = [];
+  const state = new WalLogState<EntryRef>(refs);
+  const window = new SegmentWindow();
   let prevCrc = 0;
   let tail: WalTail | undefined;
   for (let i = 0; i < segments.length; i++) {
@@ -77,23 +109,59 @@ export function replaySegments(dir: string, segments: readonly WalSegmentName[])
       throw new WalCorruptionError(seg.file, 0, `segment ${segments[i - 1]!.seq + 1} is missing before it`);
     }
     const last = i === segments.length - 1;
-    const buf = fs.readFileSync(path.join(dir, seg.file));
-    const scan = replaySegment(seg, buf, state, i === 0 ? undefined : prevCrc);
-    if (scan.stop === 'torn' && !last) throw new WalCorruptionError(seg.file, scan.end, `${scan.reason} in a segment that is not the last`);
-    prevCrc = scan.crc;
-    if (last) tail = { segment: seg, end: scan.end, crc: scan.crc, size: buf.length, garbageEnd: lastNonZero(buf, scan.end) };
+    const fd = fs.openSync(path.join(dir, seg.file), 'r');
+    try {
+      window.open(fd, seg.file);
+      const scan = replaySegment(seg, i, window, state, i === 0 ? undefined : prevCrc);
+      if (scan.stop === 'torn' && !last) throw new WalCorruptionError(seg.file, scan.end, `${scan.reason} in a segment that is not the last`);
+      prevCrc = scan.crc;
+      if (last) tail = { segment: seg, end: scan.end, crc: scan.crc, size: window.size, garbageEnd: window.lastNonZero(scan.end) };
+    } finally {
+      fs.closeSync(fd);
+    }
   }
   const replay: WalReplay = {
     hardState: state.hardState,
     confState: state.confState,
     snapshot: state.snapshot,
     compacted: { ...state.compacted },
-    entries: state.retained(),
+    entries: decodeRetained(dir, segments, state.retained(), window),
     lastIndex: state.lastIndex,
     tornBytes: tail!.garbageEnd - tail!.end,
     segments: segments.length,
   };
   return { replay, state, tail: tail! };
+}
+
+/**
+ * The second pass: decodes the entries `refs` names (ascending), reading the records that hold
+ * any of them once more, in file order through `window`. The first pass verified those bytes
+ * against their checksums, and the data directory's lock keeps writers out, so a record that now
+ * decodes differently is damage.
+ */
+function decodeRetained(dir: string, segments: readonly WalSegmentName[], refs: readonly EntryRef[], window: SegmentWindow): Entry[] {
+  const out: Entry[] = new Array<Entry>(refs.length);
+  let open: { segment: number; fd: number } | undefined;
+  try {
+    for (let k = 0; k < refs.length; ) {
+      const place = refs[k]!.record;
+      const file = segments[place.segment]!.file;
+      if (open?.segment !== place.segment) {
+        if (open) fs.closeSync(open.fd);
+        open = { segment: place.segment, fd: fs.openSync(path.join(dir, file), 'r') };
+        window.open(open.fd, file);
+      }
+      const batch = decodeEntriesPayload(window.bytes(place.offset, place.length));
+      for (; k < refs.length && refs[k]!.record === place; k++) {
+        const e = batch[refs[k]!.position];
+        if (!e || e.index !== refs[k]!.index || e.term !== refs[k]!.term) throw new WalCorruptionError(file, place.offset, 'record changed between two reads');
+        out[k] = e;
+      }
+    }
+  } finally {
+    if (open) fs.closeSync(open.fd);
+  }
+  return out;
 }
 
 /**
@@ -109,10 +177,13 @@ export function repairTail(tail: WalTail, fd: number): void {
   fs.fdatasyncSync(fd);
 }
 
-/** Applies one segment's records; `prevCrc` is undefined for the first segment read. */
-function replaySegment(seg: WalSegmentName, buf: Buffer, state: WalLogState, prevCrc: number | undefined) {
+/**
+ * Applies one segment's records (`index`: its place in the replay); `prevCrc` is undefined for
+ * the first segment read.
+ */
+function replaySegment(seg: WalSegmentName, index: number, src: FrameSource, state: WalLogState<EntryRef>, prevCrc: number | undefined) {
   let sawHeader = false;
-  const scan = scanFrames(buf, 0, 0, (type, payload, offset) => {
+  const scan = scanFrames(src, 0, 0, (type, payload, offset) => {
     const fail = (reason: string): never => {
       throw new WalCorruptionError(seg.file, offset, reason);
     };
@@ -123,7 +194,8 @@ function replaySegment(seg: WalSegmentName, buf: Buffer, state: WalLogState, pre
         sawHeader = true;
         return;
       }
-      applyRecord(type, payload, state, fail);
+      const place = { segment: index, offset: offset + WAL_FRAME_HEADER_BYTES + 1, length: payload.length };
+      applyRecord(type, payload, place, state, fail);
     } catch (err) {
       if (err instanceof WalCorruptionError) throw err;
       fail(err instanceof Error ? err.message : String(err));
@@ -133,7 +205,7 @@ function replaySegment(seg: WalSegmentName, buf: Buffer, state: WalLogState, pre
   return scan;
 }
 
-function applyHeader(seg: WalSegmentName, h: WalSegmentHeader, state: WalLogState, prevCrc: number | undefined, fail: (r: string) => never): void {
+function applyHeader(seg: WalSegmentName, h: WalSegmentHeader, state: WalLogState<EntryRef>, prevCrc: number | undefined, fail: (r: string) => never): void {
   if (h.seq !== seg.seq || h.firstIndex !== seg.firstIndex) fail(`header says segment ${h.seq} at index ${h.firstIndex}, the file name disagrees`);
   if (prevCrc === undefined) {
     // The first segment read: its predecessors were released, so the log starts here.
@@ -151,10 +223,10 @@ function applyHeader(seg: WalSegmentName, h: WalSegmentHeader, state: WalLogStat
   }
 }
 
-function applyRecord(type: number, payload: Buffer, state: WalLogState, fail: (r: string) => never): void {
+function applyRecord(type: number, payload: Buffer, place: RecordPlace, state: WalLogState<EntryRef>, fail: (r: string) => never): void {
   switch (type) {
     case WalRecordType.Entries: {
-      const batch = decodeEntriesPayload(payload);
+      const batch = decodeEntryHeads(payload, (term, index, position): EntryRef => ({ term, index, record: place, position }));
       const problem = state.checkAppend(batch);
       if (problem) fail(problem);
       state.append(batch);
@@ -172,17 +244,4 @@ function applyRecord(type: number, payload: Buffer, state: WalLogState, fail: (r
     default:
       fail(`unexpected record type ${type}`);
   }
-}
-
-/** Offset just past the last non-zero byte at or after `from` (`from` if all zero). */
-function lastNonZero(buf: Buffer, from: number): number {
-  // Chunks compared with memcmp first: a 64 MiB segment is mostly zeros.
-  const chunk = 64 * 1024;
-  const zeros = Buffer.alloc(chunk);
-  for (let hi = buf.length; hi > from; hi -= chunk) {
-    const lo = Math.max(from, hi - chunk);
-    if (buf.subarray(lo, hi).equals(zeros.subarray(0, hi - lo))) continue;
-    for (let i = hi - 1; i >= lo; i--) if (buf[i] !== 0) return i + 1;
-  }
-  return from;
 }
