@@ -30,7 +30,7 @@ import {
   WalRecordType,
   WalSegmentHeader,
 } from './wal-record';
-import { SegmentWindow } from './wal-segment-reader';
+import { WalSegmentReader } from './wal-segment-reader';
 import { WalSegmentName } from './wal-segment';
 
 /** What a WAL holds, as handed to the member that restarts from it. */
@@ -100,7 +100,7 @@ interface RecordPlace {
 export function replaySegments(dir: string, segments: readonly WalSegmentName[]): WalReplayOutcome {
   const refs: EntryRef[] = [];
   const state = new WalLogState<EntryRef>(refs);
-  const window = new SegmentWindow();
+  const window = new WalSegmentReader();
   let prevCrc = 0;
   let tail: WalTail | undefined;
   for (let i = 0; i < segments.length; i++) {
@@ -139,7 +139,7 @@ export function replaySegments(dir: string, segments: readonly WalSegmentName[])
  * against their checksums, and the data directory's lock keeps writers out, so a record that now
  * decodes differently is damage.
  */
-function decodeRetained(dir: string, segments: readonly WalSegmentName[], refs: readonly EntryRef[], window: SegmentWindow): Entry[] {
+function decodeRetained(dir: string, segments: readonly WalSegmentName[], refs: readonly EntryRef[], window: WalSegmentReader): Entry[] {
   const out: Entry[] = new Array<Entry>(refs.length);
   let open: { segment: number; fd: number } | undefined;
   try {

@@ -20,7 +20,7 @@ export const WAL_READ_WINDOW_BYTES = 1024 * 1024;
  * `pos` on, so a forward scan makes one read per window and a backward walk in window-sized
  * steps one read per step. Views stay valid until the next call.
  */
-export class SegmentWindow implements FrameSource {
+export class WalSegmentReader implements FrameSource {
   private buf: Buffer = Buffer.allocUnsafeSlow(WAL_READ_WINDOW_BYTES);
   /** File offset of `buf[0]`, and how many bytes of `buf` hold the file from there. */
   private start = 0;

@@ -1,5 +1,5 @@
 /**
- * SegmentWindow (core/storage/wal-segment-reader.ts): scanning a file through the sliding window
+ * WalSegmentReader (core/storage/wal-segment-reader.ts): scanning a file through the sliding window
  * finds exactly what scanning the whole file in memory finds (records, their offsets and bytes,
  * the end, the CRC, why it stopped), with frames that straddle the window's edge and frames
  * larger than the window; and `lastNonZero` finds the last non-zero byte wherever it is. Sizes
@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { frameRecords, scanFrames, WalRecord } from '../../../../core/storage/wal-record';
-import { SegmentWindow, WAL_READ_WINDOW_BYTES } from '../../../../core/storage/wal-segment-reader';
+import { WalSegmentReader, WAL_READ_WINDOW_BYTES } from '../../../../core/storage/wal-segment-reader';
 import { SeededRand } from '../../../../core/util/rand';
 import { createTempDir, removeTempDir } from '../../../support/temp-dir';
 
@@ -35,13 +35,13 @@ function scanAll(src: Parameters<typeof scanFrames>[0]) {
   return { seen, result };
 }
 
-function withFile(bytes: Buffer, body: (window: SegmentWindow) => void): void {
+function withFile(bytes: Buffer, body: (window: WalSegmentReader) => void): void {
   const dir = createTempDir('wal-window-');
   const file = path.join(dir, 'seg.wal');
   fs.writeFileSync(file, bytes);
   const fd = fs.openSync(file, 'r');
   try {
-    const window = new SegmentWindow();
+    const window = new WalSegmentReader();
     window.open(fd, 'seg.wal');
     body(window);
   } finally {
