@@ -112,7 +112,7 @@ export interface FrameSource {
 }
 
 /** A {@link FrameSource} over a buffer already in memory. */
-export function bufferSource(buf: Buffer): FrameSource {
+function bufferSource(buf: Buffer): FrameSource {
   return { size: buf.length, bytes: (pos, n) => buf.subarray(pos, pos + n) };
 }
 
@@ -214,13 +214,8 @@ export function decodeSegmentHeader(payload: Uint8Array): WalSegmentHeader {
 
 /** Decodes an Entries payload; throws DecodeError if malformed. */
 export function decodeEntriesPayload(payload: Uint8Array): Entry[] {
-  const r = new ByteReader(payload);
-  const n = r.count(1);
-  const out: Entry[] = new Array<Entry>(n);
   // decodeEntry copies the entry's data out, so the encoded entry needs no copy of its own.
-  for (let i = 0; i < n; i++) out[i] = decodeEntry(r.bytesView(), logEntryBytes);
-  r.end();
-  return out;
+  return mapEntries(payload, (encoded) => decodeEntry(encoded, logEntryBytes));
 }
 
 /**
@@ -229,13 +224,18 @@ export function decodeEntriesPayload(payload: Uint8Array): Entry[] {
  * where it would) but without copying any entry's data.
  */
 export function decodeEntryHeads<T>(payload: Uint8Array, make: (term: number, index: number, position: number) => T): T[] {
+  return mapEntries(payload, (encoded, position) => {
+    const head = decodeEntryHead(encoded);
+    return make(head.term, head.index, position);
+  });
+}
+
+/** `each` of an Entries payload's encoded entries (views into `payload`), checking its framing. */
+function mapEntries<T>(payload: Uint8Array, each: (encoded: Uint8Array, position: number) => T): T[] {
   const r = new ByteReader(payload);
   const n = r.count(1);
   const out: T[] = new Array<T>(n);
-  for (let i = 0; i < n; i++) {
-    const head = decodeEntryHead(r.bytesView());
-    out[i] = make(head.term, head.index, i);
-  }
+  for (let i = 0; i < n; i++) out[i] = each(r.bytesView(), i);
   r.end();
   return out;
 }

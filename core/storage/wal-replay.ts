@@ -151,7 +151,7 @@ function decodeRetained(dir: string, segments: readonly WalSegmentName[], refs: 
         open = { segment: place.segment, fd: fs.openSync(path.join(dir, file), 'r') };
         window.open(open.fd, file);
       }
-      const batch = decodeEntriesPayload(window.bytes(place.offset, place.length));
+      const batch = decodeAgain(window.bytes(place.offset, place.length), file, place.offset);
       for (; k < refs.length && refs[k]!.record === place; k++) {
         const e = batch[refs[k]!.position];
         if (!e || e.index !== refs[k]!.index || e.term !== refs[k]!.term) throw new WalCorruptionError(file, place.offset, 'record changed between two reads');
@@ -162,6 +162,15 @@ function decodeRetained(dir: string, segments: readonly WalSegmentName[], refs: 
     if (open) fs.closeSync(open.fd);
   }
   return out;
+}
+
+/** An Entries payload of the second pass; damage is a {@link WalCorruptionError}, as in the first. */
+function decodeAgain(payload: Buffer, file: string, offset: number): Entry[] {
+  try {
+    return decodeEntriesPayload(payload);
+  } catch (err) {
+    throw new WalCorruptionError(file, offset, `record changed between two reads: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 /**

@@ -2,17 +2,22 @@
  * WalSegmentReader (core/storage/wal-segment-reader.ts): scanning a file through the sliding window
  * finds exactly what scanning the whole file in memory finds (records, their offsets and bytes,
  * the end, the CRC, why it stopped), with frames that straddle the window's edge and frames
- * larger than the window; and `lastNonZero` finds the last non-zero byte wherever it is. Sizes
- * and positions come from a seeded generator; a failure prints the seed.
+ * larger than the window; `lastNonZero` finds the last non-zero byte wherever it is; and a real
+ * WAL whose segments are several windows long replays (through the window, in two passes) exactly
+ * the entries a snapshot marker and an overwrite left. Sizes and positions come from a seeded
+ * generator; a failure prints the seed.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { emptyConfState, Entry } from '../../../../core/raft/types';
+import { Wal } from '../../../../core/storage/wal';
 import { frameRecords, scanFrames, WalRecord } from '../../../../core/storage/wal-record';
 import { WalSegmentReader, WAL_READ_WINDOW_BYTES } from '../../../../core/storage/wal-segment-reader';
 import { SeededRand } from '../../../../core/util/rand';
 import { createTempDir, removeTempDir } from '../../../support/temp-dir';
+import { entries, entry, ids } from './wal-fixtures';
 
 const SEED = 3101;
 
@@ -88,4 +93,44 @@ test('lastNonZero finds the last non-zero byte at any position, and none in zero
     });
   }
   withFile(Buffer.alloc(size), (window) => assert.equal(window.lastNonZero(100), 100));
+});
+
+test('a WAL of segments several windows long replays the entries a marker and an overwrite left', async () => {
+  const rand = new SeededRand(SEED + 2);
+  const dir = createTempDir('wal-window-replay-');
+  try {
+    const options = { segmentBytes: 4 * WAL_READ_WINDOW_BYTES, pipeline: false };
+    const { wal } = await Wal.open(dir, options);
+    const expected = new Map<number, Entry>();
+    const put = async (es: Entry[]): Promise<void> => {
+      for (const k of [...expected.keys()]) if (k >= es[0]!.index) expected.delete(k);
+      for (const e of es) expected.set(e.index, e);
+      await wal.append({ entries: es });
+    };
+    // Entries of 1 to 60 KiB, a few larger than the window, in batches of 1 to 4: ≈ 10 MiB over
+    // three segments, so records straddle windows and the second pass moves between files.
+    let next = 1;
+    while (next <= 300) {
+      const batch: Entry[] = [];
+      for (let n = 1 + rand.intn(4); n > 0; n--, next++) batch.push(entry(next, 1, next % 97 === 0 ? WAL_READ_WINDOW_BYTES + 500 : 1024 + rand.intn(60 * 1024)));
+      await put(batch);
+    }
+    await wal.append({ snapshot: { index: 150, term: 1, confState: emptyConfState() } });
+    for (const k of [...expected.keys()]) if (k <= 150) expected.delete(k);
+    await put(entries(280, 310, 2, 20 * 1024)); // overwrites 280.. with term 2
+    await wal.close();
+    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.wal'));
+    assert.ok(files.length >= 3, `the WAL spans several segments (${files.length})`);
+
+    const { wal: again, replay } = await Wal.open(dir, options);
+    await again.close();
+    const want = [...expected.values()].sort((a, b) => a.index - b.index);
+    assert.equal(replay.compacted.index, 150);
+    assert.deepEqual(ids(replay.entries), ids(want), `seed ${SEED + 2}: replayed entries`);
+    for (let i = 0; i < want.length; i++) {
+      assert.ok(Buffer.from(replay.entries[i]!.data).equals(Buffer.from(want[i]!.data)), `seed ${SEED + 2}: data of entry ${want[i]!.index}`);
+    }
+  } finally {
+    removeTempDir(dir);
+  }
 });
