@@ -48,10 +48,12 @@ export const ZK_FLAGS = {
   'zk-super-digest': { kind: 'string', default: '', help: "'super:<base64 sha1>' digest that bypasses ZooKeeper ACLs (zookeeper.DigestAuthenticationProvider.superDigest)." },
   'zk-container-check-ms': { kind: 'int', default: 60000, help: 'How often empty container and expired TTL znodes are reaped (znode.container.checkIntervalMs).' },
   'zk-read-only-mode': { kind: 'bool', default: false, help: 'A member cut off from the quorum keeps serving reads, from the last state it has, to clients that allow read-only sessions (canBeReadOnly); their writes are refused with NOTREADONLY (readonlymode.enabled). Over etcd (zk-proxy): while the member it talks to knows no leader or cannot be reached.' },
-  'zk-sasl-users-file': { kind: 'string', default: '', help: 'JAAS file whose Server section lists SASL DIGEST-MD5 users (user_<name>="<password>") of the ZooKeeper front end.' },
+  'zk-sasl-users-file': { kind: 'string', default: '', help: 'JAAS file whose Server section gives the ZooKeeper front end its SASL logins: DIGEST-MD5 users (user_<name>="<password>") and/or a Kerberos service key (Krb5LoginModule with useKeyTab=true keyTab="<file>" principal="<service/host@REALM>") for GSSAPI.' },
   'zk-sasl-required': { kind: 'bool', default: false, help: 'Refuse ZooKeeper connections that have not SASL-authenticated (zookeeper.sessionRequireClientSASLAuth).' },
   'zk-sasl-allow-failed-clients': { kind: 'bool', default: false, help: 'Keep ZooKeeper connections whose SASL failed, unauthenticated (zookeeper.allowSaslFailedClients).' },
   'zk-sasl-super-user': { kind: 'list', default: [], help: 'SASL users given the ZooKeeper super identity (zookeeper.superUser).' },
+  'zk-kerberos-remove-host-from-principal': { kind: 'bool', default: false, help: "A Kerberos client's sasl identity leaves out the host of its principal: 'kafka@EXAMPLE.COM' for kafka/h1.example.com@EXAMPLE.COM (zookeeper.kerberos.removeHostFromPrincipal)." },
+  'zk-kerberos-remove-realm-from-principal': { kind: 'bool', default: false, help: "A Kerberos client's sasl identity leaves out the realm of its principal: 'alice' for alice@EXAMPLE.COM (zookeeper.kerberos.removeRealmFromPrincipal)." },
 } satisfies Record<string, ZkFlagSpec>;
 
 /** Parsed `--zk-*` values, typed by the table. */
@@ -125,6 +127,8 @@ export function zkOptionsFromFlags(v: ZkFlagValues): ZkFlagOptions | undefined {
       required: v['zk-sasl-required'],
       allowFailedClients: v['zk-sasl-allow-failed-clients'],
       superUsers: v['zk-sasl-super-user'],
+      kerberosRemoveHost: v['zk-kerberos-remove-host-from-principal'],
+      kerberosRemoveRealm: v['zk-kerberos-remove-realm-from-principal'],
     },
   };
 }

@@ -202,7 +202,10 @@ export async function startZkProxy(o: ZkProxyOptions): Promise<ZkProxy> {
     semantics: { ttlEnabled: o.ttlEnabled ?? true, enforceQuota: o.enforceQuota ?? false, superDigest: o.superDigest, notificationZxid: o.notificationZxid ?? false },
     sasl: o.sasl ? new SaslAuthenticator(o.sasl) : undefined,
   };
-  if (o.sasl) logger.info({ users: o.sasl.users.size, required: o.sasl.required ?? false }, 'SASL DIGEST-MD5 authentication enabled');
+  if (services.sasl) {
+    const k = o.sasl!.kerberos;
+    logger.info({ mechanisms: services.sasl.mechanisms, users: o.sasl!.users.size, principal: k?.principal, required: o.sasl!.required ?? false }, 'SASL authentication enabled');
+  }
   const metrics = new ZkMetrics();
   const store: ZkHandler = new StoreHandler(services);
   // Inside metrics and logging, so refused requests are counted and logged as errors.

@@ -140,9 +140,10 @@ const USER_PREFIX = 'user_';
 /**
  * The DIGEST-MD5 users of a section, as ZooKeeper's SaslServerCallbackHandler collects them:
  * every `user_<name>="<password>"` option of every module of the section. Throws when the
- * section is missing or defines no user (e.g. a Kerberos-only section: GSSAPI is not supported).
+ * section is missing, or defines no user and `allowNone` is not set (a section whose only
+ * login is Kerberos passes `allowNone`).
  */
-export function digestUsers(config: JaasConfig, section = 'Server', source = 'jaas config'): Map<string, string> {
+export function digestUsers(config: JaasConfig, section = 'Server', source = 'jaas config', allowNone = false): Map<string, string> {
   const modules = config.get(section);
   if (!modules) {
     const have = [...config.keys()];
@@ -157,8 +158,8 @@ export function digestUsers(config: JaasConfig, section = 'Server', source = 'ja
       users.set(name, value);
     }
   }
-  if (users.size === 0) {
-    throw new JaasConfigError(`${source}: section ${section} defines no user_<name>="<password>" options (only DIGEST-MD5 users of org.apache.zookeeper.server.auth.DigestLoginModule are supported; Kerberos/GSSAPI is not)`);
+  if (users.size === 0 && !allowNone) {
+    throw new JaasConfigError(`${source}: section ${section} defines no SASL login: give it DIGEST-MD5 users (org.apache.zookeeper.server.auth.DigestLoginModule with user_<name>="<password>" options) or a Kerberos service key (com.sun.security.auth.module.Krb5LoginModule with useKeyTab=true keyTab="<file>" principal="<service/host@REALM>")`);
   }
   return users;
 }

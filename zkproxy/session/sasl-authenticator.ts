@@ -1,6 +1,7 @@
 /**
- * `SaslAuthenticator`: the server's SASL configuration (users, policy switches) and the
- * per-connection DIGEST-MD5 exchanges that GetSASLRequest frames (op 102) drive. It knows
+ * `SaslAuthenticator`: the server's SASL configuration (users, Kerberos keys, policy switches)
+ * and the per-connection DIGEST-MD5 or GSSAPI exchanges that GetSASLRequest frames (op 102)
+ * drive. It knows
  * nothing of replies: ops/session-ops.ts turns a {@link SaslOutcome} into ZooKeeper's answer
  * (ZooKeeperServer.processSasl), and dispatch/auth-required-handler.ts enforces `required`.
  */
@@ -8,11 +9,35 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { DigestMd5Error, DigestMd5Server } from './sasl-digest-md5';
 import { JaasConfigError, digestUsers, parseJaasConfig } from './jaas-config';
+import { GssError } from './kerberos/gss-krb5';
+import type { KeytabEntry } from './kerberos/keytab';
+import { kerberosLogin, loadServiceKeys } from './kerberos/kerberos-login';
+import { ReplayCache } from './kerberos/replay-cache';
+import { GssapiServer } from './kerberos/sasl-gssapi';
+
+/** Kerberos (GSSAPI) settings: the service's keys and how principals become identities. */
+export interface KerberosOptions {
+  /** The service's AES keys from its keytab. */
+  keys: readonly KeytabEntry[];
+  /** The principal clients must have tickets for (`*`: any principal of the keytab). */
+  principal: string;
+  /** zookeeper.kerberos.removeHostFromPrincipal. */
+  removeHost?: boolean;
+  /** zookeeper.kerberos.removeRealmFromPrincipal. */
+  removeRealm?: boolean;
+}
+
+/** Kerberos' default allowed clock difference between client and server. */
+const CLOCK_SKEW_MS = 5 * 60_000;
+/** The first byte of a GSS-API initial context token; a DIGEST-MD5 client starts empty. */
+const GSS_TOKEN_START = 0x60;
 
 /** SASL settings of a proxy; ZooKeeper's system property for each is named. */
 export interface SaslOptions {
-  /** DIGEST-MD5 user → password (the JAAS `Server` section's `user_<name>` options). */
+  /** DIGEST-MD5 user → password (the JAAS `Server` section's `user_<name>` options); may be empty. */
   users: ReadonlyMap<string, string>;
+  /** GSSAPI, when the section logs in with Krb5LoginModule. */
+  kerberos?: KerberosOptions;
   /**
    * zookeeper.sessionRequireClientSASLAuth=true (≡ enforce.auth.enabled=true with
    * enforce.auth.schemes=sasl): every request but auth and sasl from a connection that has not
@@ -40,11 +65,15 @@ function randomNonce(): string {
 }
 
 /**
- * Holds one DIGEST-MD5 exchange per connection (keyed by the connection's context object, so it
- * goes away with the connection) and runs the steps of each.
+ * Holds one exchange per connection (keyed by the connection's context object, so it goes away
+ * with the connection) and runs the steps of each. The client's first token picks the
+ * mechanism: a GSS-API token starts GSSAPI, an empty one DIGEST-MD5 (whose server speaks
+ * first). ZooKeeper offers only the one its JAAS section logs in with; Coracle offers each that
+ * is configured.
  */
 export class SaslAuthenticator {
-  private readonly exchanges = new WeakMap<object, DigestMd5Server>();
+  private readonly exchanges = new WeakMap<object, DigestMd5Server | GssapiServer>();
+  private readonly replay = new ReplayCache(2 * CLOCK_SKEW_MS);
 
   constructor(
     readonly options: SaslOptions,
@@ -56,6 +85,11 @@ export class SaslAuthenticator {
     return this.options.required ?? false;
   }
 
+  /** The mechanisms served, for the log. */
+  get mechanisms(): string[] {
+    return [...(this.options.users.size > 0 ? ['DIGEST-MD5'] : []), ...(this.options.kerberos ? ['GSSAPI'] : [])];
+  }
+
   /**
    * One step of `conn`'s exchange with the client's `token`. The first step starts the
    * exchange; a failure ends it for good (a second exchange on the connection fails too, as
@@ -63,20 +97,31 @@ export class SaslAuthenticator {
    */
   step(conn: object, token: Buffer): SaslOutcome {
     let ex = this.exchanges.get(conn);
-    if (!ex) {
-      ex = new DigestMd5Server({ nonce: this.nonce, passwordOf: (u) => this.options.users.get(u) });
-      this.exchanges.set(conn, ex);
-    }
     try {
+      if (!ex) {
+        ex = this.start(token);
+        this.exchanges.set(conn, ex);
+      }
       const r = ex.evaluate(token);
       if (!r.complete) return { ok: true, token: r.token, superUser: false };
       // ZooKeeper's callback authorizes the authentication id whatever authzid was asked for.
       const user = r.username!;
       return { ok: true, token: r.token, user, superUser: this.options.superUsers?.includes(user) ?? false };
     } catch (e) {
-      if (e instanceof DigestMd5Error) return { ok: false, reason: e.message };
+      if (e instanceof DigestMd5Error || e instanceof GssError) return { ok: false, reason: e.message };
       throw e;
     }
+  }
+
+  private start(token: Buffer): DigestMd5Server | GssapiServer {
+    const k = this.options.kerberos;
+    if (token.length > 0 && token[0] === GSS_TOKEN_START) {
+      if (!k) throw new GssError('the client started GSSAPI (Kerberos), but the server has no Kerberos login in its JAAS section');
+      const acceptor = { keys: k.keys, principal: k.principal, replay: this.replay, skewMs: CLOCK_SKEW_MS };
+      return new GssapiServer(acceptor, { removeHost: k.removeHost, removeRealm: k.removeRealm, superUsers: this.options.superUsers });
+    }
+    if (this.options.users.size === 0) throw new GssError('the client started DIGEST-MD5, but the server has no DIGEST-MD5 users (its JAAS section logs in with Kerberos only)');
+    return new DigestMd5Server({ nonce: this.nonce, passwordOf: (u) => this.options.users.get(u) });
   }
 }
 
@@ -88,6 +133,10 @@ export interface SaslFlags {
   superUsers?: readonly string[];
   /** JAAS section with the users (zookeeper.sasl.serverconfig; default "Server"). */
   section?: string;
+  /** zookeeper.kerberos.removeHostFromPrincipal. */
+  kerberosRemoveHost?: boolean;
+  /** zookeeper.kerberos.removeRealmFromPrincipal. */
+  kerberosRemoveRealm?: boolean;
 }
 
 /**
@@ -107,8 +156,12 @@ export function loadSaslOptions(f: SaslFlags): SaslOptions | undefined {
     throw new Error(`cannot read --zk-sasl-users-file ${f.usersFile}: ${(e as Error).message}`);
   }
   try {
-    const users = digestUsers(parseJaasConfig(text, f.usersFile), f.section ?? 'Server', f.usersFile);
-    return { users, required: f.required ?? false, allowFailedClients: f.allowFailedClients ?? false, superUsers: f.superUsers ?? [] };
+    const config = parseJaasConfig(text, f.usersFile);
+    const section = f.section ?? 'Server';
+    const login = kerberosLogin(config, section, f.usersFile);
+    const users = digestUsers(config, section, f.usersFile, login !== undefined);
+    const kerberos = login && { keys: loadServiceKeys(login), principal: login.principal, removeHost: f.kerberosRemoveHost, removeRealm: f.kerberosRemoveRealm };
+    return { users, kerberos, required: f.required ?? false, allowFailedClients: f.allowFailedClients ?? false, superUsers: f.superUsers ?? [] };
   } catch (e) {
     if (e instanceof JaasConfigError) throw new Error(`bad --zk-sasl-users-file: ${e.message}`);
     throw e;
