@@ -60,7 +60,7 @@ export async function closeSession(s: ZkServices, ctx: ZkContext): Promise<ZkRep
 }
 
 /**
- * sasl (102): one DIGEST-MD5 step (ZooKeeperServer.processSasl). Replies carry zxid 0 as
+ * sasl (102): one DIGEST-MD5 or GSSAPI step (ZooKeeperServer.processSasl). Replies carry zxid 0 as
  * ZooKeeper's do. On success the connection gains `sasl:<user>` (and `super` for a configured
  * super user). A failure is answered AUTHFAILED, or SESSIONCLOSEDREQUIRESASLAUTH when SASL is
  * required, with a null token in the body (the Java client reads that body even on an error:

@@ -56,7 +56,7 @@ export interface SaslOptions {
 
 /** The result of one SASL step. */
 export type SaslOutcome =
-  | { ok: true; token: Buffer; user?: string; superUser: boolean }
+  | { ok: true; token: Buffer | null; user?: string; superUser: boolean }
   | { ok: false; reason: string };
 
 /** Fresh nonce per exchange: 30 random bytes in base64, the JDK's size (quoted-string safe). */

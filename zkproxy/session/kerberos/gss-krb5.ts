@@ -54,8 +54,11 @@ const TOK_AP_REP = 0x0200;
 const TOK_WRAP = 0x0504;
 const CHECKSUM_GSS = 0x8003;
 const GSS_FLAG_MUTUAL = 2;
-/** RFC 4121 §2 key usages of per-message tokens. */
-const USAGE = { acceptorSeal: 22, acceptorSign: 23, initiatorSeal: 24, initiatorSign: 25 } as const;
+/**
+ * RFC 4121 §2 key usages of Wrap tokens. The SEAL usages key every Wrap token, encrypted or
+ * only checksummed (the SIGN usages are for MIC tokens, which SASL does not use).
+ */
+const USAGE = { acceptorSeal: 22, initiatorSeal: 24 } as const;
 const FLAG_SENT_BY_ACCEPTOR = 1;
 const FLAG_SEALED = 2;
 const FLAG_ACCEPTOR_SUBKEY = 4;
@@ -138,7 +141,7 @@ function header(flags: number, ec: number, rrc: number, seq: number): Buffer {
 export function wrap(ctx: GssContext, payload: Buffer): Buffer {
   const seq = ctx.sendSeq;
   ctx.sendSeq = (ctx.sendSeq + 1) % 2 ** 32;
-  const mac = checksum(ctx.key, USAGE.acceptorSign, Buffer.concat([payload, header(FLAG_SENT_BY_ACCEPTOR, 0, 0, seq)]));
+  const mac = checksum(ctx.key, USAGE.acceptorSeal, Buffer.concat([payload, header(FLAG_SENT_BY_ACCEPTOR, 0, 0, seq)]));
   return Buffer.concat([header(FLAG_SENT_BY_ACCEPTOR, CHECKSUM_BYTES, 0, seq), payload, mac]);
 }
 
@@ -171,7 +174,7 @@ export function unwrap(ctx: GssContext, token: Buffer): Buffer {
   }
   if (ec !== CHECKSUM_BYTES || data.length < ec) throw new GssError('Wrap token checksum of the wrong size');
   const payload = data.subarray(0, data.length - ec);
-  const want = checksum(ctx.key, USAGE.initiatorSign, Buffer.concat([payload, zeroed]));
+  const want = checksum(ctx.key, USAGE.initiatorSeal, Buffer.concat([payload, zeroed]));
   if (!want.equals(data.subarray(data.length - ec))) throw new GssError('Wrap token checksum does not verify');
   return payload;
 }

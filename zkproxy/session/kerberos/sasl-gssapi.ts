@@ -6,8 +6,8 @@
  *    authentication (it then answers with an empty token), else straight to step 2;
  * 2. → a Wrap token offering security layers: "none" only (ZooKeeper's qop `auth`), and a
  *    maximum buffer of 65536 bytes, as the JDK sends;
- * 3. the client's Wrap token: its chosen layer, buffer size and authorization id → done, with an
- *    empty final token.
+ * 3. the client's Wrap token: its chosen layer, buffer size and authorization id → done, with no
+ *    final token.
  *
  * The authorization id must be empty or equal the authenticated principal, unless the principal
  * is a super user (ZooKeeper's SaslServerCallbackHandler). The identity granted is the principal
@@ -26,10 +26,13 @@ export interface GssapiIdentityOptions {
   superUsers?: readonly string[];
 }
 
-/** One step's result: a token to send, and the identity once the exchange is complete. */
+/**
+ * One step's result: a token to send (null for the final step, as the JDK's server returns and
+ * ZooKeeper sends as a null buffer), and the identity once the exchange is complete.
+ */
 export interface GssapiStep {
   complete: boolean;
-  token: Buffer;
+  token: Buffer | null;
   /** The `sasl` identity, set when complete. */
   username?: string;
 }
@@ -109,6 +112,6 @@ export class GssapiServer {
       throw new GssError(`${principal} may not act as ${authzid}`);
     }
     this.state = 'done';
-    return { complete: true, token: Buffer.alloc(0), username: identityOf(principal, this.identity) };
+    return { complete: true, token: null, username: identityOf(principal, this.identity) };
   }
 }

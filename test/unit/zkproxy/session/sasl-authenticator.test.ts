@@ -20,10 +20,10 @@ test('one exchange per connection; the user and super flag on completion', () =>
   const c1 = a.step(conn1, Buffer.alloc(0));
   const c2 = a.step(conn2, Buffer.alloc(0));
   assert.ok(c1.ok && c2.ok);
-  assert.notEqual(c1.token.toString(), c2.token.toString(), 'each connection gets its own nonce');
-  const done1 = a.step(conn1, answer(c1.token, 'bob', 'pw'));
+  assert.notEqual(c1.token!.toString(), c2.token!.toString(), 'each connection gets its own nonce');
+  const done1 = a.step(conn1, answer(c1.token!, 'bob', 'pw'));
   assert.deepEqual(done1.ok && [done1.user, done1.superUser], ['bob', false]);
-  const done2 = a.step(conn2, answer(c2.token, 'admin', 'apw'));
+  const done2 = a.step(conn2, answer(c2.token!, 'admin', 'apw'));
   assert.deepEqual(done2.ok && [done2.user, done2.superUser], ['admin', true]);
   const again = a.step(conn1, Buffer.alloc(0));
   assert.ok(!again.ok && /illegal state/.test(again.reason), 'no second exchange on a connection');
@@ -34,7 +34,7 @@ test('a failure is an outcome with the reason, not a throw', () => {
   const conn = {};
   const c = a.step(conn, Buffer.alloc(0));
   assert.ok(c.ok);
-  const r = a.step(conn, answer(c.token, 'bob', 'nope'));
+  const r = a.step(conn, answer(c.token!, 'bob', 'nope'));
   assert.ok(!r.ok && /Mismatched response/.test(r.reason));
 });
 

@@ -90,7 +90,7 @@ export function initiatorWrap(key: KrbKey, payload: Buffer, seq: number, sealed 
     return h;
   };
   if (sealed) return Buffer.concat([header(0), encrypt(key, 24, Buffer.concat([payload, header(0)]))]);
-  return Buffer.concat([header(12), payload, checksum(key, 25, Buffer.concat([payload, header(0)]))]);
+  return Buffer.concat([header(12), payload, checksum(key, 24, Buffer.concat([payload, header(0)]))]);
 }
 
 /** Verifies an acceptor's integrity-only Wrap token; returns the payload. */
@@ -99,7 +99,7 @@ export function acceptorUnwrap(key: KrbKey, token: Buffer): Buffer {
   const zeroed = Buffer.from(token.subarray(0, 16));
   zeroed.writeUInt32BE(0, 4);
   const payload = token.subarray(16, token.length - ec);
-  const mac = checksum(key, 23, Buffer.concat([payload, zeroed]));
+  const mac = checksum(key, 22, Buffer.concat([payload, zeroed]));
   if (!mac.equals(token.subarray(token.length - ec)) || token[2] !== 1) throw new Error('acceptor Wrap token does not verify');
   return payload;
 }
