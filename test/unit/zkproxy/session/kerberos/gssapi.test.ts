@@ -195,3 +195,27 @@ test('SaslAuthenticator: the first token picks GSSAPI or DIGEST-MD5; an unconfig
   const noKrb = digestOnly.step({}, initialToken(s.spec));
   assert.ok(!noKrb.ok && /no Kerberos login/.test(noKrb.reason));
 });
+
+test('SaslAuthenticator: mangled GSSAPI tokens are refusals with a reason, never a throw (500 seeded mutations)', () => {
+  const s = setup();
+  const a = new SaslAuthenticator({ users: new Map(), kerberos: { keys: s.keys, principal: '*' } });
+  const good = initialToken(s.spec);
+  let seed = 20261124;
+  const rnd = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  let refused = 0;
+  for (let i = 0; i < 500; i++) {
+    const t = Buffer.from(good);
+    const kind = i % 3;
+    if (kind === 0) for (let k = 0; k <= rnd(4); k++) t[rnd(t.length)] = rnd(256);
+    const token = kind === 1 ? t.subarray(0, 1 + rnd(t.length - 1)) : kind === 2 ? Buffer.concat([Buffer.from([0x60]), t.subarray(1 + rnd(t.length - 1))]) : t;
+    const out = a.step({}, token);
+    if (!out.ok) {
+      refused++;
+      assert.ok(out.reason.length > 0);
+    }
+  }
+  assert.ok(refused > 400, `most mutations are refused (${refused})`);
+});
