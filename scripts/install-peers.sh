@@ -15,6 +15,13 @@
 #                             block numbers and replica liveness in ZooKeeper through its own C++
 #                             client (test/interop/clickhouse.test.ts)
 #   zktop                     a console ZooKeeper monitor that parses `stat` (test/interop/zktop.test.ts)
+#   krb5-kdc krb5-admin-server krb5-user
+#                             MIT Kerberos: a throwaway KDC (krb5kdc, kdb5_util, kadmin.local) and kinit
+#                             for the SASL GSSAPI tests (test/support/kdc.ts, zk-kerberos.test.ts);
+#                             the tests run their own KDC, so any krb5kdc/kadmind service the packages
+#                             start is stopped and disabled below
+#   python3-pure-sasl python3-kerberos
+#                             SASL for kazoo (sasl_options): DIGEST-MD5, and GSSAPI over MIT's library
 #   openssl                   makes the test certificates of the TLS tests (test/support/tls-certs.ts)
 #   make gcc g++              to build the optional npm package `zookeeper` (a Node addon over the C
 #                             client, whose sources it bundles) during `npm ci`; node-gyp also needs
@@ -30,7 +37,8 @@ set -euo pipefail
 
 PACKAGES=(etcd-server etcd-client zookeeper zookeeper-bin python3-kazoo python3-pure-sasl
   libcurator-client-java libcurator-framework-java libcurator-recipes-java openssl make gcc g++
-  patroni python3-etcd postgresql clickhouse-server zktop)
+  patroni python3-etcd postgresql clickhouse-server zktop
+  krb5-kdc krb5-admin-server krb5-user python3-kerberos)
 SYSTEM_PYTHON=/usr/bin/python3
 ZK_JAR=/usr/share/java/zookeeper.jar
 ZKCLI=/usr/share/zookeeper/bin/zkCli.sh
@@ -77,6 +85,20 @@ else
     apt_install "${missing[@]}"
   fi
   log "installed ${missing[*]} in $(( $(date +%s) - started ))s"
+  # krb5-kdc and krb5-admin-server start their daemons on install wherever an init system runs
+  # services (they exit at once without a realm database, but a later realm would wake them).
+  # The tests run their own KDC: stop and disable the services of the packages installed just
+  # now, and only those, so an existing KDC that someone runs on purpose is left alone.
+  for p in "${missing[@]}"; do
+    case $p in krb5-kdc | krb5-admin-server) ;; *) continue ;; esac
+    if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+      "${SUDO[@]}" systemctl disable --now "$p" >/dev/null 2>&1 || true
+    elif command -v invoke-rc.d >/dev/null 2>&1; then
+      "${SUDO[@]}" invoke-rc.d "$p" stop >/dev/null 2>&1 || true
+      "${SUDO[@]}" update-rc.d "$p" disable >/dev/null 2>&1 || true
+    fi
+    log "stopped and disabled the $p service (tests start their own KDC)"
+  done
 fi
 
 # Verify every peer and print its version; collect failures instead of stopping at the first.
@@ -140,11 +162,21 @@ check patroni patroni --version
 check postgresql postgres_bin
 check clickhouse dpkg_version clickhouse-server /usr/sbin/clickhouse-server
 check zktop dpkg_version zktop /usr/lib/python3/dist-packages/zktop.py
+check krb5kdc dpkg_version krb5-kdc /usr/sbin/krb5kdc
+check kadmin.local dpkg_version krb5-admin-server /usr/sbin/kadmin.local
+check kinit dpkg_version krb5-user /usr/bin/kinit
+check pykerberos "$SYSTEM_PYTHON" -c 'import kerberos, puresasl; print("kerberos and pure-sasl for /usr/bin/python3")'
 
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet etcd 2>/dev/null; then
   log "note: the etcd.service from etcd-server is running on 127.0.0.1:2379 (Coracle's default port);"
   log "      tests use their own ports, but stop it (systemctl disable --now etcd) to run coracle with defaults"
 fi
+
+for d in krb5kdc kadmind; do
+  if pid=$(pidof "$d" 2>/dev/null); then
+    log "note: $d is running (pid $pid); the tests start their own KDC and do not use it"
+  fi
+done
 
 if [ "$failures" -gt 0 ]; then
   log "$failures peer(s) missing"
