@@ -28,9 +28,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type CoracleServer, startCoracle } from '../support/coracle-server';
 import { type Kdc, kdcSkip, startKdc } from '../support/kdc';
-import { KazooError, dedent, kazoo } from '../support/kazoo';
+import { AWAIT_KAZOO_AUTH_FAILURE, KazooError, closingClient, dedent, kazoo } from '../support/kazoo';
 import { SYSTEM_PYTHON, peersRequired, requirePeer } from '../support/peers';
-import { withoutSessionEvents, zkCli } from '../support/zk-cli';
+import { type AuthTranscript, authTranscript, zkCliWithFlags } from '../support/zk-cli-auth';
 import { type ZookeeperPeer, startZookeeper } from '../support/zookeeper-peer';
 
 /** The service principal, without the realm (the servers' JAAS files name it with). */
@@ -73,39 +73,13 @@ async function makeRealm(kdc: Kdc): Promise<Realm> {
  * zkCli with the realm's krb5.conf and a JAAS client file (or none). The host is not
  * canonicalized (its default would reverse-resolve 127.0.0.1, which is `localhost` here but may
  * not be elsewhere), so the client asks for `zookeeper/localhost` whatever the machine's hosts
- * file says. zkCli's helper takes its JVM flags from CLIENT_JVMFLAGS at call time; calls in this
- * file are sequential, so setting it around one call is safe.
+ * file says. Calls in this file are sequential (zkCliWithFlags sets CLIENT_JVMFLAGS around each).
  */
-async function zkCliAs(realm: Realm, jaas: string | undefined, connect: string, commands: string[]): Promise<string> {
-  const saved = process.env.CLIENT_JVMFLAGS;
-  const flags = [
+function zkCliAs(realm: Realm, jaas: string | undefined, connect: string, commands: string[]): Promise<string> {
+  return zkCliWithFlags(connect, commands, [
     `-Djava.security.krb5.conf=${realm.kdc.krb5Conf}`, '-Dzookeeper.sasl.client=true',
     '-Dzookeeper.sasl.client.canonicalize.hostname=false', ...(jaas ? [`-Djava.security.auth.login.config=${jaas}`] : []),
-  ];
-  process.env.CLIENT_JVMFLAGS = [saved ?? '', ...flags].join(' ').trim();
-  try {
-    const r = await zkCli(connect, commands, { mergeStderr: true, timeoutMs: 45_000, sessionTimeoutMs: 10_000 });
-    assert.ok(!r.timedOut, `zkCli timed out:\n${r.stdout}`);
-    return r.stdout;
-  } finally {
-    if (saved === undefined) delete process.env.CLIENT_JVMFLAGS;
-    else process.env.CLIENT_JVMFLAGS = saved;
-  }
-}
-
-/** A zkCli transcript split into what can be compared across servers (as in zk-sasl.test.ts). */
-interface Transcript {
-  /** Session events in order, without Disconnected and Closed (zkCli may exit before printing them). */
-  events: string[];
-  /** Command output without event blocks, addresses masked, whoami's identities sorted (a Java hash set). */
-  output: string;
-}
-
-function transcript(raw: string): Transcript {
-  const events = [...raw.matchAll(/WatchedEvent state:(\w+) type:None path:null/g)].map((m) => m[1]!).filter((e) => e !== 'Closed' && e !== 'Disconnected');
-  let output = withoutSessionEvents(raw).replace(/(127\.0\.0\.1|localhost):\d+/g, 'HOST:PORT');
-  output = output.replace(/(Auth scheme: User\n)((?:\w+: .*\n)+)/, (_m, head: string, ids: string) => head + ids.split('\n').filter(Boolean).sort().join('\n') + '\n');
-  return { events, output: output.trimEnd() };
+  ]);
 }
 
 /** What pure-sasl's GSSAPI needs besides kazoo: Debian's python3-pure-sasl and python3-kerberos. */
@@ -127,7 +101,6 @@ function kazooGssapiSkip(): string | undefined {
  */
 async function kazooAs(realm: Realm, who: 'alice' | 'bob' | undefined, connect: string, snippet: string): Promise<unknown> {
   const ccache = who ? await realm.kdc.kinit(realm[who], realm.keytabs[who]) : undefined;
-  const body = dedent(snippet).split('\n').map((l) => `    ${l}`).join('\n');
   const code = dedent(`
     import os
     os.environ['KRB5_CONFIG'] = args['krb5Conf']
@@ -135,8 +108,7 @@ async function kazooAs(realm: Realm, who: 'alice' | 'bob' | undefined, connect: 
         os.environ['KRB5CCNAME'] = args['ccache']
     sasl = {'mechanism': 'GSSAPI', 'service': 'zookeeper'} if args['ccache'] else None
     c = KazooClient(hosts=hosts, sasl_options=sasl)
-    try:
-  `) + `${body}\nfinally:\n    c.stop()\n    c.close()\n`;
+  `) + closingClient(dedent(snippet));
   try {
     return await kazoo(connect, code, { args: { krb5Conf: realm.kdc.krb5Conf, ccache: ccache ?? null }, connect: false, timeoutMs: 45_000 });
   } catch (e) {
@@ -145,34 +117,10 @@ async function kazooAs(realm: Realm, who: 'alice' | 'bob' | undefined, connect: 
   }
 }
 
-/**
- * kazoo reports "connected" before its SASL exchange ends, so whether a first read raises
- * AuthFailedError or something else is a race between its threads (see zk-sasl.test.ts); how its
- * connection loop classifies the failure is not: it logs "AUTH_FAILED closing" and stops
- * instead of reconnecting. Wait (bounded) for that line and count the connection attempts.
- */
-const KAZOO_AUTH_FAILURE = `
-  import logging, time
-  lines = []
-  class Keep(logging.Handler):
-      def emit(self, record):
-          lines.append(record.getMessage())
-  log = logging.getLogger('kazoo.client')
-  log.addHandler(Keep())
-  log.setLevel(logging.INFO)
-  c.start_async()
-  deadline = time.time() + 15
-  while not any(l.startswith('AUTH_FAILED closing') for l in lines) and time.time() < deadline:
-      time.sleep(0.05)
-  result = {
-      'authFailed': any(l.startswith('AUTH_FAILED closing') for l in lines),
-      'attempts': sum(1 for l in lines if l.startswith('Connecting to')),
-  }
-`;
 
 /** Every scenario's outcome on one server. */
 interface Outcome {
-  zkCli: Record<'alice' | 'bob' | 'anonymous' | 'staleKey', Transcript>;
+  zkCli: Record<'alice' | 'bob' | 'anonymous' | 'staleKey', AuthTranscript>;
   kazoo?: Record<'alice' | 'bob' | 'anonymous' | 'staleKey', unknown>;
 }
 
@@ -184,11 +132,11 @@ async function scenarios(realm: Realm, connect: string, withKazoo: boolean): Pro
   const { jaas, alice } = realm;
   const since = realm.kdc.process.lineCount;
   const cli = {
-    alice: transcript(await zkCliAs(realm, jaas.alice, connect, [
+    alice: authTranscript(await zkCliAs(realm, jaas.alice, connect, [
       'whoami', `create /kerb data sasl:${alice}:cdrwa`, 'getAcl /kerb', 'get /kerb', 'create /kerb/child c', 'ls /kerb',
     ])),
-    bob: transcript(await zkCliAs(realm, jaas.bob, connect, ['whoami', 'get /kerb', 'set /kerb bob', 'ls /'])),
-    anonymous: transcript(await zkCliAs(realm, undefined, connect, ['get /kerb', 'ls /', 'whoami'])),
+    bob: authTranscript(await zkCliAs(realm, jaas.bob, connect, ['whoami', 'get /kerb', 'set /kerb bob', 'ls /'])),
+    anonymous: authTranscript(await zkCliAs(realm, undefined, connect, ['get /kerb', 'ls /', 'whoami'])),
   };
   // The KDC's log proves the ticket was real: alice asked for the service over TGS with AES.
   await realm.kdc.process.waitForLine(new RegExp(`TGS_REQ .* ISSUE: .*tkt=aes256-cts-hmac-sha1-96.* ${alice} for ${SERVICE}@`), 5000, since);
@@ -206,8 +154,8 @@ async function scenarios(realm: Realm, connect: string, withKazoo: boolean): Pro
   } : undefined;
 
   await realm.kdc.rekey(SERVICE);
-  const staleCli = transcript(await zkCliAs(realm, jaas.alice, connect, ['get /kerb', 'ls /']));
-  const staleKazoo = withKazoo ? await kazooAs(realm, 'alice', connect, KAZOO_AUTH_FAILURE) : undefined;
+  const staleCli = authTranscript(await zkCliAs(realm, jaas.alice, connect, ['get /kerb', 'ls /']));
+  const staleKazoo = withKazoo ? await kazooAs(realm, 'alice', connect, AWAIT_KAZOO_AUTH_FAILURE) : undefined;
   return {
     zkCli: { ...cli, staleKey: staleCli },
     ...(kz ? { kazoo: { ...kz, staleKey: staleKazoo } } : {}),

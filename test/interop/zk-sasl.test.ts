@@ -18,10 +18,10 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CORACLE_BIN, CoracleServer, startCoracle } from '../support/coracle-server';
-import { KazooError, dedent, kazoo } from '../support/kazoo';
+import { AWAIT_KAZOO_AUTH_FAILURE, KazooError, closingClient, dedent, kazoo } from '../support/kazoo';
 import { SYSTEM_PYTHON, peersRequired, requirePeer } from '../support/peers';
 import { createTempDir, removeTempDir } from '../support/temp-dir';
-import { withoutSessionEvents, zkCli } from '../support/zk-cli';
+import { type AuthTranscript, authTranscript, zkCliWithFlags } from '../support/zk-cli-auth';
 import { type ZkProxyProcess, startZkProxyProcess } from '../support/zk-proxy-process';
 import { ZookeeperPeer, startZookeeper } from '../support/zookeeper-peer';
 
@@ -58,57 +58,25 @@ function writeJaasFiles(): JaasFiles {
   };
 }
 
-/**
- * zkCli with a JAAS client file (or none). zkCli's helper takes its JVM flags from
- * CLIENT_JVMFLAGS at call time; calls in this file are sequential, so setting it around one
- * call is safe.
- */
-async function zkCliAs(jaas: string | undefined, connect: string, commands: string[]): Promise<string> {
-  const saved = process.env.CLIENT_JVMFLAGS;
-  process.env.CLIENT_JVMFLAGS = `${saved ?? ''}${jaas ? ` -Djava.security.auth.login.config=${jaas}` : ''}`.trim();
-  try {
-    const r = await zkCli(connect, commands, { mergeStderr: true, timeoutMs: 45_000, sessionTimeoutMs: 10_000 });
-    assert.ok(!r.timedOut, `zkCli timed out:\n${r.stdout}`);
-    return r.stdout;
-  } finally {
-    if (saved === undefined) delete process.env.CLIENT_JVMFLAGS;
-    else process.env.CLIENT_JVMFLAGS = saved;
-  }
-}
-
-/** A zkCli transcript split into what can be compared across servers. */
-interface Transcript {
-  /**
-   * The session's events in order (SyncConnected, SaslAuthenticated, AuthFailed), without
-   * Disconnected and Closed: zkCli may exit before its event thread prints those last ones.
-   */
-  events: string[];
-  /** Command output without the event blocks (whose place among the output lines is a race between the client's threads), addresses masked, whoami's identities sorted (ZooKeeper keeps them in a hash set). */
-  output: string;
-}
-
-function transcript(raw: string): Transcript {
-  const events = [...raw.matchAll(/WatchedEvent state:(\w+) type:None path:null/g)].map((m) => m[1]!).filter((e) => e !== 'Closed' && e !== 'Disconnected');
-  let output = withoutSessionEvents(raw).replace(/127\.0\.0\.1:\d+/g, 'HOST:PORT');
-  output = output.replace(/(Auth scheme: User\n)((?:\w+: .*\n)+)/, (_m, head: string, ids: string) => head + ids.split('\n').filter(Boolean).sort().join('\n') + '\n');
-  output = output.trimEnd();
-  return { events, output };
+/** zkCli with a JAAS client file (or none). */
+function zkCliAs(jaas: string | undefined, connect: string, commands: string[]): Promise<string> {
+  return zkCliWithFlags(connect, commands, jaas ? [`-Djava.security.auth.login.config=${jaas}`] : []);
 }
 
 /** The optional-SASL scenario with zkCli: bob, a wrong password, no SASL. */
-async function zkCliScenario(connect: string, jaas: JaasFiles): Promise<Record<string, Transcript>> {
+async function zkCliScenario(connect: string, jaas: JaasFiles): Promise<Record<string, AuthTranscript>> {
   return {
-    bob: transcript(await zkCliAs(jaas.bob, connect, [
+    bob: authTranscript(await zkCliAs(jaas.bob, connect, [
       'create /sasl-app data sasl:bob:cdrwa', 'getAcl /sasl-app', 'get /sasl-app', 'create /sasl-app/child c', 'ls /sasl-app', 'whoami',
     ])),
-    wrong: transcript(await zkCliAs(jaas.wrong, connect, ['get /sasl-app', 'ls /'])),
-    anonymous: transcript(await zkCliAs(undefined, connect, ['get /sasl-app', 'set /sasl-app x', 'ls /', 'whoami'])),
+    wrong: authTranscript(await zkCliAs(jaas.wrong, connect, ['get /sasl-app', 'ls /'])),
+    anonymous: authTranscript(await zkCliAs(undefined, connect, ['get /sasl-app', 'set /sasl-app x', 'ls /', 'whoami'])),
   };
 }
 
 /** The scenario's expectations, asserted on both servers' transcripts. */
-function assertZkCliScenario(s: Record<string, Transcript>, server: string): void {
-  const { bob, wrong, anonymous } = s as { bob: Transcript; wrong: Transcript; anonymous: Transcript };
+function assertZkCliScenario(s: Record<string, AuthTranscript>, server: string): void {
+  const { bob, wrong, anonymous } = s as { bob: AuthTranscript; wrong: AuthTranscript; anonymous: AuthTranscript };
   assert.deepEqual(bob.events, ['SyncConnected', 'SaslAuthenticated'], `${server} bob events\n${bob.output}`);
   assert.match(bob.output, /Created \/sasl-app\n'sasl,'bob\n: cdrwa\ndata\nCreated \/sasl-app\/child\n\[child\]/, `${server} bob`);
   assert.match(bob.output, /Auth scheme: User\nip: 127\.0\.0\.1\nsasl: bob/, `${server} bob whoami`);
@@ -133,8 +101,7 @@ function pureSaslSkip(): string | undefined {
 async function kazooScenario(connect: string): Promise<Record<string, unknown>> {
   // Our own client `c` (the helper's `zk` is not started), always stopped so its session closes.
   const as = async (sasl: object | null, snippet: string): Promise<unknown> => {
-    const body = dedent(snippet).split('\n').map((l) => `    ${l}`).join('\n');
-    const code = `c = KazooClient(hosts=hosts, sasl_options=args)\ntry:\n    c.start(timeout=10)\n${body}\nfinally:\n    c.stop()\n    c.close()\n`;
+    const code = `c = KazooClient(hosts=hosts, sasl_options=args)\n${closingClient(`c.start(timeout=10)\n${dedent(snippet)}`)}`;
     try {
       return await kazoo(connect, code, { args: sasl, connect: false, timeoutMs: 45_000 });
     } catch (e) {
@@ -165,29 +132,7 @@ async function kazooScenario(connect: string): Promise<Record<string, unknown>> 
  * reconnecting. Wait for that line (bounded), and count the connection attempts.
  */
 async function wrongPassword(connect: string): Promise<unknown> {
-  const code = dedent(`
-    import logging, time
-    lines = []
-    class Keep(logging.Handler):
-        def emit(self, record):
-            lines.append(record.getMessage())
-    log = logging.getLogger('kazoo.client')
-    log.addHandler(Keep())
-    log.setLevel(logging.INFO)
-    c = KazooClient(hosts=hosts, sasl_options=args)
-    try:
-        c.start_async()
-        deadline = time.time() + 15
-        while not any(l.startswith('AUTH_FAILED closing') for l in lines) and time.time() < deadline:
-            time.sleep(0.05)
-        result = {
-            'authFailed': any(l.startswith('AUTH_FAILED closing') for l in lines),
-            'attempts': sum(1 for l in lines if l.startswith('Connecting to')),
-        }
-    finally:
-        c.stop()
-        c.close()
-  `);
+  const code = `c = KazooClient(hosts=hosts, sasl_options=args)\n${closingClient(AWAIT_KAZOO_AUTH_FAILURE)}`;
   return kazoo(connect, code, { args: { mechanism: 'DIGEST-MD5', username: 'bob', password: 'not-the-password' }, connect: false, timeoutMs: 45_000 });
 }
 
@@ -242,10 +187,10 @@ test('SASL required: an unauthenticated zkCli is refused, bob is served (coracle
       startCoracle(),
     ]);
     proxy = await startZkProxyProcess(`http://${coracle.endpoint}`, [`--zk-sasl-users-file=${jaas.server}`, '--zk-sasl-required']);
-    const run = async (connect: string): Promise<Record<string, Transcript>> => ({
-      anonymous: transcript(await zkCliAs(undefined, connect, ['ls /'])),
-      bob: transcript(await zkCliAs(jaas.bob, connect, ['create /req r sasl:bob:cdrwa', 'get /req'])),
-      wrong: transcript(await zkCliAs(jaas.wrong, connect, ['ls /'])),
+    const run = async (connect: string): Promise<Record<string, AuthTranscript>> => ({
+      anonymous: authTranscript(await zkCliAs(undefined, connect, ['ls /'])),
+      bob: authTranscript(await zkCliAs(jaas.bob, connect, ['create /req r sasl:bob:cdrwa', 'get /req'])),
+      wrong: authTranscript(await zkCliAs(jaas.wrong, connect, ['ls /'])),
     });
     const ref = await run(zk.connectString);
     const ours = await run(proxy.connect);

@@ -17,7 +17,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import * as path from 'node:path';
 import { ETCD_BIN } from './peers';
-import { freePorts, releasePorts } from './ports';
+import { freePorts, releasePorts, retryOnPortRace } from './ports';
 import { pollUntil } from './poll';
 import { startProcess, type ManagedProcess } from './process';
 import { createTempDir, removeTempDir } from './temp-dir';
@@ -74,8 +74,6 @@ export interface EtcdPeer {
   stop(): Promise<void>;
 }
 
-const ADDRESS_IN_USE = /address already in use/i;
-const START_ATTEMPTS = 3;
 
 /**
  * GET `url`; resolves with the body on 200, rejects otherwise or after `timeoutMs`. An
@@ -203,14 +201,5 @@ async function startOnce(n: number, extra: string[], timeoutMs: number, tls: Etc
 export async function startEtcd(opts: EtcdOptions = {}): Promise<EtcdPeer> {
   const n = opts.members ?? 1;
   if (opts.tls?.clientCertAuth && !opts.tls.client) throw new Error('startEtcd: tls.clientCertAuth needs tls.client (for the health check)');
-  let lastError: unknown;
-  for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
-    try {
-      return await startOnce(n, opts.extraArgs ?? [], opts.startTimeoutMs ?? 30_000, opts.tls);
-    } catch (err) {
-      lastError = err;
-      if (!(err instanceof Error && ADDRESS_IN_USE.test(err.message))) throw err;
-    }
-  }
-  throw lastError;
+  return retryOnPortRace(() => startOnce(n, opts.extraArgs ?? [], opts.startTimeoutMs ?? 30_000, opts.tls));
 }

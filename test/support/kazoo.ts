@@ -103,6 +103,38 @@ export function dedent(src: string): string {
 }
 
 /**
+ * Snippet lines (for {@link kazoo}, with a KazooClient `c` not yet started) that start `c` and
+ * wait, 15 s at most, for its connection loop to log "AUTH_FAILED closing". kazoo reports
+ * "connected" before its SASL exchange ends, so whether a first read raises AuthFailedError or
+ * something else is a race between its threads; how the loop classifies the failure is not: it
+ * logs that line and stops instead of reconnecting. `result` gets `authFailed` and the number of
+ * connection `attempts`.
+ */
+export const AWAIT_KAZOO_AUTH_FAILURE = dedent(`
+  import logging, time
+  lines = []
+  class Keep(logging.Handler):
+      def emit(self, record):
+          lines.append(record.getMessage())
+  log = logging.getLogger('kazoo.client')
+  log.addHandler(Keep())
+  log.setLevel(logging.INFO)
+  c.start_async()
+  deadline = time.time() + 15
+  while not any(l.startswith('AUTH_FAILED closing') for l in lines) and time.time() < deadline:
+      time.sleep(0.05)
+  result = {
+      'authFailed': any(l.startswith('AUTH_FAILED closing') for l in lines),
+      'attempts': sum(1 for l in lines if l.startswith('Connecting to')),
+  }
+`);
+
+/** `snippet` run in a `try` whose `finally` stops and closes the client `c`. */
+export function closingClient(snippet: string): string {
+  return `try:\n${snippet.split('\n').map((l) => `    ${l}`).join('\n')}\nfinally:\n    c.stop()\n    c.close()\n`;
+}
+
+/**
  * Run `snippet` with a kazoo client connected to `hosts` (`host:port[,…]`) and return its
  * `result`. Throws {@link KazooError} if the snippet raised, or an Error (with stderr) if
  * Python failed or timed out.

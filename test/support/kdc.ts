@@ -20,7 +20,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { peersRequired } from './peers';
 import { pollUntil } from './poll';
-import { freePort, releasePorts } from './ports';
+import { freePort, releasePorts, retryOnPortRace } from './ports';
 import { startProcess, type ManagedProcess } from './process';
 import { runCommand, type CommandResult } from './run-command';
 import { createTempDir, removeTempDir } from './temp-dir';
@@ -43,9 +43,8 @@ export const KDC_ENCTYPES = ['aes256-cts-hmac-sha1-96', 'aes128-cts-hmac-sha1-96
 const KEY_SALTS = KDC_ENCTYPES.map((e) => `${e}:normal`).join(',');
 /** Principal whose `kinit -kt` proves the KDC answers. */
 const PROBE_PRINCIPAL = 'kdc-probe';
-/** Attempts at a port whose UDP side is free too, and at starting the KDC (a port race). */
+/** Attempts at a port whose UDP side is free too. */
 const PORT_ATTEMPTS = 5;
-const START_ATTEMPTS = 3;
 /** Bound on one tool run (they take milliseconds; a hang is a bug to report, not to wait out). */
 const TOOL_TIMEOUT_MS = 20_000;
 
@@ -287,15 +286,5 @@ async function startOnce(opts: KdcOptions): Promise<Kdc> {
 export async function startKdc(opts: KdcOptions = {}): Promise<Kdc> {
   const missing = missingTools();
   if (missing.length > 0) throw new Error(`startKdc: ${missing.join(', ')} not found (packages krb5-kdc krb5-admin-server krb5-user); run scripts/install-peers.sh`);
-  let lastError: unknown;
-  for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
-    try {
-      return await startOnce(opts);
-    } catch (err) {
-      lastError = err;
-      // Only a lost port race is worth another try; anything else is a real failure.
-      if (!(err instanceof Error && /address already in use/i.test(err.message))) throw err;
-    }
-  }
-  throw lastError;
+  return retryOnPortRace(() => startOnce(opts));
 }

@@ -142,3 +142,20 @@ export function releasePorts(ports: readonly number[]): void {
     }
   }
 }
+
+const ADDRESS_IN_USE = /address already in use/i;
+
+/**
+ * Runs `start` up to `attempts` times while it fails with "address already in use": a port
+ * chosen free can be taken by another process before the server binds it. Any other failure,
+ * or the last one, is thrown.
+ */
+export async function retryOnPortRace<T>(start: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (attempt >= attempts || !(err instanceof Error && ADDRESS_IN_USE.test(err.message))) throw err;
+    }
+  }
+}

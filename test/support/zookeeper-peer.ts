@@ -15,7 +15,7 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import * as path from 'node:path';
 import { JAVA_LIB_DIR, javaPath } from './peers';
-import { freePort, releasePorts } from './ports';
+import { freePort, releasePorts, retryOnPortRace } from './ports';
 import { pollUntil } from './poll';
 import { startProcess, type ManagedProcess } from './process';
 import { createTempDir, removeTempDir } from './temp-dir';
@@ -58,8 +58,6 @@ function adminServerClasspath(dir = JAVA_LIB_DIR): string[] {
 const LOG_BINDINGS = ['slf4j-simple'];
 
 const MAIN_CLASS = 'org.apache.zookeeper.server.ZooKeeperServerMain';
-const ADDRESS_IN_USE = /address already in use/i;
-const START_ATTEMPTS = 3;
 
 /**
  * `dir/<base>.jar` if present (Debian's unversioned links), else the highest-sorting
@@ -257,14 +255,5 @@ async function startOnce(opts: ZookeeperOptions): Promise<ZookeeperPeer> {
  * `await peer.stop()`; if it does not, the process-exit handler kills it and removes the data.
  */
 export async function startZookeeper(opts: ZookeeperOptions = {}): Promise<ZookeeperPeer> {
-  let lastError: unknown;
-  for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
-    try {
-      return await startOnce(opts);
-    } catch (err) {
-      lastError = err;
-      if (!(err instanceof Error && ADDRESS_IN_USE.test(err.message))) throw err;
-    }
-  }
-  throw lastError;
+  return retryOnPortRace(() => startOnce(opts));
 }
