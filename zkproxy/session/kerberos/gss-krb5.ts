@@ -12,7 +12,7 @@
 import { randomInt } from 'node:crypto';
 import * as der from './der';
 import { CHECKSUM_BYTES, KrbCryptoError, type KrbKey, checksum, decrypt, encrypt } from './krb-aes';
-import type { KeytabEntry } from './keytab';
+import { type KeytabEntry, principalMatches } from './keytab';
 import { KEY_USAGE, decodeApReq, decodeAuthenticator, decodeEncTicketPart, encodeApRep, encodeEncApRepPart, principalString } from './krb-messages';
 import type { ReplayCache } from './replay-cache';
 
@@ -84,7 +84,7 @@ function frame(tokId: number, body: Buffer): Buffer {
 
 /** Tries each key that may have encrypted the ticket; returns the plaintext. */
 function decryptTicket(o: AcceptorOptions, service: string, etype: number, kvno: number | undefined, cipher: Buffer): Buffer {
-  const mine = o.keys.filter((k) => (o.principal === '*' || k.principal === o.principal) && k.principal === service);
+  const mine = o.keys.filter((k) => principalMatches(o.principal, k.principal) && k.principal === service);
   if (mine.length === 0) throw new GssError(`the ticket is for ${service}, which ${o.principal === '*' ? 'the keytab has no key for' : `is not this server's principal ${o.principal}`}`);
   const candidates = mine.filter((k) => k.etype === etype).sort((a, b) => Number(b.kvno === kvno) - Number(a.kvno === kvno));
   if (candidates.length === 0) throw new GssError(`the keytab has no key of encryption type ${etype} for ${service} (it has ${[...new Set(mine.map((k) => k.etype))].join(', ')})`);

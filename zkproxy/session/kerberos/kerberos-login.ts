@@ -13,12 +13,12 @@
 import { readFileSync } from 'node:fs';
 import { type JaasConfig, JaasConfigError } from '../jaas-config';
 import { AES_ETYPES } from './krb-aes';
-import { type KeytabEntry, KeytabError, parseKeytab } from './keytab';
+import { type KeytabEntry, KeytabError, parseKeytab, principalMatches } from './keytab';
 
 /** The service identity a JAAS section gives. */
 export interface KerberosLogin {
   keytab: string;
-  /** `service/host@REALM`, or `*` for any principal of the keytab. */
+  /** `service/host@REALM` (`service/host` in any realm), or `*` for any principal of the keytab. */
   principal: string;
 }
 
@@ -54,7 +54,7 @@ export function loadServiceKeys(login: KerberosLogin): KeytabEntry[] {
     if (e instanceof KeytabError) throw new Error(`bad keytab: ${e.message}`);
     throw e;
   }
-  const mine = all.filter((k) => login.principal === '*' || k.principal === login.principal);
+  const mine = all.filter((k) => principalMatches(login.principal, k.principal));
   if (mine.length === 0) {
     const names = [...new Set(all.map((k) => k.principal))];
     throw new Error(`keytab ${login.keytab} has no key for ${login.principal}${names.length > 0 ? ` (it has ${names.join(', ')})` : ' (it is empty)'}`);

@@ -13,6 +13,16 @@ export interface KeytabEntry extends KrbKey {
   kvno: number;
 }
 
+/**
+ * Whether keytab principal `actual` is the configured `wanted`: `*` is any, and a name without
+ * `@REALM` (as a JAAS file may give it, the JDK adding krb5.conf's default realm) matches that
+ * name in any realm.
+ */
+export function principalMatches(wanted: string, actual: string): boolean {
+  if (wanted === '*' || wanted === actual) return true;
+  return !wanted.includes('@') && actual.slice(0, actual.lastIndexOf('@')) === wanted;
+}
+
 /** A keytab that cannot be parsed; the message says where. */
 export class KeytabError extends Error {
   constructor(message: string) {

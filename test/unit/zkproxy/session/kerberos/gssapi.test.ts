@@ -6,13 +6,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import * as der from '../../../../../zkproxy/session/kerberos/der';
 import { KrbCryptoError, ctsDecrypt, ctsEncrypt, decrypt, encrypt, nfold } from '../../../../../zkproxy/session/kerberos/krb-aes';
-import { type KeytabEntry, parseKeytab } from '../../../../../zkproxy/session/kerberos/keytab';
+import { type KeytabEntry, parseKeytab, principalMatches } from '../../../../../zkproxy/session/kerberos/keytab';
 import { acceptSecContext } from '../../../../../zkproxy/session/kerberos/gss-krb5';
 import { ReplayCache } from '../../../../../zkproxy/session/kerberos/replay-cache';
 import { GssapiServer, identityOf } from '../../../../../zkproxy/session/kerberos/sasl-gssapi';
-import { SaslAuthenticator } from '../../../../../zkproxy/session/sasl-authenticator';
+import { SaslAuthenticator, loadSaslOptions } from '../../../../../zkproxy/session/sasl-authenticator';
 import { type ApReqSpec, acceptorUnwrap, aesKey, initialToken, initiatorWrap, readApRep } from './initiator';
 
 test('nfold: the RFC 3961 appendix A.1 vectors', () => {
@@ -173,6 +176,15 @@ test('GssapiServer: the JDK client flow ends with the identity; authzid rules as
   assert.equal(asSuper.username, 'admin@EXAMPLE.COM', 'a super user may name another authzid; the identity stays its own');
 });
 
+test('principalMatches: exact, any (*), or a name without its realm', () => {
+  assert.ok(principalMatches('zookeeper/h@R', 'zookeeper/h@R'));
+  assert.ok(principalMatches('*', 'anything/h@R'));
+  assert.ok(principalMatches('zookeeper/h', 'zookeeper/h@R'));
+  assert.ok(!principalMatches('zookeeper/h@R', 'zookeeper/h@S'));
+  assert.ok(!principalMatches('zookeeper/h', 'zookeeper/h2@R'));
+  assert.ok(!principalMatches('zookeeper', 'zookeeper/h@R'));
+});
+
 test('identityOf: removeHost and removeRealm as ZooKeeper canonicalizes', () => {
   const p = 'kafka/h1.example.com@EXAMPLE.COM';
   assert.equal(identityOf(p, {}), p);
@@ -218,4 +230,34 @@ test('SaslAuthenticator: mangled GSSAPI tokens are refusals with a reason, never
     }
   }
   assert.ok(refused > 400, `most mutations are refused (${refused})`);
+});
+
+test('loadSaslOptions: a Krb5LoginModule section loads its keytab; a bad keytab or principal stops with the reason', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'coracle-krb-'));
+  try {
+    const aes = Buffer.alloc(32, 3);
+    const tab = (name: string, entries: Parameters<typeof keytabFile>[0]): string => {
+      const f = path.join(dir, name);
+      writeFileSync(f, keytabFile(entries));
+      return f;
+    };
+    const good = tab('zk.keytab', [{ parts: ['zookeeper', 'h'], realm: 'R', kvno: 1, etype: 18, key: aes }, { parts: ['zookeeper', 'h'], realm: 'R', kvno: 1, etype: 23, key: Buffer.alloc(16) }]);
+    const rc4 = tab('rc4.keytab', [{ parts: ['zookeeper', 'h'], realm: 'R', kvno: 1, etype: 23, key: Buffer.alloc(16) }]);
+    const jaas = (keytab: string, principal: string, extra = ''): string => {
+      const f = path.join(dir, 'jaas.conf');
+      writeFileSync(f, `Server {\n  com.sun.security.auth.module.Krb5LoginModule required\n  useKeyTab=true keyTab="${keytab}" principal="${principal}"${extra};\n};\n`);
+      return f;
+    };
+    const o = loadSaslOptions({ usersFile: jaas(good, 'zookeeper/h@R', ' user_bob="pw"'), kerberosRemoveRealm: true });
+    assert.deepEqual(o?.kerberos?.keys.map((k) => [k.principal, k.etype]), [['zookeeper/h@R', 18]], 'only the AES key is kept');
+    assert.equal(o?.kerberos?.removeRealm, true);
+    assert.deepEqual([...o!.users], [['bob', 'pw']], 'DIGEST-MD5 users beside the Kerberos login');
+    assert.throws(() => loadSaslOptions({ usersFile: jaas(good, 'zookeeper/other@R') }), /has no key for zookeeper\/other@R \(it has zookeeper\/h@R\)/);
+    assert.throws(() => loadSaslOptions({ usersFile: jaas(rc4, 'zookeeper/h') }), /no AES key for zookeeper\/h \(found encryption types 23.*ktadd -e/);
+    assert.throws(() => loadSaslOptions({ usersFile: jaas(path.join(dir, 'missing.keytab'), 'zookeeper/h@R') }), /cannot read keytab .*missing\.keytab/);
+    writeFileSync(path.join(dir, 'jaas.conf'), 'Server { com.sun.security.auth.module.Krb5LoginModule required useTicketCache=true principal="z/h@R"; };');
+    assert.throws(() => loadSaslOptions({ usersFile: path.join(dir, 'jaas.conf') }), /needs useKeyTab=true and keyTab="<file>"/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
