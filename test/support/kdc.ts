@@ -36,11 +36,13 @@ export const KRB5_TOOLS = {
 /** The test realm. */
 export const TEST_REALM = 'CORACLE.TEST';
 
-/** The enctypes of every key and ticket (krb5.conf's permitted/default lists, ktadd's `-e`). */
+/** The default enctypes of every key and ticket (krb5.conf's permitted/default lists, ktadd's `-e`). */
 export const KDC_ENCTYPES = ['aes256-cts-hmac-sha1-96', 'aes128-cts-hmac-sha1-96'] as const;
 
 /** `-e` of kadmin's addprinc/ktadd/cpw: each enctype with the normal (salted) string-to-key. */
-const KEY_SALTS = KDC_ENCTYPES.map((e) => `${e}:normal`).join(',');
+function keySalts(enctypes: readonly string[]): string {
+  return enctypes.map((e) => `${e}:normal`).join(',');
+}
 /** Principal whose `kinit -kt` proves the KDC answers. */
 const PROBE_PRINCIPAL = 'kdc-probe';
 /** Attempts at a port whose UDP side is free too. */
@@ -97,11 +99,13 @@ export interface Kdc {
 export interface KdcOptions {
   /** Bound on waiting until the KDC answers (default 15 s). */
   startTimeoutMs?: number;
+  /** The only enctypes keys and tickets may have, preferred first (default {@link KDC_ENCTYPES}). */
+  enctypes?: readonly string[];
 }
 
 /** The client profile. `udp_preference_limit = 1` sends every request over TCP (a lost UDP datagram would cost a retry timeout); no DNS and no reverse lookups, so `localhost` stays `localhost` in service principals. */
-function krb5ConfText(realm: string, port: number): string {
-  const enctypes = KDC_ENCTYPES.join(' ');
+function krb5ConfText(realm: string, port: number, types: readonly string[]): string {
+  const enctypes = types.join(' ');
   return `[libdefaults]
   default_realm = ${realm}
   dns_lookup_kdc = false
@@ -132,7 +136,7 @@ function krb5ConfText(realm: string, port: number): string {
  * preauth is left out: keytab principals never use it, and without configured groups the KDC
  * logs an "(Error)" line at every start that would mislead whoever reads a failing test's output.
  */
-function kdcConfText(dir: string, realm: string, port: number): string {
+function kdcConfText(dir: string, realm: string, port: number, enctypes: readonly string[]): string {
   return `[kdcdefaults]
   kdc_ports = 127.0.0.1:${port}
   kdc_tcp_ports = 127.0.0.1:${port}
@@ -143,8 +147,8 @@ function kdcConfText(dir: string, realm: string, port: number): string {
     key_stash_file = ${path.join(dir, 'stash')}
     acl_file = ${path.join(dir, 'kadm5.acl')}
     max_life = 1h
-    master_key_type = ${KDC_ENCTYPES[0]}
-    supported_enctypes = ${KDC_ENCTYPES.map((e) => `${e}:normal`).join(' ')}
+    master_key_type = ${enctypes[0]}
+    supported_enctypes = ${enctypes.map((e) => `${e}:normal`).join(' ')}
   }
 
 [plugins]
@@ -220,12 +224,14 @@ function missingTools(): string[] {
 
 async function startOnce(opts: KdcOptions): Promise<Kdc> {
   const realm = TEST_REALM;
+  const enctypes = opts.enctypes ?? KDC_ENCTYPES;
+  const salts = keySalts(enctypes);
   const dir = createTempDir('coracle-kdc-');
   const port = await kdcPort();
   const krb5Conf = path.join(dir, 'krb5.conf');
   const kdcConf = path.join(dir, 'kdc.conf');
-  fs.writeFileSync(krb5Conf, krb5ConfText(realm, port));
-  fs.writeFileSync(kdcConf, kdcConfText(dir, realm, port));
+  fs.writeFileSync(krb5Conf, krb5ConfText(realm, port, enctypes));
+  fs.writeFileSync(kdcConf, kdcConfText(dir, realm, port, enctypes));
   // kadmind is never run (kadmin.local works on the database file), but the profile names an
   // ACL file and an empty one keeps every tool from looking elsewhere.
   fs.writeFileSync(path.join(dir, 'kadm5.acl'), '');
@@ -241,11 +247,11 @@ async function startOnce(opts: KdcOptions): Promise<Kdc> {
     const keytab = path.join(dir, `${name.replace(/[^\w.-]/g, '_')}.keytab`);
     // ktadd appends to an existing keytab; a fresh file holds only the new keys.
     fs.rmSync(keytab, { force: true });
-    await kadmin(env, realm, `addprinc -randkey -e ${KEY_SALTS} ${name}`).catch((err: Error) => {
+    await kadmin(env, realm, `addprinc -randkey -e ${salts} ${name}`).catch((err: Error) => {
       if (!/already exists/i.test(err.message)) throw err;
     });
     // ktadd re-randomizes the keys (kvno + 1) and writes them: the keytab matches the KDC.
-    await kadmin(env, realm, `ktadd -k ${keytab} -e ${KEY_SALTS} ${name}`);
+    await kadmin(env, realm, `ktadd -k ${keytab} -e ${salts} ${name}`);
     return keytab;
   };
   const kinit = async (principal: string, keytab: string): Promise<string> => {
@@ -274,7 +280,7 @@ async function startOnce(opts: KdcOptions): Promise<Kdc> {
   }
   return {
     realm, port, dir, krb5Conf, kdcConf, env, process: proc, addPrincipal, kinit, stop,
-    rekey: (name) => kadmin(env, realm, `cpw -randkey -e ${KEY_SALTS} ${name}`),
+    rekey: (name) => kadmin(env, realm, `cpw -randkey -e ${salts} ${name}`),
   };
 }
 

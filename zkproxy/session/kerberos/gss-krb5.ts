@@ -11,7 +11,7 @@
  */
 import { randomInt } from 'node:crypto';
 import * as der from './der';
-import { CHECKSUM_BYTES, KrbCryptoError, type KrbKey, checksum, decrypt, encrypt } from './krb-aes';
+import { KrbCryptoError, type KrbKey, checksum, checksumBytes, decrypt, encrypt } from './krb-aes';
 import { type KeytabEntry, principalMatches } from './keytab';
 import { KEY_USAGE, decodeApReq, decodeAuthenticator, decodeEncTicketPart, encodeApRep, encodeEncApRepPart, principalString } from './krb-messages';
 import type { ReplayCache } from './replay-cache';
@@ -142,7 +142,7 @@ export function wrap(ctx: GssContext, payload: Buffer): Buffer {
   const seq = ctx.sendSeq;
   ctx.sendSeq = (ctx.sendSeq + 1) % 2 ** 32;
   const mac = checksum(ctx.key, USAGE.acceptorSeal, Buffer.concat([payload, header(FLAG_SENT_BY_ACCEPTOR, 0, 0, seq)]));
-  return Buffer.concat([header(FLAG_SENT_BY_ACCEPTOR, CHECKSUM_BYTES, 0, seq), payload, mac]);
+  return Buffer.concat([header(FLAG_SENT_BY_ACCEPTOR, mac.length, 0, seq), payload, mac]);
 }
 
 /** Undoes a right rotation of `data` by `rrc` bytes. */
@@ -172,7 +172,7 @@ export function unwrap(ctx: GssContext, token: Buffer): Buffer {
     if (!copy.equals(expected)) throw new GssError('sealed Wrap token header does not match its encrypted copy');
     return plain.subarray(0, plain.length - ec - 16);
   }
-  if (ec !== CHECKSUM_BYTES || data.length < ec) throw new GssError('Wrap token checksum of the wrong size');
+  if (ec !== checksumBytes(ctx.key) || data.length < ec) throw new GssError('Wrap token checksum of the wrong size');
   const payload = data.subarray(0, data.length - ec);
   const want = checksum(ctx.key, USAGE.initiatorSeal, Buffer.concat([payload, zeroed]));
   if (!want.equals(data.subarray(data.length - ec))) throw new GssError('Wrap token checksum does not verify');

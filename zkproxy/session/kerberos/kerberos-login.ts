@@ -61,7 +61,8 @@ export function loadServiceKeys(login: KerberosLogin): KeytabEntry[] {
   }
   const usable = mine.filter((k) => AES_ETYPES.has(k.etype));
   if (usable.length === 0) {
-    throw new Error(`keytab ${login.keytab} has no AES key for ${login.principal} (found encryption types ${[...new Set(mine.map((k) => k.etype))].join(', ')}; Coracle supports aes128-cts-hmac-sha1-96 and aes256-cts-hmac-sha1-96: re-create it with kadmin's ktadd -e)`);
+    const supported = [...AES_ETYPES.values()].map((p) => p.name).join(', ');
+    throw new Error(`keytab ${login.keytab} has no AES key for ${login.principal} (found encryption types ${[...new Set(mine.map((k) => k.etype))].join(', ')}; Coracle supports ${supported}: re-create it with kadmin's ktadd -e)`);
   }
   return usable;
 }

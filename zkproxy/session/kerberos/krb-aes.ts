@@ -1,11 +1,17 @@
 /**
- * Kerberos' AES encryption types, aes128-cts-hmac-sha1-96 (17) and aes256-cts-hmac-sha1-96
- * (18): RFC 3961's simplified profile (n-fold, key derivation, confounder, HMAC-SHA1-96
- * integrity) over AES in CBC mode with ciphertext stealing (RFC 3962). These are what MIT
- * Kerberos, Active Directory and the JDK issue by default; the older DES, 3DES and RC4 types
- * are not supported.
+ * Kerberos' AES encryption types: aes128-cts-hmac-sha1-96 (17) and aes256-cts-hmac-sha1-96 (18),
+ * RFC 3961's simplified profile (n-fold key derivation, confounder, HMAC-SHA1-96 over the
+ * plaintext; RFC 3962), and aes128-cts-hmac-sha256-128 (19) and aes256-cts-hmac-sha384-192 (20),
+ * RFC 8009 (HMAC-SHA2 key derivation, HMAC over the ciphertext). All encrypt with AES-CBC-CTS
+ * (aes-cts.ts). These are what MIT Kerberos, FreeIPA, Active Directory and the JDK use; the
+ * older DES, 3DES and RC4 types are not supported.
  */
-import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { aesBlock, ctsDecrypt, ctsEncrypt } from './aes-cts';
+import { KrbCryptoError } from './krb-crypto-error';
+
+export { KrbCryptoError } from './krb-crypto-error';
+export { ctsDecrypt, ctsEncrypt } from './aes-cts';
 
 /** A Kerberos key: its encryption type and bytes. */
 export interface KrbKey {
@@ -13,22 +19,27 @@ export interface KrbKey {
   key: Buffer;
 }
 
-/** The encryption types this module implements, by number. */
-export const AES_ETYPES: ReadonlyMap<number, { name: string; keyBytes: number; checksumType: number }> = new Map([
-  [17, { name: 'aes128-cts-hmac-sha1-96', keyBytes: 16, checksumType: 15 }],
-  [18, { name: 'aes256-cts-hmac-sha1-96', keyBytes: 32, checksumType: 16 }],
-]);
-
-/** A decryption or integrity failure, or an unsupported or malformed key. */
-export class KrbCryptoError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'KrbCryptoError';
-  }
+/** How one encryption type derives keys and computes its MAC. */
+interface Profile {
+  name: string;
+  keyBytes: number;
+  /** Bytes of the MAC and of the keyed checksum. */
+  macBytes: number;
+  /** The RFC 3961 §7 / RFC 8009 checksum type number of its keyed checksum. */
+  checksumType: number;
+  /** RFC 8009's hash, or undefined for the RFC 3961 (SHA-1, n-fold) family. */
+  sha2?: 'sha256' | 'sha384';
 }
 
+/** The encryption types this module implements, by number. */
+export const AES_ETYPES: ReadonlyMap<number, Profile> = new Map<number, Profile>([
+  [17, { name: 'aes128-cts-hmac-sha1-96', keyBytes: 16, macBytes: 12, checksumType: 15 }],
+  [18, { name: 'aes256-cts-hmac-sha1-96', keyBytes: 32, macBytes: 12, checksumType: 16 }],
+  [19, { name: 'aes128-cts-hmac-sha256-128', keyBytes: 16, macBytes: 16, checksumType: 19, sha2: 'sha256' }],
+  [20, { name: 'aes256-cts-hmac-sha384-192', keyBytes: 32, macBytes: 24, checksumType: 20, sha2: 'sha384' }],
+]);
+
 const BLOCK = 16;
-const MAC_BYTES = 12;
 const ZERO_IV = Buffer.alloc(BLOCK);
 
 function gcd(a: number, b: number): number {
@@ -78,54 +89,6 @@ function addInto(sum: number[], chunk: Buffer): void {
   }
 }
 
-function cipherName(key: Buffer): string {
-  if (key.length !== 16 && key.length !== 32) throw new KrbCryptoError(`AES key of ${key.length} bytes`);
-  return `aes-${key.length * 8}-cbc`;
-}
-
-function cbc(key: Buffer, data: Buffer, encrypt: boolean): Buffer {
-  const c = encrypt ? createCipheriv(cipherName(key), key, ZERO_IV) : createDecipheriv(cipherName(key), key, ZERO_IV);
-  c.setAutoPadding(false);
-  return Buffer.concat([c.update(data), c.final()]);
-}
-
-/** One AES block through the raw cipher (CBC with a zero IV on one block is ECB). */
-function aesBlock(key: Buffer, block: Buffer, encrypt: boolean): Buffer {
-  return cbc(key, block, encrypt);
-}
-
-/** RFC 3962 CBC-CTS encryption with a zero IV; `p` is at least one block. */
-export function ctsEncrypt(key: Buffer, p: Buffer): Buffer {
-  if (p.length < BLOCK) throw new KrbCryptoError('CTS input shorter than one block');
-  if (p.length === BLOCK) return aesBlock(key, p, true);
-  const blocks = Math.ceil(p.length / BLOCK);
-  const tail = p.length - (blocks - 1) * BLOCK;
-  const padded = Buffer.alloc(blocks * BLOCK);
-  p.copy(padded);
-  const c = cbc(key, padded, true);
-  // Swap the last two blocks and keep only `tail` bytes of what was the second-to-last.
-  const head = c.subarray(0, (blocks - 2) * BLOCK);
-  const last = c.subarray((blocks - 1) * BLOCK);
-  const stolen = c.subarray((blocks - 2) * BLOCK, (blocks - 2) * BLOCK + tail);
-  return Buffer.concat([head, last, stolen]);
-}
-
-/** Inverse of {@link ctsEncrypt}. */
-export function ctsDecrypt(key: Buffer, c: Buffer): Buffer {
-  if (c.length < BLOCK) throw new KrbCryptoError('CTS input shorter than one block');
-  if (c.length === BLOCK) return aesBlock(key, c, false);
-  const blocks = Math.ceil(c.length / BLOCK);
-  const tail = c.length - (blocks - 1) * BLOCK;
-  const head = c.subarray(0, (blocks - 2) * BLOCK);
-  const lastFull = c.subarray((blocks - 2) * BLOCK, (blocks - 1) * BLOCK);
-  const partial = c.subarray((blocks - 1) * BLOCK);
-  // The full block's decryption ends with the bytes stolen from the block before it.
-  const d = aesBlock(key, lastFull, false);
-  const secondToLast = Buffer.concat([partial, d.subarray(tail)]);
-  const p = cbc(key, Buffer.concat([head, secondToLast, lastFull]), false);
-  return p.subarray(0, c.length);
-}
-
 /** RFC 3961 DK for AES: the key derived from `base` for `constant`. */
 export function deriveKey(base: Buffer, constant: Buffer): Buffer {
   const out: Buffer[] = [];
@@ -137,6 +100,13 @@ export function deriveKey(base: Buffer, constant: Buffer): Buffer {
   return Buffer.concat(out).subarray(0, base.length);
 }
 
+/** RFC 8009 KDF-HMAC-SHA2: the first `bytes` of HMAC(base, 1 ‖ label ‖ 0 ‖ bits). */
+export function kdfHmacSha2(hash: 'sha256' | 'sha384', base: Buffer, label: Buffer, bytes: number): Buffer {
+  const tail = Buffer.alloc(4);
+  tail.writeUInt32BE(bytes * 8);
+  return createHmac(hash, base).update(Buffer.from([0, 0, 0, 1])).update(label).update(Buffer.from([0])).update(tail).digest().subarray(0, bytes);
+}
+
 function usageConstant(usage: number, kind: number): Buffer {
   const b = Buffer.alloc(5);
   b.writeUInt32BE(usage, 0);
@@ -144,37 +114,57 @@ function usageConstant(usage: number, kind: number): Buffer {
   return b;
 }
 
-function checkKey(k: KrbKey): void {
+const KIND = { checksum: 0x99, encryption: 0xaa, integrity: 0x55 } as const;
+
+function profileOf(k: KrbKey): Profile {
   const t = AES_ETYPES.get(k.etype);
-  if (!t) throw new KrbCryptoError(`encryption type ${k.etype} is not supported (only aes128-cts-hmac-sha1-96 (17) and aes256-cts-hmac-sha1-96 (18))`);
+  if (!t) throw new KrbCryptoError(`encryption type ${k.etype} is not supported (only ${[...AES_ETYPES].map(([n, p]) => `${p.name} (${n})`).join(', ')})`);
   if (k.key.length !== t.keyBytes) throw new KrbCryptoError(`${t.name} key of ${k.key.length} bytes`);
+  return t;
+}
+
+/** The key `k` derives for `usage` and purpose `kind`. */
+function derived(t: Profile, k: KrbKey, usage: number, kind: number): Buffer {
+  const label = usageConstant(usage, kind);
+  if (!t.sha2) return deriveKey(k.key, label);
+  return kdfHmacSha2(t.sha2, k.key, label, kind === KIND.encryption ? t.keyBytes : t.macBytes);
+}
+
+function mac(t: Profile, key: Buffer, data: Buffer): Buffer {
+  return createHmac(t.sha2 ?? 'sha1', key).update(data).digest().subarray(0, t.macBytes);
+}
+
+/** What the MAC covers: the plaintext (RFC 3961), or the zero IV and the ciphertext (RFC 8009). */
+function macInput(t: Profile, plain: Buffer, cipher: Buffer): Buffer {
+  return t.sha2 ? Buffer.concat([ZERO_IV, cipher]) : plain;
 }
 
 /** Encrypts `plain` under `k` for key usage `usage` (a fresh confounder; ciphertext ‖ MAC). */
 export function encrypt(k: KrbKey, usage: number, plain: Buffer, confounder: Buffer = randomBytes(BLOCK)): Buffer {
-  checkKey(k);
+  const t = profileOf(k);
   const p = Buffer.concat([confounder, plain]);
-  const c = ctsEncrypt(deriveKey(k.key, usageConstant(usage, 0xaa)), p);
-  const mac = createHmac('sha1', deriveKey(k.key, usageConstant(usage, 0x55))).update(p).digest().subarray(0, MAC_BYTES);
-  return Buffer.concat([c, mac]);
+  const c = ctsEncrypt(derived(t, k, usage, KIND.encryption), p);
+  return Buffer.concat([c, mac(t, derived(t, k, usage, KIND.integrity), macInput(t, p, c))]);
 }
 
 /** Decrypts and verifies what {@link encrypt} made; throws {@link KrbCryptoError} on any mismatch. */
 export function decrypt(k: KrbKey, usage: number, cipher: Buffer): Buffer {
-  checkKey(k);
-  if (cipher.length < BLOCK + MAC_BYTES) throw new KrbCryptoError('ciphertext too short');
-  const c = cipher.subarray(0, cipher.length - MAC_BYTES);
-  const p = ctsDecrypt(deriveKey(k.key, usageConstant(usage, 0xaa)), c);
-  const want = createHmac('sha1', deriveKey(k.key, usageConstant(usage, 0x55))).update(p).digest().subarray(0, MAC_BYTES);
-  if (!timingSafeEqual(want, cipher.subarray(cipher.length - MAC_BYTES))) throw new KrbCryptoError('integrity check failed (wrong key?)');
+  const t = profileOf(k);
+  if (cipher.length < BLOCK + t.macBytes) throw new KrbCryptoError('ciphertext too short');
+  const c = cipher.subarray(0, cipher.length - t.macBytes);
+  const p = ctsDecrypt(derived(t, k, usage, KIND.encryption), c);
+  const want = mac(t, derived(t, k, usage, KIND.integrity), macInput(t, p, c));
+  if (!timingSafeEqual(want, cipher.subarray(cipher.length - t.macBytes))) throw new KrbCryptoError('integrity check failed (wrong key?)');
   return p.subarray(BLOCK);
 }
 
-/** The keyed checksum (HMAC-SHA1-96 under the usage's Kc) of `data`. */
+/** The keyed checksum of `data` under the usage's Kc (HMAC-SHA1-96, -SHA256-128 or -SHA384-192). */
 export function checksum(k: KrbKey, usage: number, data: Buffer): Buffer {
-  checkKey(k);
-  return createHmac('sha1', deriveKey(k.key, usageConstant(usage, 0x99))).update(data).digest().subarray(0, MAC_BYTES);
+  const t = profileOf(k);
+  return mac(t, derived(t, k, usage, KIND.checksum), data);
 }
 
-/** The checksum's length in bytes (HMAC-SHA1-96). */
-export const CHECKSUM_BYTES = MAC_BYTES;
+/** The length of `k`'s checksums in bytes. */
+export function checksumBytes(k: KrbKey): number {
+  return profileOf(k).macBytes;
+}

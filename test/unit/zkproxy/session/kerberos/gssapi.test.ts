@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as der from '../../../../../zkproxy/session/kerberos/der';
-import { KrbCryptoError, ctsDecrypt, ctsEncrypt, decrypt, encrypt, nfold } from '../../../../../zkproxy/session/kerberos/krb-aes';
+import { KrbCryptoError, checksum, ctsDecrypt, ctsEncrypt, decrypt, encrypt, kdfHmacSha2, nfold } from '../../../../../zkproxy/session/kerberos/krb-aes';
 import { type KeytabEntry, parseKeytab, principalMatches } from '../../../../../zkproxy/session/kerberos/keytab';
 import { acceptSecContext } from '../../../../../zkproxy/session/kerberos/gss-krb5';
 import { ReplayCache } from '../../../../../zkproxy/session/kerberos/replay-cache';
@@ -45,8 +45,26 @@ test('AES-CTS: the RFC 3962 appendix B vectors, both ways', () => {
   }
 });
 
-test('encrypt/decrypt: round trip for both AES types and any length; tampering, another key or another usage fail', () => {
-  for (const etype of [17, 18]) {
+test('RFC 8009: the appendix A key derivation, encryption and checksum vectors', () => {
+  const hex = (s: string): Buffer => Buffer.from(s, 'hex');
+  const label = (kind: number): Buffer => Buffer.from([0, 0, 0, 2, kind]);
+  const k19 = hex('3705d96080c17728a0e800eab6e0d23c');
+  const k20 = hex('6d404d37faf79f9df0d33568d320669800eb4836472ea8a026d16b7182460c52');
+  assert.equal(kdfHmacSha2('sha256', k19, label(0x99), 16).toString('hex'), 'b31a018a48f54776f403e9a396325dc3');
+  assert.equal(kdfHmacSha2('sha256', k19, label(0xaa), 16).toString('hex'), '9b197dd1e8c5609d6e67c3e37c62c72e');
+  assert.equal(kdfHmacSha2('sha256', k19, label(0x55), 16).toString('hex'), '9fda0e56ab2d85e1569a688696c26a6c');
+  assert.equal(kdfHmacSha2('sha384', k20, label(0x99), 24).toString('hex'), 'ef5718be86cc84963d8bbb5031e9f5c4ba41f28faf69e73d');
+  assert.equal(kdfHmacSha2('sha384', k20, label(0xaa), 32).toString('hex'), '56ab22bee63d82d7bc5227f6773f8ea7a5eb1c825160c38312980c442e5c7e49');
+  assert.equal(kdfHmacSha2('sha384', k20, label(0x55), 24).toString('hex'), '69b16514e3cd8e56b82010d5c73012b622c4d00ffc23ed1f');
+  const empty = encrypt({ etype: 19, key: k19 }, 2, Buffer.alloc(0), hex('7e5895eaf2672435bad817f545a37148'));
+  assert.equal(empty.toString('hex'), 'ef85fb890bb8472f4dab20394dca781dad877eda39d50c870c0d5a0a8e48c718');
+  const data = Buffer.from([...Array(21).keys()]);
+  assert.equal(checksum({ etype: 19, key: k19 }, 2, data).toString('hex'), 'd78367186643d67b411cba9139fc1dee');
+  assert.equal(checksum({ etype: 20, key: k20 }, 2, data).toString('hex'), '45ee791567eefca37f4ac1e0222de80d43c3bfa06699672a');
+});
+
+test('encrypt/decrypt: round trip for every AES type and any length; tampering, another key or another usage fail', () => {
+  for (const etype of [17, 18, 19, 20]) {
     const k = aesKey(etype);
     for (const len of [0, 1, 15, 16, 17, 100]) {
       const plain = Buffer.alloc(len, 0x5a);
@@ -101,7 +119,7 @@ const NOW = Date.UTC(2026, 10, 24, 12, 0, 0);
 function setup(over: Partial<ApReqSpec> = {}): { spec: ApReqSpec; keys: KeytabEntry[]; replay: ReplayCache } {
   const serviceKey = aesKey(18);
   const spec: ApReqSpec = { serviceKey, kvno: 2, service: SERVICE, client: ['alice'], realm: REALM, sessionKey: aesKey(18), subkey: aesKey(18), now: NOW, mutual: true, ...over };
-  const keys = [{ principal: `${SERVICE.join('/')}@${REALM}`, kvno: 2, ...serviceKey }];
+  const keys = [{ principal: `${SERVICE.join('/')}@${REALM}`, kvno: 2, ...spec.serviceKey }];
   return { spec, keys, replay: new ReplayCache(600_000) };
 }
 
@@ -161,8 +179,8 @@ function saslExchange(server: GssapiServer, spec: ApReqSpec, authzid: string, se
 }
 
 test('GssapiServer: the JDK client flow ends with the identity; authzid rules as ZooKeeper', () => {
-  for (const sealed of [false, true]) {
-    const s = setup();
+  for (const [sealed, etype] of [[false, 18], [true, 18], [false, 20], [true, 19]] as const) {
+    const s = setup({ serviceKey: aesKey(etype), sessionKey: aesKey(etype), subkey: aesKey(etype) });
     const server = new GssapiServer({ keys: s.keys, principal: `${SERVICE.join('/')}@${REALM}`, replay: s.replay, skewMs: 300_000, now: () => NOW }, {});
     const done = saslExchange(server, s.spec, 'alice@EXAMPLE.COM', sealed);
     assert.deepEqual({ complete: done.complete, token: done.token, username: done.username }, { complete: true, token: null, username: 'alice@EXAMPLE.COM' });

@@ -6,11 +6,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as der from '../../../../../zkproxy/session/kerberos/der';
-import { type KrbKey, checksum, decrypt, encrypt } from '../../../../../zkproxy/session/kerberos/krb-aes';
+import { type KrbKey, checksum, checksumBytes, decrypt, encrypt } from '../../../../../zkproxy/session/kerberos/krb-aes';
 
-/** A random AES-256 key. */
+/** A random key of an AES type (aes256-cts-hmac-sha1-96 by default). */
 export function aesKey(etype = 18): KrbKey {
-  return { etype, key: randomBytes(etype === 18 ? 32 : 16) };
+  return { etype, key: randomBytes(etype === 18 || etype === 20 ? 32 : 16) };
 }
 
 function principal(parts: string[]): Buffer {
@@ -90,7 +90,7 @@ export function initiatorWrap(key: KrbKey, payload: Buffer, seq: number, sealed 
     return h;
   };
   if (sealed) return Buffer.concat([header(0), encrypt(key, 24, Buffer.concat([payload, header(0)]))]);
-  return Buffer.concat([header(12), payload, checksum(key, 24, Buffer.concat([payload, header(0)]))]);
+  return Buffer.concat([header(checksumBytes(key)), payload, checksum(key, 24, Buffer.concat([payload, header(0)]))]);
 }
 
 /** Verifies an acceptor's integrity-only Wrap token; returns the payload. */
