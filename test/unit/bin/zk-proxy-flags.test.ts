@@ -45,11 +45,12 @@ test('bad flags are usage errors that say what to do', () => {
   assert.throws(() => parse(['--zk-max-buffer=10']), UsageError);
 });
 
-test('SASL flags: users file, booleans bare or with a value, super users', () => {
-  const o = parse(['--zk-sasl-users-file', '/etc/zk/jaas.conf', '--zk-sasl-required', '--zk-sasl-super-user=admin, ops', '--zk-sasl-allow-failed-clients=false']);
-  assert.deepEqual(o.zk.sasl, { usersFile: '/etc/zk/jaas.conf', required: true, superUsers: ['admin', 'ops'], allowFailedClients: false });
+test('SASL flags: users file, booleans bare or with a value, super users, Kerberos principal mapping', () => {
+  const o = parse(['--zk-sasl-users-file', '/etc/zk/jaas.conf', '--zk-sasl-required', '--zk-sasl-super-user=admin, ops', '--zk-sasl-allow-failed-clients=false', '--zk-kerberos-remove-host-from-principal']);
+  assert.deepEqual(o.zk.sasl, { usersFile: '/etc/zk/jaas.conf', required: true, superUsers: ['admin', 'ops'], allowFailedClients: false, kerberosRemoveHost: true, kerberosRemoveRealm: false });
   assert.equal(parse(['--zk-sasl-allow-failed-clients']).zk.sasl.allowFailedClients, true);
-  assert.deepEqual(parse([]).zk.sasl, { usersFile: undefined, required: false, allowFailedClients: false, superUsers: [] });
+  assert.equal(parse(['--zk-kerberos-remove-realm-from-principal=true']).zk.sasl.kerberosRemoveRealm, true);
+  assert.deepEqual(parse([]).zk.sasl, { usersFile: undefined, required: false, allowFailedClients: false, superUsers: [], kerberosRemoveHost: false, kerberosRemoveRealm: false });
   assert.throws(() => parse(['--zk-sasl-required=yes']), /invalid boolean 'yes'/);
 });
 

@@ -279,3 +279,16 @@ test('loadSaslOptions: a Krb5LoginModule section loads its keytab; a bad keytab 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('SaslAuthenticator: a Kerberos exchange gives the identity the principal mapping asks for, and super', () => {
+  for (const [mapping, want] of [[{}, 'alice@EXAMPLE.COM'], [{ removeRealm: true }, 'alice']] as const) {
+    const s = setup();
+    const a = new SaslAuthenticator({ users: new Map(), kerberos: { keys: s.keys, principal: '*', ...mapping }, superUsers: [want] });
+    const conn = {};
+    assert.ok(a.step(conn, initialToken(s.spec)).ok);
+    const offer = a.step(conn, Buffer.alloc(0));
+    assert.ok(offer.ok);
+    const done = a.step(conn, initiatorWrap(s.spec.subkey!, Buffer.from([1, 0, 0, 0]), 8));
+    assert.deepEqual(done.ok && [done.user, done.superUser, done.token], [want, true, null]);
+  }
+});
