@@ -9,7 +9,7 @@
  * current, the authenticator's time is within the clock skew, and the authenticator has not
  * been seen before (replay).
  */
-import { randomInt } from 'node:crypto';
+import { randomInt, timingSafeEqual } from 'node:crypto';
 import * as der from './der';
 import { KrbCryptoError, type KrbKey, checksum, checksumBytes, decrypt, encrypt } from './krb-aes';
 import { type KeytabEntry, principalMatches } from './keytab';
@@ -175,6 +175,6 @@ export function unwrap(ctx: GssContext, token: Buffer): Buffer {
   if (ec !== checksumBytes(ctx.key) || data.length < ec) throw new GssError('Wrap token checksum of the wrong size');
   const payload = data.subarray(0, data.length - ec);
   const want = checksum(ctx.key, USAGE.initiatorSeal, Buffer.concat([payload, zeroed]));
-  if (!want.equals(data.subarray(data.length - ec))) throw new GssError('Wrap token checksum does not verify');
+  if (!timingSafeEqual(want, data.subarray(data.length - ec))) throw new GssError('Wrap token checksum does not verify');
   return payload;
 }
