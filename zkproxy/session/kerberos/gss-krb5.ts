@@ -13,7 +13,7 @@ import { randomInt, timingSafeEqual } from 'node:crypto';
 import * as der from './der';
 import { KrbCryptoError, type KrbKey, checksum, checksumBytes, decrypt, encrypt } from './krb-aes';
 import { type KeytabEntry, principalMatches } from './keytab';
-import { KEY_USAGE, decodeApReq, decodeAuthenticator, decodeEncTicketPart, encodeApRep, encodeEncApRepPart, principalString } from './krb-messages';
+import { type ApReq, type Authenticator, type EncTicketPart, KEY_USAGE, decodeApReq, decodeAuthenticator, decodeEncTicketPart, encodeApRep, encodeEncApRepPart, principalString } from './krb-messages';
 import type { ReplayCache } from './replay-cache';
 
 /** Why a token was refused; the message is for the server's log. */
@@ -98,6 +98,27 @@ function decryptTicket(o: AcceptorOptions, service: string, etype: number, kvno:
   throw new GssError(`the ticket for ${service} (kvno ${kvno ?? '?'}) does not decrypt with the keytab's keys: the keytab is stale or for another KDC`);
 }
 
+/** The ticket's contents, after its key, times and client were checked. */
+function openTicket(req: ApReq, o: AcceptorOptions, now: number): { ticket: EncTicketPart; client: string } {
+  const service = principalString(req.ticket.sname, req.ticket.realm);
+  const { etype, kvno, cipher } = req.ticket.encPart;
+  const ticket = decodeEncTicketPart(decryptTicket(o, service, etype, kvno, cipher));
+  if (now + o.skewMs < (ticket.starttime ?? ticket.authtime)) throw new GssError('the ticket is not yet valid (clock skew?)');
+  if (now - o.skewMs > ticket.endtime) throw new GssError('the ticket has expired');
+  return { ticket, client: principalString(ticket.cname, ticket.crealm) };
+}
+
+/** The authenticator, after its client, time, freshness and GSS checksum were checked. */
+function openAuthenticator(req: ApReq, ticket: EncTicketPart, client: string, o: AcceptorOptions, now: number): Authenticator & { checksum: { value: Buffer } } {
+  const auth = decodeAuthenticator(decrypt(ticket.sessionKey, KEY_USAGE.apReqAuthenticator, req.authenticator.cipher));
+  if (principalString(auth.cname, auth.crealm) !== client) throw new GssError('the authenticator names another client than the ticket');
+  if (Math.abs(auth.ctime - now) > o.skewMs) throw new GssError('the authenticator is outside the allowed clock skew');
+  if (!o.replay.firstSeen(`${client} ${auth.ctime} ${auth.cusec}`, now)) throw new GssError('replayed authenticator');
+  const ck = auth.checksum;
+  if (!ck || ck.type !== CHECKSUM_GSS || ck.value.length < 24) throw new GssError('the authenticator has no GSS-API checksum');
+  return { ...auth, checksum: ck };
+}
+
 /**
  * Accepts the client's initial context token. Returns the context and, when the client asked
  * for mutual authentication, the token to send back. Throws {@link GssError} (or a DER or crypto
@@ -108,19 +129,12 @@ export function acceptSecContext(token: Buffer, o: AcceptorOptions): { context: 
   const { tokId, body } = unframe(token);
   if (tokId !== TOK_AP_REQ) throw new GssError(`expected an AP-REQ token, got token id 0x${tokId.toString(16)}`);
   const req = decodeApReq(body);
-  const service = principalString(req.ticket.sname, req.ticket.realm);
-  const ticket = decodeEncTicketPart(decryptTicket(o, service, req.ticket.encPart.etype, req.ticket.encPart.kvno, req.ticket.encPart.cipher));
-  if (now + o.skewMs < (ticket.starttime ?? ticket.authtime)) throw new GssError('the ticket is not yet valid (clock skew?)');
-  if (now - o.skewMs > ticket.endtime) throw new GssError('the ticket has expired');
-  const auth = decodeAuthenticator(decrypt(ticket.sessionKey, KEY_USAGE.apReqAuthenticator, req.authenticator.cipher));
-  const client = principalString(ticket.cname, ticket.crealm);
-  if (principalString(auth.cname, auth.crealm) !== client) throw new GssError('the authenticator names another client than the ticket');
-  if (Math.abs(auth.ctime - now) > o.skewMs) throw new GssError('the authenticator is outside the allowed clock skew');
-  if (!o.replay.firstSeen(`${client} ${auth.ctime} ${auth.cusec}`, now)) throw new GssError('replayed authenticator');
-  if (!auth.checksum || auth.checksum.type !== CHECKSUM_GSS || auth.checksum.value.length < 24) throw new GssError('the authenticator has no GSS-API checksum');
+  const { ticket, client } = openTicket(req, o, now);
+  const auth = openAuthenticator(req, ticket, client, o, now);
   const mutual = req.mutualRequired || (auth.checksum.value.readUInt32LE(20) & GSS_FLAG_MUTUAL) !== 0;
   const context: GssContext = { client, key: auth.subkey ?? ticket.sessionKey, sendSeq: auth.seqNumber ?? 0 };
   if (!mutual) return { context };
+  // The AP-REP tells the client where our sequence numbers start.
   context.sendSeq = randomInt(0, 0x40000000);
   const encPart = encrypt(ticket.sessionKey, KEY_USAGE.apRepEncPart, encodeEncApRepPart(auth.ctime, auth.cusec, context.sendSeq));
   return { context, output: frame(TOK_AP_REP, encodeApRep(ticket.sessionKey.etype, encPart)) };
