@@ -11,8 +11,9 @@
  * stderr, which lands in the process's output ring (printed when a test fails). It is ready when
  * `kinit -kt` of a probe principal succeeds, polled in a bounded loop.
  *
- * Keys are AES only (aes256-cts-hmac-sha1-96 and aes128-cts-hmac-sha1-96, RFC 3962): the enctypes
- * both the JDK and Coracle's acceptor implement, and the ones clients are told to ask for.
+ * Keys are AES only: by default aes256-cts-hmac-sha1-96 and aes128-cts-hmac-sha1-96 (RFC 3962),
+ * or the enctypes a test names (`enctypes`, e.g. RFC 8009's); the clients are told to ask for
+ * exactly those, so every ticket has one of them.
  */
 import { randomBytes } from 'node:crypto';
 import * as dgram from 'node:dgram';
