@@ -202,9 +202,8 @@ export async function startZkProxy(o: ZkProxyOptions): Promise<ZkProxy> {
     semantics: { ttlEnabled: o.ttlEnabled ?? true, enforceQuota: o.enforceQuota ?? false, superDigest: o.superDigest, notificationZxid: o.notificationZxid ?? false },
     sasl: o.sasl ? new SaslAuthenticator(o.sasl) : undefined,
   };
-  if (services.sasl) {
-    const k = o.sasl!.kerberos;
-    logger.info({ mechanisms: services.sasl.mechanisms, users: o.sasl!.users.size, principal: k?.principal, required: o.sasl!.required ?? false }, 'SASL authentication enabled');
+  if (o.sasl && services.sasl) {
+    logger.info({ mechanisms: services.sasl.mechanisms, users: o.sasl.users.size, principal: o.sasl.kerberos?.principal, required: o.sasl.required ?? false }, 'SASL authentication enabled');
   }
   const metrics = new ZkMetrics();
   const store: ZkHandler = new StoreHandler(services);

@@ -74,7 +74,6 @@ export interface EtcdPeer {
   stop(): Promise<void>;
 }
 
-
 /**
  * GET `url`; resolves with the body on 200, rejects otherwise or after `timeoutMs`. An
  * `https://` URL is fetched with `tlsOptions` (CA, client certificate).

@@ -35,10 +35,10 @@ export const KRB5_TOOLS = {
 } as const;
 
 /** The test realm. */
-export const TEST_REALM = 'CORACLE.TEST';
+const TEST_REALM = 'CORACLE.TEST';
 
 /** The default enctypes of every key and ticket (krb5.conf's permitted/default lists, ktadd's `-e`). */
-export const KDC_ENCTYPES = ['aes256-cts-hmac-sha1-96', 'aes128-cts-hmac-sha1-96'] as const;
+const KDC_ENCTYPES = ['aes256-cts-hmac-sha1-96', 'aes128-cts-hmac-sha1-96'] as const;
 
 /** `-e` of kadmin's addprinc/ktadd/cpw: each enctype with the normal (salted) string-to-key. */
 function keySalts(enctypes: readonly string[]): string {

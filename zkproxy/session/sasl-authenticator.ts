@@ -120,7 +120,7 @@ export class SaslAuthenticator {
       const acceptor = { keys: k.keys, principal: k.principal, replay: this.replay, skewMs: CLOCK_SKEW_MS };
       return new GssapiServer(acceptor, { removeHost: k.removeHost, removeRealm: k.removeRealm, superUsers: this.options.superUsers });
     }
-    if (this.options.users.size === 0) throw new GssError('the client started DIGEST-MD5, but the server has no DIGEST-MD5 users (its JAAS section logs in with Kerberos only)');
+    if (this.options.users.size === 0) throw new DigestMd5Error('the client started DIGEST-MD5, but the server has no DIGEST-MD5 users (its JAAS section logs in with Kerberos only)');
     return new DigestMd5Server({ nonce: this.nonce, passwordOf: (u) => this.options.users.get(u) });
   }
 }

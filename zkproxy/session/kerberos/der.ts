@@ -33,7 +33,7 @@ export const TAG = {
 } as const;
 
 /** The identifier of an explicit context tag `[n]` (constructed). */
-export function contextTag(n: number): number {
+function contextTag(n: number): number {
   return 0xa0 | n;
 }
 
@@ -62,14 +62,6 @@ export function readTlv(buf: Buffer, pos = 0): { tlv: Tlv; end: number } {
   }
   if (at + len > buf.length) throw new DerError('element runs past its container');
   return { tlv: { tag, value: buf.subarray(at, at + len) }, end: at + len };
-}
-
-/** Reads exactly one element filling `buf`, with identifier `tag`. */
-export function readOnly(buf: Buffer, tag: number, what: string): Buffer {
-  const { tlv, end } = readTlv(buf);
-  if (tlv.tag !== tag) throw new DerError(`${what}: expected tag 0x${tag.toString(16)}, found 0x${tlv.tag.toString(16)}`);
-  if (end !== buf.length) throw new DerError(`${what}: trailing bytes`);
-  return tlv.value;
 }
 
 /** The elements of a constructed value's contents, in order. */

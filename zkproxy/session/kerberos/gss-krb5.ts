@@ -11,7 +11,8 @@
  */
 import { randomInt, timingSafeEqual } from 'node:crypto';
 import * as der from './der';
-import { KrbCryptoError, type KrbKey, checksum, checksumBytes, decrypt, encrypt } from './krb-aes';
+import { type KrbKey, checksum, checksumBytes, decrypt, encrypt } from './krb-aes';
+import { KrbCryptoError } from './krb-crypto-error';
 import { type KeytabEntry, principalMatches } from './keytab';
 import { type ApReq, type Authenticator, type EncTicketPart, KEY_USAGE, decodeApReq, decodeAuthenticator, decodeEncTicketPart, encodeApRep, encodeEncApRepPart, principalString } from './krb-messages';
 import type { ReplayCache } from './replay-cache';

@@ -10,9 +10,6 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { aesBlock, ctsDecrypt, ctsEncrypt } from './aes-cts';
 import { KrbCryptoError } from './krb-crypto-error';
 
-export { KrbCryptoError } from './krb-crypto-error';
-export { ctsDecrypt, ctsEncrypt } from './aes-cts';
-
 /** A Kerberos key: its encryption type and bytes. */
 export interface KrbKey {
   etype: number;
@@ -25,18 +22,16 @@ interface Profile {
   keyBytes: number;
   /** Bytes of the MAC and of the keyed checksum. */
   macBytes: number;
-  /** The RFC 3961 §7 / RFC 8009 checksum type number of its keyed checksum. */
-  checksumType: number;
   /** RFC 8009's hash, or undefined for the RFC 3961 (SHA-1, n-fold) family. */
   sha2?: 'sha256' | 'sha384';
 }
 
 /** The encryption types this module implements, by number. */
 export const AES_ETYPES: ReadonlyMap<number, Profile> = new Map<number, Profile>([
-  [17, { name: 'aes128-cts-hmac-sha1-96', keyBytes: 16, macBytes: 12, checksumType: 15 }],
-  [18, { name: 'aes256-cts-hmac-sha1-96', keyBytes: 32, macBytes: 12, checksumType: 16 }],
-  [19, { name: 'aes128-cts-hmac-sha256-128', keyBytes: 16, macBytes: 16, checksumType: 19, sha2: 'sha256' }],
-  [20, { name: 'aes256-cts-hmac-sha384-192', keyBytes: 32, macBytes: 24, checksumType: 20, sha2: 'sha384' }],
+  [17, { name: 'aes128-cts-hmac-sha1-96', keyBytes: 16, macBytes: 12 }],
+  [18, { name: 'aes256-cts-hmac-sha1-96', keyBytes: 32, macBytes: 12 }],
+  [19, { name: 'aes128-cts-hmac-sha256-128', keyBytes: 16, macBytes: 16, sha2: 'sha256' }],
+  [20, { name: 'aes256-cts-hmac-sha384-192', keyBytes: 32, macBytes: 24, sha2: 'sha384' }],
 ]);
 
 const BLOCK = 16;
@@ -90,7 +85,7 @@ function addInto(sum: number[], chunk: Buffer): void {
 }
 
 /** RFC 3961 DK for AES: the key derived from `base` for `constant`. */
-export function deriveKey(base: Buffer, constant: Buffer): Buffer {
+function deriveKey(base: Buffer, constant: Buffer): Buffer {
   const out: Buffer[] = [];
   let block = nfold(constant, BLOCK);
   for (let have = 0; have < base.length; have += BLOCK) {

@@ -14,7 +14,9 @@
  * with its host and realm kept or dropped as ZooKeeper's `kerberos.removeHostFromPrincipal` and
  * `kerberos.removeRealmFromPrincipal` say.
  */
+import { DerError } from './der';
 import { type AcceptorOptions, type GssContext, GssError, acceptSecContext, unwrap, wrap } from './gss-krb5';
+import { KrbCryptoError } from './krb-crypto-error';
 
 /** How a finished exchange maps the principal to ZooKeeper's `sasl` identity. */
 export interface GssapiIdentityOptions {
@@ -69,7 +71,7 @@ export class GssapiServer {
       this.state = 'failed';
       if (e instanceof GssError) throw e;
       // DER and crypto errors are the client's bad token: a refusal, not a server fault.
-      if (e instanceof Error && (e.name === 'DerError' || e.name === 'KrbCryptoError')) throw new GssError(e.message);
+      if (e instanceof DerError || e instanceof KrbCryptoError) throw new GssError(e.message);
       throw e;
     }
   }
