@@ -246,24 +246,27 @@ test('SASL GSSAPI (Kerberos) with zkCli.sh and kazoo: Coracle answers as ZooKeep
 /**
  * The RFC 8009 encryption types, which FreeIPA and newer MIT realms issue: a realm whose keys and
  * tickets are all of one of them, alice through zkCli and kazoo against Coracle (ZooKeeper's
- * answer to the same clients is the first test's). The KDC's log proves the ticket's type.
+ * answer to the same clients is the first test's). The KDC's log proves the ticket's type. The
+ * second realm's Coracle also runs with `--zk-kerberos-remove-realm-from-principal`: alice is
+ * then `sasl:alice`, in whoami and in the ACL that lets her read.
  */
 test('SASL GSSAPI with aes256-cts-hmac-sha384-192 and aes128-cts-hmac-sha256-128 tickets (RFC 8009)', { timeout: 120_000 }, async (t) => {
   const skip = requirePeer('zkCli') ?? kdcSkip();
   if (skip) return t.skip(skip);
   const withKazoo = !kazooGssapiSkip();
-  for (const enctype of ['aes256-cts-hmac-sha384-192', 'aes128-cts-hmac-sha256-128']) {
+  for (const [enctype, removeRealm] of [['aes256-cts-hmac-sha384-192', false], ['aes128-cts-hmac-sha256-128', true]] as const) {
     const kdc = await startKdc({ enctypes: [enctype] });
     let coracle: CoracleServer | undefined;
     try {
       const realm = await makeRealm(kdc);
-      coracle = await startCoracle(['--zk-sasl-users-file', realm.jaas.server]);
+      coracle = await startCoracle(['--zk-sasl-users-file', realm.jaas.server, ...(removeRealm ? ['--zk-kerberos-remove-realm-from-principal'] : [])]);
       const connect = `localhost:${coracle.zkPort}`;
+      const id = removeRealm ? 'alice' : realm.alice;
       const since = kdc.process.lineCount;
-      const alice = authTranscript(await zkCliAs(realm, realm.jaas.alice, connect, ['whoami', `create /e data sasl:${realm.alice}:cdrwa`, 'get /e']));
+      const alice = authTranscript(await zkCliAs(realm, realm.jaas.alice, connect, ['whoami', `create /e data sasl:${id}:cdrwa`, 'get /e']));
       await kdc.process.waitForLine(new RegExp(`TGS_REQ .* ISSUE: .*tkt=${enctype}.* ${realm.alice} for ${SERVICE}@`), 5000, since);
       assert.deepEqual(alice.events, ['SyncConnected', 'SaslAuthenticated'], `${enctype}: zkCli\n${alice.output}`);
-      assert.ok(alice.output.includes(`sasl: ${realm.alice}`) && alice.output.includes('Created /e\ndata'), `${enctype}: zkCli\n${alice.output}`);
+      assert.ok(alice.output.includes(`sasl: ${id}\n`) && alice.output.includes('Created /e\ndata'), `${enctype}: zkCli\n${alice.output}`);
       if (withKazoo) {
         const kz = await kazooAs(realm, 'alice', connect, 'c.start(timeout=10)\nresult = c.get(\'/e\')[0]');
         assert.equal(kz, 'data', `${enctype}: kazoo`);
