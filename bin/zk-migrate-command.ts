@@ -14,6 +14,7 @@ import { RemoteBackend } from '../zkproxy/backend/remote-backend';
 import { ZkWireClient } from '../zkproxy/dispatch/zk-wire-client';
 import { MigrationReport, migrateFromZooKeeper } from '../zkproxy/migrate/zk-migration';
 import { MigrationError } from '../zkproxy/migrate/zk-source';
+import { NodeKinds, loadNodeKinds } from '../zkproxy/migrate/node-kinds';
 import { EtcdCredentialFlags, loadEtcdCredentials } from '../zkproxy/backend/etcd-credentials';
 import { ZK_PROXY_FLAGS, etcdCredentialFlags } from './zk-proxy-flags';
 import { parseHostPort } from '../zkproxy/zk-flags';
@@ -31,6 +32,8 @@ const FLAGS = {
   'from-cacert': { kind: 'string', default: '', help: "PEM CA certificates that sign the source ZooKeeper's server certificate: connect over TLS (its secureClientPort)." },
   'from-cert': { kind: 'string', default: '', help: 'PEM client certificate for a source ZooKeeper that asks for one (ssl.clientAuth); needs --from-key.' },
   'from-key': { kind: 'string', default: '', help: 'PEM private key of --from-cert.' },
+  'from-data-dir': { kind: 'string', default: '', help: "The source's dataDir (zoo.cfg; read-only): its snapshot and logs tell which znodes are containers and TTL znodes, which then keep their kind." },
+  'from-log-dir': { kind: 'string', default: '', help: "The source's dataLogDir, when it is not the dataDir." },
   cacert, cert, key, user, password,
 } satisfies Record<string, FlagSpec>;
 
@@ -41,7 +44,8 @@ export function zkMigrateHelp(): string {
     '  Reads every znode of the source as a client and writes it with its data, ACL, version, aversion,',
     '  ctime, mtime and cversion (so versioned writes and sequential names carry on where they were).',
     '  Ephemerals and /zookeeper are not copied; zxids are new. Stop writers on the source for an exact copy;',
-    '  run it again to resume: znodes already there are kept.',
+    '  run it again to resume: znodes already there are kept. Containers and TTL znodes arrive as plain ones',
+    "  unless --from-data-dir names the source's data directory (readable on this machine).",
     ...flagHelpLines(FLAGS),
   ].join('\n');
 }
@@ -63,7 +67,8 @@ export async function zkMigrateCommand(argv: string[]): Promise<number> {
   try {
     const report = await run(options);
     const done = options.dryRun ? 'would copy' : 'copied';
-    process.stdout.write(`${done} ${report.copied} znodes (${report.bytes} bytes of data); ${report.existing} already there, kept; ${report.ephemeralsSkipped} ephemerals not copied\n`);
+    const kinds = options.dataDir === undefined ? '' : `; ${report.containers} containers and ${report.ttlNodes} TTL znodes kept their kind`;
+    process.stdout.write(`${done} ${report.copied} znodes (${report.bytes} bytes of data); ${report.existing} already there, kept; ${report.ephemeralsSkipped} ephemerals not copied${kinds}\n`);
     return 0;
   } catch (e) {
     process.stderr.write(`coracle zk-migrate: ${e instanceof Error ? e.message : String(e)}\n`);
@@ -74,19 +79,24 @@ export async function zkMigrateCommand(argv: string[]): Promise<number> {
 interface Options {
   host: string; port: number; auth: { scheme: string; auth: Buffer }[]; endpoints: string[]; prefix: string; path: string; etcd: EtcdCredentialFlags;
   dryRun: boolean;
+  /** The source's dataDir and dataLogDir, to read the znodes' kinds from (none: all plain). */
+  dataDir?: string;
+  logDir?: string;
   /** TLS to the source: PEM file paths (none: plaintext). */
   sourceTls?: { cacert: string; cert?: string; key?: string };
 }
 
 type Values = { from: string; 'from-auth': string[]; endpoints: string[]; 'zk-key-prefix': string; path: string; 'dry-run': boolean }
-  & Record<'cacert' | 'cert' | 'key' | 'user' | 'password' | 'from-cacert' | 'from-cert' | 'from-key', string>;
+  & Record<'cacert' | 'cert' | 'key' | 'user' | 'password' | 'from-cacert' | 'from-cert' | 'from-key' | 'from-data-dir' | 'from-log-dir', string>;
 
 function parse(argv: string[]): Options {
   const v = parseFlagTable(FLAGS, argv, {}) as Values;
   if (!v.path.startsWith('/')) throw new UsageError(`invalid --path '${v.path}' (want an absolute znode path)`);
+  if (v['from-log-dir'] !== '' && v['from-data-dir'] === '') throw new UsageError('--from-log-dir goes with --from-data-dir (the snapshots are in the dataDir)');
   return {
     ...sourceAddress(v.from), auth: sourceAuth(v['from-auth']), sourceTls: sourceTlsFlags(v), endpoints: v.endpoints,
     prefix: v['zk-key-prefix'], path: v.path, etcd: etcdCredentialFlags(v, v.endpoints), dryRun: v['dry-run'],
+    dataDir: v['from-data-dir'] || undefined, logDir: v['from-log-dir'] || undefined,
   };
 }
 
@@ -111,8 +121,9 @@ function sourceTlsFlags(v: Values): Options['sourceTls'] {
 }
 
 async function run(o: Options): Promise<MigrationReport> {
-  // Read the TLS files first: a bad one is said before anything connects.
+  // Read the TLS files and the data directory first: a bad one is said before anything connects.
   const credentials = loadEtcdCredentials(o.etcd);
+  const kinds = o.dataDir === undefined ? undefined : readKinds(o.dataDir, o.logDir);
   const tls = o.sourceTls && sourceTlsOptions(o.sourceTls);
   const source = await ZkWireClient.connect({ host: o.host, port: o.port, timeoutMs: 30_000, tls }).catch((e: Error) => {
     const hint = tls && !o.sourceTls?.cert ? ' (if its TLS port asks for a client certificate, give --from-cert and --from-key)' : '';
@@ -127,7 +138,7 @@ async function run(o: Options): Promise<MigrationReport> {
       if (r.header.err !== 0) throw new MigrationError(`the source ZooKeeper refused --from-auth ${a.scheme}:… (error ${r.header.err})`);
     }
     return await migrateFromZooKeeper({
-      source, target, keys: new KeySchema(o.prefix), path: o.path, dryRun: o.dryRun,
+      source, target, keys: new KeySchema(o.prefix), path: o.path, dryRun: o.dryRun, kinds,
       onProgress: (r) => {
         const now = Date.now();
         if (now - last < 2000) return;
@@ -139,6 +150,16 @@ async function run(o: Options): Promise<MigrationReport> {
     await source.close().catch(() => undefined);
     await target.close();
   }
+}
+
+/** The kinds in the source's data directory; what was read (and passed over) goes to stderr. */
+function readKinds(dataDir: string, logDir: string | undefined): NodeKinds {
+  const { kinds, report } = loadNodeKinds(dataDir, logDir);
+  for (const w of report.warnings) process.stderr.write(`warning: ${w}\n`);
+  const { containers, ttls } = kinds.counts();
+  const snapshot = report.snapshot ? `${report.snapshot} (${report.snapshotZnodes} znodes)` : 'no snapshot';
+  process.stderr.write(`read ${snapshot} and ${report.logs} transaction logs (${report.txns} txns): ${containers} containers, ${ttls} TTL znodes\n`);
+  return kinds;
 }
 
 /** Node TLS options from the --from-* files; a file that cannot be read is named. */

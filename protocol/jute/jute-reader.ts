@@ -57,6 +57,14 @@ export class JuteReader {
     return v;
   }
 
+  /** One signed byte (BinaryInputArchive.readByte). */
+  readByte(what = 'byte'): number {
+    this.need(1, what);
+    const v = this.buf.readInt8(this.pos);
+    this.pos += 1;
+    return v;
+  }
+
   /** One byte; any non-zero value is true (BinaryInputArchive.readBool). */
   readBool(what = 'boolean'): boolean {
     this.need(1, what);
@@ -85,6 +93,17 @@ export class JuteReader {
     const out = Buffer.from(this.buf.subarray(this.pos, this.pos + len));
     this.pos += len;
     return out;
+  }
+
+  /**
+   * Steps over an int32-length-prefixed byte buffer without copying it (a znode's data in a
+   * snapshot, where only the Stat is wanted).
+   */
+  skipBuffer(what = 'buffer'): void {
+    const len = this.readLength(what, true);
+    if (len === -1) return;
+    this.need(len, what);
+    this.pos += len;
   }
 
   /** A UTF-8 string with an int32 byte-length prefix; -1 is null. */

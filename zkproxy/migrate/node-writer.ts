@@ -6,7 +6,7 @@
 import { Acl, Stat } from '../../protocol/jute';
 import { KvBackend, KvError, KvOp, KvTxn } from '../backend/kv-backend';
 import { KeySchema } from '../mapping/key-schema';
-import { encodeAclValue, encodeCounterValue, encodeNodeValue } from '../mapping/node-codec';
+import { NodeKind, encodeAclValue, encodeCounterValue, encodeNodeValue } from '../mapping/node-codec';
 import { isOpenAcl } from '../mapping/acl-rules';
 import { lastChange } from '../ops/txn-plan';
 import { MigrationError } from './zk-source';
@@ -19,6 +19,10 @@ export interface CopiedNode {
   acl: Acl[];
   /** The cversion to report (the source's, plus its children not copied). */
   cversion: number;
+  /** What it is: a plain znode unless the source's data directory says container or TTL (node-kinds.ts). */
+  kind: 'plain' | 'container' | 'ttl';
+  /** A TTL znode's TTL in ms (0 otherwise). */
+  ttl: bigint;
 }
 
 /** Most nodes per txn: each takes a compare and up to three puts, under etcd's default --max-txn-ops of 128. */
@@ -32,8 +36,8 @@ const BATCH_BYTES = 512 * 1024;
  * holds the versions those keys have now (0: absent): the schema reports version − 1 + offset,
  * so the offset written makes the next version report the source's number.
  */
-function nodeOps(keys: KeySchema, n: CopiedNode, kind: 'plain' | 'system', had = { acl: 0, counter: 0 }): KvOp[] {
-  const value = encodeNodeValue({ kind, version: n.stat.version, ctime: n.stat.ctime, mtime: n.stat.mtime, ttl: 0n, data: n.data });
+function nodeOps(keys: KeySchema, n: CopiedNode, kind: NodeKind, had = { acl: 0, counter: 0 }): KvOp[] {
+  const value = encodeNodeValue({ kind, version: n.stat.version, ctime: n.stat.ctime, mtime: n.stat.mtime, ttl: kind === 'ttl' ? n.ttl : 0n, data: n.data });
   const ops: KvOp[] = [{ type: 'put', key: keys.nodeKey(n.path), value }];
   if (!isOpenAcl(n.acl) || n.stat.aversion !== 0 || had.acl !== 0) ops.push({ type: 'put', key: keys.aclKey(n.path), value: encodeAclValue(n.acl, n.stat.aversion - had.acl) });
   if (n.cversion !== 0 || had.counter !== 0) ops.push({ type: 'put', key: keys.counterKey(n.path), value: encodeCounterValue(n.cversion - had.counter) });
@@ -89,7 +93,7 @@ function* batches(nodes: CopiedNode[]): Generator<CopiedNode[]> {
 async function writeBatch(target: KvBackend, keys: KeySchema, batch: CopiedNode[]): Promise<boolean> {
   const txn: KvTxn = {
     compare: batch.map((n) => ({ key: keys.nodeKey(n.path), target: 'create', result: 'equal', value: 0 })),
-    success: [...batch.flatMap((n) => nodeOps(keys, n, 'plain')), lastChange(keys)],
+    success: [...batch.flatMap((n) => nodeOps(keys, n, n.kind)), lastChange(keys)],
     failure: [],
   };
   return (await target.txn(txn)).succeeded;

@@ -10,13 +10,16 @@
  * ephemerals (their sessions live on the old cluster; they are skipped and counted, and their
  * parents' cversion is what the old cluster reports once those sessions end), `/zookeeper`,
  * `/zookeeper/quota` and `/zookeeper/config` themselves (the store has its own; the quota
- * entries under `/zookeeper/quota`, which `setquota` made, are copied like any znode), and the
- * container and TTL kinds, which the client protocol does not reveal (their Stat says
- * ephemeralOwner 0): they arrive as persistent znodes.
+ * entries under `/zookeeper/quota`, which `setquota` made, are copied like any znode). The
+ * client protocol does not reveal the container and TTL kinds (their Stat says ephemeralOwner
+ * 0): without the source's data directory they arrive as persistent znodes.
  *
  * The source is read live, node by node, not as one snapshot: stop its writers first for an
  * exact copy. A node that already exists in the store is left as it is and counted, so an
  * interrupted copy can simply run again.
+ *
+ * Given that directory read as {@link NodeKinds}, containers and TTL znodes keep their kind (and
+ * TTL), so the store reaps them as ZooKeeper would.
  */
 import { KvBackend } from '../backend/kv-backend';
 import { ZkWireClient } from '../dispatch/zk-wire-client';
@@ -24,6 +27,7 @@ import { bootstrapKeySpace } from '../mapping/bootstrap';
 import { KeySchema } from '../mapping/key-schema';
 import { CopiedNode, absentNodes, rootUnused, setChildCount, writeNodes, writeRoot } from './node-writer';
 import { MigrationError, NodeSource } from './zk-source';
+import { NodeKinds } from './node-kinds';
 import { childPath, isSystemPath, parentOf } from '../mapping/path-rules';
 
 /** Where to copy from and to. */
@@ -39,6 +43,8 @@ export interface MigrationOptions {
   concurrency?: number;
   /** Read everything, write nothing: the report says what a copy would write. */
   dryRun?: boolean;
+  /** Containers and TTL znodes, from the source's data directory (without it every copy is plain). */
+  kinds?: NodeKinds;
   /** Called after every batch of nodes, with the counts so far. */
   onProgress?(r: MigrationReport): void;
 }
@@ -53,6 +59,9 @@ export interface MigrationReport {
   ephemeralsSkipped: number;
   /** Data bytes copied. */
   bytes: number;
+  /** Of the znodes written, the containers and the TTL znodes (each kept its kind). */
+  containers: number;
+  ttlNodes: number;
 }
 
 /** A node read from the source, ready to write. */
@@ -80,14 +89,16 @@ const serverOwned = (path: string): boolean => path !== '/' && isSystemPath(path
 export async function migrateFromZooKeeper(o: MigrationOptions): Promise<MigrationReport> {
   if (!o.dryRun) await bootstrapKeySpace(o.target, o.keys);
   const src = new NodeSource(o.source);
-  const report: MigrationReport = { copied: 0, existing: 0, ephemeralsSkipped: 0, bytes: 0 };
+  const report: MigrationReport = { copied: 0, existing: 0, ephemeralsSkipped: 0, bytes: 0, containers: 0, ttlNodes: 0 };
   const count = (written: CopiedNode[], tried: number): void => {
     report.copied += written.length;
     report.bytes += written.reduce((n, w) => n + (w.data?.length ?? 0), 0);
+    report.containers += written.filter((w) => w.kind === 'container').length;
+    report.ttlNodes += written.filter((w) => w.kind === 'ttl').length;
     report.existing += tried - written.length;
     o.onProgress?.(report);
   };
-  const top = await read(src, o.path ?? '/');
+  const top = await read(src, o.path ?? '/', o.kinds);
   if (top === undefined || top === 'ephemeral') return report;
   if (top.node.path !== '/') await requireParent(o.target, o.keys, top.node.path);
   const write = o.dryRun ? (nodes: CopiedNode[]) => absentNodes(o.target, o.keys, nodes) : (nodes: CopiedNode[]) => writeNodes(o.target, o.keys, nodes);
@@ -99,7 +110,7 @@ export async function migrateFromZooKeeper(o: MigrationOptions): Promise<Migrati
   await drain(queue, async (parent) => {
     let ephemerals = 0;
     for (let i = 0; i < parent.children.length; i += CHUNK) {
-      const found = await Promise.all(parent.children.slice(i, i + CHUNK).map((c) => read(src, childPath(parent.node.path, c))));
+      const found = await Promise.all(parent.children.slice(i, i + CHUNK).map((c) => read(src, childPath(parent.node.path, c), o.kinds)));
       const nodes = found.filter((p): p is Prepared => p !== undefined && p !== 'ephemeral');
       const skipped = found.filter((p) => p === 'ephemeral').length;
       ephemerals += skipped;
@@ -125,12 +136,17 @@ async function requireParent(target: KvBackend, keys: KeySchema, path: string): 
   }
 }
 
-/** Reads `path` from the source: three requests (data with Stat, ACL, children). */
-async function read(src: NodeSource, path: string): Promise<Read> {
+/**
+ * Reads `path` from the source: three requests (data with Stat, ACL, children). Its kind comes
+ * from `kinds` (a container's or TTL znode's Stat shows ephemeralOwner 0, like a plain one's).
+ */
+async function read(src: NodeSource, path: string, kinds: NodeKinds | undefined): Promise<Read> {
   const node = await src.read(path);
   if (!node) return undefined;
   if (node.stat.ephemeralOwner !== 0n) return 'ephemeral';
-  return { node: { path, stat: node.stat, data: node.data, acl: node.acl, cversion: node.stat.cversion }, children: node.children };
+  const special = kinds?.kindOf(path, node.stat.czxid);
+  const kind = { kind: special?.kind ?? 'plain', ttl: special?.ttl ?? 0n } as const;
+  return { node: { path, stat: node.stat, data: node.data, acl: node.acl, cversion: node.stat.cversion, ...kind }, children: node.children };
 }
 
 /** Runs `work` over `queue` (which grows as it runs) with at most `limit` at once; the first failure stops it. */

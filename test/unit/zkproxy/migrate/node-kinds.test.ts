@@ -1,0 +1,151 @@
+/**
+ * Reading ZooKeeper's snapshots and transaction logs for container and TTL znodes
+ * (zkproxy/migrate/node-kinds.ts and the readers under it): what each file says, the damaged
+ * files a crash or a concurrent write leaves, and which incarnation of a path a kind belongs to.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { OpCode } from '../../../../protocol/jute';
+import { adler32 } from '../../../../zkproxy/migrate/adler32';
+import { loadNodeKinds } from '../../../../zkproxy/migrate/node-kinds';
+import { specialKindOf } from '../../../../zkproxy/migrate/special-node';
+import { ZkDataFileError, readSnapshot } from '../../../../zkproxy/migrate/zk-snapshot-reader';
+import { readTxnLog } from '../../../../zkproxy/migrate/zk-txn-log-reader';
+import { MigrationError } from '../../../../zkproxy/migrate/zk-source';
+import { createTempDir, removeTempDir } from '../../../support/temp-dir';
+import { createBody, logBytes, multiBody, recordBytes, snapshotBytes } from './zk-data-writer';
+
+const CONTAINER = -(1n << 63n);
+const ttlOwner = (ms: bigint): bigint => BigInt.asIntN(64, 0xff00000000000000n | ms);
+const ERROR_TXN = -1;
+
+test('adler32 matches the RFC 1950 sum (java.util.zip.Adler32)', () => {
+  assert.equal(adler32(Buffer.from('Wikipedia')), 0x11e60398);
+  assert.equal(adler32(Buffer.alloc(0)), 1);
+  // Past one reduction chunk: the sums must still be reduced right.
+  const big = Buffer.alloc(3 << 20, 0xff);
+  const half = adler32(big, 0, big.length >> 1);
+  assert.equal(adler32(big, big.length >> 1, big.length, half), adler32(big));
+});
+
+test('the persisted ephemeralOwner tells containers and TTL znodes from the rest', () => {
+  assert.deepEqual(specialKindOf(CONTAINER), { kind: 'container', ttl: 0n });
+  assert.deepEqual(specialKindOf(ttlOwner(5000n)), { kind: 'ttl', ttl: 5000n });
+  assert.equal(specialKindOf(0n), undefined);
+  assert.equal(specialKindOf(0x1000000abcn), undefined, 'an ephemeral of server 0');
+  assert.equal(specialKindOf(BigInt.asIntN(64, 0xff01000000001234n)), undefined, 'another extended type (reserved bits set) is not a TTL');
+});
+
+test('a snapshot yields its containers and TTL znodes with their czxids', () => {
+  const bytes = snapshotBytes([
+    { path: '', czxid: 0n },
+    { path: '/a', czxid: 2n, data: Buffer.from('plain') },
+    { path: '/a/c', czxid: 3n, owner: CONTAINER },
+    { path: '/a/t', czxid: 4n, owner: ttlOwner(60000n) },
+    { path: '/a/e', czxid: 5n, owner: 0x100n },
+  ]);
+  const s = readSnapshot(bytes, 'snapshot.5');
+  assert.equal(s.znodes, 5);
+  assert.deepEqual(s.special, [
+    { path: '/a/c', czxid: 3n, kind: 'container', ttl: 0n },
+    { path: '/a/t', czxid: 4n, kind: 'ttl', ttl: 60000n },
+  ]);
+});
+
+test('a snapshot that is not one, is cut short or fails its seal is refused with its name', () => {
+  const good = snapshotBytes([{ path: '', czxid: 0n }, { path: '/c', czxid: 2n, owner: CONTAINER }]);
+  const refused = (b: Buffer, msg: RegExp): void => assert.throws(() => readSnapshot(b, 'snapshot.9'), (e: unknown) => e instanceof ZkDataFileError && msg.test(e.message) && e.message.includes('snapshot.9'));
+  refused(snapshotBytes([{ path: '', czxid: 0n }], { badSeal: true }), /fails its checksum/);
+  refused(good.subarray(0, good.length - 12), /cut short/);
+  refused(good.subarray(0, 40), /cut short/);
+  refused(Buffer.concat([Buffer.from('ZKLG'), good.subarray(4)]), /not a ZooKeeper snapshot/);
+  const flipped = Buffer.from(good);
+  flipped[flipped.length - 20]! ^= 1;
+  assert.throws(() => readSnapshot(flipped, 'snapshot.9'), ZkDataFileError);
+});
+
+test('a log yields the containers and TTL znodes its txns create, in multis too, not in failed ones', () => {
+  const log = logBytes([
+    recordBytes({ zxid: 10n, type: OpCode.create, body: createBody(OpCode.create, '/p') }),
+    recordBytes({ zxid: 11n, type: OpCode.createContainer, body: createBody(OpCode.createContainer, '/p/c') }),
+    recordBytes({ zxid: 12n, type: OpCode.createTTL, body: createBody(OpCode.createTTL, '/p/t', 1500n) }),
+    recordBytes({ zxid: 13n, type: OpCode.multi, body: multiBody([
+      { type: OpCode.createTTL, body: createBody(OpCode.createTTL, '/p/mt', 9n) },
+      { type: OpCode.createContainer, body: createBody(OpCode.createContainer, '/p/mc') },
+    ]) }),
+    // A failed multi is logged as error txns: nothing is created.
+    recordBytes({ zxid: 14n, type: OpCode.multi, body: multiBody([{ type: ERROR_TXN, body: Buffer.from([0, 0, 0, 0]) }, { type: ERROR_TXN, body: Buffer.from([0xff, 0xff, 0xff, 0x9c]) }]) }),
+  ]);
+  const c = readTxnLog(log, 'log.a');
+  assert.equal(c.txns, 5);
+  assert.equal(c.damage, undefined);
+  assert.equal(c.unreadable, 0);
+  assert.deepEqual(c.special, [
+    { path: '/p/c', czxid: 11n, kind: 'container', ttl: 0n },
+    { path: '/p/t', czxid: 12n, kind: 'ttl', ttl: 1500n },
+    { path: '/p/mt', czxid: 13n, kind: 'ttl', ttl: 9n },
+    { path: '/p/mc', czxid: 13n, kind: 'container', ttl: 0n },
+  ]);
+});
+
+test('a torn or damaged log record ends the reading there and says so; what came before stays', () => {
+  const first = recordBytes({ zxid: 11n, type: OpCode.createContainer, body: createBody(OpCode.createContainer, '/c1') });
+  const second = recordBytes({ zxid: 12n, type: OpCode.createContainer, body: createBody(OpCode.createContainer, '/c2') });
+  const cases: [string, Buffer, RegExp][] = [
+    ['cut inside the entry', logBytes([first, second.subarray(0, second.length - 10)], 0), /cut short/],
+    ['no end-of-record byte', logBytes([first, Buffer.concat([second.subarray(0, second.length - 1), Buffer.from('X')])]), /partial record/],
+    ['a bad checksum', logBytes([first, recordBytes({ zxid: 12n, type: OpCode.createContainer, body: createBody(OpCode.createContainer, '/c2') }, { badCrc: true })]), /fails its checksum/],
+  ];
+  for (const [what, bytes, msg] of cases) {
+    const c = readTxnLog(bytes, 'log.b');
+    assert.match(c.damage ?? '', msg, what);
+    assert.deepEqual(c.special.map((n) => n.path), ['/c1'], what);
+  }
+  assert.throws(() => readTxnLog(snapshotBytes([{ path: '', czxid: 0n }]), 'log.c'), /not a ZooKeeper transaction log/);
+  // A checksummed createContainer whose body is not one: counted, not guessed at.
+  const odd = readTxnLog(logBytes([recordBytes({ zxid: 5n, type: OpCode.createContainer, body: Buffer.from([0, 0, 0, 1]) })]), 'log.d');
+  assert.equal(odd.unreadable, 1);
+  assert.deepEqual(odd.special, []);
+});
+
+test('a data directory: the newest sealed snapshot and the logs from it on; a kind goes to its incarnation only', (t) => {
+  const dir = createTempDir('coracle-zkdata-');
+  t.after(() => removeTempDir(dir));
+  const v2 = join(dir, 'version-2');
+  mkdirSync(v2);
+  const root = { path: '', czxid: 0n };
+  // snapshot.30 is being written (no valid seal): snapshot.20 is used, gzipped.
+  writeFileSync(join(v2, 'snapshot.10'), snapshotBytes([root, { path: '/old', czxid: 5n, owner: CONTAINER }]));
+  writeFileSync(join(v2, 'snapshot.20.gz'), gzipSync(snapshotBytes([root, { path: '/c', czxid: 15n, owner: CONTAINER }, { path: '/t', czxid: 16n, owner: ttlOwner(100n) }])));
+  writeFileSync(join(v2, 'snapshot.30'), snapshotBytes([root, { path: '/c', czxid: 15n, owner: CONTAINER }], { badSeal: true }));
+  const container = (zxid: bigint, path: string): Buffer => recordBytes({ zxid, type: OpCode.createContainer, body: createBody(OpCode.createContainer, path) });
+  // Names are hex zxids. log.b also starts before snapshot.20's zxid, so log.1 (all older) is not read.
+  writeFileSync(join(v2, 'log.1'), logBytes([container(2n, '/only-in-old-log')]));
+  writeFileSync(join(v2, 'log.b'), logBytes([container(0x12n, '/r')]));
+  // After the snapshot: /r created again as a container, /c deleted and re-created (a plain create).
+  writeFileSync(join(v2, 'log.21'), logBytes([container(0x22n, '/r'), recordBytes({ zxid: 0x23n, type: OpCode.create, body: createBody(OpCode.create, '/c') })]));
+  const { kinds, report } = loadNodeKinds(dir);
+  assert.equal(report.snapshot, join(v2, 'snapshot.20.gz'));
+  assert.equal(report.logs, 2);
+  assert.equal(report.warnings.length, 1);
+  assert.match(report.warnings[0]!, /snapshot\.30 fails its checksum/);
+  assert.equal(kinds.kindOf('/t', 16n)?.ttl, 100n);
+  assert.equal(kinds.kindOf('/c', 15n)?.kind, 'container');
+  assert.equal(kinds.kindOf('/c', 0x23n), undefined, 'the plain re-creation has another czxid');
+  assert.equal(kinds.kindOf('/r', 0x22n)?.kind, 'container');
+  assert.equal(kinds.kindOf('/r', 0x12n), undefined, 'only the newest incarnation is known');
+  assert.equal(kinds.kindOf('/only-in-old-log', 2n), undefined);
+  assert.equal(kinds.kindOf('/old', 5n), undefined, 'an older snapshot is not read');
+  // The version-2 directory given directly reads the same.
+  assert.equal(loadNodeKinds(v2).report.snapshot, report.snapshot);
+});
+
+test('a directory without ZooKeeper files is refused with what to give instead', (t) => {
+  const dir = createTempDir('coracle-zkdata-');
+  t.after(() => removeTempDir(dir));
+  assert.throws(() => loadNodeKinds(dir), (e: unknown) => e instanceof MigrationError && /no ZooKeeper snapshot or transaction log in .*--from-data-dir/.test(e.message));
+  assert.throws(() => loadNodeKinds(join(dir, 'missing')), (e: unknown) => e instanceof MigrationError && /cannot read the ZooKeeper data directory/.test(e.message));
+});
