@@ -20,6 +20,7 @@ import { CORACLE_BIN, startCoracle, type CoracleServer } from '../support/coracl
 import { pollUntil, sleep } from '../support/poll';
 import { createTempDir, removeTempDir } from '../support/temp-dir';
 import { ZkWireClient } from '../../zkproxy/dispatch/zk-wire-client';
+import { znodeView } from '../support/znode-view';
 import { Acl, CreateMode, Stat } from '../../protocol/jute';
 
 const OPEN: Acl[] = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
@@ -39,18 +40,6 @@ const container = (path: string, data: string | null = null): Req => ({ op: 'cre
 const withTtl = (path: string, ttlMs: number, data: string | null = null): Req => ({ op: 'createTTL', path, data: data === null ? null : Buffer.from(data), acl: OPEN, flags: CreateMode.PERSISTENT_WITH_TTL, ttl: BigInt(ttlMs) });
 const del = (path: string): Req => ({ op: 'delete', path, version: -1 });
 
-/** The fields of a znode the copy must keep, or undefined when it does not exist. */
-async function view(c: ZkWireClient, path: string): Promise<Record<string, unknown> | undefined> {
-  const d = await c.send({ op: 'getData', path, watch: false });
-  if (d.header.err === NO_NODE) return undefined;
-  assert.equal(d.header.err, 0, `getData ${path}`);
-  const stat = (d.body as { stat: Stat }).stat;
-  return {
-    data: (d.body as { data: Buffer | null }).data?.toString('hex') ?? null,
-    version: stat.version, aversion: stat.aversion, cversion: stat.cversion, ctime: stat.ctime, mtime: stat.mtime,
-    ephemeralOwner: stat.ephemeralOwner, dataLength: stat.dataLength, numChildren: stat.numChildren,
-  };
-}
 
 async function exists(c: ZkWireClient, path: string): Promise<boolean> {
   const r = await c.send({ op: 'exists', path, watch: false });
@@ -153,7 +142,7 @@ test('zk-migrate --from-data-dir keeps container and TTL znodes, and Coracle rea
     const src = await connect(zk.port);
     assert.equal(await exists(src, '/app/eph'), false, 'the ephemeral went with its session');
     const before = new Map<string, Record<string, unknown>>();
-    for (const p of COPIED) before.set(p, (await view(src, p))!);
+    for (const p of COPIED) before.set(p, (await znodeView(src, p))!);
     const srcApp = (await src.send({ op: 'getChildren2', path: '/app', watch: false })).body as { children: string[]; stat: Stat };
 
     const coracle = await coracleWith(['--zk-container-check-ms', String(CHECK_MS)]);
@@ -175,7 +164,7 @@ test('zk-migrate --from-data-dir keeps container and TTL znodes, and Coracle rea
     const dst = await connect(coracle.zkPort);
     const dstApp = (await dst.send({ op: 'getChildren2', path: '/app', watch: false })).body as { children: string[]; stat: Stat };
     for (const p of COPIED) {
-      const got = await view(dst, p);
+      const got = await znodeView(dst, p);
       if (p === '/') {
         // The root's times are 0 on ZooKeeper and its children include /zookeeper: as zk-migrate.test.ts, data and versions.
         const [g, w] = [got!, before.get(p)!];

@@ -16,7 +16,8 @@ import { ZkWireClient } from '../../zkproxy/dispatch/zk-wire-client';
 import { RemoteBackend } from '../../zkproxy/backend/remote-backend';
 import { startEtcd } from '../support/etcd-peer';
 import { startHarness } from './zk-harness';
-import { Acl, Stat } from '../../protocol/jute';
+import { znodeView } from '../support/znode-view';
+import { Acl } from '../../protocol/jute';
 
 const OPEN: Acl[] = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 const ALICE: Acl[] = [{ perms: 31, id: { scheme: 'digest', id: `alice:${createHash('sha1').update('alice:pw').digest('base64')}` } }];
@@ -29,19 +30,11 @@ async function ok(c: ZkWireClient, req: Parameters<ZkWireClient['send']>[0]): Pr
   assert.equal(r.header.err, 0, `${req.op} ${'path' in req ? req.path : ''}`);
 }
 
-/** The fields of a znode a client sees, zxids left out (the copy's are the store's). */
+/** The fields of a znode a client sees (zxids left out), with its ACL and children; it must exist. */
 async function view(c: ZkWireClient, path: string): Promise<Record<string, unknown>> {
-  const d = await c.send({ op: 'getData', path, watch: false });
-  const a = await c.send({ op: 'getACL', path });
-  const ch = await c.send({ op: 'getChildren', path, watch: false });
-  assert.equal(d.header.err, 0, `getData ${path}`);
-  const stat = (d.body as { stat: Stat }).stat;
-  return {
-    data: (d.body as { data: Buffer | null }).data?.toString('hex') ?? null,
-    version: stat.version, aversion: stat.aversion, cversion: stat.cversion, ctime: stat.ctime, mtime: stat.mtime,
-    ephemeralOwner: stat.ephemeralOwner, dataLength: stat.dataLength, numChildren: stat.numChildren,
-    acl: (a.body as { acl: Acl[] }).acl, children: [...(ch.body as { children: string[] }).children].sort(),
-  };
+  const v = await znodeView(c, path, true);
+  assert.ok(v, `${path} exists`);
+  return v;
 }
 
 function migrate(zkPort: number, clientPort: number, endpoint = `http://127.0.0.1:${clientPort}`): { status: number | null; stdout: string; stderr: string } {
