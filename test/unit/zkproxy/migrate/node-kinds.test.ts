@@ -143,6 +143,22 @@ test('a data directory: the newest sealed snapshot and the logs from it on; a ki
   assert.equal(loadNodeKinds(v2).report.snapshot, report.snapshot);
 });
 
+test('logs in a separate dataLogDir are read from there', (t) => {
+  const dir = createTempDir('coracle-zkdata-');
+  t.after(() => removeTempDir(dir));
+  const [data, logs] = [join(dir, 'data', 'version-2'), join(dir, 'logs', 'version-2')];
+  mkdirSync(data, { recursive: true });
+  mkdirSync(logs, { recursive: true });
+  writeFileSync(join(data, 'snapshot.4'), snapshotBytes([{ path: '', czxid: 0n }, { path: '/s', czxid: 3n, owner: CONTAINER }]));
+  writeFileSync(join(logs, 'log.5'), logBytes([recordBytes({ zxid: 5n, type: OpCode.createTTL, body: createBody(OpCode.createTTL, '/l', 42n) })]));
+  const { kinds, report } = loadNodeKinds(join(dir, 'data'), join(dir, 'logs'));
+  assert.deepEqual([report.logs, report.txns, report.snapshotZnodes], [1, 1, 2]);
+  assert.deepEqual(kinds.counts(), { containers: 1, ttls: 1 });
+  assert.equal(kinds.kindOf('/l', 5n)?.ttl, 42n);
+  // The dataDir alone has no logs: the TTL znode is not known.
+  assert.deepEqual(loadNodeKinds(join(dir, 'data')).kinds.counts(), { containers: 1, ttls: 0 });
+});
+
 test('a directory without ZooKeeper files is refused with what to give instead', (t) => {
   const dir = createTempDir('coracle-zkdata-');
   t.after(() => removeTempDir(dir));
