@@ -23,11 +23,12 @@ const VALUE_MASK = 0x000000ffffffffffn;
 /**
  * The kind a persisted ephemeralOwner marks, or undefined for a plain node or an ephemeral.
  * An owner with the extended top byte but other reserved bits is some later ZooKeeper's
- * extended type, not a TTL: it is left plain.
+ * extended type, not a TTL: it is left plain, as is a TTL of 0.
  */
 export function specialKindOf(owner: bigint): { kind: 'container' | 'ttl'; ttl: bigint } | undefined {
   if (owner === CONTAINER_OWNER) return { kind: 'container', ttl: 0n };
   const u = BigInt.asUintN(64, owner);
-  if ((u & EXTENDED_MASK) === EXTENDED_MASK && (u & RESERVED_MASK) === 0n) return { kind: 'ttl', ttl: u & VALUE_MASK };
+  // A TTL of 0 cannot be created, and ZooKeeper's reaper skips one: it stays plain here.
+  if ((u & EXTENDED_MASK) === EXTENDED_MASK && (u & RESERVED_MASK) === 0n && (u & VALUE_MASK) > 0n) return { kind: 'ttl', ttl: u & VALUE_MASK };
   return undefined;
 }

@@ -35,6 +35,7 @@ test('the persisted ephemeralOwner tells containers and TTL znodes from the rest
   assert.deepEqual(specialKindOf(CONTAINER), { kind: 'container', ttl: 0n });
   assert.deepEqual(specialKindOf(ttlOwner(5000n)), { kind: 'ttl', ttl: 5000n });
   assert.equal(specialKindOf(0n), undefined);
+  assert.equal(specialKindOf(ttlOwner(0n)), undefined, 'a TTL of 0, which ZooKeeper never reaps');
   assert.equal(specialKindOf(0x1000000abcn), undefined, 'an ephemeral of server 0');
   assert.equal(specialKindOf(BigInt.asIntN(64, 0xff01000000001234n)), undefined, 'another extended type (reserved bits set) is not a TTL');
 });
