@@ -67,7 +67,8 @@ export async function zkMigrateCommand(argv: string[]): Promise<number> {
   try {
     const report = await run(options);
     const done = options.dryRun ? 'would copy' : 'copied';
-    const kinds = options.dataDir === undefined ? '' : `; ${report.containers} containers and ${report.ttlNodes} TTL znodes kept their kind`;
+    const kept = options.dryRun ? 'would keep' : 'kept';
+    const kinds = options.dataDir === undefined ? '' : `; ${report.containers} containers and ${report.ttlNodes} TTL znodes ${kept} their kind`;
     process.stdout.write(`${done} ${report.copied} znodes (${report.bytes} bytes of data); ${report.existing} already there, kept; ${report.ephemeralsSkipped} ephemerals not copied${kinds}\n`);
     return 0;
   } catch (e) {
