@@ -11,7 +11,8 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { SpecialNode } from './special-node';
 import { ZkDataFile, listZkDataFiles } from './zk-data-files';
-import { ZkDataFileError, readSnapshot } from './zk-snapshot-reader';
+import { ZkDataFileError } from './zk-data-file-error';
+import { readSnapshot } from './zk-snapshot-reader';
 import { readTxnLog } from './zk-txn-log-reader';
 import { MigrationError } from './zk-source';
 
@@ -90,14 +91,18 @@ export function loadNodeKinds(dataDir: string, logDir = dataDir): { kinds: NodeK
 /** The newest snapshot that reads whole, as ZooKeeper picks it at start; the others passed over are warned of. */
 function newestValidSnapshot(snapshots: ZkDataFile[], report: NodeKindsReport): { file: ZkDataFile; special: SpecialNode[]; znodes: number } | undefined {
   for (const file of snapshots) {
+    if (file.compression === 'snappy') {
+      report.warnings.push(`${file.path} is snappy-compressed, which zk-migrate does not read (ZooKeeper writes plain or gz snapshots with snapshot.compression.method unset or gz); passed over`);
+      continue;
+    }
     try {
-      if (file.compression === 'snappy') throw new ZkDataFileError(`${file.path} is snappy-compressed, which zk-migrate does not read (ZooKeeper writes plain or gz snapshots with snapshot.compression.method unset or gz)`);
       const raw = readFileSync(file.path);
       const bytes = file.compression === 'gz' ? gunzipSync(raw) : raw;
       return { file, ...readSnapshot(bytes, file.path) };
     } catch (e) {
-      if (!(e instanceof ZkDataFileError) && !isZlibError(e)) throw e;
-      report.warnings.push(`${(e as Error).message}; passed over`);
+      if (e instanceof ZkDataFileError) report.warnings.push(`${e.message}; passed over`);
+      else if (isZlibError(e)) report.warnings.push(`${file.path} does not inflate (${(e as Error).message}); passed over`);
+      else throw e;
     }
   }
   return undefined;

@@ -20,7 +20,7 @@ export interface CopiedNode {
   /** The cversion to report (the source's, plus its children not copied). */
   cversion: number;
   /** What it is: a plain znode unless the source's data directory says container or TTL (node-kinds.ts). */
-  kind: 'plain' | 'container' | 'ttl';
+  kind: Exclude<NodeKind, 'system'>;
   /** A TTL znode's TTL in ms (0 otherwise). */
   ttl: bigint;
 }
@@ -37,7 +37,7 @@ const BATCH_BYTES = 512 * 1024;
  * so the offset written makes the next version report the source's number.
  */
 function nodeOps(keys: KeySchema, n: CopiedNode, kind: NodeKind, had = { acl: 0, counter: 0 }): KvOp[] {
-  const value = encodeNodeValue({ kind, version: n.stat.version, ctime: n.stat.ctime, mtime: n.stat.mtime, ttl: kind === 'ttl' ? n.ttl : 0n, data: n.data });
+  const value = encodeNodeValue({ kind, version: n.stat.version, ctime: n.stat.ctime, mtime: n.stat.mtime, ttl: n.ttl, data: n.data });
   const ops: KvOp[] = [{ type: 'put', key: keys.nodeKey(n.path), value }];
   if (!isOpenAcl(n.acl) || n.stat.aversion !== 0 || had.acl !== 0) ops.push({ type: 'put', key: keys.aclKey(n.path), value: encodeAclValue(n.acl, n.stat.aversion - had.acl) });
   if (n.cversion !== 0 || had.counter !== 0) ops.push({ type: 'put', key: keys.counterKey(n.path), value: encodeCounterValue(n.cversion - had.counter) });

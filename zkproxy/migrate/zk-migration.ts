@@ -93,8 +93,10 @@ export async function migrateFromZooKeeper(o: MigrationOptions): Promise<Migrati
   const count = (written: CopiedNode[], tried: number): void => {
     report.copied += written.length;
     report.bytes += written.reduce((n, w) => n + (w.data?.length ?? 0), 0);
-    report.containers += written.filter((w) => w.kind === 'container').length;
-    report.ttlNodes += written.filter((w) => w.kind === 'ttl').length;
+    for (const w of written) {
+      if (w.kind === 'container') report.containers++;
+      else if (w.kind === 'ttl') report.ttlNodes++;
+    }
     report.existing += tried - written.length;
     o.onProgress?.(report);
   };
@@ -145,8 +147,10 @@ async function read(src: NodeSource, path: string, kinds: NodeKinds | undefined)
   if (!node) return undefined;
   if (node.stat.ephemeralOwner !== 0n) return 'ephemeral';
   const special = kinds?.kindOf(path, node.stat.czxid);
-  const kind = { kind: special?.kind ?? 'plain', ttl: special?.ttl ?? 0n } as const;
-  return { node: { path, stat: node.stat, data: node.data, acl: node.acl, cversion: node.stat.cversion, ...kind }, children: node.children };
+  return {
+    node: { path, stat: node.stat, data: node.data, acl: node.acl, cversion: node.stat.cversion, kind: special?.kind ?? 'plain', ttl: special?.ttl ?? 0n },
+    children: node.children,
+  };
 }
 
 /** Runs `work` over `queue` (which grows as it runs) with at most `limit` at once; the first failure stops it. */

@@ -10,9 +10,7 @@
 import { JuteReader, isJuteDecodeError, readAclList } from '../../protocol/jute';
 import { adler32 } from './adler32';
 import { SpecialNode, specialKindOf } from './special-node';
-
-/** A ZooKeeper data file that cannot be used: says which and why. */
-export class ZkDataFileError extends Error {}
+import { ZkDataFileError } from './zk-data-file-error';
 
 const SNAP_MAGIC = 0x5a4b534e; // "ZKSN"
 

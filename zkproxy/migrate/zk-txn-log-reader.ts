@@ -9,7 +9,7 @@
 import { JuteReader, OpCode, isJuteDecodeError, readAclList } from '../../protocol/jute';
 import { adler32 } from './adler32';
 import { SpecialNode } from './special-node';
-import { ZkDataFileError } from './zk-snapshot-reader';
+import { ZkDataFileError } from './zk-data-file-error';
 
 const LOG_MAGIC = 0x5a4b4c47; // "ZKLG"
 const END_OF_RECORD = 0x42; // 'B'
@@ -28,8 +28,8 @@ export interface TxnLogContents {
 
 /**
  * Reads the bytes of a log. Throws {@link ZkDataFileError} for a file that is not a log; a
- * record cut short or failing its checksum ends the reading there (`damage` says so), as
- * ZooKeeper treats a partial last record.
+ * header or record cut short, or a record failing its checksum, ends the reading there
+ * (`damage` says so), as ZooKeeper treats a partial last record.
  */
 export function readTxnLog(bytes: Buffer, name: string): TxnLogContents {
   const r = new JuteReader(bytes, bytes.length);
@@ -40,7 +40,8 @@ export function readTxnLog(bytes: Buffer, name: string): TxnLogContents {
     r.readInt('version');
     r.readLong('dbid');
   } catch (e) {
-    if (isJuteDecodeError(e)) throw new ZkDataFileError(`${name} is not a ZooKeeper transaction log (${e.message})`);
+    // A crash right after ZooKeeper created the file leaves it shorter than its header.
+    if (isJuteDecodeError(e)) return { ...out, damage: `${name} ends inside its header` };
     throw e;
   }
   while (r.remaining() > 0) {

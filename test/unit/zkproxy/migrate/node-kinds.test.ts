@@ -12,7 +12,8 @@ import { OpCode } from '../../../../protocol/jute';
 import { adler32 } from '../../../../zkproxy/migrate/adler32';
 import { loadNodeKinds } from '../../../../zkproxy/migrate/node-kinds';
 import { specialKindOf } from '../../../../zkproxy/migrate/special-node';
-import { ZkDataFileError, readSnapshot } from '../../../../zkproxy/migrate/zk-snapshot-reader';
+import { ZkDataFileError } from '../../../../zkproxy/migrate/zk-data-file-error';
+import { readSnapshot } from '../../../../zkproxy/migrate/zk-snapshot-reader';
 import { readTxnLog } from '../../../../zkproxy/migrate/zk-txn-log-reader';
 import { MigrationError } from '../../../../zkproxy/migrate/zk-source';
 import { createTempDir, removeTempDir } from '../../../support/temp-dir';
@@ -106,6 +107,7 @@ test('a torn or damaged log record ends the reading there and says so; what came
     assert.deepEqual(c.special.map((n) => n.path), ['/c1'], what);
   }
   assert.throws(() => readTxnLog(snapshotBytes([{ path: '', czxid: 0n }]), 'log.c'), /not a ZooKeeper transaction log/);
+  assert.match(readTxnLog(Buffer.alloc(0), 'log.e').damage ?? '', /log\.e ends inside its header/, 'an empty file (a crash right after its creation)');
   // A checksummed createContainer whose body is not one: counted, not guessed at.
   const odd = readTxnLog(logBytes([recordBytes({ zxid: 5n, type: OpCode.createContainer, body: Buffer.from([0, 0, 0, 1]) })]), 'log.d');
   assert.equal(odd.unreadable, 1);
@@ -122,6 +124,10 @@ test('a data directory: the newest sealed snapshot and the logs from it on; a ki
   writeFileSync(join(v2, 'snapshot.10'), snapshotBytes([root, { path: '/old', czxid: 5n, owner: CONTAINER }]));
   writeFileSync(join(v2, 'snapshot.20.gz'), gzipSync(snapshotBytes([root, { path: '/c', czxid: 15n, owner: CONTAINER }, { path: '/t', czxid: 16n, owner: ttlOwner(100n) }])));
   writeFileSync(join(v2, 'snapshot.30'), snapshotBytes([root, { path: '/c', czxid: 15n, owner: CONTAINER }], { badSeal: true }));
+  // Newer still: a gz snapshot cut short, and a snappy one (not read).
+  const gz = gzipSync(snapshotBytes([root]));
+  writeFileSync(join(v2, 'snapshot.38.gz'), gz.subarray(0, gz.length - 8));
+  writeFileSync(join(v2, 'snapshot.40.snappy'), Buffer.from('not read'));
   const container = (zxid: bigint, path: string): Buffer => recordBytes({ zxid, type: OpCode.createContainer, body: createBody(OpCode.createContainer, path) });
   // Names are hex zxids. log.b also starts before snapshot.20's zxid, so log.1 (all older) is not read.
   writeFileSync(join(v2, 'log.1'), logBytes([container(2n, '/only-in-old-log')]));
@@ -131,8 +137,10 @@ test('a data directory: the newest sealed snapshot and the logs from it on; a ki
   const { kinds, report } = loadNodeKinds(dir);
   assert.equal(report.snapshot, join(v2, 'snapshot.20.gz'));
   assert.equal(report.logs, 2);
-  assert.equal(report.warnings.length, 1);
-  assert.match(report.warnings[0]!, /snapshot\.30 fails its checksum/);
+  assert.equal(report.warnings.length, 3, report.warnings.join('\n'));
+  assert.match(report.warnings[0]!, /snapshot\.40\.snappy is snappy-compressed/);
+  assert.match(report.warnings[1]!, /snapshot\.38\.gz does not inflate/);
+  assert.match(report.warnings[2]!, /snapshot\.30 fails its checksum/);
   assert.equal(kinds.kindOf('/t', 16n)?.ttl, 100n);
   assert.equal(kinds.kindOf('/c', 15n)?.kind, 'container');
   assert.equal(kinds.kindOf('/c', 0x23n), undefined, 'the plain re-creation has another czxid');
