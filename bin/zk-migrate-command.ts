@@ -1,8 +1,9 @@
 /**
- * `coracle zk-migrate --from=HOST:PORT`: copies a live ZooKeeper's znodes into a Coracle (or the
- * etcd cluster a `coracle zk-proxy` serves) through its etcd API, keeping what clients see of
- * each znode (zkproxy/migrate/zk-migration.ts has what moves and what cannot). Progress goes to
- * stderr every 2 s, the summary to stdout. Exit codes: 0 copied, 1 the copy stopped (the
+ * `coracle zk-migrate --from=HOST:PORT` (a live ZooKeeper) or `--from-data-dir=DIR` alone (its
+ * files): copies a ZooKeeper's znodes into a Coracle (or the etcd cluster a `coracle zk-proxy`
+ * serves) through its etcd API, keeping what clients see of each znode
+ * (zkproxy/migrate/zk-migration.ts has what moves and what cannot). Progress goes to stderr
+ * every 2 s, the summary to stdout. Exit codes: 0 copied, 1 the copy stopped (the
  * message says where and what to do; running it again resumes, nodes already there are kept),
  * 2 usage error.
  */
@@ -12,9 +13,10 @@ import { FlagSpec, UsageError, flagHelpLines, parseFlagTable } from './flags';
 import { KeySchema } from '../zkproxy/mapping/key-schema';
 import { RemoteBackend } from '../zkproxy/backend/remote-backend';
 import { ZkWireClient } from '../zkproxy/dispatch/zk-wire-client';
-import { MigrationReport, migrateFromZooKeeper } from '../zkproxy/migrate/zk-migration';
-import { MigrationError } from '../zkproxy/migrate/zk-source';
-import { NodeKinds, loadNodeKinds } from '../zkproxy/migrate/node-kinds';
+import { MigrationOptions, MigrationReport, migrateFromZooKeeper } from '../zkproxy/migrate/zk-migration';
+import { MigrationError, NodeSource } from '../zkproxy/migrate/zk-source';
+import { loadZkImage } from '../zkproxy/migrate/zk-image-loader';
+import { ZkImage } from '../zkproxy/migrate/zk-image';
 import { EtcdCredentialFlags, loadEtcdCredentials } from '../zkproxy/backend/etcd-credentials';
 import { ZK_PROXY_FLAGS, etcdCredentialFlags } from './zk-proxy-flags';
 import { parseHostPort } from '../zkproxy/zk-flags';
@@ -23,7 +25,7 @@ import { parseHostPort } from '../zkproxy/zk-flags';
 const { cacert, cert, key, user, password } = ZK_PROXY_FLAGS;
 
 const FLAGS = {
-  from: { kind: 'string', default: '', help: 'host:port of the ZooKeeper to copy from (required).' },
+  from: { kind: 'string', default: '', help: 'host:port of a live ZooKeeper to copy from (or give --from-data-dir alone to copy its files).' },
   'from-auth': { kind: 'list', default: [], help: "Identities the copy reads the source with, as zkCli's addauth takes them: scheme:auth, e.g. digest:super:secret (comma-separated for several)." },
   endpoints: { kind: 'list', default: ['http://127.0.0.1:2379'], help: "etcd API of the Coracle (or of the etcd cluster a 'coracle zk-proxy' serves) that receives the copy." },
   'zk-key-prefix': { kind: 'string', default: '/zk/', help: 'Key prefix of the ZooKeeper space in that store (as --zk-key-prefix of its server).' },
@@ -32,7 +34,7 @@ const FLAGS = {
   'from-cacert': { kind: 'string', default: '', help: "PEM CA certificates that sign the source ZooKeeper's server certificate: connect over TLS (its secureClientPort)." },
   'from-cert': { kind: 'string', default: '', help: 'PEM client certificate for a source ZooKeeper that asks for one (ssl.clientAuth); needs --from-key.' },
   'from-key': { kind: 'string', default: '', help: 'PEM private key of --from-cert.' },
-  'from-data-dir': { kind: 'string', default: '', help: "The source's dataDir (zoo.cfg; read-only): its snapshot and logs tell which znodes are containers and TTL znodes, which then keep their kind." },
+  'from-data-dir': { kind: 'string', default: '', help: "The source's dataDir (zoo.cfg; read-only). Alone: copy the tree its snapshot and logs hold. With --from: they tell which znodes are containers and TTL znodes, which then keep their kind." },
   'from-log-dir': { kind: 'string', default: '', help: "The source's dataLogDir, when it is not the dataDir." },
   cacert, cert, key, user, password,
 } satisfies Record<string, FlagSpec>;
@@ -41,11 +43,14 @@ const FLAGS = {
 export function zkMigrateHelp(): string {
   return [
     'Copy a ZooKeeper into Coracle: coracle zk-migrate --from=HOST:PORT [--endpoints=URLS] [flags]',
-    '  Reads every znode of the source as a client and writes it with its data, ACL, version, aversion,',
-    '  ctime, mtime and cversion (so versioned writes and sequential names carry on where they were).',
-    '  Ephemerals and /zookeeper are not copied; zxids are new. Stop writers on the source for an exact copy;',
-    '  run it again to resume: znodes already there are kept. Containers and TTL znodes arrive as plain ones',
-    "  unless --from-data-dir names the source's data directory (readable on this machine).",
+    '                           or: coracle zk-migrate --from-data-dir=DIR [--from-log-dir=DIR] [--endpoints=URLS] [flags]',
+    '  Reads every znode of the source and writes it with its data, ACL, version, aversion, ctime, mtime',
+    '  and cversion (so versioned writes and sequential names carry on where they were). Ephemerals and',
+    '  /zookeeper are not copied; zxids are new. Run it again to resume: znodes already there are kept.',
+    '  --from reads a live ZooKeeper as a client: stop its writers for an exact copy. Containers and TTL',
+    "  znodes then arrive as plain ones unless --from-data-dir names its data directory (readable here).",
+    "  --from-data-dir alone copies the tree ZooKeeper's snapshot and transaction logs hold (ZooKeeper may",
+    '  be stopped): the state after the last txn written, containers and TTL znodes included.',
     ...flagHelpLines(FLAGS),
   ].join('\n');
 }
@@ -78,7 +83,9 @@ export async function zkMigrateCommand(argv: string[]): Promise<number> {
 }
 
 interface Options {
-  host: string; port: number; auth: { scheme: string; auth: Buffer }[]; endpoints: string[]; prefix: string; path: string; etcd: EtcdCredentialFlags;
+  /** The live source; undefined: copy the files of dataDir. */
+  live?: { host: string; port: number };
+  auth: { scheme: string; auth: Buffer }[]; endpoints: string[]; prefix: string; path: string; etcd: EtcdCredentialFlags;
   dryRun: boolean;
   /** The source's dataDir and dataLogDir, to read the znodes' kinds from (none: all plain). */
   dataDir?: string;
@@ -94,8 +101,9 @@ function parse(argv: string[]): Options {
   const v = parseFlagTable(FLAGS, argv, {}) as Values;
   if (!v.path.startsWith('/')) throw new UsageError(`invalid --path '${v.path}' (want an absolute znode path)`);
   if (v['from-log-dir'] !== '' && v['from-data-dir'] === '') throw new UsageError('--from-log-dir goes with --from-data-dir (the snapshots are in the dataDir)');
+  if (v.from === '') requireNoLiveFlags(v);
   return {
-    ...sourceAddress(v.from), auth: sourceAuth(v['from-auth']), sourceTls: sourceTlsFlags(v), endpoints: v.endpoints,
+    live: v.from === '' ? undefined : sourceAddress(v.from), auth: sourceAuth(v['from-auth']), sourceTls: sourceTlsFlags(v), endpoints: v.endpoints,
     prefix: v['zk-key-prefix'], path: v.path, etcd: etcdCredentialFlags(v, v.endpoints), dryRun: v['dry-run'],
     dataDir: v['from-data-dir'] || undefined, logDir: v['from-log-dir'] || undefined,
   };
@@ -103,8 +111,17 @@ function parse(argv: string[]): Options {
 
 function sourceAddress(from: string): { host: string; port: number } {
   const a = parseHostPort(from);
-  if (!a) throw new UsageError(from === '' ? '--from is required (host:port of the source ZooKeeper)' : `invalid --from '${from}' (want host:port)`);
+  if (!a) throw new UsageError(`invalid --from '${from}' (want host:port)`);
   return a;
+}
+
+/** Without --from the copy reads files: a flag for reaching a live source is a mistake. */
+function requireNoLiveFlags(v: Values): void {
+  if (v['from-data-dir'] === '') throw new UsageError('give --from=HOST:PORT (a live ZooKeeper) or --from-data-dir=DIR (its dataDir, to copy its files)');
+  for (const f of ['from-auth', 'from-cacert', 'from-cert', 'from-key'] as const) {
+    const given = Array.isArray(v[f]) ? v[f].length > 0 : v[f] !== '';
+    if (given) throw new UsageError(`--${f} is for a live source (--from); a copy from --from-data-dir reads the files and needs no credentials`);
+  }
 }
 
 function sourceAuth(values: string[]): Options['auth'] {
@@ -124,22 +141,14 @@ function sourceTlsFlags(v: Values): Options['sourceTls'] {
 async function run(o: Options): Promise<MigrationReport> {
   // Read the TLS files and the data directory first: a bad one is said before anything connects.
   const credentials = loadEtcdCredentials(o.etcd);
-  const kinds = o.dataDir === undefined ? undefined : readKinds(o.dataDir, o.logDir);
-  const tls = o.sourceTls && sourceTlsOptions(o.sourceTls);
-  const source = await ZkWireClient.connect({ host: o.host, port: o.port, timeoutMs: 30_000, tls }).catch((e: Error) => {
-    const hint = tls && !o.sourceTls?.cert ? ' (if its TLS port asks for a client certificate, give --from-cert and --from-key)' : '';
-    throw new MigrationError(`cannot connect to the source ZooKeeper at ${o.host}:${o.port}: ${e.message}${hint}`);
-  });
+  const image = o.dataDir === undefined ? undefined : readImage(o.dataDir, o.logDir, o.live === undefined);
+  const source = o.live ? await openLiveSource(o, o.live) : { reader: { read: async (p: string) => image!.read(p) }, close: async () => undefined };
   const target = new RemoteBackend({ endpoints: o.endpoints, credentials });
   const started = Date.now();
   let last = started;
   try {
-    for (const a of o.auth) {
-      const r = await source.send({ op: 'auth', type: 0, scheme: a.scheme, auth: a.auth });
-      if (r.header.err !== 0) throw new MigrationError(`the source ZooKeeper refused --from-auth ${a.scheme}:… (error ${r.header.err})`);
-    }
     return await migrateFromZooKeeper({
-      source, target, keys: new KeySchema(o.prefix), path: o.path, dryRun: o.dryRun, kinds,
+      source: source.reader, target, keys: new KeySchema(o.prefix), path: o.path, dryRun: o.dryRun, kinds: image,
       onProgress: (r) => {
         const now = Date.now();
         if (now - last < 2000) return;
@@ -153,14 +162,43 @@ async function run(o: Options): Promise<MigrationReport> {
   }
 }
 
-/** The kinds in the source's data directory; what was read (and passed over) goes to stderr. */
-function readKinds(dataDir: string, logDir: string | undefined): NodeKinds {
-  const { kinds, report } = loadNodeKinds(dataDir, logDir);
+/** A session on the live source, authenticated with --from-auth. */
+async function openLiveSource(o: Options, at: { host: string; port: number }): Promise<{ reader: MigrationOptions['source']; close(): Promise<unknown> }> {
+  const tls = o.sourceTls && sourceTlsOptions(o.sourceTls);
+  const client = await ZkWireClient.connect({ host: at.host, port: at.port, timeoutMs: 30_000, tls }).catch((e: Error) => {
+    const hint = tls && !o.sourceTls?.cert ? ' (if its TLS port asks for a client certificate, give --from-cert and --from-key)' : '';
+    throw new MigrationError(`cannot connect to the source ZooKeeper at ${at.host}:${at.port}: ${e.message}${hint}`);
+  });
+  try {
+    for (const a of o.auth) {
+      const r = await client.send({ op: 'auth', type: 0, scheme: a.scheme, auth: a.auth });
+      if (r.header.err !== 0) throw new MigrationError(`the source ZooKeeper refused --from-auth ${a.scheme}:… (error ${r.header.err})`);
+    }
+  } catch (e) {
+    await client.close().catch(() => undefined);
+    throw e;
+  }
+  return { reader: new NodeSource(client), close: () => client.close() };
+}
+
+/**
+ * The tree in the source's data directory; what was read (and passed over) goes to stderr. For a
+ * copy of the files themselves (`whole`), txns missing or unreadable stop it: the tree would not
+ * be ZooKeeper's. For the kinds of a live copy they are warnings (a znode may arrive plain).
+ */
+function readImage(dataDir: string, logDir: string | undefined, whole: boolean): ZkImage {
+  const { image, report } = loadZkImage(dataDir, logDir);
   for (const w of report.warnings) process.stderr.write(`warning: ${w}\n`);
-  const { containers, ttls } = kinds.counts();
+  const { containers, ttls } = image.counts();
   const snapshot = report.snapshot ? `${report.snapshot} (${report.snapshotZnodes} znodes)` : 'no snapshot';
-  process.stderr.write(`read ${snapshot} and ${report.logs} transaction logs (${report.txns} txns): ${containers} containers, ${ttls} TTL znodes\n`);
-  return kinds;
+  process.stderr.write(`read ${snapshot} and ${report.logs} transaction logs (${report.txns} txns after it): the tree at zxid 0x${image.lastZxid.toString(16)}, ${image.size} znodes, ${containers} containers, ${ttls} TTL znodes\n`);
+  const missing = report.gaps.length > 0 ? `the logs lack the txns of zxids ${report.gaps.join(', ')} (a transaction log is missing; give ZooKeeper's dataLogDir with --from-log-dir when it is not the dataDir)` : undefined;
+  const unreadable = report.unreadable > 0 ? `${report.unreadable} logged txns did not parse` : undefined;
+  const problem = [missing, unreadable].filter((p) => p !== undefined).join('; ');
+  if (problem === '') return image;
+  if (whole) throw new MigrationError(`${problem}: the files do not hold ZooKeeper's whole state, so nothing was copied; copy from the live ZooKeeper instead (--from=HOST:PORT)`);
+  process.stderr.write(`warning: ${problem}; znodes they touched may arrive plain\n`);
+  return image;
 }
 
 /** Node TLS options from the --from-* files; a file that cannot be read is named. */

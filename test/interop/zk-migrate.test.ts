@@ -181,7 +181,7 @@ test('zk-migrate fits its txns to a store with a small --max-txn-ops', { timeout
 test('zk-migrate says what is wrong', { timeout: 60_000 }, () => {
   const usage = spawnSync(process.execPath, [CORACLE_BIN, 'zk-migrate'], { encoding: 'utf8', timeout: 20_000 });
   assert.equal(usage.status, 2);
-  assert.match(usage.stderr, /--from is required/);
+  assert.match(usage.stderr, /give --from=HOST:PORT \(a live ZooKeeper\) or --from-data-dir=DIR/);
   const unreachable = spawnSync(process.execPath, [CORACLE_BIN, 'zk-migrate', '--from', '127.0.0.1:1'], { encoding: 'utf8', timeout: 20_000 });
   assert.equal(unreachable.status, 1);
   assert.match(unreachable.stderr, /cannot connect to the source ZooKeeper at 127\.0\.0\.1:1/);

@@ -15,6 +15,12 @@ export interface SpecialNode {
   ttl: bigint;
 }
 
+/** Tells which copied znodes are containers and TTL znodes (the source's files read as zk-image.ts). */
+export interface NodeKindLookup {
+  /** The container or TTL znode created at `czxid` under `path`; undefined for a plain znode or another incarnation. */
+  kindOf(path: string, czxid: bigint): SpecialNode | undefined;
+}
+
 const CONTAINER_OWNER = -(1n << 63n);
 const EXTENDED_MASK = 0xff00000000000000n;
 const RESERVED_MASK = 0x00ffff0000000000n;

@@ -1,39 +1,39 @@
 /**
- * Copies a live ZooKeeper's tree into the ZooKeeper key space of a store (the embedded core's
- * etcd API, or the etcd cluster a `zk-proxy` serves), reading the source as a client and
- * writing the key schema directly, so that what clients see of each znode arrives intact:
- * data, ACL, version, aversion, ctime and mtime, and the parent's cversion and next sequential
- * suffix. A conditional setData or setACL written against the old cluster's versions works on
- * the new one, and a sequential create there cannot reuse a name the old one gave out.
+ * Copies a ZooKeeper's tree into the ZooKeeper key space of a store (the embedded core's etcd
+ * API, or the etcd cluster a `zk-proxy` serves), writing the key schema directly, so that what
+ * clients see of each znode arrives intact: data, ACL, version, aversion, ctime and mtime, and
+ * the parent's cversion and next sequential suffix. A conditional setData or setACL written
+ * against the old cluster's versions works on the new one, and a sequential create there cannot
+ * reuse a name the old one gave out.
+ *
+ * The source is either a live ZooKeeper read as a client, node by node (stop its writers first
+ * for an exact copy), or the tree its data directory holds (zk-image-loader.ts: exact as of its
+ * last txn written). A node that already exists in the store is left as it is and counted, so an
+ * interrupted copy can simply run again.
  *
  * What cannot move: zxids (czxid, mzxid and pzxid are the store's revisions of the copy),
  * ephemerals (their sessions live on the old cluster; they are skipped and counted, and their
  * parents' cversion is what the old cluster reports once those sessions end), `/zookeeper`,
  * `/zookeeper/quota` and `/zookeeper/config` themselves (the store has its own; the quota
- * entries under `/zookeeper/quota`, which `setquota` made, are copied like any znode). The
- * client protocol does not reveal the container and TTL kinds (their Stat says ephemeralOwner
- * 0): without the source's data directory they arrive as persistent znodes.
+ * entries under `/zookeeper/quota`, which `setquota` made, are copied like any znode).
  *
- * The source is read live, node by node, not as one snapshot: stop its writers first for an
- * exact copy. A node that already exists in the store is left as it is and counted, so an
- * interrupted copy can simply run again.
- *
- * Given that directory read as {@link NodeKinds}, containers and TTL znodes keep their kind (and
- * TTL), so the store reaps them as ZooKeeper would.
+ * The client protocol does not reveal the container and TTL kinds (their Stat says
+ * ephemeralOwner 0): a live copy learns them from the source's data directory when given it
+ * (`kinds`), else they arrive as persistent znodes. With them, the store reaps them as
+ * ZooKeeper would.
  */
 import { KvBackend } from '../backend/kv-backend';
-import { ZkWireClient } from '../dispatch/zk-wire-client';
 import { bootstrapKeySpace } from '../mapping/bootstrap';
 import { KeySchema } from '../mapping/key-schema';
 import { CopiedNode, absentNodes, rootUnused, setChildCount, writeNodes, writeRoot } from './node-writer';
-import { MigrationError, NodeSource } from './zk-source';
-import { NodeKinds } from './node-kinds';
+import { MigrationError, NodeReader } from './zk-source';
+import { NodeKindLookup } from './special-node';
 import { childPath, isSystemPath, parentOf } from '../mapping/path-rules';
 
 /** Where to copy from and to. */
 export interface MigrationOptions {
-  /** A session on the source ZooKeeper (with whatever auth it needs to read every node). */
-  source: ZkWireClient;
+  /** The source: a live ZooKeeper read through a session (with whatever auth it needs to read every node), or its files. */
+  source: NodeReader;
   /** The store whose ZooKeeper key space receives the copy. */
   target: KvBackend;
   keys: KeySchema;
@@ -44,7 +44,7 @@ export interface MigrationOptions {
   /** Read everything, write nothing: the report says what a copy would write. */
   dryRun?: boolean;
   /** Containers and TTL znodes, from the source's data directory (without it every copy is plain). */
-  kinds?: NodeKinds;
+  kinds?: NodeKindLookup;
   /** Called after every batch of nodes, with the counts so far. */
   onProgress?(r: MigrationReport): void;
 }
@@ -88,7 +88,7 @@ const serverOwned = (path: string): boolean => path !== '/' && isSystemPath(path
 /** Copies the subtree at `o.path` of the source into the store; resolves with what it did. */
 export async function migrateFromZooKeeper(o: MigrationOptions): Promise<MigrationReport> {
   if (!o.dryRun) await bootstrapKeySpace(o.target, o.keys);
-  const src = new NodeSource(o.source);
+  const src = o.source;
   const report: MigrationReport = { copied: 0, existing: 0, ephemeralsSkipped: 0, bytes: 0, containers: 0, ttlNodes: 0 };
   const count = (written: CopiedNode[], tried: number): void => {
     report.copied += written.length;
@@ -142,7 +142,7 @@ async function requireParent(target: KvBackend, keys: KeySchema, path: string): 
  * Reads `path` from the source: three requests (data with Stat, ACL, children). Its kind comes
  * from `kinds` (a container's or TTL znode's Stat shows ephemeralOwner 0, like a plain one's).
  */
-async function read(src: NodeSource, path: string, kinds: NodeKinds | undefined): Promise<Read> {
+async function read(src: NodeReader, path: string, kinds: NodeKindLookup | undefined): Promise<Read> {
   const node = await src.read(path);
   if (!node) return undefined;
   if (node.stat.ephemeralOwner !== 0n) return 'ephemeral';

@@ -24,8 +24,14 @@ export interface SourceNode {
   children: string[];
 }
 
-/** Reads znodes of the source through one session. */
-export class NodeSource {
+/** Where a copy reads the source's znodes: a live ZooKeeper ({@link NodeSource}) or its files (zk-image.ts). */
+export interface NodeReader {
+  /** The node at `path` (data and Stat, ACL, children), or undefined when it does not exist. */
+  read(path: string): Promise<SourceNode | undefined>;
+}
+
+/** Reads znodes of a live source through one session. */
+export class NodeSource implements NodeReader {
   constructor(private readonly client: ZkWireClient) {}
 
   /** The node at `path` (data and Stat, ACL, children), or undefined when it does not exist. */

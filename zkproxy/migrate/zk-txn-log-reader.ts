@@ -1,26 +1,22 @@
 /**
- * Reads a ZooKeeper transaction log file (FileTxnLog, version 2) for the container and TTL
- * znodes it creates. Layout: a FileHeader (magic "ZKLG", version, dbid), then records, each the
- * Adler-32 of its entry as a long, the entry as a jute buffer, and the byte 'B'; a zero length
- * ends the log (the file is preallocated with zeros). An entry is a TxnHeader (clientId, cxid,
- * zxid, time, type) and the txn of that type; a multi holds its txns as (type, bytes) pairs.
- * A failed multi is logged with error txns only, so it creates nothing here either.
+ * Reads a ZooKeeper transaction log file (FileTxnLog, version 2). Layout: a FileHeader (magic
+ * "ZKLG", version, dbid), then records, each the Adler-32 of its entry as a long, the entry as a
+ * jute buffer, and the byte 'B'; a zero length ends the log (the file is preallocated with
+ * zeros). The entries are decoded by zk-txn.ts.
  */
-import { JuteReader, OpCode, isJuteDecodeError, readAclList } from '../../protocol/jute';
+import { JuteReader, isJuteDecodeError } from '../../protocol/jute';
 import { adler32 } from './adler32';
-import { SpecialNode } from './special-node';
+import { LoggedTxn, decodeTxnEntry } from './zk-txn';
 import { ZkDataFileError } from './zk-data-file-error';
 
 const LOG_MAGIC = 0x5a4b4c47; // "ZKLG"
 const END_OF_RECORD = 0x42; // 'B'
 
-/** What a log holds that a copy needs. */
+/** What a log holds. */
 export interface TxnLogContents {
-  /** The container and TTL znodes its txns create, in log order. */
-  special: SpecialNode[];
-  /** Txns read. */
-  txns: number;
-  /** Entries whose checksum held but whose container or TTL create did not parse (reported, not guessed at). */
+  /** Its txns, in log order. */
+  txns: LoggedTxn[];
+  /** Entries whose checksum held but that did not parse as the txn their type names (left out). */
   unreadable: number;
   /** Why reading stopped before the log's end marker, when it did (a torn or damaged tail). */
   damage?: string;
@@ -33,7 +29,7 @@ export interface TxnLogContents {
  */
 export function readTxnLog(bytes: Buffer, name: string): TxnLogContents {
   const r = new JuteReader(bytes, bytes.length);
-  const out: TxnLogContents = { special: [], txns: 0, unreadable: 0 };
+  const out: TxnLogContents = { txns: [], unreadable: 0 };
   try {
     const magic = r.readInt('magic');
     if (magic !== LOG_MAGIC) throw new ZkDataFileError(`${name} is not a ZooKeeper transaction log (magic ${magic.toString(16)})`);
@@ -51,8 +47,9 @@ export function readTxnLog(bytes: Buffer, name: string): TxnLogContents {
       out.damage = step;
       break;
     }
-    out.txns++;
-    if (!readEntry(step, out.special)) out.unreadable++;
+    const txn = readEntry(step);
+    if (txn) out.txns.push(txn);
+    else out.unreadable++;
   }
   return out;
 }
@@ -74,36 +71,12 @@ function readRecord(r: JuteReader, name: string): Buffer | string {
   }
 }
 
-/**
- * Collects what one entry creates: a container or TTL znode, or several inside a multi. False
- * when the entry does not parse as the txn its type names.
- */
-function readEntry(entry: Buffer, into: SpecialNode[]): boolean {
-  const r = new JuteReader(entry, entry.length);
+/** The entry's txn; undefined when it does not parse as the txn its type names. */
+function readEntry(entry: Buffer): LoggedTxn | undefined {
   try {
-    r.readLong('clientId');
-    r.readInt('cxid');
-    const zxid = r.readLong('zxid');
-    r.readLong('time');
-    const type = r.readInt('type');
-    if (type === OpCode.multi) {
-      const subs = r.readVector((v) => ({ type: v.readInt('type'), data: v.readBuffer('data') }), 'txns', 8) ?? [];
-      for (const s of subs) if (s.data) readCreate(new JuteReader(s.data, s.data.length), s.type, zxid, into);
-    } else readCreate(r, type, zxid, into);
-    return true;
+    return decodeTxnEntry(entry);
   } catch (e) {
     if (!isJuteDecodeError(e)) throw e;
-    return false;
+    return undefined;
   }
-}
-
-/** A createContainer or createTTL txn (CreateContainerTxn, CreateTTLTxn); other types are skipped. */
-function readCreate(r: JuteReader, type: number, czxid: bigint, into: SpecialNode[]): void {
-  if (type !== OpCode.createContainer && type !== OpCode.createTTL) return;
-  const path = r.readString('path');
-  r.skipBuffer('data');
-  readAclList(r);
-  r.readInt('parentCVersion');
-  if (type === OpCode.createTTL) into.push({ path, czxid, kind: 'ttl', ttl: r.readLong('ttl') });
-  else into.push({ path, czxid, kind: 'container', ttl: 0n });
 }

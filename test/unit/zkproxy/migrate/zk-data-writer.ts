@@ -4,32 +4,41 @@
  * wrote in test/interop/zk-migrate-kinds.test.ts): it lets the unit tests build the cases a real
  * server makes rarely (torn tails, bad seals, failed multis, newer extended types).
  */
-import { JuteWriter, OpCode, writeAclList } from '../../../../protocol/jute';
+import { Acl, JuteWriter, OpCode, writeAclList } from '../../../../protocol/jute';
 import { adler32 } from '../../../../zkproxy/migrate/adler32';
 
-const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
+const OPEN: Acl[] = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 
-/** One znode of a snapshot; the root has path "". */
+/** One znode of a snapshot; the root has path "". Unset numbers are the czxid's or 0; times 1700000000000. */
 export interface SnapNode {
   path: string;
   czxid: bigint;
   owner?: bigint;
   data?: Buffer | null;
+  /** Its ACL key: 1 (the open ACL in the cache, the default), -1 (the open ACL, not cached), or a key of `acls`. */
+  aclKey?: bigint;
+  mzxid?: bigint;
+  version?: number;
+  /** Creates under it (as persisted). */
+  cversion?: number;
+  aversion?: number;
+  pzxid?: bigint;
 }
 
-/** A snapshot holding `nodes` in the given order (parents first), sealed unless `badSeal`. */
-export function snapshotBytes(nodes: SnapNode[], o: { badSeal?: boolean; sessions?: [bigint, number][] } = {}): Buffer {
+/** A snapshot holding `nodes` in the given order (parents first), sealed unless `badSeal`; `acls` adds to the cache (key 1: open). */
+export function snapshotBytes(nodes: SnapNode[], o: { badSeal?: boolean; sessions?: [bigint, number][]; acls?: [bigint, Acl[]][] } = {}): Buffer {
   const w = new JuteWriter();
   w.writeInt(0x5a4b534e).writeInt(2).writeLong(-1n);
   const sessions = o.sessions ?? [[0x100n, 30000]];
   w.writeInt(sessions.length);
   for (const [id, timeout] of sessions) w.writeLong(id).writeInt(timeout);
-  w.writeInt(1).writeLong(1n);
-  writeAclList(w, OPEN);
+  const acls: [bigint, Acl[]][] = [[1n, OPEN], ...(o.acls ?? [])];
+  w.writeInt(acls.length);
+  for (const [key, acl] of acls) writeAclList(w.writeLong(key), acl);
   for (const n of nodes) {
-    w.writeUString(n.path).writeBuffer(n.data ?? null).writeLong(1n);
-    w.writeLong(n.czxid).writeLong(n.czxid).writeLong(1700000000000n).writeLong(1700000000000n);
-    w.writeInt(0).writeInt(0).writeInt(0).writeLong(n.owner ?? 0n).writeLong(n.czxid);
+    w.writeUString(n.path).writeBuffer(n.data ?? null).writeLong(n.aclKey ?? 1n);
+    w.writeLong(n.czxid).writeLong(n.mzxid ?? n.czxid).writeLong(1700000000000n).writeLong(1700000000000n);
+    w.writeInt(n.version ?? 0).writeInt(n.cversion ?? 0).writeInt(n.aversion ?? 0).writeLong(n.owner ?? 0n).writeLong(n.pzxid ?? n.czxid);
   }
   w.writeUString('/');
   const body = w.toBuffer();
@@ -37,22 +46,48 @@ export function snapshotBytes(nodes: SnapNode[], o: { badSeal?: boolean; session
   return Buffer.concat([body, seal]);
 }
 
-/** A txn of a log: its type and body. */
+/** A txn of a log: its type and body, and the session (clientId, default 0x100) and time of its header. */
 export interface LogTxn {
   zxid: bigint;
   type: number;
   body: Buffer;
+  session?: bigint;
+  time?: bigint;
 }
 
-/** CreateContainerTxn / CreateTTLTxn / CreateTxn bodies. */
-export function createBody(type: number, path: string, ttl = 0n): Buffer {
-  const w = new JuteWriter().writeUString(path).writeBuffer(Buffer.from('d'));
-  writeAclList(w, OPEN);
-  if (type === OpCode.create) w.writeBool(false);
-  w.writeInt(0);
+/** CreateContainerTxn / CreateTTLTxn / CreateTxn (create, create2) bodies. */
+export function createBody(type: number, path: string, ttl = 0n, o: { data?: Buffer | null; acl?: Acl[]; ephemeral?: boolean; parentCVersion?: number } = {}): Buffer {
+  const w = new JuteWriter().writeUString(path).writeBuffer(o.data === undefined ? Buffer.from('d') : o.data);
+  writeAclList(w, o.acl ?? OPEN);
+  if (type === OpCode.create || type === OpCode.create2) w.writeBool(o.ephemeral ?? false);
+  w.writeInt(o.parentCVersion ?? 0);
   if (type === OpCode.createTTL) w.writeLong(ttl);
   return w.toBuffer();
 }
+
+/** DeleteTxn. */
+export const deleteBody = (path: string): Buffer => new JuteWriter().writeUString(path).toBuffer();
+
+/** SetDataTxn. */
+export const setDataBody = (path: string, data: Buffer | null, version: number): Buffer => new JuteWriter().writeUString(path).writeBuffer(data).writeInt(version).toBuffer();
+
+/** SetACLTxn. */
+export function setAclBody(path: string, acl: Acl[], version: number): Buffer {
+  const w = new JuteWriter().writeUString(path);
+  writeAclList(w, acl);
+  return w.writeInt(version).toBuffer();
+}
+
+/** CloseSessionTxn (ZooKeeper 3.6+); `undefined`: the empty body of older versions. */
+export function closeSessionBody(paths: string[] | undefined): Buffer {
+  if (paths === undefined) return Buffer.alloc(0);
+  const w = new JuteWriter().writeInt(paths.length);
+  for (const p of paths) w.writeUString(p);
+  return w.toBuffer();
+}
+
+/** ErrorTxn. */
+export const errorBody = (err: number): Buffer => new JuteWriter().writeInt(err).toBuffer();
 
 /** A MultiTxn body of (type, body) pairs. */
 export function multiBody(subs: { type: number; body: Buffer }[]): Buffer {
@@ -63,7 +98,7 @@ export function multiBody(subs: { type: number; body: Buffer }[]): Buffer {
 
 /** One record's bytes: checksum, entry, 'B'. */
 export function recordBytes(t: LogTxn, o: { badCrc?: boolean } = {}): Buffer {
-  const entry = new JuteWriter().writeLong(0x100n).writeInt(1).writeLong(t.zxid).writeLong(1700000000000n).writeInt(t.type).writeRaw(t.body).toBuffer();
+  const entry = new JuteWriter().writeLong(t.session ?? 0x100n).writeInt(1).writeLong(t.zxid).writeLong(t.time ?? 1700000000000n).writeInt(t.type).writeRaw(t.body).toBuffer();
   const w = new JuteWriter().writeLong(BigInt(adler32(entry)) + (o.badCrc ? 1n : 0n)).writeBuffer(entry).writeRaw(Buffer.from('B'));
   return w.toBuffer();
 }

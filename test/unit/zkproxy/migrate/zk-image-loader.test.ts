@@ -1,23 +1,24 @@
 /**
- * Reading ZooKeeper's snapshots and transaction logs for container and TTL znodes
- * (zkproxy/migrate/node-kinds.ts and the readers under it): what each file says, the damaged
- * files a crash or a concurrent write leaves, and which incarnation of a path a kind belongs to.
+ * Reading ZooKeeper's snapshots and transaction logs (zkproxy/migrate/zk-image-loader.ts and the
+ * readers under it): what each file says, the damaged files a crash or a concurrent write
+ * leaves, which files make the tree, and which incarnation of a path a kind belongs to.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { OpCode } from '../../../../protocol/jute';
+import { Acl, OpCode } from '../../../../protocol/jute';
+import { ZkTxn } from '../../../../zkproxy/migrate/zk-txn';
 import { adler32 } from '../../../../zkproxy/migrate/adler32';
-import { loadNodeKinds } from '../../../../zkproxy/migrate/node-kinds';
+import { loadZkImage } from '../../../../zkproxy/migrate/zk-image-loader';
 import { specialKindOf } from '../../../../zkproxy/migrate/special-node';
 import { ZkDataFileError } from '../../../../zkproxy/migrate/zk-data-file-error';
 import { readSnapshot } from '../../../../zkproxy/migrate/zk-snapshot-reader';
 import { readTxnLog } from '../../../../zkproxy/migrate/zk-txn-log-reader';
 import { MigrationError } from '../../../../zkproxy/migrate/zk-source';
 import { createTempDir, removeTempDir } from '../../../support/temp-dir';
-import { createBody, logBytes, multiBody, recordBytes, snapshotBytes } from './zk-data-writer';
+import { createBody, deleteBody, logBytes, multiBody, recordBytes, snapshotBytes } from './zk-data-writer';
 
 const CONTAINER = -(1n << 63n);
 const ttlOwner = (ms: bigint): bigint => BigInt.asIntN(64, 0xff00000000000000n | ms);
@@ -41,20 +42,26 @@ test('the persisted ephemeralOwner tells containers and TTL znodes from the rest
   assert.equal(specialKindOf(BigInt.asIntN(64, 0xff01000000001234n)), undefined, 'another extended type (reserved bits set) is not a TTL');
 });
 
-test('a snapshot yields its containers and TTL znodes with their czxids', () => {
+test('a snapshot yields its znodes as persisted, ACLs resolved through its cache', () => {
+  const alice: Acl[] = [{ perms: 1, id: { scheme: 'digest', id: 'alice:x' } }];
   const bytes = snapshotBytes([
-    { path: '', czxid: 0n },
-    { path: '/a', czxid: 2n, data: Buffer.from('plain') },
-    { path: '/a/c', czxid: 3n, owner: CONTAINER },
+    { path: '', czxid: 0n, aclKey: -1n },
+    { path: '/a', czxid: 2n, data: Buffer.from('plain'), version: 3, cversion: 4, aversion: 1, mzxid: 9n, pzxid: 7n, aclKey: 2n },
+    { path: '/a/c', czxid: 3n, owner: CONTAINER, data: null },
     { path: '/a/t', czxid: 4n, owner: ttlOwner(60000n) },
     { path: '/a/e', czxid: 5n, owner: 0x100n },
-  ]);
-  const s = readSnapshot(bytes, 'snapshot.5');
-  assert.equal(s.znodes, 5);
-  assert.deepEqual(s.special, [
-    { path: '/a/c', czxid: 3n, kind: 'container', ttl: 0n },
-    { path: '/a/t', czxid: 4n, kind: 'ttl', ttl: 60000n },
-  ]);
+  ], { acls: [[2n, alice]] });
+  const { nodes } = readSnapshot(bytes, 'snapshot.5');
+  assert.deepEqual(nodes.map((n) => [n.path, n.czxid, n.owner]), [['', 0n, 0n], ['/a', 2n, 0n], ['/a/c', 3n, CONTAINER], ['/a/t', 4n, ttlOwner(60000n)], ['/a/e', 5n, 0x100n]]);
+  const a = nodes[1]!;
+  assert.deepEqual({ ...a, data: a.data?.toString() }, {
+    path: '/a', data: 'plain', acl: alice, czxid: 2n, mzxid: 9n, ctime: 1700000000000n, mtime: 1700000000000n,
+    version: 3, cversion: 4, aversion: 1, owner: 0n, pzxid: 7n,
+  });
+  assert.deepEqual(nodes[0]!.acl, [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }], 'key -1 is the open ACL');
+  assert.equal(nodes[2]!.data, null);
+  const unknownAcl = snapshotBytes([{ path: '', czxid: 0n, aclKey: 9n }]);
+  assert.throws(() => readSnapshot(unknownAcl, 'snapshot.6'), (e: unknown) => e instanceof ZkDataFileError && /refers to ACL 9/.test(e.message));
 });
 
 test('a snapshot that is not one, is cut short or fails its seal is refused with its name', () => {
@@ -69,7 +76,7 @@ test('a snapshot that is not one, is cut short or fails its seal is refused with
   assert.throws(() => readSnapshot(flipped, 'snapshot.9'), ZkDataFileError);
 });
 
-test('a log yields the containers and TTL znodes its txns create, in multis too, not in failed ones', () => {
+test('a log yields its txns decoded, in multis too; a failed multi holds none', () => {
   const log = logBytes([
     recordBytes({ zxid: 10n, type: OpCode.create, body: createBody(OpCode.create, '/p') }),
     recordBytes({ zxid: 11n, type: OpCode.createContainer, body: createBody(OpCode.createContainer, '/p/c') }),
@@ -82,15 +89,15 @@ test('a log yields the containers and TTL znodes its txns create, in multis too,
     recordBytes({ zxid: 14n, type: OpCode.multi, body: multiBody([{ type: ERROR_TXN, body: Buffer.from([0, 0, 0, 0]) }, { type: ERROR_TXN, body: Buffer.from([0xff, 0xff, 0xff, 0x9c]) }]) }),
   ]);
   const c = readTxnLog(log, 'log.a');
-  assert.equal(c.txns, 5);
+  assert.equal(c.txns.length, 5);
   assert.equal(c.damage, undefined);
   assert.equal(c.unreadable, 0);
-  assert.deepEqual(c.special, [
-    { path: '/p/c', czxid: 11n, kind: 'container', ttl: 0n },
-    { path: '/p/t', czxid: 12n, kind: 'ttl', ttl: 1500n },
-    { path: '/p/mt', czxid: 13n, kind: 'ttl', ttl: 9n },
-    { path: '/p/mc', czxid: 13n, kind: 'container', ttl: 0n },
+  assert.deepEqual(c.txns.map((t) => [t.zxid, t.clientId, t.time]), [10n, 11n, 12n, 13n, 14n].map((z) => [z, 0x100n, 1700000000000n]));
+  const created = (txn: ZkTxn): unknown[] => (txn.op === 'create' ? [[txn.path, txn.kind, txn.ttl, txn.data?.toString()]] : txn.op === 'multi' ? txn.txns.flatMap(created) : []);
+  assert.deepEqual(c.txns.flatMap((t) => created(t.txn)), [
+    ['/p', 'plain', 0n, 'd'], ['/p/c', 'container', 0n, 'd'], ['/p/t', 'ttl', 1500n, 'd'], ['/p/mt', 'ttl', 9n, 'd'], ['/p/mc', 'container', 0n, 'd'],
   ]);
+  assert.deepEqual(c.txns[4]!.txn, { op: 'multi', txns: [], failed: true });
 });
 
 test('a torn or damaged log record ends the reading there and says so; what came before stays', () => {
@@ -104,14 +111,14 @@ test('a torn or damaged log record ends the reading there and says so; what came
   for (const [what, bytes, msg] of cases) {
     const c = readTxnLog(bytes, 'log.b');
     assert.match(c.damage ?? '', msg, what);
-    assert.deepEqual(c.special.map((n) => n.path), ['/c1'], what);
+    assert.deepEqual(c.txns.map((t) => t.zxid), [11n], what);
   }
   assert.throws(() => readTxnLog(snapshotBytes([{ path: '', czxid: 0n }]), 'log.c'), /not a ZooKeeper transaction log/);
   assert.match(readTxnLog(Buffer.alloc(0), 'log.e').damage ?? '', /log\.e ends inside its header/, 'an empty file (a crash right after its creation)');
   // A checksummed createContainer whose body is not one: counted, not guessed at.
   const odd = readTxnLog(logBytes([recordBytes({ zxid: 5n, type: OpCode.createContainer, body: Buffer.from([0, 0, 0, 1]) })]), 'log.d');
   assert.equal(odd.unreadable, 1);
-  assert.deepEqual(odd.special, []);
+  assert.deepEqual(odd.txns, []);
 });
 
 test('a data directory: the newest sealed snapshot and the logs from it on; a kind goes to its incarnation only', (t) => {
@@ -132,24 +139,34 @@ test('a data directory: the newest sealed snapshot and the logs from it on; a ki
   // Names are hex zxids. log.b also starts before snapshot.20's zxid, so log.1 (all older) is not read.
   writeFileSync(join(v2, 'log.1'), logBytes([container(2n, '/only-in-old-log')]));
   writeFileSync(join(v2, 'log.b'), logBytes([container(0x12n, '/r')]));
-  // After the snapshot: /r created again as a container, /c deleted and re-created (a plain create).
-  writeFileSync(join(v2, 'log.21'), logBytes([container(0x22n, '/r'), recordBytes({ zxid: 0x23n, type: OpCode.create, body: createBody(OpCode.create, '/c') })]));
-  const { kinds, report } = loadNodeKinds(dir);
+  // After the snapshot: /r created as a container, /c deleted and re-created (a plain create).
+  writeFileSync(join(v2, 'log.21'), logBytes([
+    recordBytes({ zxid: 0x21n, type: OpCode.create, body: createBody(OpCode.create, '/p') }),
+    container(0x22n, '/r'),
+    recordBytes({ zxid: 0x23n, type: OpCode.delete, body: deleteBody('/c') }),
+    recordBytes({ zxid: 0x24n, type: OpCode.create, body: createBody(OpCode.create, '/c') }),
+  ]));
+  const { image: kinds, report } = loadZkImage(dir);
   assert.equal(report.snapshot, join(v2, 'snapshot.20.gz'));
   assert.equal(report.logs, 2);
+  assert.equal(report.txns, 4, "log.b's txn 0x12 is in the snapshot already");
+  assert.deepEqual(report.gaps, []);
+  assert.equal(kinds.lastZxid, 0x24n);
   assert.equal(report.warnings.length, 3, report.warnings.join('\n'));
   assert.match(report.warnings[0]!, /snapshot\.40\.snappy is snappy-compressed/);
   assert.match(report.warnings[1]!, /snapshot\.38\.gz does not inflate/);
   assert.match(report.warnings[2]!, /snapshot\.30 fails its checksum/);
   assert.equal(kinds.kindOf('/t', 16n)?.ttl, 100n);
-  assert.equal(kinds.kindOf('/c', 15n)?.kind, 'container');
-  assert.equal(kinds.kindOf('/c', 0x23n), undefined, 'the plain re-creation has another czxid');
+  assert.equal(kinds.kindOf('/c', 15n), undefined, 'the container was deleted');
+  assert.equal(kinds.kindOf('/c', 0x24n), undefined, 'its plain re-creation');
+  assert.equal(kinds.read('/c')?.stat.czxid, 0x24n);
   assert.equal(kinds.kindOf('/r', 0x22n)?.kind, 'container');
   assert.equal(kinds.kindOf('/r', 0x12n), undefined, 'only the newest incarnation is known');
+  assert.deepEqual(kinds.counts(), { containers: 1, ttls: 1 });
   assert.equal(kinds.kindOf('/only-in-old-log', 2n), undefined);
   assert.equal(kinds.kindOf('/old', 5n), undefined, 'an older snapshot is not read');
   // The version-2 directory given directly reads the same.
-  assert.equal(loadNodeKinds(v2).report.snapshot, report.snapshot);
+  assert.equal(loadZkImage(v2).report.snapshot, report.snapshot);
 });
 
 test('logs in a separate dataLogDir are read from there', (t) => {
@@ -160,17 +177,17 @@ test('logs in a separate dataLogDir are read from there', (t) => {
   mkdirSync(logs, { recursive: true });
   writeFileSync(join(data, 'snapshot.4'), snapshotBytes([{ path: '', czxid: 0n }, { path: '/s', czxid: 3n, owner: CONTAINER }]));
   writeFileSync(join(logs, 'log.5'), logBytes([recordBytes({ zxid: 5n, type: OpCode.createTTL, body: createBody(OpCode.createTTL, '/l', 42n) })]));
-  const { kinds, report } = loadNodeKinds(join(dir, 'data'), join(dir, 'logs'));
+  const { image: kinds, report } = loadZkImage(join(dir, 'data'), join(dir, 'logs'));
   assert.deepEqual([report.logs, report.txns, report.snapshotZnodes], [1, 1, 2]);
   assert.deepEqual(kinds.counts(), { containers: 1, ttls: 1 });
   assert.equal(kinds.kindOf('/l', 5n)?.ttl, 42n);
   // The dataDir alone has no logs: the TTL znode is not known.
-  assert.deepEqual(loadNodeKinds(join(dir, 'data')).kinds.counts(), { containers: 1, ttls: 0 });
+  assert.deepEqual(loadZkImage(join(dir, 'data')).image.counts(), { containers: 1, ttls: 0 });
 });
 
 test('a directory without ZooKeeper files is refused with what to give instead', (t) => {
   const dir = createTempDir('coracle-zkdata-');
   t.after(() => removeTempDir(dir));
-  assert.throws(() => loadNodeKinds(dir), (e: unknown) => e instanceof MigrationError && /no ZooKeeper snapshot or transaction log in .*--from-data-dir/.test(e.message));
-  assert.throws(() => loadNodeKinds(join(dir, 'missing')), (e: unknown) => e instanceof MigrationError && /cannot read the ZooKeeper data directory/.test(e.message));
+  assert.throws(() => loadZkImage(dir), (e: unknown) => e instanceof MigrationError && /no ZooKeeper snapshot or transaction log in .*--from-data-dir/.test(e.message));
+  assert.throws(() => loadZkImage(join(dir, 'missing')), (e: unknown) => e instanceof MigrationError && /cannot read the ZooKeeper data directory/.test(e.message));
 });
