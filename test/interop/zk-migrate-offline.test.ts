@@ -1,6 +1,6 @@
 /**
  * `coracle zk-migrate --from-data-dir` without `--from`: an offline copy of a STOPPED Apache
- * ZooKeeper 3.8, from its files alone. Batch 1 of the workload is in a snapshot (ZooKeeper takes
+ * ZooKeeper 3.8, from its files alone. Batch 1 of the workload is in a (snappy-compressed) snapshot (ZooKeeper takes
  * one when it starts, so a restart puts it there), batch 2 only in the transaction log: creates
  * of every kind, deletes, setData, setACL, a successful and a failed multi, a session closed
  * (its ephemeral goes with the closeSession txn) and one still open when ZooKeeper stops (its
@@ -102,7 +102,9 @@ test('zk-migrate --from-data-dir without --from copies a stopped ZooKeeper from 
   const skip = requirePeer('zookeeper');
   if (skip) return t.skip(skip);
   // TTL znodes need extended types; an hour's check interval keeps the source from reaping anything itself.
-  const zk = await startZookeeper({ logLevel: 'warn', jvmArgs: ['-Dzookeeper.extendedTypesEnabled=true', '-Dznode.container.checkIntervalMs=3600000'] });
+  // Its snapshots snappy-compressed, as snapshot.compression.method=snappy writes them (the plain
+  // layout is read from a real ZooKeeper in zk-migrate-kinds.test.ts).
+  const zk = await startZookeeper({ logLevel: 'warn', jvmArgs: ['-Dzookeeper.extendedTypesEnabled=true', '-Dznode.container.checkIntervalMs=3600000', '-Dzookeeper.snapshot.compression.method=snappy'] });
   const cleanups: (() => Promise<unknown>)[] = [async () => zk.stop()];
   const connect = async (port: number): Promise<ZkWireClient> => {
     const c = await ZkWireClient.connect({ host: '127.0.0.1', port, timeoutMs: 30_000 });
@@ -143,7 +145,7 @@ test('zk-migrate --from-data-dir without --from copies a stopped ZooKeeper from 
     // first, empty start): after the restart one holds batch 1.
     await zk.restart();
     const snaps = snapshots(zk.dataDir);
-    assert.ok(snaps.some((f) => f !== 'snapshot.0'), `a snapshot past the empty one after the restart: ${snaps.join(', ')}`);
+    assert.ok(snaps.some((f) => /^snapshot\.[0-9a-f]+\.snappy$/.test(f) && f !== 'snapshot.0.snappy'), `a snappy snapshot past the empty one after the restart: ${snaps.join(', ')}`);
 
     // Batch 2: only in the transaction log.
     const b2 = await connect(zk.port);
@@ -192,6 +194,9 @@ test('zk-migrate --from-data-dir without --from copies a stopped ZooKeeper from 
     const first = migrate(offline);
     assert.equal(first.status, 0, out(first));
     assert.equal(first.stdout, FIRST, out(first));
+    // The snappy snapshot was read, not passed over, and nothing was warned of.
+    assert.match(first.stderr, /read \S+\/snapshot\.[0-9a-f]+\.snappy \(\d+ znodes\) and \d+ transaction logs/, out(first));
+    assert.doesNotMatch(first.stderr, /warning/, out(first));
 
     const dst = await connect(coracle.zkPort);
     const after = await walk(dst);

@@ -13,6 +13,7 @@ import { gunzipSync } from 'node:zlib';
 import { ZkDataFile, listZkDataFiles } from './zk-data-files';
 import { ZkDataFileError } from './zk-data-file-error';
 import { ZkImage } from './zk-image';
+import { SnappyFormatError, inflateSnappyStream } from './snappy';
 import { readSnapshot } from './zk-snapshot-reader';
 import { readTxnLog } from './zk-txn-log-reader';
 import { MigrationError } from './zk-source';
@@ -94,17 +95,12 @@ function follows(prev: bigint, next: bigint): boolean {
 /** The newest snapshot that reads whole, as ZooKeeper picks it at start; the others passed over are warned of. */
 function newestValidSnapshot(snapshots: ZkDataFile[], report: ZkImageReport): { file: ZkDataFile; image: ZkImage; znodes: number } | undefined {
   for (const file of snapshots) {
-    if (file.compression === 'snappy') {
-      report.warnings.push(`${file.path} is snappy-compressed, which zk-migrate does not read (ZooKeeper writes plain or gz snapshots with snapshot.compression.method unset or gz); passed over`);
-      continue;
-    }
     let nodes;
     try {
-      const raw = readFileSync(file.path);
-      nodes = readSnapshot(file.compression === 'gz' ? gunzipSync(raw) : raw, file.path).nodes;
+      nodes = readSnapshot(inflate(file, readFileSync(file.path)), file.path).nodes;
     } catch (e) {
       if (e instanceof ZkDataFileError) report.warnings.push(`${e.message}; passed over`);
-      else if (isZlibError(e)) report.warnings.push(`${file.path} does not inflate (${(e as Error).message}); passed over`);
+      else if (isZlibError(e) || e instanceof SnappyFormatError) report.warnings.push(`${file.path} does not inflate (${(e as Error).message}); passed over`);
       else throw e;
       continue;
     }
@@ -117,6 +113,13 @@ function newestValidSnapshot(snapshots: ZkDataFile[], report: ZkImageReport): { 
     }
   }
   return undefined;
+}
+
+/** The snapshot's bytes, inflated as its name says (snapshot.compression.method gz or snappy). */
+function inflate(file: ZkDataFile, raw: Buffer): Buffer {
+  if (file.compression === 'gz') return gunzipSync(raw);
+  if (file.compression === 'snappy') return inflateSnappyStream(raw);
+  return raw;
 }
 
 /** A gz snapshot that does not inflate (cut short while ZooKeeper wrote it). */

@@ -108,3 +108,29 @@ export function logBytes(records: Buffer[], padding = 64): Buffer {
   const header = new JuteWriter().writeInt(0x5a4b4c47).writeInt(2).writeLong(-1n).toBuffer();
   return Buffer.concat([header, ...records, Buffer.alloc(padding)]);
 }
+
+/**
+ * `bytes` as snappy-java's stream (SnappyOutputStream) holds them, each block of up to 32 KiB
+ * stored as one literal: what a snappy-compressed snapshot looks like, minus the compression.
+ */
+export function snappyStream(bytes: Buffer): Buffer {
+  const parts = [Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00, 0, 0, 0, 1, 0, 0, 0, 1])];
+  for (let at = 0; at < bytes.length; at += 32768) {
+    const chunk = bytes.subarray(at, at + 32768);
+    const n = chunk.length - 1;
+    // The uncompressed length as a varint, then a literal whose length − 1 follows in 2 bytes (tag 61).
+    const len: number[] = [];
+    for (let v = chunk.length; ; v = Math.floor(v / 128)) {
+      if (v < 0x80) {
+        len.push(v);
+        break;
+      }
+      len.push((v & 0x7f) | 0x80);
+    }
+    const block = Buffer.concat([Buffer.from(len), Buffer.from([61 << 2, n & 0xff, n >> 8]), chunk]);
+    const frame = Buffer.alloc(4);
+    frame.writeInt32BE(block.length);
+    parts.push(frame, block);
+  }
+  return Buffer.concat(parts);
+}

@@ -18,7 +18,7 @@ import { readSnapshot } from '../../../../zkproxy/migrate/zk-snapshot-reader';
 import { readTxnLog } from '../../../../zkproxy/migrate/zk-txn-log-reader';
 import { MigrationError } from '../../../../zkproxy/migrate/zk-source';
 import { createTempDir, removeTempDir } from '../../../support/temp-dir';
-import { createBody, deleteBody, logBytes, multiBody, recordBytes, snapshotBytes } from './zk-data-writer';
+import { createBody, deleteBody, logBytes, multiBody, recordBytes, snappyStream, snapshotBytes } from './zk-data-writer';
 
 const CONTAINER = -(1n << 63n);
 const ttlOwner = (ms: bigint): bigint => BigInt.asIntN(64, 0xff00000000000000n | ms);
@@ -131,7 +131,7 @@ test('a data directory: the newest sealed snapshot and the logs from it on; a ki
   writeFileSync(join(v2, 'snapshot.10'), snapshotBytes([root, { path: '/old', czxid: 5n, owner: CONTAINER }]));
   writeFileSync(join(v2, 'snapshot.20.gz'), gzipSync(snapshotBytes([root, { path: '/c', czxid: 15n, owner: CONTAINER }, { path: '/t', czxid: 16n, owner: ttlOwner(100n) }])));
   writeFileSync(join(v2, 'snapshot.30'), snapshotBytes([root, { path: '/c', czxid: 15n, owner: CONTAINER }], { badSeal: true }));
-  // Newer still: a gz snapshot cut short, and a snappy one (not read).
+  // Newer still: a gz snapshot cut short, and a snappy one that is not snappy.
   const gz = gzipSync(snapshotBytes([root]));
   writeFileSync(join(v2, 'snapshot.38.gz'), gz.subarray(0, gz.length - 8));
   writeFileSync(join(v2, 'snapshot.40.snappy'), Buffer.from('not read'));
@@ -153,7 +153,7 @@ test('a data directory: the newest sealed snapshot and the logs from it on; a ki
   assert.deepEqual(report.gaps, []);
   assert.equal(kinds.lastZxid, 0x24n);
   assert.equal(report.warnings.length, 3, report.warnings.join('\n'));
-  assert.match(report.warnings[0]!, /snapshot\.40\.snappy is snappy-compressed/);
+  assert.match(report.warnings[0]!, /snapshot\.40\.snappy does not inflate \(not a snappy-java stream/);
   assert.match(report.warnings[1]!, /snapshot\.38\.gz does not inflate/);
   assert.match(report.warnings[2]!, /snapshot\.30 fails its checksum/);
   assert.equal(kinds.kindOf('/t', 16n)?.ttl, 100n);
@@ -167,6 +167,17 @@ test('a data directory: the newest sealed snapshot and the logs from it on; a ki
   assert.equal(kinds.kindOf('/old', 5n), undefined, 'an older snapshot is not read');
   // The version-2 directory given directly reads the same.
   assert.equal(loadZkImage(v2).report.snapshot, report.snapshot);
+});
+
+test('a snappy-compressed snapshot is read (snapshot.compression.method=snappy)', (t) => {
+  const dir = createTempDir('coracle-zkdata-');
+  t.after(() => removeTempDir(dir));
+  const big = Buffer.alloc(50_000, 0x61);
+  writeFileSync(join(dir, 'snapshot.7.snappy'), snappyStream(snapshotBytes([{ path: '', czxid: 0n }, { path: '/big', czxid: 7n, data: big }, { path: '/c', czxid: 6n, owner: CONTAINER }])));
+  const { image, report } = loadZkImage(dir);
+  assert.deepEqual([report.snapshot, report.warnings], [join(dir, 'snapshot.7.snappy'), []]);
+  assert.deepEqual(image.read('/big')?.data, big, 'spread over two blocks');
+  assert.equal(image.kindOf('/c', 6n)?.kind, 'container');
 });
 
 test('logs in a separate dataLogDir are read from there', (t) => {
