@@ -4,6 +4,7 @@
  * lines against the table (names, kinds, defaults, help); {@link zkOptionsFromFlags} checks the
  * values against each other and maps them, ZooKeeper's zoo.cfg names in the help.
  */
+import { AuthToLocal, AuthToLocalError } from './session/kerberos/auth-to-local';
 import { ZkProxyOptions } from './zk-proxy';
 import { SaslFlags } from './session/sasl-authenticator';
 import { ClientAuth, ZkTlsFlags, ZkTlsOptions, loadTlsOptions } from './net/tls-port';
@@ -54,6 +55,7 @@ export const ZK_FLAGS = {
   'zk-sasl-super-user': { kind: 'list', default: [], help: 'SASL users given the ZooKeeper super identity (zookeeper.superUser).' },
   'zk-kerberos-remove-host-from-principal': { kind: 'bool', default: false, help: "A Kerberos client's sasl identity leaves out the host of its principal: 'kafka@EXAMPLE.COM' for kafka/h1.example.com@EXAMPLE.COM (zookeeper.kerberos.removeHostFromPrincipal)." },
   'zk-kerberos-remove-realm-from-principal': { kind: 'bool', default: false, help: "A Kerberos client's sasl identity leaves out the realm of its principal: 'alice' for alice@EXAMPLE.COM (zookeeper.kerberos.removeRealmFromPrincipal)." },
+  'zk-kerberos-auth-to-local': { kind: 'string', default: 'DEFAULT', help: "Rules mapping a Kerberos principal to the short name its sasl identity starts with, e.g. 'RULE:[2:$1@$0](kafka@EXAMPLE.COM)s/@.*// DEFAULT' (zookeeper.security.auth_to_local). DEFAULT: the first component, for principals of krb5.conf's default_realm. A principal no rule maps keeps its whole name." },
 } satisfies Record<string, ZkFlagSpec>;
 
 /** Parsed `--zk-*` values, typed by the table. */
@@ -129,8 +131,19 @@ export function zkOptionsFromFlags(v: ZkFlagValues): ZkFlagOptions | undefined {
       superUsers: v['zk-sasl-super-user'],
       kerberosRemoveHost: v['zk-kerberos-remove-host-from-principal'],
       kerberosRemoveRealm: v['zk-kerberos-remove-realm-from-principal'],
+      kerberosAuthToLocal: authToLocal(v['zk-kerberos-auth-to-local']),
     },
   };
+}
+
+/** --zk-kerberos-auth-to-local parsed; a rule that does not parse stops the start, as it stops ZooKeeper's. */
+function authToLocal(text: string): AuthToLocal {
+  try {
+    return AuthToLocal.parse(text);
+  } catch (e) {
+    if (e instanceof AuthToLocalError) throw new ZkFlagError(`--zk-kerberos-auth-to-local: ${e.message}`);
+    throw e;
+  }
 }
 
 /** The schemes of --zk-enforce-auth-schemes, each one that this server can authenticate. */

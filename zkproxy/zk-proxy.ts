@@ -203,7 +203,7 @@ export async function startZkProxy(o: ZkProxyOptions): Promise<ZkProxy> {
     sasl: o.sasl ? new SaslAuthenticator(o.sasl) : undefined,
   };
   if (o.sasl && services.sasl) {
-    logger.info({ mechanisms: services.sasl.mechanisms, users: o.sasl.users.size, principal: o.sasl.kerberos?.principal, required: o.sasl.required ?? false }, 'SASL authentication enabled');
+    logger.info({ mechanisms: services.sasl.mechanisms, users: o.sasl.users.size, principal: o.sasl.kerberos?.principal, defaultRealm: o.sasl.kerberos?.mapping?.defaultRealm, required: o.sasl.required ?? false }, 'SASL authentication enabled');
   }
   const metrics = new ZkMetrics();
   const store: ZkHandler = new StoreHandler(services);

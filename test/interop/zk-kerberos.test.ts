@@ -217,7 +217,8 @@ test('SASL GSSAPI (Kerberos) with zkCli.sh and kazoo: Coracle answers as ZooKeep
       await kdc.addPrincipal(SERVICE);
       let coracle: CoracleServer | undefined;
       try {
-        coracle = await startCoracle(['--zk-sasl-users-file', realm.jaas.server]);
+        // The realm's krb5.conf, as ZooKeeper gets it: its default_realm is the one DEFAULT maps.
+        coracle = await startCoracle(['--zk-sasl-users-file', realm.jaas.server], undefined, kdc.env);
         const ours = await scenarios(realm, `localhost:${coracle.zkPort}`, !kazooSkip);
         // Every scenario that differs, not just the first: one run shows the whole picture.
         const differences: string[] = [];
@@ -259,7 +260,7 @@ test('SASL GSSAPI with aes256-cts-hmac-sha384-192 and aes128-cts-hmac-sha256-128
     let coracle: CoracleServer | undefined;
     try {
       const realm = await makeRealm(kdc);
-      coracle = await startCoracle(['--zk-sasl-users-file', realm.jaas.server, ...(removeRealm ? ['--zk-kerberos-remove-realm-from-principal'] : [])]);
+      coracle = await startCoracle(['--zk-sasl-users-file', realm.jaas.server, ...(removeRealm ? ['--zk-kerberos-remove-realm-from-principal'] : [])], undefined, kdc.env);
       const connect = `localhost:${coracle.zkPort}`;
       const id = removeRealm ? 'alice' : realm.alice;
       const since = kdc.process.lineCount;

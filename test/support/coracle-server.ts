@@ -58,8 +58,12 @@ function tcpAccepts(port: number): Promise<boolean> {
   });
 }
 
-/** Starts coracle with the embedded single-member default plus `extraArgs`; resolves once its etcd API and, unless disabled, its ZooKeeper port answer. */
-export async function startCoracle(extraArgs: readonly string[] = [], startTimeoutMs = 15_000): Promise<CoracleServer> {
+/**
+ * Starts coracle with the embedded single-member default plus `extraArgs` (and `env` merged over
+ * this process's environment); resolves once its etcd API and, unless disabled, its ZooKeeper
+ * port answer.
+ */
+export async function startCoracle(extraArgs: readonly string[] = [], startTimeoutMs = 15_000, env?: NodeJS.ProcessEnv): Promise<CoracleServer> {
   const [clientPort, zkPort] = (await freePorts(2)) as [number, number];
   const dataDir = path.join(createTempDir('coracle-server-'), 'data');
   const args = [
@@ -69,7 +73,7 @@ export async function startCoracle(extraArgs: readonly string[] = [], startTimeo
   const zk = args.lastIndexOf('--zk-listen');
   const zkEnabled = args[zk + 1] !== '';
   const launch = async (): Promise<ManagedProcess> => {
-    const p = startProcess(process.execPath, args, { name: 'coracle' });
+    const p = startProcess(process.execPath, args, { name: 'coracle', env });
     await pollUntil('coracle /health', async () => {
       if (p.exited) throw p.failure('coracle exited during start');
       const r = await httpGet(clientPort, '/health');

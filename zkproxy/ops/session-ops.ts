@@ -77,6 +77,7 @@ export function sasl(s: ZkServices, ctx: ZkContext, req: RequestOf<'sasl'>): ZkR
     if (out.user !== undefined) {
       addId(ctx, 'sasl', out.user);
       if (out.superUser) addId(ctx, 'super', '');
+      if (out.warning) s.logger.error({ session: ctx.session.id.toString(16), remote: ctx.remoteAddress, reason: out.warning }, 'failed to set the SASL name by the Kerberos auth_to_local rules');
       s.logger.info({ session: ctx.session.id.toString(16), remote: ctx.remoteAddress, user: out.user, superUser: out.superUser }, 'SASL authenticated');
     }
     return { err: ZkErr.OK, zxid: 0, body: { op: 'sasl', token: out.token } };

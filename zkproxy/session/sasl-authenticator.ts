@@ -14,6 +14,9 @@ import type { KeytabEntry } from './kerberos/keytab';
 import { kerberosLogin, loadServiceKeys } from './kerberos/kerberos-login';
 import { ReplayCache } from './kerberos/replay-cache';
 import { GssapiServer } from './kerberos/sasl-gssapi';
+import { PrincipalMapping } from './kerberos/principal-identity';
+import { AuthToLocal } from './kerberos/auth-to-local';
+import { readDefaultRealm } from './kerberos/krb5-conf';
 
 /** Kerberos (GSSAPI) settings: the service's keys and how principals become identities. */
 export interface KerberosOptions {
@@ -21,10 +24,8 @@ export interface KerberosOptions {
   keys: readonly KeytabEntry[];
   /** The principal clients must have tickets for (`*`: any principal of the keytab). */
   principal: string;
-  /** zookeeper.kerberos.removeHostFromPrincipal. */
-  removeHost?: boolean;
-  /** zookeeper.kerberos.removeRealmFromPrincipal. */
-  removeRealm?: boolean;
+  /** How principals become `sasl` identities (the kerberos.* and auth_to_local settings; default: DEFAULT, nothing removed). */
+  mapping?: PrincipalMapping;
 }
 
 /** Kerberos' default allowed clock difference between client and server. */
@@ -56,7 +57,8 @@ export interface SaslOptions {
 
 /** The result of one SASL step. */
 export type SaslOutcome =
-  | { ok: true; token: Buffer | null; user?: string; superUser: boolean }
+  /** `warning`: the principal kept whole, the auth_to_local rules not mapping it (ZooKeeper logs that as an error). */
+  | { ok: true; token: Buffer | null; user?: string; superUser: boolean; warning?: string }
   | { ok: false; reason: string };
 
 /** Fresh nonce per exchange: 30 random bytes in base64, the JDK's size (quoted-string safe). */
@@ -106,7 +108,8 @@ export class SaslAuthenticator {
       if (!r.complete) return { ok: true, token: r.token, superUser: false };
       // ZooKeeper's callback authorizes the authentication id whatever authzid was asked for.
       const user = r.username!;
-      return { ok: true, token: r.token, user, superUser: this.options.superUsers?.includes(user) ?? false };
+      const warning = 'warning' in r ? r.warning : undefined;
+      return { ok: true, token: r.token, user, superUser: this.options.superUsers?.includes(user) ?? false, warning };
     } catch (e) {
       if (e instanceof DigestMd5Error || e instanceof GssError) return { ok: false, reason: e.message };
       throw e;
@@ -118,11 +121,22 @@ export class SaslAuthenticator {
     if (token.length > 0 && token[0] === GSS_TOKEN_START) {
       if (!k) throw new GssError('the client started GSSAPI (Kerberos), but the server has no Kerberos login in its JAAS section');
       const acceptor = { keys: k.keys, principal: k.principal, replay: this.replay, skewMs: CLOCK_SKEW_MS };
-      return new GssapiServer(acceptor, { removeHost: k.removeHost, removeRealm: k.removeRealm, superUsers: this.options.superUsers });
+      return new GssapiServer(acceptor, { ...k.mapping, superUsers: this.options.superUsers });
     }
     if (this.options.users.size === 0) throw new DigestMd5Error('the client started DIGEST-MD5, but the server has no DIGEST-MD5 users (its JAAS section logs in with Kerberos only)');
     return new DigestMd5Server({ nonce: this.nonce, passwordOf: (u) => this.options.users.get(u) });
   }
+}
+
+/**
+ * The mapping of principals to identities. DEFAULT maps the realm krb5.conf names, as the JDK
+ * tells ZooKeeper; without one, the realm of the service's own principal (ZooKeeper would then
+ * map no principal by DEFAULT, which no Kerberos deployment runs with).
+ */
+function principalMapping(f: SaslFlags, servicePrincipal: string): PrincipalMapping {
+  const at = servicePrincipal.lastIndexOf('@');
+  const defaultRealm = readDefaultRealm() ?? (at < 0 ? undefined : servicePrincipal.slice(at + 1));
+  return { removeHost: f.kerberosRemoveHost, removeRealm: f.kerberosRemoveRealm, rules: f.kerberosAuthToLocal, defaultRealm };
 }
 
 /** Flags that shape {@link SaslOptions} besides the users file. */
@@ -137,6 +151,8 @@ export interface SaslFlags {
   kerberosRemoveHost?: boolean;
   /** zookeeper.kerberos.removeRealmFromPrincipal. */
   kerberosRemoveRealm?: boolean;
+  /** zookeeper.security.auth_to_local, parsed. */
+  kerberosAuthToLocal?: AuthToLocal;
 }
 
 /**
@@ -160,7 +176,7 @@ export function loadSaslOptions(f: SaslFlags): SaslOptions | undefined {
     const section = f.section ?? 'Server';
     const login = kerberosLogin(config, section, f.usersFile);
     const users = digestUsers(config, section, f.usersFile, login !== undefined);
-    const kerberos = login && { keys: loadServiceKeys(login), principal: login.principal, removeHost: f.kerberosRemoveHost, removeRealm: f.kerberosRemoveRealm };
+    const kerberos = login && { keys: loadServiceKeys(login), principal: login.principal, mapping: principalMapping(f, login.principal) };
     return { users, kerberos, required: f.required ?? false, allowFailedClients: f.allowFailedClients ?? false, superUsers: f.superUsers ?? [] };
   } catch (e) {
     if (e instanceof JaasConfigError) throw new Error(`bad --zk-sasl-users-file: ${e.message}`);

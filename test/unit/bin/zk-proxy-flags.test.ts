@@ -8,6 +8,7 @@ import { parseZkProxyFlags } from '../../../bin/zk-proxy-flags';
 import { parseFlags, UsageError } from '../../../bin/flags';
 import { zkOptionsFromFlags } from '../../../zkproxy/index';
 import { EtcdToken, loadEtcdCredentials } from '../../../zkproxy/backend/etcd-credentials';
+import { AuthToLocal } from '../../../zkproxy/session/kerberos/auth-to-local';
 
 const parse = (argv: string[], env: NodeJS.ProcessEnv = {}) => parseZkProxyFlags(argv, env);
 
@@ -47,11 +48,14 @@ test('bad flags are usage errors that say what to do', () => {
 
 test('SASL flags: users file, booleans bare or with a value, super users, Kerberos principal mapping', () => {
   const o = parse(['--zk-sasl-users-file', '/etc/zk/jaas.conf', '--zk-sasl-required', '--zk-sasl-super-user=admin, ops', '--zk-sasl-allow-failed-clients=false', '--zk-kerberos-remove-host-from-principal']);
-  assert.deepEqual(o.zk.sasl, { usersFile: '/etc/zk/jaas.conf', required: true, superUsers: ['admin', 'ops'], allowFailedClients: false, kerberosRemoveHost: true, kerberosRemoveRealm: false });
+  assert.deepEqual(o.zk.sasl, { usersFile: '/etc/zk/jaas.conf', required: true, superUsers: ['admin', 'ops'], allowFailedClients: false, kerberosRemoveHost: true, kerberosRemoveRealm: false, kerberosAuthToLocal: AuthToLocal.parse('DEFAULT') });
   assert.equal(parse(['--zk-sasl-allow-failed-clients']).zk.sasl.allowFailedClients, true);
   assert.equal(parse(['--zk-kerberos-remove-realm-from-principal=true']).zk.sasl.kerberosRemoveRealm, true);
-  assert.deepEqual(parse([]).zk.sasl, { usersFile: undefined, required: false, allowFailedClients: false, superUsers: [], kerberosRemoveHost: false, kerberosRemoveRealm: false });
+  assert.deepEqual(parse([]).zk.sasl, { usersFile: undefined, required: false, allowFailedClients: false, superUsers: [], kerberosRemoveHost: false, kerberosRemoveRealm: false, kerberosAuthToLocal: AuthToLocal.parse('DEFAULT') });
   assert.throws(() => parse(['--zk-sasl-required=yes']), /invalid boolean 'yes'/);
+  const rules = parse(['--zk-kerberos-auth-to-local', 'RULE:[2:$1@$0](kafka@.*)s/@.*// DEFAULT']).zk.sasl.kerberosAuthToLocal!;
+  assert.deepEqual(rules.shortName({ realm: 'X', components: ['kafka', 'h1'] }, 'Y'), { name: 'kafka' });
+  assert.throws(() => parse(['--zk-kerberos-auth-to-local', 'RULE:[1:$1']), /--zk-kerberos-auth-to-local: invalid rule: RULE:\[1:\$1/);
 });
 
 test('the embedded server maps the same flags to the same options, and may turn the front end off', () => {

@@ -10,20 +10,16 @@
  *    final token.
  *
  * The authorization id must be empty or equal the authenticated principal, unless the principal
- * is a super user (ZooKeeper's SaslServerCallbackHandler). The identity granted is the principal
- * with its host and realm kept or dropped as ZooKeeper's `kerberos.removeHostFromPrincipal` and
- * `kerberos.removeRealmFromPrincipal` say.
+ * is a super user (ZooKeeper's SaslServerCallbackHandler). The identity granted is the
+ * principal mapped as principal-identity.ts says.
  */
 import { DerError } from './der';
 import { type AcceptorOptions, type GssContext, GssError, acceptSecContext, unwrap, wrap } from './gss-krb5';
 import { KrbCryptoError } from './krb-crypto-error';
+import { PrincipalMapping, identityOf } from './principal-identity';
 
 /** How a finished exchange maps the principal to ZooKeeper's `sasl` identity. */
-export interface GssapiIdentityOptions {
-  /** zookeeper.kerberos.removeHostFromPrincipal. */
-  removeHost?: boolean;
-  /** zookeeper.kerberos.removeRealmFromPrincipal. */
-  removeRealm?: boolean;
+export interface GssapiIdentityOptions extends PrincipalMapping {
   /** zookeeper.superUser: principals that may act under another authorization id. */
   superUsers?: readonly string[];
 }
@@ -37,21 +33,12 @@ export interface GssapiStep {
   token: Buffer | null;
   /** The `sasl` identity, set when complete. */
   username?: string;
+  /** Why the principal was not mapped by the auth_to_local rules, when it was not (for the log). */
+  warning?: string;
 }
 
 const LAYER_NONE = 1;
 const MAX_BUFFER = 65536;
-
-/** ZooKeeper's identity for `principal` (`name[/host]@REALM`). */
-export function identityOf(principal: string, o: GssapiIdentityOptions): string {
-  const at = principal.lastIndexOf('@');
-  const name = at < 0 ? principal : principal.slice(0, at);
-  const realm = at < 0 ? undefined : principal.slice(at + 1);
-  const slash = name.indexOf('/');
-  const short = slash < 0 ? name : name.slice(0, slash);
-  const host = slash < 0 ? undefined : name.slice(slash + 1);
-  return `${short}${host !== undefined && !o.removeHost ? `/${host}` : ''}${realm !== undefined && !o.removeRealm ? `@${realm}` : ''}`;
-}
 
 /** One connection's GSSAPI exchange; every failure throws {@link GssError} and ends it. */
 export class GssapiServer {
@@ -114,6 +101,7 @@ export class GssapiServer {
       throw new GssError(`${principal} may not act as ${authzid}`);
     }
     this.state = 'done';
-    return { complete: true, token: null, username: identityOf(principal, this.identity) };
+    const { identity, warning } = identityOf(principal, this.identity);
+    return { complete: true, token: null, username: identity, warning };
   }
 }

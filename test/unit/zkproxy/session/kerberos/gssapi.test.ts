@@ -16,7 +16,8 @@ import { KrbCryptoError } from '../../../../../zkproxy/session/kerberos/krb-cryp
 import { type KeytabEntry, parseKeytab, principalMatches } from '../../../../../zkproxy/session/kerberos/keytab';
 import { acceptSecContext } from '../../../../../zkproxy/session/kerberos/gss-krb5';
 import { ReplayCache } from '../../../../../zkproxy/session/kerberos/replay-cache';
-import { GssapiServer, identityOf } from '../../../../../zkproxy/session/kerberos/sasl-gssapi';
+import { GssapiServer } from '../../../../../zkproxy/session/kerberos/sasl-gssapi';
+import { identityOf } from '../../../../../zkproxy/session/kerberos/principal-identity';
 import { SaslAuthenticator, loadSaslOptions } from '../../../../../zkproxy/session/sasl-authenticator';
 import { type ApReqSpec, acceptorUnwrap, aesKey, initialToken, initiatorWrap, readApRep } from './initiator';
 
@@ -207,10 +208,11 @@ test('principalMatches: exact, any (*), or a name without its realm', () => {
 
 test('identityOf: removeHost and removeRealm as ZooKeeper canonicalizes', () => {
   const p = 'kafka/h1.example.com@EXAMPLE.COM';
-  assert.equal(identityOf(p, {}), p);
-  assert.equal(identityOf(p, { removeHost: true }), 'kafka@EXAMPLE.COM');
-  assert.equal(identityOf(p, { removeRealm: true }), 'kafka/h1.example.com');
-  assert.equal(identityOf(p, { removeHost: true, removeRealm: true }), 'kafka');
+  const id = (m: Parameters<typeof identityOf>[1]): string => identityOf(p, m).identity;
+  assert.equal(id({}), p);
+  assert.equal(id({ removeHost: true }), 'kafka@EXAMPLE.COM');
+  assert.equal(id({ removeRealm: true }), 'kafka/h1.example.com');
+  assert.equal(id({ removeHost: true, removeRealm: true }), 'kafka');
 });
 
 test('SaslAuthenticator: the first token picks GSSAPI or DIGEST-MD5; an unconfigured one is refused', () => {
@@ -270,7 +272,7 @@ test('loadSaslOptions: a Krb5LoginModule section loads its keytab; a bad keytab 
     };
     const o = loadSaslOptions({ usersFile: jaas(good, 'zookeeper/h@R', ' user_bob="pw"'), kerberosRemoveRealm: true });
     assert.deepEqual(o?.kerberos?.keys.map((k) => [k.principal, k.etype]), [['zookeeper/h@R', 18]], 'only the AES key is kept');
-    assert.equal(o?.kerberos?.removeRealm, true);
+    assert.equal(o?.kerberos?.mapping?.removeRealm, true);
     assert.deepEqual([...o!.users], [['bob', 'pw']], 'DIGEST-MD5 users beside the Kerberos login');
     assert.throws(() => loadSaslOptions({ usersFile: jaas(good, 'zookeeper/other@R') }), /has no key for zookeeper\/other@R \(it has zookeeper\/h@R\)/);
     assert.throws(() => loadSaslOptions({ usersFile: jaas(rc4, 'zookeeper/h') }), /no AES key for zookeeper\/h \(found encryption types 23.*ktadd -e/);
@@ -286,7 +288,7 @@ test('SaslAuthenticator: a Kerberos exchange gives the identity the principal ma
   for (const [mapping, want] of [[{}, 'alice@EXAMPLE.COM'], [{ removeRealm: true }, 'alice']] as const) {
     // The authenticator checks times against the real clock.
     const s = setup({ now: Date.now() });
-    const a = new SaslAuthenticator({ users: new Map(), kerberos: { keys: s.keys, principal: '*', ...mapping }, superUsers: [want] });
+    const a = new SaslAuthenticator({ users: new Map(), kerberos: { keys: s.keys, principal: '*', mapping }, superUsers: [want] });
     const conn = {};
     assert.ok(a.step(conn, initialToken(s.spec)).ok);
     const offer = a.step(conn, Buffer.alloc(0));
