@@ -24,7 +24,8 @@ import { CORACLE_BIN, startCoracle } from '../support/coracle-server';
 import { createTempDir, removeTempDir } from '../support/temp-dir';
 import { znodeView } from '../support/znode-view';
 import { ZkWireClient } from '../../zkproxy/dispatch/zk-wire-client';
-import { Acl, CreateMode } from '../../protocol/jute';
+import { Acl, CreateMode, OpCode } from '../../protocol/jute';
+import { createBody, logBytes, recordBytes, snapshotBytes } from '../unit/zkproxy/migrate/zk-data-writer';
 
 const OPEN: Acl[] = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 const ALICE: Acl[] = [{ perms: 31, id: { scheme: 'digest', id: `alice:${createHash('sha1').update('alice:pw').digest('base64')}` } }];
@@ -253,7 +254,7 @@ test('zk-migrate --from-data-dir without --from copies a stopped ZooKeeper from 
   }
 });
 
-test('zk-migrate without --from: source-connection flags and a missing source are usage errors', { timeout: 60_000 }, () => {
+test('zk-migrate without --from: source-connection flags and a missing source are usage errors; files lacking txns are refused', { timeout: 60_000 }, () => {
   const dir = createTempDir('coracle-zk-usage-');
   try {
     const endpoints = ['--endpoints', 'http://127.0.0.1:1'];
@@ -266,6 +267,13 @@ test('zk-migrate without --from: source-connection flags and a missing source ar
       assert.equal(r.status, 2, `${flags.join(' ')} without --from\n${out(r)}`);
       assert.equal(r.stdout, '', out(r));
     }
+    // Files that lack txns (a log gone between the snapshot and the next log): nothing is copied,
+    // and the message says what is missing before anything connects (the endpoint is unreachable).
+    fs.writeFileSync(path.join(dir, 'snapshot.5'), snapshotBytes([{ path: '', czxid: 0n }]));
+    fs.writeFileSync(path.join(dir, 'log.9'), logBytes([recordBytes({ zxid: 9n, type: OpCode.create, body: createBody(OpCode.create, '/x') })]));
+    const gap = migrate(['--from-data-dir', dir, ...endpoints]);
+    assert.equal(gap.status, 1, out(gap));
+    assert.match(gap.stderr, /the logs lack the txns of zxids 0x6–0x8 .*nothing was copied; copy from the live ZooKeeper instead/, out(gap));
   } finally {
     removeTempDir(dir);
   }

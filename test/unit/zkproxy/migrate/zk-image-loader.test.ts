@@ -180,6 +180,34 @@ test('a snappy-compressed snapshot is read (snapshot.compression.method=snappy)'
   assert.equal(image.kindOf('/c', 6n)?.kind, 'container');
 });
 
+test('txns missing between the snapshot and the logs, or between logs, are reported as gaps; a new epoch is none', (t) => {
+  const dir = createTempDir('coracle-zkdata-');
+  t.after(() => removeTempDir(dir));
+  const epoch = (e: bigint, n: bigint): bigint => (e << 32n) | n;
+  const create = (zxid: bigint, path: string): Buffer => recordBytes({ zxid, type: OpCode.create, body: createBody(OpCode.create, path) });
+  writeFileSync(join(dir, `snapshot.${epoch(1n, 5n).toString(16)}`), snapshotBytes([{ path: '', czxid: 0n }]));
+  // log 1 covers the snapshot (txns up to 5 are in it); epoch 2 starts at counter 1; then 0x…3 skips 0x…2.
+  writeFileSync(join(dir, `log.${epoch(1n, 1n).toString(16)}`), logBytes([create(epoch(1n, 5n), '/in-snapshot'), create(epoch(1n, 6n), '/a'), create(epoch(1n, 7n), '/b')]));
+  writeFileSync(join(dir, `log.${epoch(2n, 1n).toString(16)}`), logBytes([create(epoch(2n, 1n), '/c'), create(epoch(2n, 3n), '/d')]));
+  const { image, report } = loadZkImage(dir);
+  assert.deepEqual(report.gaps, ['0x200000002–0x200000002']);
+  assert.equal(report.txns, 4);
+  assert.deepEqual(['/in-snapshot', '/a', '/b', '/c', '/d'].map((p) => image.read(p) !== undefined), [false, true, true, true, true]);
+  // A log missing after the snapshot: the next one starts later than the snapshot's zxid + 1.
+  const dir2 = createTempDir('coracle-zkdata-');
+  t.after(() => removeTempDir(dir2));
+  writeFileSync(join(dir2, 'snapshot.5'), snapshotBytes([{ path: '', czxid: 0n }]));
+  writeFileSync(join(dir2, 'log.9'), logBytes([create(9n, '/x')]));
+  assert.deepEqual(loadZkImage(dir2).report.gaps, ['0x6–0x8']);
+  // No snapshot: the logs must start at the first txn (counter 1 of an epoch).
+  const dir3 = createTempDir('coracle-zkdata-');
+  t.after(() => removeTempDir(dir3));
+  writeFileSync(join(dir3, `log.${epoch(3n, 1n).toString(16)}`), logBytes([create(epoch(3n, 1n), '/y')]));
+  assert.deepEqual(loadZkImage(dir3).report.gaps, []);
+  writeFileSync(join(dir3, `log.${epoch(3n, 1n).toString(16)}`), logBytes([create(epoch(3n, 4n), '/y')]));
+  assert.deepEqual(loadZkImage(dir3).report.gaps, ['0x1–0x300000003']);
+});
+
 test('logs in a separate dataLogDir are read from there', (t) => {
   const dir = createTempDir('coracle-zkdata-');
   t.after(() => removeTempDir(dir));
