@@ -202,7 +202,7 @@ export class ZkImage {
   }
 
   private setData(path: string, data: Buffer | null, version: number, t: LoggedTxn): void {
-    const n = this.nodes.get(path);
+    const n = this.nodes.get(keyOf(path));
     if (!n) return;
     n.data = data;
     n.mtime = t.time;
@@ -211,7 +211,7 @@ export class ZkImage {
   }
 
   private setAcl(path: string, acl: Acl[], version: number): void {
-    const n = this.nodes.get(path);
+    const n = this.nodes.get(keyOf(path));
     if (!n) return;
     n.acl = acl;
     n.aversion = version;

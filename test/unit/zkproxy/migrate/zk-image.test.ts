@@ -67,6 +67,11 @@ test('creates, setData, setACL and deletes move the numbers as ZooKeeper does', 
   assert.deepEqual([a.data?.toString(), a.stat.version, a.stat.mzxid, a.stat.mtime, a.stat.aversion, a.acl], ['aa', 7, 13n, 1013n, 2, READ_ONLY]);
   assert.equal(image.read('/app/c'), undefined);
   assert.equal(image.lastZxid, 15n);
+  // The root goes by "/" in txns (DataTree keys it both "" and "/").
+  image.apply(at(16n, { op: 'setData', path: '/', data: Buffer.from('r'), version: 1 }));
+  image.apply(at(17n, { op: 'setACL', path: '/', acl: READ_ONLY, version: 1 }));
+  const root = image.read('/')!;
+  assert.deepEqual([root.data?.toString(), root.stat.version, root.stat.mzxid, root.stat.aversion, root.acl], ['r', 1, 16n, 1, READ_ONLY]);
 });
 
 test('a fuzzy snapshot: a create that finds its node, a delete that finds none', () => {
