@@ -7,12 +7,18 @@
  * txns run (fuzzy, as in production) and the last one is replayed over; and with the default, so
  * that half the workload is replayed from the log after the snapshot of the restart. Then every znode a client reads from that ZooKeeper must equal
  * the rebuilt tree's: every Stat field (zxids and times included), data, ACL and children, and
- * the tree must hold nothing more. `CORACLE_ZK_IMAGE_SEED` picks another workload.
+ * the tree must hold nothing more. Then `coracle zk-migrate --from-data-dir` copies the files into
+ * a `coracle`, which must serve every znode as ZooKeeper does (zxids aside), leave out the
+ * ephemerals (their parents as ZooKeeper reports them once their sessions end), and give the
+ * next sequential name ZooKeeper gives. `CORACLE_ZK_IMAGE_SEED` picks another workload.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { requirePeer } from '../support/peers';
 import { startZookeeper } from '../support/zookeeper-peer';
+import { CORACLE_BIN, startCoracle } from '../support/coracle-server';
+import { znodeView } from '../support/znode-view';
 import { ZkWireClient } from '../../zkproxy/dispatch/zk-wire-client';
 import { Acl, CreateMode, ZkErr, type ZkRequest } from '../../protocol/jute';
 import { loadZkImage } from '../../zkproxy/migrate/zk-image-loader';
@@ -135,8 +141,59 @@ async function checkAgainstZooKeeper(t: { diagnostic(msg: string): void }, snapC
     const znodes = await compare(reader, image, '/');
     assert.equal(image.size, znodes, 'the rebuilt tree holds nothing more');
     t.diagnostic(`${applied} writes, ${znodes} znodes equal; ${report.snapshot} + ${report.logs} logs, ${report.txns} txns replayed`);
+    await checkCopy(reader, zk.dataDir, paths);
   } finally {
     for (const c of clients) await c.close().catch(() => undefined);
     await zk.stop();
+  }
+}
+
+/** The znodes a copy writes (no ephemerals, nothing under /zookeeper), and each parent's ephemeral children. */
+async function copiedView(c: ZkWireClient, path: string, out: Map<string, Record<string, unknown>>): Promise<void> {
+  const v = (await znodeView(c, path, true))!;
+  const children = v.children as string[];
+  const ephemeral: string[] = [];
+  for (const k of children) {
+    const child = path === '/' ? `/${k}` : `${path}/${k}`;
+    if (child === '/zookeeper') continue;
+    const cv = await znodeView(c, child);
+    if (cv && cv.ephemeralOwner !== 0n) ephemeral.push(k);
+    else if (cv) await copiedView(c, child, out);
+  }
+  // As ZooKeeper reports the parent once those sessions end: one change per delete.
+  out.set(path, ephemeral.length === 0 ? v : { ...v, cversion: (v.cversion as number) + ephemeral.length, numChildren: (v.numChildren as number) - ephemeral.length, children: children.filter((k) => !ephemeral.includes(k)) });
+}
+
+/** Copies ZooKeeper's files into a fresh `coracle` and compares what both serve. */
+async function checkCopy(src: ZkWireClient, dataDir: string, paths: readonly string[]): Promise<void> {
+  const want = new Map<string, Record<string, unknown>>();
+  await copiedView(src, '/', want);
+  const coracle = await startCoracle(['--zk-container-check-ms', '3600000']);
+  let dst: ZkWireClient | undefined;
+  try {
+    const r = spawnSync(process.execPath, [CORACLE_BIN, 'zk-migrate', '--from-data-dir', dataDir, '--endpoints', `http://127.0.0.1:${coracle.clientPort}`], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, `zk-migrate: ${r.stdout}${r.stderr}`);
+    assert.match(r.stdout, new RegExp(`^copied ${want.size} znodes `), r.stdout);
+    dst = await ZkWireClient.connect({ host: '127.0.0.1', port: coracle.zkPort, timeoutMs: 10_000 });
+    const got = new Map<string, Record<string, unknown>>();
+    await copiedView(dst, '/', got);
+    assert.deepEqual([...got.keys()].sort(), [...want.keys()].sort(), 'the copied paths');
+    for (const [p, w] of want) {
+      const g = got.get(p)!;
+      // The root's times are 0 on ZooKeeper and its /zookeeper child is the store's own: data and versions.
+      if (p === '/') assert.deepEqual([g.data, g.version, g.cversion, g.aversion], [w.data, w.version, w.cversion, w.aversion], '/');
+      else assert.deepEqual(g, w, p);
+    }
+    // The next sequential name under a copied parent is the one ZooKeeper gives.
+    const parent = paths.find((p) => p !== '/' && want.has(p) && (want.get(p)!.ephemeralOwner === 0n)) ?? '/';
+    const seq = async (c: ZkWireClient): Promise<string> => {
+      const res = await c.send({ op: 'create', path: `${parent === '/' ? '' : parent}/s-`, data: null, acl: OPEN, flags: CreateMode.PERSISTENT_SEQUENTIAL });
+      assert.equal(res.header.err, ZkErr.OK, `sequential create under ${parent}`);
+      return (res.body as { path: string }).path;
+    };
+    assert.equal(await seq(dst), await seq(src), `the next sequential name under ${parent}`);
+  } finally {
+    await dst?.close().catch(() => undefined);
+    await coracle.stop();
   }
 }
