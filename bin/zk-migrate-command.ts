@@ -187,6 +187,8 @@ async function openLiveSource(o: Options, at: { host: string; port: number }): P
  * be ZooKeeper's. For the kinds of a live copy they are warnings (a znode may arrive plain).
  */
 function readImage(dataDir: string, logDir: string | undefined, whole: boolean): ZkImage {
+  // A large snapshot takes seconds to read: say what is going on first.
+  process.stderr.write(`reading ZooKeeper's snapshot and transaction logs in ${logDir && logDir !== dataDir ? `${dataDir} and ${logDir}` : dataDir}\n`);
   const { image, report } = loadZkImage(dataDir, logDir);
   for (const w of report.warnings) process.stderr.write(`warning: ${w}\n`);
   const { containers, ttls } = image.counts();
