@@ -14,7 +14,7 @@
  */
 import type { Socket } from 'node:net';
 import * as path from 'node:path';
-import { CORACLE_BIN, httpGet } from './coracle-server';
+import { CORACLE_BIN, httpGet, tcpAccepts } from './coracle-server';
 import { etcdctl, quoteBigInts } from './etcdctl';
 import { freePorts } from './ports';
 import { pollUntil } from './poll';
@@ -66,13 +66,21 @@ export class CoracleCluster {
 
   private constructor(private readonly options: ClusterOptions) {}
 
-  /** Starts `size` members with a static --initial-cluster and waits until all are healthy. */
+  /**
+   * Starts `size` members with a static --initial-cluster and waits until all are healthy and,
+   * with `zk`, until every ZooKeeper port accepts: it opens once the member's front end has
+   * loaded the tree, which needs a leader, and an election lost to a busy machine right after
+   * the first one can hold that back (a client started before it got connection refused).
+   */
   static async start(options: ClusterOptions): Promise<CoracleCluster> {
     const c = new CoracleCluster(options);
     for (let i = 0; i < options.size; i++) c.members.push(await c.allocate());
     const initial = c.members.map((m) => `${m.name}=${m.peerUrl}`).join(',');
     try {
       await Promise.all(c.members.map((m) => c.launch(m, ['--initial-cluster', initial, '--initial-cluster-state', 'new'])));
+      if (options.zk) {
+        await Promise.all(c.members.map((m) => pollUntil(`coracle ${m.name} ZooKeeper port`, async () => ((await tcpAccepts(m.zkPort!)) ? true : undefined), options.startTimeoutMs ?? 30_000, 200)));
+      }
     } catch (err) {
       await c.close();
       throw err;

@@ -45,7 +45,7 @@ export function httpGet(port: number, urlPath: string, timeoutMs = 2000): Promis
 }
 
 /** True when a TCP connection to 127.0.0.1:`port` is accepted (closed again at once). */
-function tcpAccepts(port: number): Promise<boolean> {
+export function tcpAccepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: '127.0.0.1', port });
     socket.setTimeout(1000, () => socket.destroy());
