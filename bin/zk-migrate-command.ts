@@ -21,6 +21,9 @@ import { EtcdCredentialFlags, loadEtcdCredentials } from '../zkproxy/backend/etc
 import { ZK_PROXY_FLAGS, etcdCredentialFlags } from './zk-proxy-flags';
 import { parseHostPort } from '../zkproxy/zk-flags';
 
+/** Parents whose children a copy from the files writes at once (a live copy reads the source at its default, 4). */
+const FILES_CONCURRENCY = 16;
+
 // TLS and a user towards etcd, as `coracle zk-proxy` (and etcdctl) take them.
 const { cacert, cert, key, user, password } = ZK_PROXY_FLAGS;
 
@@ -149,6 +152,9 @@ async function run(o: Options): Promise<MigrationReport> {
   try {
     return await migrateFromZooKeeper({
       source: source.reader, target, keys: new KeySchema(o.prefix), path: o.path, dryRun: o.dryRun, kinds: image,
+      // Reading the files costs nothing: more parents at once keep more txns in flight (100k
+      // znodes under 100 parents: 6.5–7.0 s with 16 against 7.6–7.7 s with the live copy's 4).
+      concurrency: o.live ? undefined : FILES_CONCURRENCY,
       onProgress: (r) => {
         const now = Date.now();
         if (now - last < 2000) return;
