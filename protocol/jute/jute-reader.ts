@@ -95,17 +95,6 @@ export class JuteReader {
     return out;
   }
 
-  /**
-   * Steps over an int32-length-prefixed byte buffer without copying it (a znode's data in a
-   * snapshot, where only the Stat is wanted).
-   */
-  skipBuffer(what = 'buffer'): void {
-    const len = this.readLength(what, true);
-    if (len === -1) return;
-    this.need(len, what);
-    this.pos += len;
-  }
-
   /** A UTF-8 string with an int32 byte-length prefix; -1 is null. */
   readUString(what = 'ustring'): string | null {
     const len = this.readLength(what, true);

@@ -26,16 +26,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CORACLE_BIN, type CoracleServer, startCoracle } from '../support/coracle-server';
 import { type Kdc, kdcSkip, startKdc } from '../support/kdc';
+import { KERBEROS_SERVICE as SERVICE, SASL_PROVIDER_CONFIG as SASL_PROVIDER, kdcFile, krb5Section, zkCliKerberosFlags } from '../support/kerberos-jaas';
 import { javaPath, requirePeer } from '../support/peers';
 import { freePorts, releasePorts } from '../support/ports';
 import { runCommand } from '../support/run-command';
 import { createTempDir, removeTempDir } from '../support/temp-dir';
 import { type AuthTranscript, authTranscript, zkCliWithFlags } from '../support/zk-cli-auth';
 import { type ZookeeperPeer, startZookeeper, zookeeperClasspath } from '../support/zookeeper-peer';
-
-/** The service principal, without the realm (as in zk-kerberos.test.ts). */
-const SERVICE = 'zookeeper/localhost';
-const SASL_PROVIDER = { 'authProvider.sasl': 'org.apache.zookeeper.server.auth.SASLAuthenticationProvider' };
 
 /**
  * The rules under test. alice's maps the whole `alice@REALM` to `admin` (a simple name). carol's
@@ -47,12 +44,6 @@ const RULES = 'RULE:[1:$1@$0](alice@.*)s/alice@.*/admin/ RULE:[1:$1@$0](carol@.*
 const USERS = ['alice', 'bob', 'carol'] as const;
 type User = (typeof USERS)[number];
 
-/** A `Krb5LoginModule` JAAS section logging `principal` in from `keytab` (copied from zk-kerberos.test.ts). */
-function krb5Section(section: 'Server' | 'Client', keytab: string, principal: string): string {
-  return `${section} {\n  com.sun.security.auth.module.Krb5LoginModule required\n  useKeyTab=true\n  keyTab="${keytab}"\n`
-    + `  storeKey=true\n  useTicketCache=false\n  principal="${principal}";\n};\n`;
-}
-
 /** The realm's JAAS files: the servers' `Server` section and one `Client` file per user. */
 interface Realm {
   kdc: Kdc;
@@ -61,27 +52,16 @@ interface Realm {
 }
 
 async function makeRealm(kdc: Kdc): Promise<Realm> {
-  const file = (name: string, text: string): string => {
-    const f = path.join(kdc.dir, name);
-    fs.writeFileSync(f, text);
-    return f;
-  };
+  const file = (name: string, text: string): string => kdcFile(kdc, name, text);
   const serverKeytab = await kdc.addPrincipal(SERVICE);
   const clientJaas = {} as Record<User, string>;
   for (const u of USERS) clientJaas[u] = file(`${u}-jaas.conf`, krb5Section('Client', await kdc.addPrincipal(u), `${u}@${kdc.realm}`));
   return { kdc, serverJaas: file('server-jaas.conf', krb5Section('Server', serverKeytab, `${SERVICE}@${kdc.realm}`)), clientJaas };
 }
 
-/**
- * zkCli as `user` (copied from zk-kerberos.test.ts): the realm's krb5.conf, the user's JAAS
- * client file, no host canonicalization (the client asks for `zookeeper/localhost`). Sequential
- * calls only (zkCliWithFlags sets CLIENT_JVMFLAGS around each).
- */
+/** zkCli as `user` (zkCliKerberosFlags). Sequential calls only (zkCliWithFlags sets CLIENT_JVMFLAGS around each). */
 async function zkCliAs(realm: Realm, user: User, connect: string, commands: string[]): Promise<AuthTranscript> {
-  return authTranscript(await zkCliWithFlags(connect, commands, [
-    `-Djava.security.krb5.conf=${realm.kdc.krb5Conf}`, '-Dzookeeper.sasl.client=true',
-    '-Dzookeeper.sasl.client.canonicalize.hostname=false', `-Djava.security.auth.login.config=${realm.clientJaas[user]}`,
-  ]));
+  return authTranscript(await zkCliWithFlags(connect, commands, zkCliKerberosFlags(realm.kdc.krb5Conf, realm.clientJaas[user])));
 }
 
 /** One setting of the realm switch (the rules are always {@link RULES}). */

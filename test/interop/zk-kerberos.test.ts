@@ -24,24 +24,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { lookup } from 'node:dns/promises';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { type CoracleServer, startCoracle } from '../support/coracle-server';
 import { type Kdc, kdcSkip, startKdc } from '../support/kdc';
+import { KERBEROS_SERVICE as SERVICE, SASL_PROVIDER_CONFIG as SASL_PROVIDER, kdcFile, krb5Section, zkCliKerberosFlags } from '../support/kerberos-jaas';
 import { AWAIT_KAZOO_AUTH_FAILURE, KazooError, closingClient, dedent, kazoo } from '../support/kazoo';
 import { SYSTEM_PYTHON, peersRequired, requirePeer } from '../support/peers';
 import { type AuthTranscript, authTranscript, zkCliWithFlags } from '../support/zk-cli-auth';
 import { type ZookeeperPeer, startZookeeper } from '../support/zookeeper-peer';
-
-/** The service principal, without the realm (the servers' JAAS files name it with). */
-const SERVICE = 'zookeeper/localhost';
-const SASL_PROVIDER = { 'authProvider.sasl': 'org.apache.zookeeper.server.auth.SASLAuthenticationProvider' };
-
-/** A `Krb5LoginModule` JAAS section logging `principal` in from `keytab`, never from a ticket cache. */
-function krb5Section(section: 'Server' | 'Client', keytab: string, principal: string): string {
-  return `${section} {\n  com.sun.security.auth.module.Krb5LoginModule required\n  useKeyTab=true\n  keyTab="${keytab}"\n`
-    + `  storeKey=true\n  useTicketCache=false\n  principal="${principal}";\n};\n`;
-}
 
 /** The realm's principals, their keytabs and the JAAS files that use them. */
 interface Realm {
@@ -56,11 +45,7 @@ interface Realm {
 async function makeRealm(kdc: Kdc): Promise<Realm> {
   const [alice, bob] = [`alice@${kdc.realm}`, `bob@${kdc.realm}`];
   const keytabs = { alice: await kdc.addPrincipal('alice'), bob: await kdc.addPrincipal('bob'), server: await kdc.addPrincipal(SERVICE) };
-  const file = (name: string, text: string): string => {
-    const f = path.join(kdc.dir, name);
-    fs.writeFileSync(f, text);
-    return f;
-  };
+  const file = (name: string, text: string): string => kdcFile(kdc, name, text);
   const jaas = {
     server: file('server-jaas.conf', krb5Section('Server', keytabs.server, `${SERVICE}@${kdc.realm}`)),
     alice: file('alice-jaas.conf', krb5Section('Client', keytabs.alice, alice)),
@@ -70,16 +55,11 @@ async function makeRealm(kdc: Kdc): Promise<Realm> {
 }
 
 /**
- * zkCli with the realm's krb5.conf and a JAAS client file (or none). The host is not
- * canonicalized (its default would reverse-resolve 127.0.0.1, which is `localhost` here but may
- * not be elsewhere), so the client asks for `zookeeper/localhost` whatever the machine's hosts
- * file says. Calls in this file are sequential (zkCliWithFlags sets CLIENT_JVMFLAGS around each).
+ * zkCli with the realm's krb5.conf and a JAAS client file (or none); see zkCliKerberosFlags.
+ * Calls in this file are sequential (zkCliWithFlags sets CLIENT_JVMFLAGS around each).
  */
 function zkCliAs(realm: Realm, jaas: string | undefined, connect: string, commands: string[]): Promise<string> {
-  return zkCliWithFlags(connect, commands, [
-    `-Djava.security.krb5.conf=${realm.kdc.krb5Conf}`, '-Dzookeeper.sasl.client=true',
-    '-Dzookeeper.sasl.client.canonicalize.hostname=false', ...(jaas ? [`-Djava.security.auth.login.config=${jaas}`] : []),
-  ]);
+  return zkCliWithFlags(connect, commands, zkCliKerberosFlags(realm.kdc.krb5Conf, jaas));
 }
 
 /** What pure-sasl's GSSAPI needs besides kazoo: Debian's python3-pure-sasl and python3-kerberos. */

@@ -19,7 +19,7 @@ export interface CopiedNode {
   acl: Acl[];
   /** The cversion to report (the source's, plus its children not copied). */
   cversion: number;
-  /** What it is: a plain znode unless the source's data directory says container or TTL (node-kinds.ts). */
+  /** What it is: a plain znode unless the source's data directory says container or TTL (zk-image-loader.ts). */
   kind: Exclude<NodeKind, 'system'>;
   /** A TTL znode's TTL in ms (0 otherwise). */
   ttl: bigint;

@@ -26,6 +26,11 @@ const EXTENDED_MASK = 0xff00000000000000n;
 const RESERVED_MASK = 0x00ffff0000000000n;
 const VALUE_MASK = 0x000000ffffffffffn;
 
+/** The persisted ephemeralOwner that marks a container, or a TTL znode of `ttl` ms (DataTree's createNode). */
+export function ownerOfKind(kind: 'container' | 'ttl', ttl: bigint): bigint {
+  return kind === 'container' ? CONTAINER_OWNER : BigInt.asIntN(64, EXTENDED_MASK | (ttl & VALUE_MASK));
+}
+
 /**
  * The kind a persisted ephemeralOwner marks, or undefined for a plain node or an ephemeral.
  * An owner with the extended top byte but other reserved bits is some later ZooKeeper's

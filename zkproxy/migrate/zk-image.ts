@@ -7,14 +7,15 @@
  *
  * Numbers are kept as ZooKeeper persists them: `cversion` counts the creates under a node, and
  * a client sees 2 × creates − children (one change per create and one per delete), which is
- * what {@link ZkImage.stat} gives, with ephemeralOwner 0 for containers and TTL znodes.
+ * what {@link ZkImage.read} gives, with ephemeralOwner 0 for containers and TTL znodes.
  */
 import { Acl, OpCode, Stat } from '../../protocol/jute';
 import { OPEN_ACL_UNSAFE } from '../mapping/acl-rules';
-import { SpecialNode, specialKindOf } from './special-node';
+import { SpecialNode, ownerOfKind, specialKindOf } from './special-node';
 import { PersistedNode } from './zk-snapshot-reader';
 import { CreateTxn, LoggedTxn, ZkTxn } from './zk-txn';
 import { ZkDataFileError } from './zk-data-file-error';
+import { SourceNode } from './zk-source';
 
 /** A znode of the image: as persisted, with its children's names. */
 interface ImageNode extends Omit<PersistedNode, 'path' | 'acl'> {
@@ -22,16 +23,6 @@ interface ImageNode extends Omit<PersistedNode, 'path' | 'acl'> {
   children: Set<string>;
 }
 
-/** What a client reads of a znode (getData's Stat, getACL, getChildren). */
-export interface ImageRead {
-  stat: Stat;
-  data: Buffer | null;
-  acl: Acl[];
-  children: string[];
-}
-
-const CONTAINER_OWNER = -(1n << 63n);
-const ttlOwner = (ttl: bigint): bigint => BigInt.asIntN(64, 0xff00000000000000n | ttl);
 /** The root's key: ZooKeeper's DataTree keys it "", not "/". */
 const ROOT = '';
 
@@ -63,9 +54,10 @@ export class ZkImage {
     const image = new ZkImage(zxid);
     for (const { path, ...n } of nodes) {
       if (path !== ROOT) {
-        const parent = image.nodes.get(split(path).parent);
+        const at = split(path);
+        const parent = image.nodes.get(at.parent);
         if (!parent) throw new ZkDataFileError(`${name}: znode ${path} comes before its parent (an invalid tree)`);
-        parent.children.add(split(path).name);
+        parent.children.add(at.name);
       }
       image.insert(path, { ...n, children: new Set() });
     }
@@ -100,8 +92,8 @@ export class ZkImage {
     if (t.zxid > this.zxid) this.zxid = t.zxid;
   }
 
-  /** The znode at `path` as a client reads it, or undefined when there is none. */
-  read(path: string): ImageRead | undefined {
+  /** The znode at `path` as a client reads it (getData's Stat, getACL, getChildren), or undefined when there is none. */
+  read(path: string): SourceNode | undefined {
     const n = this.nodes.get(keyOf(path));
     if (!n) return undefined;
     const numChildren = n.children.size;
@@ -172,7 +164,7 @@ export class ZkImage {
     }
     this.raiseChildCount(parent, txn.parentCVersion, t.zxid);
     parent.children.add(name);
-    const owner = txn.kind === 'container' ? CONTAINER_OWNER : txn.kind === 'ttl' ? ttlOwner(txn.ttl) : txn.ephemeral ? t.clientId : 0n;
+    const owner = txn.kind !== 'plain' ? ownerOfKind(txn.kind, txn.ttl) : txn.ephemeral ? t.clientId : 0n;
     this.insert(txn.path, {
       data: txn.data, acl: txn.acl, czxid: t.zxid, mzxid: t.zxid, ctime: t.time, mtime: t.time,
       version: 0, cversion: 0, aversion: 0, owner, pzxid: t.zxid, children: new Set(),

@@ -8,31 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SnappyFormatError, inflateRawBlock, inflateSnappyStream, isSnappyStream } from '../../../../zkproxy/migrate/snappy';
-
-const HEADER = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00, 0, 0, 0, 1, 0, 0, 0, 1]);
-
-/** A varint, as a raw block's length is written. */
-function varint(n: number): Buffer {
-  const out: number[] = [];
-  for (; n >= 0x80; n = Math.floor(n / 128)) out.push((n & 0x7f) | 0x80);
-  out.push(n);
-  return Buffer.from(out);
-}
-
-/** A literal element of `bytes` (1..2^16 bytes). */
-function literal(bytes: Buffer): Buffer {
-  const n = bytes.length - 1;
-  if (n < 60) return Buffer.concat([Buffer.from([n << 2]), bytes]);
-  if (n < 256) return Buffer.concat([Buffer.from([60 << 2, n]), bytes]);
-  return Buffer.concat([Buffer.from([61 << 2, n & 0xff, n >> 8]), bytes]);
-}
-
-/** A stream's block: its int32 length, then the block. */
-function blockFrame(block: Buffer): Buffer {
-  const len = Buffer.alloc(4);
-  len.writeInt32BE(block.length);
-  return Buffer.concat([len, block]);
-}
+import { SNAPPY_HEADER as HEADER, snappyFrame as blockFrame, snappyLiteral as literal, snappyVarint as varint } from './zk-data-writer';
 
 test('every element kind: literals short and long, copies with 1-, 2- and 4-byte offsets, a run', () => {
   const long = Buffer.alloc(300, 7);

@@ -109,28 +109,41 @@ export function logBytes(records: Buffer[], padding = 64): Buffer {
   return Buffer.concat([header, ...records, Buffer.alloc(padding)]);
 }
 
+/** snappy-java's stream header: the magic, then its version and the oldest compatible one. */
+export const SNAPPY_HEADER = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00, 0, 0, 0, 1, 0, 0, 0, 1]);
+
+/** A varint, as a raw Snappy block's length is written. */
+export function snappyVarint(n: number): Buffer {
+  const out: number[] = [];
+  for (; n >= 0x80; n = Math.floor(n / 128)) out.push((n & 0x7f) | 0x80);
+  out.push(n);
+  return Buffer.from(out);
+}
+
+/** A raw Snappy literal element of `bytes` (1..2^16 bytes). */
+export function snappyLiteral(bytes: Buffer): Buffer {
+  const n = bytes.length - 1;
+  if (n < 60) return Buffer.concat([Buffer.from([n << 2]), bytes]);
+  if (n < 256) return Buffer.concat([Buffer.from([60 << 2, n]), bytes]);
+  return Buffer.concat([Buffer.from([61 << 2, n & 0xff, n >> 8]), bytes]);
+}
+
+/** A stream's block: its int32 length, then the raw block. */
+export function snappyFrame(block: Buffer): Buffer {
+  const len = Buffer.alloc(4);
+  len.writeInt32BE(block.length);
+  return Buffer.concat([len, block]);
+}
+
 /**
  * `bytes` as snappy-java's stream (SnappyOutputStream) holds them, each block of up to 32 KiB
  * stored as one literal: what a snappy-compressed snapshot looks like, minus the compression.
  */
 export function snappyStream(bytes: Buffer): Buffer {
-  const parts = [Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00, 0, 0, 0, 1, 0, 0, 0, 1])];
+  const parts: Buffer[] = [SNAPPY_HEADER];
   for (let at = 0; at < bytes.length; at += 32768) {
     const chunk = bytes.subarray(at, at + 32768);
-    const n = chunk.length - 1;
-    // The uncompressed length as a varint, then a literal whose length − 1 follows in 2 bytes (tag 61).
-    const len: number[] = [];
-    for (let v = chunk.length; ; v = Math.floor(v / 128)) {
-      if (v < 0x80) {
-        len.push(v);
-        break;
-      }
-      len.push((v & 0x7f) | 0x80);
-    }
-    const block = Buffer.concat([Buffer.from(len), Buffer.from([61 << 2, n & 0xff, n >> 8]), chunk]);
-    const frame = Buffer.alloc(4);
-    frame.writeInt32BE(block.length);
-    parts.push(frame, block);
+    parts.push(snappyFrame(Buffer.concat([snappyVarint(chunk.length), snappyLiteral(chunk)])));
   }
   return Buffer.concat(parts);
 }

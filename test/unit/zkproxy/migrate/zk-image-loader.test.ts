@@ -12,7 +12,7 @@ import { Acl, OpCode } from '../../../../protocol/jute';
 import { ZkTxn } from '../../../../zkproxy/migrate/zk-txn';
 import { adler32 } from '../../../../zkproxy/migrate/adler32';
 import { loadZkImage } from '../../../../zkproxy/migrate/zk-image-loader';
-import { specialKindOf } from '../../../../zkproxy/migrate/special-node';
+import { ownerOfKind, specialKindOf } from '../../../../zkproxy/migrate/special-node';
 import { ZkDataFileError } from '../../../../zkproxy/migrate/zk-data-file-error';
 import { readSnapshot } from '../../../../zkproxy/migrate/zk-snapshot-reader';
 import { readTxnLog } from '../../../../zkproxy/migrate/zk-txn-log-reader';
@@ -36,6 +36,7 @@ test('adler32 matches the RFC 1950 sum (java.util.zip.Adler32)', () => {
 test('the persisted ephemeralOwner tells containers and TTL znodes from the rest', () => {
   assert.deepEqual(specialKindOf(CONTAINER), { kind: 'container', ttl: 0n });
   assert.deepEqual(specialKindOf(ttlOwner(5000n)), { kind: 'ttl', ttl: 5000n });
+  assert.deepEqual([ownerOfKind('container', 0n), ownerOfKind('ttl', 5000n)], [CONTAINER, ttlOwner(5000n)], 'the markers a replayed create writes');
   assert.equal(specialKindOf(0n), undefined);
   assert.equal(specialKindOf(ttlOwner(0n)), undefined, 'a TTL of 0, which ZooKeeper never reaps');
   assert.equal(specialKindOf(0x1000000abcn), undefined, 'an ephemeral of server 0');
