@@ -16,6 +16,7 @@ import { ZkWireClient } from '../zkproxy/dispatch/zk-wire-client';
 import { MigrationOptions, MigrationReport, migrateFromZooKeeper } from '../zkproxy/migrate/zk-migration';
 import { MigrationError, NodeSource } from '../zkproxy/migrate/zk-source';
 import { loadZkImage } from '../zkproxy/migrate/zk-image-loader';
+import { ZxidOutcome } from '../zkproxy/migrate/zxid-raise';
 import { ZkImage } from '../zkproxy/migrate/zk-image';
 import { EtcdCredentialFlags, loadEtcdCredentials } from '../zkproxy/backend/etcd-credentials';
 import { ZK_PROXY_FLAGS, etcdCredentialFlags } from './zk-proxy-flags';
@@ -39,6 +40,7 @@ const FLAGS = {
   'from-key': { kind: 'string', default: '', help: 'PEM private key of --from-cert.' },
   'from-data-dir': { kind: 'string', default: '', help: "The source's dataDir (zoo.cfg; read-only). Alone: copy the tree its snapshot and logs hold. With --from: they tell which znodes are containers and TTL znodes, which then keep their kind." },
   'from-log-dir': { kind: 'string', default: '', help: "The source's dataLogDir, when it is not the dataDir." },
+  'raise-zxid': { kind: 'bool', default: false, help: "Move Coracle's zxids past the source's even when its ZooKeeper space is in use (the zxids of the znodes already there change with them); done anyway into an unused one." },
   cacert, cert, key, user, password,
 } satisfies Record<string, FlagSpec>;
 
@@ -49,7 +51,9 @@ export function zkMigrateHelp(): string {
     '                           or: coracle zk-migrate --from-data-dir=DIR [--from-log-dir=DIR] [--endpoints=URLS] [flags]',
     '  Reads every znode of the source and writes it with its data, ACL, version, aversion, ctime, mtime',
     '  and cversion (so versioned writes and sequential names carry on where they were). Ephemerals and',
-    '  /zookeeper are not copied; zxids are new. Run it again to resume: znodes already there are kept.',
+    '  /zookeeper are not copied; zxids are new, past the source\'s, so its clients can switch over (told',
+    '  that their session expired, as after losing an ensemble). Run it again to resume: znodes already',
+    '  there are kept.',
     '  --from reads a live ZooKeeper as a client: stop its writers for an exact copy. Containers and TTL',
     "  znodes then arrive as plain ones unless --from-data-dir names its data directory (readable here).",
     "  --from-data-dir alone copies the tree ZooKeeper's snapshot and transaction logs hold (ZooKeeper may",
@@ -76,6 +80,7 @@ export async function zkMigrateCommand(argv: string[]): Promise<number> {
     const report = await run(options);
     const done = options.dryRun ? 'would copy' : 'copied';
     const kept = options.dryRun ? 'would keep' : 'kept';
+    if (report.zxid) process.stderr.write(`${zxidLine(report.zxid, options.dryRun)}\n`);
     const kinds = options.dataDir === undefined ? '' : `; ${report.containers} containers and ${report.ttlNodes} TTL znodes ${kept} their kind`;
     process.stdout.write(`${done} ${report.copied} znodes (${report.bytes} bytes of data); ${report.existing} already there, kept; ${report.ephemeralsSkipped} ephemerals not copied${kinds}\n`);
     return 0;
@@ -90,6 +95,7 @@ interface Options {
   live?: { host: string; port: number };
   auth: { scheme: string; auth: Buffer }[]; endpoints: string[]; prefix: string; path: string; etcd: EtcdCredentialFlags;
   dryRun: boolean;
+  raiseZxid: boolean;
   /** The source's dataDir and dataLogDir, to read the znodes' kinds from (none: all plain). */
   dataDir?: string;
   logDir?: string;
@@ -97,7 +103,7 @@ interface Options {
   sourceTls?: { cacert: string; cert?: string; key?: string };
 }
 
-type Values = { from: string; 'from-auth': string[]; endpoints: string[]; 'zk-key-prefix': string; path: string; 'dry-run': boolean }
+type Values = { from: string; 'from-auth': string[]; endpoints: string[]; 'zk-key-prefix': string; path: string; 'dry-run': boolean; 'raise-zxid': boolean }
   & Record<'cacert' | 'cert' | 'key' | 'user' | 'password' | 'from-cacert' | 'from-cert' | 'from-key' | 'from-data-dir' | 'from-log-dir', string>;
 
 function parse(argv: string[]): Options {
@@ -107,7 +113,7 @@ function parse(argv: string[]): Options {
   if (v.from === '') requireNoLiveFlags(v);
   return {
     live: v.from === '' ? undefined : sourceAddress(v.from), auth: sourceAuth(v['from-auth']), sourceTls: sourceTlsFlags(v), endpoints: v.endpoints,
-    prefix: v['zk-key-prefix'], path: v.path, etcd: etcdCredentialFlags(v, v.endpoints), dryRun: v['dry-run'],
+    prefix: v['zk-key-prefix'], path: v.path, etcd: etcdCredentialFlags(v, v.endpoints), dryRun: v['dry-run'], raiseZxid: v['raise-zxid'],
     dataDir: v['from-data-dir'] || undefined, logDir: v['from-log-dir'] || undefined,
   };
 }
@@ -145,13 +151,13 @@ async function run(o: Options): Promise<MigrationReport> {
   // Read the TLS files and the data directory first: a bad one is said before anything connects.
   const credentials = loadEtcdCredentials(o.etcd);
   const image = o.dataDir === undefined ? undefined : readImage(o.dataDir, o.logDir, o.live === undefined);
-  const source = o.live ? await openLiveSource(o, o.live) : { reader: { read: async (p: string) => image!.read(p) }, close: async () => undefined };
+  const source = o.live ? await openLiveSource(o, o.live) : { reader: { read: async (p: string) => image!.read(p), lastZxid: image!.lastZxid }, close: async () => undefined };
   const target = new RemoteBackend({ endpoints: o.endpoints, credentials });
   const started = Date.now();
   let last = started;
   try {
     return await migrateFromZooKeeper({
-      source: source.reader, target, keys: new KeySchema(o.prefix), path: o.path, dryRun: o.dryRun, kinds: image,
+      source: source.reader, target, keys: new KeySchema(o.prefix), path: o.path, dryRun: o.dryRun, kinds: image, raiseZxid: o.raiseZxid,
       // Reading the files costs nothing: more parents at once keep more txns in flight (100k
       // znodes under 100 parents: 6.5–7.0 s with 16 against 7.6–7.7 s with the live copy's 4).
       concurrency: o.live ? undefined : FILES_CONCURRENCY,
@@ -165,6 +171,24 @@ async function run(o: Options): Promise<MigrationReport> {
   } finally {
     await source.close().catch(() => undefined);
     await target.close();
+  }
+}
+
+const hex = (z: bigint): string => `0x${z.toString(16)}`;
+
+/** What became of Coracle's zxids, for stderr (a warning when its clients could not switch over). */
+function zxidLine(z: ZxidOutcome, dryRun: boolean): string {
+  const source = `the source's last zxid is ${hex(z.sourceZxid)}`;
+  switch (z.kind) {
+    case 'ahead':
+      return `zxids: Coracle's are past the source's (zxid base ${hex(z.base)}; ${source})`;
+    case 'raised':
+      return `zxids: Coracle's ${dryRun ? 'would start' : 'now start'} at ${hex(z.to)} (zxid base, was ${hex(z.from)}), past the source's epoch (${source}): ` +
+        'a client moving over from it is told that its session expired and starts a new one';
+    case 'held':
+      return `warning: Coracle's zxids (zxid base ${hex(z.base)}) are below the source's (${source}) and were left alone, since its ` +
+        'ZooKeeper space is in use: a client moving over from the source is refused ("client must try another server") until it ' +
+        `starts a new session. Run again with --raise-zxid to set the zxid base to ${hex(z.needed)} (the zxids of the znodes already in Coracle move with it)`;
   }
 }
 

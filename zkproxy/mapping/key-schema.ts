@@ -23,6 +23,7 @@
  *   ZooKeeper revision (the change feed's catch-up barrier). Its value is empty, or a multi's
  *   change script when the multi changed a path twice (change-script.ts).
  * - `<p>secret` — the cluster secret from which session passwords are derived.
+ * - `<p>zxid-base` — what clients' zxids add to the revisions (zxid-base.ts); absent = 0.
  */
 import { depth } from './path-rules';
 
@@ -77,6 +78,11 @@ export class KeySchema {
     return Buffer.from(`${this.prefix}secret`, 'utf8');
   }
 
+  /** The zxid-base key (zxid-base.ts). */
+  zxidBaseKey(): Buffer {
+    return Buffer.from(`${this.prefix}zxid-base`, 'utf8');
+  }
+
   /** The whole key space as a range [start, end). */
   range(): { key: Buffer; rangeEnd: Buffer } {
     const key = Buffer.from(this.prefix, 'utf8');
@@ -103,6 +109,7 @@ export class KeySchema {
     const rest = key.toString('utf8', pb);
     if (rest === 'e') return { kind: 'error' };
     if (rest === 'secret') return { kind: 'secret' };
+    if (rest === 'zxid-base') return { kind: 'zxidBase' };
     return { kind: 'other' };
   }
 }
@@ -123,7 +130,7 @@ const HEX_ID = /^[0-9a-f]{1,16}$/;
 export type KeyKind =
   | { kind: 'node' | 'acl' | 'counter'; path: string }
   | { kind: 'session'; id: bigint }
-  | { kind: 'error' | 'secret' | 'other' };
+  | { kind: 'error' | 'secret' | 'zxidBase' | 'other' };
 
 function pad4(n: number): string {
   return n.toString().padStart(4, '0');

@@ -18,6 +18,7 @@ import { baseName, parentOf } from './path-rules';
 import { NodeView } from './znode-view';
 import { QuotaUsage, quotaStatsText, quotaTargetOf } from './quota-stats';
 import { QuotaUsageCache } from './quota-usage-cache';
+import { decodeZxidBase } from './zxid-base';
 
 interface NodeState {
   kind: NodeKind;
@@ -94,6 +95,11 @@ export class ZnodeTree {
   revision = 0;
   /** The cluster secret, once seen. */
   secret: Buffer | undefined;
+  /**
+   * What clients' zxids add to revisions (zxid-base.ts). It only ever rises: lowering it would
+   * take zxids back below what clients have seen, and they would be refused.
+   */
+  zxidBase = 0n;
 
   constructor(readonly keys: KeySchema) {}
 
@@ -173,6 +179,7 @@ export class ZnodeTree {
     this.dataBytes = fresh.dataBytes;
     this.quotaUsage.clear();
     this.secret = fresh.secret ?? this.secret;
+    if (fresh.zxidBase > this.zxidBase) this.zxidBase = fresh.zxidBase;
     this.revision = fresh.revision;
     return changes;
   }
@@ -270,6 +277,11 @@ export class ZnodeTree {
       case 'secret':
         if (type === 'put' && kv.value.length > 0) this.secret = Buffer.from(kv.value);
         return undefined;
+      case 'zxidBase': {
+        const base = type === 'put' ? decodeZxidBase(kv.value) : undefined;
+        if (base !== undefined && base > this.zxidBase) this.zxidBase = base;
+        return undefined;
+      }
       default:
         return undefined;
     }

@@ -11,7 +11,8 @@
  * last txn written). A node that already exists in the store is left as it is and counted, so an
  * interrupted copy can simply run again.
  *
- * What cannot move: zxids (czxid, mzxid and pzxid are the store's revisions of the copy),
+ * What cannot move: zxids (czxid, mzxid and pzxid are the store's revisions of the copy; the
+ * copy raises the store's zxids past the source's so its clients can switch over, zxid-raise.ts),
  * ephemerals (their sessions live on the old cluster; they are skipped and counted, and their
  * parents' cversion is what the old cluster reports once those sessions end), `/zookeeper`,
  * `/zookeeper/quota` and `/zookeeper/config` themselves (the store has its own; the quota
@@ -28,6 +29,7 @@ import { KeySchema } from '../mapping/key-schema';
 import { CopiedNode, absentNodes, rootUnused, setChildCount, writeNodes, writeRoot } from './node-writer';
 import { MigrationError, NodeReader } from './zk-source';
 import { NodeKindLookup } from './special-node';
+import { ZxidOutcome, raiseZxidBase } from './zxid-raise';
 import { childPath, isSystemPath, parentOf } from '../mapping/path-rules';
 
 /** Where to copy from and to. */
@@ -45,6 +47,8 @@ export interface MigrationOptions {
   dryRun?: boolean;
   /** Containers and TTL znodes, from the source's data directory (without it every copy is plain). */
   kinds?: NodeKindLookup;
+  /** Raise the store's zxids past the source's even when its ZooKeeper space is in use (zxid-raise.ts). */
+  raiseZxid?: boolean;
   /** Called after every batch of nodes, with the counts so far. */
   onProgress?(r: MigrationReport): void;
 }
@@ -62,6 +66,8 @@ export interface MigrationReport {
   /** Of the znodes written, the containers and the TTL znodes (each kept its kind). */
   containers: number;
   ttlNodes: number;
+  /** What became of the store's zxids (absent when the subtree was not found). */
+  zxid?: ZxidOutcome;
 }
 
 /** A node read from the source, ready to write. */
@@ -103,6 +109,8 @@ export async function migrateFromZooKeeper(o: MigrationOptions): Promise<Migrati
   const top = await read(src, o.path ?? '/', o.kinds);
   if (top === undefined || top === 'ephemeral') return report;
   if (top.node.path !== '/') await requireParent(o.target, o.keys, top.node.path);
+  // Before any znode is written: a copy resumed after a failure finds the store's space in use.
+  report.zxid = await raiseZxidBase(o.target, o.keys, src.lastZxid, { force: o.raiseZxid, dryRun: o.dryRun });
   const write = o.dryRun ? (nodes: CopiedNode[]) => absentNodes(o.target, o.keys, nodes) : (nodes: CopiedNode[]) => writeNodes(o.target, o.keys, nodes);
   const writeTop = top.node.path !== '/' ? write([top.node]) : (o.dryRun ? rootUnused(o.target, o.keys) : writeRoot(o.target, o.keys, top.node)).then((w) => (w ? [top.node] : []));
   const topWritten = await writeTop;

@@ -28,10 +28,15 @@ export interface SourceNode {
 export interface NodeReader {
   /** The node at `path` (data and Stat, ACL, children), or undefined when it does not exist. */
   read(path: string): Promise<SourceNode | undefined>;
+  /** The newest zxid the source has shown: its last txn's (files), the highest in its replies so far (live). */
+  readonly lastZxid: bigint;
 }
 
 /** Reads znodes of a live source through one session. */
 export class NodeSource implements NodeReader {
+  /** The highest header zxid of the source's replies: its last processed zxid when it answered. */
+  lastZxid = 0n;
+
   constructor(private readonly client: ZkWireClient) {}
 
   /** The node at `path` (data and Stat, ACL, children), or undefined when it does not exist. */
@@ -42,6 +47,7 @@ export class NodeSource implements NodeReader {
       this.client.send({ op: 'getChildren', path, watch: false }),
     ]);
     for (const r of [data, acl, children]) {
+      if (r.header.zxid > this.lastZxid) this.lastZxid = r.header.zxid;
       if (r.header.err === ZkErr.NONODE) return undefined;
       if (r.header.err !== ZkErr.OK) throw readFailure(path, r.header.err);
     }

@@ -29,6 +29,7 @@ import { toZkCode } from '../errors/zk-error';
 import { ZkLogger } from '../logger';
 import { ZK_HANDSHAKE_TIMEOUT_MS, ZK_MAX_PIPELINED_WRITES, ZK_MAX_QUEUED_BYTES } from '../limits';
 import { AuthId, aclAllows, normalizeAddress } from '../mapping/acl-rules';
+import { requestInRevisions, revisionOfZxid, wireResponse, wireZxid } from '../mapping/zxid-base';
 import { ZkContext, ZkHandler, ZkReply, dispatch } from '../dispatch/zk-handler';
 import { ZkServices } from '../ops/services';
 import { WriteChain } from '../ops/write-chain';
@@ -205,7 +206,7 @@ export class ZkConnection implements WatchTarget, SessionOwner {
     if (s.readOnly?.mode.active) return this.readOnlyHandshake(req, s.readOnly.sessions);
     if (!(await this.caughtUpTo(req.lastZxidSeen))) {
       // ZooKeeper closes without a reply: "client must try another server" (§2.1).
-      this.log.info({ lastZxidSeen: req.lastZxidSeen.toString(), zxid: s.tree.revision }, 'client is ahead of us; refusing');
+      this.log.info({ lastZxidSeen: req.lastZxidSeen.toString(16), zxid: this.wire(s.tree.revision).toString(16) }, 'client is ahead of us; refusing');
       this.close('client ahead');
       return;
     }
@@ -248,7 +249,7 @@ export class ZkConnection implements WatchTarget, SessionOwner {
       this.close(why);
     };
     if (!req.readOnly) return refuse('read-only mode refuses a client that does not allow read-only sessions');
-    if (req.lastZxidSeen > BigInt(s.tree.revision)) return refuse('client is ahead of us');
+    if (revisionOfZxid(req.lastZxidSeen, s.tree.zxidBase) > BigInt(s.tree.revision)) return refuse('client is ahead of us');
     if (req.sessionId !== 0n && s.tree.sessions().has(req.sessionId)) return refuse('read-only mode refuses a session of the store');
     const timeout = s.sessions.negotiate(req.timeOut);
     const session = req.sessionId === 0n ? sessions.create(timeout, this) : sessions.resume(req.sessionId, req.passwd, this);
@@ -281,7 +282,7 @@ export class ZkConnection implements WatchTarget, SessionOwner {
     this.stats.received++;
     this.stats.lastOp = 'SESS';
     this.stats.lastCxid = 0;
-    this.stats.lastZxid = s.tree.revision;
+    this.stats.lastZxid = Number(this.wire(s.tree.revision));
     this.stats.lastResponse = elapsedMs();
     this.writeConnectResponse(req, session.timeoutMs, session.id, session.passwd, session.readOnly);
     clearTimeout(this.handshakeTimer);
@@ -292,9 +293,15 @@ export class ZkConnection implements WatchTarget, SessionOwner {
   /** True once our replica has every zxid the client has seen (waiting a little if the store has it). */
   private async caughtUpTo(lastZxidSeen: bigint): Promise<boolean> {
     const s = this.deps.services;
-    if (lastZxidSeen <= BigInt(s.tree.revision)) return true;
+    if (revisionOfZxid(lastZxidSeen, s.tree.zxidBase) <= BigInt(s.tree.revision)) return true;
     const now = await s.feed.catchUp();
-    return lastZxidSeen <= BigInt(now);
+    // The base is read after the catch-up too: it may have risen meanwhile.
+    return revisionOfZxid(lastZxidSeen, s.tree.zxidBase) <= BigInt(now);
+  }
+
+  /** The zxid clients see for revision `rev` (zxid-base.ts). */
+  private wire(rev: number): bigint {
+    return wireZxid(rev, this.deps.services.tree.zxidBase);
   }
 
   private writeConnectResponse(req: ConnectRequest, timeOut: number, sessionId: bigint, passwd: Buffer, readOnly = false): void {
@@ -341,7 +348,7 @@ export class ZkConnection implements WatchTarget, SessionOwner {
     const reply = await this.answer(ctx, header.type, r);
     const latency = Date.now() - slot.started;
     this.deps.stats.recordLatency(latency, header.type);
-    recordConnectionReply(this.stats, header.xid, header.type, reply.zxid, latency);
+    recordConnectionReply(this.stats, header.xid, header.type, Number(this.wire(reply.zxid)), latency);
     slot.reply = reply;
     this.writeReplies();
   }
@@ -353,7 +360,7 @@ export class ZkConnection implements WatchTarget, SessionOwner {
       this.stats.queued = this.pending.length;
       // Changes a reply reflects are announced before it; later ones after it (see notify()).
       this.releaseHeld((zxid) => zxid <= reply!.zxid);
-      this.writeReply({ xid, zxid: BigInt(reply!.zxid), err: reply!.err }, reply!);
+      this.writeReply({ xid, zxid: this.wire(reply!.zxid), err: reply!.err }, reply!);
       if (reply!.close) this.close('closed by request');
     }
     if (this.pending.length === 0) this.releaseHeld(() => true);
@@ -363,7 +370,7 @@ export class ZkConnection implements WatchTarget, SessionOwner {
   private async answer(ctx: ZkContext, type: number, r: JuteReader): Promise<ZkReply> {
     const s = this.deps.services;
     try {
-      const req = decodeRequest(type, r);
+      const req = requestInRevisions(decodeRequest(type, r), s.tree.zxidBase);
       this.deps.stats.outstanding++;
       try {
         return await dispatch(this.deps.handler, ctx, req);
@@ -395,7 +402,7 @@ export class ZkConnection implements WatchTarget, SessionOwner {
   private writeReply(h: ReplyHeader, reply: ZkReply): void {
     const w = new JuteWriter(128).startFrame();
     writeReplyHeader(w, h);
-    if ((reply.err === ZkErr.OK || reply.bodyOnError) && reply.body) encodeResponse(w, reply.body);
+    if ((reply.err === ZkErr.OK || reply.bodyOnError) && reply.body) encodeResponse(w, wireResponse(reply.body, this.deps.services.tree.zxidBase));
     this.send(w.endFrame().toBuffer());
   }
 
@@ -428,7 +435,7 @@ export class ZkConnection implements WatchTarget, SessionOwner {
     if (this.state !== 'open') return;
     const w = new JuteWriter(64).startFrame();
     const headerZxid = this.deps.services.semantics.notificationZxid ? zxid : NOTIFICATION_ZXID;
-    writeReplyHeader(w, { xid: -1, zxid: BigInt(headerZxid), err: 0 });
+    writeReplyHeader(w, { xid: -1, zxid: this.wire(headerZxid), err: 0 });
     writeWatcherEvent(w, event);
     this.send(w.endFrame().toBuffer());
     for (const tap of this.ctx?.notificationTaps ?? []) tap(event, zxid);

@@ -62,6 +62,7 @@ export interface FourLetterSource {
   traceMask: TraceMask;
   stats: ServerStats;
   connections(): ConnectionStats[];
+  /** The last zxid as clients see it (the revision plus the zxid base). */
   zxid(): number;
   nodeCount(): number;
   /** wchs: ZooKeeper's summary of its data-watch table. */
