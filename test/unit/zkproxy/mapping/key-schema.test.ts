@@ -11,13 +11,14 @@ import { depth } from '../../../../zkproxy/mapping/path-rules';
 
 const keys = new KeySchema('/zk/');
 
-test('node, acl, counter, session keys round-trip through classify', () => {
+test('node, acl, counter, session, error and zxid-base keys round-trip through classify', () => {
   assert.deepEqual(keys.classify(keys.nodeKey('/a/b')), { kind: 'node', path: '/a/b' });
   assert.deepEqual(keys.classify(keys.nodeKey('/')), { kind: 'node', path: '/' });
   assert.deepEqual(keys.classify(keys.aclKey('/a')), { kind: 'acl', path: '/a' });
   assert.deepEqual(keys.classify(keys.counterKey('/')), { kind: 'counter', path: '/' });
   assert.deepEqual(keys.classify(keys.sessionKey(-5n)), { kind: 'session', id: -5n });
   assert.deepEqual(keys.classify(keys.errorKey()), { kind: 'error' });
+  assert.deepEqual(keys.classify(keys.zxidBaseKey()), { kind: 'zxidBase' });
   assert.equal(keys.nodeKey('/a/b').toString(), '/zk/n/0002/a/b');
 });
 
