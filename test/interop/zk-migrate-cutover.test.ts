@@ -9,7 +9,7 @@
  *    new session that reads the copied data (the open session's ephemeral is not copied), its
  *    zxids now past the source's. Without the raise it is refused until the test gives up.
  * 2. Live copy into a Coracle already in use: nothing is shifted unasked, stderr says why and
- *    what to do, and a client of the source is still refused; with --raise-zxid the zxids move
+ *    what to do, and a client of the source is still refused (after a dry run too); with --raise-zxid the zxids move
  *    past the source's (a znode already there reports its czxid moved with them) and the same
  *    client is told its session expired.
  */
@@ -205,6 +205,11 @@ test('a live copy into a Coracle in use leaves its zxids alone unless --raise-zx
     await assert.rejects(connect(coracle.zkPort, moving), /closed during handshake/);
     const kept = await local.send({ op: 'exists', path: '/local', watch: false });
     assert.equal((kept.body as { stat: Stat }).stat.czxid, czxid, 'nothing shifted');
+
+    const dry = migrate(['--from', zk.connectString, '--raise-zxid', '--dry-run', ...endpoints]);
+    assert.equal(dry.status, 0, out(dry));
+    assert.match(dry.stderr, /zxids: Coracle's would start at 0x100000000 \(zxid base, was 0x0\)/, out(dry));
+    await assert.rejects(connect(coracle.zkPort, moving), /closed during handshake/, 'a dry run raises nothing');
 
     const raised = migrate(['--from', zk.connectString, '--raise-zxid', ...endpoints]);
     assert.equal(raised.status, 0, out(raised));
