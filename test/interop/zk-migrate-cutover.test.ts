@@ -25,7 +25,7 @@ import { requirePeer } from '../support/peers';
 import { fourLetterWord, startZookeeper } from '../support/zookeeper-peer';
 import { CORACLE_BIN, startCoracle } from '../support/coracle-server';
 import { kazoo } from '../support/kazoo';
-import { freePort } from '../support/ports';
+import { freePort, releasePorts } from '../support/ports';
 import { pollUntil } from '../support/poll';
 import { createTempDir, removeTempDir } from '../support/temp-dir';
 
@@ -88,6 +88,7 @@ class Forwarder {
   async close(): Promise<void> {
     this.to(undefined);
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    releasePorts([this.port]);
   }
 }
 
