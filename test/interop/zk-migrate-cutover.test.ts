@@ -3,20 +3,19 @@
  * last zxid it saw and a server whose zxids are lower refuses it ("client must try another
  * server"), which it retries for ever: the copy must leave Coracle's zxids past the source's.
  *
- * 1. Offline copy, a real client: kazoo works on an Apache ZooKeeper 3.8 through a forwarder;
- *    ZooKeeper stops, its files are copied into a fresh `coracle`, the forwarder now leads to
+ * 1. Offline copy, a real client: kazoo works on an Apache ZooKeeper 3.8 through a TCP proxy;
+ *    ZooKeeper stops, its files are copied into a fresh `coracle`, the proxy now leads to
  *    Coracle. kazoo, still running, must be told its session expired (LOST) and carry on with a
  *    new session that reads the copied data (the open session's ephemeral is not copied), its
  *    zxids now past the source's. Without the raise it is refused until the test gives up.
  * 2. Live copy into a Coracle already in use: nothing is shifted unasked, stderr says why and
- *    what to do, and a client of the source is still refused (after a dry run too); with --raise-zxid the zxids move
- *    past the source's (a znode already there reports its czxid moved with them) and the same
- *    client is told its session expired.
+ *    what to do, and a client of the source is still refused (after a dry run too); with
+ *    --raise-zxid the zxids move past the source's (a znode already there reports its czxid
+ *    moved with them) and the same client is told its session expired.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { CreateMode, Stat } from '../../protocol/jute';
@@ -25,7 +24,7 @@ import { requirePeer } from '../support/peers';
 import { fourLetterWord, startZookeeper } from '../support/zookeeper-peer';
 import { CORACLE_BIN, startCoracle } from '../support/coracle-server';
 import { kazoo } from '../support/kazoo';
-import { freePort, releasePorts } from '../support/ports';
+import { TcpProxy } from '../support/tcp-proxy';
 import { pollUntil } from '../support/poll';
 import { createTempDir, removeTempDir } from '../support/temp-dir';
 
@@ -46,52 +45,6 @@ function migrate(args: readonly string[]): Run {
 
 const out = (r: Run): string => `status ${r.status}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
 
-/**
- * A TCP forwarder on a fixed port whose target can change, as a DNS name or a load balancer
- * would be switched: `to(undefined)` resets every connection and refuses new ones.
- */
-class Forwarder {
-  private target: number | undefined;
-  private readonly sockets = new Set<net.Socket>();
-
-  private constructor(private readonly server: net.Server, readonly port: number) {}
-
-  static async start(target: number): Promise<Forwarder> {
-    const port = await freePort();
-    const server = net.createServer();
-    const f = new Forwarder(server, port);
-    f.target = target;
-    server.on('connection', (s) => f.accept(s));
-    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-    return f;
-  }
-
-  private accept(client: net.Socket): void {
-    if (this.target === undefined) return void client.destroy();
-    const upstream = net.connect(this.target, '127.0.0.1');
-    for (const s of [client, upstream]) {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-      s.on('error', () => undefined);
-    }
-    client.pipe(upstream).on('close', () => client.destroy());
-    upstream.pipe(client).on('close', () => upstream.destroy());
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-  }
-
-  to(target: number | undefined): void {
-    this.target = target;
-    if (target === undefined) for (const s of this.sockets) s.destroy();
-  }
-
-  async close(): Promise<void> {
-    this.to(undefined);
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-    releasePorts([this.port]);
-  }
-}
-
 test('kazoo, moved over from a stopped ZooKeeper to its offline copy, goes on with a new session', { timeout: 180_000 }, async (t) => {
   const skip = requirePeer('zookeeper') ?? requirePeer('kazoo');
   if (skip) return t.skip(skip);
@@ -99,7 +52,8 @@ test('kazoo, moved over from a stopped ZooKeeper to its offline copy, goes on wi
   const signals = createTempDir('zk-cutover-');
   const cleanups: (() => Promise<unknown>)[] = [async () => zk.stop(), async () => removeTempDir(signals)];
   try {
-    const fwd = await Forwarder.start(zk.port);
+    // kazoo reaches ZooKeeper through a proxy that is later switched to Coracle.
+    const fwd = await TcpProxy.start({ targetPort: zk.port });
     cleanups.unshift(() => fwd.close());
     const ready = path.join(signals, 'ready');
     const go = path.join(signals, 'go');
@@ -146,7 +100,7 @@ test('kazoo, moved over from a stopped ZooKeeper to its offline copy, goes on wi
     await pollUntil('kazoo worked on ZooKeeper', async () => (fs.existsSync(ready) ? true : undefined), 30_000);
 
     // ZooKeeper stops with kazoo's session open (its ephemeral stays in the files); nothing answers meanwhile.
-    fwd.to(undefined);
+    fwd.cut('refuse');
     await zk.process.stop();
     const coracle = await startCoracle();
     cleanups.unshift(() => coracle.stop());
@@ -154,7 +108,8 @@ test('kazoo, moved over from a stopped ZooKeeper to its offline copy, goes on wi
     assert.equal(copy.status, 0, out(copy));
     // A standalone ZooKeeper never elects: its zxids are in epoch 0, and Coracle's go to epoch 1.
     assert.match(copy.stderr, /zxids: Coracle's now start at 0x100000000 \(zxid base, was 0x0\), past the source's epoch \(the source's last zxid is 0x[0-9a-f]{1,8}\)/, out(copy));
-    fwd.to(coracle.zkPort);
+    fwd.retarget(coracle.zkPort);
+    fwd.heal();
     fs.writeFileSync(go, 'go');
 
     const r = await client;

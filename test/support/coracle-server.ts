@@ -71,10 +71,7 @@ export async function startCoracle(extraArgs: readonly string[] = [], startTimeo
     '--zk-listen', `127.0.0.1:${zkPort}`, '--log-level', 'warn', ...extraArgs,
   ];
   const zk = args.lastIndexOf('--zk-listen');
-  const zkListen = args[zk + 1]!;
-  const zkEnabled = zkListen !== '';
-  // `extraArgs` may move the ZooKeeper port (a test standing Coracle where a ZooKeeper was).
-  const servedZkPort = zkEnabled ? Number(zkListen.slice(zkListen.lastIndexOf(':') + 1)) : zkPort;
+  const zkEnabled = args[zk + 1] !== '';
   const launch = async (): Promise<ManagedProcess> => {
     const p = startProcess(process.execPath, args, { name: 'coracle', env });
     await pollUntil('coracle /health', async () => {
@@ -86,13 +83,13 @@ export async function startCoracle(extraArgs: readonly string[] = [], startTimeo
     if (zkEnabled) {
       await pollUntil('coracle ZooKeeper port', async () => {
         if (p.exited) throw p.failure('coracle exited during start');
-        return (await tcpAccepts(servedZkPort)) ? true : undefined;
+        return (await tcpAccepts(zkPort)) ? true : undefined;
       }, startTimeoutMs);
     }
     return p;
   };
   const server: CoracleServer = {
-    endpoint: `127.0.0.1:${clientPort}`, clientPort, zkPort: servedZkPort, dataDir,
+    endpoint: `127.0.0.1:${clientPort}`, clientPort, zkPort, dataDir,
     process: await launch(),
     async kill9() {
       server.process.signal('SIGKILL');

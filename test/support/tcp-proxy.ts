@@ -1,7 +1,8 @@
 /**
  * A controllable TCP proxy on 127.0.0.1 for fault tests: it listens on a port chosen at run
- * time, forwards every accepted connection to one target port, and can cut the traffic that
- * comes from a given source (one directed link) or from every source.
+ * time, forwards every accepted connection to one target port (`retarget` switches it for new
+ * connections), and can cut the traffic that comes from a given source (one directed link) or
+ * from every source.
  *
  * Why one proxy per target with per-source rules: the peer transport dials the peer URL a
  * member advertises, and there is one advertised URL per member that every other member uses
@@ -104,6 +105,8 @@ export class TcpProxy {
   private readonly rules = new Map<string, CutMode>();
   private readonly counters = { accepted: 0, forwarded: 0, refused: 0, blackholed: 0, held: 0, unidentified: 0 };
   private closed = false;
+  /** Where new connections go (see {@link retarget}). */
+  private targetPort: number;
 
   private constructor(
     private readonly server: net.Server,
@@ -111,7 +114,9 @@ export class TcpProxy {
     readonly port: number,
     private readonly ownsPort: boolean,
     private readonly o: TcpProxyOptions,
-  ) {}
+  ) {
+    this.targetPort = o.targetPort;
+  }
 
   /** Starts listening on 127.0.0.1 and forwarding to the target. */
   static async start(o: TcpProxyOptions): Promise<TcpProxy> {
@@ -173,6 +178,14 @@ export class TcpProxy {
       if (c.state === 'blackhole') this.reset(c);
       else if (c.state === 'held') this.release(c);
     }
+  }
+
+  /**
+   * Sends new connections to `port` from now on, as a switched DNS name or load balancer does;
+   * open ones stay with the old target (cut them first to move every client).
+   */
+  retarget(port: number): void {
+    this.targetPort = port;
   }
 
   /** The switch of the directed link `source → target`. */
@@ -242,7 +255,7 @@ export class TcpProxy {
 
   /** Opens the upstream side of `c` and starts forwarding once it is connected. */
   private dial(c: Conn): void {
-    const up = net.connect({ host: this.o.targetHost ?? '127.0.0.1', port: this.o.targetPort, noDelay: true, allowHalfOpen: true });
+    const up = net.connect({ host: this.o.targetHost ?? '127.0.0.1', port: this.targetPort, noDelay: true, allowHalfOpen: true });
     c.upstream = up;
     up.on('error', () => {});
     up.on('close', () => this.gone(c));

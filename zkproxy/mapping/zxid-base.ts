@@ -9,9 +9,9 @@
  * base past the source's epoch, as a ZooKeeper leader election does, so those clients are told
  * their session expired and start a new one.
  *
- * Everything behind the connection works in revisions; the connection converts at the wire:
- * replies' header zxids and Stats going out, lastZxidSeen and SetWatches' relativeZxid coming
- * in. Zero and negative zxids are literals (auth replies say 0, notifications -1, system nodes'
+ * Everything behind the connection works in revisions; the connection converts at the wire
+ * (net/connection.ts; net/session-admission.ts for the handshake): replies' header zxids and
+ * Stats going out, lastZxidSeen and SetWatches' relativeZxid coming in. Zero and negative zxids are literals (auth replies say 0, notifications -1, system nodes'
  * zxids are 0), never revisions, and pass unchanged.
  */
 import { MultiResult, Stat, ZkRequest, ZkResponse } from '../../protocol/jute';

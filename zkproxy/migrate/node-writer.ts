@@ -4,7 +4,7 @@
  * the root over what the bootstrap wrote.
  */
 import { Acl, Stat } from '../../protocol/jute';
-import { KvBackend, KvError, KvOp, KvTxn } from '../backend/kv-backend';
+import { KvBackend, KvError, KvOp, KvPair, KvTxn } from '../backend/kv-backend';
 import { KeySchema } from '../mapping/key-schema';
 import { NodeKind, encodeAclValue, encodeCounterValue, encodeNodeValue } from '../mapping/node-codec';
 import { isOpenAcl } from '../mapping/acl-rules';
@@ -105,11 +105,18 @@ export async function absentNodes(target: KvBackend, keys: KeySchema, nodes: Cop
   return nodes.filter((_, i) => !present[i]);
 }
 
+/**
+ * Whether the root's child-change key, as read, says nothing was ever created under `/`: the
+ * bootstrap wrote it once (version 1), and every create under the root since moved it. Absent:
+ * a store the ZooKeeper front end never bootstrapped.
+ */
+export function rootCounterUnused(counter: KvPair | undefined): boolean {
+  return counter === undefined || counter.version === 1;
+}
+
 /** Whether nothing has been created under the root yet, so a copy would write it (see {@link writeRoot}). */
 export async function rootUnused(target: KvBackend, keys: KeySchema): Promise<boolean> {
-  // Absent: a store the ZooKeeper front end never bootstrapped, whose root the copy will write.
-  const version = (await target.range(keys.counterKey('/'))).kvs[0]?.version;
-  return version === undefined || version === 1;
+  return rootCounterUnused((await target.range(keys.counterKey('/'))).kvs[0]);
 }
 
 /**

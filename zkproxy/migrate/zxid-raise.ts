@@ -20,6 +20,7 @@ import { KeySchema } from '../mapping/key-schema';
 import { decodeZxidBase, encodeZxidBase, nextEpochStart } from '../mapping/zxid-base';
 import { lastChange } from '../ops/txn-plan';
 import { MigrationError } from './zk-source';
+import { rootCounterUnused } from './node-writer';
 
 /** What a copy did about the zxids. */
 export type ZxidOutcome =
@@ -52,9 +53,7 @@ export async function raiseZxidBase(target: KvBackend, keys: KeySchema, sourceZx
     const [baseKv, rootCounter] = await Promise.all([first(target, keys.zxidBaseKey()), first(target, keys.counterKey('/'))]);
     const base = (baseKv && decodeZxidBase(baseKv.value)) ?? 0n;
     if (base >= needed) return { kind: 'ahead', base, sourceZxid };
-    // The bootstrap wrote the root's child-change key once; any create under / since moved it.
-    const untouched = rootCounter === undefined || rootCounter.version === 1;
-    if (!untouched && !o.force) return { kind: 'held', base, needed, sourceZxid };
+    if (!rootCounterUnused(rootCounter) && !o.force) return { kind: 'held', base, needed, sourceZxid };
     if (o.dryRun) return { kind: 'raised', from: base, to: needed, sourceZxid };
     const r = await target.txn({
       compare: [

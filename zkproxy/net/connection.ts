@@ -24,24 +24,23 @@ import {
   decodeRequest, encodeResponse, opName, readConnectRequest, readRequestHeader, writeConnectResponse,
   writeReplyHeader, writeWatcherEvent, ConnectRequest,
 } from '../../protocol/jute';
-import { KvError } from '../backend/kv-backend';
 import { toZkCode } from '../errors/zk-error';
 import { ZkLogger } from '../logger';
 import { ZK_HANDSHAKE_TIMEOUT_MS, ZK_MAX_PIPELINED_WRITES, ZK_MAX_QUEUED_BYTES } from '../limits';
 import { AuthId, aclAllows, normalizeAddress } from '../mapping/acl-rules';
-import { requestInRevisions, revisionOfZxid, wireResponse, wireZxid } from '../mapping/zxid-base';
+import { requestInRevisions, wireResponse, wireZxid } from '../mapping/zxid-base';
 import { ZkContext, ZkHandler, ZkReply, dispatch } from '../dispatch/zk-handler';
 import { ZkServices } from '../ops/services';
 import { WriteChain } from '../ops/write-chain';
 import { NOTIFICATION_ZXID } from '../ops/watch-ops';
 import { Session, SessionOwner, SessionTable } from '../session/session-table';
-import { ReadOnlySessions } from '../session/read-only-sessions';
 import { PASSWORD_BYTES } from '../session/session-password';
 import { WatchTarget } from '../watch/watch-manager';
 import { FourLetterSource, answerFourLetterWord, fourLetterWord, wordArgumentBytes } from './four-letter-words';
 import { FrameSink } from './frame-sink';
 import { ServerStats } from './server-stats';
 import { ConnectionStats, newConnectionStats, recordConnectionReply } from './connection-stats';
+import { admitClient } from './session-admission';
 import { elapsedMs } from './elapsed-time';
 
 /** What a connection needs from its listener. */
@@ -203,59 +202,21 @@ export class ZkConnection implements WatchTarget, SessionOwner {
     const started = Date.now();
     const req = readConnectRequest(new JuteReader(frame, this.deps.maxFrame));
     const s = this.deps.services;
-    if (s.readOnly?.mode.active) return this.readOnlyHandshake(req, s.readOnly.sessions);
-    if (!(await this.caughtUpTo(req.lastZxidSeen))) {
-      // ZooKeeper closes without a reply: "client must try another server" (§2.1).
-      this.log.info({ lastZxidSeen: req.lastZxidSeen.toString(16), zxid: this.wire(s.tree.revision).toString(16) }, 'client is ahead of us; refusing');
-      this.close('client ahead');
+    const a = await admitClient(req, s, this);
+    if (a.kind === 'refuse') {
+      this.log.info({ sessionId: req.sessionId.toString(16), lastZxidSeen: req.lastZxidSeen.toString(16), zxid: this.wire(s.tree.revision).toString(16), readOnly: req.readOnly ?? false }, `${a.why}; closing`);
+      this.close(a.why);
       return;
     }
-    const timeout = s.sessions.negotiate(req.timeOut);
-    const resumed = req.sessionId !== 0n;
-    let session: Session | undefined;
-    try {
-      session = resumed
-        ? await s.sessions.resume(req.sessionId, req.passwd, timeout, this)
-        : await s.sessions.create(timeout, this);
-    } catch (e) {
-      if (!(e instanceof KvError && (e.code === 'unavailable' || e.code === 'closed'))) throw e;
-      // The store cannot be reached from here (cut off from the quorum): like a ZooKeeper server
-      // that is not serving, close without an answer so the client tries another server — never
-      // "expired", which only the store may say.
-      this.log.info({ sessionId: req.sessionId.toString(16), err: e.message }, 'store unavailable during handshake; closing');
-      this.close('store unavailable');
-      return;
-    }
+    if (a.kind === 'expired') return this.expired(req, a.readOnly);
     if (this.state === 'closed') {
-      if (session) s.sessions.detach(session, this);
+      // The client left while its session was made or resumed: it is no longer this connection's.
+      this.keeperOf(a.session).detach(a.session, this);
       return;
     }
-    if (!session) return this.expired(req, false);
     // ZooKeeper times a new session's createSession txn like any update (mntr, updatelatency).
-    if (!resumed) this.deps.stats.recordLatency(Date.now() - started, OpCode.createSession);
-    await this.opened(req, session, resumed);
-  }
-
-  /**
-   * The handshake while serving read-only (ZooKeeper's read-only server): only a client that
-   * allows read-only sessions is served; a session of the store (a client that has seen a
-   * read/write server) is refused by closing, so the client looks for one; an unknown or
-   * forgotten read-only session is told it expired; else the session is resumed or made.
-   */
-  private async readOnlyHandshake(req: ConnectRequest, sessions: ReadOnlySessions): Promise<void> {
-    const s = this.deps.services;
-    const refuse = (why: string): void => {
-      this.log.info({ sessionId: req.sessionId.toString(16), readOnly: req.readOnly ?? false }, `${why}; closing`);
-      this.close(why);
-    };
-    if (!req.readOnly) return refuse('read-only mode refuses a client that does not allow read-only sessions');
-    if (revisionOfZxid(req.lastZxidSeen, s.tree.zxidBase) > BigInt(s.tree.revision)) return refuse('client is ahead of us');
-    if (req.sessionId !== 0n && s.tree.sessions().has(req.sessionId)) return refuse('read-only mode refuses a session of the store');
-    const timeout = s.sessions.negotiate(req.timeOut);
-    const session = req.sessionId === 0n ? sessions.create(timeout, this) : sessions.resume(req.sessionId, req.passwd, this);
-    // ZooKeeper's read-only server says read-only in its "expired" answer too.
-    if (!session) return this.expired(req, true);
-    await this.opened(req, session, req.sessionId !== 0n);
+    if (!a.resumed && !a.session.readOnly) this.deps.stats.recordLatency(Date.now() - started, OpCode.createSession);
+    await this.opened(req, a.session, a.resumed);
   }
 
   /** Tells the client its session expired (timeout 0, id 0, no password) and closes. */
@@ -288,15 +249,6 @@ export class ZkConnection implements WatchTarget, SessionOwner {
     clearTimeout(this.handshakeTimer);
     this.state = 'open';
     await this.deps.handler.sessionOpened?.(this.ctx, resumed);
-  }
-
-  /** True once our replica has every zxid the client has seen (waiting a little if the store has it). */
-  private async caughtUpTo(lastZxidSeen: bigint): Promise<boolean> {
-    const s = this.deps.services;
-    if (revisionOfZxid(lastZxidSeen, s.tree.zxidBase) <= BigInt(s.tree.revision)) return true;
-    const now = await s.feed.catchUp();
-    // The base is read after the catch-up too: it may have risen meanwhile.
-    return revisionOfZxid(lastZxidSeen, s.tree.zxidBase) <= BigInt(now);
   }
 
   /** The zxid clients see for revision `rev` (zxid-base.ts). */

@@ -175,3 +175,29 @@ test('connectingPid names the process that opened a connection', async () => {
     await new Promise<void>((r) => server.close(() => r()));
   }
 });
+
+test('tcp proxy: retarget sends new connections to the new port, open ones stay', async () => {
+  const greeter = async (name: string): Promise<{ port: number; server: net.Server }> => {
+    const server = net.createServer((s) => {
+      s.on('error', () => {});
+      s.end(name);
+    });
+    await new Promise<void>((r) => server.listen({ host: '127.0.0.1', port: 0 }, () => r()));
+    return { port: (server.address() as net.AddressInfo).port, server };
+  };
+  const a = await greeter('A');
+  const b = await greeter('B');
+  const proxy = await TcpProxy.start({ targetPort: a.port });
+  try {
+    const first = client(proxy.port);
+    await first.ended;
+    assert.equal(first.got(), 'A');
+    proxy.retarget(b.port);
+    const second = client(proxy.port);
+    await second.ended;
+    assert.equal(second.got(), 'B', 'a connection after the switch reaches the new target');
+  } finally {
+    await proxy.close();
+    for (const s of [a.server, b.server]) await new Promise<void>((r) => s.close(() => r()));
+  }
+});
