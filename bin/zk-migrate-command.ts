@@ -40,6 +40,7 @@ const FLAGS = {
   'from-key': { kind: 'string', default: '', help: 'PEM private key of --from-cert.' },
   'from-data-dir': { kind: 'string', default: '', help: "The source's dataDir (zoo.cfg; read-only). Alone: copy the tree its snapshot and logs hold. With --from: they tell which znodes are containers and TTL znodes, which then keep their kind." },
   'from-log-dir': { kind: 'string', default: '', help: "The source's dataLogDir, when it is not the dataDir." },
+  'skip-sessions': { kind: 'bool', default: false, help: "With --from-data-dir alone: leave the open sessions of ZooKeeper's files behind, with their ephemerals (their clients are told that their session expired)." },
   'raise-zxid': { kind: 'bool', default: false, help: "Move Coracle's zxids past the source's even when its ZooKeeper space is in use (the zxids of the znodes already there change with them); done anyway into an unused one." },
   cacert, cert, key, user, password,
 } satisfies Record<string, FlagSpec>;
@@ -50,14 +51,16 @@ export function zkMigrateHelp(): string {
     'Copy a ZooKeeper into Coracle: coracle zk-migrate --from=HOST:PORT [--endpoints=URLS] [flags]',
     '                           or: coracle zk-migrate --from-data-dir=DIR [--from-log-dir=DIR] [--endpoints=URLS] [flags]',
     '  Reads every znode of the source and writes it with its data, ACL, version, aversion, ctime, mtime',
-    '  and cversion (so versioned writes and sequential names carry on where they were). Ephemerals and',
-    '  /zookeeper are not copied; zxids are new, past the source\'s, so its clients can switch over (told',
-    '  that their session expired, as after losing an ensemble). Run it again to resume: znodes already',
-    '  there are kept.',
-    '  --from reads a live ZooKeeper as a client: stop its writers for an exact copy. Containers and TTL',
-    "  znodes then arrive as plain ones unless --from-data-dir names its data directory (readable here).",
-    "  --from-data-dir alone copies the tree ZooKeeper's snapshot and transaction logs hold (ZooKeeper may",
-    '  be stopped): the state after the last txn written, containers and TTL znodes included.',
+    '  and cversion (so versioned writes and sequential names carry on where they were). /zookeeper is',
+    "  not copied; zxids are new, past the source's, so its clients can switch over. Run it again to",
+    '  resume: znodes already there are kept.',
+    '  --from reads a live ZooKeeper as a client: stop its writers for an exact copy. Its ephemerals are',
+    '  not copied (their sessions live on there; a client moving over is told that its session expired).',
+    "  Containers and TTL znodes arrive as plain ones unless --from-data-dir names its data directory.",
+    "  --from-data-dir alone copies the tree ZooKeeper's snapshot and transaction logs hold (stop",
+    '  ZooKeeper first): the state after the last txn written, containers and TTL znodes included, and',
+    '  its open sessions with their ephemerals: a client that reconnects within its session timeout',
+    '  carries on with its session, as after a ZooKeeper restart (unless --skip-sessions).',
     ...flagHelpLines(FLAGS),
   ].join('\n');
 }
@@ -81,8 +84,11 @@ export async function zkMigrateCommand(argv: string[]): Promise<number> {
     const done = options.dryRun ? 'would copy' : 'copied';
     const kept = options.dryRun ? 'would keep' : 'kept';
     if (report.zxid) process.stderr.write(`${zxidLine(report.zxid, options.dryRun)}\n`);
+    for (const why of report.sessions?.left ?? []) process.stderr.write(`warning: not carried over: ${why}\n`);
     const kinds = options.dataDir === undefined ? '' : `; ${report.containers} containers and ${report.ttlNodes} TTL znodes ${kept} their kind`;
-    process.stdout.write(`${done} ${report.copied} znodes (${report.bytes} bytes of data); ${report.existing} already there, kept; ${report.ephemeralsSkipped} ephemerals not copied${kinds}\n`);
+    const carried = options.dryRun ? 'would be carried over' : 'carried over';
+    const sessions = report.sessions ? `; ${report.sessions.carried} sessions ${carried} with ${report.ephemeralsCopied} ephemerals` : '';
+    process.stdout.write(`${done} ${report.copied} znodes (${report.bytes} bytes of data); ${report.existing} already there, kept; ${report.ephemeralsSkipped} ephemerals not copied${kinds}${sessions}\n`);
     return 0;
   } catch (e) {
     process.stderr.write(`coracle zk-migrate: ${e instanceof Error ? e.message : String(e)}\n`);
@@ -96,6 +102,7 @@ interface Options {
   auth: { scheme: string; auth: Buffer }[]; endpoints: string[]; prefix: string; path: string; etcd: EtcdCredentialFlags;
   dryRun: boolean;
   raiseZxid: boolean;
+  skipSessions: boolean;
   /** The source's dataDir and dataLogDir, to read the znodes' kinds from (none: all plain). */
   dataDir?: string;
   logDir?: string;
@@ -103,7 +110,7 @@ interface Options {
   sourceTls?: { cacert: string; cert?: string; key?: string };
 }
 
-type Values = { from: string; 'from-auth': string[]; endpoints: string[]; 'zk-key-prefix': string; path: string; 'dry-run': boolean; 'raise-zxid': boolean }
+type Values = { from: string; 'from-auth': string[]; endpoints: string[]; 'zk-key-prefix': string; path: string; 'dry-run': boolean; 'raise-zxid': boolean; 'skip-sessions': boolean }
   & Record<'cacert' | 'cert' | 'key' | 'user' | 'password' | 'from-cacert' | 'from-cert' | 'from-key' | 'from-data-dir' | 'from-log-dir', string>;
 
 function parse(argv: string[]): Options {
@@ -111,9 +118,10 @@ function parse(argv: string[]): Options {
   if (!v.path.startsWith('/')) throw new UsageError(`invalid --path '${v.path}' (want an absolute znode path)`);
   if (v['from-log-dir'] !== '' && v['from-data-dir'] === '') throw new UsageError('--from-log-dir goes with --from-data-dir (the snapshots are in the dataDir)');
   if (v.from === '') requireNoLiveFlags(v);
+  else if (v['skip-sessions']) throw new UsageError('--skip-sessions is for a copy of the files (--from-data-dir alone): a live copy never carries sessions');
   return {
     live: v.from === '' ? undefined : sourceAddress(v.from), auth: sourceAuth(v['from-auth']), sourceTls: sourceTlsFlags(v), endpoints: v.endpoints,
-    prefix: v['zk-key-prefix'], path: v.path, etcd: etcdCredentialFlags(v, v.endpoints), dryRun: v['dry-run'], raiseZxid: v['raise-zxid'],
+    prefix: v['zk-key-prefix'], path: v.path, etcd: etcdCredentialFlags(v, v.endpoints), dryRun: v['dry-run'], raiseZxid: v['raise-zxid'], skipSessions: v['skip-sessions'],
     dataDir: v['from-data-dir'] || undefined, logDir: v['from-log-dir'] || undefined,
   };
 }
@@ -151,13 +159,13 @@ async function run(o: Options): Promise<MigrationReport> {
   // Read the TLS files and the data directory first: a bad one is said before anything connects.
   const credentials = loadEtcdCredentials(o.etcd);
   const image = o.dataDir === undefined ? undefined : readImage(o.dataDir, o.logDir, o.live === undefined);
-  const source = o.live ? await openLiveSource(o, o.live) : { reader: { read: async (p: string) => image!.read(p), lastZxid: image!.lastZxid }, close: async () => undefined };
+  const source = o.live ? await openLiveSource(o, o.live) : { reader: filesReader(image!), close: async () => undefined };
   const target = new RemoteBackend({ endpoints: o.endpoints, credentials });
   const started = Date.now();
   let last = started;
   try {
     return await migrateFromZooKeeper({
-      source: source.reader, target, keys: new KeySchema(o.prefix), path: o.path, dryRun: o.dryRun, kinds: image, raiseZxid: o.raiseZxid,
+      source: source.reader, target, keys: new KeySchema(o.prefix), path: o.path, dryRun: o.dryRun, kinds: image, raiseZxid: o.raiseZxid, skipSessions: o.skipSessions,
       // Reading the files costs nothing: more parents at once keep more txns in flight (100k
       // znodes under 100 parents: 6.5–7.0 s with 16 against 7.6–7.7 s with the live copy's 4).
       concurrency: o.live ? undefined : FILES_CONCURRENCY,
@@ -174,6 +182,11 @@ async function run(o: Options): Promise<MigrationReport> {
   }
 }
 
+/** The source read from its files: the tree, its last zxid and its open sessions. */
+function filesReader(image: ZkImage): MigrationOptions['source'] {
+  return { read: async (p: string) => image.read(p), lastZxid: image.lastZxid, openSessions: () => image.openSessions() };
+}
+
 const hex = (z: bigint): string => `0x${z.toString(16)}`;
 
 /** What became of Coracle's zxids, for stderr (a warning when its clients could not switch over). */
@@ -184,7 +197,7 @@ function zxidLine(z: ZxidOutcome, dryRun: boolean): string {
       return `zxids: Coracle's are past the source's (zxid base ${hex(z.base)}; ${source})`;
     case 'raised':
       return `zxids: Coracle's ${dryRun ? 'would start' : 'now start'} at ${hex(z.to)} (zxid base, was ${hex(z.from)}), past the source's epoch (${source}): ` +
-        'a client moving over from it is told that its session expired and starts a new one';
+        "the source's clients can move over";
     case 'held':
       return `warning: Coracle's zxids (zxid base ${hex(z.base)}) are below the source's (${source}) and were left alone, since its ` +
         'ZooKeeper space is in use: a client moving over from the source is refused ("client must try another server") until it ' +

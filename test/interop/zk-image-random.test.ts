@@ -8,9 +8,11 @@
  * that half the workload is replayed from the log after the snapshot of the restart. Then every znode a client reads from that ZooKeeper must equal
  * the rebuilt tree's: every Stat field (zxids and times included), data, ACL and children, and
  * the tree must hold nothing more. Then `coracle zk-migrate --from-data-dir` copies the files into
- * a `coracle`, which must serve every znode as ZooKeeper does (zxids aside), leave out the
- * ephemerals (their parents as ZooKeeper reports them once their sessions end), and give the
- * next sequential name ZooKeeper gives. `CORACLE_ZK_IMAGE_SEED` picks another workload.
+ * a `coracle`, which must serve every znode as ZooKeeper does (zxids aside) and give the next
+ * sequential name ZooKeeper gives: the first time carrying the open sessions over (their
+ * ephemerals copied, each with its session as ephemeralOwner), the second with --skip-sessions
+ * (the ephemerals left out, their parents as ZooKeeper reports them once their sessions end).
+ * `CORACLE_ZK_IMAGE_SEED` picks another workload.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -89,22 +91,24 @@ async function compare(c: ZkWireClient, image: ZkImage, path: string): Promise<n
   return n;
 }
 
-for (const snapCount of [40, undefined]) {
+for (const [snapCount, carry] of [[40, true], [undefined, false]] as const) {
   const what = snapCount ? `snapshots every ~${snapCount} txns` : 'a snapshot at the restart only';
-  test(`the tree rebuilt from a real ZooKeeper's files equals what it serves (${what}, seed ${SEED})`, { timeout: 240_000 }, async (t) => {
+  const copy = carry ? 'sessions carried over' : 'sessions left behind';
+  test(`the tree rebuilt from a real ZooKeeper's files equals what it serves (${what}; ${copy}; seed ${SEED})`, { timeout: 240_000 }, async (t) => {
     const skip = requirePeer('zookeeper');
     if (skip) return t.skip(skip);
-    await checkAgainstZooKeeper(t, snapCount);
+    await checkAgainstZooKeeper(t, snapCount, carry);
   });
 }
 
-async function checkAgainstZooKeeper(t: { diagnostic(msg: string): void }, snapCount: number | undefined): Promise<void> {
+async function checkAgainstZooKeeper(t: { diagnostic(msg: string): void }, snapCount: number | undefined, carry: boolean): Promise<void> {
   // Small: snapshots taken by ZooKeeper's snapshot thread while later txns apply.
   const jvmArgs = ['-Dzookeeper.extendedTypesEnabled=true', '-Dznode.container.checkIntervalMs=3600000', ...(snapCount ? [`-Dzookeeper.snapCount=${snapCount}`] : [])];
   const zk = await startZookeeper({ logLevel: 'error', jvmArgs });
   const clients: ZkWireClient[] = [];
   const connect = async (): Promise<ZkWireClient> => {
-    const c = await ZkWireClient.connect({ host: '127.0.0.1', port: zk.port, timeoutMs: 10_000 });
+    // Long sessions: the dropped ones must not expire on either side while the trees are compared.
+    const c = await ZkWireClient.connect({ host: '127.0.0.1', port: zk.port, timeoutMs: 30_000 });
     clients.push(c);
     return c;
   };
@@ -141,42 +145,55 @@ async function checkAgainstZooKeeper(t: { diagnostic(msg: string): void }, snapC
     const znodes = await compare(reader, image, '/');
     assert.equal(image.size, znodes, 'the rebuilt tree holds nothing more');
     t.diagnostic(`${applied} writes, ${znodes} znodes equal; ${report.snapshot} + ${report.logs} logs, ${report.txns} txns replayed`);
-    await checkCopy(reader, zk.dataDir, paths);
+    await checkCopy(reader, zk.dataDir, paths, carry);
   } finally {
     for (const c of clients) await c.close().catch(() => undefined);
     await zk.stop();
   }
 }
 
-/** The znodes a copy writes (no ephemerals, nothing under /zookeeper), and each parent's ephemeral children. */
-async function copiedView(c: ZkWireClient, path: string, out: Map<string, Record<string, unknown>>): Promise<void> {
+/**
+ * The znodes a copy writes (nothing under /zookeeper; ephemerals only with their sessions), and
+ * each parent's ephemeral children.
+ */
+async function copiedView(c: ZkWireClient, path: string, out: Map<string, Record<string, unknown>>, carry: boolean): Promise<void> {
   const v = (await znodeView(c, path, true))!;
   const children = v.children as string[];
   const ephemeral: string[] = [];
   for (const k of children) {
     const child = path === '/' ? `/${k}` : `${path}/${k}`;
     if (child === '/zookeeper') continue;
-    const cv = await znodeView(c, child);
-    if (cv && cv.ephemeralOwner !== 0n) ephemeral.push(k);
-    else if (cv) await copiedView(c, child, out);
+    const cv = await znodeView(c, child, true);
+    if (cv && cv.ephemeralOwner !== 0n && !carry) ephemeral.push(k);
+    else if (cv && cv.ephemeralOwner !== 0n) out.set(child, cv);
+    else if (cv) await copiedView(c, child, out, carry);
   }
   // As ZooKeeper reports the parent once those sessions end: one change per delete.
   out.set(path, ephemeral.length === 0 ? v : { ...v, cversion: (v.cversion as number) + ephemeral.length, numChildren: (v.numChildren as number) - ephemeral.length, children: children.filter((k) => !ephemeral.includes(k)) });
 }
 
 /** Copies ZooKeeper's files into a fresh `coracle` and compares what both serve. */
-async function checkCopy(src: ZkWireClient, dataDir: string, paths: readonly string[]): Promise<void> {
+async function checkCopy(src: ZkWireClient, dataDir: string, paths: readonly string[], carry: boolean): Promise<void> {
   const want = new Map<string, Record<string, unknown>>();
-  await copiedView(src, '/', want);
+  await copiedView(src, '/', want, carry);
+  const ephemerals = [...want.values()].filter((v) => v.ephemeralOwner !== 0n);
+  const sessions = new Set(ephemerals.map((v) => v.ephemeralOwner));
   const coracle = await startCoracle(['--zk-container-check-ms', '3600000']);
   let dst: ZkWireClient | undefined;
   try {
-    const r = spawnSync(process.execPath, [CORACLE_BIN, 'zk-migrate', '--from-data-dir', dataDir, '--endpoints', `http://127.0.0.1:${coracle.clientPort}`], { encoding: 'utf8', timeout: 60_000 });
+    const flags = carry ? [] : ['--skip-sessions'];
+    const r = spawnSync(process.execPath, [CORACLE_BIN, 'zk-migrate', '--from-data-dir', dataDir, ...flags, '--endpoints', `http://127.0.0.1:${coracle.clientPort}`], { encoding: 'utf8', timeout: 60_000 });
     assert.equal(r.status, 0, `zk-migrate: ${r.stdout}${r.stderr}`);
     assert.match(r.stdout, new RegExp(`^copied ${want.size} znodes `), r.stdout);
+    if (carry) {
+      assert.ok(ephemerals.length > 0, 'the workload left ephemerals of open sessions');
+      // Every open session is carried (some may own no ephemeral), each ephemeral with its own.
+      const m = /; (\d+) sessions carried over with (\d+) ephemerals\n$/.exec(r.stdout);
+      assert.ok(m && Number(m[1]) >= sessions.size && Number(m[2]) === ephemerals.length, r.stdout);
+    } else assert.doesNotMatch(r.stdout, /sessions carried/, r.stdout);
     dst = await ZkWireClient.connect({ host: '127.0.0.1', port: coracle.zkPort, timeoutMs: 10_000 });
     const got = new Map<string, Record<string, unknown>>();
-    await copiedView(dst, '/', got);
+    await copiedView(dst, '/', got, carry);
     assert.deepEqual([...got.keys()].sort(), [...want.keys()].sort(), 'the copied paths');
     for (const [p, w] of want) {
       const g = got.get(p)!;

@@ -6,11 +6,13 @@
  * (its ephemeral goes with the closeSession txn) and one still open when ZooKeeper stops (its
  * ephemeral is still in the files). The copy must then read, znode for znode, as the source
  * read while it ran: data (binary and null), ACL, version, aversion, cversion, ctime, mtime,
- * children; the open session's ephemeral is left out and its parent reads as ZooKeeper reports
- * it once that session ends; containers and TTL znodes keep their kind; /zookeeper is not
- * copied; a second run keeps everything; a sequential create on the copy gives the name the
- * restarted source gives. Flags that only make sense against a live source are usage errors
- * without --from, and a directory without ZooKeeper's files is an error.
+ * children, ephemeralOwner; the open session is carried over with its ephemeral, and its client
+ * resumes it on Coracle with the id and password ZooKeeper gave it (a wrong password is told
+ * "expired"); closing it there deletes the ephemeral as ZooKeeper would. A dry run with
+ * --skip-sessions would leave the ephemeral out. Containers and TTL znodes keep their kind;
+ * /zookeeper is not copied; a second run keeps everything; a sequential create on the copy
+ * gives the name the restarted source gives. Flags that only make sense against a live source
+ * are usage errors without --from, and a directory without ZooKeeper's files is an error.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -81,23 +83,27 @@ async function walk(c: ZkWireClient): Promise<Map<string, View>> {
 
 /** The open session's ephemeral, still in the files when ZooKeeper stops. */
 const OPEN_EPHEMERAL = '/app/eph-open';
-/** The znodes the copy writes: the root included (as in zk-migrate-kinds), /zookeeper and ephemerals not. */
-const COPIED = [
+/** The persistent znodes the copy writes: the root included (as in zk-migrate-kinds), /zookeeper not. */
+const PERSISTENT = [
   '/', '/app', '/app/bin', '/app/bin/big', '/app/null', '/app/m', '/app/lock', '/app/lock/held', '/app/ttl-long',
   '/app/q', '/app/q/job-0000000002', '/app/q/job-0000000004', '/app/q/job-0000000005', '/app/q/job-0000000006', '/app/q/job-0000000007',
   '/secure', '/svc', '/svc/lock', '/svc/lock/held', '/svc/ttl',
 ];
+/** With the open session's ephemeral. */
+const COPIED = [...PERSISTENT, OPEN_EPHEMERAL];
 /**
  * Their data bytes: 'root data' 9, /app 'cfg4' 4, /app/bin 4, big 5000, held 'me' 2, ttl-long
- * 'lease' 5, /app/m 'm2' 2, /secure 'secret2' 7, /svc 'v1' 2, /svc/lock/held 'h' 1, /svc/ttl 'lease2' 6.
+ * 'lease' 5, /app/m 'm2' 2, /secure 'secret2' 7, /svc 'v1' 2, /svc/lock/held 'h' 1, /svc/ttl
+ * 'lease2' 6; the ephemeral's 'open' 4.
  */
-const BYTES = 5042;
+const BYTES = 5046;
 /** Containers /app/lock (snapshot) and /svc/lock (log, in a multi); TTL /app/ttl-long (snapshot) and /svc/ttl (log, in a multi). */
 const KINDS = '2 containers and 2 TTL znodes';
-const FIRST = `copied ${COPIED.length} znodes (${BYTES} bytes of data); 0 already there, kept; 1 ephemerals not copied; ${KINDS} kept their kind\n`;
-const DRY = `would copy ${COPIED.length} znodes (${BYTES} bytes of data); 0 already there, kept; 1 ephemerals not copied; ${KINDS} would keep their kind\n`;
-/** Kinds count the znodes written, as in the live copy: none on a second run. */
-const SECOND = `copied 0 znodes (0 bytes of data); ${COPIED.length} already there, kept; 1 ephemerals not copied; 0 containers and 0 TTL znodes kept their kind\n`;
+const FIRST = `copied ${COPIED.length} znodes (${BYTES} bytes of data); 0 already there, kept; 0 ephemerals not copied; ${KINDS} kept their kind; 1 sessions carried over with 1 ephemerals\n`;
+const DRY = `would copy ${COPIED.length} znodes (${BYTES} bytes of data); 0 already there, kept; 0 ephemerals not copied; ${KINDS} would keep their kind; 1 sessions would be carried over with 1 ephemerals\n`;
+const DRY_SKIP = `would copy ${PERSISTENT.length} znodes (${BYTES - 4} bytes of data); 0 already there, kept; 1 ephemerals not copied; ${KINDS} would keep their kind\n`;
+/** Kinds count the znodes written, as in the live copy: none on a second run. The session is there already, and kept. */
+const SECOND = `copied 0 znodes (0 bytes of data); ${COPIED.length} already there, kept; 0 ephemerals not copied; 0 containers and 0 TTL znodes kept their kind; 1 sessions carried over with 0 ephemerals\n`;
 
 test('zk-migrate --from-data-dir without --from copies a stopped ZooKeeper from its snapshot and logs', { timeout: 240_000 }, async (t) => {
   const skip = requirePeer('zookeeper');
@@ -174,8 +180,8 @@ test('zk-migrate --from-data-dir without --from copies a stopped ZooKeeper from 
     // The source as clients see it, read while it runs.
     const src = await connect(zk.port);
     const before = await walk(src);
-    assert.deepEqual([...before.keys()].sort(), [...COPIED, OPEN_EPHEMERAL].sort(), 'the source tree (the failed multi left nothing)');
-    assert.notEqual(before.get(OPEN_EPHEMERAL)!.ephemeralOwner, 0n, `${OPEN_EPHEMERAL} is an ephemeral`);
+    assert.deepEqual([...before.keys()].sort(), [...COPIED].sort(), 'the source tree (the failed multi left nothing)');
+    assert.equal(before.get(OPEN_EPHEMERAL)!.ephemeralOwner, holder.session.sessionId, `${OPEN_EPHEMERAL} is the holder's ephemeral`);
     assert.equal(COPIED.reduce((n, p) => n + ((before.get(p)!.data as string | null) ?? '').length / 2, 0), BYTES, 'BYTES is the sum of the data');
     await src.close();
 
@@ -191,6 +197,9 @@ test('zk-migrate --from-data-dir without --from copies a stopped ZooKeeper from 
     const dry = migrate(['--dry-run', ...offline]);
     assert.equal(dry.status, 0, out(dry));
     assert.equal(dry.stdout, DRY, out(dry));
+    const drySkip = migrate(['--dry-run', '--skip-sessions', ...offline]);
+    assert.equal(drySkip.status, 0, out(drySkip));
+    assert.equal(drySkip.stdout, DRY_SKIP, out(drySkip));
 
     const first = migrate(offline);
     assert.equal(first.status, 0, out(first));
@@ -201,17 +210,13 @@ test('zk-migrate --from-data-dir without --from copies a stopped ZooKeeper from 
 
     const dst = await connect(coracle.zkPort);
     const after = await walk(dst);
-    // The open session's ephemeral and the failed multi's znode are not there; nothing else is extra.
+    // The failed multi's znode is not there; nothing else is extra.
     assert.deepEqual([...after.keys()].sort(), [...COPIED].sort(), 'the copied tree');
     for (const p of COPIED) {
       const [got, want] = [after.get(p)!, before.get(p)!];
       if (p === '/') {
         // The root's times are 0 on ZooKeeper and its children include /zookeeper: data and versions.
         assert.deepEqual([got.data, got.version, got.cversion], [want.data, want.version, want.cversion], 'the root');
-      } else if (p === path.posix.dirname(OPEN_EPHEMERAL)) {
-        // As ZooKeeper reports the parent once the holder's session ends: its delete raises cversion by one.
-        const children = (want.children as string[]).filter((c) => c !== path.posix.basename(OPEN_EPHEMERAL));
-        assert.deepEqual(got, { ...want, cversion: (want.cversion as number) + 1, numChildren: (want.numChildren as number) - 1, children }, p);
       } else {
         assert.deepEqual(got, want, p);
       }
@@ -221,6 +226,8 @@ test('zk-migrate --from-data-dir without --from copies a stopped ZooKeeper from 
     const second = migrate(offline);
     assert.equal(second.status, 0, out(second));
     assert.equal(second.stdout, SECOND, out(second));
+
+    await checkResume(coracle.zkPort, holder.session, before.get(path.posix.dirname(OPEN_EPHEMERAL))!);
 
     // A directory with nothing of ZooKeeper's in it.
     const empty = createTempDir('coracle-zk-empty-');
@@ -254,6 +261,37 @@ test('zk-migrate --from-data-dir without --from copies a stopped ZooKeeper from 
   }
 });
 
+/**
+ * The holder, moving over: a wrong password is told "expired"; ZooKeeper's own resumes the
+ * session, answered with the same password, its ephemeral still there; closing it deletes the
+ * ephemeral, and the parent's cversion moves by one as on ZooKeeper.
+ */
+async function checkResume(port: number, held: { sessionId: bigint; passwd: Buffer }, parentBefore: View): Promise<void> {
+  const wrong = Buffer.from(held.passwd);
+  wrong[0]! ^= 1;
+  const refused = await ZkWireClient.connect({ host: '127.0.0.1', port, timeoutMs: 30_000, sessionId: held.sessionId, passwd: wrong });
+  assert.equal(refused.session.timeOut, 0, 'a wrong password: expired');
+  await refused.close().catch(() => undefined);
+  const back = await ZkWireClient.connect({ host: '127.0.0.1', port, timeoutMs: 30_000, sessionId: held.sessionId, passwd: held.passwd });
+  try {
+    assert.ok(back.session.timeOut > 0, 'the session is resumed');
+    assert.equal(back.session.sessionId, held.sessionId, 'the same session');
+    assert.deepEqual(back.session.passwd, held.passwd, 'with the password ZooKeeper gave it');
+    const eph = await znodeView(back, OPEN_EPHEMERAL);
+    assert.equal(eph?.ephemeralOwner, held.sessionId, 'its ephemeral is there, owned by it');
+  } finally {
+    await back.close();
+  }
+  const reader = await ZkWireClient.connect({ host: '127.0.0.1', port, timeoutMs: 30_000 });
+  try {
+    assert.equal(await znodeView(reader, OPEN_EPHEMERAL), undefined, 'closing the session deleted its ephemeral');
+    const parent = await znodeView(reader, path.posix.dirname(OPEN_EPHEMERAL));
+    assert.equal(parent?.cversion, (parentBefore.cversion as number) + 1, "the parent's cversion moved by the delete");
+  } finally {
+    await reader.close();
+  }
+}
+
 test('zk-migrate without --from: source-connection flags and a missing source are usage errors; files lacking txns are refused', { timeout: 60_000 }, () => {
   const dir = createTempDir('coracle-zk-usage-');
   try {
@@ -267,6 +305,9 @@ test('zk-migrate without --from: source-connection flags and a missing source ar
       assert.equal(r.status, 2, `${flags.join(' ')} without --from\n${out(r)}`);
       assert.equal(r.stdout, '', out(r));
     }
+    const liveSkip = migrate(['--from', '127.0.0.1:1', '--skip-sessions', ...endpoints]);
+    assert.equal(liveSkip.status, 2, out(liveSkip));
+    assert.match(liveSkip.stderr, /--skip-sessions is for a copy of the files/, out(liveSkip));
     // Files that lack txns (a log gone between the snapshot and the next log): nothing is copied,
     // and the message says what is missing before anything connects (the endpoint is unreachable).
     fs.writeFileSync(path.join(dir, 'snapshot.5'), snapshotBytes([{ path: '', czxid: 0n }]));

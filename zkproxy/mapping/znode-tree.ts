@@ -19,6 +19,7 @@ import { NodeView } from './znode-view';
 import { QuotaUsage, quotaStatsText, quotaTargetOf } from './quota-stats';
 import { QuotaUsageCache } from './quota-usage-cache';
 import { decodeZxidBase } from './zxid-base';
+import { SessionRecord, decodeSessionRecord } from './session-record';
 
 interface NodeState {
   kind: NodeKind;
@@ -67,16 +68,6 @@ export interface NodeChange {
   parentAcl?: readonly Acl[];
 }
 
-/** The timeout in a session record's JSON value (10 s if unreadable). */
-function sessionTimeout(value: Buffer): number {
-  try {
-    const t = (JSON.parse(value.toString('utf8')) as { timeoutMs?: unknown }).timeoutMs;
-    return typeof t === 'number' && t > 0 ? t : 10_000;
-  } catch {
-    return 10_000;
-  }
-}
-
 const NO_CHILDREN: ReadonlySet<string> = new Set();
 
 /** The replica. Single-threaded: only the change feed mutates it. */
@@ -86,8 +77,14 @@ export class ZnodeTree {
   private readonly counters = new Map<string, CounterState>();
   private readonly children = new Map<string, Set<string>>();
   private readonly ephemerals = new Map<bigint, Set<string>>();
-  /** Session records (id → negotiated timeout, ms) as stored by whichever proxy created them. */
-  private readonly sessionRecords = new Map<bigint, number>();
+  /** Session records as stored by whichever proxy created them (or zk-migrate carried over). */
+  private readonly sessionRecords = new Map<bigint, SessionRecord>();
+  /**
+   * Sessions carried over from a ZooKeeper (origin "zookeeper") whose records arrived since the
+   * last {@link takeCarriedArrivals}: no proxy opened them, so the proxies must adopt them to
+   * expire the ones whose clients never come back.
+   */
+  private carriedArrivals: bigint[] = [];
   /** Container and TTL nodes: the reaper's candidates, so it never scans the whole tree. */
   private readonly reapable = new Set<string>();
   private dataBytes = 0;
@@ -144,9 +141,16 @@ export class ZnodeTree {
     return this.nodes.keys();
   }
 
-  /** Every session record in the store: id → timeout in ms. */
-  sessions(): ReadonlyMap<bigint, number> {
+  /** Every session record in the store. */
+  sessions(): ReadonlyMap<bigint, SessionRecord> {
     return this.sessionRecords;
+  }
+
+  /** The carried-over sessions recorded since the last call (see `carriedArrivals`), oldest first. */
+  takeCarriedArrivals(): bigint[] {
+    const out = this.carriedArrivals;
+    this.carriedArrivals = [];
+    return out;
   }
 
   /**
@@ -173,6 +177,7 @@ export class ZnodeTree {
     copy(this.counters, fresh.counters);
     copy(this.children, fresh.children);
     copy(this.ephemerals, fresh.ephemerals);
+    for (const [id, r] of fresh.sessionRecords) if (!this.sessionRecords.has(id) && r.origin === 'zookeeper') this.carriedArrivals.push(id);
     copy(this.sessionRecords, fresh.sessionRecords);
     this.reapable.clear();
     for (const p of fresh.reapable) this.reapable.add(p);
@@ -271,7 +276,7 @@ export class ZnodeTree {
         } else this.counters.delete(k.path);
         return undefined;
       case 'session':
-        if (type === 'put') this.sessionRecords.set(k.id, sessionTimeout(kv.value));
+        if (type === 'put') this.putSession(k.id, decodeSessionRecord(kv.value));
         else this.sessionRecords.delete(k.id);
         return undefined;
       case 'secret':
@@ -285,6 +290,11 @@ export class ZnodeTree {
       default:
         return undefined;
     }
+  }
+
+  private putSession(id: bigint, r: SessionRecord): void {
+    if (r.origin === 'zookeeper' && !this.sessionRecords.has(id)) this.carriedArrivals.push(id);
+    this.sessionRecords.set(id, r);
   }
 
   private putNode(path: string, kv: KvPair): NodeChange | undefined {

@@ -23,6 +23,8 @@ export interface CopiedNode {
   kind: Exclude<NodeKind, 'system'>;
   /** A TTL znode's TTL in ms (0 otherwise). */
   ttl: bigint;
+  /** An ephemeral's: the lease of its carried-over session (session-carrier.ts). */
+  lease?: bigint;
 }
 
 /** Most nodes per txn: each takes a compare and up to three puts, under etcd's default --max-txn-ops of 128. */
@@ -38,7 +40,7 @@ const BATCH_BYTES = 512 * 1024;
  */
 function nodeOps(keys: KeySchema, n: CopiedNode, kind: NodeKind, had = { acl: 0, counter: 0 }): KvOp[] {
   const value = encodeNodeValue({ kind, version: n.stat.version, ctime: n.stat.ctime, mtime: n.stat.mtime, ttl: n.ttl, data: n.data });
-  const ops: KvOp[] = [{ type: 'put', key: keys.nodeKey(n.path), value }];
+  const ops: KvOp[] = [{ type: 'put', key: keys.nodeKey(n.path), value, ...(n.lease !== undefined ? { lease: n.lease } : {}) }];
   if (!isOpenAcl(n.acl) || n.stat.aversion !== 0 || had.acl !== 0) ops.push({ type: 'put', key: keys.aclKey(n.path), value: encodeAclValue(n.acl, n.stat.aversion - had.acl) });
   if (n.cversion !== 0 || had.counter !== 0) ops.push({ type: 'put', key: keys.counterKey(n.path), value: encodeCounterValue(n.cversion - had.counter) });
   return ops;

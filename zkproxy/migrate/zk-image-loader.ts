@@ -95,9 +95,9 @@ function follows(prev: bigint, next: bigint): boolean {
 /** The newest snapshot that reads whole, as ZooKeeper picks it at start; the others passed over are warned of. */
 function newestValidSnapshot(snapshots: ZkDataFile[], report: ZkImageReport): { file: ZkDataFile; image: ZkImage; znodes: number } | undefined {
   for (const file of snapshots) {
-    let nodes;
+    let contents;
     try {
-      nodes = readSnapshot(inflate(file, readFileSync(file.path)), file.path).nodes;
+      contents = readSnapshot(inflate(file, readFileSync(file.path)), file.path);
     } catch (e) {
       if (e instanceof ZkDataFileError) report.warnings.push(`${e.message}; passed over`);
       else if (isZlibError(e) || e instanceof SnappyFormatError) report.warnings.push(`${file.path} does not inflate (${(e as Error).message}); passed over`);
@@ -105,7 +105,7 @@ function newestValidSnapshot(snapshots: ZkDataFile[], report: ZkImageReport): { 
       continue;
     }
     try {
-      return { file, image: ZkImage.fromSnapshot(nodes, file.zxid, file.path), znodes: nodes.length };
+      return { file, image: ZkImage.fromSnapshot(contents.nodes, file.zxid, file.path, contents.sessions), znodes: contents.nodes.length };
     } catch (e) {
       // Sealed yet no tree: ZooKeeper would refuse to start on it, and so does the copy.
       if (e instanceof ZkDataFileError) throw new MigrationError(e.message);

@@ -8,6 +8,9 @@
  * Numbers are kept as ZooKeeper persists them: `cversion` counts the creates under a node, and
  * a client sees 2 × creates − children (one change per create and one per delete), which is
  * what {@link ZkImage.read} gives, with ephemeralOwner 0 for containers and TTL znodes.
+ *
+ * The open sessions are tracked as FileTxnSnapLog restores them: the snapshot's, then each
+ * createSession adds one and each closeSession (a close or an expiry) removes it.
  */
 import { Acl, OpCode, Stat } from '../../protocol/jute';
 import { OPEN_ACL_UNSAFE } from '../mapping/acl-rules';
@@ -39,19 +42,22 @@ export class ZkImage {
   private readonly nodes = new Map<string, ImageNode>();
   /** Ephemerals by their session. */
   private readonly ephemerals = new Map<bigint, Set<string>>();
+  /** Open sessions: id → timeout in ms. */
+  private readonly sessions: Map<bigint, number>;
   private zxid: bigint;
 
-  private constructor(zxid: bigint) {
+  private constructor(zxid: bigint, sessions: Map<bigint, number>) {
     this.zxid = zxid;
+    this.sessions = sessions;
   }
 
   /**
-   * The tree of a snapshot taken at `zxid` (its file name's). Throws {@link ZkDataFileError}
-   * for a snapshot whose tree is broken (a node before its parent, no root), as ZooKeeper
-   * refuses to load it.
+   * The tree of a snapshot taken at `zxid` (its file name's) with the sessions it lists. Throws
+   * {@link ZkDataFileError} for a snapshot whose tree is broken (a node before its parent, no
+   * root), as ZooKeeper refuses to load it.
    */
-  static fromSnapshot(nodes: readonly PersistedNode[], zxid: bigint, name: string): ZkImage {
-    const image = new ZkImage(zxid);
+  static fromSnapshot(nodes: readonly PersistedNode[], zxid: bigint, name: string, sessions: ReadonlyMap<bigint, number> = new Map()): ZkImage {
+    const image = new ZkImage(zxid, new Map(sessions));
     for (const { path, ...n } of nodes) {
       if (path !== ROOT) {
         const at = split(path);
@@ -67,7 +73,7 @@ export class ZkImage {
 
   /** The tree of a ZooKeeper that never wrote a snapshot: the root and /zookeeper, as a fresh DataTree has them. */
   static empty(): ZkImage {
-    const image = new ZkImage(0n);
+    const image = new ZkImage(0n, new Map());
     const blank = (): ImageNode => ({ data: null, acl: OPEN_ACL_UNSAFE, czxid: 0n, mzxid: 0n, ctime: 0n, mtime: 0n, version: 0, cversion: 0, aversion: 0, owner: 0n, pzxid: 0n, children: new Set() });
     for (const path of [ROOT, '/zookeeper', '/zookeeper/quota', '/zookeeper/config']) {
       if (path !== ROOT) image.nodes.get(split(path).parent)!.children.add(split(path).name);
@@ -79,6 +85,14 @@ export class ZkImage {
   /** The zxid of the last txn applied (the snapshot's, before any). */
   get lastZxid(): bigint {
     return this.zxid;
+  }
+
+  /**
+   * The sessions open after the last txn: id → timeout in ms. The ephemerals of any other
+   * session are the ones ZooKeeper deletes when it loads these files.
+   */
+  openSessions(): ReadonlyMap<bigint, number> {
+    return this.sessions;
   }
 
   /** How many znodes the tree holds (the root and /zookeeper's included). */
@@ -140,7 +154,12 @@ export class ZkImage {
       case 'delete': return this.delete(txn.path, t.zxid);
       case 'setData': return this.setData(txn.path, txn.data, txn.version, t);
       case 'setACL': return this.setAcl(txn.path, txn.acl, txn.version);
-      case 'closeSession': return this.closeSession(t.clientId, txn.paths, t.zxid);
+      case 'createSession':
+        this.sessions.set(t.clientId, txn.timeoutMs);
+        return;
+      case 'closeSession':
+        this.sessions.delete(t.clientId);
+        return this.closeSession(t.clientId, txn.paths, t.zxid);
       case 'multi':
         // A failed multi is logged as error txns alone: nothing to apply.
         for (const sub of txn.txns) this.applyTxn(sub, t);

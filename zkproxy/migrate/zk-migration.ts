@@ -13,8 +13,8 @@
  *
  * What cannot move: zxids (czxid, mzxid and pzxid are the store's revisions of the copy; the
  * copy raises the store's zxids past the source's so its clients can switch over, zxid-raise.ts),
- * ephemerals (their sessions live on the old cluster; they are skipped and counted, and their
- * parents' cversion is what the old cluster reports once those sessions end), `/zookeeper`,
+ * the ephemerals of a live source (their sessions live on there; they are skipped and counted,
+ * and their parents' cversion is what the old cluster reports once those sessions end), `/zookeeper`,
  * `/zookeeper/quota` and `/zookeeper/config` themselves (the store has its own; the quota
  * entries under `/zookeeper/quota`, which `setquota` made, are copied like any znode).
  *
@@ -22,6 +22,10 @@
  * ephemeralOwner 0): a live copy learns them from the source's data directory when given it
  * (`kinds`), else they arrive as persistent znodes. With them, the store reaps them as
  * ZooKeeper would.
+ *
+ * A copy of the files carries the open sessions over (session-carrier.ts): each keeps its id,
+ * timeout and password, its ephemerals are copied on its lease, and its client, reconnecting,
+ * carries on with it, as after a ZooKeeper restart.
  */
 import { KvBackend } from '../backend/kv-backend';
 import { bootstrapKeySpace } from '../mapping/bootstrap';
@@ -30,6 +34,7 @@ import { CopiedNode, absentNodes, rootUnused, setChildCount, writeNodes, writeRo
 import { MigrationError, NodeReader } from './zk-source';
 import { NodeKindLookup } from './special-node';
 import { ZxidOutcome, raiseZxidBase } from './zxid-raise';
+import { CarriedSessions, SessionCarrier } from './session-carrier';
 import { childPath, isSystemPath, parentOf } from '../mapping/path-rules';
 
 /** Where to copy from and to. */
@@ -49,6 +54,8 @@ export interface MigrationOptions {
   kinds?: NodeKindLookup;
   /** Raise the store's zxids past the source's even when its ZooKeeper space is in use (zxid-raise.ts). */
   raiseZxid?: boolean;
+  /** Leave the source's open sessions (and so every ephemeral) behind even when it tells them (default: carry them). */
+  skipSessions?: boolean;
   /** Called after every batch of nodes, with the counts so far. */
   onProgress?(r: MigrationReport): void;
 }
@@ -61,6 +68,8 @@ export interface MigrationReport {
   existing: number;
   /** Ephemeral znodes not copied. */
   ephemeralsSkipped: number;
+  /** Ephemeral znodes copied with their carried-over session (counted in `copied` too). */
+  ephemeralsCopied: number;
   /** Data bytes copied. */
   bytes: number;
   /** Of the znodes written, the containers and the TTL znodes (each kept its kind). */
@@ -68,6 +77,8 @@ export interface MigrationReport {
   ttlNodes: number;
   /** What became of the store's zxids (absent when the subtree was not found). */
   zxid?: ZxidOutcome;
+  /** What became of the source's open sessions (absent for a live source, which does not tell them). */
+  sessions?: CarriedSessions;
 }
 
 /** A node read from the source, ready to write. */
@@ -77,8 +88,8 @@ interface Prepared {
   children: string[];
 }
 
-/** What a read of one znode found: the node, an ephemeral (not copied), or nothing (gone). */
-type Read = Prepared | 'ephemeral' | undefined;
+/** What a read of one znode found: the node (`owner`: an ephemeral's session), or nothing (gone). */
+type Read = (Prepared & { owner: bigint }) | undefined;
 
 /** A node whose children are still to copy, and whether this run wrote it. */
 interface Parent extends Prepared {
@@ -95,22 +106,50 @@ const serverOwned = (path: string): boolean => path !== '/' && isSystemPath(path
 export async function migrateFromZooKeeper(o: MigrationOptions): Promise<MigrationReport> {
   if (!o.dryRun) await bootstrapKeySpace(o.target, o.keys);
   const src = o.source;
-  const report: MigrationReport = { copied: 0, existing: 0, ephemeralsSkipped: 0, bytes: 0, containers: 0, ttlNodes: 0 };
+  const report: MigrationReport = { copied: 0, existing: 0, ephemeralsSkipped: 0, ephemeralsCopied: 0, bytes: 0, containers: 0, ttlNodes: 0 };
   const count = (written: CopiedNode[], tried: number): void => {
     report.copied += written.length;
     report.bytes += written.reduce((n, w) => n + (w.data?.length ?? 0), 0);
     for (const w of written) {
       if (w.kind === 'container') report.containers++;
       else if (w.kind === 'ttl') report.ttlNodes++;
+      if (w.stat.ephemeralOwner !== 0n) report.ephemeralsCopied++;
     }
     report.existing += tried - written.length;
     o.onProgress?.(report);
   };
   const top = await read(src, o.path ?? '/', o.kinds);
-  if (top === undefined || top === 'ephemeral') return report;
+  if (top === undefined || top.owner !== 0n) return report;
   if (top.node.path !== '/') await requireParent(o.target, o.keys, top.node.path);
   // Before any znode is written: a copy resumed after a failure finds the store's space in use.
   report.zxid = await raiseZxidBase(o.target, o.keys, src.lastZxid, { force: o.raiseZxid, dryRun: o.dryRun });
+  const carrier = await startCarrier(o, report.zxid, report);
+  try {
+    await copyTree(o, top, carrier, count, report);
+    if (carrier) report.sessions = await carrier.finish();
+  } finally {
+    carrier?.stop();
+  }
+  return report;
+}
+
+/**
+ * The carrier of the source's open sessions, when it tells them (its files do) and they are
+ * wanted; undefined otherwise. Not when the zxids stayed below the source's: its clients would
+ * be refused, and the sessions would only expire (said in the report).
+ */
+async function startCarrier(o: MigrationOptions, zxid: ZxidOutcome, report: MigrationReport): Promise<SessionCarrier | undefined> {
+  const open = o.source.openSessions?.();
+  if (!open || o.skipSessions) return undefined;
+  if (zxid.kind === 'held' && open.size > 0) {
+    report.sessions = { carried: 0, left: [`${open.size} sessions: Coracle's zxids were left below the source's, so their clients would be refused`] };
+    return undefined;
+  }
+  return SessionCarrier.start(o.target, o.keys, open, o.dryRun ?? false);
+}
+
+/** Writes the top node, then every node under it, parents before children. */
+async function copyTree(o: MigrationOptions, top: Prepared, carrier: SessionCarrier | undefined, count: (written: CopiedNode[], tried: number) => void, report: MigrationReport): Promise<void> {
   const write = o.dryRun ? (nodes: CopiedNode[]) => absentNodes(o.target, o.keys, nodes) : (nodes: CopiedNode[]) => writeNodes(o.target, o.keys, nodes);
   const writeTop = top.node.path !== '/' ? write([top.node]) : (o.dryRun ? rootUnused(o.target, o.keys) : writeRoot(o.target, o.keys, top.node)).then((w) => (w ? [top.node] : []));
   const topWritten = await writeTop;
@@ -120,11 +159,17 @@ export async function migrateFromZooKeeper(o: MigrationOptions): Promise<Migrati
   await drain(queue, async (parent) => {
     let ephemerals = 0;
     for (let i = 0; i < parent.children.length; i += CHUNK) {
-      const found = await Promise.all(parent.children.slice(i, i + CHUNK).map((c) => read(src, childPath(parent.node.path, c), o.kinds)));
-      const nodes = found.filter((p): p is Prepared => p !== undefined && p !== 'ephemeral');
-      const skipped = found.filter((p) => p === 'ephemeral').length;
-      ephemerals += skipped;
-      report.ephemeralsSkipped += skipped;
+      const found = await Promise.all(parent.children.slice(i, i + CHUNK).map((c) => read(o.source, childPath(parent.node.path, c), o.kinds)));
+      const nodes: Prepared[] = [];
+      for (const p of found) {
+        if (p === undefined) continue;
+        if (p.owner === 0n) nodes.push(p);
+        else if (carrier?.carries(p.owner)) nodes.push({ ...p, node: { ...p.node, lease: carrier.leaseOf(p.owner) } });
+        else {
+          ephemerals++;
+          report.ephemeralsSkipped++;
+        }
+      }
       const ready = nodes.filter((p) => !serverOwned(p.node.path));
       const written = await write(ready.map((p) => p.node));
       count(written, ready.length);
@@ -135,7 +180,6 @@ export async function migrateFromZooKeeper(o: MigrationOptions): Promise<Migrati
     // each delete raises cversion by one, and the next sequential suffix stays the same.
     if (ephemerals > 0 && parent.written) await setChildCount(o.target, o.keys, parent.node.path, parent.node.cversion + ephemerals);
   }, o.concurrency ?? 4);
-  return report;
 }
 
 /** A subtree's parent must be in the store already: a znode without its parent is no tree. */
@@ -153,11 +197,11 @@ async function requireParent(target: KvBackend, keys: KeySchema, path: string): 
 async function read(src: NodeReader, path: string, kinds: NodeKindLookup | undefined): Promise<Read> {
   const node = await src.read(path);
   if (!node) return undefined;
-  if (node.stat.ephemeralOwner !== 0n) return 'ephemeral';
-  const special = kinds?.kindOf(path, node.stat.czxid);
+  const special = node.stat.ephemeralOwner === 0n ? kinds?.kindOf(path, node.stat.czxid) : undefined;
   return {
     node: { path, stat: node.stat, data: node.data, acl: node.acl, cversion: node.stat.cversion, kind: special?.kind ?? 'plain', ttl: special?.ttl ?? 0n },
     children: node.children,
+    owner: node.stat.ephemeralOwner,
   };
 }
 

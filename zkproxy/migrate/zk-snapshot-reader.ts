@@ -34,6 +34,8 @@ export interface PersistedNode extends Omit<Stat, 'dataLength' | 'numChildren' |
 export interface SnapshotContents {
   /** Its znodes, parents before children. */
   nodes: PersistedNode[];
+  /** The sessions open when it was taken: id → timeout in ms. */
+  sessions: Map<bigint, number>;
 }
 
 /**
@@ -47,15 +49,13 @@ export function readSnapshot(bytes: Buffer, name: string): SnapshotContents {
     if (magic !== SNAP_MAGIC) throw new ZkDataFileError(`${name} is not a ZooKeeper snapshot (magic ${magic.toString(16)})`);
     r.readInt('version');
     r.readLong('dbid');
-    for (let n = r.readInt('sessions'); n > 0; n--) {
-      r.readLong('session id');
-      r.readInt('session timeout');
-    }
+    const sessions = new Map<bigint, number>();
+    for (let n = r.readInt('sessions'); n > 0; n--) sessions.set(r.readLong('session id'), r.readInt('session timeout'));
     const acls = new Map<bigint, readonly Acl[]>([[OPEN_ACL_KEY, OPEN_ACL_UNSAFE]]);
     for (let n = r.readInt('acl cache'); n > 0; n--) acls.set(r.readLong('acl key'), readAclList(r));
     const nodes = readNodes(r, acls, name);
     checkSeal(r, bytes, name);
-    return { nodes };
+    return { nodes, sessions };
   } catch (e) {
     if (isJuteDecodeError(e)) throw new ZkDataFileError(`${name} is cut short or damaged (${e.message})`);
     throw e;

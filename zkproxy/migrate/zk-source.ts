@@ -30,6 +30,8 @@ export interface NodeReader {
   read(path: string): Promise<SourceNode | undefined>;
   /** The newest zxid the source has shown: its last txn's (files), the highest in its replies so far (live). */
   readonly lastZxid: bigint;
+  /** Its open sessions, id → timeout in ms, when it can tell them (its files can; a live ZooKeeper cannot). */
+  openSessions?(): ReadonlyMap<bigint, number>;
 }
 
 /** Reads znodes of a live source through one session. */

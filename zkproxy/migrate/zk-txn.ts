@@ -24,12 +24,14 @@ export interface CreateTxn {
   parentCVersion: number;
 }
 
-/** A txn that changes the tree, or one that does not (`other`: createSession, check, error, …). */
+/** A txn that changes the tree or the sessions, or one that does not (`other`: check, error, …). */
 export type ZkTxn =
   | CreateTxn
   | { op: 'delete'; path: string }
   | { op: 'setData'; path: string; data: Buffer | null; version: number }
   | { op: 'setACL'; path: string; acl: Acl[]; version: number }
+  /** A session opened (the header's clientId) with its negotiated timeout. */
+  | { op: 'createSession'; timeoutMs: number }
   /** The ephemerals to delete; undefined when the txn does not list them (before 3.6). */
   | { op: 'closeSession'; paths: string[] | undefined }
   | { op: 'multi'; txns: ZkTxn[]; failed: boolean }
@@ -69,6 +71,8 @@ function decodeTxn(r: JuteReader, type: number): ZkTxn {
       return { op: 'setData', path: r.readString('path'), data: r.readBuffer('data'), version: r.readInt('version') };
     case OpCode.setACL:
       return { op: 'setACL', path: r.readString('path'), acl: readAclList(r), version: r.readInt('version') };
+    case OpCode.createSession:
+      return { op: 'createSession', timeoutMs: r.readInt('timeOut') };
     case OpCode.closeSession:
       // ZooKeeper 3.6+ lists the session's ephemerals (CloseSessionTxn); older logs have no body.
       return { op: 'closeSession', paths: r.remaining() >= 4 ? (r.readVector((v) => v.readString('path'), 'paths2Delete', 4) ?? []) : undefined };

@@ -34,6 +34,17 @@ import { TxnPlan, lastChange } from '../ops/txn-plan';
 import { WriteRunner } from '../ops/write-runner';
 import { parentOf } from '../mapping/path-rules';
 import { passwordMatches, sessionPassword } from './session-password';
+import { zooKeeperPassword, zooKeeperPasswordMatches } from './zookeeper-password';
+import { SessionOrigin, encodeSessionRecord } from '../mapping/session-record';
+
+/**
+ * The lease TTL (s) of a session with timeout `timeoutMs`: keep-alives are sent at most every
+ * timeout/3, so the lease must outlive timeout + timeout/3, plus a margin so that the store's
+ * expiry never comes before the proxy's own.
+ */
+export function sessionLeaseTtl(timeoutMs: number): number {
+  return Math.ceil((timeoutMs * 4) / 3 / 1000) + ZK_LEASE_MARGIN_SECONDS;
+}
 
 /** What a session needs from the connection that currently carries it. */
 export interface SessionOwner {
@@ -138,14 +149,16 @@ export class SessionTable {
   }
 
   private leaseTtlFor(timeoutMs: number): number {
-    // Keep-alives are sent at most every timeout/3, so the lease must outlive timeout + timeout/3.
-    return Math.ceil((timeoutMs * 4) / 3 / 1000) + ZK_LEASE_MARGIN_SECONDS;
+    return sessionLeaseTtl(timeoutMs);
   }
 
-  /** A fresh session record, seen and renewed `now`. */
-  private record(id: bigint, timeoutMs: number, leaseTtl: number, owner: SessionOwner | undefined, now: number): Session {
+  /**
+   * A fresh session record, seen and renewed `now`. Its password is the one its client holds:
+   * derived from the cluster secret, or ZooKeeper's for a session carried over from one.
+   */
+  private record(id: bigint, timeoutMs: number, leaseTtl: number, owner: SessionOwner | undefined, now: number, origin: SessionOrigin = 'coracle'): Session {
     return {
-      id, passwd: sessionPassword(this.secret(), id), timeoutMs, leaseTtl,
+      id, passwd: origin === 'zookeeper' ? zooKeeperPassword(id) : sessionPassword(this.secret(), id), timeoutMs, leaseTtl,
       lastSeen: now, lastKeepAlive: now, unrenewedSince: undefined, owner, closing: false,
     };
   }
@@ -153,7 +166,7 @@ export class SessionTable {
   /** Creates a session: a lease plus a session record attached to it. */
   async create(timeoutMs: number, owner: SessionOwner): Promise<Session> {
     const ttl = this.leaseTtlFor(timeoutMs);
-    const value = Buffer.from(JSON.stringify({ timeoutMs }));
+    const value = encodeSessionRecord({ timeoutMs, origin: 'coracle' });
     const recordTxn = (id: bigint): KvTxn => ({ compare: [], success: [{ type: 'put', key: this.keys.sessionKey(id), value, lease: id }, lastChange(this.keys)], failure: [] });
     let leaseId: bigint;
     let revision: number;
@@ -184,7 +197,8 @@ export class SessionTable {
    * elsewhere or later, instead of being told "expired" about a session that may be alive.
    */
   async resume(id: bigint, passwd: Buffer, timeoutMs: number, owner: SessionOwner): Promise<Session | undefined> {
-    if (!passwordMatches(this.secret(), id, passwd)) return undefined;
+    const origin = await this.originByPassword(id, passwd);
+    if (!origin) return undefined;
     const local = this.sessions.get(id);
     if (local?.closing) throw new KvError('unavailable', 'session is being closed here');
     const ttl = await this.backend.leaseKeepAlive(id);
@@ -193,7 +207,7 @@ export class SessionTable {
       return undefined;
     }
     const now = this.now();
-    const s = local ?? this.record(id, timeoutMs, ttl, undefined, now);
+    const s = local ?? this.record(id, timeoutMs, ttl, undefined, now, origin);
     attachOwner(s, owner);
     // A lease's TTL is fixed at grant: a longer timeout asked on reconnect is negotiated down to
     // what the lease can cover (ZooKeeper clients accept the negotiated value).
@@ -215,13 +229,31 @@ export class SessionTable {
    */
   adoptRecorded(): number {
     let n = 0;
-    const now = this.now();
-    for (const [id, timeoutMs] of this.tree.sessions()) {
-      if (this.sessions.has(id)) continue;
-      this.sessions.set(id, this.record(id, timeoutMs, this.leaseTtlFor(timeoutMs), undefined, now));
-      n++;
-    }
+    for (const id of this.tree.sessions().keys()) if (this.adopt(id, this.now())) n++;
     return n;
+  }
+
+  /**
+   * Starts tracking session `id` as its record says, unless known here already or gone; false
+   * then. From its adoption on, the session has its full timeout for its client to come back.
+   */
+  private adopt(id: bigint, now: number): boolean {
+    const r = this.tree.sessions().get(id);
+    if (!r || this.sessions.has(id)) return false;
+    this.sessions.set(id, this.record(id, r.timeoutMs, this.leaseTtlFor(r.timeoutMs), undefined, now, r.origin));
+    return true;
+  }
+
+  /**
+   * Which password `passwd` is for session `id`: the cluster secret's, ZooKeeper's for a session
+   * carried over from one (its record says so), or neither (undefined). The record is looked
+   * up after a catch-up when not seen yet: a client may come back as soon as zk-migrate wrote it.
+   */
+  private async originByPassword(id: bigint, passwd: Buffer): Promise<SessionOrigin | undefined> {
+    if (passwordMatches(this.secret(), id, passwd)) return 'coracle';
+    if (!zooKeeperPasswordMatches(id, passwd)) return undefined;
+    if (!this.tree.sessions().has(id)) await this.feed.catchUp();
+    return this.tree.sessions().get(id)?.origin === 'zookeeper' ? 'zookeeper' : undefined;
   }
 
   /** Client traffic on the session: push the deadline, keep the lease alive (throttled). */
@@ -274,6 +306,10 @@ export class SessionTable {
 
   private checkDeadlines(): void {
     const now = this.now();
+    // Sessions zk-migrate carried over while this proxy ran: no proxy opened them.
+    for (const id of this.tree.takeCarriedArrivals()) {
+      if (this.adopt(id, now)) this.logger.info({ session: id.toString(16) }, 'session carried over from ZooKeeper adopted; it expires unless its client comes back within its timeout');
+    }
     for (const s of this.sessions.values()) {
       if (s.closing) continue;
       if (now - s.lastSeen > s.timeoutMs) {
