@@ -3,11 +3,14 @@
  * last zxid it saw and a server whose zxids are lower refuses it ("client must try another
  * server"), which it retries for ever: the copy must leave Coracle's zxids past the source's.
  *
- * 1. Offline copy, a real client: kazoo works on an Apache ZooKeeper 3.8 through a TCP proxy;
- *    ZooKeeper stops, its files are copied into a fresh `coracle`, the proxy now leads to
- *    Coracle. kazoo, still running, must be told its session expired (LOST) and carry on with a
- *    new session that reads the copied data (the open session's ephemeral is not copied), its
- *    zxids now past the source's. Without the raise it is refused until the test gives up.
+ * 1. Offline copy, a real client: kazoo works on an Apache ZooKeeper 3.8 through a TCP proxy,
+ *    holding an ephemeral and a Lock; ZooKeeper stops, its files are copied into a running
+ *    `coracle`, the proxy now leads to Coracle. kazoo, still running, must carry on with its
+ *    session (SUSPENDED, then CONNECTED, never LOST): same id, its ephemeral and its lock still
+ *    there (another client cannot take the lock), its zxids now past the source's. Without the
+ *    raise it is refused until the test gives up; without the carried session it is told LOST.
+ *    A second session, whose client never comes back, is expired by Coracle after its timeout:
+ *    its ephemeral goes and the parent's cversion moves, as on ZooKeeper.
  * 2. Live copy into a Coracle already in use: nothing is shifted unasked, stderr says why and
  *    what to do, and a client of the source is still refused (after a dry run too); with
  *    --raise-zxid the zxids move past the source's (a znode already there reports its czxid
@@ -18,7 +21,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { CreateMode, Stat } from '../../protocol/jute';
+import { CreateMode, EventType, Stat, WatcherEvent } from '../../protocol/jute';
 import { ZkWireClient } from '../../zkproxy/dispatch/zk-wire-client';
 import { requirePeer } from '../support/peers';
 import { fourLetterWord, startZookeeper } from '../support/zookeeper-peer';
@@ -45,7 +48,7 @@ function migrate(args: readonly string[]): Run {
 
 const out = (r: Run): string => `status ${r.status}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
 
-test('kazoo, moved over from a stopped ZooKeeper to its offline copy, goes on with a new session', { timeout: 180_000 }, async (t) => {
+test('kazoo, moved over from a stopped ZooKeeper to its offline copy, goes on with its session, ephemeral and lock', { timeout: 180_000 }, async (t) => {
   const skip = requirePeer('zookeeper') ?? requirePeer('kazoo');
   if (skip) return t.skip(skip);
   const zk = await startZookeeper({ logLevel: 'warn' });
@@ -59,8 +62,13 @@ test('kazoo, moved over from a stopped ZooKeeper to its offline copy, goes on wi
     const go = path.join(signals, 'go');
     // Its own client: the connection retry capped at 0.5 s, so the switch-over is not waited
     // out by kazoo's backoff (60 s at most by default).
-    const client = kazoo<{ before: string; session: string; states: string[]; data: string | null; lastError: string | null; after: string; newSession: string | null; eph: boolean | null }>(`127.0.0.1:${fwd.port}`, `
+    type Result = {
+      before: string; session: string; states: string[]; data: string | null; lastError: string | null; after: string; newSession: string | null;
+      ephOwner: string | null; lockHeld: boolean | null; lockNodeOwner: string | null; othersGotLock: boolean | null;
+    };
+    const client = kazoo<Result>(`127.0.0.1:${fwd.port}`, `
       import os, time
+      from kazoo.exceptions import LockTimeout
       c = KazooClient(hosts=hosts, timeout=10, connection_retry={'max_tries': -1, 'delay': 0.1, 'max_delay': 0.5})
       states = []
       c.add_listener(lambda s: states.append(str(s)))
@@ -73,6 +81,8 @@ test('kazoo, moved over from a stopped ZooKeeper to its offline copy, goes on wi
           for i in range(args['writes']):
               c.set('/app/x', b'v%d' % (i + 2))
           c.create('/app/eph', b'mine', ephemeral=True)
+          lock = c.Lock('/app/lock', 'me')
+          assert lock.acquire(timeout=10)
           before = c.last_zxid
           session = c.client_id[0]
           with open(args['ready'], 'w') as f:
@@ -89,42 +99,92 @@ test('kazoo, moved over from a stopped ZooKeeper to its offline copy, goes on wi
               except Exception as e:
                   last_error = type(e).__name__
                   time.sleep(0.2)
-          eph = c.exists('/app/eph') is not None if data is not None else None
+          eph_owner = lock_node_owner = others_got_lock = None
+          if data is not None:
+              st = c.exists('/app/eph')
+              eph_owner = hex(st.owner_session_id) if st else None
+              st = c.exists(lock.path + '/' + lock.node) if lock.node else None
+              lock_node_owner = hex(st.owner_session_id) if st else None
+              other = KazooClient(hosts=hosts, timeout=10)
+              other.start(timeout=10)
+              try:
+                  others_got_lock = other.Lock('/app/lock', 'other').acquire(timeout=1)
+              except LockTimeout:
+                  others_got_lock = False
+              finally:
+                  other.stop()
+                  other.close()
           result = {'before': hex(before), 'session': hex(session), 'states': list(states), 'data': data, 'lastError': last_error,
-                    'after': hex(c.last_zxid), 'newSession': hex(c.client_id[0]) if c.client_id else None, 'eph': eph}
+                    'after': hex(c.last_zxid), 'newSession': hex(c.client_id[0]) if c.client_id else None,
+                    'ephOwner': eph_owner, 'lockHeld': lock.is_acquired, 'lockNodeOwner': lock_node_owner, 'othersGotLock': others_got_lock}
       finally:
           c.stop()
           c.close()
     `, { connect: false, args: { ready, go, writes: WRITES }, timeoutMs: 170_000 });
     client.catch(() => undefined);
     await pollUntil('kazoo worked on ZooKeeper', async () => (fs.existsSync(ready) ? true : undefined), 30_000);
+    // A session whose client goes away with ZooKeeper, holding an ephemeral: 4 s, ZooKeeper's least.
+    const gone = await ZkWireClient.connect({ host: '127.0.0.1', port: zk.port, timeoutMs: 4000 });
+    cleanups.unshift(() => gone.close());
+    // Under a parent of its own: nothing else changes its children.
+    assert.equal((await gone.send({ op: 'create', path: '/held', data: null, acl: OPEN, flags: CreateMode.PERSISTENT })).header.err, 0);
+    assert.equal((await gone.send({ op: 'create', path: '/held/gone', data: null, acl: OPEN, flags: CreateMode.EPHEMERAL })).header.err, 0);
 
-    // ZooKeeper stops with kazoo's session open (its ephemeral stays in the files); nothing answers meanwhile.
+    // ZooKeeper stops with both sessions open (their ephemerals stay in the files); nothing answers meanwhile.
     fwd.cut('refuse');
     await zk.process.stop();
+    gone.drop();
+    // Coracle runs before the copy: its front end must adopt the carried sessions as they arrive.
     const coracle = await startCoracle();
     cleanups.unshift(() => coracle.stop());
     const copy = migrate(['--from-data-dir', zk.dataDir, '--endpoints', `http://127.0.0.1:${coracle.clientPort}`]);
     assert.equal(copy.status, 0, out(copy));
+    assert.match(copy.stdout, /; 2 sessions carried over with 3 ephemerals\n$/, out(copy));
     // A standalone ZooKeeper never elects: its zxids are in epoch 0, and Coracle's go to epoch 1.
     assert.match(copy.stderr, /zxids: Coracle's now start at 0x100000000 \(zxid base, was 0x0\), past the source's epoch \(the source's last zxid is 0x[0-9a-f]{1,8}\)/, out(copy));
     fwd.retarget(coracle.zkPort);
     fwd.heal();
     fs.writeFileSync(go, 'go');
+    const held = await goneExpires(coracle.zkPort, gone.session.sessionId);
 
     const r = await client;
     assert.equal(r.data, `v${WRITES + 1}`, `kazoo read the copy (last error ${r.lastError}; states ${r.states.join(',')})`);
-    assert.ok(r.states.includes('LOST'), `told that its session expired: ${r.states.join(',')}`);
-    assert.equal(r.states.at(-1), 'CONNECTED', `and connected again: ${r.states.join(',')}`);
-    assert.notEqual(r.newSession, r.session, 'a new session');
-    assert.equal(r.eph, false, "the old session's ephemeral was not copied");
+    assert.deepEqual(r.states, ['CONNECTED', 'SUSPENDED', 'CONNECTED'], 'kazoo lost the connection, never the session');
+    assert.equal(r.newSession, r.session, 'the same session');
+    assert.equal(r.ephOwner, r.session, 'its ephemeral is there, owned by it');
+    assert.equal(r.lockHeld, true, 'kazoo still holds its lock');
+    assert.equal(r.lockNodeOwner, r.session, 'and its lock node is there');
+    assert.equal(r.othersGotLock, false, 'another client cannot take the lock');
     assert.ok(BigInt(r.after) > 0x100000000n && BigInt(r.before) < 0x100000000n, `zxids: ${r.before} on ZooKeeper, ${r.after} on Coracle`);
+    // The store's own lease expiry (were the session not adopted) would delete it too, but leave the parent alone.
+    assert.equal(held.after.cversion, held.before.cversion + 1, "the parent's cversion moved with the expiry");
+    assert.ok(held.after.pzxid > held.before.pzxid, 'and its pzxid');
   } finally {
     // Ends kazoo's wait when the test failed before the switch.
     fs.writeFileSync(path.join(signals, 'go'), 'go');
     for (const c of cleanups) await c().catch(() => undefined);
   }
 });
+
+/**
+ * Watches, on Coracle, the ephemeral of the session that never comes back: it must be deleted
+ * once the session's 4 s run out (well within 30 s). Resolves with its parent's Stat before and after.
+ */
+async function goneExpires(port: number, session: bigint): Promise<{ before: Stat; after: Stat }> {
+  const events: WatcherEvent[] = [];
+  const c = await ZkWireClient.connect({ host: '127.0.0.1', port, timeoutMs: 30_000, onNotification: (e) => events.push(e) });
+  try {
+    const eph = await c.send({ op: 'exists', path: '/held/gone', watch: true });
+    assert.equal((eph.body as { stat: Stat } | undefined)?.stat.ephemeralOwner, session, "the dropped session's ephemeral was copied");
+    const before = ((await c.send({ op: 'exists', path: '/held', watch: false })).body as { stat: Stat }).stat;
+    const deleted = await pollUntil('the dropped session expired on Coracle', async () => events.find((e) => e.path === '/held/gone'), 30_000);
+    assert.equal(deleted.type, EventType.NodeDeleted);
+    const after = ((await c.send({ op: 'exists', path: '/held', watch: false })).body as { stat: Stat }).stat;
+    return { before, after };
+  } finally {
+    await c.close();
+  }
+}
 
 test('a live copy into a Coracle in use leaves its zxids alone unless --raise-zxid', { timeout: 120_000 }, async (t) => {
   const skip = requirePeer('zookeeper');
