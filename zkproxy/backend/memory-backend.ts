@@ -205,9 +205,10 @@ export class MemoryBackend implements KvBackend {
 
   async leaseGrant(ttlSeconds: number, id?: bigint): Promise<{ id: bigint; ttl: number }> {
     this.check();
-    let lid = id && id !== 0n ? id : 0n;
+    // An id asked for is the caller's (etcd refuses one in use); else a free random one.
+    if (id && this.leases.has(id)) throw new KvError('lease-exists', 'etcdserver: lease already exists');
+    let lid = id ?? 0n;
     while (lid === 0n || this.leases.has(lid)) lid = randomBytes(8).readBigUInt64BE() >> 1n;
-    if (this.leases.has(lid)) throw new KvError('lease-exists', 'etcdserver: lease already exists');
     const ttl = Math.max(1, Math.ceil(ttlSeconds));
     this.leases.set(lid, { id: lid, ttl, expiresAt: Date.now() + ttl * 1000, keys: new Set() });
     return { id: lid, ttl };

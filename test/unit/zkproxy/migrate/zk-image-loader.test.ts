@@ -51,8 +51,9 @@ test('a snapshot yields its znodes as persisted, ACLs resolved through its cache
     { path: '/a/c', czxid: 3n, owner: CONTAINER, data: null },
     { path: '/a/t', czxid: 4n, owner: ttlOwner(60000n) },
     { path: '/a/e', czxid: 5n, owner: 0x100n },
-  ], { acls: [[2n, alice]] });
-  const { nodes } = readSnapshot(bytes, 'snapshot.5');
+  ], { acls: [[2n, alice]], sessions: [[0x100n, 30000], [0x2000000000000001n, 4000]] });
+  const { nodes, sessions } = readSnapshot(bytes, 'snapshot.5');
+  assert.deepEqual([...sessions], [[0x100n, 30000], [0x2000000000000001n, 4000]], 'the open sessions with their timeouts');
   assert.deepEqual(nodes.map((n) => [n.path, n.czxid, n.owner]), [['', 0n, 0n], ['/a', 2n, 0n], ['/a/c', 3n, CONTAINER], ['/a/t', 4n, ttlOwner(60000n)], ['/a/e', 5n, 0x100n]]);
   const a = nodes[1]!;
   assert.deepEqual({ ...a, data: a.data?.toString() }, {

@@ -2,12 +2,12 @@
  * The tree rebuilt from a ZooKeeper's files (zkproxy/migrate/zk-image.ts) applies txns as
  * ZooKeeper's DataTree does on restart: the numbers a client reads (cversion from the create
  * count, ephemeralOwner hidden for containers and TTL znodes), the fuzzy-snapshot cases (a create
- * that finds its node, a delete that finds none), multis, and sessions closing. The txn decoder
+ * that finds its node, a delete that finds none), multis, and sessions opening and closing. The txn decoder
  * (zk-txn.ts) is checked through the log reader on bytes laid out as ZooKeeper writes them.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Acl, OpCode } from '../../../../protocol/jute';
+import { Acl, JuteWriter, OpCode } from '../../../../protocol/jute';
 import { ZkImage } from '../../../../zkproxy/migrate/zk-image';
 import { PersistedNode } from '../../../../zkproxy/migrate/zk-snapshot-reader';
 import { CreateTxn, LoggedTxn, ZkTxn } from '../../../../zkproxy/migrate/zk-txn';
@@ -119,6 +119,14 @@ test("a closed session's ephemerals go, listed or not; another session's stay", 
   assert.deepEqual(image.read('/app')!.children.sort(), ['a', 'c']);
 });
 
+test('the open sessions: the snapshot\'s, plus each createSession, minus each closeSession', () => {
+  const image = ZkImage.fromSnapshot([node('', 0n)], 10n, 'snapshot.a', new Map([[S1, 30000], [S2, 4000]]));
+  image.apply(at(11n, { op: 'createSession', timeoutMs: 10000 }, 0x300n));
+  image.apply(at(12n, { op: 'closeSession', paths: [] }, S1));
+  assert.deepEqual([...image.openSessions()], [[S2, 4000], [0x300n, 10000]]);
+  assert.equal(ZkImage.empty().openSessions().size, 0, 'a ZooKeeper without a snapshot starts with none');
+});
+
 test('the log reader decodes every txn a tree needs from ZooKeeper\'s layout', () => {
   const log = logBytes([
     recordBytes({ zxid: 11n, type: OpCode.create2, session: S2, body: createBody(OpCode.create2, '/e', 0n, { ephemeral: true, data: null, acl: READ_ONLY, parentCVersion: 4 }) }),
@@ -129,6 +137,8 @@ test('the log reader decodes every txn a tree needs from ZooKeeper\'s layout', (
     recordBytes({ zxid: 16n, type: OpCode.closeSession, body: closeSessionBody(undefined) }),
     recordBytes({ zxid: 17n, type: OpCode.error, body: errorBody(-101) }),
     recordBytes({ zxid: 18n, type: OpCode.multi, body: multiBody([{ type: OpCode.delete, body: deleteBody('/x') }, { type: OpCode.setData, body: setDataBody('/y', null, 1) }]) }),
+    // CreateSessionTxn: the negotiated timeout.
+    recordBytes({ zxid: 19n, type: OpCode.createSession, session: S2, body: new JuteWriter().writeInt(12000).toBuffer() }),
   ]);
   const c = readTxnLog(log, 'log.b');
   assert.equal(c.unreadable, 0);
@@ -141,6 +151,7 @@ test('the log reader decodes every txn a tree needs from ZooKeeper\'s layout', (
     { op: 'closeSession', paths: undefined },
     { op: 'other', type: OpCode.error },
     { op: 'multi', failed: false, txns: [{ op: 'delete', path: '/x' }, { op: 'setData', path: '/y', data: null, version: 1 }] },
+    { op: 'createSession', timeoutMs: 12000 },
   ]);
-  assert.deepEqual([c.txns[0]!.clientId, c.txns[4]!.clientId], [S2, S2]);
+  assert.deepEqual([c.txns[0]!.clientId, c.txns[4]!.clientId, c.txns[8]!.clientId], [S2, S2, S2]);
 });
