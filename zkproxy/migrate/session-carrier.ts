@@ -114,7 +114,8 @@ export class SessionCarrier {
 
   /** Renews every lease each third of the shortest TTL while the copy runs. */
   private startRenewing(): void {
-    const shortest = Math.min(...[...this.granted.values()].map(sessionLeaseTtl));
+    let shortest = Infinity;
+    for (const timeoutMs of this.granted.values()) shortest = Math.min(shortest, sessionLeaseTtl(timeoutMs));
     this.timer = setInterval(() => {
       if (this.renewing || this.failure !== undefined) return;
       this.renewing = true;
