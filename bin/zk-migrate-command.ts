@@ -17,6 +17,7 @@ import { MigrationOptions, MigrationReport, migrateFromZooKeeper } from '../zkpr
 import { MigrationError, NodeSource } from '../zkproxy/migrate/zk-source';
 import { loadZkImage } from '../zkproxy/migrate/zk-image-loader';
 import { ZxidOutcome } from '../zkproxy/migrate/zxid-raise';
+import { CarriedSessions } from '../zkproxy/migrate/session-carrier';
 import { ZkImage } from '../zkproxy/migrate/zk-image';
 import { EtcdCredentialFlags, loadEtcdCredentials } from '../zkproxy/backend/etcd-credentials';
 import { ZK_PROXY_FLAGS, etcdCredentialFlags } from './zk-proxy-flags';
@@ -85,6 +86,7 @@ export async function zkMigrateCommand(argv: string[]): Promise<number> {
     const kept = options.dryRun ? 'would keep' : 'kept';
     if (report.zxid) process.stderr.write(`${zxidLine(report.zxid, options.dryRun)}\n`);
     for (const why of report.sessions?.left ?? []) process.stderr.write(`warning: not carried over: ${why}\n`);
+    if (report.sessions && report.sessions.carried > 0 && !options.dryRun) process.stderr.write(`${sessionsLine(report.sessions)}\n`);
     const kinds = options.dataDir === undefined ? '' : `; ${report.containers} containers and ${report.ttlNodes} TTL znodes ${kept} their kind`;
     const carried = options.dryRun ? 'would be carried over' : 'carried over';
     const sessions = report.sessions ? `; ${report.sessions.carried} sessions ${carried} with ${report.ephemeralsCopied} ephemerals` : '';
@@ -185,6 +187,14 @@ async function run(o: Options): Promise<MigrationReport> {
 /** The source read from its files: the tree, its last zxid and its open sessions. */
 function filesReader(image: ZkImage): MigrationOptions['source'] {
   return { read: async (p: string) => image.read(p), lastZxid: image.lastZxid, openSessions: () => image.openSessions() };
+}
+
+/** What the carried sessions' clients must do now, for stderr. */
+function sessionsLine(s: CarriedSessions): string {
+  const { min, max } = s.timeoutsMs;
+  const timeouts = min === max ? `${min / 1000} s` : `${min / 1000}–${max / 1000} s`;
+  return `sessions: ${s.carried} carried over, their timeouts ${timeouts}: switch their clients to Coracle now; ` +
+    'a session whose client has not reconnected within its timeout expires, and its ephemerals go';
 }
 
 const hex = (z: bigint): string => `0x${z.toString(16)}`;

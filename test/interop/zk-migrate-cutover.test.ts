@@ -140,6 +140,7 @@ test('kazoo, moved over from a stopped ZooKeeper to its offline copy, goes on wi
     const copy = migrate(['--from-data-dir', zk.dataDir, '--endpoints', `http://127.0.0.1:${coracle.clientPort}`]);
     assert.equal(copy.status, 0, out(copy));
     assert.match(copy.stdout, /; 2 sessions carried over with 3 ephemerals\n$/, out(copy));
+    assert.match(copy.stderr, /sessions: 2 carried over, their timeouts 4–10 s: switch their clients to Coracle now/, out(copy));
     // A standalone ZooKeeper never elects: its zxids are in epoch 0, and Coracle's go to epoch 1.
     assert.match(copy.stderr, /zxids: Coracle's now start at 0x100000000 \(zxid base, was 0x0\), past the source's epoch \(the source's last zxid is 0x[0-9a-f]{1,8}\)/, out(copy));
     fwd.retarget(coracle.zkPort);

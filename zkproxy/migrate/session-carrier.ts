@@ -28,6 +28,8 @@ const RECORDS_PER_TXN = 32;
 export interface CarriedSessions {
   /** Sessions carried over (a dry run: that would be). */
   carried: number;
+  /** The shortest and longest timeout among them, ms (0 and 0 when none). */
+  timeoutsMs: { min: number; max: number };
   /** Sessions left behind, each with the reason. */
   left: string[];
 }
@@ -78,7 +80,9 @@ export class SessionCarrier {
       const ids = [...this.granted.keys()];
       for (let i = 0; i < ids.length; i += RECORDS_PER_TXN) await this.record(ids.slice(i, i + RECORDS_PER_TXN));
     }
-    return { carried: this.granted.size, left: [...this.left] };
+    const timeouts = [...this.granted.values()];
+    const timeoutsMs = timeouts.length === 0 ? { min: 0, max: 0 } : { min: timeouts.reduce((a, b) => Math.min(a, b)), max: timeouts.reduce((a, b) => Math.max(a, b)) };
+    return { carried: this.granted.size, timeoutsMs, left: [...this.left] };
   }
 
   /** Stops the keep-alives (the copy failed: the leases run out and take their ephemerals). */

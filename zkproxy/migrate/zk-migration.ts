@@ -142,7 +142,7 @@ async function startCarrier(o: MigrationOptions, zxid: ZxidOutcome, report: Migr
   const open = o.source.openSessions?.();
   if (!open || o.skipSessions) return undefined;
   if (zxid.kind === 'held' && open.size > 0) {
-    report.sessions = { carried: 0, left: [`${open.size} sessions: Coracle's zxids were left below the source's, so their clients would be refused`] };
+    report.sessions = { carried: 0, timeoutsMs: { min: 0, max: 0 }, left: [`${open.size} sessions: Coracle's zxids were left below the source's, so their clients would be refused`] };
     return undefined;
   }
   return SessionCarrier.start(o.target, o.keys, open, o.dryRun ?? false);
