@@ -6,8 +6,8 @@
  * ZooKeeper: a client that switches over keeps the zxid it last saw there, and a server whose
  * zxids are below it must refuse the client ("it has seen zxid …, client must try another
  * server"), which the client then retries without end. `coracle zk-migrate` therefore raises the
- * base past the source's epoch, as a ZooKeeper leader election does, so those clients are told
- * their session expired and start a new one.
+ * base past the source's epoch, as a ZooKeeper leader election does, so those clients are served:
+ * they resume a session the copy carried over, or are told theirs expired and start a new one.
  *
  * Everything behind the connection works in revisions; the connection converts at the wire
  * (net/connection.ts; net/session-admission.ts for the handshake): replies' header zxids and
@@ -23,6 +23,14 @@ const HEX64 = /^[0-9a-f]{16}$/;
 /** The zxid a client sees for revision `rev` (≤ 0: a literal, unchanged). */
 export function wireZxid(rev: number, base: bigint): bigint {
   return rev > 0 ? BigInt(rev) + base : BigInt(rev);
+}
+
+/**
+ * {@link wireZxid} as a number, for statistics (cons, the AdminServer): no bigint made per reply.
+ * Exact, since a base is below 2^52 (see {@link decodeZxidBase}).
+ */
+export function wireZxidNumber(rev: number, base: bigint): number {
+  return rev > 0 ? rev + Number(base) : rev;
 }
 
 /**

@@ -52,19 +52,17 @@ export class SessionCarrier {
   static async start(target: KvBackend, keys: KeySchema, open: ReadonlyMap<bigint, number>, dryRun: boolean): Promise<SessionCarrier> {
     const c = new SessionCarrier(target, keys, dryRun);
     const ids = [...open.keys()].filter((id) => c.eligible(id));
-    await inChunks(ids, (id) => (dryRun ? Promise.resolve(true) : c.grant(id, open.get(id)!)).then((ok) => void (ok && c.granted.set(id, open.get(id)!))));
+    await inChunks(ids, async (id) => {
+      const timeoutMs = open.get(id)!;
+      if (dryRun || (await c.grant(id, timeoutMs))) c.granted.set(id, timeoutMs);
+    });
     if (!dryRun && c.granted.size > 0) c.startRenewing();
     return c;
   }
 
-  /** Whether the ephemerals of session `id` are copied (on its lease). */
+  /** Whether the ephemerals of session `id` are copied (on its lease, whose id is the session's). */
   carries(id: bigint): boolean {
     return this.granted.has(id);
-  }
-
-  /** The lease an ephemeral of session `owner` is written on (undefined in a dry run). */
-  leaseOf(owner: bigint): bigint | undefined {
-    return this.dryRun || !this.granted.has(owner) ? undefined : owner;
   }
 
   /**

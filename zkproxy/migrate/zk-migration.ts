@@ -164,7 +164,7 @@ async function copyTree(o: MigrationOptions, top: Prepared, carrier: SessionCarr
       for (const p of found) {
         if (p === undefined) continue;
         if (p.owner === 0n) nodes.push(p);
-        else if (carrier?.carries(p.owner)) nodes.push({ ...p, node: { ...p.node, lease: carrier.leaseOf(p.owner) } });
+        else if (carrier?.carries(p.owner)) nodes.push({ ...p, node: { ...p.node, lease: p.owner } });
         else {
           ephemerals++;
           report.ephemeralsSkipped++;

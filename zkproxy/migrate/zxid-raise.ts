@@ -7,8 +7,8 @@
  * the leader's epoch in their high 32 bits), so the copy raises the store's zxid base
  * (mapping/zxid-base.ts) to the start of the epoch after the source's, as a ZooKeeper leader
  * election would: every zxid the source gave out in its epoch is then below the store's, and a
- * client moving over is told its session expired and starts a new one, like a client whose
- * ensemble lost its sessions.
+ * client moving over is served: it resumes its session when the copy carried it over
+ * (session-carrier.ts), else it is told that its session expired and starts a new one.
  *
  * Raising shifts the zxids of every znode already in the store. Into a store whose ZooKeeper
  * space is untouched (nothing ever created under `/`) that harms no one and is done by

@@ -28,7 +28,7 @@ import { toZkCode } from '../errors/zk-error';
 import { ZkLogger } from '../logger';
 import { ZK_HANDSHAKE_TIMEOUT_MS, ZK_MAX_PIPELINED_WRITES, ZK_MAX_QUEUED_BYTES } from '../limits';
 import { AuthId, aclAllows, normalizeAddress } from '../mapping/acl-rules';
-import { requestInRevisions, wireResponse, wireZxid } from '../mapping/zxid-base';
+import { requestInRevisions, wireResponse, wireZxid, wireZxidNumber } from '../mapping/zxid-base';
 import { ZkContext, ZkHandler, ZkReply, dispatch } from '../dispatch/zk-handler';
 import { ZkServices } from '../ops/services';
 import { WriteChain } from '../ops/write-chain';
@@ -243,7 +243,7 @@ export class ZkConnection implements WatchTarget, SessionOwner {
     this.stats.received++;
     this.stats.lastOp = 'SESS';
     this.stats.lastCxid = 0;
-    this.stats.lastZxid = Number(this.wire(s.tree.revision));
+    this.stats.lastZxid = wireZxidNumber(s.tree.revision, s.tree.zxidBase);
     this.stats.lastResponse = elapsedMs();
     this.writeConnectResponse(req, session.timeoutMs, session.id, session.passwd, session.readOnly);
     clearTimeout(this.handshakeTimer);
@@ -300,7 +300,7 @@ export class ZkConnection implements WatchTarget, SessionOwner {
     const reply = await this.answer(ctx, header.type, r);
     const latency = Date.now() - slot.started;
     this.deps.stats.recordLatency(latency, header.type);
-    recordConnectionReply(this.stats, header.xid, header.type, Number(this.wire(reply.zxid)), latency);
+    recordConnectionReply(this.stats, header.xid, header.type, wireZxidNumber(reply.zxid, this.deps.services.tree.zxidBase), latency);
     slot.reply = reply;
     this.writeReplies();
   }

@@ -16,7 +16,7 @@ import { ZkHandler } from '../dispatch/zk-handler';
 import { ZK_HANDSHAKE_TIMEOUT_MS, ZK_MAX_CONNECTIONS } from '../limits';
 import { ZkLogger } from '../logger';
 import { AuthId, normalizeAddress } from '../mapping/acl-rules';
-import { wireZxid } from '../mapping/zxid-base';
+import { wireZxidNumber } from '../mapping/zxid-base';
 import { ZkServices } from '../ops/services';
 import { ZkConnection } from './connection';
 import { ENABLED_WORDS, FourLetterSource } from './four-letter-words';
@@ -235,7 +235,7 @@ export class ZkListener {
       traceMask: this.opts.traceMask ?? new TraceMask(),
       stats: this.stats,
       connections: () => live().map((c) => c.stats),
-      zxid: () => Number(wireZxid(s.tree.revision, s.tree.zxidBase)),
+      zxid: () => wireZxidNumber(s.tree.revision, s.tree.zxidBase),
       // ZooKeeper's DataTree holds the root under both "" and "/", and counts it twice: tools
       // comparing the two servers see the same figure.
       nodeCount: () => s.tree.size() + 1,

@@ -143,13 +143,9 @@ export class SessionTable {
     return s;
   }
 
-  /** The longest session timeout a lease of `ttl` seconds can carry (inverse of {@link leaseTtlFor}). */
+  /** The longest session timeout a lease of `ttl` seconds can carry (inverse of {@link sessionLeaseTtl}). */
   private maxTimeoutForLease(ttl: number): number {
     return Math.floor(((ttl - ZK_LEASE_MARGIN_SECONDS) * 3 * 1000) / 4);
-  }
-
-  private leaseTtlFor(timeoutMs: number): number {
-    return sessionLeaseTtl(timeoutMs);
   }
 
   /**
@@ -165,7 +161,7 @@ export class SessionTable {
 
   /** Creates a session: a lease plus a session record attached to it. */
   async create(timeoutMs: number, owner: SessionOwner): Promise<Session> {
-    const ttl = this.leaseTtlFor(timeoutMs);
+    const ttl = sessionLeaseTtl(timeoutMs);
     const value = encodeSessionRecord({ timeoutMs, origin: 'coracle' });
     const recordTxn = (id: bigint): KvTxn => ({ compare: [], success: [{ type: 'put', key: this.keys.sessionKey(id), value, lease: id }, lastChange(this.keys)], failure: [] });
     let leaseId: bigint;
@@ -229,7 +225,8 @@ export class SessionTable {
    */
   adoptRecorded(): number {
     let n = 0;
-    for (const id of this.tree.sessions().keys()) if (this.adopt(id, this.now())) n++;
+    const now = this.now();
+    for (const id of this.tree.sessions().keys()) if (this.adopt(id, now)) n++;
     return n;
   }
 
@@ -240,7 +237,7 @@ export class SessionTable {
   private adopt(id: bigint, now: number): boolean {
     const r = this.tree.sessions().get(id);
     if (!r || this.sessions.has(id)) return false;
-    this.sessions.set(id, this.record(id, r.timeoutMs, this.leaseTtlFor(r.timeoutMs), undefined, now, r.origin));
+    this.sessions.set(id, this.record(id, r.timeoutMs, sessionLeaseTtl(r.timeoutMs), undefined, now, r.origin));
     return true;
   }
 

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Stat, ZkResponse } from '../../../../protocol/jute';
 import {
-  decodeZxidBase, encodeZxidBase, nextEpochStart, requestInRevisions, revisionOfZxid, wireResponse, wireZxid,
+  decodeZxidBase, encodeZxidBase, nextEpochStart, requestInRevisions, revisionOfZxid, wireResponse, wireZxid, wireZxidNumber,
 } from '../../../../zkproxy/mapping/zxid-base';
 
 const BASE = 3n << 32n;
@@ -20,6 +20,8 @@ test('revisions go out plus the base; 0 and -1 stay literals', () => {
   assert.equal(wireZxid(0, BASE), 0n);
   assert.equal(wireZxid(-1, BASE), -1n);
   assert.equal(wireZxid(7, 0n), 7n);
+  // The statistics' number form agrees, up to the largest base a store may hold.
+  for (const [rev, base] of [[7, BASE], [0, BASE], [-1, BASE], [123456789, 2n ** 52n - 1n]] as const) assert.equal(BigInt(wireZxidNumber(rev, base)), wireZxid(rev, base));
 });
 
 test("zxids come in as revisions; one below the base was another server's and stands for 0", () => {

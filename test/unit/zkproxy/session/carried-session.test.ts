@@ -79,7 +79,7 @@ async function carry(backend: MemoryBackend, keys: KeySchema, id: bigint): Promi
   const carrier = await SessionCarrier.start(backend, keys, new Map([[id, SESSION_MS]]), false);
   if (carrier.carries(id)) {
     const stat = { czxid: 1n, mzxid: 1n, ctime: 5n, mtime: 5n, version: 0, cversion: 0, aversion: 0, ephemeralOwner: id, dataLength: 0, numChildren: 0, pzxid: 1n };
-    await writeNodes(backend, keys, [{ path: '/held/e', stat, data: null, acl: OPEN, cversion: 0, kind: 'plain', ttl: 0n, lease: carrier.leaseOf(id) }]);
+    await writeNodes(backend, keys, [{ path: '/held/e', stat, data: null, acl: OPEN, cversion: 0, kind: 'plain', ttl: 0n, lease: id }]);
   }
   const done = await carrier.finish();
   return done.carried === 1 ? [] : done.left;
